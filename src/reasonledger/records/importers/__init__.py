@@ -1,0 +1,34 @@
+"""Importers: public formats in, verifier-anchored records out (bad rows come out as BadRows)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from reasonledger.records.importers import code, generic, gsm8k, math_style, processbench, rg_rollouts
+from reasonledger.records.model import Record
+from reasonledger.records.quarantine import BadRow
+
+Importer = Callable[..., Iterator[Record | BadRow]]
+
+IMPORTERS: dict[str, Importer] = {
+    "records": generic.read_envelope,
+    "gsm8k": gsm8k.read_gsm8k,
+    "gsm8k-solutions": gsm8k.read_gsm8k_solutions,
+    "math": math_style.read_math,
+    "processbench": processbench.read_processbench,
+    "humaneval": code.read_humaneval,
+    "humanevalplus": code.read_humanevalplus,
+    "mbpp": code.read_mbpp,
+    "rg-rollouts": rg_rollouts.read_rg_rollouts,
+    "jsonl": generic.read_mapped,
+    "parquet": generic.read_mapped,
+}
+
+
+def import_file(path: Path | str, fmt: str, **options: Any) -> Iterator[Record | BadRow]:
+    """Records from `path` in format `fmt`; options are the importer's keyword arguments."""
+    if fmt not in IMPORTERS:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(IMPORTERS))}")
+    return IMPORTERS[fmt](Path(path), **options)

@@ -1,0 +1,34 @@
+"""What every importer shares: whole-file JSON loading with a BadRow on failure, and record building."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reasonledger.records.jsonl import read_json_lines
+from reasonledger.records.quarantine import BadRow
+
+
+def json_rows(path: Path) -> Iterator[tuple[int, Any] | BadRow]:
+    """(row number, object) from a JSON array file or a JSONL(.gz) file, whichever `path` is."""
+    if path.suffix == ".json":
+        try:
+            value = json.loads(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            yield BadRow(str(path), 0, f"not a JSON document: {exc}")
+            return
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list):
+            yield BadRow(str(path), 0, f"expected a JSON array of rows, got {type(value).__name__}")
+            return
+        yield from enumerate(value, start=1)
+        return
+    yield from read_json_lines(path)
+
+
+def open_text(path: Path) -> Any:
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")

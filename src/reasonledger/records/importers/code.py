@@ -1,0 +1,44 @@
+"""HumanEval, HumanEval+ and MBPP: the code verifier's dataset readers turned into records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reasonledger.records.model import Kind, Record
+from reasonledger.records.quarantine import BadRow
+
+SOURCES = {
+    "humaneval": {"dataset": "openai/human-eval", "revision": "6d43fb9", "license": "MIT"},
+    "humanevalplus": {"dataset": "evalplus/humanevalplus", "revision": "v0.1.10", "license": "Apache-2.0"},
+    "mbpp": {"dataset": "google-research/mbpp", "revision": None, "license": "CC-BY-4.0"},
+}
+
+
+def _records(path: Path, name: str, rows: Iterator[dict[str, Any]], attach_solutions: bool) -> Iterator[Record | BadRow]:
+    for number, row in enumerate(rows, start=1):
+        try:
+            behaviour = {"response": row["canonical_solution"]} if attach_solutions else {}
+            yield Record(kind=Kind.prompt_answer, task={
+                "prompt": row["prompt"], "reference": row["reference"], "domain": "code",
+                "source": {**SOURCES[name], "row_id": str(row["row_id"])},
+                "verifier": {"name": "code"},
+            }, behaviour=behaviour, meta={"solution_origin": "dataset canonical solution"} if attach_solutions else {})
+        except (KeyError, ValueError) as exc:
+            yield BadRow(str(path), number, f"{type(exc).__name__}: {exc}")
+
+
+def read_humaneval(path: Path, attach_solutions: bool = False) -> Iterator[Record | BadRow]:
+    from reasonledger.verifiers.code.datasets import humaneval_references
+    return _records(path, "humaneval", humaneval_references(path), attach_solutions)
+
+
+def read_humanevalplus(path: Path, attach_solutions: bool = False) -> Iterator[Record | BadRow]:
+    from reasonledger.verifiers.code.datasets import humaneval_references
+    return _records(path, "humanevalplus", humaneval_references(path), attach_solutions)
+
+
+def read_mbpp(path: Path, attach_solutions: bool = False) -> Iterator[Record | BadRow]:
+    from reasonledger.verifiers.code.datasets import mbpp_references
+    return _records(path, "mbpp", mbpp_references(path), attach_solutions)

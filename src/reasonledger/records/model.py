@@ -1,0 +1,196 @@
+"""The verifier-anchored record: one envelope for every kind of reasoning data.
+
+A record is a task, the behaviour a model showed on it, the verdicts of the checks that judged
+that behaviour, and the lineage that says where each part came from (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class Kind(str, Enum):
+    prompt_answer = "prompt_answer"
+    trace = "trace"
+    step_trace = "step_trace"
+    rollout_set = "rollout_set"
+    preference_pair = "preference_pair"
+    tool_trajectory = "tool_trajectory"
+    episode = "episode"
+    judgment = "judgment"
+
+
+LabelSource = Literal["programmatic", "environment", "human", "judge", "mc_hard", "mc_soft", "consensus"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Message(_Strict):
+    role: str
+    content: str
+
+
+class Source(_Strict):
+    """Where the task came from: enough to find the original row again and to know its licence."""
+
+    dataset: str
+    revision: str | None = None
+    row_id: str | None = None
+    license: str | None = None
+    split: str | None = None
+
+
+class VerifierSpec(_Strict):
+    """The verification contract of a task: which verifier judges it, at which version and config."""
+
+    name: str
+    version: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class Task(_Strict):
+    prompt: str | list[Message]
+    reference: Any = None
+    domain: str | None = None
+    source: Source
+    verifier: VerifierSpec | None = None
+
+
+class Rollout(_Strict):
+    response: str
+    answer: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Step(_Strict):
+    text: str
+    label: float | None = None
+    label_source: LabelSource | None = None
+
+
+class Action(_Strict):
+    """One turn of a tool trajectory or episode; failed actions are kept with `ok=False`."""
+
+    action: Any
+    observation: Any = None
+    state_diff: Any = None
+    ok: bool = True
+
+
+class Behaviour(_Strict):
+    """What the model did. Which fields must be present depends on the record kind."""
+
+    response: str | None = None
+    trace: str | None = None
+    answer: str | None = None
+    steps: list[Step] | None = None
+    rollouts: list[Rollout] | None = None
+    chosen: str | None = None
+    rejected: str | None = None
+    actions: list[Action] | None = None
+    judgment: Any = None
+
+
+# The behaviour fields that each kind needs; an empty tuple means "a task alone is enough"
+# (an RLVR prompt set is prompt_answer records whose behaviour is still to come).
+REQUIRED_BEHAVIOUR: dict[Kind, tuple[str, ...]] = {
+    Kind.prompt_answer: (),
+    Kind.trace: ("trace",),
+    Kind.step_trace: ("steps",),
+    Kind.rollout_set: ("rollouts",),
+    Kind.preference_pair: ("chosen", "rejected"),
+    Kind.tool_trajectory: ("actions",),
+    Kind.episode: ("actions",),
+    Kind.judgment: ("judgment",),
+}
+
+
+class Verdict(_Strict):
+    """The result of one check: who judged, at which version and config, what, and why."""
+
+    verifier: str
+    version: str
+    config_hash: str = ""
+    target: str = "answer"
+    score: float
+    passed: bool
+    label_source: LabelSource = "programmatic"
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class LineageEvent(_Strict):
+    stage: str
+    step: str
+    params_hash: str | None = None
+    model: str | None = None
+    revision: str | None = None
+    sampling: dict[str, Any] | None = None
+    seed: int | None = None
+
+
+class Lineage(_Strict):
+    parents: list[str] = Field(default_factory=list)
+    events: list[LineageEvent] = Field(default_factory=list)
+
+
+class Record(_Strict):
+    id: str = ""
+    kind: Kind
+    schema_version: int = SCHEMA_VERSION
+    task: Task
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    verdicts: list[Verdict] = Field(default_factory=list)
+    lineage: Lineage = Field(default_factory=Lineage)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_kind_and_id(self) -> "Record":
+        missing = [f for f in REQUIRED_BEHAVIOUR[self.kind] if getattr(self.behaviour, f) in (None, [])]
+        if missing:
+            raise ValueError(f"a {self.kind.value} record needs behaviour.{', behaviour.'.join(missing)}")
+        expected = content_id(self)
+        if not self.id:
+            self.id = expected
+        elif self.id != expected:
+            raise ValueError(f"id {self.id} does not match the content hash {expected}; drop the id to recompute it")
+        return self
+
+    def with_verdict(self, verdict: Verdict) -> "Record":
+        """A copy with one more verdict; the id is unchanged because verdicts are not content."""
+        return self.model_copy(update={"verdicts": [*self.verdicts, verdict]})
+
+
+def canonical_json(value: Any) -> str:
+    """The one serialisation that hashes are taken over: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def content_id(record: Record) -> str:
+    """sha256 over (kind, prompt, reference, behaviour): provenance and verdicts are not content."""
+    prompt = record.task.prompt
+    if not isinstance(prompt, str):
+        prompt = [m.model_dump() for m in prompt]
+    payload = {
+        "kind": record.kind.value,
+        "prompt": prompt,
+        "reference": record.task.reference,
+        "behaviour": record.behaviour.model_dump(exclude_none=True),
+    }
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:32]
+
+
+def prompt_text(task: Task) -> str:
+    """The prompt as plain text (the last user turn of a chat prompt)."""
+    if isinstance(task.prompt, str):
+        return task.prompt
+    users = [m.content for m in task.prompt if m.role == "user"]
+    return users[-1] if users else task.prompt[-1].content

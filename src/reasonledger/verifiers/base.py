@@ -1,0 +1,61 @@
+"""What every verifier is: an id, a semantic version, a family, and one call that returns a verdict."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal
+
+from reasonledger.records.model import Verdict, canonical_json
+
+Family = Literal["programmatic", "environmental", "judgment"]
+
+
+class Verifier:
+    """Base class. Subclasses set `id`, `version`, `family` and implement `verify`.
+
+    `config` holds every knob that can change a verdict; its hash goes into each verdict so a
+    verdict cache keyed by (response, id@version, config hash) is never stale.
+    """
+
+    id: ClassVar[str]
+    version: ClassVar[str]
+    family: ClassVar[Family] = "programmatic"
+    label_source: ClassVar[str] = "programmatic"
+
+    def __init__(self, **config: Any) -> None:
+        self.config = config
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.config).encode()).hexdigest()[:16]
+
+    def verify(self, reference: Any, response: str) -> Verdict:
+        raise NotImplementedError
+
+    def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
+        """Sequential by default; verifiers whose checks are expensive override this to use every core."""
+        return [self.verify(reference, response) for reference, response in pairs]
+
+    def verdict(self, passed: bool, score: float | None = None, target: str = "answer", **evidence: Any) -> Verdict:
+        """Build a verdict stamped with this verifier's id, version and config hash."""
+        return Verdict(
+            verifier=self.id,
+            version=self.version,
+            config_hash=self.config_hash,
+            target=target,
+            score=float(passed) if score is None else float(score),
+            passed=bool(passed),
+            label_source=self.label_source,
+            evidence=evidence,
+        )
+
+    def card(self) -> dict[str, Any]:
+        """The verifier card: what it checks and how often it is wrong. Subclasses extend it."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "family": self.family,
+            "config": self.config,
+            "checks": (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else "",
+        }

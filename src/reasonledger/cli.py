@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(reasonledger.commands.__path__)):
+for _module in sorted(m.name for m in pkgutil.iter_modules(reasonledger.commands.__path__) if not m.name.startswith("_")):
     importlib.import_module(f"reasonledger.commands.{_module}").register(app)
 
 

@@ -1,0 +1,1 @@
+"""Release cards computed from the data and the run log, never typed by hand."""

@@ -1,0 +1,45 @@
+"""What the commands share: the console, the quarantine exit code, and error reporting."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from reasonledger.records.model import Record
+from reasonledger.records.quarantine import BadRow, Quarantine
+
+console = Console(stderr=True)
+# Exit codes: 0 clean, 1 error (or --strict with bad rows), 3 finished but rows were quarantined.
+EXIT_QUARANTINED = 3
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def split_bad(items: Iterable[Record | BadRow], quarantine: Quarantine, report: Callable[[BadRow], None] | None = None,
+              ) -> Iterator[Record]:
+    """Records pass through; bad rows go to the quarantine (and to `report`)."""
+    for item in items:
+        if isinstance(item, BadRow):
+            quarantine.add(item)
+            if report:
+                report(item)
+        else:
+            yield item
+
+
+def finish(quarantined: int, strict: bool, where: Path | None = None) -> None:
+    if quarantined:
+        place = f" (kept in {where})" if where else ""
+        console.print(f"[yellow]{quarantined:,} bad row(s) quarantined{place}[/yellow]")
+        raise typer.Exit(1 if strict else EXIT_QUARANTINED)
+
+
+def print_json(text: str) -> None:
+    sys.stdout.write(text + "\n")

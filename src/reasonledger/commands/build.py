@@ -1,0 +1,41 @@
+"""`reasonledger build RECIPE --out DIR`: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reasonledger.commands._common import EXIT_QUARANTINED, console, fail
+from reasonledger.engine.recipe import RecipeError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def build(
+        recipe: Path = typer.Argument(..., help="Recipe YAML (sources, steps, outputs)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Run directory; an existing one is resumed."),
+        set_: list[str] = typer.Option([], "--set", help="Override a recipe value, e.g. sources.0.size=200."),
+        force: bool = typer.Option(False, "--force", help="Delete the run directory and start over."),
+        executor: str = typer.Option("local", "--executor", help="Where shards run: local."),
+        workers: int = typer.Option(None, "--workers", help="Worker processes (default: the recipe's, else every core)."),
+        strict: bool = typer.Option(False, "--strict", help="Exit 1 if any input row was quarantined."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    ) -> None:
+        """Run a recipe into a run directory: data/, rejected/, exports/, card/, runlog.jsonl."""
+        from reasonledger.engine.build import build as run_build
+
+        try:
+            result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,
+                               show_progress=not quiet)
+        except RecipeError as exc:
+            fail(str(exc))
+        console.print(f"[green]built[/green] {result.records:,} records into {result.run_dir}/data "
+                      f"({result.rejected:,} rejected with reasons in {result.run_dir}/rejected)")
+        for name, path in result.outputs.items():
+            console.print(f"  export {name}: {path}")
+        console.print(f"  card: {result.run_dir}/card/card.md   run log: {result.run_dir}/runlog.jsonl")
+        if result.quarantined:
+            console.print(f"[yellow]{result.quarantined:,} bad input row(s) quarantined in "
+                          f"{result.run_dir}/rejected/quarantine.jsonl[/yellow]")
+            raise typer.Exit(1 if strict else EXIT_QUARANTINED)

@@ -1,0 +1,83 @@
+"""Verification commands: `check NAME` for one pair, `verify DATA` for a dataset, `verifiers` to list."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from reasonledger.commands._common import console, fail, finish, print_json, split_bad
+from reasonledger.verifiers import available_verifiers, get_verifier
+
+
+def _argument(value: str, parse_json: bool) -> Any:
+    """A value given inline, or the contents of a file when it names one (.json files are parsed)."""
+    path = Path(value)
+    if len(value) < 4096 and path.is_file():
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text) if parse_json and path.suffix == ".json" else text
+    if parse_json:
+        try:
+            parsed = json.loads(value)
+            return parsed if isinstance(parsed, (dict, list)) else value
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def check(
+        verifier: str = typer.Argument(..., help="Verifier name (see `reasonledger verifiers`)."),
+        reference: str = typer.Option(..., "--reference", "-r", help="The reference: inline, or a file (.json parsed)."),
+        response: str = typer.Option(..., "--response", "-p", help="The response: inline, or a file."),
+        config: str = typer.Option("{}", "--config", help="Verifier config as JSON."),
+    ) -> None:
+        """Check one response against one reference; print the verdict as JSON. Exit 0 passed, 2 not."""
+        try:
+            checker = get_verifier(verifier, **json.loads(config))
+            verdict = checker.verify(_argument(reference, True), _argument(response, False))
+        except (KeyError, ValueError) as exc:
+            fail(str(exc.args[0] if exc.args else exc))
+        print_json(verdict.model_dump_json(indent=2))
+        raise typer.Exit(0 if verdict.passed else 2)
+
+    @app.command()
+    def verify(
+        data: Path = typer.Argument(..., help="Records: a run or import directory, Parquet, or JSONL."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output directory: data/ with verdicts attached."),
+        verifier: str = typer.Option(None, "--verifier", help="Use this verifier instead of each record's own."),
+        config: str = typer.Option("{}", "--config", help="Verifier config as JSON."),
+    ) -> None:
+        """Run each record's verifier (or the named one) over a dataset and write records with verdicts."""
+        from collections import Counter
+
+        from reasonledger.construct.verify import Verify
+        from reasonledger.engine.step import StepContext
+        from reasonledger.records.io import read_records
+        from reasonledger.records.parquet import write_parquet_shards
+        from reasonledger.records.quarantine import Quarantine
+
+        step = Verify(verifier=verifier, config=json.loads(config))
+        ctx = StepContext(stage="verify", seed=0, run_dir=str(out))
+        counts: Counter[str] = Counter()
+        with Quarantine(out / "rejected") as q:
+            view = ctx.for_step("verify", 0)
+            manifest = write_parquet_shards(step.process(split_bad(read_records(data), q), view), out / "data")
+        counts.update(ctx.counters)
+        console.print(f"verified {manifest['rows']:,} record(s): {counts.get('verify.passed', 0):,} checks passed, "
+                      f"{counts.get('verify.failed', 0):,} failed, {counts.get('verify.no_verifier', 0):,} records "
+                      f"without a verifier; written to {out}/data")
+        finish(q.count, False, q.path if q.count else None)
+
+    @app.command()
+    def verifiers() -> None:
+        """List the registered verifiers with their versions and families."""
+        for name in available_verifiers():
+            try:
+                v = get_verifier(name)
+                print_json(f"{name}\t{v.version}\t{v.family}")
+            except KeyError as exc:
+                console.print(f"{name}\tunavailable: {exc}")

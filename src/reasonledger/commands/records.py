@@ -1,0 +1,106 @@
+"""Record commands: `validate`, `stats`, `import`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from reasonledger.commands._common import console, fail, finish, print_json, split_bad
+from reasonledger.records.importers import IMPORTERS, import_file
+from reasonledger.records.io import read_records
+from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
+from reasonledger.records.parquet import write_parquet_shards
+from reasonledger.records.quarantine import Quarantine
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def validate(
+        file: Path = typer.Argument(..., help="Records: JSONL(.gz), a Parquet file, or a data/ directory."),
+        quarantine: Path = typer.Option(None, help="Where to keep bad rows (default: FILE.quarantine/)."),
+        max_line_bytes: int = typer.Option(DEFAULT_MAX_LINE_BYTES, help="Longest JSONL line accepted."),
+        strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
+    ) -> None:
+        """Check every row; report each bad one with its line number. Exit 0 clean, 3 bad rows, 1 --strict."""
+        where = quarantine or Path(f"{file}.quarantine")
+        good = 0
+        try:
+            with Quarantine(where) as q:
+                for _ in split_bad(read_records(file, max_line_bytes), q, lambda bad: console.print(bad.message())):
+                    good += 1
+        except (FileNotFoundError, ValueError) as exc:
+            fail(str(exc))
+        console.print(f"{good:,} valid record(s), {q.count:,} bad")
+        finish(q.count, strict, q.path if q.count else None)
+
+    @app.command()
+    def stats(
+        data: Path = typer.Argument(..., help="Records: a run or import directory, Parquet, or JSONL."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Records by kind, source and verifier, and verdict counts."""
+        by_kind, by_source, by_verifier, verdicts = Counter(), Counter(), Counter(), Counter()
+        bad = 0
+        try:
+            for item in read_records(data):
+                if not hasattr(item, "kind"):
+                    bad += 1
+                    continue
+                by_kind[item.kind.value] += 1
+                by_source[item.task.source.dataset] += 1
+                by_verifier[item.task.verifier.name if item.task.verifier else "none"] += 1
+                if not item.verdicts:
+                    verdicts["none"] += 1
+                for verdict in item.verdicts:
+                    verdicts["passed" if verdict.passed else "failed"] += 1
+        except (FileNotFoundError, ValueError) as exc:
+            fail(str(exc))
+        summary = {"records": sum(by_kind.values()), "by_kind": dict(by_kind), "by_source": dict(by_source),
+                   "by_verifier": dict(by_verifier),
+                   "verdicts": {"passed": verdicts["passed"], "failed": verdicts["failed"], "none": verdicts["none"]},
+                   "bad_rows": bad}
+        if as_json:
+            print_json(json.dumps(summary, sort_keys=True))
+            return
+        table = Table(title=f"{summary['records']:,} records in {data}")
+        table.add_column("group")
+        table.add_column("value")
+        table.add_column("count", justify="right")
+        for group, counts in (("kind", by_kind), ("source", by_source), ("verifier", by_verifier), ("verdicts", verdicts)):
+            for key, n in sorted(counts.items()):
+                table.add_row(group, key, f"{n:,}")
+        console.print(table)
+
+    @app.command("import")
+    def import_(
+        file: Path = typer.Argument(..., help="The file to import."),
+        fmt: str = typer.Option(..., "--format", "-f", help=f"One of: {', '.join(sorted(IMPORTERS))}."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output directory (data/ and rejected/, as a build)."),
+        prompt_field: str = typer.Option(None, help="jsonl/parquet: the prompt field (dotted paths allowed)."),
+        answer_field: str = typer.Option(None, help="jsonl/parquet: the gold answer field."),
+        response_field: str = typer.Option(None, help="jsonl/parquet: the model response field."),
+        reference_field: str = typer.Option(None, help="jsonl/parquet: the reference field (overrides answer)."),
+        verifier: str = typer.Option(None, help="jsonl/parquet: the verifier that judges these tasks."),
+        attach_solutions: bool = typer.Option(False, "--attach-solutions",
+                                              help="humaneval/humanevalplus/mbpp: store the canonical solution as the response."),
+        strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
+    ) -> None:
+        """Import a public format into reasonledger records (Parquet shards + manifest)."""
+        options = {k: v for k, v in {"prompt_field": prompt_field, "answer_field": answer_field,
+                                     "response_field": response_field, "reference_field": reference_field,
+                                     "verifier": verifier}.items() if v is not None}
+        if attach_solutions:
+            options["attach_solutions"] = True
+        try:
+            with Quarantine(out / "rejected") as q:
+                manifest = write_parquet_shards(
+                    split_bad(import_file(file, fmt, **options), q, lambda bad: console.print(bad.message())),
+                    out / "data")
+        except (FileNotFoundError, ValueError, TypeError) as exc:
+            fail(str(exc))
+        console.print(f"imported {manifest['rows']:,} record(s) into {out}/data")
+        finish(q.count, strict, q.path if q.count else None)

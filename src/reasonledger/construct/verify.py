@@ -1,0 +1,172 @@
+"""Verification steps: run each record's verifier on its behaviour (`verify`) or on its own
+reference answer (`gold_check`), attaching one verdict per check, through the verdict cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonledger.engine.cache import VerdictCache, verdict_key
+from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.records.model import Kind, Record, Verdict
+from reasonledger.verifiers import Verifier, get_verifier
+
+
+def targets(record: Record) -> list[tuple[str, str]]:
+    """(target, response text) for every checkable part of a record's behaviour."""
+    b = record.behaviour
+    if record.kind == Kind.rollout_set:
+        return [(f"rollout:{j}", r.response) for j, r in enumerate(b.rollouts or [])]
+    if record.kind == Kind.preference_pair:
+        return [("chosen", b.chosen or ""), ("rejected", b.rejected or "")]
+    text = b.response if b.response is not None else b.answer if b.answer is not None else b.trace
+    return [] if text is None else [("answer", text)]
+
+
+def gold_answer(reference: Any) -> str | None:
+    """The reference's own answer as a response would state it (None when it has none)."""
+    if isinstance(reference, dict):
+        reference = reference.get("answer")
+    if reference is None:
+        return None
+    return reference if isinstance(reference, str) else str(reference)
+
+
+class VerifierPool:
+    """Verifier instances by (name, config), and the batched, cached way to run them."""
+
+    def __init__(self, name: str | None, config: dict[str, Any], cache_path: Path | None) -> None:
+        self.name, self.config = name, config
+        self._instances: dict[str, Verifier] = {}
+        self.cache = VerdictCache(cache_path) if cache_path else None
+
+    def for_record(self, record: Record) -> Verifier:
+        spec = record.task.verifier
+        if self.name is None and spec is None:
+            raise ValueError("record names no verifier and none was given")
+        name = self.name or spec.name
+        config = self.config if self.name else {**(spec.config if spec else {}), **self.config}
+        key = f"{name}:{sorted(config.items())}"
+        if key not in self._instances:
+            self._instances[key] = get_verifier(name, **config)
+        return self._instances[key]
+
+    def check(self, jobs: list[tuple[Verifier, Any, str, str]]) -> list[Verdict]:
+        """Verdicts for (verifier, reference, response, target) jobs, in order; each verifier's
+        misses go through its `verify_many` in one batch so parallel verifiers stay busy."""
+        results: list[Verdict | None] = [None] * len(jobs)
+        keys = [verdict_key(ref, resp, v.id, v.version, v.config_hash) for v, ref, resp, _ in jobs]
+        misses: dict[int, list[int]] = {}
+        for i, (verifier, _, _, _) in enumerate(jobs):
+            cached = self.cache.get(keys[i]) if self.cache else None
+            if cached is None:
+                misses.setdefault(id(verifier), []).append(i)
+            else:
+                results[i] = cached
+        fresh = []
+        for indices in misses.values():
+            verifier = jobs[indices[0]][0]
+            for i, verdict in zip(indices, verifier.verify_many([(jobs[i][1], jobs[i][2]) for i in indices])):
+                results[i] = verdict
+                fresh.append((keys[i], verdict))
+        if self.cache and fresh:
+            self.cache.put_many(fresh)
+        return [v.model_copy(update={"target": jobs[i][3]}) for i, v in enumerate(results) if v is not None]
+
+    def versions(self) -> dict[str, str]:
+        return {v.id: v.version for v in self._instances.values()}
+
+
+class VerifyParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verifier: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    batch: int = Field(256, gt=0)
+    cache: bool = True
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while batch := list(islice(records, size)):
+        yield batch
+
+
+class _VerifyingStep(Step):
+    Params = VerifyParams
+
+    def _pool(self, ctx: StepContext) -> VerifierPool:
+        cache = Path(ctx.run_dir) / "caches" / "verdicts.sqlite" if (ctx.run_dir and self.params.cache) else None
+        self.pool = VerifierPool(self.params.verifier, self.params.config, cache)
+        return self.pool
+
+    def versions(self) -> dict[str, str]:
+        pool = getattr(self, "pool", None)
+        if self.params.verifier:
+            from reasonledger.verifiers import verifier_class
+
+            return {self.params.verifier: verifier_class(self.params.verifier).version}
+        return pool.versions() if pool else {}
+
+
+@register_step
+class Verify(_VerifyingStep):
+    """Attach a verdict for every checkable part of each record (answer, each rollout, chosen/rejected)."""
+
+    name = "verify"
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        pool = self._pool(ctx)
+        for batch in _batches(records, self.params.batch):
+            jobs, owners = [], []
+            for index, record in enumerate(batch):
+                try:
+                    verifier = pool.for_record(record)
+                except (KeyError, ValueError) as exc:
+                    ctx.count("no_verifier")
+                    ctx.count(f"no_verifier: {exc.args[0]}"[:120])
+                    continue
+                for target, response in targets(record):
+                    jobs.append((verifier, record.task.reference, response, target))
+                    owners.append(index)
+            verdicts: list[list[Verdict]] = [[] for _ in batch]
+            for owner, verdict in zip(owners, pool.check(jobs)):
+                verdicts[owner].append(verdict)
+                ctx.count("passed" if verdict.passed else "failed")
+            for record, new in zip(batch, verdicts):
+                if not new:
+                    ctx.count("nothing_to_verify")
+                yield record.model_copy(update={"verdicts": [*record.verdicts, *new]})
+
+
+@register_step
+class GoldCheck(_VerifyingStep):
+    """The reference answer must pass its own verifier; otherwise the task cannot reward anyone
+    correctly, and it is dropped with reason `gold_fails_verifier`."""
+
+    name = "gold_check"
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        pool = self._pool(ctx)
+        for batch in _batches(records, self.params.batch):
+            jobs, checked = [], []
+            for record in batch:
+                gold = gold_answer(record.task.reference)
+                if gold is None:
+                    ctx.drop(record, "gold_fails_verifier", "the reference has no answer to check")
+                    continue
+                try:
+                    verifier = pool.for_record(record)
+                except (KeyError, ValueError) as exc:
+                    ctx.drop(record, "no_verifier", str(exc.args[0]))
+                    continue
+                jobs.append((verifier, record.task.reference, gold, "reference"))
+                checked.append(record)
+            for record, verdict in zip(checked, pool.check(jobs)):
+                record = record.with_verdict(verdict)
+                if verdict.passed:
+                    yield record
+                else:
+                    ctx.drop(record, "gold_fails_verifier", verdict.evidence.get("reason"))

@@ -1,0 +1,300 @@
+"""`reasonledger build`: run a recipe into a run directory, resumably and deterministically.
+
+Every shard of every stage is written atomically with a done marker, so a killed build resumes
+at the first unfinished shard; `data/`, `rejected/` and `exports/` are then rewritten from the
+stage outputs in shard order, which makes them byte-identical whatever was killed and when.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reasonledger.engine.executor import Executor, make_executor
+from reasonledger.engine.pipeline import run_steps, stages, step_label
+from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_recipe
+from reasonledger.engine.runlog import RunLog
+from reasonledger.engine.step import Rejection, Step, StepContext
+from reasonledger.records.arrow import records_to_table
+from reasonledger.records.model import Record
+from reasonledger.records.parquet import read_parquet_records, write_json_atomic, write_parquet_shards, write_table_atomic
+from reasonledger.records.quarantine import BadRow, Quarantine
+
+RESOLVED_RECIPE = "recipe.json"
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    stage: int
+    shard: int
+    source: int
+    start: int
+    stop: int
+
+
+@dataclass
+class BuildResult:
+    run_dir: Path
+    records: int
+    rejected: int
+    quarantined: int
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+def _stage_dir(run_dir: Path, stage: int) -> Path:
+    return run_dir / "work" / f"stage-{stage:02d}"
+
+
+def _rejected_records(rejections: list[Rejection], stage: int) -> list[Record]:
+    return [r.record.model_copy(update={"meta": {**r.record.meta, "rejection": {
+        "stage": stage, "step": r.step, "reason": r.reason, "detail": r.detail}}}) for r in rejections]
+
+
+def _write_shard(out: Path, stage: int, shard: int, kept: list[Record], rejections: list[Rejection],
+                 counters: dict[str, int], bad: list[BadRow], records_in: int) -> dict[str, Any]:
+    """Write one shard's outputs, then its marker last: the marker's presence means the shard is done."""
+    write_table_atomic(records_to_table(kept), out / f"shard-{shard:05d}.parquet")
+    write_table_atomic(records_to_table(_rejected_records(rejections, stage)), out / f"shard-{shard:05d}.rejected.parquet")
+    if bad:
+        with Quarantine(out / f"shard-{shard:05d}.quarantine") as quarantine:
+            for row in bad:
+                quarantine.add(row)
+    marker = {"shard": shard, "in": records_in, "out": len(kept), "quarantined": len(bad),
+              "counters": dict(sorted(counters.items()))}
+    write_json_atomic(marker, out / f"shard-{shard:05d}.json")
+    return marker
+
+
+# Per worker process: the instantiated recipe, so sources and steps are built once per process.
+_WORKER_CACHE: dict[str, tuple[list[Any], list[Step]]] = {}
+
+
+def _instantiated(recipe_json: dict[str, Any], base_dir: str) -> tuple[list[Any], list[Step]]:
+    recipe = Recipe.model_validate(recipe_json)
+    if recipe.digest not in _WORKER_CACHE:
+        _WORKER_CACHE[recipe.digest] = instantiate(recipe, Path(base_dir))
+    return _WORKER_CACHE[recipe.digest]
+
+
+def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTask]) -> dict[str, Any]:
+    """Worker entry point: read one shard (from its source or the previous stage), run the steps."""
+    recipe_json, base_dir, run_dir, step_indices, task = payload
+    sources, steps = _instantiated(recipe_json, base_dir)
+    ctx = StepContext(stage=f"stage-{task.stage:02d}", seed=recipe_json["seed"], run_dir=run_dir)
+    bad: list[BadRow] = []
+    if task.stage == 0:
+        def inputs() -> Iterator[Record]:
+            for item in sources[task.source].read(task.start, task.stop):
+                if isinstance(item, BadRow):
+                    bad.append(item)
+                else:
+                    yield item
+    else:
+        previous = _stage_dir(Path(run_dir), task.stage - 1) / f"shard-{task.shard:05d}.parquet"
+
+        def inputs() -> Iterator[Record]:
+            yield from read_parquet_records(previous)
+    counted = Counter[str]()
+
+    def tally(records: Iterator[Record]) -> Iterator[Record]:
+        for record in records:
+            counted["in"] += 1
+            yield record
+    chosen = [(i, steps[i]) for i in step_indices]
+    kept = list(run_steps(tally(inputs()), chosen, ctx, task.shard))
+    return _write_shard(_stage_dir(Path(run_dir), task.stage), task.stage, task.shard, kept, ctx.rejected,
+                        ctx.counters, bad, counted["in"])
+
+
+class Build:
+    def __init__(self, recipe: Recipe, base_dir: Path, run_dir: Path, executor: Executor,
+                 show_progress: bool = True) -> None:
+        self.recipe, self.base_dir, self.run_dir, self.executor = recipe, base_dir, run_dir, executor
+        self.sources, self.steps = instantiate(recipe, base_dir)
+        self.runlog = RunLog(run_dir)
+        self.show_progress = show_progress
+
+    def _prepare(self, force: bool) -> None:
+        resolved = self.run_dir / RESOLVED_RECIPE
+        if force and self.run_dir.exists():
+            shutil.rmtree(self.run_dir)
+        if resolved.exists():
+            previous = json.loads(resolved.read_text())
+            if previous["digest"] != self.recipe.digest:
+                raise RecipeError(f"{self.run_dir} holds a run of a different recipe (digest {previous['digest']}, "
+                                  f"now {self.recipe.digest}); use --force to start over or choose another --out")
+            self.runlog.append("resume", recipe_digest=self.recipe.digest)
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic({"digest": self.recipe.digest, "base_dir": str(self.base_dir),
+                           "recipe": self.recipe.model_dump(mode="json")}, resolved)
+        self.runlog.append("run_start", recipe=self.recipe.name, recipe_digest=self.recipe.digest,
+                           seed=self.recipe.seed, executor=self.executor.name,
+                           sources=[s.describe() for s in self.sources])
+
+    def _tasks(self) -> list[ShardTask]:
+        tasks = []
+        for source_index, source in enumerate(self.sources):
+            for start, stop in source.shards(self.recipe.shard_rows):
+                tasks.append(ShardTask(0, len(tasks), source_index, start, stop))
+        return tasks
+
+    def run(self, force: bool = False) -> BuildResult:
+        self._prepare(force)
+        tasks = self._tasks()
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      disable=not self.show_progress, transient=False) as progress:
+            for stage, (scope, stage_steps) in enumerate(stages(self.steps)):
+                if (_stage_dir(self.run_dir, stage) / "done.json").exists():
+                    continue
+                names = ", ".join(step.name for _, step in stage_steps) or "read sources"
+                bar = progress.add_task(f"stage {stage}: {names}", total=len(tasks))
+                started = time.perf_counter()
+                if scope == "record":
+                    markers = self._run_record_stage(stage, stage_steps, tasks, lambda: progress.advance(bar))
+                else:
+                    markers = self._run_global_stage(stage, stage_steps, tasks, lambda: progress.advance(bar))
+                self._log_stage(stage, stage_steps, markers, time.perf_counter() - started)
+        return self._finalize(tasks)
+
+    def _run_record_stage(self, stage: int, stage_steps: list[tuple[int, Step]], tasks: list[ShardTask],
+                          advance: Any) -> list[dict[str, Any]]:
+        out = _stage_dir(self.run_dir, stage)
+        out.mkdir(parents=True, exist_ok=True)
+        markers: dict[int, dict[str, Any]] = {}
+        todo = []
+        for task in tasks:
+            marker = out / f"shard-{task.shard:05d}.json"
+            if marker.exists():
+                markers[task.shard] = json.loads(marker.read_text())
+                advance()
+            else:
+                todo.append((self.recipe.model_dump(mode="json"), str(self.base_dir), str(self.run_dir),
+                             [i for i, _ in stage_steps], ShardTask(stage, task.shard, task.source, task.start, task.stop)))
+        for marker in self.executor.map_unordered(run_record_shard, todo):
+            markers[marker["shard"]] = marker
+            advance()
+        return [markers[t.shard] for t in tasks]
+
+    def _run_global_stage(self, stage: int, stage_steps: list[tuple[int, Step]], tasks: list[ShardTask],
+                          advance: Any) -> list[dict[str, Any]]:
+        """One process sees every record in shard order; outputs keep the shard they arrived in."""
+        out = _stage_dir(self.run_dir, stage)
+        if out.exists():
+            shutil.rmtree(out)  # a global stage is redone whole: its state spans every shard
+        out.mkdir(parents=True)
+        previous = _stage_dir(self.run_dir, stage - 1)
+        ctx = StepContext(stage=f"stage-{stage:02d}", seed=self.recipe.seed, run_dir=str(self.run_dir))
+        kept: dict[int, list[Record]] = {t.shard: [] for t in tasks}
+        rejected: dict[int, list[Rejection]] = {t.shard: [] for t in tasks}
+        records_in: Counter[int] = Counter()
+        state = {"shard": tasks[0].shard, "claimed": 0}
+
+        def claim_rejections() -> None:
+            """Drops made since the last input was pulled belong to the shard of that input."""
+            rejected[state["shard"]].extend(ctx.rejected[state["claimed"]:])
+            state["claimed"] = len(ctx.rejected)
+
+        def inputs() -> Iterator[Record]:
+            for task in tasks:
+                for record in read_parquet_records(previous / f"shard-{task.shard:05d}.parquet"):
+                    claim_rejections()
+                    state["shard"] = task.shard
+                    records_in[task.shard] += 1
+                    yield record
+
+        for record in run_steps(inputs(), stage_steps, ctx, "all"):
+            kept[state["shard"]].append(record)
+        claim_rejections()
+        markers = []
+        for position, task in enumerate(tasks):
+            counters = ctx.counters if position == 0 else {}  # a global stage's counters span all shards
+            markers.append(_write_shard(out, stage, task.shard, kept[task.shard], rejected[task.shard],
+                                        counters, [], records_in[task.shard]))
+            advance()
+        return markers
+
+    def _log_stage(self, stage: int, stage_steps: list[tuple[int, Step]], markers: list[dict[str, Any]],
+                   seconds: float) -> None:
+        counters: Counter[str] = Counter()
+        for marker in markers:
+            counters.update(marker["counters"])
+        funnel = []
+        for index, step in stage_steps:
+            label = step_label(index, step)
+            prefix = f"{label}.dropped."
+            funnel.append({
+                "step": step.name, "label": label, "params": step.params.model_dump(mode="json"),
+                "params_hash": step.params_hash, "versions": step.versions(),
+                "in": counters.get(f"{label}.in", 0), "out": counters.get(f"{label}.out", 0),
+                "dropped": {k[len(prefix):]: v for k, v in sorted(counters.items()) if k.startswith(prefix)},
+                "counters": {k[len(label) + 1:]: v for k, v in sorted(counters.items())
+                             if k.startswith(label + ".") and not k.startswith(prefix) and k[len(label) + 1:] not in ("in", "out")},
+            })
+        self.runlog.append(
+            "stage", stage=f"stage-{stage:02d}", seed=self.recipe.seed, seconds=round(seconds, 3),
+            records_in=sum(m["in"] for m in markers), records_out=sum(m["out"] for m in markers),
+            quarantined=sum(m.get("quarantined", 0) for m in markers), steps=funnel,
+            sources=[s.describe() for s in self.sources] if stage == 0 else None,
+        )
+        write_json_atomic({"stage": stage, "shards": len(markers)}, _stage_dir(self.run_dir, stage) / "done.json")
+
+    def _finalize(self, tasks: list[ShardTask]) -> BuildResult:
+        from reasonledger.cards.release import write_release_card
+        from reasonledger.records.exporters import export
+
+        n_stages = len(stages(self.steps))
+        last = _stage_dir(self.run_dir, n_stages - 1)
+
+        def final_records() -> Iterator[Record]:
+            for task in tasks:
+                yield from read_parquet_records(last / f"shard-{task.shard:05d}.parquet")
+
+        def rejected_records() -> Iterator[Record]:
+            for stage in range(n_stages):
+                for task in tasks:
+                    yield from read_parquet_records(_stage_dir(self.run_dir, stage) / f"shard-{task.shard:05d}.rejected.parquet")
+
+        manifest = write_parquet_shards(final_records(), self.run_dir / "data", self.recipe.shard_rows)
+        rejected = write_parquet_shards(rejected_records(), self.run_dir / "rejected", self.recipe.shard_rows)
+        quarantined = self._merge_quarantine(tasks)
+        outputs = {name: str(path) for name, path in
+                   ((name, export(name, self.run_dir / "data", self.run_dir / "exports")) for name in self.recipe.outputs)}
+        self.runlog.append("outputs", records=manifest["rows"], rejected=rejected["rows"], quarantined=quarantined,
+                           exports=sorted(outputs))
+        write_release_card(self.run_dir, self.recipe)
+        self.runlog.append("run_end", records=manifest["rows"])
+        return BuildResult(self.run_dir, manifest["rows"], rejected["rows"], quarantined, outputs)
+
+    def _merge_quarantine(self, tasks: list[ShardTask]) -> int:
+        target = self.run_dir / "rejected" / "quarantine.jsonl"
+        lines = []
+        for task in tasks:
+            part = _stage_dir(self.run_dir, 0) / f"shard-{task.shard:05d}.quarantine" / "quarantine.jsonl"
+            if part.exists():
+                lines.extend(part.read_text(encoding="utf-8").splitlines())
+        if lines:
+            target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        elif target.exists():
+            target.unlink()
+        return len(lines)
+
+
+def build(recipe_path: Path | str, out: Path | str, overrides: list[str] | tuple[str, ...] = (),
+          force: bool = False, executor: str = "local", workers: int | None = None,
+          show_progress: bool = True, **executor_options: Any) -> BuildResult:
+    recipe_path = Path(recipe_path)
+    recipe = load_recipe(recipe_path, overrides)
+    runner = make_executor(executor, workers or recipe.workers, **executor_options)
+    return Build(recipe, recipe_path.resolve().parent, Path(out), runner, show_progress).run(force)
+
+
+__all__ = ["Build", "BuildResult", "build", "run_record_shard"]

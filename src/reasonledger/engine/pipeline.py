@@ -1,0 +1,49 @@
+"""Running a list of steps over a record stream, with per-step in/out counts and per-step seeds."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Literal
+
+from reasonledger.engine.step import Step, StepContext
+from reasonledger.records.model import Record
+
+
+def derived_seed(*parts: object) -> int:
+    """A seed for one step on one shard that depends only on the recipe seed and where it runs."""
+    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big") >> 1
+
+
+def step_label(index: int, step: Step) -> str:
+    return f"{index:02d}-{step.name}"
+
+
+def _counted(records: Iterator[Record], ctx: StepContext, key: str) -> Iterator[Record]:
+    for record in records:
+        ctx.counters[key] += 1
+        yield record
+
+
+def run_steps(records: Iterator[Record], steps: list[tuple[int, Step]], ctx: StepContext,
+              shard: int | Literal["all"]) -> Iterator[Record]:
+    """Chain `steps` (with their recipe indices) over `records`; counters land in `ctx.counters`."""
+    for index, step in steps:
+        label = step_label(index, step)
+        view = ctx.for_step(label, derived_seed(ctx.seed, index, shard))
+        records = _counted(step.process(_counted(records, ctx, f"{label}.in"), view), ctx, f"{label}.out")
+    return records
+
+
+def stages(steps: list[Step]) -> list[tuple[Literal["record", "global"], list[tuple[int, Step]]]]:
+    """Group steps into stages: runs of record-scope steps, each global step on its own.
+
+    Stage 0 is always a record stage, since it also reads the sources.
+    """
+    grouped: list[tuple[Literal["record", "global"], list[tuple[int, Step]]]] = [("record", [])]
+    for index, step in enumerate(steps):
+        if step.scope == "record" and grouped[-1][0] == "record":
+            grouped[-1][1].append((index, step))
+        else:
+            grouped.append((step.scope, [(index, step)]))
+    return grouped

@@ -1,0 +1,119 @@
+"""YAML recipes: sources, steps and outputs, validated with errors that name the bad key."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reasonledger.engine.source import Source, source_class
+from reasonledger.engine.step import Step, step_class
+from reasonledger.records.model import canonical_json
+
+
+class RecipeError(ValueError):
+    """A recipe problem, said as `where: what is wrong`."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    seed: int = 0
+    shard_rows: int = Field(500, gt=0)
+    workers: int | None = Field(None, gt=0)
+    sources: list[_Spec] = Field(min_length=1)
+    steps: list[_Spec] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+    card: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()[:16]
+
+
+def _errors(exc: ValidationError, prefix: str = "") -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        got = f" (got {err['input']!r})" if err["type"] not in ("missing",) and not isinstance(err["input"], dict) else ""
+        lines.append(f"{where or 'recipe'}: {err['msg']}{got}")
+    return "\n".join(lines)
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply `a.b.0.c=value` (value parsed as YAML) to the raw recipe."""
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key:
+        raise RecipeError(f"--set {assignment!r}: expected KEY=VALUE, e.g. sources.0.size=200")
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise RecipeError(f"--set {key}: {where} is not an index of a list of {len(node)}")
+            index: Any = int(part)
+        elif isinstance(node, dict):
+            index = part
+        else:
+            raise RecipeError(f"--set {key}: {'.'.join(parts[:depth])} is a value, not a mapping or list")
+        if last:
+            node[index] = yaml.safe_load(raw)
+        else:
+            if isinstance(node, dict) and index not in node:
+                node[index] = {}
+            node = node[index]
+
+
+def load_recipe(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> Recipe:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such recipe file") from None
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping with name, sources, steps and outputs")
+    for assignment in overrides:
+        apply_override(data, assignment)
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise RecipeError(f"{path}:\n{_errors(exc)}") from None
+    instantiate(recipe, path.parent)  # fail now, not in a worker, on bad source or step params
+    return recipe
+
+
+def instantiate(recipe: Recipe, base_dir: Path) -> tuple[list[Source], list[Step]]:
+    sources, steps = [], []
+    for i, spec in enumerate(recipe.sources):
+        sources.append(_build(f"sources.{i}", spec, lambda cls, p: cls(base_dir, recipe.seed, **p), source_class))
+    for i, spec in enumerate(recipe.steps):
+        steps.append(_build(f"steps.{i}", spec, lambda cls, p: cls(**p), step_class))
+    return sources, steps
+
+
+def _build(where: str, spec: _Spec, make: Any, lookup: Any) -> Any:
+    try:
+        cls = lookup(spec.type)
+    except KeyError as exc:
+        raise RecipeError(f"{where}.type: {exc.args[0]}") from None
+    try:
+        return make(cls, spec.params())
+    except ValidationError as exc:
+        raise RecipeError(_errors(exc, where)) from None
+    except ValueError as exc:
+        raise RecipeError(f"{where}.{exc}") from None

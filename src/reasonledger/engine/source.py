@@ -1,0 +1,55 @@
+"""Where records come from. A source splits itself into row ranges so workers can read in parallel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from reasonledger.engine.step import NoParams
+from reasonledger.records.model import Record
+from reasonledger.records.quarantine import BadRow
+
+
+class Source:
+    """Base class: `count()` rows, `read(start, stop)` them back deterministically, `describe()` them."""
+
+    type: ClassVar[str]
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(self, base_dir: Path, seed: int, **params: Any) -> None:
+        self.base_dir = base_dir
+        self.seed = seed
+        self.params = self.Params(**params)
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def read(self, start: int, stop: int) -> Iterator[Record | BadRow]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance of this source for the run log and card: dataset, revision, licence, versions."""
+        return {"type": self.type, **self.params.model_dump(mode="json")}
+
+    def shards(self, shard_rows: int) -> list[tuple[int, int]]:
+        total = self.count()
+        return [(start, min(start + shard_rows, total)) for start in range(0, total, shard_rows)] or [(0, 0)]
+
+
+_SOURCES: dict[str, type[Source]] = {}
+
+
+def register_source(cls: type[Source]) -> type[Source]:
+    _SOURCES[cls.type] = cls
+    return cls
+
+
+def source_class(name: str) -> type[Source]:
+    if name not in _SOURCES:
+        import reasonledger.construct  # noqa: F401  (registers the built-in sources)
+    if name not in _SOURCES:
+        raise KeyError(f"unknown source type {name!r}; known: {', '.join(sorted(_SOURCES))}")
+    return _SOURCES[name]

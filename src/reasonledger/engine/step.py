@@ -1,0 +1,106 @@
+"""A step maps an iterator of records to an iterator of records, counting and explaining every drop."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from reasonledger.records.model import Record, canonical_json
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Rejection:
+    record: Record
+    step: str
+    reason: str
+    detail: str | None = None
+
+
+@dataclass
+class StepContext:
+    """What a step may touch while it runs: counters, the rejected list, its seed and the run folder.
+
+    Each step gets its own view (`for_step`) sharing the counters and rejected list, because chained
+    generators interleave and a drop must be charged to the step that made it.
+    """
+
+    stage: str
+    seed: int
+    run_dir: str | None = None
+    step: str = ""
+    counters: Counter[str] = field(default_factory=Counter)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def for_step(self, step: str, seed: int) -> "StepContext":
+        return StepContext(self.stage, seed, self.run_dir, step, self.counters, self.rejected)
+
+    def drop(self, record: Record, reason: str, detail: str | None = None) -> None:
+        """Drop a record for a reason; it is kept in the run's rejected store, never lost."""
+        self.rejected.append(Rejection(record, self.step, reason, detail))
+        self.counters[f"{self.step}.dropped.{reason}"] += 1
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[f"{self.step}.{name}"] += n
+
+
+class Step:
+    """Base class. `scope = "record"` steps run shard by shard in any worker; `"global"` steps see
+    every record in order in one process (dedup, for example). A step never knows where it runs."""
+
+    name: ClassVar[str]
+    scope: ClassVar[Literal["record", "global"]] = "record"
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(self, **params: Any) -> None:
+        self.params = self.Params(**params)
+
+    @property
+    def params_hash(self) -> str:
+        payload = {"step": self.name, "params": self.params.model_dump(mode="json")}
+        return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:16]
+
+    def versions(self) -> dict[str, str]:
+        """Versions of what this step depends on (verifiers, models), for the run log."""
+        return {}
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        raise NotImplementedError
+
+
+_STEPS: dict[str, type[Step]] = {}
+# Modules whose import registers steps; imported on first lookup so the CLI starts fast.
+STEP_MODULES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
+
+
+def register_step(cls: type[Step]) -> type[Step]:
+    _STEPS[cls.name] = cls
+    return cls
+
+
+def _load_step_modules() -> None:
+    import importlib
+
+    for module in STEP_MODULES:
+        importlib.import_module(module)
+
+
+def step_class(name: str) -> type[Step]:
+    if name not in _STEPS:
+        _load_step_modules()
+    if name not in _STEPS:
+        raise KeyError(f"unknown step type {name!r}; known: {', '.join(known_steps())}")
+    return _STEPS[name]
+
+
+def known_steps() -> list[str]:
+    _load_step_modules()
+    return sorted(_STEPS)

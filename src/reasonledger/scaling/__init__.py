@@ -1,0 +1,1 @@
+"""Scaling: pass@k, scaling-curve fits, reuse accounting."""

@@ -1,0 +1,125 @@
+"""reasoning-gym's own scorers, wrapped with guards for the scorer bugs found on this version.
+
+Found by scoring wrong answers against 42 task families (reasoning-gym 0.1.25): some scorers give
+full credit to answers that are plainly wrong. Each guard re-checks a full-credit answer and, when
+it fails, the verdict says which guard overrode the scorer and why.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from collections.abc import Callable
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from reasonledger.records.model import Verdict
+from reasonledger.verifiers.base import Verifier
+
+RG_VERSION = importlib.metadata.version("reasoning-gym")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _number(text: str) -> Fraction | None:
+    text = text.strip().replace(",", "")
+    return Fraction(text) if _NUMBER.match(text) else None
+
+
+def _exact_boolean(answer: str, gold: str) -> str | None:
+    """game_of_life_halting's scorer gives full credit to any non-empty answer."""
+    if answer.strip().casefold() not in ("true", "false"):
+        return "answer is not True or False"
+    return None if answer.strip().casefold() == gold.strip().casefold() else "answer differs from the reference"
+
+
+def _signed_number(answer: str, gold: str) -> str | None:
+    """gsm_symbolic's scorer drops minus signs and reads the first number of a longer answer."""
+    got, want = _number(answer), _number(gold)
+    if got is None:
+        return "answer is not a single number"
+    return None if want is not None and got == want else "number differs from the reference (sign included)"
+
+
+def _exact_string(answer: str, gold: str) -> str | None:
+    """spell_backward's scorer accepts the word followed by extra tokens."""
+    return None if answer.strip() == gold.strip() else "answer is not exactly the reference"
+
+
+def _no_trailing_tokens(answer: str, gold: str) -> str | None:
+    """fraction_simplification and time_intervals accept the answer followed by extra tokens."""
+    return None if len(answer.split()) <= len(gold.split()) else "answer has tokens beyond the reference's"
+
+
+GUARDS: dict[str, Callable[[str, str], str | None]] = {
+    "game_of_life_halting": _exact_boolean,
+    "gsm_symbolic": _signed_number,
+    "spell_backward": _exact_string,
+    "fraction_simplification": _no_trailing_tokens,
+    "time_intervals": _no_trailing_tokens,
+}
+
+
+@lru_cache(maxsize=None)
+def _scorer(dataset: str) -> Callable[..., float]:
+    import reasoning_gym
+
+    return reasoning_gym.get_score_answer_fn(dataset)
+
+
+def extract_answer(response: str) -> tuple[str, str]:
+    """reasoning-gym's own `<answer>` extraction; without tags the whole response is the answer."""
+    from reasoning_gym.utils import extract_answer as rg_extract
+
+    tagged = rg_extract(response)
+    return (tagged, "answer_tag") if tagged is not None else (response.strip(), "whole_response")
+
+
+class ReasoningGymVerifier(Verifier):
+    """Scores an answer with the reasoning-gym task's own scorer, guarded against its known bugs.
+
+    Reference: `{"dataset": name, "answer": gold, "metadata": {...}}` as the reasoning-gym source
+    writes it. Config: `pass_threshold` (default 1.0): scores below it are partial credit, not a pass.
+    """
+
+    id = "reasoning_gym"
+    version = "1.0.0"
+    family = "programmatic"
+
+    def verify(self, reference: Any, response: str) -> Verdict:
+        dataset = reference.get("dataset") if isinstance(reference, dict) else None
+        dataset = dataset or self.config.get("dataset")
+        if not dataset:
+            raise ValueError("a reasoning_gym reference needs `dataset` (or the verifier config must name it)")
+        gold = reference.get("answer")
+        answer, rule = extract_answer(response)
+        evidence: dict[str, Any] = {"dataset": dataset, "extracted": answer, "rule": rule,
+                                    "scorer": f"reasoning_gym {RG_VERSION}"}
+        entry = {"question": reference.get("question", ""), "answer": gold, "metadata": reference.get("metadata", {})}
+        try:
+            score = float(_scorer(dataset)(answer, entry))
+        except Exception as exc:  # the scorer is third-party code; its failure is a recorded non-pass
+            return self.verdict(False, 0.0, **evidence, reason=f"scorer raised {type(exc).__name__}: {exc}")
+        evidence["scorer_score"] = score
+        threshold = float(self.config.get("pass_threshold", 1.0))
+        guard = GUARDS.get(dataset)
+        if score >= threshold and guard is not None and gold is not None:
+            problem = guard(answer, str(gold))
+            if problem:
+                return self.verdict(False, 0.0, **evidence, guard=guard.__name__.lstrip("_"),
+                                    reason=f"scorer gave {score}, overridden: {problem}")
+        passed = score >= threshold
+        return self.verdict(passed, score, **evidence, reason=None if passed else f"score {score} below {threshold}")
+
+    def card(self) -> dict[str, Any]:
+        return {
+            **super().card(),
+            "scorer": f"reasoning_gym {RG_VERSION}",
+            "formats": {"reference": '{"dataset", "answer", "metadata"} from the reasoning_gym source',
+                        "response": "text; the last <answer>...</answer> block if present, else the whole text"},
+            "guards": {name: (fn.__doc__ or "").strip() for name, fn in GUARDS.items()},
+            "known_false_negatives": ["tasks whose scorer needs metadata fail when only question and answer were kept "
+                                      "(imported eval files)"],
+            "known_false_positives": ["scorers without a guard may still be lenient; knights_knaves accepts extra "
+                                      "text after a correct assignment"],
+        }

@@ -1,0 +1,75 @@
+"""Exact and normalised text match, with multiple-choice letters: the cheapest honest verifier."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from reasonledger.records.model import Verdict
+from reasonledger.verifiers.base import Verifier
+
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_CHOICE = re.compile(r"^\(?([A-Za-z])[).:]?(?:\s|$)")
+
+
+def normalise(text: str, case_sensitive: bool = False) -> str:
+    """NFKC, trimmed, inner whitespace collapsed, outer quotes, `$` and a final period removed."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    text = re.sub(r"\s+", " ", text)
+    text = text.strip("$").strip().strip("\"'`").strip()
+    text = text.rstrip(".").strip()
+    return text if case_sensitive else text.casefold()
+
+
+def extract_answer(response: str) -> tuple[str, str]:
+    """(answer, rule): the last `<answer>` block if any, else the whole response."""
+    tags = _ANSWER_TAG.findall(response)
+    if tags:
+        return tags[-1], "answer_tag"
+    return response, "whole_response"
+
+
+def reference_answers(reference: Any) -> list[str]:
+    """A reference is a string, a list of accepted strings, or a dict with `answer` or `answers`."""
+    if isinstance(reference, dict):
+        reference = reference.get("answers", reference.get("answer"))
+    if isinstance(reference, (list, tuple)):
+        return [str(r) for r in reference]
+    if reference is None:
+        raise ValueError("reference has no answer")
+    return [str(reference)]
+
+
+class ExactMatchVerifier(Verifier):
+    """Passes when the extracted answer equals a reference answer after normalisation.
+
+    Config: `case_sensitive` (default false); `choice` (default false): compare only the leading
+    option letter of each side, for multiple-choice answers like "(B) 42".
+    """
+
+    id = "exact"
+    version = "1.0.0"
+    family = "programmatic"
+
+    def verify(self, reference: Any, response: str) -> Verdict:
+        case_sensitive = bool(self.config.get("case_sensitive", False))
+        answer, rule = extract_answer(response)
+        got = normalise(answer, case_sensitive)
+        golds = [normalise(g, case_sensitive) for g in reference_answers(reference)]
+        if self.config.get("choice"):
+            got, golds = _letter(got), [_letter(g) for g in golds]
+        passed = bool(got) and got in golds
+        return self.verdict(passed, extracted=answer, rule=rule, normalised=got, references=golds,
+                            reason=None if passed else ("empty answer" if not got else "no reference matches"))
+
+    def card(self) -> dict[str, Any]:
+        return {**super().card(),
+                "formats": {"reference": "string, list of strings, or {answer|answers}", "response": "text; <answer> tags honoured"},
+                "known_false_negatives": ["equivalent answers written differently (2 vs 2.0, 1/2 vs 0.5): use `math`"],
+                "known_false_positives": ["none by construction beyond normalisation (case, whitespace, outer quotes, final period)"]}
+
+
+def _letter(text: str) -> str:
+    match = _CHOICE.match(text)
+    return match.group(1).casefold() if match else text

@@ -1,0 +1,71 @@
+"""The code verifier's card: what it checks, how it isolates, what it gets wrong, measured figures.
+
+Calibration figures are read from `calibration.json` beside this file, which
+`benchmarks/code_calibration.py` writes; nothing here is typed in by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reasonledger.verifiers.code.formats import FORMATS
+from reasonledger.verifiers.code.probe import probe
+
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+KNOWN_FALSE_POSITIVES = [
+    "A solution that hard-codes the outputs of the visible tests passes them: the verdict is only as strong as the tests.",
+    "pytest format: the candidate runs in pytest's process and can rewrite results; a hidden failing test catches a blanket patch, not a targeted one (verdicts are marked weak).",
+    "call/assert formats compare values, not objects: a subclass of a builtin (e.g. a Counter, an IntEnum) counts as its builtin value, "
+    "so an object whose own __eq__ would disagree with its value is judged by its value.",
+    "Floats: an expected float (or list of floats) is matched within 1e-6 absolute (evalplus's rule), so answers off by less pass.",
+    "Plain-JSON call references cannot tell a tuple from a list: a returned tuple matches an expected list.",
+]
+KNOWN_FALSE_NEGATIVES = [
+    "Arguments travel by value: a test that checks the candidate mutated its argument in place sees no mutation.",
+    "Values the encoding cannot carry (instances of user classes, functions, numpy arrays of objects) compare unequal to everything.",
+    "A solution that needs the network, writes outside its scratch directory, or reads files outside system paths fails.",
+    "HumanEval+ references take their expected outputs from the canonical solution: a task with several correct answers "
+    "(e.g. HumanEval/32 find_zero) rejects correct solutions that return another one.",
+    "Timeouts are wall-clock on a shared machine: a solution near the limit can fail under load.",
+]
+
+
+def load_calibration() -> dict[str, Any]:
+    try:
+        return json.loads(CALIBRATION.read_text())
+    except (OSError, ValueError):
+        return {"status": "not measured: run benchmarks/code_calibration.py"}
+
+
+def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
+    try:
+        isolation = verifier.isolation
+    except Exception as exc:  # noqa: BLE001 - the card must render even where the sandbox cannot start
+        isolation = {**probe(), "error": str(exc)}
+    return {
+        **base,
+        "checks": "runs the candidate program against the task's tests in a sandbox; passes when every test passes",
+        "input": {
+            "reference": {
+                "call": "fn_name, cases of args/kwargs/expected (plain JSON or tagged encoding), atol",
+                "assert": "test program of asserts (+ setup, entry e.g. check); expected values stay in a separate judge process",
+                "stdio": "cases of input/output; checker exact | tokens | float | yesno | {program: special judge}",
+                "pytest": "a pytest file importing from `solution` (weak)",
+            },
+            "response": "program source, or a chat answer whose last ```python block is taken",
+        },
+        "output": {
+            "passed": "all tests passed",
+            "score": "fraction of tests passed",
+            "evidence": "per test: status (pass, wrong_answer, runtime_error, timeout, memory_limit, output_limit, not_run), "
+                        "time, peak memory, truncated stdout and stderr, error or values",
+        },
+        "formats": list(FORMATS),
+        "isolation": isolation,
+        "known_false_positives": KNOWN_FALSE_POSITIVES,
+        "known_false_negatives": KNOWN_FALSE_NEGATIVES,
+        "calibration": load_calibration(),
+    }

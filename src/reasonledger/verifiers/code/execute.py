@@ -1,0 +1,543 @@
+"""Running one sample's tests on a slot, per format; every pass/fail decided here, in the parent.
+
+Each test yields a dict: name, status (pass, wrong_answer, runtime_error, timeout, memory_limit,
+output_limit, not_run), time (parent-measured seconds), peak_memory (bytes, of the test
+process), stdout and stderr (truncated), and the error or the values where they help.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from reasonledger.verifiers.code import runner
+from reasonledger.verifiers.code.checkers import check_stdio, to_plain_json, values_equal
+from reasonledger.verifiers.code.pool import Limits, Run, Slot
+
+PASS, WA, RE, TLE, MLE, OLE, NOT_RUN = "pass", "wrong_answer", "runtime_error", "timeout", "memory_limit", "output_limit", "not_run"
+SHOW = 2000  # characters of stdout/stderr/values kept in evidence
+
+
+def _short(x: Any, n: int = SHOW) -> str:
+    s = x if isinstance(x, str) else repr(x)
+    return s if len(s) <= n else s[:n] + f"... [{len(s) - n} more]"
+
+
+def _text(b: bytes | bytearray, total: int) -> str:
+    s = bytes(b[:SHOW]).decode("utf-8", "replace")
+    if total > SHOW:
+        s += f"... [{total - SHOW} more bytes]"
+    return s
+
+
+@dataclass
+class Settings:
+    limits: Limits
+    fail_fast: bool = False
+    max_timeouts: int = 2  # after this many timeouts in a sample, the rest are not run
+    judge_time: float = 60.0  # wall seconds for a whole assert program (judge side)
+
+
+def _crash_status(exit_info: dict | None, done: dict, err: dict | None = None) -> str:
+    if err and err.get("type") == "MemoryError":
+        return MLE
+    if done.get("oom_kills"):
+        return MLE
+    return RE
+
+
+def _exit_desc(exit_info: dict | None) -> str:
+    if not exit_info:
+        return "no exit status"
+    if "signal" in exit_info:
+        try:
+            return f"killed by {signal.Signals(exit_info['signal']).name}"
+        except ValueError:
+            return f"killed by signal {exit_info['signal']}"
+    return f"exit code {exit_info.get('code')}"
+
+
+def _io(run: Run, i: int = 0) -> dict:
+    c = run.children[i]
+    return {"stdout": _text(c.out, c.out_total), "stderr": _text(c.err, c.err_total)}
+
+
+def _peak(run: Run, i: int = 0) -> int | None:
+    e = run.children[i].exit or {}
+    return e.get("maxrss_kb", 0) * 1024 or None
+
+
+# --- call ----------------------------------------------------------------------------------
+
+
+def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
+    cases = ref["cases"]
+    tagged = ref.get("encoding") == "tagged"
+    results: list[dict] = []
+    i = 0
+    timeouts = 0
+    while i < len(cases):
+        run = slot.start(["cand"], st.limits)
+        run.send(0, {"mode": "serve", "source": source})
+        t_start = time.monotonic()
+        ev = _wait_msg(run, t_start + st.limits.time)
+        if ev[0] != "msg" or ev[2].get("load") != "ok":
+            status, detail = _failure_from(run, ev, "loading the solution")
+            done = run.finish()
+            status = _refine(status, run, done)
+            for j in range(i, len(cases)):
+                results.append({"name": f"case {j}", "status": status if j == i else NOT_RUN,
+                                "time": time.monotonic() - t_start if j == i else 0.0, "error": detail,
+                                **(_io(run) if j == i else {}), "peak_memory": _peak(run) if j == i else None})
+            return results
+        while i < len(cases):
+            case = cases[i]
+            args = case["args"] if tagged else runner.encode(case["args"])
+            kwargs = case["kwargs"] if tagged else runner.encode(case["kwargs"])
+            if tagged and not (isinstance(kwargs, dict) and "d" in kwargs):
+                kwargs = {"d": []}
+            t0 = time.monotonic()
+            run.send(0, {"call": ref["fn_name"], "args": args, "kwargs": kwargs})
+            ev = _wait_msg(run, t0 + st.limits.time)
+            dt = time.monotonic() - t0
+            if ev[0] == "msg" and ("ok" in ev[2] or "err" in ev[2]):
+                msg = ev[2]
+                if "err" in msg:
+                    err = msg["err"] if isinstance(msg["err"], dict) else {"type": "?", "msg": str(msg["err"])}
+                    results.append({"name": f"case {i}", "status": MLE if err.get("type") == "MemoryError" else RE,
+                                    "time": dt, "error": {k: _short(str(v), 1000) for k, v in err.items()}})
+                else:
+                    try:
+                        got = runner.decode(msg["ok"])
+                    except (ValueError, TypeError, RecursionError) as exc:
+                        results.append({"name": f"case {i}", "status": WA, "time": dt, "error": f"undecodable value: {exc}"})
+                    else:
+                        expected = runner.decode(case["expected"]) if tagged else case["expected"]
+                        cmp_got = got if tagged else to_plain_json(got)
+                        ok = values_equal(cmp_got, expected, float(ref.get("atol", 0.0) or 0.0))
+                        r = {"name": f"case {i}", "status": PASS if ok else WA, "time": dt}
+                        if not ok:
+                            r["got"], r["expected"] = _short(got), _short(expected)
+                        results.append(r)
+                i += 1
+                if st.fail_fast and results[-1]["status"] != PASS:
+                    break
+                continue
+            # the process died, hung, flooded or spoke nonsense: this case fails, the rest get a new process
+            status, detail = _failure_from(run, ev, f"case {i}")
+            done = run.finish()
+            status = _refine(status, run, done)
+            results.append({"name": f"case {i}", "status": status, "time": dt, "error": detail, **_io(run),
+                            "peak_memory": _peak(run)})
+            i += 1
+            timeouts += status == TLE
+            break
+        else:
+            run.finish()
+            _attach_run_io(results, run)
+            break
+        if st.fail_fast and results and results[-1]["status"] != PASS:
+            break
+        if timeouts >= st.max_timeouts:
+            break
+    for j in range(len(results), len(cases)):
+        results.append({"name": f"case {j}", "status": NOT_RUN, "time": 0.0,
+                        "error": "not run after repeated timeouts" if timeouts >= st.max_timeouts else "not run (fail fast)"})
+    return results
+
+
+def _attach_run_io(results: list[dict], run: Run) -> None:
+    """A run that served several cases: its stdout/stderr and peak memory go on its last case."""
+    if results:
+        results[-1].setdefault("stdout", _io(run)["stdout"])
+        results[-1].setdefault("stderr", _io(run)["stderr"])
+        results[-1].setdefault("peak_memory", _peak(run))
+
+
+def _wait_msg(run: Run, deadline: float, child: int = 0) -> tuple:
+    """The next message from `child`, or the event that ends its hope of sending one."""
+    while True:
+        ev = run.next_event(deadline)
+        if ev[0] == "msg" and ev[1] == child:
+            return ev
+        if ev[0] in ("timeout", "output_limit", "protocol", "done"):
+            return ev
+        if ev[0] == "exit" and ev[1] == child:
+            # messages it wrote before dying may still be in the pipe
+            late = _drain_msgs(run, child)
+            return late[0] if late else ev
+        if ev[0] == "msg":
+            continue
+
+
+def _drain_msgs(run: Run, child: int) -> list[tuple]:
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end and run.children[child].result is not None:
+        ev = run.next_event(time.monotonic() + 0.02)
+        if ev[0] == "msg" and ev[1] == child:
+            return [ev]
+        if ev[0] == "timeout":
+            continue
+        run.events.append(ev) if ev[0] != "done" else None
+        if ev[0] == "done":
+            break
+    return []
+
+
+def _failure_from(run: Run, ev: tuple, what: str) -> tuple[str, Any]:
+    kind = ev[0]
+    if kind == "timeout":
+        run.kill()
+        return TLE, f"time limit exceeded while {what}" if not what.startswith("case") else "time limit exceeded"
+    if kind == "output_limit":
+        run.kill()
+        return OLE, f"{ev[2]} exceeded {run.limits.output} bytes"
+    if kind == "protocol":
+        run.kill()
+        return RE, f"result channel: {ev[2]}"
+    if kind == "msg":
+        msg = ev[2]
+        if msg.get("load") == "error":
+            err = {k: _short(str(v), 1000) for k, v in msg.items() if k != "load"}
+            return (MLE if msg.get("type") == "MemoryError" else RE), err
+        if msg.get("load") == "exit":
+            return RE, f"the solution exited while loading (code {msg.get('code')})"
+        run.kill()
+        return RE, f"unexpected message {_short(json.dumps(msg), 200)}"
+    if kind == "exit":
+        return RE, f"the process ended before answering ({_exit_desc(ev[2])})"
+    return RE, "the run ended unexpectedly"
+
+
+def _refine(status: str, run: Run, done: dict) -> str:
+    if status in (RE,) and done.get("oom_kills"):
+        return MLE
+    c = run.children[0]
+    if status == RE and c.exit and c.exit.get("signal") == signal.SIGXCPU:
+        return TLE
+    if status == RE and c.over_limit:
+        return OLE
+    return status
+
+
+# --- assert ----------------------------------------------------------------------------------
+
+
+def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
+    names = ["candidate"]
+    if ref.get("fn_name") and ref["fn_name"] not in names:
+        names.append(ref["fn_name"])
+    test = ref["test"]
+    run = slot.start(["judge", "cand"], st.limits)
+    run.send(0, {"mode": "judge", "test": test, "setup": ref.get("setup", ""), "names": names, "entry": ref.get("entry")})
+    run.send(1, {"mode": "serve", "source": source})
+    results: list[dict] = []
+    t_run = time.monotonic()
+    judge_deadline = t_run + st.judge_time
+    pending: float | None = None  # when the call now with the candidate was sent
+    loaded = False
+    last_call_time = 0.0
+    n_calls = 0
+    fatal: dict | None = None
+    while True:
+        deadline = min(judge_deadline, pending + st.limits.time) if pending is not None else judge_deadline
+        if not loaded and pending is None:
+            deadline = min(deadline, t_run + st.limits.time + 2.0) if False else deadline
+        ev = run.next_event(deadline)
+        kind = ev[0]
+        if kind == "msg" and ev[1] == 0:
+            msg = ev[2]
+            if "call" in msg:
+                if not loaded:
+                    # the candidate's first message must be its load report
+                    lev = _wait_msg(run, time.monotonic() + st.limits.time, child=1)
+                    if lev[0] != "msg" or lev[2].get("load") != "ok":
+                        status, detail = _failure_from(run, lev, "loading the solution")
+                        fatal = {"name": "load", "status": status, "error": detail}
+                        break
+                    loaded = True
+                n_calls += 1
+                pending = time.monotonic()
+                run.send(1, {"call": msg["call"], "args": msg.get("args", []), "kwargs": msg.get("kwargs", {"d": []})})
+            elif "assert" in msg:
+                ok = msg.get("ok") is True
+                r = {"name": f"assert line {msg['assert']}", "status": PASS if ok else WA, "time": last_call_time}
+                if not ok and "error" in msg:
+                    err = msg["error"] if isinstance(msg["error"], dict) else {"msg": str(msg["error"])}
+                    by_candidate = msg.get("by") == "candidate"
+                    r["status"] = (MLE if err.get("type") == "MemoryError" else RE) if by_candidate else WA
+                    r["error"] = {k: _short(str(v), 1000) for k, v in err.items()}
+                    if not by_candidate:
+                        r["error"]["raised_by"] = "test"
+                results.append(r)
+                last_call_time = 0.0
+                if st.fail_fast and not ok:
+                    break
+            elif "end" in msg:
+                if msg["end"] != "ok":
+                    err = msg.get("error") if isinstance(msg.get("error"), dict) else {"msg": str(msg.get("error"))}
+                    by_candidate = msg.get("by") == "candidate"
+                    fatal = {"name": "test program", "status": (MLE if err.get("type") == "MemoryError" else RE) if by_candidate else RE,
+                             "error": {**{k: _short(str(v), 1000) for k, v in err.items()},
+                                       "raised_by": "candidate" if by_candidate else "test"}}
+                break
+        elif kind == "msg" and ev[1] == 1:
+            msg = ev[2]
+            if "load" in msg:
+                if msg["load"] != "ok":
+                    status, detail = _failure_from(run, ev, "loading the solution")
+                    fatal = {"name": "load", "status": status, "error": detail}
+                    break
+                loaded = True
+                continue
+            if pending is None:
+                fatal = {"name": "protocol", "status": RE, "error": "the candidate spoke out of turn"}
+                break
+            last_call_time = time.monotonic() - pending
+            pending = None
+            if "ok" in msg:
+                run.send(0, {"ok": msg["ok"]})
+            else:
+                err = msg.get("err") if isinstance(msg.get("err"), dict) else {"type": "Error", "msg": str(msg.get("err"))}
+                run.send(0, {"err": {"type": str(err.get("type", ""))[:100], "msg": str(err.get("msg", ""))[:1000],
+                                     "tb": str(err.get("tb", ""))[-1500:]}})
+        elif kind == "timeout":
+            run.kill()
+            if pending is not None:
+                fatal = {"name": f"call {n_calls}", "status": TLE, "error": "time limit exceeded", "time": time.monotonic() - pending}
+            else:
+                fatal = {"name": "test program", "status": TLE, "error": f"the test program took over {st.judge_time}s"}
+            break
+        elif kind == "output_limit":
+            run.kill()
+            fatal = {"name": f"call {n_calls}", "status": OLE, "error": f"{ev[2]} exceeded {st.limits.output} bytes"}
+            break
+        elif kind == "protocol":
+            run.kill()
+            fatal = {"name": f"call {n_calls}", "status": RE, "error": f"result channel: {ev[2]}"}
+            break
+        elif kind == "exit":
+            who = ev[1]
+            if who == 1:
+                late = _drain_msgs(run, 1)
+                if late:
+                    run.events.insert(0, late[0])
+                    continue
+                fatal = {"name": f"call {n_calls}", "status": RE,
+                         "error": f"the solution's process ended ({_exit_desc(ev[2])})"}
+            else:
+                late = _drain_msgs(run, 0)
+                if late:
+                    run.events.insert(0, late[0])
+                    continue
+                fatal = {"name": "test program", "status": RE, "error": f"the judge ended ({_exit_desc(ev[2])})"}
+            break
+        elif kind == "done":
+            fatal = {"name": "run", "status": RE, "error": "the run ended before the test program finished"}
+            break
+    done = run.finish()
+    if fatal is not None:
+        if fatal["status"] == RE and done.get("oom_kills"):
+            fatal["status"] = MLE
+        c = run.children[1]
+        if fatal["status"] == RE and c.exit and c.exit.get("signal") == signal.SIGXCPU:
+            fatal["status"] = TLE
+        fatal.setdefault("time", last_call_time)
+        fatal.update(_io(run, 1))
+        fatal["peak_memory"] = _peak(run, 1)
+        results.append(fatal)
+    elif results:
+        results[-1].update(_io(run, 1))
+        results[-1]["peak_memory"] = _peak(run, 1)
+    if not results:
+        results.append({"name": "test program", "status": RE, "error": "the test program made no assertion", "time": 0.0})
+    return results
+
+
+# --- stdio -----------------------------------------------------------------------------------
+
+
+def run_program(slot: Slot, source: str, stdin: str, limits: Limits, role: str = "cand") -> dict:
+    """One program run with stdin; returns status (before checking), time, stdout, stderr..."""
+    run = slot.start([role], limits, stdin=True)
+    t0 = time.monotonic()
+    run.send(0, {"mode": "stdio", "source": source})
+    run.close_requests(0)
+    run.feed_stdin(0, stdin.encode(), close=True)
+    deadline = t0 + limits.time
+    end_msg = None
+    status = None
+    detail = None
+    while True:
+        ev = run.next_event(deadline)
+        if ev[0] == "msg":
+            end_msg = ev[2]
+        elif ev[0] == "timeout":
+            run.kill()
+            status, detail = TLE, "time limit exceeded"
+            break
+        elif ev[0] == "output_limit":
+            run.kill()
+            status, detail = OLE, f"{ev[2]} exceeded {limits.output} bytes"
+            break
+        elif ev[0] == "protocol":
+            run.kill()
+            status, detail = RE, f"result channel: {ev[2]}"
+            break
+        elif ev[0] in ("exit", "done"):
+            break
+    dt = time.monotonic() - t0
+    done = run.finish()
+    c = run.children[0]
+    if end_msg is None:
+        for m in run.remaining_messages(0):
+            end_msg = m
+    if status is None:
+        ex = c.exit or {}
+        if end_msg and end_msg.get("end") == "error":
+            err = end_msg.get("error") if isinstance(end_msg.get("error"), dict) else {}
+            status = MLE if err.get("type") == "MemoryError" else RE
+            detail = {k: _short(str(v), 1000) for k, v in err.items()}
+        elif "signal" in ex:
+            status = TLE if ex["signal"] == signal.SIGXCPU else (OLE if ex["signal"] == signal.SIGXFSZ else RE)
+            detail = _exit_desc(ex)
+        elif end_msg and end_msg.get("end") == "exit" and end_msg.get("code") not in (0, None):
+            status, detail = RE, f"exit code {end_msg.get('code')}"
+        elif ex.get("code") not in (0, None):
+            status, detail = RE, _exit_desc(ex)
+        if status == RE and done.get("oom_kills"):
+            status = MLE
+    return {"status": status, "error": detail, "time": dt, "stdout_bytes": bytes(c.out), "stdout_total": c.out_total,
+            "stderr_bytes": bytes(c.err), "stderr_total": c.err_total, "peak_memory": _peak(run), "exit": c.exit}
+
+
+def run_stdio(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
+    results: list[dict] = []
+    timeouts = 0
+    checker = ref.get("checker", "exact")
+    for i, case in enumerate(ref["cases"]):
+        if timeouts >= st.max_timeouts or (st.fail_fast and results and results[-1]["status"] != PASS):
+            results.append({"name": f"case {i}", "status": NOT_RUN, "time": 0.0})
+            continue
+        out = run_program(slot, source, case.get("input", ""), st.limits)
+        stdout = out["stdout_bytes"].decode("utf-8", "replace")
+        r = {"name": f"case {i}", "status": out["status"], "time": out["time"], "peak_memory": out["peak_memory"],
+             "stdout": _text(out["stdout_bytes"], out["stdout_total"]), "stderr": _text(out["stderr_bytes"], out["stderr_total"])}
+        if out["error"]:
+            r["error"] = out["error"]
+        if r["status"] is None:
+            if isinstance(checker, dict):
+                ok, note = _special_judge(slot, checker["program"], case, stdout, st)
+                r["checker"] = note
+            else:
+                ok = check_stdio(checker, stdout, case["output"], float(ref.get("float_tol", 1e-6)))
+            r["status"] = PASS if ok else WA
+            if not ok:
+                r["expected"] = _short(case["output"])
+        timeouts += r["status"] == TLE
+        results.append(r)
+    return results
+
+
+def _special_judge(slot: Slot, program: str, case: dict, stdout: str, st: Settings) -> tuple[bool, str]:
+    """Run the special judge in its own sandbox run: stdin is JSON {input, output, expected};
+    exit code 0 accepts, 1 rejects, anything else is a judge failure (rejects, noted)."""
+    payload = json.dumps({"input": case.get("input", ""), "output": stdout, "expected": case["output"]})
+    out = run_program(slot, program, payload, st.limits, role="judge")
+    ex = out["exit"] or {}
+    if out["status"] is None and ex.get("code") == 0:
+        return True, "special judge accepted"
+    if out["status"] == RE and (out["error"] == "exit code 1" or ex.get("code") == 1):
+        return False, "special judge rejected"
+    return False, f"special judge failed: {out['status']} {out['error']}"
+
+
+# --- pytest ----------------------------------------------------------------------------------
+
+
+def visible_tests(test_source: str) -> list[str]:
+    """Test ids pytest should report for the file (functions test_*, methods test_* of Test* classes)."""
+    tree = ast.parse(test_source)
+    ids = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            ids.append(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            for sub in node.body:
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name.startswith("test"):
+                    ids.append(f"{node.name}::{sub.name}")
+    return ids
+
+
+def run_pytest(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
+    test = ref["test"]
+    try:
+        expected_ids = visible_tests(test)
+    except SyntaxError as exc:
+        return [{"name": "test file", "status": RE, "error": f"test file does not parse: {exc}", "time": 0.0}]
+    hidden = f"test_{secrets.token_hex(6)}"
+    a, b = secrets.randbelow(10**9), secrets.randbelow(10**9) + 10**9
+    fname = f"test_{secrets.token_hex(4)}.py"
+    full = test + f"\n\n\ndef {hidden}():\n    assert {a} == {b}\n"
+    run = slot.start(["cand"], st.limits)
+    t0 = time.monotonic()
+    run.send(0, {"mode": "pytest", "source": source, "test": full, "test_name": fname})
+    deadline = t0 + st.judge_time
+    reports: dict[str, dict] = {}
+    end = None
+    status = None
+    while True:
+        ev = run.next_event(deadline)
+        if ev[0] == "msg":
+            m = ev[2]
+            if "test" in m:
+                node = str(m["test"]).split("::", 1)[-1]
+                prev = reports.get(node)
+                if prev is None or m.get("outcome") != "passed":
+                    reports[node] = m
+            elif "end" in m:
+                end = m
+        elif ev[0] == "timeout":
+            run.kill()
+            status = TLE
+            break
+        elif ev[0] == "output_limit":
+            run.kill()
+            status = OLE
+            break
+        elif ev[0] in ("exit", "done", "protocol"):
+            break
+    done = run.finish()
+    io = _io(run)
+    results: list[dict] = []
+    hidden_rep = reports.pop(hidden, None)
+    tampered = hidden_rep is None or hidden_rep.get("outcome") != "failed" or (end or {}).get("code") != 1
+    for tid in expected_ids:
+        rep = reports.pop(tid, None)
+        if rep is None:
+            results.append({"name": tid, "status": status or RE, "error": "no report for this test", "time": 0.0})
+        else:
+            outcome = rep.get("outcome")
+            results.append({"name": tid, "status": PASS if outcome == "passed" else WA if outcome == "failed" else RE,
+                            "time": float(rep.get("t") or 0.0), "outcome": _short(str(outcome), 50)})
+    if reports:
+        results.append({"name": "unexpected tests", "status": WA, "time": 0.0,
+                        "error": f"reports for tests not in the file: {_short(sorted(reports), 500)}"})
+    if tampered:
+        results.append({"name": "hidden test", "status": WA, "time": 0.0,
+                        "error": "the hidden failing test was not reported failed: pytest was tampered with or did not run"})
+    if done.get("oom_kills"):
+        for r in results:
+            if r["status"] != PASS:
+                r["status"] = MLE
+    results[-1 if results else 0:] = [dict(results[-1], **io, peak_memory=_peak(run))] if results else [
+        {"name": "pytest", "status": status or RE, "time": time.monotonic() - t0, **io}]
+    return results
+
+
+RUNNERS = {"call": run_call, "assert": run_assert, "stdio": run_stdio, "pytest": run_pytest}

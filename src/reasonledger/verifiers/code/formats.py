@@ -1,0 +1,90 @@
+"""Test formats of a code task's reference, validated and normalised.
+
+  {"format": "call", "fn_name": "f", "cases": [{"args": [...], "kwargs": {...}, "expected": ...}],
+   "encoding": "json" | "tagged", "atol": 0.0}
+      Each case calls the candidate's function; the value comes back serialised and is compared
+      in the parent. With "json" (the default) args and expected are plain JSON and a returned
+      tuple counts as a list; with "tagged" they use runner.encode's encoding (tuples, sets, ...).
+  {"format": "assert", "test": "<program of asserts>", "fn_name": "f", "entry": "check",
+   "setup": "<trusted code run before the test, e.g. a HumanEval prompt>"}
+      The test program runs in a judge process of its own with `candidate` and `fn_name` bound
+      to a proxy; each call travels (arguments only) to the candidate's process. Expected values
+      never enter the candidate's sandbox. Every assert evaluated is one test.
+  {"format": "stdio", "cases": [{"input": "...", "output": "..."}],
+   "checker": "exact" | "tokens" | "float" | "yesno" | {"program": "<special judge source>"}}
+  {"format": "pytest", "test": "<pytest file; `from solution import *`>"}
+      Weak: pytest runs in the candidate's own process, so the verdict is marked weak and a
+      hidden test that must fail guards against a patched pytest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reasonledger.verifiers.code.checkers import STDIO_CHECKERS
+
+FORMATS = ("call", "assert", "stdio", "pytest")
+
+
+class ReferenceError_(ValueError):
+    """The reference is not a valid code-test reference."""
+
+
+def _need(ref: dict, key: str, typ: type | tuple) -> Any:
+    if key not in ref:
+        raise ReferenceError_(f"{ref.get('format')} reference needs {key!r}")
+    if not isinstance(ref[key], typ):
+        raise ReferenceError_(f"{key!r} must be {typ}")
+    return ref[key]
+
+
+def normalise(ref: Any) -> dict:
+    """A checked copy of the reference with defaults filled in."""
+    if not isinstance(ref, dict):
+        raise ReferenceError_("a code reference is a dict with a 'format'")
+    fmt = ref.get("format")
+    if fmt not in FORMATS:
+        raise ReferenceError_(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    out = dict(ref)
+    if fmt == "call":
+        name = _need(ref, "fn_name", str)
+        if not name.isidentifier():
+            raise ReferenceError_("fn_name must be an identifier")
+        cases = _need(ref, "cases", list)
+        norm = []
+        for i, c in enumerate(cases):
+            if not isinstance(c, dict) or "expected" not in c:
+                raise ReferenceError_(f"case {i} needs 'expected'")
+            args = c.get("args", [])
+            kwargs = c.get("kwargs", {})
+            if out.get("encoding", "json") == "json" and (not isinstance(args, list) or not isinstance(kwargs, dict)):
+                raise ReferenceError_(f"case {i}: args must be a list, kwargs a dict")
+            norm.append({"args": args, "kwargs": kwargs, "expected": c["expected"]})
+        out["cases"] = norm
+        out.setdefault("encoding", "json")
+        if out["encoding"] not in ("json", "tagged"):
+            raise ReferenceError_("encoding is 'json' or 'tagged'")
+        out.setdefault("atol", 0.0)
+    elif fmt == "assert":
+        _need(ref, "test", str)
+        names = ref.get("fn_name")
+        if names is not None and not isinstance(names, str):
+            raise ReferenceError_("fn_name must be a string")
+        out.setdefault("setup", "")
+        out.setdefault("entry", None)
+    elif fmt == "stdio":
+        cases = _need(ref, "cases", list)
+        for i, c in enumerate(cases):
+            if not isinstance(c, dict) or not isinstance(c.get("input", ""), str) or not isinstance(c.get("output"), str):
+                raise ReferenceError_(f"case {i} needs string 'input' and 'output'")
+        checker = ref.get("checker", "exact")
+        if isinstance(checker, dict):
+            if not isinstance(checker.get("program"), str):
+                raise ReferenceError_("a special judge checker is {'program': source}")
+        elif checker not in STDIO_CHECKERS:
+            raise ReferenceError_(f"unknown checker {checker!r}")
+        out["checker"] = checker
+        out.setdefault("float_tol", 1e-6)
+    elif fmt == "pytest":
+        _need(ref, "test", str)
+    return out

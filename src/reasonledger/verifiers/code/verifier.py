@@ -1,0 +1,132 @@
+"""CodeVerifier: run a candidate program against a code task's tests in the sandbox."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from reasonledger.records.model import Verdict
+from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.code import execute
+from reasonledger.verifiers.code.extract import extract_code
+from reasonledger.verifiers.code.formats import ReferenceError_, normalise
+from reasonledger.verifiers.code.pool import Limits, SandboxError, SandboxPool
+
+DEFAULTS: dict[str, Any] = {
+    "time_limit": 4.0,  # wall seconds per test (one call, one program run)
+    "memory_limit_mb": 1024,  # per slot, cgroup
+    "output_limit_bytes": 8 << 20,  # stdout (and stderr) per test
+    "pids_limit": 64,
+    "judge_time": 60.0,  # wall seconds for a whole assert/pytest program
+    "fail_fast": False,
+    "max_timeouts": 2,
+    "mode": "auto",  # auto | worker | spawn
+    "min_isolation": "spawn",  # refuse below: worker | spawn
+    "slots": None,  # default: number of cores
+}
+# knobs that cannot change a verdict, kept out of the config hash
+_NOT_VERDICT = {"slots", "mode", "min_isolation"}
+
+
+class CodeVerifier(Verifier):
+    """Runs the candidate against the task's tests (call, assert, stdio or pytest) in a sandbox and passes it when every test passes."""
+
+    id = "code"
+    version = "1.0.0"
+    family = "programmatic"
+    label_source = "programmatic"
+
+    def __init__(self, **config: Any) -> None:
+        unknown = set(config) - set(DEFAULTS)
+        if unknown:
+            raise TypeError(f"unknown code verifier option(s): {', '.join(sorted(unknown))}")
+        full = {**DEFAULTS, **config}
+        super().__init__(**{k: v for k, v in full.items() if k not in _NOT_VERDICT})
+        self.options = full
+        self._pool: SandboxPool | None = None
+        self._pool_lock = threading.Lock()
+
+    # -- sandbox ---------------------------------------------------------------------------------
+    @property
+    def limits(self) -> Limits:
+        o = self.options
+        return Limits(time=float(o["time_limit"]), memory=int(o["memory_limit_mb"]) << 20,
+                      output=int(o["output_limit_bytes"]), pids=int(o["pids_limit"]))
+
+    def pool(self) -> SandboxPool:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = SandboxPool(slots=self.options["slots"], mode=self.options["mode"], limits=self.limits,
+                                         min_level=self.options["min_isolation"])
+            return self._pool
+
+    @property
+    def isolation(self) -> dict:
+        """The isolation report: probed features, the level in force, the lock-down of a worker."""
+        return self.pool().report
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    def __enter__(self) -> "CodeVerifier":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- verification ----------------------------------------------------------------------------
+    def _settings(self) -> execute.Settings:
+        o = self.options
+        return execute.Settings(limits=self.limits, fail_fast=bool(o["fail_fast"]), max_timeouts=int(o["max_timeouts"]),
+                                judge_time=float(o["judge_time"]))
+
+    def verify(self, reference: Any, response: str) -> Verdict:
+        try:
+            ref = normalise(reference)
+        except ReferenceError_ as exc:
+            return self.verdict(False, score=0.0, error=f"invalid reference: {exc}", tests=[])
+        code, how = extract_code(response or "")
+        pool = self.pool()  # raises SandboxError below the minimum isolation: never run unsandboxed
+        with pool.slot() as slot:
+            tests = execute.RUNNERS[ref["format"]](slot, ref, code, self._settings())
+        counts = Counter(t["status"] for t in tests)
+        n = len(tests)
+        passed_n = counts.get(execute.PASS, 0)
+        passed = n > 0 and passed_n == n
+        evidence: dict[str, Any] = {
+            "format": ref["format"],
+            "n_tests": n,
+            "n_passed": passed_n,
+            "summary": dict(sorted(counts.items())),
+            "first_failure": next((t for t in tests if t["status"] != execute.PASS), None),
+            "tests": tests,
+            "extraction": how,
+            "isolation": pool.mode,
+        }
+        if ref["format"] == "pytest":
+            evidence["weak"] = True
+            evidence["weak_reason"] = "pytest runs in the candidate's own process; a hidden failing test guards it"
+        return self.verdict(passed, score=passed_n / n if n else 0.0, **evidence)
+
+    def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
+        """All pairs through every slot of the pool at once; results in input order."""
+        pairs = list(pairs)
+        if not pairs:
+            return []
+        workers = max(1, len(self.pool().slots))
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            return list(ex.map(lambda p: self.verify(*p), pairs))
+
+    def card(self) -> dict[str, Any]:
+        from reasonledger.verifiers.code.card import build_card
+
+        return build_card(self, super().card())
+
+
+__all__ = ["CodeVerifier", "SandboxError"]

@@ -246,8 +246,6 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     fatal: dict | None = None
     while True:
         deadline = min(judge_deadline, pending + st.limits.time) if pending is not None else judge_deadline
-        if not loaded and pending is None:
-            deadline = min(deadline, t_run + st.limits.time + 2.0) if False else deadline
         ev = run.next_event(deadline)
         kind = ev[0]
         if kind == "msg" and ev[1] == 0:
@@ -263,7 +261,7 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                     loaded = True
                 n_calls += 1
                 pending = time.monotonic()
-                run.send(1, {"call": msg["call"], "args": msg.get("args", []), "kwargs": msg.get("kwargs", {"d": []})})
+                run.send(1, {"call": ref["fn_name"], "args": msg.get("args", []), "kwargs": msg.get("kwargs", {"d": []})})
             elif "assert" in msg:
                 ok = msg.get("ok") is True
                 r = {"name": f"assert line {msg['assert']}", "status": PASS if ok else WA, "time": last_call_time}

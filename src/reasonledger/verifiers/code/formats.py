@@ -67,9 +67,8 @@ def normalise(ref: Any) -> dict:
         out.setdefault("atol", 0.0)
     elif fmt == "assert":
         _need(ref, "test", str)
-        names = ref.get("fn_name")
-        if names is not None and not isinstance(names, str):
-            raise ReferenceError_("fn_name must be a string")
+        if not _need(ref, "fn_name", str).isidentifier():
+            raise ReferenceError_("fn_name must be an identifier")
         out.setdefault("setup", "")
         out.setdefault("entry", None)
     elif fmt == "stdio":

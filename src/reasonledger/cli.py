@@ -23,3 +23,7 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(reasonledger.commands
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ from rich.console import Console
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import BadRow, Quarantine
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 # Exit codes: 0 clean, 1 error (or --strict with bad rows), 3 finished but rows were quarantined.
 EXIT_QUARANTINED = 3
 

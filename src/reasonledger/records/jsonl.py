@@ -44,7 +44,7 @@ def read_json_lines(
                     rest.append(more)
                     if not more or more.endswith(b"\n"):
                         break
-                raw = b"".join(rest)
+                raw = b"".join(rest).removesuffix(b"\n")
                 yield BadRow(name, number, f"line is {len(raw):,} bytes, over the {max_line_bytes:,}-byte limit "
                              "(raise --max-line-bytes if it is meant to be this long)", raw)
                 continue
@@ -53,12 +53,13 @@ def read_json_lines(
             try:
                 text = chunk.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield BadRow(name, number, f"invalid UTF-8 at byte {exc.start}: re-encode the file as UTF-8", chunk)
+                yield BadRow(name, number, f"invalid UTF-8 at byte {exc.start}: re-encode the file as UTF-8",
+                             chunk.removesuffix(b"\n"))
                 continue
             try:
                 yield number, json.loads(text)
             except json.JSONDecodeError as exc:
-                yield BadRow(name, number, f"bad JSON at column {exc.colno}: {exc.msg}", chunk)
+                yield BadRow(name, number, f"bad JSON at character {exc.pos}: {exc.msg}", chunk.removesuffix(b"\n"))
         if number == 0:
             yield BadRow(name, 0, "file is empty: expected one JSON object per line")
 
@@ -91,7 +92,7 @@ def parse_rows(
         except ValidationError as exc:
             yield BadRow(file, number, validation_reason(exc), raw)
         except (KeyError, TypeError, ValueError) as exc:
-            yield BadRow(file, number, f"{type(exc).__name__}: {exc}", raw)
+            yield BadRow(file, number, f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}", raw)
 
 
 def read_jsonl_records(path: Path | str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Record | BadRow]:

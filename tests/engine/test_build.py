@@ -1,0 +1,130 @@
+"""The main job end to end at a small size: outputs, determinism, and kill-and-resume byte identity."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from reasonledger.engine.build import build
+from reasonledger.records.io import iter_valid
+from reasonledger.rewards import compute_score, trl_reward_funcs
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = ROOT / "examples" / "quickstart.yaml"
+
+
+def _tree_bytes(run: Path) -> dict[str, bytes]:
+    """Every file under data/ and exports/, the outputs promised to be byte-identical."""
+    return {str(p.relative_to(run)): p.read_bytes() for sub in ("data", "exports") for p in sorted((run / sub).rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "quickstart"
+    result = build(QUICKSTART, out, ["sources.0.size=150", "shard_rows=40"], workers=2, show_progress=False)
+    return out, result
+
+
+def test_quickstart_outputs_exist_and_load(small_run):
+    out, result = small_run
+    assert result.records > 100 and result.quarantined == 0
+    manifest = json.loads((out / "data" / "manifest.json").read_text())
+    assert manifest["rows"] == result.records == sum(pq.read_table(out / "data" / s["file"]).num_rows for s in manifest["shards"])
+    verl = pq.read_table(out / "exports" / "verl.parquet")
+    assert verl.column_names == ["data_source", "prompt", "ability", "reward_model", "extra_info"]
+    assert verl.num_rows == result.records
+    trl = pq.read_table(out / "exports" / "trl_grpo.parquet")
+    assert {"prompt", "reference", "verifier", "verifier_config"} <= set(trl.column_names)
+    openrlhf = (out / "exports" / "openrlhf.jsonl").read_text().splitlines()
+    assert len(openrlhf) == result.records and {"input", "label"} <= set(json.loads(openrlhf[0]))
+    card = json.loads((out / "card" / "card.json").read_text())
+    assert card["records"] == result.records
+    assert "# " in (out / "card" / "card.md").read_text()
+
+
+def test_every_kept_record_carries_its_gold_check_and_families(small_run):
+    out, _ = small_run
+    records = list(iter_valid(out))
+    families = {r.meta.get("task_family") for r in records} - {None}
+    assert len(families) >= 8
+    for record in records:
+        (gold,) = [v for v in record.verdicts if v.target == "reference"]
+        assert gold.passed and gold.verifier == record.task.verifier.name and gold.version
+
+
+def test_funnel_keeps_every_drop_with_its_reason(small_run):
+    out, result = small_run
+    events = [json.loads(line) for line in (out / "runlog.jsonl").read_text().splitlines()]
+    stages = [e for e in events if e["event"] == "stage"]
+    gold, dedup = stages[0]["steps"][0], stages[1]["steps"][0]
+    assert gold["step"] == "gold_check" and gold["dropped"]["gold_fails_verifier"] > 0  # propositional_logic has no gold
+    assert dedup["step"] == "dedup" and dedup["dropped"]["duplicate"] >= 1  # the local file repeats a task
+    assert gold["in"] - sum(gold["dropped"].values()) == gold["out"] == dedup["in"]
+    rejected = list(iter_valid(out / "rejected"))
+    assert len(rejected) == result.rejected == sum(gold["dropped"].values()) + sum(dedup["dropped"].values())
+    assert {r.meta["rejection"]["reason"] for r in rejected} == {"gold_fails_verifier", "duplicate"}
+
+
+def test_rewards_dispatch_through_the_record_verifier(small_run):
+    out, _ = small_run
+    rows = pq.read_table(out / "exports" / "verl.parquet").to_pylist()
+    for row in rows[:40]:
+        truth = row["reward_model"]["ground_truth"]
+        assert compute_score(row["data_source"], f"<answer>{truth}</answer>", truth, row["extra_info"]) == 1.0
+    wrong = next(r for r in rows if r["data_source"] == "reasoning-gym/gsm_symbolic")
+    assert compute_score(wrong["data_source"], "<answer>-" + wrong["reward_model"]["ground_truth"] + "</answer>",
+                         wrong["reward_model"]["ground_truth"], wrong["extra_info"]) == 0.0
+    trl = pq.read_table(out / "exports" / "trl_grpo.parquet").slice(0, 5).to_pydict()
+    (reward,) = trl_reward_funcs()
+    completions = [[{"role": "assistant", "content": f"<answer>{a}</answer>"}] for a in trl["answer"]]
+    assert reward(trl["prompt"], completions, **{k: trl[k] for k in ("reference", "verifier", "verifier_config")}) == [1.0] * 5
+
+
+def test_same_recipe_same_bytes_with_other_worker_counts(small_run, tmp_path):
+    out, _ = small_run
+    again = tmp_path / "again"
+    build(QUICKSTART, again, ["sources.0.size=150", "shard_rows=40"], workers=1, show_progress=False)
+    assert _tree_bytes(again) == _tree_bytes(out)
+    assert (again / "card" / "card.json").read_bytes() == (out / "card" / "card.json").read_bytes()
+
+
+def _start(out: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "reasonledger.cli", "build", str(QUICKSTART), "--out", str(out), "--quiet",
+           "--set", "sources.0.size=900", "--set", "shard_rows=30", "--workers", "1"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def test_sigkill_at_several_points_then_resume_gives_identical_bytes(tmp_path):
+    reference = tmp_path / "reference"
+    assert _start(reference).wait(timeout=300) == 0
+    expected = _tree_bytes(reference)
+    all_shards = len(list((reference / "work").rglob("shard-*.json")))
+    interrupted_mid_stage = 0
+    for delay in (0.5, 1.5, 2.5, 3.5):
+        run = tmp_path / f"killed-{delay}"
+        process = _start(run)
+        time.sleep(delay)
+        assert process.poll() is None, "the build finished before the kill; the test needs a bigger build"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        done_shards = len(list((run / "work").rglob("shard-*.json"))) if (run / "work").exists() else 0
+        interrupted_mid_stage += 0 < done_shards < all_shards
+
+        assert _start(run).wait(timeout=300) == 0, f"resume after a kill at {delay}s failed"
+        assert _tree_bytes(run) == expected, f"resume after a kill at {delay}s changed the outputs"
+    assert interrupted_mid_stage >= 2, "most kills should land between shards of a stage"
+
+
+def test_resume_refuses_a_different_recipe_without_force(small_run):
+    out, _ = small_run
+    from reasonledger.engine.recipe import RecipeError
+
+    with pytest.raises(RecipeError, match="different recipe"):
+        build(QUICKSTART, out, ["sources.0.size=151", "shard_rows=40"], show_progress=False)

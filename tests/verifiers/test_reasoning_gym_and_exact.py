@@ -1,0 +1,81 @@
+import json
+
+import pytest
+import reasoning_gym
+from typer.testing import CliRunner
+
+from reasonledger.cli import app
+from reasonledger.construct.sources import _json_safe
+from reasonledger.verifiers import available_verifiers, get_verifier
+
+
+def _reference(task: str, index: int = 0, seed: int = 5) -> dict:
+    entry = reasoning_gym.create_dataset(task, size=index + 1, seed=seed)[index]
+    return {"dataset": task, "answer": entry["answer"], "metadata": _json_safe(entry["metadata"])}
+
+
+def test_registry_lists_builtins():
+    assert {"exact", "reasoning_gym", "math", "code"} <= set(available_verifiers())
+    with pytest.raises(KeyError, match="unknown verifier 'nope'"):
+        get_verifier("nope")
+
+
+@pytest.mark.parametrize("task", ["chain_sum", "knights_knaves", "countdown", "word_sorting", "simple_equations"])
+def test_gold_passes_and_junk_fails(task):
+    verifier = get_verifier("reasoning_gym")
+    reference = _reference(task)
+    verdict = verifier.verify(reference, f"I think... <answer>{reference['answer']}</answer>")
+    assert verdict.passed and verdict.evidence["rule"] == "answer_tag" and verdict.version == "1.0.0"
+    assert not verifier.verify(reference, "<answer>no idea</answer>").passed
+
+
+def test_game_of_life_halting_guard_rejects_any_non_empty_answer():
+    verifier = get_verifier("reasoning_gym")
+    reference = _reference("game_of_life_halting")
+    wrong = "False" if reference["answer"] == "True" else "True"
+    for answer in ("banana", wrong):
+        verdict = verifier.verify(reference, f"<answer>{answer}</answer>")
+        assert verdict.evidence["scorer_score"] == 1.0  # the bug this guard exists for
+        assert not verdict.passed and verdict.evidence["guard"] == "exact_boolean"
+    assert verifier.verify(reference, f"<answer>{reference['answer']}</answer>").passed
+
+
+def test_gsm_symbolic_guard_keeps_the_sign():
+    verifier = get_verifier("reasoning_gym")
+    reference = _reference("gsm_symbolic")
+    verdict = verifier.verify(reference, f"<answer>-{reference['answer']}</answer>")
+    assert verdict.evidence["scorer_score"] == 1.0 and not verdict.passed
+    assert "sign included" in verdict.evidence["reason"]
+    assert not verifier.verify(reference, f"<answer>{reference['answer']} 7</answer>").passed
+    assert verifier.verify(reference, f"<answer>{reference['answer']}</answer>").passed
+
+
+def test_spell_backward_guard():
+    verifier = get_verifier("reasoning_gym")
+    reference = _reference("spell_backward")
+    assert not verifier.verify(reference, f"<answer>{reference['answer']} extra</answer>").passed
+
+
+def test_a_missing_gold_fails_with_a_reason():
+    verdict = get_verifier("reasoning_gym").verify(_reference("propositional_logic"), "<answer>P</answer>")
+    assert not verdict.passed and verdict.evidence["reason"]
+
+
+def test_exact_match_normalisation_and_choices():
+    exact = get_verifier("exact")
+    assert exact.verify("Paris", "  paris. ").passed
+    assert exact.verify(["4", "four"], "<answer>Four</answer>").passed
+    assert not exact.verify("4", "").passed
+    assert get_verifier("exact", choice=True).verify("(B)", "B) because 42").passed
+    assert not get_verifier("exact", case_sensitive=True).verify("Paris", "paris").passed
+    assert get_verifier("exact", case_sensitive=True).config_hash != exact.config_hash
+
+
+def test_check_command_prints_the_verdict_and_exits_by_it(tmp_path):
+    runner = CliRunner()
+    passed = runner.invoke(app, ["check", "exact", "--reference", "42", "--response", "<answer>42</answer>"])
+    assert passed.exit_code == 0 and json.loads(passed.stdout)["passed"] is True
+    reference = tmp_path / "ref.json"
+    reference.write_text(json.dumps(_reference("gsm_symbolic")))
+    failed = runner.invoke(app, ["check", "reasoning_gym", "--reference", str(reference), "--response", "<answer>-1</answer>"])
+    assert failed.exit_code == 2 and json.loads(failed.stdout)["passed"] is False

@@ -22,6 +22,7 @@ from reasonledger.engine.executor import Executor, make_executor
 from reasonledger.engine.pipeline import run_steps, stages, step_label
 from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_recipe
 from reasonledger.engine.runlog import RunLog
+from reasonledger.engine.source import pin_verifier_version
 from reasonledger.engine.step import Rejection, Step, StepContext
 from reasonledger.records.arrow import records_to_table
 from reasonledger.records.model import Record
@@ -96,7 +97,7 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
                 if isinstance(item, BadRow):
                     bad.append(item)
                 else:
-                    yield item
+                    yield pin_verifier_version(item)
     else:
         previous = _stage_dir(Path(run_dir), task.stage - 1) / f"shard-{task.shard:05d}.parquet"
 

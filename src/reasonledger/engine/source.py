@@ -39,6 +39,22 @@ class Source:
         return [(start, min(start + shard_rows, total)) for start in range(0, total, shard_rows)] or [(0, 0)]
 
 
+def pin_verifier_version(record: Record) -> Record:
+    """Stamp the verifier contract with the version of the registered verifier, if it names none,
+    so every record says which verifier version its task was built against."""
+    spec = record.task.verifier
+    if spec is None or spec.version is not None:
+        return record
+    from reasonledger.verifiers import verifier_class
+
+    try:
+        version = verifier_class(spec.name).version
+    except KeyError:
+        return record
+    task = record.task.model_copy(update={"verifier": spec.model_copy(update={"version": version})})
+    return record.model_copy(update={"task": task})
+
+
 _SOURCES: dict[str, type[Source]] = {}
 
 

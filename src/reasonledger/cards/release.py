@@ -1,111 +1,315 @@
-"""The release card: computed from the run log and the released data, never typed by hand.
+"""The release card: computed from the released data, the run log and the audit, never typed by hand.
 
-Fields only a person can answer stay "unknown" until the recipe's `card:` section fills them,
-and every unknown field is listed under `missing`.
+Fields only a person can answer stay "unknown" until the recipe's `card:` section or
+`reasonledger card set` fills them, and every field still unknown is listed under `missing`.
+`write_release_card` is what every build calls last: it writes card.json and its renderings.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from reasonledger import __version__
-from reasonledger.engine.runlog import RunLog
+from reasonledger.cards import audit as audit_mod
+from reasonledger.cards import overrides
+from reasonledger.cards.overrides import HUMAN_FIELDS, UNKNOWN
+from reasonledger.cards.runfacts import run_facts
+from reasonledger.cards.scan import PASS_RATE_BINS, DataFacts, scan
+from reasonledger.cards.verifier_cards import family_of, verifier_card
 from reasonledger.records.io import iter_valid
-from reasonledger.records.parquet import MANIFEST, write_json_atomic
+from reasonledger.records.parquet import MANIFEST, sha256_file, write_json_atomic
 
-UNKNOWN = "unknown"
-HUMAN_FIELDS = ("motivation", "intended_uses", "out_of_scope_uses", "decontamination_sufficient", "biases", "maintenance")
+CARD_VERSION = 1
+NOT_APPLICABLE = "not_applicable"
+RELEASABLE = ("prompts", "answers", "traces", "step_labels", "rollouts", "preferences", "rewards", "verifier",
+              "environment", "trajectories")
+CONTRACT_BY_FAMILY = {"programmatic": "programmatic", "environmental": "environmental", "judgment": "judgment_required"}
+GRANULARITY_BY_KIND = {"prompt_answer": "outcome", "trace": "outcome", "rollout_set": "outcome", "step_trace": "process",
+                       "preference_pair": "pairwise", "tool_trajectory": "trajectory", "episode": "trajectory",
+                       "judgment": "outcome"}
+USES_BY_KIND = {
+    "prompt_answer": ["rl_with_verifiable_rewards"],
+    "trace": ["sft", "distillation"],
+    "step_trace": ["process_reward_model_training"],
+    "rollout_set": ["rejection_sampling_sft", "offline_rl", "pass_rate_filtering"],
+    "preference_pair": ["dpo", "reward_model_training"],
+    "tool_trajectory": ["agent_sft"],
+    "episode": ["agentic_rl"],
+    "judgment": ["judge_training"],
+}
+EXACT_DEDUP_METHOD = "exact match of normalised prompts (NFKC, case-folded, whitespace collapsed)"
 
 
-def _data_summary(data_dir: Path) -> dict[str, Any]:
-    by_kind: Counter[str] = Counter()
-    sources: dict[tuple[str, str | None, str | None], int] = Counter()
-    contracts: Counter[str] = Counter()
-    verdicts: dict[str, dict[str, Any]] = {}
-    for record in iter_valid(data_dir):
-        by_kind[record.kind.value] += 1
-        src = record.task.source
-        sources[(src.dataset, src.revision, src.license)] += 1
-        contracts[record.task.verifier.name if record.task.verifier else "none"] += 1
-        for verdict in record.verdicts:
-            entry = verdicts.setdefault(f"{verdict.verifier}@{verdict.version}", {
-                "verifier": verdict.verifier, "version": verdict.version, "config_hashes": set(),
-                "label_source": verdict.label_source, "passed": 0, "failed": 0, "targets": Counter()})
-            entry["config_hashes"].add(verdict.config_hash)
-            entry["passed" if verdict.passed else "failed"] += 1
-            entry["targets"][verdict.target.split(":")[0]] += 1
+def _or_unknown(value: Any) -> Any:
+    return UNKNOWN if value in (None, "") else value
+
+
+def _date(timestamp: str) -> str:
+    return timestamp[:10] if timestamp and timestamp != UNKNOWN else UNKNOWN
+
+
+def _released(facts: DataFacts) -> dict[str, bool]:
+    return {part: facts.carries[part] > 0 for part in RELEASABLE}
+
+
+def _verifier_groups(facts: DataFacts) -> list[dict[str, Any]]:
+    groups = []
+    for (name, version, chash), group in sorted(facts.verdicts.items()):
+        label = group.label_sources.most_common(1)[0][0]
+        config = facts.task_verifiers.get(name, {}).get(chash)
+        groups.append({"id": name, "version": version, "config_hash": chash,
+                       "config": config if config is not None else UNKNOWN,
+                       "family": family_of(name, label), "label_source": label,
+                       "targets": dict(sorted(group.targets.items())), "passed": group.passed, "failed": group.failed})
+    return groups
+
+
+def _verification(facts: DataFacts, verifiers: list[dict[str, Any]], outputs: list[str]) -> dict[str, Any]:
+    families = {v["id"]: v["family"] for v in verifiers}
+    families.update({name: family_of(name) for name in facts.task_verifiers if name not in families})
+    contracts = sorted({CONTRACT_BY_FAMILY.get(f, UNKNOWN) for f in families.values()})
+    contract = UNKNOWN if not contracts else contracts[0] if len(contracts) == 1 else "mixed"
+    grains = sorted({GRANULARITY_BY_KIND[k] for k in facts.by_kind})
+    uses = sorted({use for kind in facts.by_kind for use in USES_BY_KIND[kind]
+                   if use != "rl_with_verifiable_rewards" or facts.carries["verifier"]})
     return {
-        "by_kind": dict(sorted(by_kind.items())),
-        "sources": [{"dataset": d, "revision": r or UNKNOWN, "license": lic or UNKNOWN, "records": n}
-                    for (d, r, lic), n in sorted(sources.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))],
-        "verification_contracts": dict(sorted(contracts.items())),
-        "verdicts": [{**v, "config_hashes": sorted(v["config_hashes"]), "targets": dict(sorted(v["targets"].items()))}
-                     for _, v in sorted(verdicts.items())],
+        "contract": contract,
+        "families": dict(sorted(families.items())),
+        "granularity": grains[0] if len(grains) == 1 else ("mixed" if grains else UNKNOWN),
+        "granularity_by_kind": {k: GRANULARITY_BY_KIND[k] for k in sorted(facts.by_kind)},
+        "training_use": uses or [UNKNOWN],
+        "trainer_exports": outputs,
+        "records_with_verdicts": facts.records_with_verdicts,
+        "records_with_verifier": facts.carries["verifier"],
+        "coverage": round(facts.records_with_verdicts / facts.records, 4) if facts.records else 0.0,
     }
 
 
-def _funnel(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    stages = {e["stage"]: e for e in events if e.get("event") == "stage"}
-    funnel = []
-    for name in sorted(stages):
-        for step in stages[name]["steps"]:
-            funnel.append({"stage": name, "step": step["step"], "params": step["params"], "params_hash": step["params_hash"],
-                           "versions": step["versions"], "in": step["in"], "out": step["out"], "dropped": step["dropped"]})
-    return funnel
+def _generators(facts: DataFacts) -> Any:
+    if not facts.generators:
+        return UNKNOWN if facts.responses else NOT_APPLICABLE
+    return [{"model": d["model"], "revision": _or_unknown(d["revision"]), "sampling": _or_unknown(d["sampling"]),
+             "events": facts.generators[key]} for key, d in sorted(facts.generator_details.items())]
+
+
+def _prompt_sources(facts: DataFacts) -> list[dict[str, Any]]:
+    return [{"dataset": d, "revision": _or_unknown(r), "license": _or_unknown(lic), "records": n}
+            for (d, r, lic), n in sorted(facts.sources.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), str(kv[0][2])))]
+
+
+def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[dict[str, Any]]) -> dict[str, Any]:
+    generated = facts.responses > 0
+    generators = _generators(facts)
+    filters = [{k: step[k] for k in ("stage", "step", "label", "params", "params_hash", "in", "out", "dropped")}
+               for step in run["funnel"]["steps"]]
+    return {
+        "digest": recipe.digest,
+        "seed": recipe.seed,
+        "declared_sources": run["declared_sources"],
+        "prompt_sources": _prompt_sources(facts),
+        "trace_writer": (generators if facts.carries["traces"] else NOT_APPLICABLE),
+        "generator": generators,
+        "search": UNKNOWN if generated else NOT_APPLICABLE,
+        "self_play_anchor": UNKNOWN if generated else NOT_APPLICABLE,
+        "filters": filters,
+        "verifiers": verifiers,
+        "budget": {
+            "wall_seconds": run["seconds"],
+            "executor": run["executor"],
+            "verifier_calls_in_release": sum(v["passed"] + v["failed"] for v in verifiers),
+            "generated_responses": facts.responses,
+            "generator_tokens": UNKNOWN if generated else NOT_APPLICABLE,
+            "prompt_chars": facts.prompt_chars,
+            "response_chars": facts.response_chars,
+        },
+        "outputs": list(recipe.outputs),
+    }
+
+
+def _pass_rate(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | None,
+               generators: Any) -> dict[str, Any]:
+    """The band of per-prompt pass rates and what it was conditioned on (policy, n, temperature, verifier)."""
+    measured = sum(facts.pass_rate_hist)
+    band_filter = next((s for s in run["funnel"]["steps"] if "pass_rate" in s["step"] or "band" in s["params"]), None)
+    if measured:
+        policies = [g["model"] for g in generators] if isinstance(generators, list) else [UNKNOWN]
+        temperatures = sorted({str(g["sampling"].get("temperature", UNKNOWN)) for g in generators
+                               if isinstance(g.get("sampling"), dict)}) if isinstance(generators, list) else []
+        return {
+            "status": "measured",
+            "band": [facts.pass_rate_min, facts.pass_rate_max],
+            "filter": band_filter["params"] if band_filter else "none",
+            "records_measured": measured,
+            "histogram": {"bins": PASS_RATE_BINS, "counts": facts.pass_rate_hist},
+            "conditioning": {
+                "policy": policies or [UNKNOWN],
+                "n": sorted(facts.rollouts_per_record),
+                "temperature": temperatures or [UNKNOWN],
+                "verifier": sorted(facts.pass_rate_verifiers),
+            },
+        }
+    if audit and audit.get("difficulty"):
+        difficulty = audit["difficulty"]
+        return {"status": "audited", "band": difficulty.get("band", UNKNOWN),
+                "filter": band_filter["params"] if band_filter else "none",
+                "conditioning": difficulty.get("conditioning", UNKNOWN), "summary": audit["sections"]["difficulty"]}
+    return {"status": "not_measured", "band": UNKNOWN, "filter": band_filter["params"] if band_filter else "none",
+            "conditioning": UNKNOWN}
+
+
+def _dedup(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | None) -> dict[str, Any]:
+    steps = [s for s in run["funnel"]["steps"] if s["step"] == "dedup"]
+    exact: dict[str, Any] = {
+        "status": "run" if steps else "not_run",
+        "method": EXACT_DEDUP_METHOD,
+        "scope": "within this release",
+        "dropped": sum(sum(s["dropped"].values()) for s in steps) if steps else 0,
+        "unique_prompts": len(facts.prompt_digests),
+        "repeated_prompts_released": facts.records - len(facts.prompt_digests),
+    }
+    if audit and audit.get("exact_duplicates"):
+        exact["audit"] = audit["exact_duplicates"]
+    near = (audit or {}).get("near_duplicates") or {"status": "not_run", "method": UNKNOWN, "flagged": UNKNOWN}
+    return {"exact": exact, "near": near}
+
+
+def _contamination(audit: dict[str, Any] | None) -> dict[str, Any]:
+    found = (audit or {}).get("contamination")
+    return found or {"status": "not_run", "method": UNKNOWN, "benchmarks": UNKNOWN, "flagged": UNKNOWN}
+
+
+def _lineage(facts: DataFacts, audit: dict[str, Any] | None) -> dict[str, Any]:
+    out = {
+        "records_with_events": facts.with_events,
+        "records_with_parents": facts.with_parents,
+        "completeness": round(facts.with_events / facts.records, 4) if facts.records else 0.0,
+        "steps": dict(sorted(facts.lineage_steps.items())),
+        "run_log": "runlog.jsonl",
+    }
+    if audit and audit.get("lineage_completeness") is not None:
+        out["audit"] = audit["sections"].get("lineage_completeness", {})
+    return out
+
+
+def _licenses(sources: list[dict[str, Any]]) -> list[str]:
+    return sorted({s["license"] for s in sources}) or [UNKNOWN]
+
+
+def _file_entry(path: Path, base: Path) -> dict[str, Any]:
+    entry: dict[str, Any] = {"file": str(path.relative_to(base)), "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        entry["rows"] = pq.ParquetFile(path).metadata.num_rows
+    elif path.suffix == ".jsonl":
+        with path.open("rb") as handle:
+            entry["rows"] = sum(1 for _ in handle)
+    return entry
+
+
+def _manifest(run_dir: Path) -> dict[str, Any]:
+    data = json.loads((run_dir / "data" / MANIFEST).read_text())
+    exports = sorted((run_dir / "exports").glob("*")) if (run_dir / "exports").is_dir() else []
+    return {
+        "data": {**data, "directory": "data"},
+        "exports": [_file_entry(p, run_dir) for p in exports if p.is_file()],
+    }
+
+
+def _verifier_section(verifiers: list[dict[str, Any]], facts: DataFacts) -> list[dict[str, Any]]:
+    """One card per verifier used in this release (config of its first use: cards do not depend on it)."""
+    names = sorted({v["id"] for v in verifiers} | set(facts.task_verifiers))
+    return [verifier_card(name) for name in names]
+
+
+def missing_fields(card: Any, prefix: str = "") -> list[str]:
+    """Every path in the card whose value is still "unknown"."""
+    if card == UNKNOWN:
+        return [prefix]
+    found: list[str] = []
+    if isinstance(card, dict):
+        for key, value in card.items():
+            if key != "missing":
+                found += missing_fields(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(card, list):
+        for i, value in enumerate(card):
+            found += missing_fields(value, f"{prefix}[{overrides.item_label(value, i)}]")
+    return found
+
+
+def _describe(card: dict[str, Any]) -> str:
+    kinds = ", ".join(f"{n:,} {k}" for k, n in card["objects"]["by_kind"].items()) or "no records"
+    sources = len(card["recipe"]["prompt_sources"])
+    return (f"{card['name']}: {kinds} from {sources} source dataset(s), verification contract "
+            f"{card['verification']['contract']}, built by {card['generated_by']}.")
 
 
 def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
     run_dir = Path(run_dir)
-    events = list(RunLog(run_dir).events())
-    start = next((e for e in reversed(events) if e.get("event") == "run_start"), {})
-    manifest = json.loads((run_dir / "data" / MANIFEST).read_text())
-    summary = _data_summary(run_dir / "data")
-    human = {key: recipe.card.get(key, UNKNOWN) for key in HUMAN_FIELDS}
-    card = {
-        "card_version": 1,
+    run = run_facts(run_dir)
+    facts = scan(iter_valid(run_dir / "data"))
+    audit = audit_mod.fold(run_dir)
+    verifiers = _verifier_groups(facts)
+    recipe_section = _recipe(facts, run, recipe, verifiers)
+    finished = _date(run["finished"])
+    card: dict[str, Any] = {
+        "card_version": CARD_VERSION,
         "name": recipe.name,
+        "description": "",
+        "version": UNKNOWN,
+        "license": _licenses(recipe_section["prompt_sources"]),
+        "date_created": finished,
+        "date_published": finished,
+        "creators": UNKNOWN,
+        "url": UNKNOWN,
+        "citation": UNKNOWN,
+        "language": UNKNOWN,
         "generated_by": f"reasonledger {__version__}",
-        "recipe_digest": recipe.digest,
-        "seed": recipe.seed,
-        "records": manifest["rows"],
-        **summary,
-        "declared_sources": start.get("sources", []),
-        "verifier_versions": sorted({f"{k}@{v}" for step in _funnel(events) for k, v in step["versions"].items()}),
-        "funnel": _funnel(events),
-        "outputs": list(recipe.outputs),
-        "manifest": manifest,
-        **human,
+        "records": facts.records,
+        "released": _released(facts),
+        "objects": {"by_kind": dict(sorted(facts.by_kind.items())), "by_domain": dict(sorted(facts.by_domain.items()))},
+        "verification": _verification(facts, verifiers, list(recipe.outputs)),
+        "recipe": recipe_section,
+        "funnel": run["funnel"],
+        "pass_rate": _pass_rate(facts, run, audit, recipe_section["generator"]),
+        "dedup": _dedup(facts, run, audit),
+        "contamination": _contamination(audit),
+        "lineage": _lineage(facts, audit),
+        "verifier_cards": _verifier_section(verifiers, facts),
+        "audit": {k: audit[k] for k in ("path", "sha256", "sections", "not_run", "other_sections")} if audit else {
+            "status": "not_run", "hint": "run `reasonledger audit` on this run, then `reasonledger card` to fold it in"},
+        "manifest": _manifest(run_dir),
+        **{key: UNKNOWN for key in HUMAN_FIELDS},
     }
-    card["missing"] = sorted(
-        [k for k in HUMAN_FIELDS if card[k] == UNKNOWN]
-        + [f"sources[{s['dataset']}].{f}" for s in card["sources"] for f in ("revision", "license") if s[f] == UNKNOWN]
-    )
+    card["description"] = _describe(card)
+    overrides.apply(card, dict(recipe.card), "recipe card:")
+    overrides.apply(card, overrides.load(run_dir / "card"), f"{run_dir / 'card' / overrides.OVERRIDES}")
+    card["missing"] = missing_fields(card)
     return card
 
 
-def render_markdown(card: dict[str, Any]) -> str:
-    lines = [f"# {card['name']} — release card", "",
-             f"{card['records']:,} records, built by {card['generated_by']} from recipe digest `{card['recipe_digest']}` "
-             f"(seed {card['seed']}).", "", "## What is the data object?", ""]
-    lines += [f"- {kind}: {n:,}" for kind, n in card["by_kind"].items()]
-    lines += ["", "## Sources", "", "| dataset | revision | licence | records |", "|---|---|---|---|"]
-    lines += [f"| {s['dataset']} | {s['revision']} | {s['license']} | {s['records']:,} |" for s in card["sources"]]
-    lines += ["", "## Verification contract", "", "| verifier | version | label source | passed | failed |", "|---|---|---|---|---|"]
-    lines += [f"| {v['verifier']} | {v['version']} | {v['label_source']} | {v['passed']:,} | {v['failed']:,} |" for v in card["verdicts"]]
-    lines += ["", "## Construction funnel", "", "| stage | step | in | out | dropped |", "|---|---|---|---|---|"]
-    for step in card["funnel"]:
-        dropped = ", ".join(f"{reason}: {n:,}" for reason, n in step["dropped"].items()) or "—"
-        lines.append(f"| {step['stage']} | {step['step']} | {step['in']:,} | {step['out']:,} | {dropped} |")
-    lines += ["", "## Still unknown", ""] + [f"- `{field}`" for field in card["missing"]] + [""]
-    return "\n".join(lines)
+def load_recipe_of(run_dir: Path) -> Any:
+    """The resolved recipe a build stored in its run directory."""
+    from reasonledger.engine.build import RESOLVED_RECIPE
+    from reasonledger.engine.recipe import Recipe
+
+    path = Path(run_dir) / RESOLVED_RECIPE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not a reasonledger run directory (no {RESOLVED_RECIPE}); "
+                                "give the --out directory of `reasonledger build`")
+    return Recipe.model_validate(json.loads(path.read_text())["recipe"])
 
 
 def write_release_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
+    """Compute the card and write card.json with every rendering into `run_dir/card/`."""
+    from reasonledger.cards.render import write_renderings
+    from reasonledger.cards.schema import check_card
+
     card = build_card(run_dir, recipe)
+    check_card(card)
     out = Path(run_dir) / "card"
     write_json_atomic(card, out / "card.json")
-    (out / "card.md").write_text(render_markdown(card), encoding="utf-8")
+    write_renderings(card, out)
     return card

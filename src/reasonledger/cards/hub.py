@@ -1,0 +1,73 @@
+"""README.md for the Hugging Face Hub: the Hub's YAML metadata, then a block of the card's key fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from reasonledger.cards.markdown import fmt
+
+UNKNOWN = "unknown"
+_SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+          (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
+_TASKS = {"prompt_answer": "question-answering", "trace": "text-generation", "step_trace": "text-classification",
+          "rollout_set": "text-generation", "preference_pair": "text-generation", "tool_trajectory": "text-generation",
+          "episode": "reinforcement-learning", "judgment": "text-classification"}
+
+
+def size_category(n: int) -> str:
+    return next((label for bound, label in _SIZES if n < bound), "n>100M")
+
+
+def _hub_license(card: dict[str, Any]) -> str:
+    """The Hub takes one lower-case licence id; several licences are "other" with the list in the block."""
+    licenses = [x for x in (card["license"] if isinstance(card["license"], list) else [card["license"]]) if x != UNKNOWN]
+    if len(licenses) == 1:
+        return str(licenses[0]).lower()
+    return "other" if licenses else UNKNOWN
+
+
+def front_matter(card: dict[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "pretty_name": card["name"],
+        "license": _hub_license(card),
+        "size_categories": [size_category(card["records"])],
+        "task_categories": sorted({_TASKS[k] for k in card["objects"]["by_kind"]}),
+        "tags": ["reasoning", "reasonledger", f"verification-{card['verification']['contract']}",
+                 *card["verification"]["training_use"]],
+        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/*.parquet"}]}],
+    }
+    if card["language"] != UNKNOWN:
+        meta["language"] = card["language"] if isinstance(card["language"], list) else [card["language"]]
+    return meta
+
+
+def render_hub_readme(card: dict[str, Any]) -> str:
+    v, r, p = card["verification"], card["recipe"], card["pass_rate"]
+    block = [
+        ("records", card["records"]), ("record kinds", card["objects"]["by_kind"]),
+        ("released", [k for k, x in card["released"].items() if x]),
+        ("verification contract", v["contract"]), ("supervision granularity", v["granularity"]),
+        ("training use", v["training_use"]), ("verifiers", sorted({f"{x['id']}@{x['version']}" for x in r["verifiers"]})),
+        ("prompt sources", [f"{s['dataset']} ({s['revision']}, {s['license']})" for s in r["prompt_sources"]]),
+        ("generator", r["generator"]), ("funnel", f"{card['funnel']['read']:,} read → {card['funnel']['released']:,} released; "
+                                                  f"drops {fmt(card['funnel']['dropped_by_reason'])}"),
+        ("pass-rate band", f"{fmt(p['band'])} ({p['status']})"),
+        ("exact dedup", f"{card['dedup']['exact']['status']}, {card['dedup']['exact']['dropped']:,} dropped"),
+        ("contamination", card["contamination"]["status"]),
+        ("licence", card["license"]), ("recipe digest", r["digest"]), ("card", "card.json (reasonledger release card)"),
+        ("still unknown", card["missing"] or "nothing"),
+    ]
+    lines = ["---", yaml.safe_dump(front_matter(card), sort_keys=True, allow_unicode=True).rstrip(), "---", "",
+             f"# {card['name']}", "", card["description"], "", "## Release card (key fields)", "",
+             "| field | value |", "|---|---|"]
+    lines += [f"| {name} | {fmt(value)} |" for name, value in block]
+    lines += ["", "## Why this matters", "", fmt(card["motivation"]), "", "## Uses", "",
+              f"- intended: {fmt(card['intended_uses'])}", f"- out of scope: {fmt(card['out_of_scope_uses'])}", "",
+              "## Limitations", "", f"- biases: {fmt(card['biases'])}",
+              f"- decontamination sufficient: {fmt(card['decontamination_sufficient'])}",
+              f"- maintenance: {fmt(card['maintenance'])}", "",
+              "The full card with the verifier cards, funnel and audit checklist is in `card.md`; the "
+              "machine-readable one in `card.json`, with Croissant metadata in `croissant.json`.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""card.md: the release card in the section order of the companion atlas cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+UNKNOWN = "unknown"
+HEADINGS = ("TL;DR", "Why this matters", "What is the data object?", "Verification contract", "Construction recipe",
+            "How it can be used", "Audit checklist", "Known limitations", "Links")
+
+
+def fmt(value: Any) -> str:
+    """A card value as short inline text; unknown stays visibly unknown."""
+    if value == UNKNOWN:
+        return "**unknown**"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(fmt(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {fmt(v)}" for k, v in value.items()) if value else "none"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
+    return lines + [""] if rows else ["(none)", ""]
+
+
+def checklist(card: dict[str, Any]) -> list[tuple[bool, str]]:
+    """The audit checklist: each item is done (True) or still open, with the evidence in one line."""
+    v, d, c, p = card["verification"], card["dedup"], card["contamination"], card["pass_rate"]
+    sources = card["recipe"]["prompt_sources"]
+    shards = card["manifest"]["data"]["shards"]
+    bench = c["benchmarks"] if isinstance(c["benchmarks"], list) else []
+    return [
+        (v["coverage"] >= 1.0, f"verification coverage: {v['records_with_verdicts']:,} of {card['records']:,} records "
+                                f"carry a verdict ({v['coverage']:.1%})"),
+        (v["contract"] != UNKNOWN, f"verification contract: {v['contract']}"),
+        (d["exact"]["status"] == "run", f"exact dedup: {d['exact']['status']}, {d['exact']['dropped']:,} dropped, "
+                                        f"{d['exact']['repeated_prompts_released']:,} repeated prompts released"),
+        (d["near"]["status"] == "run", f"near-duplicate check: {d['near']['status']}"),
+        (c["status"] == "run", f"contamination check: {c['status']}"
+                               + (": " + ", ".join(f"{b['name']}@{b['revision']} ({b['method']}): {fmt(b['flagged'])} flagged"
+                                                   for b in bench) if bench else "")),
+        (card["decontamination_sufficient"] not in (UNKNOWN, False, "no"),
+         f"decontamination judged sufficient: {fmt(card['decontamination_sufficient'])}"),
+        (p["status"] != "not_measured", f"pass-rate band: {fmt(p['band'])} ({p['status']})"),
+        (card["lineage"]["completeness"] >= 1.0, f"lineage: {card['lineage']['completeness']:.1%} of records carry events"),
+        (all(s["license"] != UNKNOWN and s["revision"] != UNKNOWN for s in sources),
+         "every prompt source names its licence and revision"),
+        (bool(shards) and all(s.get("sha256") for s in shards), f"manifest: {len(shards)} shard(s) with sha256 and row counts"),
+    ]
+
+
+def _verifier_cards(card: dict[str, Any]) -> list[str]:
+    lines = []
+    for vc in card["verifier_cards"]:
+        if not vc.get("available"):
+            lines += [f"- `{vc['id']}`: not available here ({vc.get('reason', '')})"]
+            continue
+        lines += [f"#### `{vc['id']}` {vc['version']} ({vc['family']})", "",
+                  f"- checks: {fmt(vc['checks'])}", f"- formats: {fmt(vc['formats'])}",
+                  f"- native signal: {fmt(vc['native_signal'])}",
+                  f"- known false positives: {fmt(vc['known_false_positives'])}",
+                  f"- known false negatives: {fmt(vc['known_false_negatives'])}"]
+        cal = vc["calibration"]
+        if isinstance(cal, list):
+            lines += [f"- calibration ({run.get('set', '?')}, n={run.get('n', '?')}): false-positive rate "
+                      f"{run.get('false_positive_rate', '?')}, false-negative rate {run.get('false_negative_rate', '?')} "
+                      f"— `{run.get('command', '')}`" for run in cal]
+        else:
+            lines.append(f"- calibration: {fmt(cal)}")
+        lines.append("")
+    return lines
+
+
+def verifier_rows(card: dict[str, Any]) -> list[list[Any]]:
+    """Verdict groups folded per verifier@version (a task family per config would flood the table)."""
+    folded: dict[str, dict[str, Any]] = {}
+    for v in card["recipe"]["verifiers"]:
+        row = folded.setdefault(f"{v['id']}@{v['version']}", {"family": v["family"], "label": v["label_source"],
+                                                              "configs": 0, "passed": 0, "failed": 0, "targets": {}})
+        row["configs"] += 1
+        row["passed"] += v["passed"]
+        row["failed"] += v["failed"]
+        for t, n in v["targets"].items():
+            row["targets"][t] = row["targets"].get(t, 0) + n
+    return [[k, r["family"], r["label"], r["configs"], r["targets"], r["passed"], r["failed"]] for k, r in folded.items()]
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    v, r, f = card["verification"], card["recipe"], card["funnel"]
+    lines = [f"# {card['name']} — release card", ""]
+    lines += ["## TL;DR", "", card["description"], "",
+              f"- records: {card['records']:,}; contract: {v['contract']}; granularity: {v['granularity']}; "
+              f"training use: {fmt(v['training_use'])}",
+              f"- licence: {fmt(card['license'])}; created {card['date_created']}; version {fmt(card['version'])}",
+              f"- {len(card['missing'])} field(s) still unknown (listed under Known limitations)", ""]
+    lines += ["## Why this matters", "", fmt(card["motivation"]), ""]
+    lines += ["## What is the data object?", ""]
+    lines += table(["kind", "records"], [[k, n] for k, n in card["objects"]["by_kind"].items()])
+    lines += table(["released part", "present"], [[k, x] for k, x in card["released"].items()])
+    lines += table(["domain", "records"], [[k, n] for k, n in card["objects"]["by_domain"].items()])
+    lines += ["## Verification contract", "", f"- contract: **{v['contract']}** (families: {fmt(v['families'])})",
+              f"- supervision granularity: {v['granularity']} ({fmt(v['granularity_by_kind'])})",
+              f"- coverage: {v['records_with_verdicts']:,} of {card['records']:,} records carry at least one verdict", ""]
+    lines += table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card))
+    lines += ["### Verifier cards", ""] + _verifier_cards(card)
+    lines += ["## Construction recipe", "", f"Recipe digest `{r['digest']}`, seed {r['seed']}.", "", "### Prompt sources", ""]
+    lines += table(["dataset", "revision", "licence", "records"],
+                   [[s["dataset"], s["revision"], s["license"], s["records"]] for s in r["prompt_sources"]])
+    lines += [f"- generator / teacher: {fmt(r['generator'])}", f"- trace writer: {fmt(r['trace_writer'])}",
+              f"- search substrate: {fmt(r['search'])}", f"- self-play anchor: {fmt(r['self_play_anchor'])}",
+              f"- budget: {fmt(r['budget'])}", "", "### Funnel", "",
+              f"{f['read']:,} records read, {f['quarantined']:,} quarantined, {f['rejected']:,} rejected with a reason, "
+              f"{f['released']:,} released.", ""]
+    lines += table(["stage", "step", "params", "in", "out", "dropped"],
+                   [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])
+    lines += table(["drop reason", "records"], [[k, n] for k, n in f["dropped_by_reason"].items()])
+    p = card["pass_rate"]
+    lines += ["### Pass-rate band", "", f"- band: {fmt(p['band'])} ({p['status']}); filter: {fmt(p['filter'])}",
+              f"- conditioning: {fmt(p['conditioning'])}", ""]
+    lines += ["## How it can be used", "", f"- training use (from the record shapes): {fmt(v['training_use'])}",
+              f"- trainer exports written: {fmt(v['trainer_exports'])}",
+              f"- intended uses: {fmt(card['intended_uses'])}", f"- out-of-scope uses: {fmt(card['out_of_scope_uses'])}", ""]
+    lines += ["## Audit checklist", ""] + [f"- [{'x' if done else ' '}] {text}" for done, text in checklist(card)] + [""]
+    lines += ["## Known limitations", "", f"- biases: {fmt(card['biases'])}", f"- maintenance: {fmt(card['maintenance'])}"]
+    for vc in card["verifier_cards"]:
+        if vc.get("available"):
+            lines.append(f"- `{vc['id']}` may accept wrong answers: {fmt(vc['known_false_positives'])}; "
+                         f"may reject right ones: {fmt(vc['known_false_negatives'])}")
+    lines += ["", "Still unknown (fill with `reasonledger card set KEY VALUE --run RUN`):", ""]
+    lines += [f"- `{field}`" for field in card["missing"]] or ["- nothing"]
+    lines += ["", "## Links", "", "- machine-readable card: `card.json` (schema: `card.schema.json` in the package)",
+              "- audit report: `report.html`; Croissant 1.1 + RAI: `croissant.json`; Hub card: `README.md`",
+              "- data manifest: `../data/manifest.json`; run log: `../runlog.jsonl`",
+              f"- url: {fmt(card['url'])}; citation: {fmt(card['citation'])}", ""]
+    return "\n".join(lines)
+

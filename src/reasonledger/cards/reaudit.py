@@ -1,0 +1,183 @@
+"""`reaudit DATA --card card.json`: check a released dataset against its card.
+
+Two checks: the manifest (every shard present with the card's sha256 and row count, no extra
+shard) and the verdicts (each record's recorded verdicts re-run through the same verifier at the
+same config; a record whose content no longer matches its id is reported too). Verdicts from
+verifiers that are not registered here, or whose config cannot be recovered from the record,
+are counted as not re-runnable, never as disagreements.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from reasonledger.cards.scan import config_hash
+from reasonledger.construct.verify import VerifierPool, gold_answer, targets
+from reasonledger.records.arrow import row_to_record
+from reasonledger.records.io import data_path
+from reasonledger.records.model import Record, Verdict
+from reasonledger.records.parquet import sha256_file
+from reasonledger.verifiers import Verifier, get_verifier, verifier_class
+
+SCORE_TOLERANCE = 1e-9
+BATCH = 512
+
+
+@dataclass
+class Finding:
+    check: str  # "manifest", "record" or "verdict"
+    where: str
+    detail: str
+
+
+class _Rerun:
+    """Collects re-runnable verdicts, runs them in batches per verifier, compares with the recorded ones."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        self.pool = VerifierPool(None, {}, None)
+        self.verifiers: dict[tuple[str, str], Verifier] = {}
+        self.jobs: list[tuple[Verifier, Any, str, str]] = []
+        self.recorded: list[tuple[str, str, Verdict]] = []  # (record id, shard, verdict)
+        self.counts: Counter[str] = Counter()
+
+    def _verifier(self, record: Record, verdict: Verdict) -> Verifier | str:
+        """The verifier that made `verdict`, at its config; or why it cannot be re-run."""
+        try:
+            cls = verifier_class(verdict.verifier)
+        except KeyError:
+            return "verifier not registered here"
+        spec = record.task.verifier
+        candidates = [spec.config] if spec is not None and spec.name == verdict.verifier else []
+        config = next((c for c in candidates + [{}] if config_hash(c) == verdict.config_hash), None)
+        if config is None:
+            return "config not recoverable from the record"
+        key = (verdict.verifier, verdict.config_hash)
+        if key not in self.verifiers:
+            self.verifiers[key] = get_verifier(verdict.verifier, **config)
+        if cls.version != verdict.version:
+            self.counts["version_changed"] += 1
+        return self.verifiers[key]
+
+    def add(self, record: Record, shard: str) -> None:
+        responses = dict(targets(record))
+        gold = gold_answer(record.task.reference)
+        if gold is not None:
+            responses["reference"] = gold
+        for verdict in record.verdicts:
+            verifier = self._verifier(record, verdict)
+            response = responses.get(verdict.target)
+            if isinstance(verifier, str) or response is None:
+                reason = verifier if isinstance(verifier, str) else f"target {verdict.target} has no response to re-check"
+                self.counts[f"not re-runnable: {reason}"] += 1
+                continue
+            self.jobs.append((verifier, record.task.reference, response, verdict.target))
+            self.recorded.append((record.id, shard, verdict))
+        if len(self.jobs) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        for (record_id, shard, old), new in zip(self.recorded, self.pool.check(self.jobs)):
+            self.counts["rerun"] += 1
+            if old.passed == new.passed and abs(old.score - new.score) <= SCORE_TOLERANCE:
+                self.counts["agree"] += 1
+                continue
+            self.counts["disagree"] += 1
+            self.findings.append(Finding("verdict", f"{shard} record {record_id} {old.target}",
+                                         f"{old.verifier}@{old.version}: card says passed={old.passed} score={old.score}, "
+                                         f"re-run says passed={new.passed} score={new.score} "
+                                         f"({new.evidence.get('reason') or 'no reason given'})"))
+        self.jobs, self.recorded = [], []
+
+
+def _check_manifest(data_dir: Path, card: dict[str, Any], findings: list[Finding]) -> list[Path]:
+    """Shards present with the card's sha256 and row count; returns the shards that exist."""
+    shards = card["manifest"]["data"]["shards"]
+    listed = {s["file"] for s in shards}
+    present = []
+    for shard in shards:
+        path = data_dir / shard["file"]
+        if not path.is_file():
+            findings.append(Finding("manifest", shard["file"], "missing: the card lists it, the data has no such file"))
+            continue
+        present.append(path)
+        digest = sha256_file(path)
+        if digest != shard["sha256"]:
+            findings.append(Finding("manifest", shard["file"], f"sha256 {digest} differs from the card's {shard['sha256']}"))
+        rows = pq.ParquetFile(path).metadata.num_rows
+        if rows != shard["rows"]:
+            findings.append(Finding("manifest", shard["file"], f"{rows:,} rows, the card says {shard['rows']:,}"))
+    for extra in sorted(p.name for p in data_dir.glob("*.parquet") if p.name not in listed):
+        findings.append(Finding("manifest", extra, "not in the card's manifest"))
+    return present
+
+
+def _check_totals(card: dict[str, Any], seen: Counter[tuple[str, str, str, bool]], records: int,
+                  findings: list[Finding]) -> None:
+    if records != card["records"]:
+        findings.append(Finding("record", "data", f"{records:,} readable records, the card says {card['records']:,}"))
+    for v in card["recipe"]["verifiers"]:
+        key = (v["id"], v["version"], v["config_hash"])
+        passed, failed = seen[(*key, True)], seen[(*key, False)]
+        if (passed, failed) != (v["passed"], v["failed"]):
+            findings.append(Finding("verdict", f"{v['id']}@{v['version']}#{v['config_hash']}",
+                                    f"data holds {passed:,} passed / {failed:,} failed verdicts, the card says "
+                                    f"{v['passed']:,} / {v['failed']:,}"))
+
+
+def reaudit(data: Path | str, card: dict[str, Any]) -> dict[str, Any]:
+    data_dir = data_path(data)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"{data}: expected a run directory or its data/ folder of Parquet shards")
+    findings: list[Finding] = []
+    shards = _check_manifest(data_dir, card, findings)
+    rerun = _Rerun(findings)
+    seen: Counter[tuple[str, str, str, bool]] = Counter()
+    records = 0
+    for path in shards:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                try:
+                    record = row_to_record(row)
+                except ValueError as exc:
+                    findings.append(Finding("record", f"{path.name} record {row.get('id')}",
+                                            f"content does not match its id or shape: {str(exc).splitlines()[-1].strip()}"))
+                    continue
+                records += 1
+                for v in record.verdicts:
+                    seen[(v.verifier, v.version, v.config_hash, v.passed)] += 1
+                rerun.add(record, path.name)
+    rerun.flush()
+    _check_totals(card, seen, records, findings)
+    counts = rerun.counts
+    return {
+        "ok": not findings,
+        "card": card["name"],
+        "data": str(data_dir),
+        "shards_checked": len(shards),
+        "records": records,
+        "verdicts": {"rerun": counts["rerun"], "agree": counts["agree"], "disagree": counts["disagree"],
+                     "version_changed": counts["version_changed"],
+                     "not_rerunnable": {k.removeprefix("not re-runnable: "): n for k, n in sorted(counts.items())
+                                        if k.startswith("not re-runnable: ")}},
+        "findings": [asdict(f) for f in findings],
+    }
+
+
+def render_reaudit(result: dict[str, Any]) -> str:
+    v = result["verdicts"]
+    lines = [f"reaudit of {result['data']} against the card of {result['card']}",
+             f"  {result['shards_checked']} shard(s), {result['records']:,} records; {v['rerun']:,} verdicts re-run: "
+             f"{v['agree']:,} agree, {v['disagree']:,} disagree"
+             + (f", {v['version_changed']:,} made by another verifier version" if v["version_changed"] else "")]
+    for reason, n in v["not_rerunnable"].items():
+        lines.append(f"  {n:,} verdict(s) not re-runnable: {reason}")
+    lines += [f"  [{f['check']}] {f['where']}: {f['detail']}" for f in result["findings"]]
+    lines.append("OK: data and verdicts match the card" if result["ok"] else
+                 f"FAILED: {len(result['findings'])} finding(s)")
+    return "\n".join(lines) + "\n"

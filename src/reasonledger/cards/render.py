@@ -1,0 +1,28 @@
+"""Write every rendering of a card into a run's `card/` folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reasonledger.cards.croissant import to_croissant
+from reasonledger.cards.hub import render_hub_readme
+from reasonledger.cards.markdown import render_markdown
+from reasonledger.cards.report import render_report
+from reasonledger.records.parquet import write_json_atomic
+
+RENDERINGS = ("card.md", "report.html", "croissant.json", "README.md")
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_renderings(card: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / "card.md", render_markdown(card))
+    _write_text(out / "report.html", render_report(card))
+    write_json_atomic(to_croissant(card), out / "croissant.json")
+    _write_text(out / "README.md", render_hub_readme(card))

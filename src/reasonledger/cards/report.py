@@ -1,0 +1,104 @@
+"""report.html: the audit sections and the funnel as plots, in one self-contained file."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from reasonledger.cards import svg
+from reasonledger.cards.markdown import verifier_rows, checklist, fmt
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8fafc;color:#0f172a}
+header{background:#1e293b;color:#f8fafc;padding:24px 40px}
+header h1{margin:0 0 6px 0;font-size:26px} header p{margin:0;color:#cbd5e1}
+main{padding:16px 40px 48px 40px;max-width:1100px}
+section{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:16px 24px;margin:16px 0}
+h2{font-size:19px;margin:4px 0 12px 0;border-bottom:2px solid #2563eb;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px} td,th{border:1px solid #e2e8f0;padding:4px 10px;text-align:left}
+th{background:#f1f5f9} .done{color:#16a34a;font-weight:bold} .open{color:#dc2626;font-weight:bold}
+.unknown{background:#fef3c7;padding:0 4px;border-radius:3px} .empty{color:#64748b}
+.kpis{display:flex;gap:14px;flex-wrap:wrap} .kpi{background:#eff6ff;border-radius:8px;padding:10px 16px;min-width:130px}
+.kpi b{display:block;font-size:22px;color:#1d4ed8}
+"""
+
+
+def _cell(value: Any) -> str:
+    text = escape(fmt(value).replace("**", ""))
+    return f'<span class="unknown">{text}</span>' if value == "unknown" else text
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    if not rows:
+        return '<p class="empty">none</p>'
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _section(title: str, *parts: str) -> str:
+    return f"<section><h2>{escape(title)}</h2>{''.join(parts)}</section>"
+
+
+def _funnel_bars(card: dict[str, Any]) -> list[tuple[str, float]]:
+    f = card["funnel"]
+    bars = [("read from sources", float(f["read"]))]
+    bars += [(f"after {s['step']}", float(s["out"])) for s in f["steps"]]
+    return bars + [("released", float(f["released"]))]
+
+
+def render_report(card: dict[str, Any]) -> str:
+    v, f, p = card["verification"], card["funnel"], card["pass_rate"]
+    kpis = [("records", f"{card['records']:,}"), ("contract", v["contract"]), ("granularity", v["granularity"]),
+            ("verdict coverage", f"{v['coverage']:.0%}"), ("rejected", f"{f['rejected']:,}"),
+            ("unknown fields", str(len(card["missing"])))]
+    checks = "".join(f'<li><span class="{"done" if done else "open"}">{"✔" if done else "✘"}</span> {escape(text)}</li>'
+                     for done, text in checklist(card))
+    audit = card["audit"]
+    audit_rows = [[name, values] for name, values in audit.get("sections", {}).items()]
+    dedup, cont = card["dedup"], card["contamination"]
+    bench = cont["benchmarks"] if isinstance(cont["benchmarks"], list) else []
+    body = [
+        _section("TL;DR", f"<p>{escape(card['description'])}</p>",
+                 '<div class="kpis">' + "".join(f'<div class="kpi">{escape(k)}<b>{escape(x)}</b></div>' for k, x in kpis) + "</div>"),
+        _section("Construction funnel", svg.hbars(_funnel_bars(card), "cycle"),
+                 "<h3>Drops by reason</h3>", svg.hbars([(k, float(n)) for k, n in f["dropped_by_reason"].items()], svg.FAIL),
+                 _table(["stage", "step", "params", "in", "out", "dropped"],
+                        [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])),
+        _section("Verification", f"<p>Contract <b>{escape(v['contract'])}</b>, granularity <b>{escape(v['granularity'])}</b>, "
+                                 f"training use {escape(fmt(v['training_use']))}.</p>",
+                 svg.stacked([(row[0], row[5], row[6]) for row in verifier_rows(card)]),
+                 _table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card)),
+                 _table(["verifier", "version", "native signal", "known false positives", "known false negatives", "calibration"],
+                        [[c["id"], c.get("version", "unknown"), c.get("native_signal", "unknown"),
+                          c.get("known_false_positives", "unknown"), c.get("known_false_negatives", "unknown"),
+                          c.get("calibration", "unknown")] for c in card["verifier_cards"]])),
+        _section("Released objects", svg.hbars([(k, float(n)) for k, n in card["objects"]["by_kind"].items()], "cycle"),
+                 svg.hbars([(k, float(n)) for k, n in card["objects"]["by_domain"].items()], "cycle"),
+                 _table(["part", "released"], [[k, x] for k, x in card["released"].items()])),
+        _section("Pass-rate band", f"<p>Band {escape(fmt(p['band']))} ({escape(p['status'])}); conditioning "
+                                   f"{escape(fmt(p['conditioning']))}.</p>",
+                 svg.histogram(p.get("histogram", {}).get("counts", []))),
+        _section("Audit checklist", f"<ul>{checks}</ul>",
+                 "<h3>Deduplication</h3>", _table(["check", "status", "method", "result"], [
+                     ["exact", dedup["exact"]["status"], dedup["exact"]["method"],
+                      f"{dedup['exact']['dropped']:,} dropped, {dedup['exact']['unique_prompts']:,} unique prompts"],
+                     ["near", dedup["near"]["status"], dedup["near"].get("method", "unknown"), dedup["near"].get("flagged", "unknown")]]),
+                 "<h3>Contamination</h3>", _table(["benchmark", "revision", "method", "flagged"],
+                                                  [[b["name"], b["revision"], b["method"], b["flagged"]] for b in bench])
+                 if bench else f"<p>Status: {escape(cont['status'])}</p>",
+                 "<h3>Audit sections</h3>", _table(["section", "summary"], audit_rows) if audit_rows
+                 else f"<p>{escape(audit.get('hint', 'no audit'))}</p>"),
+        _section("Sources and licences", _table(["dataset", "revision", "licence", "records"],
+                 [[s["dataset"], s["revision"], s["license"], s["records"]] for s in card["recipe"]["prompt_sources"]])),
+        _section("Manifest", _table(["file", "rows", "sha256"], [[s["file"], s["rows"], s["sha256"]]
+                                                               for s in card["manifest"]["data"]["shards"]])),
+        _section("Still unknown", "<ul>" + "".join(f"<li><code>{escape(m)}</code></li>" for m in card["missing"]) + "</ul>"
+                 if card["missing"] else "<p>nothing</p>"),
+    ]
+    data = escape(json.dumps({"name": card["name"], "records": card["records"], "missing": card["missing"]}))
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(card["name"])} — audit report</title>'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head><body>'
+            f'<header><h1>{escape(card["name"])}</h1><p>Release audit report · {escape(card["generated_by"])} · '
+            f'created {escape(card["date_created"])}</p></header><main data-card="{data}">{"".join(body)}</main></body></html>\n')

@@ -1,0 +1,54 @@
+"""What the run log says about a build: declared sources, the funnel per stage and drop reason, timings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from reasonledger.engine.runlog import RunLog, latest_by
+
+
+def _last(events: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next((e for e in reversed(events) if e.get("event") == name), {})
+
+
+def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts per stage and step, and totals per drop reason, from the last event of each stage."""
+    stages = latest_by(events, "stage", "stage")
+    steps: list[dict[str, Any]] = []
+    by_reason: Counter[str] = Counter()
+    for name in sorted(stages):
+        event = stages[name]
+        for step in event.get("steps", []):
+            steps.append({"stage": name, "step": step["step"], "label": step.get("label", step["step"]),
+                          "params": step.get("params", {}), "params_hash": step.get("params_hash", ""),
+                          "versions": step.get("versions", {}), "in": step["in"], "out": step["out"],
+                          "dropped": step.get("dropped", {})})
+            by_reason.update(step.get("dropped", {}))
+    first = stages[min(stages)] if stages else {}
+    outputs = _last(events, "outputs")
+    return {
+        "read": first.get("records_in", 0),
+        "quarantined": sum(e.get("quarantined", 0) for e in stages.values()),
+        "steps": steps,
+        "dropped_by_reason": dict(sorted(by_reason.items())),
+        "rejected": outputs.get("rejected", sum(by_reason.values())),
+        "released": outputs.get("records", stages[max(stages)].get("records_out", 0) if stages else 0),
+    }
+
+
+def run_facts(run_dir: Path) -> dict[str, Any]:
+    events = list(RunLog(run_dir).events())
+    start = _last(events, "run_start")
+    finished = _last(events, "outputs") or _last(events, "run_end")
+    stages = latest_by(events, "stage", "stage")
+    return {
+        "declared_sources": start.get("sources", []),
+        "executor": start.get("executor", "unknown"),
+        "started": start.get("time", "unknown"),
+        "finished": finished.get("time", "unknown"),
+        "package_version": start.get("package_version", "unknown"),
+        "seconds": round(sum(e.get("seconds", 0.0) for e in stages.values()), 3),
+        "funnel": funnel(events),
+    }

@@ -1,0 +1,158 @@
+"""One pass over the released records, collecting every fact the release card derives from data.
+
+The card must stay a small part of a build, so the data is read exactly once: each record
+updates a handful of counters here and is then forgotten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reasonledger.records.model import Kind, Record, canonical_json
+
+PASS_RATE_BINS = 10
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """The hash a verifier stamps on its verdicts for this config (same rule as `Verifier.config_hash`)."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
+
+
+@dataclass
+class VerdictGroup:
+    """All verdicts of one verifier at one version and config."""
+
+    label_sources: Counter[str] = field(default_factory=Counter)
+    targets: Counter[str] = field(default_factory=Counter)
+    passed: int = 0
+    failed: int = 0
+
+
+@dataclass
+class DataFacts:
+    records: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    by_domain: Counter[str] = field(default_factory=Counter)
+    sources: Counter[tuple[str, str | None, str | None]] = field(default_factory=Counter)
+    # how many records carry each releasable part (prompts, answers, traces, ...)
+    carries: Counter[str] = field(default_factory=Counter)
+    verdicts: dict[tuple[str, str, str], VerdictGroup] = field(default_factory=dict)
+    # verifier name -> config hash -> the config a task names (to re-run its verdicts)
+    task_verifiers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    records_with_verdicts: int = 0
+    generators: Counter[str] = field(default_factory=Counter)
+    generator_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lineage_steps: Counter[str] = field(default_factory=Counter)
+    with_parents: int = 0
+    with_events: int = 0
+    prompt_digests: set[bytes] = field(default_factory=set)
+    prompt_chars: int = 0
+    response_chars: int = 0
+    responses: int = 0
+    rollouts_per_record: Counter[int] = field(default_factory=Counter)
+    pass_rate_hist: list[int] = field(default_factory=lambda: [0] * PASS_RATE_BINS)
+    pass_rate_min: float | None = None
+    pass_rate_max: float | None = None
+    pass_rate_verifiers: Counter[str] = field(default_factory=Counter)
+
+    def add(self, record: Record) -> None:
+        from reasonledger.quality.dedup_exact import prompt_digest
+
+        self.records += 1
+        task, b = record.task, record.behaviour
+        self.by_kind[record.kind.value] += 1
+        self.by_domain[task.domain or "unknown"] += 1
+        self.sources[(task.source.dataset, task.source.revision, task.source.license)] += 1
+        self.prompt_digests.add(prompt_digest(record))
+        self.prompt_chars += len(canonical_json(task.prompt)) if not isinstance(task.prompt, str) else len(task.prompt)
+        self._carries(record)
+        if task.verifier is not None:
+            by_hash = self.task_verifiers.setdefault(task.verifier.name, {})
+            by_hash.setdefault(config_hash(task.verifier.config), task.verifier.config)
+        if record.verdicts:
+            self.records_with_verdicts += 1
+        for verdict in record.verdicts:
+            group = self.verdicts.setdefault((verdict.verifier, verdict.version, verdict.config_hash), VerdictGroup())
+            group.label_sources[verdict.label_source] += 1
+            group.targets[verdict.target.split(":")[0]] += 1
+            if verdict.passed:
+                group.passed += 1
+            else:
+                group.failed += 1
+        self._lineage(record)
+        self._responses(record)
+        self._pass_rate(record)
+
+    def _carries(self, record: Record) -> None:
+        task, b = record.task, record.behaviour
+        parts = {
+            "prompts": True,
+            "answers": task.reference is not None or b.answer is not None,
+            "traces": bool(b.trace) or record.kind in (Kind.trace, Kind.step_trace),
+            "step_labels": any(s.label is not None for s in b.steps or []),
+            "rollouts": bool(b.rollouts),
+            "preferences": b.chosen is not None and b.rejected is not None,
+            "rewards": any(v.target != "reference" for v in record.verdicts),
+            "verifier": task.verifier is not None,
+            "environment": record.kind in (Kind.tool_trajectory, Kind.episode)
+            or (isinstance(task.reference, dict) and "environment" in task.reference),
+            "trajectories": bool(b.actions),
+        }
+        for part, present in parts.items():
+            if present:
+                self.carries[part] += 1
+
+    def _lineage(self, record: Record) -> None:
+        if record.lineage.parents:
+            self.with_parents += 1
+        if record.lineage.events:
+            self.with_events += 1
+        for event in record.lineage.events:
+            self.lineage_steps[f"{event.stage}/{event.step}"] += 1
+            if event.model:
+                self._generator(event.model, event.revision, event.sampling)
+        for rollout in record.behaviour.rollouts or []:
+            model = rollout.meta.get("model")
+            if model and not any(e.model == model for e in record.lineage.events):
+                self._generator(str(model), None, None)
+        generator = record.meta.get("generator")
+        if isinstance(generator, str) and generator:
+            self._generator(generator, None, None)
+
+    def _generator(self, model: str, revision: str | None, sampling: dict[str, Any] | None) -> None:
+        key = canonical_json([model, revision, sampling])
+        self.generators[key] += 1
+        self.generator_details.setdefault(key, {"model": model, "revision": revision, "sampling": sampling})
+
+    def _responses(self, record: Record) -> None:
+        b = record.behaviour
+        texts = [r.response for r in b.rollouts or []] + [t for t in (b.response, b.trace, b.chosen, b.rejected) if t]
+        self.responses += len(texts)
+        self.response_chars += sum(len(t) for t in texts)
+        if b.rollouts:
+            self.rollouts_per_record[len(b.rollouts)] += 1
+
+    def _pass_rate(self, record: Record) -> None:
+        """Pass rate over a record's rollouts, from the verdicts on them (none: no rollouts judged)."""
+        rollout_verdicts = [v for v in record.verdicts if v.target.startswith("rollout:")]
+        if not rollout_verdicts:
+            return
+        # one verdict per rollout: the last verifier to judge it decides
+        final = {v.target: v for v in rollout_verdicts}
+        rate = sum(v.passed for v in final.values()) / len(final)
+        self.pass_rate_hist[min(int(rate * PASS_RATE_BINS), PASS_RATE_BINS - 1)] += 1
+        self.pass_rate_min = rate if self.pass_rate_min is None else min(self.pass_rate_min, rate)
+        self.pass_rate_max = rate if self.pass_rate_max is None else max(self.pass_rate_max, rate)
+        for v in final.values():
+            self.pass_rate_verifiers[f"{v.verifier}@{v.version}"] += 1
+
+
+def scan(records: Iterable[Record]) -> DataFacts:
+    facts = DataFacts()
+    for record in records:
+        facts.add(record)
+    return facts

@@ -117,6 +117,8 @@ class ReasoningGymVerifier(Verifier):
             "scorer": f"reasoning_gym {RG_VERSION}",
             "formats": {"reference": '{"dataset", "answer", "metadata"} from the reasoning_gym source',
                         "response": "text; the last <answer>...</answer> block if present, else the whole text"},
+            "native_signal": "the task scorer's float in [0, 1]; passed when >= pass_threshold (default 1.0); "
+                             "a guard that rejects a full-credit answer sets it to 0.0",
             "guards": {name: (fn.__doc__ or "").strip() for name, fn in GUARDS.items()},
             "known_false_negatives": ["tasks whose scorer needs metadata fail when only question and answer were kept "
                                       "(imported eval files)"],

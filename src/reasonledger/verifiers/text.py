@@ -66,6 +66,7 @@ class ExactMatchVerifier(Verifier):
     def card(self) -> dict[str, Any]:
         return {**super().card(),
                 "formats": {"reference": "string, list of strings, or {answer|answers}", "response": "text; <answer> tags honoured"},
+                "native_signal": "boolean: normalised answer equals a reference (score 1.0 or 0.0)",
                 "known_false_negatives": ["equivalent answers written differently (2 vs 2.0, 1/2 vs 0.5): use `math`"],
                 "known_false_positives": ["none by construction beyond normalisation (case, whitespace, outer quotes, final period)"]}
 

@@ -1,0 +1,179 @@
+"""A small pool of worker processes for sympy, with a hard deadline: a late worker is killed.
+
+Python cannot stop a thread that is busy in sympy (or in a huge integer operation), and
+SIGALRM works only on the main thread of the main interpreter. A separate process can always
+be killed. Each worker serves one job at a time over a pipe; the caller waits on the pipe for
+the time it has left and, if the answer is late, kills the worker and reports a timeout.
+
+Workers are plain subprocesses (`python -m reasonledger.verifiers.math.worker`), not
+multiprocessing children: they never re-import the caller's `__main__`, and they can be started
+from any thread and from daemonic processes. A worker imports sympy once when it starts; that
+start-up is not counted against a check's budget, and a killed worker is replaced the next time
+one is needed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+
+def context() -> Any:
+    """The forkserver context for `verify_many`'s process pool: children start clean, from any thread."""
+    try:
+        return mp.get_context("forkserver")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return mp.get_context("spawn")
+
+
+def _worker_env() -> dict[str, str]:
+    import reasonledger
+
+    src = str(Path(reasonledger.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([src] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return env
+
+
+class _Worker:
+    """One worker subprocess, spoken to over framed pipes (multiprocessing's Connection)."""
+
+    __slots__ = ("proc", "rx", "tx")
+
+    def __init__(self, grace: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "reasonledger.verifiers.math.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=_worker_env(), close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.tx = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.rx = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        if not self.rx.poll(grace):
+            self.kill()
+            raise TimeoutError(f"sympy worker did not start within {grace:.0f} s")
+        self.rx.recv()
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(1.0)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for c in (self.rx, self.tx):
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+class SymbolicPool:
+    """Up to `size` workers; `run` returns ("ok", value), ("timeout", message) or ("error", message)."""
+
+    def __init__(self, size: int | None = None, startup_grace: float = 60.0) -> None:
+        self.size = size or os.cpu_count() or 1
+        self.startup_grace = startup_grace
+        self._idle: list[_Worker] = []
+        self._count = 0
+        self._cond = threading.Condition()
+        self._pid = os.getpid()
+        self.kills = 0
+        self.started = 0
+
+    def _reset_after_fork(self) -> None:
+        if os.getpid() != self._pid:  # a forked child must not share its parent's pipes
+            self._idle, self._count, self._pid = [], 0, os.getpid()
+
+    def _acquire(self, deadline: float) -> tuple[_Worker | None, float]:
+        """An idle worker, or a new one (and the seconds its start-up took, which are not billed)."""
+        with self._cond:
+            self._reset_after_fork()
+            while not self._idle and self._count >= self.size:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._cond.wait(left):
+                    return None, 0.0
+            if self._idle:
+                return self._idle.pop(), 0.0
+            self._count += 1
+        t0 = time.monotonic()
+        try:
+            worker = _Worker(self.startup_grace)
+        except Exception:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify()
+            raise
+        self.started += 1
+        return worker, time.monotonic() - t0
+
+    def _release(self, worker: _Worker | None) -> None:
+        with self._cond:
+            if worker is None:
+                self._count -= 1
+            else:
+                self._idle.append(worker)
+            self._cond.notify()
+
+    def run(self, name: str, args: tuple[Any, ...], timeout: float) -> tuple[str, Any]:
+        """Run symbolic.`name`(*args) in a worker; kill it if it has not answered within `timeout` s."""
+        t0 = time.monotonic()
+        try:
+            worker, startup = self._acquire(t0 + timeout)
+        except (TimeoutError, OSError) as exc:
+            return "error", str(exc)
+        if worker is None:
+            return "timeout", "no sympy worker free in time"
+        deadline = t0 + timeout + startup
+        try:
+            worker.tx.send((name, args))
+            if worker.rx.poll(max(0.0, deadline - time.monotonic())):
+                status, value = worker.rx.recv()
+                self._release(worker)
+                return status, value
+        except (EOFError, OSError):
+            worker.kill()
+            self._release(None)
+            return "error", "sympy worker died"
+        worker.kill()
+        self.kills += 1
+        self._release(None)
+        return "timeout", f"sympy gave no answer within {timeout:.2f} s; its worker was killed"
+
+    def warm(self, timeout: float = 60.0) -> bool:
+        status, _ = self.run("warm", (), timeout)
+        return status == "ok"
+
+    def close(self) -> None:
+        with self._cond:
+            workers, self._idle = self._idle, []
+            self._count = 0
+        for w in workers:
+            try:
+                w.tx.send(None)
+            except OSError:
+                pass
+            w.kill()
+
+
+_POOL: SymbolicPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def shared_pool() -> SymbolicPool:
+    """One pool per process, created on first use."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._pid != os.getpid():
+            _POOL = SymbolicPool()
+            atexit.register(_POOL.close)
+        return _POOL

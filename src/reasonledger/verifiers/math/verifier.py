@@ -1,0 +1,233 @@
+"""`get_verifier("math")`: does the model's final answer equal the reference?
+
+Pipeline of one check: extract the answer from the response (and from the reference, which may
+be a whole solution), reject pathological answers by inspection, then compare: exact string,
+normalised string, then the parsed trees (see `equivalence.py`). Everything in this process is
+bounded by `limits.py`; sympy runs only in the killable workers of `pool.py`. The verdict carries
+the extracted texts, the rule that found each, the normalised forms, the method that decided
+and, when it did not pass, why.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from typing import Any, ClassVar
+
+from reasonledger.records.model import Verdict
+from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.math import extract as ex
+from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings, canon
+from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
+from reasonledger.verifiers.math.normalize import compact
+from reasonledger.verifiers.math.parse import ParseError, parse, prepare
+
+DEFAULTS: dict[str, Any] = {
+    "timeout": 1.0,
+    "rel_tol": 1e-6,
+    "exact_rel_tol": 1e-15,
+    "points": 6,
+    "strict_labels": True,
+    "percent_forms": True,
+    "set_relation_symmetric": True,
+    "symbolic": True,
+    "choices": "ABCDEFGHIJ",
+}
+_REFERENCE_KEYS = ("answer", "final_answer", "reference", "solution", "target", "gold")
+
+
+class MathVerifier(Verifier):
+    """Checks that the final answer in a model's response is mathematically equal to the reference answer."""
+
+    id: ClassVar[str] = "math"
+    version: ClassVar[str] = "1.0.0"
+    family: ClassVar = "programmatic"
+    label_source: ClassVar[str] = "programmatic"
+
+    def __init__(self, **config: Any) -> None:
+        limit_fields = set(Limits.__dataclass_fields__)
+        unknown = set(config) - set(DEFAULTS) - limit_fields
+        if unknown:
+            raise TypeError(f"unknown math verifier options: {', '.join(sorted(unknown))}")
+        limits = Limits(**{k: v for k, v in config.items() if k in limit_fields})
+        merged = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}, **asdict(limits)}
+        super().__init__(**merged)
+        self.limits = limits
+        self.settings = Settings(
+            rel_tol=float(merged["rel_tol"]), exact_rel_tol=float(merged["exact_rel_tol"]),
+            points=int(merged["points"]), strict_labels=bool(merged["strict_labels"]),
+            percent_forms=bool(merged["percent_forms"]),
+            set_relation_symmetric=bool(merged["set_relation_symmetric"]), limits=limits,
+        )
+        self._executor: ProcessPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------ one check
+    def verify(self, reference: Any, response: str) -> Verdict:
+        deadline = Deadline(float(self.config["timeout"]))
+        evidence: dict[str, Any] = {}
+        try:
+            passed, method, reason = self._check(_reference_text(reference), response, deadline, evidence)
+        except Pathological as exc:
+            passed, method, reason = False, "limits", f"pathological input: {exc.reason}"
+        except OutOfTime:
+            passed, method, reason = False, "timeout", f"time limit of {self.config['timeout']} s reached"
+        except RecursionError:
+            passed, method, reason = False, "limits", "pathological input: nested too deeply"
+        evidence["method"] = method
+        if not passed:
+            evidence["reason"] = reason
+        evidence["elapsed_ms"] = round(deadline.elapsed_ms(), 3)
+        return self.verdict(passed, **evidence)
+
+    def _check(self, reference: str, response: Any, deadline: Deadline, ev: dict[str, Any]) -> tuple[bool, str, str]:
+        response = "" if response is None else str(response)
+        if len(response) > self.limits.max_response_chars:
+            raise Pathological(f"response is {len(response):,} characters long (limit {self.limits.max_response_chars:,})")
+        ref_ex = ex.extract_answer(reference, reference=True)
+        if ref_ex is None:
+            return False, "extraction", "no answer could be found in the reference"
+        ev["reference_extracted"] = ref_ex.text
+        ev["reference_rule"] = ref_ex.rule
+        letter = ex.choice_letter(ref_ex.text)
+        if letter is not None and letter in str(self.config["choices"]):
+            got = ex.extract_choice(response, str(self.config["choices"]))
+            if got is None:
+                return False, "extraction", "no option letter found in the response"
+            ev["extracted"] = got.text
+            ev["rule"] = got.rule
+            ok = got.text == letter
+            return ok, "choice", "" if ok else f"chose {got.text}, the reference is {letter}"
+        resp_ex = ex.extract_answer(response)
+        if resp_ex is None:
+            return False, "extraction", "no answer could be found in the response"
+        ev["extracted"] = resp_ex.text
+        ev["rule"] = resp_ex.rule
+        precheck_answer(ref_ex.text, self.limits)
+        if ref_ex.text.strip() == resp_ex.text.strip():
+            return True, "exact_string", ""
+        precheck_answer(resp_ex.text, self.limits)
+        a, b = compact(ref_ex.text), compact(resp_ex.text)
+        ev["normalized_reference"], ev["normalized"] = a, b
+        if a == b and a:
+            return True, "normalized_string", ""
+        try:
+            ref_tree, ref_units = parse(ref_ex.text, self.limits, plain=ref_ex.plain)
+        except ParseError as exc:
+            return False, "parse", f"the reference answer could not be parsed: {exc}"
+        try:
+            resp_tree, resp_units = parse(resp_ex.text, self.limits, plain=resp_ex.plain)
+        except ParseError as exc:
+            return False, "parse", f"the response answer could not be parsed: {exc}"
+        if ref_units or resp_units:
+            ev["units_dropped"] = sorted(set(ref_units) | set(resp_units))
+        ev["normalized_reference"], ev["normalized"] = prepare(ref_ex.text, ref_ex.plain), prepare(resp_ex.text, resp_ex.plain)
+        comparer = Comparer(self.settings, deadline, self._symbolic if self.config["symbolic"] else None)
+        out = comparer.compare(ref_tree, resp_tree)
+        if out.detail:
+            ev["detail"] = _jsonable(out.detail)
+        if comparer.symbolic_used:
+            ev["symbolic_used"] = True
+        return out.equal, out.method, out.reason
+
+    def _symbolic(self, ref: Any, resp: Any, kind: str) -> Outcome | None:
+        from reasonledger.verifiers.math.pool import shared_pool
+
+        budget = max(0.05, float(self.config["timeout"]) * 0.9)
+        status, value = shared_pool().run("compare", (ref, resp, kind), budget)
+        if status == "timeout":
+            return Outcome(False, "symbolic_timeout", str(value))
+        if status == "error":
+            return Outcome(False, "symbolic_error", str(value))
+        equal, how = value
+        if equal is None:
+            return Outcome(False, "symbolic", f"sympy could not decide ({how})")
+        return Outcome(bool(equal), "symbolic", "" if equal else f"sympy: {how}", {"sympy": how})
+
+    # ------------------------------------------------------------------------------ many checks
+    def verify_many(self, pairs: Iterable[tuple[Any, str]], workers: int | None = None, chunk: int = 64) -> list[Verdict]:
+        """Verdicts in input order, from a process pool over every core (sequential for small batches)."""
+        pairs = list(pairs)
+        n = workers or os.cpu_count() or 1
+        if n <= 1 or len(pairs) < 2 * chunk:
+            return [self.verify(r, p) for r, p in pairs]
+        executor = self._pool(n)
+        chunks = [pairs[i : i + chunk] for i in range(0, len(pairs), chunk)]
+        out: list[Verdict] = []
+        for part in executor.map(_verify_chunk, [(self.config, c) for c in chunks]):
+            out.extend(Verdict.model_validate(v) for v in part)
+        return out
+
+    def _pool(self, n: int) -> ProcessPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                from reasonledger.verifiers.math.pool import context
+
+                self._executor = ProcessPoolExecutor(n, mp_context=context())
+            return self._executor
+
+    def close(self) -> None:
+        """Stop the verify_many worker processes (they also stop when the interpreter exits)."""
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.shutdown(cancel_futures=True)
+                self._executor = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_executor"] = None
+        state.pop("_executor_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._executor_lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------ card
+    def card(self) -> dict[str, Any]:
+        from reasonledger.verifiers.math.card import build_card
+
+        return build_card(self, super().card())
+
+
+_WORKER_VERIFIERS: dict[str, MathVerifier] = {}
+
+
+def _verify_chunk(job: tuple[dict[str, Any], list[tuple[Any, str]]]) -> list[dict[str, Any]]:
+    config, pairs = job
+    key = repr(sorted(config.items()))
+    verifier = _WORKER_VERIFIERS.get(key)
+    if verifier is None:
+        limit_fields = set(Limits.__dataclass_fields__)
+        verifier = MathVerifier(**{k: v for k, v in config.items() if k in DEFAULTS or k in limit_fields})
+        _WORKER_VERIFIERS[key] = verifier
+    return [verifier.verify(r, p).model_dump() for r, p in pairs]
+
+
+def _reference_text(reference: Any) -> str:
+    if isinstance(reference, dict):
+        for key in _REFERENCE_KEYS:
+            if reference.get(key) is not None:
+                return str(reference[key])
+        raise ValueError(f"reference dict has none of the keys {', '.join(_REFERENCE_KEYS)}")
+    if isinstance(reference, (int, float)):
+        return repr(reference) if isinstance(reference, float) else str(reference)
+    return "" if reference is None else str(reference)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value
+    return str(value)
+
+
+__all__ = ["MathVerifier", "DEFAULTS", "canon"]

@@ -359,6 +359,8 @@ class Comparer:
     def _values(self, ref: Node, resp: Node) -> Outcome:
         if canon(ref) == canon(resp):
             return Outcome(True, "structural")
+        if has_kind(ref, _NOT_NUMERIC) or has_kind(resp, _NOT_NUMERIC):
+            return Outcome(False, "structural", "infinities, sets or text inside an expression are compared by form only")
         names = sorted(free_symbols(ref) | free_symbols(resp))
         if not names:
             return self._constants(ref, resp)
@@ -765,6 +767,16 @@ def _endpoint(node: Node, cmp: Comparer) -> Any:
         return None if _im(v) != 0 else float(v) if abs(v) > 1e-300 else v
     except (Unsupported, DomainError):
         return None
+
+
+_NOT_NUMERIC = frozenset({"interval", "tuple", "list", "set", "union", "inter", "setminus", "text", "ellipsis", "ratio", "rel", "in"})
+
+
+def has_kind(node: Node, kinds: frozenset[str]) -> bool:
+    """Whether the tree holds a node of one of `kinds` (or an infinity, when "oo" is asked for)."""
+    if node[0] in kinds or (node[0] == "const" and node[1] == "oo"):
+        return True
+    return any(has_kind(c, kinds) for c in children(node))
 
 
 def bare_decimal(node: Node) -> tuple[Fraction, Fraction] | None:

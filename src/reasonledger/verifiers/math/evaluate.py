@@ -163,7 +163,7 @@ class Evaluator:
                     return Fraction(1) if e == 0 else Fraction(0)
                 if abs(base) != 1:
                     if abs(e) > self.limits.max_exponent:
-                        raise Pathological(f"power with exponent {e} exceeds the limit of {self.limits.max_exponent:,}")
+                        raise Pathological(f"power with exponent {_size(e)} exceeds the limit of {self.limits.max_exponent:,}")
                     bits = max(abs(base.numerator).bit_length(), base.denominator.bit_length())
                     if bits * abs(e) > self.limits.max_int_bits:
                         raise Pathological(f"power of about {bits * abs(e):,} bits exceeds the limit of {self.limits.max_int_bits:,}")
@@ -220,7 +220,7 @@ class Evaluator:
             if x.denominator != 1 or x < 0:
                 raise NotExact("factorial of a non-integer")
             if x > self.limits.max_factorial:
-                raise Pathological(f"factorial of {x} exceeds the limit of {self.limits.max_factorial:,}")
+                raise Pathological(f"factorial of {_size(x)} exceeds the limit of {self.limits.max_factorial:,}")
             return Fraction(math.factorial(int(x)))
         if abs(x) > self.limits.max_factorial:
             raise Pathological("factorial beyond the limit")
@@ -266,7 +266,7 @@ class Evaluator:
         if lo.denominator != 1 or hi.denominator != 1:
             raise Unsupported("non-integer bounds")
         if hi - lo + 1 > self.limits.max_terms:
-            raise Pathological(f"a sum or product of {hi - lo + 1:,} terms exceeds the limit of {self.limits.max_terms:,}")
+            raise Pathological(f"a sum or product of {_size(hi - lo + 1)} terms exceeds the limit of {self.limits.max_terms:,}")
         saved = self.env.get(var)
         total: Any = self._lift(Fraction(0 if add else 1))
         try:
@@ -316,7 +316,7 @@ class Evaluator:
             if n.denominator != 1 or k.denominator != 1:
                 raise NotExact("binomial of non-integers")
             if abs(n) > self.limits.max_factorial:
-                raise Pathological(f"binomial of {n} exceeds the limit")
+                raise Pathological(f"binomial of {_size(n)} exceeds the limit of {self.limits.max_factorial:,}")
             return Fraction(math.comb(int(n), int(k))) if n >= 0 and k >= 0 else Fraction(0)
         if name == "sgn":
             return Fraction((x > 0) - (x < 0))
@@ -367,6 +367,15 @@ class Evaluator:
         if name == "binom":
             return mp.binomial(args[0], args[1])
         raise Unsupported(name)
+
+
+def _size(n: Any) -> str:
+    """A number for a message: digits when short, its magnitude when huge (str() of a 10^5-digit int is refused)."""
+    if isinstance(n, Fraction) and n.denominator == 1:
+        n = n.numerator
+    if isinstance(n, int):
+        return f"{n:,}" if n.bit_length() < 64 else f"about 2^{n.bit_length():,}"
+    return "a non-integer"
 
 
 def _plus(a: Any, b: Any) -> Any:

@@ -28,6 +28,7 @@ class Extraction:
 
 
 _CHAT_TOKENS = re.compile(r"<\|[a-z_]+\|>.*$|</s>\s*$|<\|endoftext\|>", re.DOTALL)
+_CALCULATOR = re.compile(r"<<[^<>\n]{0,200}>>")  # GSM8K calculator annotations: <<16-3-4=9>>
 _TRAILERS = re.compile(r"(?:I hope (?:it|this) is correct\.?|Hope (?:it|this) helps!?)\s*$", re.IGNORECASE)
 _BOX_START = re.compile(r"\\(?:boxed|fbox)\s*\{|\\boxed (?=\S)")
 _ANSWER_TAG = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL | re.IGNORECASE)
@@ -42,6 +43,7 @@ _NUMBER = re.compile(
 )
 _CONNECTOR_STRIP = re.compile(r"\\text(?:bf|rm|normal)?\s*\{([^{}]*)\}|\\q?quad|\\[,;:! ]|\\\(|\\\)|\\\[|\\\]|\$|\*\*")
 _CONNECTOR_WORD = re.compile(r"\b(?:and|or)\b|&", re.IGNORECASE)
+_PHRASE_WINDOW = 2_100  # past the answer-length limit, so an overlong answer is rejected, not cut
 _LINE_LABEL = re.compile(r"^\w{1,12}\s*:\s+")
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}")
 
@@ -53,6 +55,7 @@ def clean(text: str) -> str:
         if tail.strip():
             text = tail
     text = _CHAT_TOKENS.sub("", text)
+    text = _CALCULATOR.sub("", text)
     if "\n" not in text and "\\n" in text:
         text = re.sub(r"\\n(?![a-zA-Z])", "\n", text)  # JSON-escaped text: `\n` before a non-letter
     return text.strip()
@@ -157,8 +160,8 @@ def _strip_math(s: str) -> str:
 
 def _phrase_text(text: str, start: int) -> str:
     """The text after an answer phrase, up to the end of its sentence (math kept whole)."""
-    segs = [s for s in math_segments(text[start : start + 600])]
-    limit = min(len(text), start + 600)
+    segs = [s for s in math_segments(text[start : start + _PHRASE_WINDOW])]
+    limit = min(len(text), start + _PHRASE_WINDOW)
     i = start
     while i < limit and text[i] in " \t*:":
         i += 1
@@ -311,10 +314,11 @@ def extract_answer(text: str, reference: bool = False) -> Extraction | None:
 
 
 def _looks_like_answer(text: str) -> bool:
-    if len(text) > 400:
+    """A bare answer, not a solution: short, on one line, and at most three words outside \\text{...}."""
+    if len(text) > 400 or "\n" in re.sub(r"\$\$.*?\$\$|\\\[.*?\\\]", " ", text, flags=re.DOTALL).strip():
         return False
-    outside = re.sub(r"\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]|\\text\{[^{}]*\}", " ", text, flags=re.DOTALL)
-    return len(_PROSE_WORD.findall(outside)) <= 3
+    words = re.sub(r"\\(?:text|mbox|textbf|mathrm)\s*\{[^{}]*\}|\\[a-zA-Z]+", " ", text)
+    return len(_PROSE_WORD.findall(words)) <= 3
 
 
 # ---------------------------------------------------------------------------------------------

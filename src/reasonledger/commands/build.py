@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -21,9 +22,14 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(None, "--workers", help="Worker processes (default: the recipe's, else every core)."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 if any input row was quarantined."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+        endpoint: str = typer.Option(None, "--endpoint", help="OpenAI-compatible base URL for generating steps "
+                                     "(sets REASONLEDGER_ENDPOINT)."),
     ) -> None:
         """Run a recipe into a run directory: data/, rejected/, exports/, card/, runlog.jsonl."""
         from reasonledger.engine.build import build as run_build
+
+        if endpoint:
+            os.environ["REASONLEDGER_ENDPOINT"] = endpoint
 
         try:
             result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,

@@ -103,6 +103,7 @@ def instantiate(recipe: Recipe, base_dir: Path) -> tuple[list[Source], list[Step
         sources.append(_build(f"sources.{i}", spec, lambda cls, p: cls(base_dir, recipe.seed, **p), source_class))
     for i, spec in enumerate(recipe.steps):
         steps.append(_build(f"steps.{i}", spec, lambda cls, p: cls(**p), step_class))
+        steps[-1].base_dir = base_dir
     return sources, steps
 
 

@@ -6,6 +6,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -59,9 +60,16 @@ class Step:
     name: ClassVar[str]
     scope: ClassVar[Literal["record", "global"]] = "record"
     Params: ClassVar[type[BaseModel]] = NoParams
+    # The recipe's folder (set by `instantiate`): relative file params are read from there.
+    base_dir: Path | None = None
 
     def __init__(self, **params: Any) -> None:
         self.params = self.Params(**params)
+
+    def resolve(self, path: str) -> Path:
+        """A file param as a path: relative ones are relative to the recipe's folder (or the cwd)."""
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() or self.base_dir is None else self.base_dir / candidate
 
     @property
     def params_hash(self) -> str:

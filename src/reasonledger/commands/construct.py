@@ -1,0 +1,131 @@
+"""`reasonledger construct ...`: serve recorded rollouts over the OpenAI protocol, turn rollout files
+into replay files, and report what a run's generation cost and what failed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from reasonledger.commands._common import console, fail, print_json
+
+construct = typer.Typer(help="Construction with a model in the loop: replay server, replay files, cost report.",
+                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(construct, name="construct")
+
+
+@construct.command()
+def serve(
+    files: list[Path] = typer.Argument(..., help="Replay files (or rollout files in --format)."),
+    fmt: str = typer.Option("replay", "--format", help="replay, or an importer format with rollout sets "
+                                                       "(gsm8k-solutions, rg-rollouts, records)."),
+    port: int = typer.Option(8000, help="Port on 127.0.0.1."),
+    model: str = typer.Option("replay", help="The model name /v1/models reports."),
+) -> None:
+    """Answer OpenAI chat/completions requests on 127.0.0.1 from recorded completions (a dry run for recipes)."""
+    import asyncio
+
+    from reasonledger.construct.backends.replay import ReplayError, ReplayStore, replay_answerer
+    from reasonledger.construct.openai_server import OpenAIServer
+
+    try:
+        store = ReplayStore(files, fmt)
+    except ReplayError as exc:
+        fail(str(exc))
+    server = OpenAIServer(replay_answerer(store), models=[model], port=port)
+    console.print(f"serving {len(store.entries):,} prompts on http://127.0.0.1:{port}/v1 (Ctrl-C stops)")
+    try:
+        asyncio.run(server.serve_forever())
+    except KeyboardInterrupt:
+        pass
+
+
+@construct.command("replay-file")
+def replay_file(
+    source: Path = typer.Argument(..., help="Rollout sets: a run directory, records, or a file in --format."),
+    out: Path = typer.Option(..., "--out", "-o", help="Replay JSONL to write."),
+    fmt: str = typer.Option("records", "--format", help="gsm8k-solutions, rg-rollouts, records (default)."),
+) -> None:
+    """Write a replay file (prompt -> recorded completions) from rollout sets, to re-run a build offline."""
+    from reasonledger.construct.backends.replay import ReplayError, read_rollout_sets, replay_line, rollout_set_entry
+    from reasonledger.records.io import data_path, iter_valid
+    from reasonledger.records.model import Kind
+
+    try:
+        if data_path(source).is_dir() or fmt == "records" and source.suffix == ".parquet":
+            entries = (rollout_set_entry(r) for r in iter_valid(source) if r.kind == Kind.rollout_set)
+        else:
+            entries = read_rollout_sets(source, fmt)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        count = 0
+        with out.open("w", encoding="utf-8") as handle:
+            for prompt, recorded in entries:
+                handle.write(json.dumps(replay_line(prompt, recorded), ensure_ascii=False) + "\n")
+                count += 1
+    except (ReplayError, FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    console.print(f"wrote {count:,} prompts to {out}")
+
+
+def generation_report(run_dir: Path) -> dict[str, Any]:
+    """Per generating step: requests sent, cached and failed, tokens, cost and wire events; plus
+    the failures not since resolved by a resumed run."""
+    from reasonledger.construct.failures import FAILURES, read_failures
+    from reasonledger.construct.request_cache import REQUEST_CACHE, RequestCache
+    from reasonledger.engine.runlog import RunLog, latest_by
+
+    events = list(RunLog(run_dir).events())
+    steps = []
+    for stage in latest_by(events, "stage", "stage").values():
+        for step in stage.get("steps", []):
+            counters = step.get("counters", {})
+            if any(k.startswith("requests.") for k in counters):
+                steps.append({"step": step["label"], "versions": step.get("versions", {}),
+                              **{k: v for k, v in counters.items()
+                                 if k.startswith(("requests.", "tokens.", "wire.", "cost_usd"))}})
+    failures = read_failures(run_dir)
+    if failures and (run_dir / REQUEST_CACHE).exists():
+        cache = RequestCache(run_dir / REQUEST_CACHE)
+        answered = cache.keys()
+        cache.close()
+        failures = [f for f in failures if f.get("request") not in answered]
+    return {"run": str(run_dir), "steps": steps, "failures": len(failures),
+            "failures_by_kind": dict(Counter(f["kind"] for f in failures)),
+            "failures_file": str(run_dir / FAILURES) if failures else None,
+            "first_failures": [{k: f.get(k) for k in ("record", "kind", "message", "attempts")} for f in failures[:5]]}
+
+
+@construct.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="A run directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What generation cost in a run (requests, tokens, dollars, retries) and which requests failed."""
+    if not (run_dir / "runlog.jsonl").exists():
+        fail(f"{run_dir}: no runlog.jsonl; is this a run directory?")
+    result = generation_report(run_dir)
+    if as_json:
+        print_json(json.dumps(result, indent=2, sort_keys=True))
+        return
+    table = Table("step", "sent", "cached", "failed", "prompt tok", "completion tok", "cost $", "wire events")
+    for step in result["steps"]:
+        wire = ", ".join(f"{k[5:]}={v}" for k, v in step.items() if k.startswith("wire."))
+        table.add_row(step["step"], str(step.get("requests.sent", 0)), str(step.get("requests.cached", 0)),
+                      str(step.get("requests.failed", 0)), f"{step.get('tokens.prompt', 0):,}",
+                      f"{step.get('tokens.completion', 0):,}", f"{step.get('cost_usd', 0):.4f}", wire or "-")
+    console.print(table)
+    if result["failures"]:
+        console.print(f"[yellow]{result['failures']} request(s) failed after retries[/yellow] "
+                      f"({', '.join(f'{k}: {v}' for k, v in result['failures_by_kind'].items())}); "
+                      f"all in {result['failures_file']}")
+        for f in result["first_failures"]:
+            console.print(f"  record {f['record']}: {f['kind']} after {f['attempts']} attempt(s): {f['message']}")
+    else:
+        console.print("no unresolved request failures")

@@ -1,0 +1,57 @@
+"""Generator backends behind one factory: OpenAI-compatible HTTP, replay of recorded completions,
+and vLLM in process. A backend answers a list of requests, reporting each outcome as it lands."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from reasonledger.construct.generation import GenerationRequest, GeneratorSpec, Outcome
+
+# done(index, outcome) is called once per request, as soon as its outcome is known.
+Done = Callable[[int, Outcome], None]
+
+
+class Backend:
+    """Base class: `model` (the resolved name), `describe()`, `run(requests, done)`, `close()`.
+
+    `events` counts what happened on the wire (retries, 429s, timeouts) for the run log.
+    """
+
+    name: ClassVar[str]
+    # Whether answers are worth caching: a replay file is its own cache.
+    cacheable: ClassVar[bool] = True
+
+    def __init__(self, spec: GeneratorSpec) -> None:
+        self.spec = spec
+        self.events: Counter[str] = Counter()
+
+    @property
+    def model(self) -> str:
+        if not self.spec.model:
+            raise ValueError(f"the {self.name} backend needs `model`")
+        return self.spec.model
+
+    def describe(self) -> dict[str, str]:
+        return {"backend": self.name, "model": self.model, **({"revision": self.spec.revision} if self.spec.revision else {})}
+
+    def run(self, requests: Sequence[GenerationRequest], done: Done) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections, event loops or GPU memory."""
+
+
+_BACKENDS = {
+    "openai": "reasonledger.construct.backends.http:OpenAIBackend",
+    "replay": "reasonledger.construct.backends.replay:ReplayBackend",
+    "vllm": "reasonledger.construct.backends.vllm_offline:VLLMBackend",
+}
+
+
+def make_backend(spec: GeneratorSpec) -> Backend:
+    """The backend named by `spec.backend`, imported only when used (vLLM is an optional extra)."""
+    module, _, attr = _BACKENDS[spec.backend].partition(":")
+    return getattr(importlib.import_module(module), attr)(spec)

@@ -1,0 +1,155 @@
+"""Replay: serve recorded completions from files, to reproduce a run offline and to test.
+
+A replay file is JSONL, one prompt per line:
+    {"prompt": "...", "completions": ["...", {"text": "...", "finish_reason": "stop", "model": "..."}], "model": "..."}
+keyed by the text the model was asked to continue (`generation.lookup_text`), and answered in
+recorded order: sample j of a prompt is its j-th completion. Any importer format that yields
+rollout sets (gsm8k-solutions, rg-rollouts, records) can be replayed directly too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reasonledger.construct.backends import Backend, Done
+from reasonledger.construct.generation import Choice, Failure, GenerationRequest, GeneratorSpec, Response, excerpt, lookup_text
+from reasonledger.records.jsonl import read_json_lines
+from reasonledger.records.model import Kind, Record, prompt_text
+from reasonledger.records.quarantine import BadRow
+
+
+@dataclass(frozen=True)
+class Recorded:
+    choice: Choice
+    model: str | None = None
+
+
+class ReplayError(ValueError):
+    """A replay file that cannot be served, said as `file:line: what is wrong`."""
+
+
+def _recorded(item: Any, model: str | None, where: str) -> Recorded:
+    if isinstance(item, str):
+        return Recorded(Choice(item, "stop"), model)
+    if isinstance(item, dict) and isinstance(item.get("text"), str):
+        return Recorded(Choice(item["text"], item.get("finish_reason", "stop"), item.get("reasoning")),
+                        item.get("model", model))
+    raise ReplayError(f"{where}: a completion is a string or {{\"text\": ...}}, got {excerpt(json.dumps(item), 80)}")
+
+
+def read_replay_file(path: Path) -> Iterator[tuple[str, list[Recorded]]]:
+    for row in read_json_lines(path):
+        if isinstance(row, BadRow):
+            raise ReplayError(row.message())
+        number, value = row
+        where = f"{path}:{number}"
+        if not isinstance(value, dict) or not isinstance(value.get("prompt"), str) or not isinstance(value.get("completions"), list):
+            raise ReplayError(f"{where}: expected {{\"prompt\": str, \"completions\": [...]}}")
+        yield value["prompt"], [_recorded(c, value.get("model"), where) for c in value["completions"]]
+
+
+def rollout_set_entry(record: Record) -> tuple[str, list[Recorded]]:
+    """A rollout set as a replay entry, keyed by the prompt as it was sent when that is known."""
+    generation = record.meta.get("generation")
+    key = lookup_text(generation["api"], generation["payload"]) if generation else prompt_text(record.task)
+    default = next((e.model for e in reversed(record.lineage.events) if e.model), None)
+    recorded = [Recorded(Choice(r.response, r.meta.get("finish_reason", "stop"), r.meta.get("reasoning")),
+                         r.meta.get("model", default)) for r in record.behaviour.rollouts or []]
+    return key, recorded
+
+
+def read_rollout_sets(path: Path, fmt: str) -> Iterator[tuple[str, list[Recorded]]]:
+    from reasonledger.records.importers import import_file
+
+    for item in import_file(path, fmt):
+        if isinstance(item, BadRow):
+            raise ReplayError(item.message())
+        if item.kind == Kind.rollout_set:
+            yield rollout_set_entry(item)
+
+
+def replay_entries(path: Path | str, fmt: str = "replay") -> Iterator[tuple[str, list[Recorded]]]:
+    """(prompt, recorded completions) from a replay file or from rollout sets in any importer format."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReplayError(f"{path}: no such replay file")
+    return read_replay_file(path) if fmt == "replay" else read_rollout_sets(path, fmt)
+
+
+def replay_line(prompt: str, recorded: list[Recorded]) -> dict[str, Any]:
+    """One line of a replay file (the inverse of `read_replay_file`)."""
+    completions = [{"text": r.choice.text, "finish_reason": r.choice.finish_reason,
+                    **({"reasoning": r.choice.reasoning} if r.choice.reasoning else {}),
+                    **({"model": r.model} if r.model else {})} for r in recorded]
+    return {"prompt": prompt, "completions": completions}
+
+
+class ReplayStore:
+    """Recorded completions by prompt; several files (or lines) for one prompt are appended in order."""
+
+    def __init__(self, paths: Sequence[Path | str], fmt: str = "replay") -> None:
+        self.paths = [str(p) for p in paths]
+        self.entries: dict[str, list[Recorded]] = {}
+        for path in paths:
+            for prompt, recorded in replay_entries(path, fmt):
+                self.entries.setdefault(prompt, []).extend(recorded)
+
+    def lookup(self, prompt: str, first: int, n: int) -> list[Recorded]:
+        """Completions first..first+n-1 of `prompt`; LookupError says what is missing."""
+        recorded = self.entries.get(prompt)
+        if recorded is None:
+            raise LookupError(f"no recorded completion for this prompt in {', '.join(self.paths)}: {excerpt(prompt, 120)}")
+        if first + n > len(recorded):
+            raise LookupError(f"{len(recorded)} recorded completion(s) for this prompt, samples {first}..{first + n - 1} "
+                              f"asked: {excerpt(prompt, 80)}")
+        return recorded[first:first + n]
+
+
+def replay_answerer(store: ReplayStore) -> Any:
+    """An OpenAIServer answer function: sample i of a request with seed s is completion (s + i) mod L,
+    so consecutive per-sample seeds (as the Rollouts step sends them) get distinct completions."""
+    from reasonledger.construct.openai_server import Choice as ServedChoice
+
+    def answer(api: str, body: dict[str, Any]) -> list[ServedChoice]:
+        prompt = lookup_text(api, body)
+        recorded = store.entries.get(prompt)
+        if not recorded:
+            raise LookupError(f"no recorded completion for this prompt: {excerpt(prompt, 120)}")
+        n, start = int(body.get("n", 1)), int(body.get("seed") or 0)
+        if n > len(recorded):
+            raise LookupError(f"n={n} asked, {len(recorded)} recorded for this prompt")
+        picked = [recorded[(start + i) % len(recorded)].choice for i in range(n)]
+        return [ServedChoice(c.text, c.finish_reason or "stop") for c in picked]
+
+    return answer
+
+
+class ReplayBackend(Backend):
+    name = "replay"
+    cacheable = False
+
+    def __init__(self, spec: GeneratorSpec) -> None:
+        super().__init__(spec)
+        self.store = ReplayStore(spec.replay, spec.replay_format)
+
+    @property
+    def model(self) -> str:
+        return self.spec.model or "replay:" + "+".join(Path(p).name for p in self.spec.replay)
+
+    def describe(self) -> dict[str, str]:
+        return {**super().describe(), "files": ", ".join(self.spec.replay), "format": self.spec.replay_format}
+
+    def run(self, requests: Sequence[GenerationRequest], done: Done) -> None:
+        for index, request in enumerate(requests):
+            try:
+                recorded = self.store.lookup(request.lookup, request.sample, request.n)
+            except LookupError as exc:
+                done(index, Failure("replay_missing", str(exc.args[0]), 1, extra={"retryable": False}))
+                continue
+            models = {r.model for r in recorded if r.model}
+            model = models.pop() if len(models) == 1 else self.model
+            done(index, Response([r.choice for r in recorded], model))

@@ -1,0 +1,103 @@
+"""Training exports of constructed data, one JSON object per line, in the run's record order:
+
+- `sft`: chat JSONL, {"messages": [..., {"role": "assistant", ...}]}, from `trace` records;
+- `dpo`: TRL's conversational preference format {"prompt", "chosen", "rejected"}, from `preference_pair`s;
+- `trl_stepwise`: TRL's stepwise supervision {"prompt", "completions", "labels"}, from labelled `step_trace`s.
+
+Prompts are the messages the model was actually sent (`meta.generation`), not the bare task. Every
+row names its record, the rollout set behind it and the rollout indices, so a trainer's example
+can be traced back to the rollouts and verdicts it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reasonledger.records.exporters import register_exporter
+from reasonledger.records.exporters.rl import chat_prompt
+from reasonledger.records.io import iter_valid
+from reasonledger.records.model import Kind, Record
+
+
+def prompt_messages(record: Record) -> list[dict[str, str]]:
+    """The chat the model saw: the rendered generation prompt when recorded, else the task's prompt."""
+    generation = record.meta.get("generation") or {}
+    body = generation.get("payload") or {}
+    if "messages" in body:
+        return [{"role": m["role"], "content": m["content"]} for m in body["messages"]]
+    if "prompt" in body:
+        return [{"role": "user", "content": body["prompt"]}]
+    return chat_prompt(record)
+
+
+def _links(record: Record, **more: Any) -> dict[str, Any]:
+    return {"record_id": record.id, "rollout_set": record.meta.get("rollout_set"), **more}
+
+
+def sft_row(record: Record) -> dict[str, Any] | None:
+    if record.kind != Kind.trace:
+        return None
+    answer = record.behaviour.response if record.behaviour.response is not None else record.behaviour.trace
+    return {"messages": [*prompt_messages(record), {"role": "assistant", "content": answer}],
+            **_links(record, rollout_index=record.meta.get("rollout_index"))}
+
+
+def dpo_row(record: Record) -> dict[str, Any] | None:
+    if record.kind != Kind.preference_pair:
+        return None
+    return {"prompt": prompt_messages(record),
+            "chosen": [{"role": "assistant", "content": record.behaviour.chosen}],
+            "rejected": [{"role": "assistant", "content": record.behaviour.rejected}],
+            **_links(record, chosen_rollout=record.meta.get("chosen_rollout"),
+                     rejected_rollout=record.meta.get("rejected_rollout"))}
+
+
+def stepwise_row(record: Record) -> dict[str, Any] | None:
+    """Steps up to the first unlabelled one; labels as booleans (a soft label counts when >= 0.5)."""
+    if record.kind != Kind.step_trace:
+        return None
+    completions, labels, sources = [], [], []
+    for step in record.behaviour.steps or []:
+        if step.label is None:
+            break
+        completions.append(step.text)
+        labels.append(step.label >= 0.5)
+        sources.append(step.label_source)
+    if not completions:
+        return None
+    messages = prompt_messages(record)
+    prompt = next((m["content"] for m in reversed(messages) if m["role"] == "user"), messages[-1]["content"])
+    return {"prompt": prompt, "completions": completions, "labels": labels, "label_sources": sources,
+            **_links(record, rollout_index=record.meta.get("rollout_index"))}
+
+
+def _write(data_dir: Path, out: Path, row: Callable[[Record], dict[str, Any] | None]) -> Path:
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for record in iter_valid(data_dir):
+            item = row(record)
+            if item is not None:
+                handle.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
+    tmp.replace(out)
+    return out
+
+
+def export_sft(data_dir: Path, out_dir: Path) -> Path:
+    return _write(data_dir, out_dir / "sft.jsonl", sft_row)
+
+
+def export_dpo(data_dir: Path, out_dir: Path) -> Path:
+    return _write(data_dir, out_dir / "dpo.jsonl", dpo_row)
+
+
+def export_trl_stepwise(data_dir: Path, out_dir: Path) -> Path:
+    return _write(data_dir, out_dir / "trl_stepwise.jsonl", stepwise_row)
+
+
+register_exporter("sft", export_sft)
+register_exporter("dpo", export_dpo)
+register_exporter("trl_stepwise", export_trl_stepwise)
+

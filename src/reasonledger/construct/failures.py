@@ -1,0 +1,51 @@
+"""The failures file: every request that got no usable answer after its retries, one JSON line each.
+
+Nothing fails silently: the record that needed the request is dropped with a reason (or the build
+stops, with `on_failure: stop`), the step counts the failure in the run log, and this file says
+which request failed, how often it was tried and what the server said.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+FAILURES = "failures.jsonl"
+
+
+class FailureLog:
+    """Appends to `run_dir/failures.jsonl` (one write per line, so worker processes can share it);
+    without a run directory the entries are only kept in memory."""
+
+    def __init__(self, run_dir: str | Path | None) -> None:
+        self.path = Path(run_dir) / FAILURES if run_dir else None
+        self.entries: list[dict[str, Any]] = []
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
+        if self.path is None:
+            return
+        line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+def read_failures(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The failures of a run, the latest entry per request (a resumed shard may have retried one)."""
+    path = Path(run_dir) / FAILURES
+    if not path.exists():
+        return []
+    latest: dict[str, dict[str, Any]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a kill mid-write; the request is retried on resume
+            latest[entry.get("request", line)] = entry
+    return list(latest.values())

@@ -1,0 +1,216 @@
+"""What a generator is asked and what it answers, independent of the backend that answers.
+
+A request is the exact OpenAI-protocol body that would be sent, plus the index of the first
+sample it stands for; its key (the hash of both) names it in the request cache, so the same
+request is never paid for twice. A response keeps only what the records need: the choices'
+text, finish reasons and reasoning, the usage and the served model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from reasonledger.records.model import canonical_json
+
+ENDPOINT_ENV = "REASONLEDGER_ENDPOINT"
+
+
+class Sampling(BaseModel):
+    """Sampling settings sent with every request; extra keys (top_k, min_p, ...) are passed through."""
+
+    model_config = ConfigDict(extra="allow")
+    temperature: float = Field(1.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(1024, gt=0)
+    stop: list[str] | None = None
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Prices(BaseModel):
+    """US dollars per million tokens, as providers quote them."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: float = Field(0.0, ge=0)
+    completion: float = Field(0.0, ge=0)
+
+
+class GeneratorSpec(BaseModel):
+    """Which backend generates, for which model, and how hard it may push the server.
+
+    Rate limits and concurrency hold per worker process: set the recipe's `workers: 1` to make
+    them global (one process drives thousands of requests per second, see benchmarks/construct.md).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["openai", "replay", "vllm"] = "openai"
+    model: str | None = Field(None, description="openai: unset means the server's only model (GET /models)")
+    revision: str | None = None
+    api: Literal["chat", "completions"] = "chat"
+    endpoint: str | None = Field(None, description=f"openai: base URL ending in /v1; default ${ENDPOINT_ENV}")
+    api_key_env: str = Field("OPENAI_API_KEY", description="name of the environment variable holding the key")
+    client: Literal["aiohttp", "openai"] = "aiohttp"
+    concurrency: int = Field(64, gt=0)
+    max_requests_per_minute: float | None = Field(None, gt=0)
+    max_tokens_per_minute: float | None = Field(None, gt=0)
+    retries: int = Field(6, ge=0)
+    backoff: float = Field(1.0, ge=0, description="first retry delay in seconds; doubles, with jitter")
+    max_backoff: float = Field(60.0, ge=0)
+    timeout: float = Field(600.0, gt=0)
+    prices: Prices = Field(default_factory=Prices)
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    replay: list[str] = Field(default_factory=list, description="replay: files of recorded completions")
+    replay_format: str = "replay"
+    vllm: dict[str, Any] = Field(default_factory=dict, description="vllm: keyword arguments for vllm.LLM")
+    cache: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> "GeneratorSpec":
+        if self.backend == "openai" and not self.resolved_endpoint():
+            raise ValueError(f"endpoint: no endpoint for the openai backend; set `endpoint`, the {ENDPOINT_ENV} "
+                             "environment variable, or `reasonledger build --endpoint URL`")
+        if self.backend == "replay" and not self.replay:
+            raise ValueError("replay: the replay backend needs `replay: [files of recorded completions]`")
+        if self.backend == "vllm" and not self.model:
+            raise ValueError("model: the vllm backend needs the model to load")
+        return self
+
+    def resolved_endpoint(self) -> str | None:
+        endpoint = self.endpoint or os.environ.get(ENDPOINT_ENV)
+        return endpoint.rstrip("/") if endpoint else None
+
+
+@dataclass(eq=False)
+class GenerationRequest:
+    """One request: `payload` is the OpenAI body (model, messages or prompt, sampling, n, seed)."""
+
+    api: Literal["chat", "completions"]
+    payload: dict[str, Any]
+    sample: int = 0
+
+    @property
+    def n(self) -> int:
+        return int(self.payload.get("n", 1))
+
+    @cached_property
+    def key(self) -> str:
+        material = canonical_json({"api": self.api, "payload": self.payload, "sample": self.sample})
+        return hashlib.sha256(material.encode()).hexdigest()
+
+    @property
+    def lookup(self) -> str:
+        return lookup_text(self.api, self.payload)
+
+    def estimated_tokens(self) -> int:
+        """What a token-rate limit charges before the answer is known: prompt chars / 4 + n * max_tokens."""
+        return len(self.lookup) // 4 + self.n * int(self.payload.get("max_tokens", 0))
+
+
+def lookup_text(api: str, payload: dict[str, Any]) -> str:
+    """The text a model is asked to continue: the prompt (completions), or the last user message
+    followed by an assistant prefix when the request continues one (chat). Replay keys on it."""
+    if api == "completions":
+        prompt = payload.get("prompt", "")
+        return prompt if isinstance(prompt, str) else canonical_json(prompt)
+    messages = payload.get("messages") or []
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    if not users:
+        return str(messages[-1].get("content", "")) if messages else ""
+    last = users[-1]
+    text = str(messages[last].get("content", ""))
+    tail = messages[last + 1:]
+    if tail and tail[-1].get("role") == "assistant":
+        text += str(tail[-1].get("content", ""))
+    return text
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str
+    finish_reason: str | None = None
+    reasoning: str | None = None
+
+
+@dataclass
+class Response:
+    choices: list[Choice]
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    fingerprint: str | None = None
+    cached: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"choices": [{"text": c.text, "finish_reason": c.finish_reason, "reasoning": c.reasoning}
+                            for c in self.choices],
+                "model": self.model, "usage": [self.prompt_tokens, self.completion_tokens],
+                "fingerprint": self.fingerprint}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], cached: bool = False) -> "Response":
+        prompt, completion = data["usage"]
+        return cls([Choice(**c) for c in data["choices"]], data["model"], prompt, completion,
+                   data.get("fingerprint"), cached)
+
+
+@dataclass
+class Failure:
+    """A request that got no usable answer after its retries: why, in words a person can act on."""
+
+    kind: str
+    message: str
+    attempts: int = 1
+    status: int | None = None
+    body: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Outcome = Response | Failure
+
+
+class BadResponse(ValueError):
+    """The server answered 200 with a body that is not a usable completion."""
+
+
+def excerpt(raw: bytes | str, limit: int = 300) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} chars)"
+
+
+def parse_completion(api: str, data: Any, n: int) -> Response:
+    """The usable part of an OpenAI completion body, or BadResponse naming what is missing."""
+    if not isinstance(data, dict):
+        raise BadResponse(f"expected a JSON object, got {type(data).__name__}")
+    if "error" in data and "choices" not in data:
+        raise BadResponse(f"the server answered 200 with an error: {excerpt(canonical_json(data['error']))}")
+    raw_choices = data.get("choices")
+    if not isinstance(raw_choices, list):
+        raise BadResponse("no `choices` list in the response")
+    if len(raw_choices) != n:
+        raise BadResponse(f"asked for n={n} choices, got {len(raw_choices)}")
+    choices = []
+    for position, choice in enumerate(sorted(raw_choices, key=lambda c: c.get("index", 0) if isinstance(c, dict) else 0)):
+        if not isinstance(choice, dict):
+            raise BadResponse(f"choice {position} is not an object")
+        if api == "chat":
+            message = choice.get("message")
+            if not isinstance(message, dict):
+                raise BadResponse(f"choice {position} has no `message`")
+            text, reasoning = message.get("content"), message.get("reasoning_content") or message.get("reasoning")
+        else:
+            text, reasoning = choice.get("text"), None
+        if text is None:
+            text = ""
+        if not isinstance(text, str):
+            raise BadResponse(f"choice {position}: the text is {type(text).__name__}, not a string")
+        choices.append(Choice(text, choice.get("finish_reason"), reasoning if isinstance(reasoning, str) else None))
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    return Response(choices, str(data.get("model") or ""), int(usage.get("prompt_tokens") or 0),
+                    int(usage.get("completion_tokens") or 0), data.get("system_fingerprint"))

@@ -1,0 +1,121 @@
+"""A generator = a backend + the request cache + the failures file + usage and cost accounting.
+
+Steps ask it for outcomes of a list of requests. Cached answers come back without touching the
+backend; every fresh answer is committed to the cache the moment it arrives; every failure goes
+to the failures file. The counters it keeps (requests sent, cached, failed, tokens, cost, retries
+and what went wrong on the wire) are flushed into the step's counters, so they land in the run log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reasonledger.construct.backends import Backend, make_backend
+from reasonledger.construct.failures import FailureLog
+from reasonledger.construct.generation import Failure, GenerationRequest, GeneratorSpec, Outcome, Response, excerpt
+from reasonledger.construct.request_cache import REQUEST_CACHE, RequestCache
+from reasonledger.engine.step import Step, StepContext
+
+
+def cost_usd(spec: GeneratorSpec, prompt_tokens: int, completion_tokens: int) -> float:
+    return (prompt_tokens * spec.prices.prompt + completion_tokens * spec.prices.completion) / 1e6
+
+
+class Generator:
+    def __init__(self, spec: GeneratorSpec, run_dir: str | Path | None, step: str = "") -> None:
+        self.spec, self.step = spec, step
+        self.backend: Backend = make_backend(spec)
+        use_cache = run_dir is not None and spec.cache and self.backend.cacheable
+        self.cache = RequestCache(Path(run_dir) / REQUEST_CACHE) if use_cache else None
+        self.failures = FailureLog(run_dir)
+        self.counters: Counter[str] = Counter()
+        self._flushed_events: Counter[str] = Counter()
+
+    @property
+    def model(self) -> str:
+        return self.backend.model
+
+    def describe(self) -> dict[str, str]:
+        return self.backend.describe()
+
+    def generate(self, requests: Sequence[GenerationRequest], owners: Sequence[str] | None = None) -> list[Outcome]:
+        """One outcome per request, in order. `owners` (record ids) go into failure entries."""
+        outcomes: list[Outcome | None] = [None] * len(requests)
+        cached = self.cache.get_many(r.key for r in requests) if self.cache else {}
+        by_key: dict[str, list[int]] = {}
+        for index, request in enumerate(requests):
+            if request.key in cached:
+                outcomes[index] = cached[request.key]
+                self.counters["requests.cached"] += 1
+            else:
+                by_key.setdefault(request.key, []).append(index)
+        todo = [requests[indices[0]] for indices in by_key.values()]
+
+        def done(position: int, outcome: Outcome) -> None:
+            request = todo[position]
+            indices = by_key[request.key]
+            if isinstance(outcome, Response):
+                if self.cache is not None:
+                    self.cache.put(request.key, outcome)
+                self._account(outcome)
+            else:
+                self._fail(request, outcome, owners[indices[0]] if owners else None)
+            for index in indices:
+                outcomes[index] = outcome
+
+        if todo:
+            self.backend.run(todo, done)
+        missing = [i for i, o in enumerate(outcomes) if o is None]
+        if missing:
+            raise RuntimeError(f"backend {self.backend.name} gave no outcome for {len(missing)} request(s)")
+        return outcomes  # type: ignore[return-value]
+
+    def _account(self, response: Response) -> None:
+        self.counters["requests.sent"] += 1
+        self.counters["tokens.prompt"] += response.prompt_tokens
+        self.counters["tokens.completion"] += response.completion_tokens
+        cost = cost_usd(self.spec, response.prompt_tokens, response.completion_tokens)
+        if cost:
+            self.counters["cost_usd"] = round(self.counters["cost_usd"] + cost, 9)
+
+    def _fail(self, request: GenerationRequest, failure: Failure, owner: str | None) -> None:
+        self.counters["requests.failed"] += 1
+        self.counters[f"requests.failed.{failure.kind}"] += 1
+        entry: dict[str, Any] = {
+            "step": self.step, "record": owner, "request": request.key, "api": request.api,
+            "model": request.payload.get("model"), "sample": request.sample, "n": request.n,
+            "prompt": excerpt(request.lookup, 200), "kind": failure.kind, "message": failure.message,
+            "attempts": failure.attempts, "status": failure.status, "body": failure.body,
+        }
+        self.failures.add(entry)
+
+    def flush(self, ctx: StepContext) -> None:
+        """Move the counters gathered so far (and the backend's wire events) into the step's counters."""
+        for name, value in self.counters.items():
+            ctx.count(name, value)
+        self.counters.clear()
+        events = self.backend.events - self._flushed_events
+        for name, value in events.items():
+            ctx.count(f"wire.{name}", value)
+        self._flushed_events = Counter(self.backend.events)
+
+    def close(self) -> None:
+        self.backend.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> "Generator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_generator(step: Step, ctx: StepContext) -> Generator:
+    """The generator of a step's `generator` params, with replay files read from the recipe's folder."""
+    spec: GeneratorSpec = step.params.generator  # type: ignore[attr-defined]
+    spec = spec.model_copy(update={"replay": [str(step.resolve(path)) for path in spec.replay]})
+    return Generator(spec, ctx.run_dir, ctx.step)

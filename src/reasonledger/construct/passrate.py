@@ -1,0 +1,131 @@
+"""`pass_rate`: c of n rollouts verified correct, with a Beta posterior interval, and what it is
+conditional on: policy and revision, n, temperature, max tokens, template, verifier and version.
+
+A pass rate without its conditioning is not a property of the prompt: the same prompt is easy for
+one policy at temperature 0.6 and hard for another at 1.0. The conditioning travels with it into
+`meta.pass_rate`, and from there into the band filter's drop details and the card.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonledger.construct.derived import rollout_verdicts
+from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.records.model import Kind, Record
+
+
+def _beta_cf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny, eps = 1e-300, 1e-15
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 1000):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < eps:
+            break
+    return h
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_cf(a, b, x) / a
+    return 1.0 - front * _beta_cf(b, a, 1.0 - x) / b
+
+
+def beta_quantile(q: float, a: float, b: float) -> float:
+    lo, hi = 0.0, 1.0
+    for _ in range(64):
+        mid = (lo + hi) / 2
+        if beta_cdf(mid, a, b) < q:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+@lru_cache(maxsize=4096)
+def beta_interval(c: int, n: int, prior_a: float, prior_b: float, level: float) -> tuple[float, float]:
+    """The equal-tailed `level` interval of the Beta(prior_a + c, prior_b + n - c) posterior."""
+    a, b = prior_a + c, prior_b + n - c
+    tail = (1.0 - level) / 2.0
+    return beta_quantile(tail, a, b), beta_quantile(1.0 - tail, a, b)
+
+
+UNKNOWN = "unknown"
+
+
+def conditioning(record: Record, verdict: Any, n: int) -> dict[str, Any]:
+    """What a rollout set's pass rate is conditional on; fields nobody recorded say `unknown`."""
+    events = [e for e in record.lineage.events if e.model or e.sampling]
+    event = next((e for e in reversed(events) if e.step == "rollouts"), events[-1] if events else None)
+    sampling = (event.sampling if event else None) or {}
+    policy = event.model if event and event.model else None
+    if policy is None:
+        models = sorted({str(r.meta["model"]) for r in record.behaviour.rollouts or [] if r.meta.get("model")})
+        policy = "+".join(models) if models else None
+    return {
+        "policy": policy or UNKNOWN,
+        "revision": (event.revision if event else None) or UNKNOWN,
+        "n": n,
+        "temperature": sampling.get("temperature", UNKNOWN),
+        "max_tokens": sampling.get("max_tokens", UNKNOWN),
+        "template": sampling.get("template", UNKNOWN),
+        "verifier": verdict.verifier,
+        "verifier_version": verdict.version,
+        "verifier_config": verdict.config_hash,
+    }
+
+
+class PassRateParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verifier: str | None = Field(None, description="whose verdicts count (default: the last verifier that judged the rollouts)")
+    prior: tuple[float, float] = Field((0.5, 0.5), description="Beta prior (a, b); Jeffreys by default")
+    level: float = Field(0.9, gt=0, lt=1)
+
+
+@register_step
+class PassRate(Step):
+    """Attach `meta.pass_rate` = {c, n, rate, mean, interval, level, prior, conditioning} to each rollout set."""
+
+    name = "pass_rate"
+    Params = PassRateParams
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        a, b = self.params.prior
+        for record in records:
+            if record.kind != Kind.rollout_set:
+                yield record
+                continue
+            verdicts = rollout_verdicts(record, self.params.verifier)
+            if not verdicts:
+                ctx.drop(record, "unverified", "no verdict on any rollout: run `verify` before `pass_rate`")
+                continue
+            total = len(record.behaviour.rollouts or [])
+            if len(verdicts) < total:
+                ctx.count("rollouts_unverified", total - len(verdicts))
+            c, n = sum(v.passed for v in verdicts.values()), len(verdicts)
+            lo, hi = beta_interval(c, n, a, b, self.params.level)
+            ctx.count("all_correct" if c == n else "all_wrong" if c == 0 else "mixed")
+            stats = {"c": c, "n": n, "rate": c / n, "mean": (a + c) / (a + b + n),
+                     "interval": [round(lo, 6), round(hi, 6)], "level": self.params.level, "prior": [a, b],
+                     "conditioning": conditioning(record, next(iter(verdicts.values())), n)}
+            yield record.model_copy(update={"meta": {**record.meta, "pass_rate": stats}})

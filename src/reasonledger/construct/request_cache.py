@@ -1,0 +1,48 @@
+"""The request cache: request key -> response, in SQLite in the run directory.
+
+Each response is committed as soon as it arrives, before the record that uses it exists, so a run
+killed at any moment resumes without sending again any request that already got an answer.
+WAL mode with synchronous=NORMAL keeps a commit durable across a killed process (not across a
+power cut) at a few tens of microseconds each; worker processes each open their own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from reasonledger.construct.generation import Response
+
+REQUEST_CACHE = Path("caches") / "requests.sqlite"
+
+
+class RequestCache:
+    def __init__(self, path: Path | str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Response]:
+        found: dict[str, Response] = {}
+        keys = list(dict.fromkeys(keys))
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self._db.execute(f"SELECT key, response FROM responses WHERE key IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+            found.update((key, Response.from_json(json.loads(text), cached=True)) for key, text in rows)
+        return found
+
+    def put(self, key: str, response: Response) -> None:
+        """Store and commit one response (autocommit: durable when this returns)."""
+        self._db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)",
+                         (key, json.dumps(response.to_json(), ensure_ascii=False, separators=(",", ":"))))
+
+    def keys(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT key FROM responses")}
+
+    def close(self) -> None:
+        self._db.close()

@@ -194,7 +194,7 @@ def to_croissant(card: dict[str, Any]) -> dict[str, Any]:
     }
     licenses = _license_urls(card["license"])
     if licenses:
-        doc["license"] = licenses
+        doc["license"] = licenses[0] if len(licenses) == 1 else licenses
     if _known(card["date_published"]):
         doc["datePublished"] = card["date_published"]
     if _known(card["version"]):

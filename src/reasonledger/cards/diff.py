@@ -61,8 +61,12 @@ def _filters(card: dict[str, Any]) -> Any:
 
 
 def _band(card: dict[str, Any]) -> Any:
+    """The band and its conditioning, less the policy: a change of policy is the teacher knob."""
     p = card["pass_rate"]
-    return {"band": p["band"], "filter": p.get("filter"), "conditioning": p["conditioning"]}
+    conditioning = p["conditioning"]
+    if isinstance(conditioning, dict):
+        conditioning = {k: v for k, v in conditioning.items() if k != "policy"}
+    return {"band": p["band"], "filter": p.get("filter"), "conditioning": conditioning}
 
 
 def _decontamination(card: dict[str, Any]) -> Any:

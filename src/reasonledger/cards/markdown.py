@@ -13,6 +13,8 @@ def fmt(value: Any) -> str:
     """A card value as short inline text; unknown stays visibly unknown."""
     if value == UNKNOWN:
         return "**unknown**"
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):

@@ -24,8 +24,13 @@ th{background:#f1f5f9} .done{color:#16a34a;font-weight:bold} .open{color:#dc2626
 """
 
 
+def _plain(value: Any) -> str:
+    """Card text without the Markdown emphasis that card.md puts on unknown values."""
+    return (value if isinstance(value, str) else fmt(value)).replace("**unknown**", "unknown")
+
+
 def _cell(value: Any) -> str:
-    text = escape(fmt(value).replace("**", ""))
+    text = escape(_plain(value))
     return f'<span class="unknown">{text}</span>' if value == "unknown" else text
 
 
@@ -53,7 +58,7 @@ def render_report(card: dict[str, Any]) -> str:
     kpis = [("records", f"{card['records']:,}"), ("contract", v["contract"]), ("granularity", v["granularity"]),
             ("verdict coverage", f"{v['coverage']:.0%}"), ("rejected", f"{f['rejected']:,}"),
             ("unknown fields", str(len(card["missing"])))]
-    checks = "".join(f'<li><span class="{"done" if done else "open"}">{"✔" if done else "✘"}</span> {escape(text)}</li>'
+    checks = "".join(f'<li><span class="{"done" if done else "open"}">{"✔" if done else "✘"}</span> {escape(_plain(text))}</li>'
                      for done, text in checklist(card))
     audit = card["audit"]
     audit_rows = [[name, values] for name, values in audit.get("sections", {}).items()]
@@ -67,7 +72,7 @@ def render_report(card: dict[str, Any]) -> str:
                  _table(["stage", "step", "params", "in", "out", "dropped"],
                         [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])),
         _section("Verification", f"<p>Contract <b>{escape(v['contract'])}</b>, granularity <b>{escape(v['granularity'])}</b>, "
-                                 f"training use {escape(fmt(v['training_use']))}.</p>",
+                                 f"training use {escape(_plain(v['training_use']))}.</p>",
                  svg.stacked([(row[0], row[5], row[6]) for row in verifier_rows(card)]),
                  _table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card)),
                  _table(["verifier", "version", "native signal", "known false positives", "known false negatives", "calibration"],
@@ -77,8 +82,8 @@ def render_report(card: dict[str, Any]) -> str:
         _section("Released objects", svg.hbars([(k, float(n)) for k, n in card["objects"]["by_kind"].items()], "cycle"),
                  svg.hbars([(k, float(n)) for k, n in card["objects"]["by_domain"].items()], "cycle"),
                  _table(["part", "released"], [[k, x] for k, x in card["released"].items()])),
-        _section("Pass-rate band", f"<p>Band {escape(fmt(p['band']))} ({escape(p['status'])}); conditioning "
-                                   f"{escape(fmt(p['conditioning']))}.</p>",
+        _section("Pass-rate band", f"<p>Band {escape(_plain(p['band']))} ({escape(p['status'])}); conditioning "
+                                   f"{escape(_plain(p['conditioning']))}.</p>",
                  svg.histogram(p.get("histogram", {}).get("counts", []))),
         _section("Audit checklist", f"<ul>{checks}</ul>",
                  "<h3>Deduplication</h3>", _table(["check", "status", "method", "result"], [

@@ -148,7 +148,7 @@ class MathVerifier(Verifier):
         return Outcome(bool(equal), "symbolic", "" if equal else f"sympy: {how}", {"sympy": how})
 
     # ------------------------------------------------------------------------------ many checks
-    def verify_many(self, pairs: Iterable[tuple[Any, str]], workers: int | None = None, chunk: int = 64) -> list[Verdict]:
+    def verify_many(self, pairs: Iterable[tuple[Any, str]], workers: int | None = None, chunk: int = 128) -> list[Verdict]:
         """Verdicts in input order, from a process pool over every core (sequential for small batches)."""
         pairs = list(pairs)
         n = workers or os.cpu_count() or 1
@@ -158,7 +158,7 @@ class MathVerifier(Verifier):
         chunks = [pairs[i : i + chunk] for i in range(0, len(pairs), chunk)]
         out: list[Verdict] = []
         for part in executor.map(_verify_chunk, [(self.config, c) for c in chunks]):
-            out.extend(Verdict.model_validate(v) for v in part)
+            out.extend(part)
         return out
 
     def _pool(self, n: int) -> ProcessPoolExecutor:
@@ -196,7 +196,7 @@ class MathVerifier(Verifier):
 _WORKER_VERIFIERS: dict[str, MathVerifier] = {}
 
 
-def _verify_chunk(job: tuple[dict[str, Any], list[tuple[Any, str]]]) -> list[dict[str, Any]]:
+def _verify_chunk(job: tuple[dict[str, Any], list[tuple[Any, str]]]) -> list[Verdict]:
     config, pairs = job
     key = repr(sorted(config.items()))
     verifier = _WORKER_VERIFIERS.get(key)
@@ -204,7 +204,7 @@ def _verify_chunk(job: tuple[dict[str, Any], list[tuple[Any, str]]]) -> list[dic
         limit_fields = set(Limits.__dataclass_fields__)
         verifier = MathVerifier(**{k: v for k, v in config.items() if k in DEFAULTS or k in limit_fields})
         _WORKER_VERIFIERS[key] = verifier
-    return [verifier.verify(r, p).model_dump() for r, p in pairs]
+    return [verifier.verify(r, p) for r, p in pairs]
 
 
 def _reference_text(reference: Any) -> str:

@@ -1,0 +1,149 @@
+"""The math verifier's card, as JSON and Markdown, built from code and from measured calibration.
+
+What it checks, the formats, the known failure modes and the limits are stated here next to the
+code they describe; every number about agreement or speed is read from `calibration.json`, which
+`benchmarks/math_verify_bench.py` writes. No measured figure is typed in this file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+CHECKS = ("the final answer in a model's response is mathematically equal to the reference answer: "
+          "numbers, fractions, radicals, constants, expressions, tuples, intervals, sets, equations, "
+          "inequalities, matrices and multiple-choice letters")
+
+FORMATS = {
+    "reference": "a string (a bare answer or a whole solution; its boxed or final answer is used) or a dict "
+                 "with one of the keys answer, final_answer, reference, solution, target, gold",
+    "response": "free-form model output; reasoning before </think> is skipped",
+    "extraction_rules": ["answer_tag: <answer>...</answer>", "boxed / boxed_multi: \\boxed{} and \\fbox{}, nested "
+                         "braces, adjacent boxes joined by and/or/commas", "answer_phrase: 'final answer is', "
+                         "'the answer is', 'Answer:'", "gsm8k_hash: '#### 42'", "final_line: the last math or "
+                         "number in the last sentence of the last line", "reference: a short reference is taken whole",
+                         "choice letters: boxed, after 'answer is', at a line start, or standing alone"],
+    "notation": ["LaTeX (\\frac, \\sqrt[n], \\left/\\right, \\text, \\mathrm, \\cdot, \\times, \\pm, \\infty, \\pi, e, i, "
+                 "degrees, \\%, thousands separators 1{,}000 and 1,\\!000, scientific notation, repeating decimals)",
+                 "plain text (2^3, **, sqrt(), pi, decimal commas like 2,74 in prose)", "tuples, intervals, unions, "
+                 "sets, lists, x = 3, x \\in [a, b], chains a < x <= b, matrices (pmatrix, bmatrix, array), units"],
+}
+
+NATIVE_SIGNAL = "boolean (score 1.0 or 0.0) with evidence: extracted texts and rules, normalised forms, deciding method, reason"
+
+METHODS = ["exact_string", "normalized_string", "structural", "exact_rational", "rounded_decimal", "numeric",
+           "random_points", "set", "ordered", "labels", "interval", "relation", "matrix", "text", "choice",
+           "symbolic (sympy in a killable worker)", "limits (pathological input)", "timeout"]
+
+KNOWN_FALSE_POSITIVES = [
+    "a decimal correctly rounded to >= 5 significant digits is accepted for an exact irrational or repeating value "
+    "(2.6667 for 8/3, 3.1416 for pi); 3.14 for pi and 0.33 for 1/3 are not",
+    "two closed forms that agree to 15 significant digits at 60-digit precision are taken as equal",
+    "identities with free symbols are decided at 6 random points (exact rationals when possible): a non-identity "
+    "that vanishes at all of them would pass (probability negligible for non-adversarial answers)",
+    "units are dropped, so 5 cm matches 5 m; degrees are dropped, so 90^\\circ matches 90",
+    "a percentage matches both its number and its fraction: 28% matches 28 and 0.28",
+    "labels of functions ignore argument names: W(n) = 1 matches W(x) = 1",
+    "`a = b` with constants on both sides is read as the value b (1/2 = 10/9 answers 10/9)",
+]
+
+KNOWN_FALSE_NEGATIVES = [
+    "answers outside the parser: integrals, limits, set-builder notation, piecewise functions, words with "
+    "meaning (\"infinitely many\") - they pass only when equal as normalised strings",
+    "final-line extraction takes the last math or number of the last sentence; a final line that restates "
+    "something else loses the answer",
+    "labels are strict: x = 1 does not match y = 1 (f(x) does not match f(y))",
+    "a bare comma list in plain prose with one comma and not 3 digits after it is a decimal (2,5 is 2.5)",
+    "`(a, b)` matches both a pair and an open interval; `[a, b]` is an interval, never a list",
+    "pathological inputs are rejected, not evaluated: answers over the length, nesting, power, factorial and "
+    "term limits fail with the reason in the evidence",
+    "sympy is reached only when nothing cheaper decides; if it needs more than the time limit the check fails "
+    "with method symbolic_timeout",
+]
+
+
+def load_calibration(version: str | None = None) -> list[dict[str, Any]] | str:
+    """Measured runs (for this version when given), or "unknown" when the benchmark has not run."""
+    if not CALIBRATION.is_file():
+        return "unknown"
+    runs = json.loads(CALIBRATION.read_text(encoding="utf-8")).get("runs", [])
+    if version is not None:
+        runs = [r for r in runs if r.get("version") == version]
+    return runs or "unknown"
+
+
+def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The card of a MathVerifier instance (its config and limits included)."""
+    return {
+        **base,
+        "checks": CHECKS,
+        "formats": FORMATS,
+        "native_signal": NATIVE_SIGNAL,
+        "methods": METHODS,
+        "time_bound": f"every check returns within timeout={verifier.config['timeout']} s from any thread or process; "
+                      "sympy runs in a subprocess that is killed when late (its one-off start-up is not billed)",
+        "limits": {k: verifier.config[k] for k in ("max_response_chars", "max_answer_chars", "max_depth", "max_int_bits",
+                                                   "max_exponent", "max_factorial", "max_terms", "max_items")},
+        "tolerance": {"rel_tol": verifier.config["rel_tol"], "exact_rel_tol": verifier.config["exact_rel_tol"],
+                      "note": "relative only: |a - b| <= tol * max(|a|, |b|); exact rationals are compared exactly"},
+        "known_false_positives": KNOWN_FALSE_POSITIVES,
+        "known_false_negatives": KNOWN_FALSE_NEGATIVES,
+        "calibration": load_calibration(verifier.version),
+    }
+
+
+def card_json(card: dict[str, Any]) -> str:
+    return json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """The card as Markdown; calibration tables come from the measured runs."""
+    lines = [f"# Verifier card: `{card['id']}` {card['version']} ({card['family']})", "",
+             f"**Checks:** {card['checks']}.", "", f"**Signal:** {card['native_signal']}.", "",
+             f"**Time bound:** {card['time_bound']}.", "", "## Formats", ""]
+    lines += [f"- reference: {card['formats']['reference']}", f"- response: {card['formats']['response']}", "",
+              "Extraction rules (the one that fired is recorded in the evidence):", ""]
+    lines += [f"- {r}" for r in card["formats"]["extraction_rules"]]
+    lines += ["", "Notation understood:", ""] + [f"- {n}" for n in card["formats"]["notation"]]
+    lines += ["", "## Methods, cheapest first", "", ", ".join(f"`{m}`" for m in card["methods"]), "",
+              "## Limits", "", "| limit | value |", "|---|---|"]
+    lines += [f"| {k} | {v:,} |" for k, v in card["limits"].items()]
+    lines += ["", f"Tolerance: rel_tol={card['tolerance']['rel_tol']}, exact_rel_tol={card['tolerance']['exact_rel_tol']} "
+              f"({card['tolerance']['note']}).", "", "## Known false positives", ""]
+    lines += [f"- {x}" for x in card["known_false_positives"]]
+    lines += ["", "## Known false negatives", ""] + [f"- {x}" for x in card["known_false_negatives"]]
+    lines += ["", "## Measured agreement", ""]
+    cal = card["calibration"]
+    if not isinstance(cal, list):
+        lines.append("unknown: run `python benchmarks/math_verify_bench.py` to measure it.")
+    else:
+        lines += ["| set | n | agreement | false positives | false negatives | math-verify agreement | command |",
+                  "|---|---|---|---|---|---|---|"]
+        for run in cal:
+            lines.append(f"| {run['set']} | {run['n']} | {run['agreement']:.2%} | {run['false_positives']} | "
+                         f"{run['false_negatives']} | {_pct(run.get('math_verify_agreement'))} | `{run['command']}` |")
+        speed = [r for r in cal if r.get("throughput")]
+        for run in speed:
+            t = run["throughput"]
+            lines += ["", f"Throughput on {t['set']} ({t['n']} pairs, {t['cores']} cores): "
+                      f"{t['pairs_per_s']:,.0f} pairs/s with verify_many; one core {t['single_core_pairs_per_s']:,.0f} pairs/s, "
+                      f"latency p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms; math-verify "
+                      f"{t['math_verify_pairs_per_s']:,.1f} pairs/s in the same run."]
+    return "\n".join(lines) + "\n"
+
+
+def _pct(x: Any) -> str:
+    return f"{x:.2%}" if isinstance(x, (int, float)) else "n/a"
+
+
+def write_card_files(verifier: Any, folder: Path | None = None) -> tuple[Path, Path]:
+    """Write card.json and card.md beside this module (or into `folder`)."""
+    folder = folder or Path(__file__).parent
+    card = verifier.card()
+    j, m = folder / "card.json", folder / "card.md"
+    j.write_text(card_json(card), encoding="utf-8")
+    m.write_text(card_markdown(card), encoding="utf-8")
+    return j, m

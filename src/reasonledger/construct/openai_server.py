@@ -124,6 +124,7 @@ class OpenAIServer:
         self.host, self.port, self.max_requests = host, port, max_requests
         self.stats = ServerStats()
         self._server: asyncio.base_events.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -135,8 +136,13 @@ class OpenAIServer:
         return self
 
     async def stop(self) -> None:
+        """Stop listening and end every open connection (slow answers in progress included)."""
         if self._server is not None:
             self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server is not None:
             await self._server.wait_closed()
 
     async def __aenter__(self) -> "OpenAIServer":
@@ -152,6 +158,9 @@ class OpenAIServer:
             await self._server.serve_forever()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -168,10 +177,12 @@ class OpenAIServer:
                 await writer.drain()
                 if not keep_open or headers.get("connection", "").lower() == "close":
                     break
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError,
+                asyncio.CancelledError):
             pass
         finally:
             writer.close()
+            self._connections.discard(task)
 
     async def _handle(self, method: str, path: str, raw: bytes, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False means close the connection afterwards."""

@@ -93,6 +93,12 @@ class OpenAIClientTransport:
         await self.client.close()
 
 
+def request_limiter(per_minute: float) -> AsyncLimiter:
+    """`per_minute` requests, in bursts of at most one second's worth (or one request)."""
+    per_second = per_minute / 60
+    return AsyncLimiter(per_second, 1) if per_second >= 1 else AsyncLimiter(1, 60 / per_minute)
+
+
 def json_failure(raw: bytes, exc: json.JSONDecodeError, attempts: int) -> Failure:
     """A clear error for a 200 whose body is not JSON, saying whether it looks cut short."""
     size = len(raw)
@@ -115,7 +121,8 @@ class OpenAIBackend(Backend):
         self._runner.run(self._open(api_key))
         self._model = spec.model
         rpm, tpm = spec.max_requests_per_minute, spec.max_tokens_per_minute
-        self._request_limit = AsyncLimiter(rpm, 60) if rpm else None
+        self._request_limit = request_limiter(rpm) if rpm else None
+        # a token bucket holds a minute's worth, so one long request always fits in it
         self._token_limit = AsyncLimiter(tpm, 60) if tpm else None
         self._tpm = tpm
 

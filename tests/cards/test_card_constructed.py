@@ -25,8 +25,10 @@ def test_rollout_release_card_derives_band_generator_and_contract(tmp_path: Path
     assert p["status"] == "measured"
     assert p["band"] == [0.0, 1.0]
     assert p["histogram"]["counts"][0] == 1 and p["histogram"]["counts"][2] == 1 and p["histogram"]["counts"][-1] == 1
-    assert p["conditioning"]["policy"] == ["tiny-llm"] and p["conditioning"]["n"] == [4]
-    assert p["conditioning"]["temperature"] == ["0.7"]
+    assert p["conditioning"] == {"policy": "tiny-llm", "revision": "abc123", "n": 4, "temperature": 0.7,
+                                 "max_tokens": "unknown", "template": "unknown", "verifier": "authors_grader",
+                                 "verifier_version": "2021", "verifier_config": ""}
+    assert "pass_rate.conditioning.max_tokens" in card["missing"]
     assert card["recipe"]["generator"] == [{"model": "tiny-llm", "revision": "abc123",
                                             "sampling": {"n": 4, "temperature": 0.7}, "events": 3}]
     assert {"recipe.search", "recipe.self_play_anchor", "recipe.budget.generator_tokens"} <= set(card["missing"])

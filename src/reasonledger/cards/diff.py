@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 UNKNOWN = "unknown"
+TEACHER_KEYS = ("policy", "revision")  # conditioning fields that belong to the teacher knob
 
 
 def _sources(card: dict[str, Any]) -> Any:
@@ -28,8 +29,7 @@ def _reuse(card: dict[str, Any]) -> Any:
     return {"records": card["records"], "unique_prompts": exact["unique_prompts"],
             "repeated_prompts_released": exact["repeated_prompts_released"], "exact_dedup": exact["status"],
             "near_duplicates_flagged": near.get("flagged", UNKNOWN),
-            "rollouts_per_record": card["pass_rate"].get("conditioning", {}).get("n", UNKNOWN)
-            if isinstance(card["pass_rate"].get("conditioning"), dict) else UNKNOWN}
+            "rollouts_per_record": card["objects"].get("rollouts_per_record", {})}
 
 
 def _models(value: Any) -> Any:
@@ -63,10 +63,12 @@ def _filters(card: dict[str, Any]) -> Any:
 def _band(card: dict[str, Any]) -> Any:
     """The band and its conditioning, less the policy: a change of policy is the teacher knob."""
     p = card["pass_rate"]
-    conditioning = p["conditioning"]
-    if isinstance(conditioning, dict):
-        conditioning = {k: v for k, v in conditioning.items() if k != "policy"}
-    return {"band": p["band"], "filter": p.get("filter"), "conditioning": conditioning}
+
+    def without_policy(cond: Any) -> Any:
+        if isinstance(cond, list):
+            return [{**c, "conditioning": without_policy(c.get("conditioning"))} for c in cond]
+        return {k: v for k, v in cond.items() if k not in TEACHER_KEYS} if isinstance(cond, dict) else cond
+    return {"band": p["band"], "filter": p.get("filter"), "conditioning": without_policy(p["conditioning"])}
 
 
 def _decontamination(card: dict[str, Any]) -> Any:

@@ -94,6 +94,14 @@ def _generators(facts: DataFacts) -> Any:
              "events": facts.generators[key]} for key, d in sorted(facts.generator_details.items())]
 
 
+def _tokens(generation: dict[str, Any], generated: bool) -> Any:
+    """Tokens the generator steps of this run reported; imported behaviour has no such count."""
+    tokens = sum(v for k, v in generation.items() if k.startswith("tokens."))
+    if tokens:
+        return tokens
+    return UNKNOWN if generated else NOT_APPLICABLE
+
+
 def _prompt_sources(facts: DataFacts) -> list[dict[str, Any]]:
     return [{"dataset": d, "revision": _or_unknown(r), "license": _or_unknown(lic), "records": n}
             for (d, r, lic), n in sorted(facts.sources.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), str(kv[0][2])))]
@@ -120,7 +128,8 @@ def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[
             "executor": run["executor"],
             "verifier_calls_in_release": sum(v["passed"] + v["failed"] for v in verifiers),
             "generated_responses": facts.responses,
-            "generator_tokens": UNKNOWN if generated else NOT_APPLICABLE,
+            "generator_tokens": _tokens(run["funnel"]["generation"], generated),
+            "generation": run["funnel"]["generation"],
             "prompt_chars": facts.prompt_chars,
             "response_chars": facts.response_chars,
         },
@@ -128,35 +137,29 @@ def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[
     }
 
 
-def _pass_rate(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | None,
-               generators: Any) -> dict[str, Any]:
+def _conditioning(facts: DataFacts) -> Any:
+    """One conditioning when every measured record shares it, else each with its record count."""
+    found = [(json.loads(key), n) for key, n in sorted(facts.conditionings.items())]
+    if len(found) == 1:
+        return found[0][0]
+    return [{"conditioning": cond, "records": n} for cond, n in found] or UNKNOWN
+
+
+def _pass_rate(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | None) -> dict[str, Any]:
     """The band of per-prompt pass rates and what it was conditioned on (policy, n, temperature, verifier)."""
     measured = sum(facts.pass_rate_hist)
-    band_filter = next((s for s in run["funnel"]["steps"] if "pass_rate" in s["step"] or "band" in s["params"]), None)
+    band_filter = next((s for s in run["funnel"]["steps"]
+                        if s["step"] == "band_filter" or {"lo", "hi"} <= set(s["params"])), None)
+    applied = band_filter["params"] if band_filter else "none"
     if measured:
-        policies = [g["model"] for g in generators] if isinstance(generators, list) else [UNKNOWN]
-        temperatures = sorted({str(g["sampling"].get("temperature", UNKNOWN)) for g in generators
-                               if isinstance(g.get("sampling"), dict)}) if isinstance(generators, list) else []
-        return {
-            "status": "measured",
-            "band": [facts.pass_rate_min, facts.pass_rate_max],
-            "filter": band_filter["params"] if band_filter else "none",
-            "records_measured": measured,
-            "histogram": {"bins": PASS_RATE_BINS, "counts": facts.pass_rate_hist},
-            "conditioning": {
-                "policy": policies or [UNKNOWN],
-                "n": sorted(facts.rollouts_per_record),
-                "temperature": temperatures or [UNKNOWN],
-                "verifier": sorted(facts.pass_rate_verifiers),
-            },
-        }
+        return {"status": "measured", "band": [facts.pass_rate_min, facts.pass_rate_max], "filter": applied,
+                "records_measured": measured, "histogram": {"bins": PASS_RATE_BINS, "counts": facts.pass_rate_hist},
+                "conditioning": _conditioning(facts)}
     if audit and audit.get("difficulty"):
         difficulty = audit["difficulty"]
-        return {"status": "audited", "band": difficulty.get("band", UNKNOWN),
-                "filter": band_filter["params"] if band_filter else "none",
+        return {"status": "audited", "band": difficulty.get("band", UNKNOWN), "filter": applied,
                 "conditioning": difficulty.get("conditioning", UNKNOWN), "summary": audit["sections"]["difficulty"]}
-    return {"status": "not_measured", "band": UNKNOWN, "filter": band_filter["params"] if band_filter else "none",
-            "conditioning": UNKNOWN}
+    return {"status": "not_measured", "band": UNKNOWN, "filter": applied, "conditioning": UNKNOWN}
 
 
 def _dedup(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | None) -> dict[str, Any]:
@@ -269,11 +272,12 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         "generated_by": f"reasonledger {__version__}",
         "records": facts.records,
         "released": _released(facts),
-        "objects": {"by_kind": dict(sorted(facts.by_kind.items())), "by_domain": dict(sorted(facts.by_domain.items()))},
+        "objects": {"by_kind": dict(sorted(facts.by_kind.items())), "by_domain": dict(sorted(facts.by_domain.items())),
+                    "rollouts_per_record": {str(n): c for n, c in sorted(facts.rollouts_per_record.items())}},
         "verification": _verification(facts, verifiers, list(recipe.outputs)),
         "recipe": recipe_section,
         "funnel": run["funnel"],
-        "pass_rate": _pass_rate(facts, run, audit, recipe_section["generator"]),
+        "pass_rate": _pass_rate(facts, run, audit),
         "dedup": _dedup(facts, run, audit),
         "contamination": _contamination(audit),
         "lineage": _lineage(facts, audit),

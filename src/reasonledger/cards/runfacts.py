@@ -8,6 +8,9 @@ from typing import Any
 
 from reasonledger.engine.runlog import RunLog, latest_by
 
+# Step counters that account for generation (the construct generator's usage and cost).
+GENERATION_COUNTERS = ("tokens.", "requests.", "cost_usd")
+
 
 def _last(events: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return next((e for e in reversed(events) if e.get("event") == name), {})
@@ -24,9 +27,12 @@ def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
             steps.append({"stage": name, "step": step["step"], "label": step.get("label", step["step"]),
                           "params": step.get("params", {}), "params_hash": step.get("params_hash", ""),
                           "versions": step.get("versions", {}), "in": step["in"], "out": step["out"],
-                          "dropped": step.get("dropped", {})})
+                          "dropped": step.get("dropped", {}), "counters": step.get("counters", {})})
             by_reason.update(step.get("dropped", {}))
     first = stages[min(stages)] if stages else {}
+    totals: Counter[str] = Counter()
+    for step in steps:
+        totals.update({k: v for k, v in step["counters"].items() if k.startswith(GENERATION_COUNTERS)})
     outputs = _last(events, "outputs")
     return {
         "read": first.get("records_in", 0),
@@ -34,6 +40,7 @@ def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
         "steps": steps,
         "dropped_by_reason": dict(sorted(by_reason.items())),
         "rejected": outputs.get("rejected", sum(by_reason.values())),
+        "generation": dict(sorted(totals.items())),
         "released": outputs.get("records", stages[max(stages)].get("records_out", 0) if stages else 0),
     }
 

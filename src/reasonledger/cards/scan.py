@@ -57,7 +57,7 @@ class DataFacts:
     pass_rate_hist: list[int] = field(default_factory=lambda: [0] * PASS_RATE_BINS)
     pass_rate_min: float | None = None
     pass_rate_max: float | None = None
-    pass_rate_verifiers: Counter[str] = field(default_factory=Counter)
+    conditionings: Counter[str] = field(default_factory=Counter)  # canonical JSON -> records
 
     def add(self, record: Record) -> None:
         from reasonledger.quality.dedup_exact import prompt_digest
@@ -115,10 +115,11 @@ class DataFacts:
             self.lineage_steps[f"{event.stage}/{event.step}"] += 1
             if event.model:
                 self._generator(event.model, event.revision, event.sampling)
-        for rollout in record.behaviour.rollouts or []:
-            model = rollout.meta.get("model")
-            if model and not any(e.model == model for e in record.lineage.events):
-                self._generator(str(model), None, None)
+        if any(e.model for e in record.lineage.events):
+            return
+        # imported data: the model is named only on the rollouts or in meta, without a revision
+        for model in sorted({str(r.meta["model"]) for r in record.behaviour.rollouts or [] if r.meta.get("model")}):
+            self._generator(model, None, None)
         generator = record.meta.get("generator")
         if isinstance(generator, str) and generator:
             self._generator(generator, None, None)
@@ -137,18 +138,23 @@ class DataFacts:
             self.rollouts_per_record[len(b.rollouts)] += 1
 
     def _pass_rate(self, record: Record) -> None:
-        """Pass rate over a record's rollouts, from the verdicts on them (none: no rollouts judged)."""
-        rollout_verdicts = [v for v in record.verdicts if v.target.startswith("rollout:")]
-        if not rollout_verdicts:
-            return
-        # one verdict per rollout: the last verifier to judge it decides
-        final = {v.target: v for v in rollout_verdicts}
-        rate = sum(v.passed for v in final.values()) / len(final)
+        """The pass rate the `pass_rate` step attached (with its conditioning), else the one the
+        verdicts on the rollouts give (the last verifier to judge a rollout decides)."""
+        from reasonledger.construct.passrate import conditioning
+
+        stats = record.meta.get("pass_rate")
+        if isinstance(stats, dict) and "rate" in stats:
+            rate, cond = float(stats["rate"]), stats.get("conditioning", {})
+        else:
+            final = {v.target: v for v in record.verdicts if v.target.startswith("rollout:")}
+            if not final:
+                return
+            rate = sum(v.passed for v in final.values()) / len(final)
+            cond = conditioning(record, list(final.values())[-1], len(final))
         self.pass_rate_hist[min(int(rate * PASS_RATE_BINS), PASS_RATE_BINS - 1)] += 1
         self.pass_rate_min = rate if self.pass_rate_min is None else min(self.pass_rate_min, rate)
         self.pass_rate_max = rate if self.pass_rate_max is None else max(self.pass_rate_max, rate)
-        for v in final.values():
-            self.pass_rate_verifiers[f"{v.verifier}@{v.version}"] += 1
+        self.conditionings[canonical_json(cond)] += 1
 
 
 def scan(records: Iterable[Record]) -> DataFacts:

@@ -39,7 +39,7 @@ _PHRASES = re.compile(
 )
 _DELIMS = re.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)|(?<!\\)\$")
 _NUMBER = re.compile(
-    r"(?<![\w.\\^_{])(?:[-\u2212]\s?)?(?:\d{1,3}(?: \d{3})+(?![\d])|\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+(?:\.\d+)?)?(?:\s*(?:%|\\%|percent\b|pct\b))?(?![\d])"
+    r"(?<![\w.\\^_{])(?:[-\u2212]\s?)?(?:\d{1,3}(?: \d{3})+(?![\d])|\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+(?![a-zA-Z]))?|\.\d+)(?:\s*/\s*\d+(?:\.\d+)?)?(?:\s*(?:%|\\%|percent\b|pct\b))?(?![\d])"
 )
 _CONNECTOR_STRIP = re.compile(r"\\text(?:bf|rm|normal)?\s*\{([^{}]*)\}|\\q?quad|\\[,;:! ]|\\\(|\\\)|\\\[|\\\]|\$|\*\*")
 _CONNECTOR_WORD = re.compile(r"\b(?:and|or)\b|&", re.IGNORECASE)
@@ -329,7 +329,9 @@ _CHOICE_TEXT = re.compile(r"^\s*\(?\s*([A-J])\s*\)?\s*[.:]?\s*$")
 
 def choice_letter(answer: str) -> str | None:
     """The letter of a reference like `C`, `(C)`, `\\text{C}`, `$\\boxed{C}$`; None otherwise."""
-    s = re.sub(r"\\(?:text|textbf|mathrm|mathbf|boxed)\s*\{([^{}]*)\}", r"\1", answer)
+    s = answer
+    for _ in range(3):
+        s = re.sub(r"\\(?:text|textbf|mathrm|mathbf|boxed)\s*\{([^{}]*)\}", r"\1", s)
     s = _strip_math(s)
     m = _CHOICE_TEXT.match(s)
     return m.group(1) if m else None
@@ -348,8 +350,8 @@ def extract_choice(text: str, letters: str = "ABCDEFGHIJ") -> Extraction | None:
     for m in re.finditer(rf"(?:answer|option|choice)\s*(?:is|:)?\s*[:\s]*\**\s*\(?([{opts}])\)?(?![a-zA-Z])", text, re.IGNORECASE):
         if m.group(1).upper() in letters:
             found.append((2, m.end(), m.group(1).upper(), "answer_phrase"))
-    for m in re.finditer(rf"(?m)^\s*\**\(?([{opts}])\)?\**[.:)]?(?:\s|$)", text):
-        found.append((1, m.end(), m.group(1), "line_start"))
+    for m in re.finditer(rf"(?m)^\s*\**(?:\(([{opts}])\)|([{opts}])[.:)]|([{opts}])\**\s*$)", text):
+        found.append((1, m.end(), m.group(1) or m.group(2) or m.group(3), "line_start"))
     if found:
         found.sort()
         _, _, letter, rule = found[-1]

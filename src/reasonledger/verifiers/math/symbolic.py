@@ -158,3 +158,11 @@ def warm() -> bool:
     x = sp.Symbol("x", real=True)
     sp.simplify(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1)
     return True
+
+
+def hold(seconds: float) -> bool:
+    """Keep a worker busy (a stand-in for a sympy call that never ends); the pool's kill is tested with it."""
+    import time
+
+    time.sleep(seconds)
+    return True

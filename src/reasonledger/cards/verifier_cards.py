@@ -1,7 +1,8 @@
 """Verifier cards: what each verifier checks, its formats and native signal, where it is known to be
 wrong, its version, and calibration results read from the files the calibration benchmark writes.
 
-Calibration numbers are never typed: `benchmarks/cards_calibration.py` measures them and writes
+Calibration numbers are never typed: a verifier whose card carries its own measured calibration
+(math, code) keeps it; for the others `benchmarks/cards_calibration.py` measures them and writes
 `calibration/<verifier id>.json` beside this module (or under $REASONLEDGER_CALIBRATION_DIR).
 """
 
@@ -36,6 +37,13 @@ def calibration(verifier_id: str, version: str) -> Any:
     return matching or UNKNOWN
 
 
+def _measured(value: Any) -> bool:
+    """A verifier's own calibration counts when it holds numbers, not just a "not measured" status."""
+    if isinstance(value, dict):
+        return bool(set(value) - {"status"})
+    return isinstance(value, list) and bool(value)
+
+
 def verifier_card(name: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The card of one verifier; a verifier that cannot be loaded here says so instead of failing."""
     try:
@@ -44,7 +52,8 @@ def verifier_card(name: str, config: dict[str, Any] | None = None) -> dict[str, 
     except Exception as exc:  # a verifier still being written must not stop a card: it says why instead
         return {"id": name, "available": False, "reason": f"{type(exc).__name__}: {exc}"}
     card = {key: raw.get(key, UNKNOWN) for key in CARD_FIELDS if key != "calibration"}
-    card["calibration"] = calibration(verifier.id, verifier.version)
+    own = raw.get("calibration")
+    card["calibration"] = own if _measured(own) else calibration(verifier.id, verifier.version)
     card["available"] = True
     card.update({k: v for k, v in raw.items() if k not in card and k != "config"})
     return card

@@ -48,7 +48,7 @@ def _sampling(card: dict[str, Any]) -> Any:
     gens = card["recipe"]["generator"]
     settings = sorted(json.dumps(g.get("sampling"), sort_keys=True) for g in gens if isinstance(g, dict)) \
         if isinstance(gens, list) else gens
-    return {"settings": settings, "generated_responses": card["recipe"]["budget"].get("generated_responses")}
+    return {"settings": settings, "responses_released": card["recipe"]["budget"].get("responses_released")}
 
 
 def _verifiers(card: dict[str, Any]) -> Any:

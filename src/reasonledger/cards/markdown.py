@@ -70,10 +70,9 @@ def _verifier_cards(card: dict[str, Any]) -> list[str]:
                   f"- known false positives: {fmt(vc['known_false_positives'])}",
                   f"- known false negatives: {fmt(vc['known_false_negatives'])}"]
         cal = vc["calibration"]
-        if isinstance(cal, list):
-            lines += [f"- calibration ({run.get('set', '?')}, n={run.get('n', '?')}): false-positive rate "
-                      f"{run.get('false_positive_rate', '?')}, false-negative rate {run.get('false_negative_rate', '?')} "
-                      f"— `{run.get('command', '')}`" for run in cal]
+        if isinstance(cal, list):  # measured runs: their scalar figures (per-case tables stay in card.json)
+            lines += ["- calibration: " + fmt({k: v for k, v in run.items() if not isinstance(v, (dict, list))})
+                      if isinstance(run, dict) else f"- calibration: {fmt(run)}" for run in cal]
         else:
             lines.append(f"- calibration: {fmt(cal)}")
         lines.append("")

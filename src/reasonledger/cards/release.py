@@ -127,7 +127,7 @@ def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[
             "wall_seconds": run["seconds"],
             "executor": run["executor"],
             "verifier_calls_in_release": sum(v["passed"] + v["failed"] for v in verifiers),
-            "generated_responses": facts.responses,
+            "responses_released": facts.responses,
             "generator_tokens": _tokens(run["funnel"]["generation"], generated),
             "generation": run["funnel"]["generation"],
             "prompt_chars": facts.prompt_chars,

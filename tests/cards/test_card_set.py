@@ -39,6 +39,15 @@ def test_card_set_refuses_fields_computed_from_data(run_copy: Path, key: str) ->
     assert not (run_copy / "card" / "overrides.json").exists()
 
 
+def test_a_value_the_schema_refuses_is_not_saved(run_copy: Path) -> None:
+    result = runner.invoke(app, ["card", "set", "date_published", "next spring", "--run", str(run_copy)])
+    assert result.exit_code == 1 and "date_published" in result.output
+    assert not (run_copy / "card" / "overrides.json").exists()
+    assert runner.invoke(app, ["card", "set", "date_published", "2026-12-01", "--run", str(run_copy)]).exit_code == 0
+    croissant = json.loads((run_copy / "card" / "croissant.json").read_text())
+    assert croissant["datePublished"] == "2026-12-01"
+
+
 def test_unknown_field_found_by_the_data_can_be_filled(run_copy: Path) -> None:
     card = build_card(run_copy, load_recipe_of(run_copy))
     assert "contamination.method" in card["missing"]

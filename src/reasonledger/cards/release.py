@@ -145,6 +145,15 @@ def _conditioning(facts: DataFacts) -> Any:
     return [{"conditioning": cond, "records": n} for cond, n in found] or UNKNOWN
 
 
+def _band_of(value: Any) -> Any:
+    """An audited band as [lo, hi] (from a pair or a {lo, hi} mapping), else unknown."""
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return list(value)
+    if isinstance(value, dict) and {"lo", "hi"} <= set(value):
+        return [value["lo"], value["hi"]]
+    return UNKNOWN
+
+
 def _pass_rate(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | None) -> dict[str, Any]:
     """The band of per-prompt pass rates and what it was conditioned on (policy, n, temperature, verifier)."""
     measured = sum(facts.pass_rate_hist)
@@ -157,7 +166,7 @@ def _pass_rate(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | No
                 "conditioning": _conditioning(facts)}
     if audit and audit.get("difficulty"):
         difficulty = audit["difficulty"]
-        return {"status": "audited", "band": difficulty.get("band", UNKNOWN), "filter": applied,
+        return {"status": "audited", "band": _band_of(difficulty.get("band")), "filter": applied,
                 "conditioning": difficulty.get("conditioning", UNKNOWN), "summary": audit["sections"]["difficulty"]}
     return {"status": "not_measured", "band": UNKNOWN, "filter": applied, "conditioning": UNKNOWN}
 

@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Run directory; an existing one is resumed."),
         set_: list[str] = typer.Option([], "--set", help="Override a recipe value, e.g. sources.0.size=200."),
         force: bool = typer.Option(False, "--force", help="Delete the run directory and start over."),
-        executor: str = typer.Option("local", "--executor", help="Where shards run: local."),
+        executor: str = typer.Option("local", "--executor", help="Where shards run: local or ray."),
+        address: str = typer.Option(None, "--address", help="Ray cluster address for --executor ray (default: a local Ray)."),
         workers: int = typer.Option(None, "--workers", help="Worker processes (default: the recipe's, else every core)."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 if any input row was quarantined."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
@@ -31,10 +32,15 @@ def register(app: typer.Typer) -> None:
         if endpoint:
             os.environ["REASONLEDGER_ENDPOINT"] = endpoint
 
+        from reasonledger.engine.executor import ExecutorError
+
+        options: dict[str, object] = {"address": address}
+        if executor == "ray":
+            options["shared_paths"] = [out]  # each Ray worker checks it sees the driver's run directory
         try:
             result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,
-                               show_progress=not quiet)
-        except RecipeError as exc:
+                               show_progress=not quiet, **options)
+        except (RecipeError, ExecutorError) as exc:
             fail(str(exc))
         console.print(f"[green]built[/green] {result.records:,} records into {result.run_dir}/data "
                       f"({result.rejected:,} rejected with reasons in {result.run_dir}/rejected)")

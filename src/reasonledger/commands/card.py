@@ -78,17 +78,20 @@ def set_field(key: str = typer.Argument(..., help="Card field, e.g. motivation, 
     import yaml
 
     from reasonledger.cards import overrides
-    from reasonledger.cards.release import build_card, load_recipe_of
+    from reasonledger.cards.release import build_card, load_recipe_of, missing_fields
+    from reasonledger.cards.schema import CardSchemaError, check_card
 
-    try:
-        parsed = yaml.safe_load(value)
+    try:  # YAML for lists and numbers; dates stay the text they were written as
+        parsed = json.loads(json.dumps(yaml.safe_load(value), default=str))
     except yaml.YAMLError:
         parsed = value
     try:
-        current = build_card(run, load_recipe_of(run))
-        overrides.check_settable(current, key)
+        trial = build_card(run, load_recipe_of(run))
+        overrides.apply(trial, {key: parsed}, "card set")
+        trial["missing"] = missing_fields(trial)
+        check_card(trial)  # a value the schema refuses is never saved
         fields = {**overrides.load(run / "card"), key: parsed}
-    except (FileNotFoundError, overrides.CardFieldError) as exc:
+    except (FileNotFoundError, overrides.CardFieldError, CardSchemaError) as exc:
         fail(str(exc))
     overrides.save(run / "card", fields)
     card = _render(run)

@@ -59,7 +59,10 @@ def replay_file(
     from reasonledger.records.model import Kind
 
     try:
-        if data_path(source).is_dir() or fmt == "records" and source.suffix == ".parquet":
+        if (source / "data").is_dir():  # a run: the rollout sets it kept and the ones it filtered out
+            stores = [source / "data", *([source / "rejected"] if (source / "rejected").is_dir() else [])]
+            entries = (rollout_set_entry(r) for store in stores for r in iter_valid(store) if r.kind == Kind.rollout_set)
+        elif data_path(source).is_dir() or source.suffix == ".parquet":
             entries = (rollout_set_entry(r) for r in iter_valid(source) if r.kind == Kind.rollout_set)
         else:
             entries = read_rollout_sets(source, fmt)

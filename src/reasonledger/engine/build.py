@@ -295,7 +295,10 @@ def build(recipe_path: Path | str, out: Path | str, overrides: list[str] | tuple
     recipe_path = Path(recipe_path)
     recipe = load_recipe(recipe_path, overrides)
     runner = make_executor(executor, workers or recipe.workers, **executor_options)
-    return Build(recipe, recipe_path.resolve().parent, Path(out), runner, show_progress).run(force)
+    try:
+        return Build(recipe, recipe_path.resolve().parent, Path(out), runner, show_progress).run(force)
+    finally:
+        runner.close()
 
 
 __all__ = ["Build", "BuildResult", "build", "run_record_shard"]

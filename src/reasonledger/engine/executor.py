@@ -9,11 +9,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any, Protocol
 
 
+class ExecutorError(ValueError):
+    """An executor cannot run: unknown name, bad option, or its cluster is unreachable."""
+
+
 class Executor(Protocol):
     name: str
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
         """Results of fn(task) for each task, as they complete."""
+
+    def close(self) -> None:
+        """Release what the executor started (worker processes, a cluster session)."""
 
 
 class LocalExecutor:
@@ -37,8 +44,18 @@ class LocalExecutor:
                 for future in done:
                     yield future.result()
 
+    def close(self) -> None:
+        """Nothing outlives `map_unordered`: its pool closes when the stage ends."""
+
 
 def make_executor(name: str, workers: int | None = None, **options: Any) -> Executor:
     if name == "local":
+        given = sorted(k for k, v in options.items() if v is not None)
+        if given:
+            raise ExecutorError(f"the local executor takes no {', '.join(given)}; did you mean --executor ray?")
         return LocalExecutor(workers)
-    raise ValueError(f"unknown executor {name!r}; available: local")
+    if name == "ray":
+        from reasonledger.engine.ray_executor import RayExecutor
+
+        return RayExecutor(workers, **options)
+    raise ExecutorError(f"unknown executor {name!r}; available: local, ray")

@@ -1,9 +1,12 @@
 """Replay: serve recorded completions from files, to reproduce a run offline and to test.
 
 A replay file is JSONL, one prompt per line:
-    {"prompt": "...", "completions": ["...", {"text": "...", "finish_reason": "stop", "model": "..."}], "model": "..."}
+    {"prompt": "...", "completions": ["...", {"text": "...", "finish_reason": "stop", "model": "...",
+     "usage": [prompt_tokens, completion_tokens], "fingerprint": "..."}], "model": "..."}
 keyed by the text the model was asked to continue (`generation.lookup_text`), and answered in
-recorded order: sample j of a prompt is its j-th completion. Any importer format that yields
+recorded order: sample j of a prompt is its j-th completion. A replay file written from a run
+(`reasonledger construct replay-file RUN`) keeps usage and fingerprints, so replaying it with the
+same model name rebuilds the same rollout sets, ids included. Any importer format that yields
 rollout sets (gsm8k-solutions, rg-rollouts, records) can be replayed directly too.
 """
 
@@ -26,6 +29,8 @@ from reasonledger.records.quarantine import BadRow
 class Recorded:
     choice: Choice
     model: str | None = None
+    usage: tuple[int, int] = (0, 0)
+    fingerprint: str | None = None
 
 
 class ReplayError(ValueError):
@@ -36,8 +41,9 @@ def _recorded(item: Any, model: str | None, where: str) -> Recorded:
     if isinstance(item, str):
         return Recorded(Choice(item, "stop"), model)
     if isinstance(item, dict) and isinstance(item.get("text"), str):
+        usage = item.get("usage") or (0, 0)
         return Recorded(Choice(item["text"], item.get("finish_reason", "stop"), item.get("reasoning")),
-                        item.get("model", model))
+                        item.get("model", model), (int(usage[0]), int(usage[1])), item.get("fingerprint"))
     raise ReplayError(f"{where}: a completion is a string or {{\"text\": ...}}, got {excerpt(json.dumps(item), 80)}")
 
 
@@ -58,7 +64,8 @@ def rollout_set_entry(record: Record) -> tuple[str, list[Recorded]]:
     key = lookup_text(generation["api"], generation["payload"]) if generation else prompt_text(record.task)
     default = next((e.model for e in reversed(record.lineage.events) if e.model), None)
     recorded = [Recorded(Choice(r.response, r.meta.get("finish_reason", "stop"), r.meta.get("reasoning")),
-                         r.meta.get("model", default)) for r in record.behaviour.rollouts or []]
+                         r.meta.get("model", default), tuple(r.meta.get("request_usage") or (0, 0)),
+                         r.meta.get("system_fingerprint")) for r in record.behaviour.rollouts or []]
     return key, recorded
 
 
@@ -84,7 +91,9 @@ def replay_line(prompt: str, recorded: list[Recorded]) -> dict[str, Any]:
     """One line of a replay file (the inverse of `read_replay_file`)."""
     completions = [{"text": r.choice.text, "finish_reason": r.choice.finish_reason,
                     **({"reasoning": r.choice.reasoning} if r.choice.reasoning else {}),
-                    **({"model": r.model} if r.model else {})} for r in recorded]
+                    **({"model": r.model} if r.model else {}),
+                    **({"usage": list(r.usage)} if any(r.usage) else {}),
+                    **({"fingerprint": r.fingerprint} if r.fingerprint else {})} for r in recorded]
     return {"prompt": prompt, "completions": completions}
 
 
@@ -152,4 +161,6 @@ class ReplayBackend(Backend):
                 continue
             models = {r.model for r in recorded if r.model}
             model = models.pop() if len(models) == 1 else self.model
-            done(index, Response([r.choice for r in recorded], model))
+            # a request's usage is recorded on each of its completions: count it once
+            first = recorded[0]
+            done(index, Response([r.choice for r in recorded], model, *first.usage, first.fingerprint))

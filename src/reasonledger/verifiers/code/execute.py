@@ -76,6 +76,8 @@ def _peak(run: Run, i: int = 0) -> int | None:
 
 
 def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
+    """Job and every call are written at once (pipelined); replies come back in order. The
+    deadline of case i runs from the reply to case i-1 (or from the load report)."""
     cases = ref["cases"]
     tagged = ref.get("encoding") == "tagged"
     results: list[dict] = []
@@ -84,6 +86,13 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     while i < len(cases):
         run = slot.start(["cand"], st.limits)
         run.send(0, {"mode": "serve", "source": source})
+        batch = cases[i:] if not st.fail_fast else cases[i:i + 1]
+        for case in batch:
+            args = case["args"] if tagged else runner.encode(case["args"])
+            kwargs = case["kwargs"] if tagged else runner.encode(case["kwargs"])
+            if tagged and not (isinstance(kwargs, dict) and "d" in kwargs):
+                kwargs = {"d": []}
+            run.send(0, {"call": ref["fn_name"], "args": args, "kwargs": kwargs})
         t_start = time.monotonic()
         ev = _wait_msg(run, t_start + st.limits.time)
         if ev[0] != "msg" or ev[2].get("load") != "ok":
@@ -95,16 +104,14 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                                 "time": time.monotonic() - t_start if j == i else 0.0, "error": detail,
                                 **(_io(run) if j == i else {}), "peak_memory": _peak(run) if j == i else None})
             return results
-        while i < len(cases):
+        t0 = time.monotonic()
+        sent_until = i + len(batch)
+        broke = False
+        while i < sent_until:
             case = cases[i]
-            args = case["args"] if tagged else runner.encode(case["args"])
-            kwargs = case["kwargs"] if tagged else runner.encode(case["kwargs"])
-            if tagged and not (isinstance(kwargs, dict) and "d" in kwargs):
-                kwargs = {"d": []}
-            t0 = time.monotonic()
-            run.send(0, {"call": ref["fn_name"], "args": args, "kwargs": kwargs})
             ev = _wait_msg(run, t0 + st.limits.time)
-            dt = time.monotonic() - t0
+            now = time.monotonic()
+            dt = now - t0
             if ev[0] == "msg" and ("ok" in ev[2] or "err" in ev[2]):
                 msg = ev[2]
                 if "err" in msg:
@@ -125,8 +132,7 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                             r["got"], r["expected"] = _short(got), _short(expected)
                         results.append(r)
                 i += 1
-                if st.fail_fast and results[-1]["status"] != PASS:
-                    break
+                t0 = now
                 continue
             # the process died, hung, flooded or spoke nonsense: this case fails, the rest get a new process
             status, detail = _failure_from(run, ev, f"case {i}")
@@ -136,11 +142,11 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                             "peak_memory": _peak(run)})
             i += 1
             timeouts += status == TLE
+            broke = True
             break
-        else:
+        if not broke:
             run.finish()
             _attach_run_io(results, run)
-            break
         if st.fail_fast and results and results[-1]["status"] != PASS:
             break
         if timeouts >= st.max_timeouts:
@@ -539,3 +545,35 @@ def run_pytest(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
 
 
 RUNNERS = {"call": run_call, "assert": run_assert, "stdio": run_stdio, "pytest": run_pytest}
+
+
+def record_outputs(slot: Slot, fn_name: str, source: str, cases: list[tuple[Any, Any]], st: Settings) -> list[dict]:
+    """Run trusted reference code (in the sandbox all the same) on each (args, kwargs) already in
+    the tagged encoding; returns per case {"ok": encoded} or {"error": ...}. Used to give
+    HumanEval+ inputs their expected outputs from the canonical solution, as evalplus does."""
+    out: list[dict] = []
+    i = 0
+    while i < len(cases):
+        run = slot.start(["cand"], st.limits)
+        run.send(0, {"mode": "serve", "source": source})
+        ev = _wait_msg(run, time.monotonic() + st.limits.time)
+        if ev[0] != "msg" or ev[2].get("load") != "ok":
+            _, detail = _failure_from(run, ev, "loading the reference solution")
+            run.finish()
+            return out + [{"error": f"load: {detail}"}] * (len(cases) - i)
+        while i < len(cases):
+            args, kwargs = cases[i]
+            run.send(0, {"call": fn_name, "args": args, "kwargs": kwargs})
+            ev = _wait_msg(run, time.monotonic() + st.limits.time)
+            if ev[0] == "msg" and "ok" in ev[2]:
+                out.append({"ok": ev[2]["ok"]})
+            elif ev[0] == "msg" and "err" in ev[2]:
+                out.append({"error": _short(str(ev[2]["err"].get("type")), 100) if isinstance(ev[2]["err"], dict) else "error"})
+            else:
+                _, detail = _failure_from(run, ev, f"case {i}")
+                out.append({"error": str(detail)})
+                i += 1
+                break
+            i += 1
+        run.finish()
+    return out

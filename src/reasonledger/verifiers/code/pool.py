@@ -400,8 +400,8 @@ class WorkerSlot(Slot):
         if "exit" in msg:
             run.children[msg["exit"]].exit = msg
             run.events.append(("exit", msg["exit"], msg))
-        elif msg.get("done"):
-            run.done = msg
+        if msg.get("done"):
+            run.done = {"done": True, "swept": msg.get("swept", 0)}
 
     def _kill(self, run: Run) -> None:
         try:
@@ -468,20 +468,28 @@ class SpawnSlot(Slot):
     def _argv(self, role: str, limits: Limits, fds: tuple[int, int]) -> list[str]:
         uid = self.uids[0] if role == "cand" else self.uids[1]
         spec = {"uid": uid, "gid": uid, "cwd": "/tmp/work" if role == "cand" else "/", "fds": list(fds),
+                "sys_path": [p for p in sys.path if p and "site-packages" in p and p.startswith(sys.prefix)],
                 "limits": limits.rlimits(limits.time * 4 + 1),
                 "lockdown": {"landlock": self.landlock, "seccomp": self.lockdown["seccomp"],
                              "read": self.read_paths + ["/rl"], "write": ["/tmp/work"], "files": ["/dev/null"]}}
         argv = [self.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                 "--die-with-parent", "--new-session", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        made: set[str] = set()
         for p in self.read_paths:
             if p in ("/proc",) or p.startswith("/dev/"):
                 continue
+            parts = p.strip("/").split("/")
+            for k in range(1, len(parts)):
+                anc = "/" + "/".join(parts[:k])
+                if anc not in made and not os.path.islink(anc):
+                    made.add(anc)
+                    argv += ["--perms", "0755", "--dir", anc]
             argv += ["--ro-bind", p, p]
         argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/work",
                  "--chmod", "0777", "/tmp/work", "--ro-bind", str(HERE), "/rl", "--chdir", "/",
                  "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
                  "--setenv", "HOME", "/tmp/work", "--setenv", "PYTHONHASHSEED", "0",
-                 sys.executable, "-I", "-B", "/rl/runner.py", json.dumps(spec)]
+                 sys.executable, "-I", "-S", "-B", "/rl/runner.py", json.dumps(spec)]
         return argv
 
     def start(self, roles: list[str], limits: Limits, stdin: bool = False) -> Run:

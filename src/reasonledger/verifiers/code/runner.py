@@ -500,12 +500,15 @@ def child_main(spec: dict) -> None:
 def _script_main() -> None:
     """Spawn fallback: `python -I runner.py SPEC_JSON` inside bubblewrap, pipes at spec["fds"]."""
     spec = json.loads(sys.argv[1])
+    sys.path.extend(spec.get("sys_path", []))
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     import lockdown  # type: ignore[import-not-found]
 
     sys.path.remove(here)
-    high = [os.dup(fd) for fd in spec["fds"]]
+    import fcntl
+
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 16) for fd in spec["fds"]]
     for target, fd in zip((RESULT_FD, REQUEST_FD), high):
         os.dup2(fd, target, inheritable=False)
     lockdown.close_range_from(5)

@@ -77,6 +77,8 @@ class MathVerifier(Verifier):
             passed, method, reason = False, "timeout", f"time limit of {self.config['timeout']} s reached"
         except RecursionError:
             passed, method, reason = False, "limits", "pathological input: nested too deeply"
+        except Exception as exc:  # noqa: BLE001 - a verifier bug must fail one check, never a reward batch
+            passed, method, reason = False, "error", f"internal error: {type(exc).__name__}: {exc}"[:300]
         evidence["method"] = method
         if not passed:
             evidence["reason"] = reason

@@ -61,3 +61,22 @@ def test_different_numbers_do_not_match(q, r, data):
 def test_tiny_numbers_are_compared_relatively(a, b):
     ref, resp = f"\\frac{{1}}{{2^{{{a}}}}}", f"2^{{-{b}}}"
     assert V.verify(ref, resp).passed == (a == b)
+
+
+_PIECES = st.sampled_from([
+    "\\frac", "\\sqrt", "{", "}", "(", ")", "[", "]", "\\{", "\\}", "^", "_", "!", "=", "<", "\\le", ",", ";", ":",
+    "\\pm", "\\infty", "\\pi", "x", "e", "i", "2", "10", "0.5", "-", "+", "*", "/", "|", "\\boxed{", "$", "\\text{cm}",
+    "\\begin{pmatrix}", "\\end{pmatrix}", "&", "\\\\", "\\sum_{k=1}^{n}", "%", "\\ldots", " and ", "\\cup", "\\in",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=25).map("".join), st.lists(_PIECES, max_size=25).map("".join))
+def test_arbitrary_latex_never_raises_and_stays_in_time(ref, resp):
+    import time
+
+    t = time.perf_counter()
+    verdict = V.verify(ref or "1", resp)
+    assert time.perf_counter() - t < 1.5
+    assert verdict.evidence["method"] != "error", verdict.evidence
+    assert verdict.passed or verdict.evidence["reason"]

@@ -11,6 +11,7 @@ import yaml
 from reasonledger.cards.croissant import CROISSANT_1_1, RAI_1_0, check_croissant
 from reasonledger.cards.markdown import HEADINGS
 from reasonledger.cards.overrides import HUMAN_FIELDS
+from reasonledger.cards.release import load_recipe_of
 from reasonledger.cards.schema import CardSchemaError, check_card
 from reasonledger.records.io import iter_valid
 
@@ -19,6 +20,10 @@ ARTIFACTS = ("card.json", "card.md", "report.html", "croissant.json", "README.md
 
 def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def _recipe_steps(run: Path) -> list[str]:
+    return [step.type for step in load_recipe_of(run).steps]
 
 
 def _card(run: Path) -> dict:
@@ -47,7 +52,7 @@ def test_card_is_derived_from_data_and_run_log(quickstart_run: Path) -> None:
     f = card["funnel"]
     assert f["read"] - f["quarantined"] - f["rejected"] == f["released"] == len(records)
     assert sum(f["dropped_by_reason"].values()) == f["rejected"]
-    assert [s["step"] for s in f["steps"]] == ["gold_check", "dedup"]
+    assert [s["step"] for s in f["steps"]] == _recipe_steps(quickstart_run)
     assert card["released"]["prompts"] and card["released"]["answers"] and card["released"]["verifier"]
     assert not card["released"]["rollouts"] and not card["released"]["traces"]
     v = card["verification"]
@@ -102,7 +107,7 @@ def test_croissant_validates_and_round_trips(quickstart_run: Path) -> None:
         ids += [row[f"{name}/id"].decode() for row in dataset.records(name)]
     assert ids == [r.id for r in iter_valid(quickstart_run / "data")]
     stages = [a["prov:label"] for a in doc["prov:wasGeneratedBy"]]
-    assert stages == ["read sources", "gold_check", "dedup", "write release"]
+    assert stages == ["read sources", *_recipe_steps(quickstart_run), "write release"]
     assert doc["rl:verificationContract"] == "programmatic"
 
 

@@ -60,8 +60,14 @@ WATCHED = [Path("/root"), Path("/etc"), hostile_cases.CHECKOUT, hostile_cases.CH
            Path("/dev/shm"), Path("/run"), Path("/var/tmp")]
 
 
-@pytest.mark.parametrize("group", GROUPS)
-def test_hostile_group(group: str) -> None:
+SPAWN_GROUPS = ["exit", "always_equal", "network", "files", "bombs", "time", "daemons", "floods", "signals", "legit"]
+CASES = [(g, "auto") for g in GROUPS] + [(g, "spawn") for g in SPAWN_GROUPS]
+
+
+@pytest.mark.parametrize("group,mode", CASES, ids=[f"{m}-{g}" for g, m in CASES])
+def test_hostile_group(group: str, mode: str) -> None:
+    if mode == "spawn" and not probe()["bwrap"]:
+        pytest.skip("bubblewrap not installed (scripts/install-system-deps.sh)")
     token = secrets.token_hex(8)
     planted = [Path(f"/tmp/rl-planted-{token}"), hostile_cases.CHECKOUT / f"rl-planted-{token}"]
     for p in planted:
@@ -72,14 +78,14 @@ def test_hostile_group(group: str) -> None:
         proc = safetynet.run(
             [sys.executable, str(HERE / "hostile_cases.py"), group, token],
             pids=512, memory=3 << 30, timeout=240, capture_output=True, text=True,
-            env={**os.environ, "RL_HOSTILE_SECRET": token},
+            env={**os.environ, "RL_HOSTILE_SECRET": token, "RL_SANDBOX_MODE": mode},
         )
     finally:
         for p in planted:
             p.unlink(missing_ok=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["isolation"] in ("worker", "spawn")
+    assert report["isolation"] == ("spawn" if mode == "spawn" else probe()["level"])
 
     for case in report["cases"]:
         where = f"{group}/{case['name']}: {case}"

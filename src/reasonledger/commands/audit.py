@@ -1,0 +1,65 @@
+"""`reasonledger audit`: contamination, duplicates, difficulty and the known traps, as a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reasonledger.commands._common import console, fail, finish, split_bad
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def audit(
+        data: str = typer.Argument(..., help="Records: a run or data dir, Parquet, JSONL, or FORMAT:PATH[?opt=value&...]."),
+        out: Path = typer.Option(..., "--out", "-o", help="Directory for audit.json, audit.md and audit.html."),
+        against: list[str] = typer.Option([], "--against", "-a", help="A benchmark: FORMAT:PATH[?opt=value&...] "
+                                          "(e.g. gsm8k:test.jsonl, jsonl:mbpp.jsonl?prompt_field=text), a data dir, "
+                                          "or hf:NAME?split=test&prompt_field=question. Repeatable."),
+        ngram: int = typer.Option(8, help="Contamination: n of the word n-grams."),
+        min_containment: float = typer.Option(0.5, help="Contamination: share of a benchmark item's n-grams that flags."),
+        digits_to_zero: bool = typer.Option(True, "--digits-to-zero/--keep-digits", help="Contamination: every number compares equal."),
+        semantic: bool = typer.Option(True, "--semantic/--no-semantic", help="Contamination: the paraphrase pass."),
+        shortlist: float = typer.Option(0.80, help="Semantic pass: cosine that shortlists a benchmark item."),
+        near_dup_threshold: float = typer.Option(0.8, help="Near-duplicates: Jaccard of word 3-gram sets."),
+        near_dup_text: str = typer.Option("prompt", help="Near-duplicates: compare the `prompt` or the whole `record`."),
+        verifier: str = typer.Option(None, help="Difficulty/length trap: use verdicts of this verifier (default: the commonest)."),
+        band: str = typer.Option("0.25,0.75", help="Difficulty: the pass-rate band LOW,HIGH."),
+        run_verifier: str = typer.Option(None, "--run-verifier", help="Verifier agreement: run this verifier on every "
+                                         "judged target and compare it with the stored verdicts (e.g. math)."),
+        run_input: str = typer.Option("stated_answer", help="What --run-verifier sees: stated_answer or response."),
+        embedding_map: bool = typer.Option(True, "--map/--no-map", help="Mixture: the 2-D embedding map."),
+        strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
+    ) -> None:
+        """Audit a dataset; writes OUT/audit.json, audit.md and audit.html (self-contained)."""
+        from pydantic import ValidationError
+
+        from reasonledger.quality.audit import AuditConfig, Auditor
+        from reasonledger.quality.embed import EmbedderUnavailable
+        from reasonledger.quality.inputs import SpecError, open_records
+        from reasonledger.quality.report import headline, write_report, TITLES
+        from reasonledger.records.quarantine import Quarantine
+
+        try:
+            low, high = (float(x) for x in band.split(","))
+            config = AuditConfig(
+                against=against, verifier=verifier, band=(low, high), run_verifier=run_verifier, run_input=run_input,
+                embedding_map=embedding_map,
+                contamination={"n": ngram, "min_containment": min_containment, "digits_to_zero": digits_to_zero,
+                               "semantic": semantic, "shortlist": shortlist},
+                near_duplicates={"threshold": near_dup_threshold, "text": near_dup_text})
+        except (ValueError, ValidationError) as exc:
+            fail(f"bad option: {exc}")
+        try:
+            auditor = Auditor(config)
+            with Quarantine(out / "rejected") as quarantine:
+                auditor.add_many(split_bad(open_records(data), quarantine, lambda bad: console.print(bad.message())))
+            result = auditor.finish()
+        except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError) as exc:
+            fail(str(exc))
+        paths = write_report(result, out, auditor.points, getattr(auditor, "point_sources", None))
+        for key, title in TITLES.items():
+            console.print(f"[bold]{title}[/bold]: {headline(key, result[key])}")
+        console.print(f"wrote {paths['json']}, {paths['md']}, {paths['html']}")
+        finish(quarantine.count, strict, quarantine.path if quarantine.count else None)

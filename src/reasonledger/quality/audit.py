@@ -1,0 +1,171 @@
+"""All audits over one pass of the data; the result is `audit.json`.
+
+audit.json — one key per section, each a JSON object (stable; new keys may be added):
+
+- `config`: every parameter used (the `AuditConfig`, with each audit's resolved settings).
+- `contamination`: `method`, `records_checked`, `flagged` (records), `by_benchmark` (name ->
+  flagged records), `benchmarks` (name -> {name, spec, revision, items, flagged, ...}),
+  `hits_by_method`, `semantic` (shortlisted, rejected_by_second_check, examples, embedder),
+  `flagged_ids`, `hits` ([{record_id, benchmark, benchmark_row, method: ngram|semantic, score,
+  matched_span: {start, end, text}, matched_ngrams/item_ngrams | second_check}]).
+- `near_duplicates`: `method`, `threshold`, `flagged` (records beyond the first of each cluster),
+  `verified_pairs`, `candidates`, `exact_pairs`, `clusters`, `cluster_examples` (lists of ids),
+  `pairs` ([{a, b, jaccard}], truncated to `max_listed`), `oversized_buckets`.
+- `exact_duplicates`: `method`, `groups`, `flagged`, `examples` (lists of ids).
+- `difficulty`: `applicable`; when true `conditioning` {policy, n, temperature, verifier},
+  `prompts`, `mean_pass_rate`, `histogram` {edges, counts}, `band` {low, high, count, share,
+  confident_count, confident_share}, `posterior`, `by_source`, `per_prompt` [{record_id,
+  passed, n, pass_rate, interval}].
+- `length_trap`: `applicable`, `verifier`, `overall`/`by_source`/`by_policy` {attempts,
+  accuracy, correlation, mean/median words right/wrong, by_length, flagged}, `flagged`, `trap`.
+- `trace_answer_consistency`: `checked`, `consistent`, `inconsistent`, `flagged`,
+  `answer_without_trace`, `no_stated_answer`, `trace_without_answer_field`, `extraction_rules`, `examples`.
+- `verifier_agreement`: `applicable`, `ran` (the verifier run here, if any), `pairs` [{a, b,
+  compared, agreement, both_pass, a_only, b_only, both_fail, examples_*, against_label
+  {label, verifier, false_negative_rate, false_positive_rate}}], `flagged`.
+- `lineage_completeness`: `fields`, `by_source` {records, missing {field: count}, complete},
+  `incomplete_sources`, `flagged`.
+- `mixture`: `records`, `by_source`/`by_domain`/`by_task_family`/`by_kind` {name: {records,
+  share}}, `map` (how the 2-D map was made, or null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonledger.quality.agreement import AgreementAudit
+from reasonledger.quality.consistency import ConsistencyAudit
+from reasonledger.quality.contamination import Benchmark, ContaminationConfig, ContaminationScan, load_benchmark
+from reasonledger.quality.dedup_exact import prompt_digest
+from reasonledger.quality.difficulty import DifficultyAudit
+from reasonledger.quality.embed import EmbedderUnavailable
+from reasonledger.quality.length_trap import LengthTrapAudit
+from reasonledger.quality.lineage import LineageAudit
+from reasonledger.quality.minhash import NearDupConfig, describe as describe_near_dup, near_duplicates
+from reasonledger.quality.mixture import MixtureAudit
+from reasonledger.quality.outcomes import outcomes
+from reasonledger.quality.text import record_text
+from reasonledger.records.model import Record, prompt_text
+
+
+class AuditConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    against: list[str] = Field(default_factory=list)
+    contamination: ContaminationConfig = Field(default_factory=ContaminationConfig)
+    near_duplicates: NearDupConfig = Field(default_factory=NearDupConfig)
+    verifier: str | None = None  # the verifier whose verdicts define difficulty and the length trap
+    band: tuple[float, float] = (0.25, 0.75)
+    level: float = Field(0.95, gt=0, lt=1)
+    flag_r: float = Field(0.1, ge=0, le=1)
+    run_verifier: str | None = None  # verifier agreement: run this one against the stored verdicts
+    run_verifier_config: dict[str, Any] = Field(default_factory=dict)
+    run_input: str = Field("stated_answer", pattern="^(stated_answer|response)$")
+    embedding_map: bool = True
+    map_sample: int = Field(3000, ge=10)
+    max_listed: int = Field(1000, ge=1)
+    seed: int = 0
+
+
+class Auditor:
+    """Feed records with `add`; `finish` runs the whole-data audits and returns audit.json's dict."""
+
+    def __init__(self, config: AuditConfig, benchmarks: list[Benchmark] | None = None) -> None:
+        self.config = config
+        if benchmarks is None:
+            benchmarks = [load_benchmark(spec) for spec in config.against]
+        self.contamination = ContaminationScan(benchmarks, config.contamination) if benchmarks else None
+        self.pending: list[Record] = []
+        self.ids: list[str] = []
+        self.dup_texts: list[str] = []
+        self.digests: dict[bytes, list[str]] = {}
+        self.difficulty = DifficultyAudit(config.verifier, config.band, config.level)
+        self.length = LengthTrapAudit(config.verifier, config.flag_r)
+        self.consistency = ConsistencyAudit()
+        self.agreement = AgreementAudit(config.run_verifier, config.run_verifier_config, config.run_input)
+        self.lineage = LineageAudit()
+        self.mixture = MixtureAudit(config.map_sample, config.seed)
+        self.points = None
+
+    def add(self, record: Record) -> None:
+        self.ids.append(record.id)
+        self.dup_texts.append(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record))
+        self.digests.setdefault(prompt_digest(record), []).append(record.id)
+        rows = outcomes(record)
+        self.difficulty.add(rows)
+        self.length.add(rows)
+        self.consistency.add(record)
+        self.agreement.add(record, rows)
+        self.lineage.add(record)
+        self.mixture.add(record)
+        if self.contamination:
+            self.pending.append(record)
+            if len(self.pending) >= self.config.contamination.batch:
+                self._flush()
+
+    def add_many(self, records: Iterable[Record]) -> None:
+        for record in records:
+            self.add(record)
+
+    def _flush(self) -> None:
+        if self.pending and self.contamination:
+            self.contamination.scan(self.pending)
+        self.pending = []
+
+    def _near_duplicates(self) -> dict[str, Any]:
+        cfg = self.config.near_duplicates
+        found = near_duplicates(self.dup_texts, cfg)
+        listed = found.pairs[: self.config.max_listed]
+        return {"method": "MinHash LSH, every candidate verified by exact Jaccard", "threshold": cfg.threshold,
+                "text": cfg.text, "flagged": sum(len(c) - 1 for c in found.clusters),
+                "verified_pairs": len(found.pairs), "candidates": found.candidates,
+                "exact_pairs": sum(1 for *_, s in found.pairs if s == 1.0), "clusters": len(found.clusters),
+                "largest_cluster": max((len(c) for c in found.clusters), default=0),
+                "cluster_examples": [[self.ids[i] for i in c] for c in found.clusters[:50]],
+                "pairs": [{"a": self.ids[i], "b": self.ids[j], "jaccard": round(s, 4)} for i, j, s in listed],
+                "pairs_truncated": len(found.pairs) > len(listed), "oversized_buckets": found.oversized_buckets}
+
+    def _exact_duplicates(self) -> dict[str, Any]:
+        groups = [ids for ids in self.digests.values() if len(ids) > 1]
+        return {"method": "hash of the normalised prompt (NFKC, case-folded, whitespace collapsed)",
+                "groups": len(groups), "flagged": sum(len(g) - 1 for g in groups), "examples": groups[:20]}
+
+    def _mixture(self) -> dict[str, Any]:
+        embedding_map = None
+        if self.config.embedding_map and self.mixture.reservoir:
+            try:
+                self.points, self.point_sources, embedding_map = self.mixture.map_points()
+            except EmbedderUnavailable as exc:
+                embedding_map = {"skipped": str(exc)}
+        return self.mixture.result(embedding_map)
+
+    def finish(self) -> dict[str, Any]:
+        self._flush()
+        contamination = self.contamination.result() if self.contamination else {
+            "method": "not run", "reason": "no benchmark given (--against)", "flagged": 0, "by_benchmark": {},
+            "flagged_ids": [], "hits": []}
+        config = self.config.model_dump(mode="json")
+        config["near_duplicates"] = describe_near_dup(self.config.near_duplicates)
+        if self.contamination:
+            config["contamination"] = self.contamination.describe()
+        return {
+            "config": config,
+            "records": len(self.ids),
+            "contamination": contamination,
+            "near_duplicates": self._near_duplicates(),
+            "exact_duplicates": self._exact_duplicates(),
+            "difficulty": self.difficulty.result(),
+            "length_trap": self.length.result(),
+            "trace_answer_consistency": self.consistency.result(),
+            "verifier_agreement": self.agreement.result(),
+            "lineage_completeness": self.lineage.result(),
+            "mixture": self._mixture(),
+        }
+
+
+def audit_records(records: Iterable[Record], config: AuditConfig) -> tuple[dict[str, Any], Auditor]:
+    auditor = Auditor(config)
+    auditor.add_many(records)
+    return auditor.finish(), auditor

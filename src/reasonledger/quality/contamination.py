@@ -1,0 +1,199 @@
+"""Contamination against benchmark sets: exact n-gram containment, then a semantic pass.
+
+The exact pass reads each record's whole text (prompt, reference, every response) and flags it
+when it contains at least `min_containment` of a benchmark item's n-grams. The semantic pass
+embeds the record's prompt, shortlists benchmark items by cosine, and flags only what the second
+check (`paraphrase.SecondCheck`) confirms, saying what decided. Records stream through in
+batches; memory is the benchmark index plus the hits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse_spec
+from reasonledger.quality.ngrams import NgramIndex
+from reasonledger.quality.paraphrase import SecondCheck
+from reasonledger.quality.text import Normalisation, record_text
+from reasonledger.records.model import Record, prompt_text
+from reasonledger.records.quarantine import BadRow
+
+SPAN_CHARS = 400
+
+
+class ContaminationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    n: int = Field(8, ge=1)
+    lowercase: bool = True
+    punctuation: bool = True
+    digits_to_zero: bool = True
+    min_containment: float = Field(0.5, gt=0, le=1)
+    semantic: bool = True
+    shortlist: float = Field(0.80, ge=-1, le=1)
+    top_k: int = Field(3, ge=1)
+    numbers_min: float = 0.6
+    words_with_numbers_min: float = 0.3
+    words_min: float = 0.8
+    dims: int = Field(256, ge=8, le=384)
+    batch: int = Field(2048, ge=1)
+
+    @property
+    def normalisation(self) -> Normalisation:
+        return Normalisation(self.lowercase, self.punctuation, self.digits_to_zero)
+
+    @property
+    def second_check(self) -> SecondCheck:
+        return SecondCheck(self.numbers_min, self.words_with_numbers_min, self.words_min)
+
+
+@dataclass
+class Benchmark:
+    name: str
+    spec: str
+    revision: str | None
+    rows: list[str]
+    texts: list[str]
+
+
+def load_benchmark(spec: DataSpec | str) -> Benchmark:
+    """A benchmark's prompts through the importers; a row that cannot be read is an error, not a skip."""
+    spec = parse_spec(spec) if isinstance(spec, str) else spec
+    rows, texts, revisions, datasets, bad = [], [], set(), set(), []
+    for item in open_records(spec):
+        if isinstance(item, BadRow):
+            bad.append(item)
+            continue
+        source = item.task.source
+        rows.append(source.row_id or str(len(rows)))
+        texts.append(prompt_text(item.task))
+        revisions.add(source.revision)
+        datasets.add(f"{source.dataset}:{source.split}" if source.split else source.dataset)
+    if bad:
+        raise SpecError(f"benchmark {spec.text!r}: {len(bad)} row(s) could not be read; first: {bad[0].message()}")
+    if not texts:
+        raise SpecError(f"benchmark {spec.text!r} has no rows")
+    revision = next(iter(revisions)) if len(revisions) == 1 else None
+    name = spec.options.get("name") or (next(iter(datasets)) if len(datasets) == 1 else spec.name)
+    return Benchmark(str(name), spec.text, revision, rows, texts)
+
+
+def batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@dataclass
+class ContaminationScan:
+    """Benchmarks indexed once; `scan` flags the records of each batch; `result` is the audit section."""
+
+    benchmarks: Sequence[Benchmark]
+    config: ContaminationConfig = field(default_factory=ContaminationConfig)
+
+    def __post_init__(self) -> None:
+        self.owner: list[tuple[int, int]] = [(b, r) for b, bench in enumerate(self.benchmarks) for r in range(len(bench.texts))]
+        self.texts = [t for bench in self.benchmarks for t in bench.texts]
+        self.index = NgramIndex(self.texts, self.config.n, self.config.normalisation)
+        self.embedder = None
+        if self.config.semantic:
+            from reasonledger.quality.embed import StaticEmbedder
+
+            self.embedder = StaticEmbedder(self.config.dims)
+            self.embedder.fit_idf(self.texts)
+            self.vectors = self.embedder.encode(self.texts)
+        self.hits: list[dict[str, Any]] = []
+        self.flagged: dict[str, set[str]] = {b.name: set() for b in self.benchmarks}
+        self.counts: Counter[str] = Counter()
+        self.rejected_examples: list[dict[str, Any]] = []
+
+    def _hit(self, record: Record, item: int, method: str, score: float, span: dict[str, Any],
+             **evidence: Any) -> dict[str, Any]:
+        bench_index, row = self.owner[item]
+        bench = self.benchmarks[bench_index]
+        self.flagged[bench.name].add(record.id)
+        return {"record_id": record.id, "benchmark": bench.name, "benchmark_row": bench.rows[row],
+                "method": method, "score": round(score, 4), "matched_span": span, **evidence}
+
+    def _span(self, text: str, item: int) -> dict[str, Any]:
+        located = self.index.locate(text, item)
+        start, end = located if located else (0, len(text))
+        return {"start": start, "end": end, "text": text[start:end][:SPAN_CHARS]}
+
+    def scan(self, records: Sequence[Record]) -> list[dict[str, Any]]:
+        """The hits in one batch of records (also kept for `result`)."""
+        found: list[dict[str, Any]] = []
+        texts = [record_text(r) for r in records]
+        seen: set[tuple[int, int]] = set()
+        for match in self.index.match(texts, self.config.min_containment):
+            seen.add((match.text_index, match.item))
+            found.append(self._hit(records[match.text_index], match.item, "ngram", match.score,
+                                   self._span(texts[match.text_index], match.item),
+                                   matched_ngrams=match.matched, item_ngrams=int(self.index.item_ngrams[match.item])))
+        if self.embedder is not None:
+            found += self._semantic(records, seen)
+        self.counts["records"] += len(records)
+        self.hits += found
+        return found
+
+    def _semantic(self, records: Sequence[Record], seen: set[tuple[int, int]]) -> list[dict[str, Any]]:
+        prompts = [prompt_text(r.task) for r in records]
+        sims = self.embedder.encode(prompts) @ self.vectors.T
+        k = min(self.config.top_k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        found = []
+        for text_index, column in zip(*np.nonzero(np.take_along_axis(sims, top, 1) >= self.config.shortlist)):
+            item = int(top[text_index, column])
+            if (int(text_index), item) in seen:
+                continue
+            self.counts["semantic_shortlisted"] += 1
+            cosine = float(sims[text_index, item])
+            ok, evidence = self.config.second_check.decide(self.texts[item], prompts[text_index])
+            if not ok:
+                self.counts["semantic_rejected_by_second_check"] += 1
+                if len(self.rejected_examples) < 5:
+                    bench_index, row = self.owner[item]
+                    self.rejected_examples.append({"record_id": records[text_index].id, "benchmark": self.benchmarks[bench_index].name,
+                                                   "benchmark_row": self.benchmarks[bench_index].rows[row],
+                                                   "cosine": round(cosine, 4), "second_check": evidence})
+                continue
+            span = {"start": 0, "end": len(prompts[text_index]), "text": prompts[text_index][:SPAN_CHARS]}
+            found.append(self._hit(records[text_index], item, "semantic", cosine, span, second_check=evidence))
+        return found
+
+    def scan_all(self, records: Iterable[Record]) -> Iterator[tuple[list[Record], set[str]]]:
+        """Each batch with the ids flagged in it, for steps that pass records on."""
+        for batch in batches(records, self.config.batch):
+            yield batch, {hit["record_id"] for hit in self.scan(batch)}
+
+    def result(self) -> dict[str, Any]:
+        flagged_ids = sorted(set().union(*self.flagged.values())) if self.flagged else []
+        methods = Counter(hit["method"] for hit in self.hits)
+        return {
+            "method": "ngram containment" + (" + semantic shortlist with second check" if self.embedder else ""),
+            "records_checked": self.counts["records"],
+            "flagged": len(flagged_ids),
+            "by_benchmark": {name: len(ids) for name, ids in self.flagged.items()},
+            "benchmarks": {b.name: {"name": b.name, "spec": b.spec, "revision": b.revision, "items": len(b.texts),
+                                    "items_too_short_for_ngrams": sum(1 for i in self.index.too_short if self.owner[i][0] == n),
+                                    "flagged": len(self.flagged[b.name])}
+                           for n, b in enumerate(self.benchmarks)},
+            "hits_by_method": dict(sorted(methods.items())),
+            "semantic": {"shortlisted": self.counts["semantic_shortlisted"],
+                         "rejected_by_second_check": self.counts["semantic_rejected_by_second_check"],
+                         "rejected_examples": self.rejected_examples,
+                         "embedder": self.embedder.describe() if self.embedder else None} if self.config.semantic else None,
+            "flagged_ids": flagged_ids,
+            "hits": self.hits,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.config.model_dump(), "normalisation": self.config.normalisation.describe(),
+                "score": "share of the benchmark item's distinct n-grams found in the record's whole text",
+                "semantic_text": "the record's prompt", "ngram_text": "prompt, reference and every behaviour text"}

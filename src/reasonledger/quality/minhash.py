@@ -1,0 +1,218 @@
+"""Near-duplicates: MinHash signatures in numpy, LSH banding, every candidate verified by exact Jaccard.
+
+Shingles are word n-grams hashed once (`ngrams.hash_words`); the permutations are the
+multiply-shift universal family h(x) = (a*x + b) >> 32 on 64-bit words, evaluated for a whole
+batch of documents as one matrix and reduced per document with `minimum.reduceat`. LSH only
+proposes pairs: a pair is reported when the Jaccard similarity of the two shingle sets, computed
+exactly, reaches the threshold. Clusters are the connected components of the verified pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonledger.quality.ngrams import hash_words, multipliers, window_hashes
+from reasonledger.quality.text import Normalisation
+
+_CELLS_PER_BATCH = 1 << 22  # shingles x permutations evaluated at once (32 MiB of uint64)
+
+
+class NearDupConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    threshold: float = Field(0.8, gt=0, le=1)
+    num_perm: int = Field(128, ge=8, le=1024)
+    shingle: int = Field(3, ge=1)
+    text: str = Field("prompt", pattern="^(prompt|record)$")
+    lowercase: bool = True
+    punctuation: bool = True
+    digits_to_zero: bool = False
+    max_bucket: int = Field(100, ge=2)
+    seed: int = 1
+
+    @property
+    def normalisation(self) -> Normalisation:
+        return Normalisation(self.lowercase, self.punctuation, self.digits_to_zero)
+
+
+@lru_cache(maxsize=64)
+def lsh_bands(threshold: float, num_perm: int, recall_at_threshold: float = 0.99) -> tuple[int, int]:
+    """(bands, rows): of the choices that make a pair at exactly the threshold a candidate with
+    probability `recall_at_threshold` or more (more above it), the one proposing the fewest pairs
+    below it; verification then removes those at the cost of one exact Jaccard each."""
+    grid, step = np.linspace(0, 1, 1001, retstep=True)
+    below = grid[grid < threshold]
+    best = (float("inf"), num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if 1 - (1 - threshold**rows) ** bands < recall_at_threshold:
+            continue
+        false_positive_area = (1 - (1 - below**rows) ** bands).sum() * step
+        if false_positive_area < best[0]:
+            best = (false_positive_area, bands, rows)
+    return best[1], best[2]
+
+
+def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(flat shingle hashes, offsets): text i owns flat[offsets[i]:offsets[i+1]], in text order and
+    possibly repeated (MinHash does not care; `jaccard` takes the distinct ones).
+
+    A text shorter than the shingle has one shingle, its whole word sequence; an empty text none.
+    """
+    words = hash_words(texts, config.normalisation)
+    mult = multipliers(config.shingle, config.seed)
+    hashes, valid = window_hashes(words, config.shingle, mult)
+    owner, flat = words.text[: len(hashes)][valid], hashes[valid]
+    counts = np.bincount(owner, minlength=len(texts))
+    short = np.flatnonzero(counts == 0)
+    if len(short):  # whole-text shingles for texts with fewer words than the shingle
+        word_owner, word_hash = words.text[~words.boundary], words.hashes[~words.boundary]
+        extra_owner, extra = [], []
+        for text in short:
+            own = word_hash[word_owner == text]
+            if len(own):
+                with np.errstate(over="ignore"):
+                    extra.append((own * mult[: len(own)]).sum(dtype=np.uint64))
+                extra_owner.append(text)
+        if extra:
+            owner = np.concatenate([owner, np.array(extra_owner, owner.dtype)])
+            flat = np.concatenate([flat, np.array(extra, np.uint64)])
+            order = np.argsort(owner, kind="stable")
+            owner, flat = owner[order], flat[order]
+    return flat, np.searchsorted(owner, np.arange(len(texts) + 1))
+
+
+def signatures(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """(texts x num_perm) uint32 MinHash signatures; a text with no shingles gets all 0xFFFFFFFF."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    count = len(offsets) - 1
+    out = np.full((count, num_perm), np.iinfo(np.uint32).max, np.uint32)
+    sizes = np.diff(offsets)
+    buffer = np.empty((num_perm, max(_CELLS_PER_BATCH // num_perm, int(sizes.max(initial=0)))), np.uint64)
+    first = 0
+    while first < count:
+        last, cells = first, 0
+        while last < count and (cells == 0 or cells + sizes[last] * num_perm <= _CELLS_PER_BATCH):
+            cells += sizes[last] * num_perm
+            last += 1
+        chunk = flat[offsets[first]:offsets[last]]
+        if len(chunk):
+            # permutations x shingles, so each reduction runs over contiguous memory
+            values = np.multiply(a[:, None], chunk[None, :], out=buffer[:, : len(chunk)])
+            np.add(values, b[:, None], out=values)
+            np.right_shift(values, np.uint64(32), out=values)
+            present = np.flatnonzero(sizes[first:last])
+            starts = offsets[first:last][present] - offsets[first]
+            out[first + present] = np.minimum.reduceat(values, starts, axis=1).T
+        first = last
+    return out
+
+
+def jaccard(flat: np.ndarray, offsets: np.ndarray, i: int, j: int) -> float:
+    """Exact Jaccard similarity of the distinct shingles of texts i and j."""
+    a, b = np.unique(flat[offsets[i]:offsets[i + 1]]), np.unique(flat[offsets[j]:offsets[j + 1]])
+    if not len(a) or not len(b):
+        return float(len(a) == len(b))
+    at = np.searchsorted(b, a)
+    common = int((b[np.minimum(at, len(b) - 1)] == a).sum())
+    return common / (len(a) + len(b) - common)
+
+
+def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, max_bucket: int) -> tuple[np.ndarray, int]:
+    """Unique (i, j), i < j, sharing a band; a bucket over `max_bucket` pairs each member with its
+    first `max_bucket` members only (counted, so a report can say so)."""
+    mult = multipliers(rows, 7)
+    found = []
+    oversized = 0
+    present = np.flatnonzero(sigs[:, 0] != np.iinfo(np.uint32).max)
+    for band in range(bands):
+        with np.errstate(over="ignore"):
+            keys = (sigs[present, band * rows:(band + 1) * rows].astype(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        edges = np.flatnonzero(np.diff(sorted_keys)) + 1
+        starts = np.concatenate(([0], edges))
+        sizes = np.diff(np.append(starts, len(keys)))
+        twos = starts[sizes == 2]  # most buckets hold one pair: take them all at once
+        found.append(np.stack([present[order[twos]], present[order[twos + 1]]], axis=1))
+        for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
+            members = present[order[start:start + size]]
+            if size > max_bucket:
+                oversized += 1
+                heads = members[:max_bucket]
+                found.append(np.array([(h, m) for h in heads for m in members if h != m]))
+            else:
+                i, j = np.triu_indices(size, 1)
+                found.append(np.stack([members[i], members[j]], axis=1))
+    if not found:
+        return np.empty((0, 2), np.int64), oversized
+    pairs = np.concatenate(found).astype(np.int64)
+    pairs = np.sort(pairs, axis=1)
+    return np.unique(pairs, axis=0), oversized
+
+
+@dataclass
+class Clusters:
+    """Union-find over verified pairs."""
+
+    parent: dict[int, int] = field(default_factory=dict)
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(x, x) != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, x: int, y: int) -> None:
+        self.parent.setdefault(x, x)
+        self.parent.setdefault(y, y)
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            self.parent[max(rx, ry)] = min(rx, ry)  # the earliest text is every cluster's root
+
+    def groups(self) -> list[list[int]]:
+        members: dict[int, list[int]] = {}
+        for x in self.parent:
+            members.setdefault(self.find(x), []).append(x)
+        return sorted(sorted(g) for g in members.values() if len(g) > 1)
+
+
+@dataclass
+class NearDuplicates:
+    pairs: list[tuple[int, int, float]]
+    clusters: list[list[int]]
+    candidates: int
+    oversized_buckets: int
+    bands: int
+    rows: int
+
+
+def near_duplicates(texts: Sequence[str], config: NearDupConfig = NearDupConfig()) -> NearDuplicates:
+    """Verified near-duplicate pairs (Jaccard >= threshold) and their clusters, by text index."""
+    flat, offsets = shingle_sets(texts, config)
+    sigs = signatures(flat, offsets, config.num_perm, config.seed)
+    bands, rows = lsh_bands(config.threshold, config.num_perm)
+    candidates, oversized = candidate_pairs(sigs, bands, rows, config.max_bucket)
+    clusters = Clusters()
+    verified = []
+    for i, j in candidates.tolist():
+        similarity = jaccard(flat, offsets, i, j)
+        if similarity >= config.threshold:
+            verified.append((i, j, similarity))
+            clusters.union(i, j)
+    return NearDuplicates(verified, clusters.groups(), len(candidates), oversized, bands, rows)
+
+
+def describe(config: NearDupConfig) -> dict[str, Any]:
+    bands, rows = lsh_bands(config.threshold, config.num_perm)
+    return {**config.model_dump(), "bands": bands, "rows": rows, "normalisation": config.normalisation.describe(),
+            "shingles": f"word {config.shingle}-grams", "verification": "exact Jaccard of the shingle sets"}

@@ -1,0 +1,224 @@
+"""audit.json, audit.md and a self-contained audit.html (plots as inline PNG, no network needed)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reasonledger.records.parquet import write_json_atomic
+
+TITLES = {
+    "contamination": "Contamination against benchmarks",
+    "near_duplicates": "Near-duplicates",
+    "exact_duplicates": "Exact duplicates",
+    "difficulty": "Difficulty from rollouts",
+    "length_trap": "Length trap",
+    "trace_answer_consistency": "Trace–answer consistency",
+    "verifier_agreement": "Verifier agreement",
+    "lineage_completeness": "Lineage completeness",
+    "mixture": "Source mixture and coverage",
+}
+
+
+def headline(name: str, section: dict[str, Any]) -> str:
+    """One line per section, for the summary tables."""
+    if section.get("applicable") is False:
+        return f"not applicable: {section.get('reason', 'nothing to measure')}"
+    if name == "contamination":
+        if section.get("method") == "not run":
+            return "not run: no benchmark given"
+        per = ", ".join(f"{k}: {v:,}" for k, v in section["by_benchmark"].items())
+        return f"{section['flagged']:,} of {section['records_checked']:,} records flagged ({per})"
+    if name == "near_duplicates":
+        return (f"{section['flagged']:,} records beyond the first of {section['clusters']:,} clusters "
+                f"(Jaccard >= {section['threshold']}, {section['verified_pairs']:,} verified pairs)")
+    if name == "exact_duplicates":
+        return f"{section['flagged']:,} records repeat a prompt ({section['groups']:,} groups)"
+    if name == "difficulty":
+        c, band = section["conditioning"], section["band"]
+        return (f"{band['share']:.1%} of {section['prompts']:,} prompts in pass-rate band [{band['low']}, {band['high']}] "
+                f"(mean pass rate {section['mean_pass_rate']:.3f}); policy {', '.join(c['policy'])}; "
+                f"n {', '.join(c['n'])}; temperature {', '.join(c['temperature'])}; verifier {c['verifier']}")
+    if name == "length_trap":
+        o = section["overall"]
+        trap = "TRAP: longer attempts are the wrong ones" if section["trap"] else "no trap"
+        return (f"{trap}; r = {o['correlation']}, mean words right {o['mean_words_right']} vs wrong "
+                f"{o['mean_words_wrong']} over {o['attempts']:,} attempts ({section['verifier']})")
+    if name == "trace_answer_consistency":
+        return (f"{section['inconsistent']:,} of {section['checked']:,} traces state another answer; "
+                f"{section['answer_without_trace']:,} answers without a trace")
+    if name == "verifier_agreement":
+        parts = []
+        for p in section["pairs"]:
+            text = f"{p['a']} vs {p['b']}: agreement {p['agreement']:.2%} on {p['compared']:,}"
+            if p.get("against_label"):
+                lab = p["against_label"]
+                text += f" (vs label: FN rate {lab['false_negative_rate']}, FP rate {lab['false_positive_rate']})"
+            parts.append(text)
+        return "; ".join(parts)
+    if name == "lineage_completeness":
+        return (f"{len(section['incomplete_sources'])} of {len(section['by_source'])} sources miss provenance fields"
+                if section["incomplete_sources"] else "every source has every provenance field")
+    if name == "mixture":
+        return f"{section['records']:,} records from {len(section['by_source'])} source(s), {len(section['by_task_family'])} task family(ies)"
+    return ""
+
+
+def write_json(result: dict[str, Any], out: Path) -> Path:
+    path = Path(out) / "audit.json"
+    write_json_atomic(result, path)
+    return path
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    lines = ["# Data audit", "", f"{result['records']:,} records.", "", "| audit | result |", "|---|---|"]
+    lines += [f"| {TITLES[k]} | {headline(k, result[k])} |" for k in TITLES]
+    contamination = result["contamination"]
+    if contamination.get("benchmarks"):
+        lines += ["", "## Contamination", "", "| benchmark | revision | items | flagged records |", "|---|---|---|---|"]
+        lines += [f"| {b['name']} | {b['revision'] or 'unknown'} | {b['items']:,} | {b['flagged']:,} |"
+                  for b in contamination["benchmarks"].values()]
+    lineage = result["lineage_completeness"]["by_source"]
+    if lineage:
+        lines += ["", "## Lineage completeness", "", "| source | records | missing fields |", "|---|---|---|"]
+        lines += [f"| {s} | {v['records']:,} | {', '.join(f'{f} ({n:,})' for f, n in v['missing'].items()) or '—'} |"
+                  for s, v in lineage.items()]
+    lines += ["", "Every parameter used is under `config` in audit.json.", ""]
+    return "\n".join(lines)
+
+
+def _png(figure: Any) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def plots(result: dict[str, Any], points: Any = None, point_sources: list[str] | None = None) -> dict[str, str]:
+    """Section name -> base64 PNG; empty when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return {}
+    out: dict[str, str] = {}
+    difficulty = result["difficulty"]
+    if difficulty.get("applicable"):
+        fig, ax = plt.subplots(figsize=(6, 3))
+        edges, counts = difficulty["histogram"]["edges"], difficulty["histogram"]["counts"]
+        ax.bar(edges[:-1], counts, width=edges[1] - edges[0], align="edge", color="#4c72b0", edgecolor="white")
+        band = difficulty["band"]
+        ax.axvspan(band["low"], band["high"], color="#dd8452", alpha=0.2, label="band")
+        ax.set_xlabel(f"pass rate ({difficulty['conditioning']['verifier']})")
+        ax.set_ylabel("prompts")
+        ax.legend()
+        out["difficulty"] = _png(fig)
+    trap = result["length_trap"]
+    if trap.get("applicable"):
+        fig, ax = plt.subplots(figsize=(6, 3))
+        groups = {"overall": trap["overall"], **{f"source: {k}": v for k, v in trap["by_source"].items()}}
+        if len(trap["by_policy"]) > 1:
+            groups.update({f"policy: {k}": v for k, v in trap["by_policy"].items()})
+        for label, group in groups.items():
+            bins = group["by_length"]
+            ax.plot([(b["from_words"] + b["to_words"]) / 2 for b in bins], [b["accuracy"] for b in bins], marker="o",
+                    label=f"{label} (r={group['correlation']})", linewidth=2.5 if label == "overall" else 1)
+        ax.set_xlabel("trace length (words, quintile midpoints)")
+        ax.set_ylabel("accuracy")
+        ax.legend(fontsize=7)
+        out["length_trap"] = _png(fig)
+    if points is not None and len(points):
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for source in sorted(set(point_sources or [])):
+            mask = np.array([s == source for s in point_sources])
+            ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.6, label=source)
+        ax.set_xlabel("PC 1")
+        ax.set_ylabel("PC 2")
+        ax.legend(fontsize=7, markerscale=2)
+        out["mixture"] = _png(fig)
+    return out
+
+
+def _table(rows: list[dict[str, Any]], limit: int = 20) -> str:
+    if not rows:
+        return "<p>none</p>"
+    keys = [k for k in rows[0] if not isinstance(rows[0][k], (dict, list))]
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, '')))[:300]}</td>" for k in keys) + "</tr>" for r in rows[:limit])
+    more = f"<p>… {len(rows) - limit:,} more in audit.json</p>" if len(rows) > limit else ""
+    return f"<table><tr>{head}</tr>{body}</table>{more}"
+
+
+def _scalars(section: dict[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v) if isinstance(v, (dict, list)) else str(v))[:400]}</td></tr>"
+                   for k, v in section.items() if not isinstance(v, list) and not (isinstance(v, dict) and len(json.dumps(v, default=str)) > 400))
+    return f"<table>{rows}</table>"
+
+
+def _details(name: str, section: dict[str, Any]) -> str:
+    parts = [_scalars(section)]
+    if name == "contamination" and section.get("hits"):
+        parts.append("<h3>Hits</h3>" + _table([{**h, "matched_span": h["matched_span"]["text"][:160]} for h in section["hits"]], 10))
+    if name == "difficulty" and section.get("by_source"):
+        parts.append("<h3>By source</h3>" + _table([{"source": k, **v} for k, v in section["by_source"].items()]))
+    if name == "length_trap" and section.get("applicable"):
+        groups = [{"group": "overall", **section["overall"]}]
+        groups += [{"group": f"source: {k}", **v} for k, v in section["by_source"].items()]
+        groups += [{"group": f"policy: {k}", **v} for k, v in section["by_policy"].items()]
+        parts.append(_table(groups))
+    if name == "verifier_agreement" and section.get("pairs"):
+        parts.append(_table([{k: v for k, v in p.items() if not k.startswith("examples")} |
+                             ({"FN rate": p["against_label"]["false_negative_rate"], "FP rate": p["against_label"]["false_positive_rate"]}
+                              if p.get("against_label") else {}) for p in section["pairs"]]))
+        for p in section["pairs"]:
+            for side in ("a_only", "b_only"):
+                winner = p["a"] if side == "a_only" else p["b"]
+                if p[f"examples_{side}"]:
+                    parts.append(f"<h3>Passed only by {html.escape(winner)}</h3>" + _table(p[f"examples_{side}"], 5))
+    if name == "lineage_completeness":
+        parts.append(_table([{"source": k, "records": v["records"], "missing": ", ".join(f"{f} ({n})" for f, n in v["missing"].items()) or "—"}
+                             for k, v in section["by_source"].items()]))
+    if name == "mixture":
+        for key in ("by_source", "by_domain", "by_task_family", "by_kind"):
+            parts.append(f"<h3>{key.replace('_', ' ')}</h3>" + _table([{"name": k, **v} for k, v in section[key].items()]))
+    if name == "near_duplicates" and section.get("pairs"):
+        parts.append("<h3>Verified pairs</h3>" + _table(section["pairs"]))
+    return "".join(parts)
+
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}h2{border-bottom:2px solid #4c72b0;padding-bottom:3px;margin-top:1.5em}img{max-width:100%}
+.flag{color:#b00020;font-weight:bold}"""
+
+
+def render_html(result: dict[str, Any], images: dict[str, str]) -> str:
+    summary = "".join(f"<tr><th><a href='#{k}'>{TITLES[k]}</a></th><td>{html.escape(headline(k, result[k]))}</td></tr>" for k in TITLES)
+    sections = []
+    for key, title in TITLES.items():
+        image = f"<img alt='{title}' src='data:image/png;base64,{images[key]}'>" if key in images else ""
+        sections.append(f"<h2 id='{key}'>{title}</h2><p>{html.escape(headline(key, result[key]))}</p>{image}"
+                        f"{_details(key, result[key])}")
+    config = html.escape(json.dumps(result["config"], indent=1))
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Data audit</title><style>{_STYLE}</style></head>"
+            f"<body><h1>Data audit</h1><p>{result['records']:,} records.</p><table>{summary}</table>{''.join(sections)}"
+            f"<h2>Configuration</h2><pre>{config}</pre></body></html>")
+
+
+def write_report(result: dict[str, Any], out: Path, points: Any = None, point_sources: list[str] | None = None) -> dict[str, Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": write_json(result, out), "md": out / "audit.md", "html": out / "audit.html"}
+    paths["md"].write_text(render_markdown(result), encoding="utf-8")
+    paths["html"].write_text(render_html(result, plots(result, points, point_sources)), encoding="utf-8")
+    return paths

@@ -1,0 +1,117 @@
+"""The audits as recipe steps: `decontaminate` and `near_dedup` drop, `audit` only reports.
+
+Benchmarks and relative paths in `against` are resolved against the current directory (the
+directory `reasonledger build` runs in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.quality.audit import AuditConfig, Auditor
+from reasonledger.quality.contamination import ContaminationConfig, ContaminationScan, batches, load_benchmark
+from reasonledger.quality.minhash import NearDupConfig, near_duplicates
+from reasonledger.quality.report import write_report
+from reasonledger.quality.text import record_text
+from reasonledger.records.model import Record, prompt_text
+
+
+class DecontaminateParams(ContaminationConfig):
+    against: list[str] = Field(min_length=1)
+
+
+@register_step
+class Decontaminate(Step):
+    """Drop records that contain a benchmark item (n-gram containment) or paraphrase one (semantic
+    pass confirmed by the second check); reason `contaminated`, detail names benchmark and row."""
+
+    name = "decontaminate"
+    scope = "record"
+    Params = DecontaminateParams
+
+    def _scan(self) -> ContaminationScan:
+        if not hasattr(self, "scanner"):
+            config = ContaminationConfig(**self.params.model_dump(exclude={"against"}))
+            self.scanner = ContaminationScan([load_benchmark(spec) for spec in self.params.against], config)
+        return self.scanner
+
+    def versions(self) -> dict[str, str]:
+        if self.params.semantic:
+            from reasonledger.quality.embed import DISTILL_VERSION
+
+            return {"minilm-static": DISTILL_VERSION}
+        return {}
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        scanner = self._scan()
+        for batch in batches(records, self.params.batch):
+            hits: dict[str, dict[str, Any]] = {}
+            for hit in scanner.scan(batch):
+                hits.setdefault(hit["record_id"], hit)
+            for record in batch:
+                hit = hits.get(record.id)
+                if hit is None:
+                    yield record
+                else:
+                    ctx.count(f"flagged.{hit['method']}")
+                    ctx.drop(record, "contaminated", f"{hit['benchmark']} row {hit['benchmark_row']}: "
+                                                     f"{hit['method']} score {hit['score']}")
+
+
+@register_step
+class NearDedup(Step):
+    """Keep the first record of each near-duplicate cluster (MinHash LSH, verified by exact Jaccard);
+    the others are dropped with reason `near_duplicate`."""
+
+    name = "near_dedup"
+    scope = "global"
+    Params = NearDupConfig
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        kept = list(records)
+        texts = [prompt_text(r.task) if self.params.text == "prompt" else record_text(r) for r in kept]
+        found = near_duplicates(texts, self.params)
+        ctx.count("candidates", found.candidates)
+        ctx.count("verified_pairs", len(found.pairs))
+        best: dict[int, tuple[int, float]] = {}
+        for i, j, similarity in found.pairs:
+            if similarity > best.get(j, (0, -1.0))[1]:
+                best[j] = (i, similarity)
+        drop = {member: cluster[0] for cluster in found.clusters for member in cluster[1:]}
+        for index, record in enumerate(kept):
+            if index in drop:
+                partner, similarity = best.get(index, (drop[index], float("nan")))
+                ctx.drop(record, "near_duplicate", f"cluster of {kept[drop[index]].id}; Jaccard {similarity:.3f} "
+                                                   f"with {kept[partner].id}")
+            else:
+                yield record
+
+
+class AuditParams(AuditConfig):
+    model_config = ConfigDict(extra="forbid")
+    out: str = "audit"
+
+
+@register_step
+class Audit(Step):
+    """Write audit.json/md/html for the records passing through into RUN_DIR/<out>; drops nothing."""
+
+    name = "audit"
+    scope = "global"
+    Params = AuditParams
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        auditor = Auditor(AuditConfig(**self.params.model_dump(exclude={"out"})))
+        for record in records:
+            auditor.add(record)
+            yield record
+        result = auditor.finish()
+        ctx.count("contaminated", result["contamination"]["flagged"])
+        ctx.count("near_duplicates", result["near_duplicates"]["flagged"])
+        out = Path(ctx.run_dir or ".") / self.params.out
+        write_report(result, out, auditor.points, getattr(auditor, "point_sources", None))

@@ -56,9 +56,6 @@ class Deadline:
         if time.monotonic() > self.end:
             raise OutOfTime("time limit reached")
 
-    def elapsed_ms(self) -> float:
-        return (time.monotonic() - self.start) * 1000.0
-
 
 _OPEN = "([{"
 _CLOSE = ")]}"

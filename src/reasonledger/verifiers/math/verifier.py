@@ -82,7 +82,6 @@ class MathVerifier(Verifier):
         evidence["method"] = method
         if not passed:
             evidence["reason"] = reason
-        evidence["elapsed_ms"] = round(deadline.elapsed_ms(), 3)
         return self.verdict(passed, **evidence)
 
     def _check(self, reference: str, response: Any, deadline: Deadline, ev: dict[str, Any]) -> tuple[bool, str, str]:

@@ -59,7 +59,8 @@ def test_card_is_derived_from_data_and_run_log(quickstart_run: Path) -> None:
     assert (v["contract"], v["granularity"]) == ("programmatic", "outcome")
     assert v["training_use"] == ["rl_with_verifiable_rewards"]
     assert {s["dataset"] for s in card["recipe"]["prompt_sources"]} == {r.task.source.dataset for r in records}
-    assert {x["id"] for x in card["recipe"]["verifiers"]} == {"exact", "reasoning_gym"}
+    named = {r.task.verifier.name for r in records}
+    assert {x["id"] for x in card["recipe"]["verifiers"]} == named == {v.verifier for r in records for v in r.verdicts}
     assert card["recipe"]["generator"] == "not_applicable"  # a prompt set: nothing was generated
     assert card["dedup"]["exact"]["status"] == "run"
     assert card["dedup"]["exact"]["dropped"] == f["dropped_by_reason"].get("duplicate", 0)
@@ -67,7 +68,8 @@ def test_card_is_derived_from_data_and_run_log(quickstart_run: Path) -> None:
     assert {"contamination.benchmarks", "dedup.near.method", "pass_rate.band"} <= set(card["missing"])
     assert card["motivation"].startswith("A small, fully offline")  # from the recipe's card: section
     assert set(HUMAN_FIELDS) - {"motivation"} <= set(card["missing"])
-    assert {c["id"] for c in card["verifier_cards"]} == {"exact", "reasoning_gym"}
+    assert {c["id"] for c in card["verifier_cards"]} == named
+    assert all(x["config"] != "unknown" for x in card["recipe"]["verifiers"])  # recovered from the tasks
     assert all(c["available"] and c["native_signal"] != "unknown" for c in card["verifier_cards"])
 
 
@@ -99,7 +101,9 @@ def test_croissant_validates_and_round_trips(quickstart_run: Path) -> None:
     assert set(back["conformsTo"]) == {CROISSANT_1_1, RAI_1_0}
     assert back["license"] == doc["license"] == "https://spdx.org/licenses/Apache-2.0.html"
     assert back["name"] == doc["name"]
-    assert _as_list(back["rai:machineAnnotationTools"]) == doc["rai:machineAnnotationTools"] == ["exact@1.0.0", "reasoning_gym@1.0.0"]
+    card = _card(quickstart_run)
+    tools = sorted({f"{v['id']}@{v['version']}" for v in card["recipe"]["verifiers"]})
+    assert _as_list(back["rai:machineAnnotationTools"]) == doc["rai:machineAnnotationTools"] == tools
     # the records read back through Croissant are the released records, shard by shard
     ids = []
     for record_set in doc["recordSet"]:

@@ -31,7 +31,7 @@ def test_card_set_fills_a_human_field_and_re_renders(run_copy: Path) -> None:
     assert json.loads((run_copy / "card" / "card.json").read_text())["biases"] == ["arithmetic-heavy", "English only"]
 
 
-@pytest.mark.parametrize("key", ["records", "verification.contract", "verifier_cards[exact].calibration",
+@pytest.mark.parametrize("key", ["records", "verification.contract", "verifier_cards[reasoning_gym].calibration",
                                  "funnel.released", "recipe.prompt_sources[reasonledger/examples-local].license"])
 def test_card_set_refuses_fields_computed_from_data(run_copy: Path, key: str) -> None:
     result = runner.invoke(app, ["card", "set", key, "1", "--run", str(run_copy)])

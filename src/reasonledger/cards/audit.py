@@ -73,9 +73,13 @@ def scalars(section: Any, limit: int = 12) -> dict[str, Any]:
 
 def contamination(section: Any) -> dict[str, Any]:
     """Benchmarks checked, at which revision, by which method, and how many records each flagged."""
-    method = section.get("method", UNKNOWN) if isinstance(section, dict) else UNKNOWN
+    info = section if isinstance(section, dict) else {}
+    method = info.get("method", UNKNOWN)
+    if str(method).strip().lower() == "not run":
+        return {"status": "not_run", "reason": str(info.get("reason", "")), "method": UNKNOWN,
+                "benchmarks": UNKNOWN, "flagged": UNKNOWN}
+    raw = info.get("benchmarks", section) if isinstance(section, dict) else section
     entries: list[tuple[str | None, Any]]
-    raw = section.get("benchmarks", section) if isinstance(section, dict) else section
     if isinstance(raw, dict):
         entries = [(name, value) for name, value in raw.items() if isinstance(value, (dict, list))]
     elif isinstance(raw, list):
@@ -84,15 +88,20 @@ def contamination(section: Any) -> dict[str, Any]:
         entries = []
     benchmarks = []
     for name, entry in entries:
-        info = entry if isinstance(entry, dict) else {}
+        item = entry if isinstance(entry, dict) else {}
         benchmarks.append({
-            "name": str(info.get("name") or info.get("benchmark") or name or UNKNOWN),
-            "revision": str(info.get("revision") or UNKNOWN),
-            "method": str(info.get("method") or method),
+            "name": str(item.get("name") or item.get("benchmark") or name or UNKNOWN),
+            "revision": str(item.get("revision") or UNKNOWN),
+            "method": str(item.get("method") or method),
             "flagged": _count(entry),
         })
-    return {"status": "run", "method": method, "benchmarks": benchmarks or UNKNOWN,
-            "flagged": sum(b["flagged"] for b in benchmarks if isinstance(b["flagged"], int)) if benchmarks else UNKNOWN}
+    total = info.get("flagged")
+    if not isinstance(total, int):
+        total = sum(b["flagged"] for b in benchmarks if isinstance(b["flagged"], int)) if benchmarks else UNKNOWN
+    found = {"status": "run", "method": method, "benchmarks": benchmarks or UNKNOWN, "flagged": total}
+    if "records_checked" in info:
+        found["records_checked"] = info["records_checked"]
+    return found
 
 
 def duplicates(section: Any) -> dict[str, Any]:
@@ -109,7 +118,7 @@ def fold(run_dir: Path) -> dict[str, Any] | None:
         return None
     path, doc = loaded
     sections = {name: scalars(doc[name]) for name in SECTIONS if name in doc}
-    extra = sorted(k for k in doc if k not in SECTIONS)
+    extra = sorted(k for k, v in doc.items() if k not in SECTIONS and isinstance(v, dict))
     return {
         "path": str(path.relative_to(run_dir)),
         "sha256": sha256_file(path),
@@ -119,6 +128,7 @@ def fold(run_dir: Path) -> dict[str, Any] | None:
         "contamination": contamination(doc["contamination"]) if "contamination" in doc else None,
         "near_duplicates": duplicates(doc["near_duplicates"]) if "near_duplicates" in doc else None,
         "exact_duplicates": duplicates(doc["exact_duplicates"]) if "exact_duplicates" in doc else None,
-        "difficulty": doc.get("difficulty") if isinstance(doc.get("difficulty"), dict) else None,
+        "difficulty": doc["difficulty"] if isinstance(doc.get("difficulty"), dict)
+        and doc["difficulty"].get("applicable", True) else None,
         "lineage_completeness": doc.get("lineage_completeness"),
     }

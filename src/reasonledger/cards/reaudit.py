@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from reasonledger.cards.scan import config_hash
+from reasonledger.cards.verifier_cards import stamped_config_hash
 from reasonledger.construct.verify import VerifierPool, gold_answer, targets
 from reasonledger.records.arrow import row_to_record
 from reasonledger.records.io import data_path
@@ -54,7 +54,8 @@ class _Rerun:
             return "verifier not registered here"
         spec = record.task.verifier
         candidates = [spec.config] if spec is not None and spec.name == verdict.verifier else []
-        config = next((c for c in candidates + [{}] if config_hash(c) == verdict.config_hash), None)
+        config = next((c for c in candidates + [{}]
+                       if stamped_config_hash(verdict.verifier, c) == verdict.config_hash), None)
         if config is None:
             return "config not recoverable from the record"
         key = (verdict.verifier, verdict.config_hash)

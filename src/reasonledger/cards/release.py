@@ -17,7 +17,7 @@ from reasonledger.cards import overrides
 from reasonledger.cards.overrides import HUMAN_FIELDS, UNKNOWN
 from reasonledger.cards.runfacts import run_facts
 from reasonledger.cards.scan import PASS_RATE_BINS, DataFacts, scan
-from reasonledger.cards.verifier_cards import family_of, verifier_card
+from reasonledger.cards.verifier_cards import family_of, stamped_config_hash, verifier_card
 from reasonledger.records.io import iter_valid
 from reasonledger.records.parquet import MANIFEST, sha256_file, write_json_atomic
 
@@ -55,10 +55,13 @@ def _released(facts: DataFacts) -> dict[str, bool]:
 
 
 def _verifier_groups(facts: DataFacts) -> list[dict[str, Any]]:
+    """Verdicts per verifier, version and config, with the config recovered from the tasks that name it."""
+    configs = {(name, stamped_config_hash(name, c)): c for name, by_hash in facts.task_verifiers.items()
+               for c in by_hash.values()}
     groups = []
     for (name, version, chash), group in sorted(facts.verdicts.items()):
         label = group.label_sources.most_common(1)[0][0]
-        config = facts.task_verifiers.get(name, {}).get(chash)
+        config = configs.get((name, chash))
         groups.append({"id": name, "version": version, "config_hash": chash,
                        "config": config if config is not None else UNKNOWN,
                        "family": family_of(name, label), "label_source": label,
@@ -149,8 +152,9 @@ def _band_of(value: Any) -> Any:
     """An audited band as [lo, hi] (from a pair or a {lo, hi} mapping), else unknown."""
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return list(value)
-    if isinstance(value, dict) and {"lo", "hi"} <= set(value):
-        return [value["lo"], value["hi"]]
+    for lo, hi in (("lo", "hi"), ("low", "high")):
+        if isinstance(value, dict) and {lo, hi} <= set(value):
+            return [value[lo], value[hi]]
     return UNKNOWN
 
 

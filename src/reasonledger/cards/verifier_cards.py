@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from reasonledger.records.model import canonical_json
 
 from reasonledger.verifiers import available_verifiers, get_verifier
 
@@ -62,6 +65,22 @@ def verifier_card(name: str, config: dict[str, Any] | None = None) -> dict[str, 
 def registered_cards() -> list[dict[str, Any]]:
     """A card for every verifier in the registry (those that cannot load here say why)."""
     return [verifier_card(name) for name in available_verifiers()]
+
+
+@lru_cache(maxsize=None)
+def _stamped(name: str, config_json: str) -> str | None:
+    try:
+        return get_verifier(name, **json.loads(config_json)).config_hash
+    except Exception:  # not loadable here: the caller falls back to the raw config's hash
+        return None
+
+
+def stamped_config_hash(name: str, config: dict[str, Any]) -> str:
+    """The config hash `name` stamps on its verdicts for a task naming `config` (its defaults filled
+    in); the hash of `config` itself when the verifier cannot be loaded here."""
+    from reasonledger.cards.scan import config_hash
+
+    return _stamped(name, canonical_json(config)) or config_hash(config)
 
 
 def family_of(name: str, label_source: str | None = None) -> str:

@@ -84,7 +84,7 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     i = 0
     timeouts = 0
     while i < len(cases):
-        run = slot.start(["cand"], st.limits)
+        run = slot.start(["cand"], st.limits, precompile={"cand": source})
         run.send(0, {"mode": "serve", "source": source})
         batch = cases[i:] if not st.fail_fast else cases[i:i + 1]
         for case in batch:
@@ -239,7 +239,7 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     if ref.get("fn_name") and ref["fn_name"] not in names:
         names.append(ref["fn_name"])
     test = ref["test"]
-    run = slot.start(["judge", "cand"], st.limits)
+    run = slot.start(["judge", "cand"], st.limits, precompile={"cand": source})
     run.send(0, {"mode": "judge", "test": test, "setup": ref.get("setup", ""), "names": names, "entry": ref.get("entry")})
     run.send(1, {"mode": "serve", "source": source})
     results: list[dict] = []
@@ -368,7 +368,7 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
 
 def run_program(slot: Slot, source: str, stdin: str, limits: Limits, role: str = "cand") -> dict:
     """One program run with stdin; returns status (before checking), time, stdout, stderr..."""
-    run = slot.start([role], limits, stdin=True)
+    run = slot.start([role], limits, stdin=True, precompile={role: source})
     t0 = time.monotonic()
     run.send(0, {"mode": "stdio", "source": source})
     run.close_requests(0)

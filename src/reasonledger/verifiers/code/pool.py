@@ -266,7 +266,9 @@ class Slot:
     mode: str
     lockdown: dict
 
-    def start(self, roles: list[str], limits: Limits, stdin: bool = False) -> Run:
+    def start(self, roles: list[str], limits: Limits, stdin: bool = False, precompile: dict | None = None) -> Run:
+        """Start one process per role. `precompile` maps role -> source the worker may compile
+        before forking (an optimisation only: the process compiles it itself otherwise)."""
         raise NotImplementedError
 
     def _register(self, run: Run) -> None: ...
@@ -354,15 +356,19 @@ class WorkerSlot(Slot):
     def _keep_pids(self) -> tuple[int, ...]:
         return tuple(self.cgroup.pids()) if False else ()
 
-    def start(self, roles: list[str], limits: Limits, stdin: bool = False) -> Run:
+    def start(self, roles: list[str], limits: Limits, stdin: bool = False, precompile: dict | None = None) -> Run:
         if self.proc is None or self.proc.poll() is not None:
             self.restart()
         kids, ios, fds = [], [], []
         for role in roles:
-            cfds, io = _pipes(stdin and role == "cand")
+            cfds, io = _pipes(stdin)
             fds += cfds
             ios.append(io)
-            kids.append({"role": role, "limits": limits.rlimits(limits.time * 4 + 1)})
+            kid = {"role": role, "limits": limits.rlimits(limits.time * 4 + 1)}
+            src = (precompile or {}).get(role)
+            if src and len(src) <= 32_000:
+                kid["precompile"] = src
+            kids.append(kid)
         try:
             socket.send_fds(self.ctrl, [json.dumps({"op": "run", "children": kids}).encode()], fds)
         except OSError as exc:
@@ -492,12 +498,12 @@ class SpawnSlot(Slot):
                  sys.executable, "-I", "-S", "-B", "/rl/runner.py", json.dumps(spec)]
         return argv
 
-    def start(self, roles: list[str], limits: Limits, stdin: bool = False) -> Run:
+    def start(self, roles: list[str], limits: Limits, stdin: bool = False, precompile: dict | None = None) -> Run:
         ios = []
         procs = []
         join = self._join
         for role in roles:
-            cfds, io = _pipes(stdin and role == "cand")
+            cfds, io = _pipes(stdin)
             try:
                 p = subprocess.Popen(self._argv(role, limits, (cfds[3], cfds[4])), stdin=cfds[0], stdout=cfds[1],
                                      stderr=cfds[2], pass_fds=(cfds[3], cfds[4]), preexec_fn=join, close_fds=True,

@@ -279,13 +279,24 @@ def _flush() -> None:
             pass
 
 
+_PRECOMPILED: dict = {}
+
+
+def _compiled(source: str):
+    """The code object the worker compiled from this very source before forking, else compile now."""
+    pre = _PRECOMPILED.get("code")
+    if pre is not None and _PRECOMPILED.get("source") == source:
+        return pre
+    return compile(source, "solution.py", "exec")
+
+
 def _load_module(source: str, name: str):
     import types
 
     mod = types.ModuleType(name)
     mod.__file__ = f"{name}.py"
     sys.modules[name] = mod
-    code = compile(source, f"{name}.py", "exec")
+    code = _compiled(source)
     exec(code, mod.__dict__)
     return mod
 
@@ -424,8 +435,7 @@ def mode_stdio(ch: Channel, job: dict) -> None:
     sys.argv = ["solution.py"]
     env = {"__name__": "__main__", "__builtins__": builtins, "__file__": "solution.py"}
     try:
-        code = compile(job["source"], "solution.py", "exec")
-        exec(code, env)
+        exec(_compiled(job["source"]), env)
     except SystemExit as exc:
         _flush()
         c = exc.code
@@ -480,6 +490,8 @@ def child_main(spec: dict) -> None:
     """Entry of one test process; never returns."""
     status = 0
     try:
+        if spec.get("code") is not None:
+            _PRECOMPILED.update(code=spec["code"], source=spec.get("source"))
         setup_child(spec)
         ch = Channel()
         job = ch.recv()

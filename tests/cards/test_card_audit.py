@@ -78,3 +78,16 @@ def test_a_broken_audit_file_is_a_clear_error(run_copy: Path) -> None:
     _write(run_copy, "{not json")
     with pytest.raises(AuditError, match="audit.json: not valid JSON"):
         build_card(run_copy, load_recipe_of(run_copy))
+
+
+def test_the_audit_command_output_folds_in(run_copy: Path) -> None:
+    audit = pytest.importorskip("reasonledger.quality.audit", reason="the quality audit is not available here")
+    from reasonledger.records.io import iter_valid
+
+    doc, _ = audit.audit_records(iter_valid(run_copy / "data"), audit.AuditConfig(embedding_map=False))
+    _write(run_copy, json.loads(json.dumps(doc, default=str)))
+    card = build_card(run_copy, load_recipe_of(run_copy))
+    assert card["audit"]["not_run"] == []
+    assert card["dedup"]["near"]["status"] == "run" and isinstance(card["dedup"]["near"]["flagged"], int)
+    assert card["contamination"]["status"] == "not_run"  # no benchmark was given to check against
+    assert not [m for m in card["missing"] if m.startswith("dedup")]

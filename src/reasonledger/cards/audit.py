@@ -106,9 +106,11 @@ def contamination(section: Any) -> dict[str, Any]:
 
 def duplicates(section: Any) -> dict[str, Any]:
     info = section if isinstance(section, dict) else {}
-    return {"status": "run", "method": str(info.get("method", UNKNOWN)),
-            "threshold": info.get("threshold", UNKNOWN),
-            "flagged": _count(section), "summary": scalars(section)}
+    found = {"status": "run", "method": str(info.get("method", UNKNOWN)), "flagged": _count(section),
+             "summary": scalars(section)}
+    if "threshold" in info:
+        found["threshold"] = info["threshold"]
+    return found
 
 
 def fold(run_dir: Path) -> dict[str, Any] | None:

@@ -107,7 +107,8 @@ def _activities(card: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _rai(card: dict[str, Any]) -> dict[str, Any]:
     r, v = card["recipe"], card["verification"]
-    sources = ", ".join(f"{s['dataset']} ({s['revision']}, {s['license']}, {s['records']:,} records)" for s in r["prompt_sources"])
+    sources = ", ".join(f"{s['dataset']} ({s['revision']}, {s['license']}, {s['records']:,} records)"
+                        for s in r["prompt_sources"])
     limits = [f"{c['id']} may accept wrong answers: {json.dumps(c['known_false_positives'])}" for c in card["verifier_cards"]
               if c.get("available")]
     limits += [f"still unknown: {', '.join(card['missing'])}"] if card["missing"] else []

@@ -63,7 +63,7 @@ class DataFacts:
         from reasonledger.quality.dedup_exact import prompt_digest
 
         self.records += 1
-        task, b = record.task, record.behaviour
+        task = record.task
         self.by_kind[record.kind.value] += 1
         self.by_domain[task.domain or "unknown"] += 1
         self.sources[(task.source.dataset, task.source.revision, task.source.license)] += 1

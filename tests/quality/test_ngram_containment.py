@@ -1,0 +1,75 @@
+"""Exact n-gram containment: checked against a plain-Python reference on random texts."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reasonledger.quality.ngrams import NgramIndex
+from reasonledger.quality.text import Normalisation
+
+ITEM = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins with four."
+
+
+def reference_scores(items: list[str], texts: list[str], n: int, norm: Normalisation) -> dict[tuple[int, int], float]:
+    """Containment computed the slow, obvious way: sets of word tuples, numbers as one word."""
+    def grams(text: str) -> set[tuple[bytes, ...]]:
+        words = [b"0" if norm.is_number(w) else w for w in norm.words(text)]
+        return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+    scores = {}
+    for t, text in enumerate(texts):
+        have = grams(text)
+        for i, item in enumerate(items):
+            want = grams(item)
+            if want:
+                scores[(t, i)] = len(want & have) / len(want)
+    return scores
+
+
+def test_an_item_buried_in_a_long_solution_is_found_whole() -> None:
+    filler = "Let us think step by step about a different matter entirely. " * 40
+    index = NgramIndex([ITEM], n=8)
+    [match] = index.match([filler + ITEM + " " + filler], min_score=0.5)
+    assert match.score == 1.0 and match.item == 0
+    start, end = index.locate(filler + ITEM + " " + filler, 0)
+    assert (filler + ITEM)[start:end].startswith("Janet's ducks")
+
+
+def test_digits_to_zero_catches_a_copy_with_changed_numbers() -> None:
+    changed = ITEM.replace("16", "22")
+    assert NgramIndex([ITEM], n=8).match([changed], 0.9)
+    assert not NgramIndex([ITEM], n=8, normalisation=Normalisation(digits_to_zero=False)).match([changed], 0.9)
+
+
+def test_windows_never_span_two_texts() -> None:
+    words = ITEM.split()
+    halves = [" ".join(words[:9]), " ".join(words[9:])]
+    assert NgramIndex([ITEM], n=8).match(halves, min_score=0.9) == []
+    assert NgramIndex([ITEM], n=8).match([" ".join(halves)], min_score=0.9)
+
+
+def test_items_shorter_than_n_are_reported() -> None:
+    index = NgramIndex(["too short", ITEM], n=8)
+    assert index.too_short == [0]
+
+
+def test_unicode_text_is_normalised_before_matching() -> None:
+    index = NgramIndex(["Ｃafé prices rise by 5 “percent” each year for ten years in a row now"], n=6)
+    assert index.match(["café PRICES rise by 9 percent each year for ten years in a row now"], 1.0)
+
+
+_word = st.sampled_from(["apple", "Pear", "7", "12", "fig,", "kiwi.", "plum", "é", "x"])
+_text = st.lists(_word, min_size=0, max_size=30).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(_text, min_size=1, max_size=4), texts=st.lists(_text, min_size=1, max_size=4),
+       n=st.integers(1, 4), digits=st.booleans())
+def test_scores_equal_the_plain_python_reference(items: list[str], texts: list[str], n: int, digits: bool) -> None:
+    norm = Normalisation(digits_to_zero=digits)
+    got = {(m.text_index, m.item): m.score for m in NgramIndex(items, n, norm).match(texts, min_score=1e-9)}
+    want = {key: score for key, score in reference_scores(items, texts, n, norm).items() if score > 0}
+    assert got.keys() == want.keys()
+    for key in want:
+        assert abs(got[key] - want[key]) < 1e-12

@@ -120,7 +120,8 @@ def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[
         "seed": recipe.seed,
         "declared_sources": run["declared_sources"],
         "prompt_sources": _prompt_sources(facts),
-        "trace_writer": (generators if facts.carries["traces"] else NOT_APPLICABLE),
+        "trace_writer": NOT_APPLICABLE if not facts.carries["traces"] else
+        ("the generator (recipe.generator)" if isinstance(generators, list) else generators),
         "generator": generators,
         "search": UNKNOWN if generated else NOT_APPLICABLE,
         "self_play_anchor": UNKNOWN if generated else NOT_APPLICABLE,

@@ -58,6 +58,24 @@ def checklist(card: dict[str, Any]) -> list[tuple[bool, str]]:
     ]
 
 
+RATE_KEYS = ("false_positive_rate", "false_negative_rate", "agreement", "accuracy")
+
+
+def calibration_lines(cal: Any) -> list[str]:
+    """One line per measured run: its set, size and rates (per-case tables stay in card.json)."""
+    if not isinstance(cal, list):
+        return [fmt(cal)]
+    lines = []
+    for run in cal:
+        if not isinstance(run, dict):
+            lines.append(fmt(run))
+            continue
+        rates = {k: run[k] for k in RATE_KEYS if k in run} or {k: v for k, v in run.items() if not isinstance(v, (dict, list))}
+        lines.append(f"{run.get('set', 'measured run')} (n={fmt(run.get('n', 'unknown'))}): {fmt(rates)}"
+                     + (f" — `{run['command']}`" if run.get("command") else ""))
+    return lines
+
+
 def _verifier_cards(card: dict[str, Any]) -> list[str]:
     lines = []
     for vc in card["verifier_cards"]:
@@ -70,11 +88,7 @@ def _verifier_cards(card: dict[str, Any]) -> list[str]:
                   f"- known false positives: {fmt(vc['known_false_positives'])}",
                   f"- known false negatives: {fmt(vc['known_false_negatives'])}"]
         cal = vc["calibration"]
-        if isinstance(cal, list):  # measured runs: their scalar figures (per-case tables stay in card.json)
-            lines += ["- calibration: " + fmt({k: v for k, v in run.items() if not isinstance(v, (dict, list))})
-                      if isinstance(run, dict) else f"- calibration: {fmt(run)}" for run in cal]
-        else:
-            lines.append(f"- calibration: {fmt(cal)}")
+        lines += [f"- calibration: {line}" for line in calibration_lines(cal)]
         lines.append("")
     return lines
 

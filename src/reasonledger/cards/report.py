@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from reasonledger.cards import svg
-from reasonledger.cards.markdown import verifier_rows, checklist, fmt
+from reasonledger.cards.markdown import calibration_lines, checklist, fmt, verifier_rows
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8fafc;color:#0f172a}
@@ -78,7 +78,7 @@ def render_report(card: dict[str, Any]) -> str:
                  _table(["verifier", "version", "native signal", "known false positives", "known false negatives", "calibration"],
                         [[c["id"], c.get("version", "unknown"), c.get("native_signal", "unknown"),
                           c.get("known_false_positives", "unknown"), c.get("known_false_negatives", "unknown"),
-                          c.get("calibration", "unknown")] for c in card["verifier_cards"]])),
+                          "; ".join(calibration_lines(c.get("calibration", "unknown")))] for c in card["verifier_cards"]])),
         _section("Released objects", svg.hbars([(k, float(n)) for k, n in card["objects"]["by_kind"].items()], "cycle"),
                  svg.hbars([(k, float(n)) for k, n in card["objects"]["by_domain"].items()], "cycle"),
                  _table(["part", "released"], [[k, x] for k, x in card["released"].items()])),

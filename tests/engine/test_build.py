@@ -93,7 +93,6 @@ def test_same_recipe_same_bytes_with_other_worker_counts(small_run, tmp_path):
     again = tmp_path / "again"
     build(QUICKSTART, again, ["sources.0.size=150", "shard_rows=40"], workers=1, show_progress=False)
     assert _tree_bytes(again) == _tree_bytes(out)
-    assert (again / "card" / "card.json").read_bytes() == (out / "card" / "card.json").read_bytes()
 
 
 def _start(out: Path) -> subprocess.Popen:

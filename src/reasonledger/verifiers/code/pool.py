@@ -464,7 +464,6 @@ class SpawnSlot(Slot):
         if not self.bwrap:
             raise SandboxError("bubblewrap (bwrap) is not installed; run scripts/install-system-deps.sh")
         self.cgroup = cgroups.SlotCgroup.create(limits.pids + 4, limits.memory + (32 << 20), name=f"s{index}")
-        self._procs_fds = [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in self.cgroup.procs_files()]
         self.read_paths = sandbox_read_paths()
         self.landlock = landlock and probe()["landlock_abi"] >= 1
         self.lockdown = {"bwrap": self.bwrap, "landlock": self.landlock, "seccomp": probe()["seccomp"], "netns": True,
@@ -501,13 +500,15 @@ class SpawnSlot(Slot):
     def start(self, roles: list[str], limits: Limits, stdin: bool = False, precompile: dict | None = None) -> Run:
         ios = []
         procs = []
-        join = self._join
         for role in roles:
             cfds, io = _pipes(stdin)
             try:
-                p = subprocess.Popen(self._argv(role, limits, (cfds[3], cfds[4])), stdin=cfds[0], stdout=cfds[1],
-                                     stderr=cfds[2], pass_fds=(cfds[3], cfds[4]), preexec_fn=join, close_fds=True,
-                                     env={}, cwd="/")
+                # a shell joins the slot's cgroup, then becomes bwrap: no preexec_fn, so Popen can vfork
+                cg_files = self.cgroup.procs_files()
+                shim = ['/bin/sh', '-c', 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 111; shift; n=$((n-1)); done; exec "$@"',
+                        'sh', str(len(cg_files)), *cg_files]
+                p = subprocess.Popen(shim + self._argv(role, limits, (cfds[3], cfds[4])), stdin=cfds[0], stdout=cfds[1],
+                                     stderr=cfds[2], pass_fds=(cfds[3], cfds[4]), close_fds=True, env={}, cwd="/")
             finally:
                 for fd in cfds:
                     os.close(fd)
@@ -520,10 +521,6 @@ class SpawnSlot(Slot):
             run.sel.register(pidfd, selectors.EVENT_READ, ("pidfd", pidfd))
         run._spawn_t0 = time.monotonic()
         return run
-
-    def _join(self) -> None:
-        for fd in self._procs_fds:
-            os.write(fd, b"0")
 
     def _on_event(self, run: Run, key) -> None:
         pidfd = key.data[1]
@@ -568,9 +565,6 @@ class SpawnSlot(Slot):
         run.done = {**(run.done or {}), **info}
 
     def close(self) -> None:
-        for fd in self._procs_fds:
-            os.close(fd)
-        self._procs_fds = []
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None

@@ -128,8 +128,7 @@ def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[
         "filters": filters,
         "verifiers": verifiers,
         "budget": {
-            "wall_seconds": run["seconds"],
-            "executor": run["executor"],
+            "timings": "per-stage seconds are in runlog.jsonl (kept out of the card so it is reproducible)",
             "verifier_calls_in_release": sum(v["passed"] + v["failed"] for v in verifiers),
             "responses_released": facts.responses,
             "generator_tokens": _tokens(run["funnel"]["generation"], generated),

@@ -1,4 +1,4 @@
-"""What the run log says about a build: declared sources, the funnel per stage and drop reason, timings."""
+"""What the run log says about a build: declared sources, when it finished, the funnel per stage and drop reason."""
 
 from __future__ import annotations
 
@@ -47,15 +47,9 @@ def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_facts(run_dir: Path) -> dict[str, Any]:
     events = list(RunLog(run_dir).events())
-    start = _last(events, "run_start")
     finished = _last(events, "outputs") or _last(events, "run_end")
-    stages = latest_by(events, "stage", "stage")
     return {
-        "declared_sources": start.get("sources", []),
-        "executor": start.get("executor", "unknown"),
-        "started": start.get("time", "unknown"),
+        "declared_sources": _last(events, "run_start").get("sources", []),
         "finished": finished.get("time", "unknown"),
-        "package_version": start.get("package_version", "unknown"),
-        "seconds": round(sum(e.get("seconds", 0.0) for e in stages.values()), 3),
         "funnel": funnel(events),
     }

@@ -1,0 +1,145 @@
+"""The Ray executor: placement arithmetic, the shared-storage check, and on a local Ray the same bytes
+as the local executor, a working resume after SIGKILL, and nothing left running."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reasonledger.engine.build import Build, build
+from reasonledger.engine.executor import ExecutorError, make_executor
+from reasonledger.engine.ray_executor import PROBE_PREFIX, RayExecutor, check_probes, node_capacity, plan_placement
+from reasonledger.engine.recipe import load_recipe
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ["sources.0.size=300", "shard_rows=15"]  # 21 shards: enough to kill a build between two of them
+
+
+def test_placement_spreads_workers_round_robin_within_each_nodes_capacity() -> None:
+    assert plan_placement({"a": 4, "b": 2}, 5) == {"a": 3, "b": 2}
+    assert plan_placement({"a": 1, "b": 8}, 3) == {"a": 1, "b": 2}
+    assert plan_placement({"a": 4, "b": 2}, None) == {"a": 4, "b": 2}
+    assert plan_placement({"a": 4, "b": 2}, 50) == {"a": 4, "b": 2}
+
+
+def test_capacity_is_the_worker_resource_when_a_node_declares_it() -> None:
+    nodes = [{"NodeID": "a", "Alive": True, "Resources": {"CPU": 8.0, "reasonledger_worker": 2.0}},
+             {"NodeID": "b", "Alive": True, "Resources": {"CPU": 8.0}},
+             {"NodeID": "c", "Alive": False, "Resources": {"CPU": 8.0, "reasonledger_worker": 4.0}}]
+    assert node_capacity(nodes) == ({"a": 2}, "reasonledger_worker")
+    assert node_capacity(nodes[1:]) == ({"b": 8}, "CPU")
+
+
+def test_a_worker_that_cannot_see_the_run_directory_says_it_needs_shared_storage(tmp_path: Path) -> None:
+    (tmp_path / f"{PROBE_PREFIX}abc").write_text("abc")
+    check_probes({str(tmp_path): "abc"}, "node n1")
+    with pytest.raises(ExecutorError, match="mounts at the same path"):
+        check_probes({str(tmp_path): "other"}, "node n1")
+
+
+def test_unknown_executors_and_misplaced_options_are_clear_errors() -> None:
+    with pytest.raises(ExecutorError, match="available: local, ray"):
+        make_executor("spark")
+    with pytest.raises(ExecutorError, match="takes no address"):
+        make_executor("local", 1, address="ray://head:10001")
+
+
+def _same_bytes(a: Path, b: Path) -> None:
+    for folder in ("data", "exports"):
+        files = sorted(p.relative_to(a) for p in (a / folder).rglob("*") if p.is_file())
+        assert files, f"no files in {a / folder}"
+        assert files == sorted(p.relative_to(b) for p in (b / folder).rglob("*") if p.is_file())
+        for name in files:
+            assert (a / name).read_bytes() == (b / name).read_bytes(), f"{name} differs"
+
+
+def _living(pids: set[int]) -> set[int]:
+    """The pids that still run (a zombie has finished)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def _descendants(root: int) -> set[int]:
+    """root and every process below it (Ray's workers run in sessions of their own, so not one group)."""
+    parents: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) if proc.name.isdigit() else None
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if ppid is not None:
+            parents.setdefault(ppid, []).append(int(proc.name))
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot of the quickstart, so every build in this module runs the same recipe."""
+    folder = tmp_path_factory.mktemp("examples")
+    shutil.copytree(ROOT / "examples" / "data", folder / "data")
+    return Path(shutil.copy(ROOT / "examples" / "quickstart.yaml", folder / "quickstart.yaml"))
+
+
+@pytest.fixture(scope="module")
+def local_run(quickstart: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("local") / "run"
+    build(quickstart, out, SMALL, executor="local", workers=2, show_progress=False)
+    return out
+
+
+def test_a_ray_build_killed_and_resumed_gives_the_local_bytes_and_leaves_nothing_running(
+        quickstart: Path, local_run: Path, tmp_path: Path) -> None:
+    """Every shard is computed by Ray workers (some before the kill, the rest on resume); the result
+    must be byte-identical to the local executor's."""
+    ray = pytest.importorskip("ray", reason="the Ray executor needs the scaling extra")
+    out = tmp_path / "run"
+    cli = Path(sys.executable).parent / "reasonledger"
+    args = [str(cli), "build", str(quickstart), "--out", str(out), "--executor", "ray", "--workers", "2", "--quiet"]
+    for assignment in SMALL:
+        args += ["--set", assignment]
+    stage = out / "work" / "stage-00"
+    process = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while not list(stage.glob("shard-*.json")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = _descendants(process.pid)  # the driver, the local Ray it started, and its workers
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while _living(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _living(started), "processes of the killed build are still running"
+    done = len(list(stage.glob("shard-*.json")))
+    assert 0 < done < 21 and not (stage / "done.json").exists(), f"not killed mid-stage ({done} shards done)"
+
+    executor = RayExecutor(2, shared_paths=[out])
+    try:
+        Build(load_recipe(quickstart, SMALL), quickstart.parent, out, executor, show_progress=False).run()
+        node = ray.get_runtime_context().get_node_id()
+        assert executor.placement == {node: 2}
+        assert executor.shards_by_node == {node: 21 - done}  # only the unfinished shards ran again
+    finally:
+        executor.close()
+    assert not ray.is_initialized()
+    assert '"event": "resume"' in (out / "runlog.jsonl").read_text()
+    assert not list(out.glob(f"{PROBE_PREFIX}*"))
+    _same_bytes(local_run, out)

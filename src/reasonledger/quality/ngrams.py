@@ -3,28 +3,30 @@
 Containment, not overlap: the score of (training text, benchmark item) is the share of the
 item's distinct n-grams found in the text, so an item copied into a long solution scores 1.0.
 
-Speed comes from never touching a word in Python. Many texts are normalised to bytes and joined
-(a NUL word marks each boundary); word boundaries, a polynomial hash of every word (prefix sums
-over the bytes) and the hash of every n-gram (a random linear combination of word hashes) are a
-handful of array operations. N-grams are looked up with one `searchsorted` in the benchmark's
-sorted hashes, behind a bitmap that turns most misses away first. Hashes are 64-bit: a false
-match needs a 64-bit collision, and a flag needs a share of an item's n-grams, not one.
+Speed comes from never touching a word in Python bytecode. Many texts are normalised to bytes
+and joined (a NUL word marks each boundary); word boundaries, a seeded polynomial hash of every
+word (numpy prefix sums over the bytes, so results are the same in every process and run) and
+the hash of every n-gram (a random linear combination of word hashes) are a handful of array
+operations. N-grams are looked up with one `searchsorted` in the benchmark's sorted hashes,
+behind a bitmap that turns most misses away first. A false match needs a 64-bit collision, and
+a flag needs a share of an item's n-grams, not one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from reasonledger.quality.text import Normalisation
 
-_SEPARATOR = b" \x00 "
 _BASE = np.uint64(0x9E3779B97F4A7C15)
 _NUMBER = np.uint64(0x2545F4914F6CDD1D)  # the hash of every number word when digits map to zero
 _BITMAP_BITS = 23
-_PERIOD = 1024  # byte positions within a word cycle through this many powers of the base
+_GROUP_BYTES = 1 << 22  # texts are hashed in groups of about this many bytes
+_BLOCK = 4096
 
 
 def _mixed(hashes: np.ndarray) -> np.ndarray:
@@ -35,17 +37,29 @@ def _mixed(hashes: np.ndarray) -> np.ndarray:
     return hashes
 
 
-def _base_powers(count: int) -> np.ndarray:
-    table = np.full(count, _BASE, np.uint64)
+def _powers(base: np.uint64, count: int) -> np.ndarray:
+    """base**0 .. base**(count-1), wrapping mod 2**64."""
+    table = np.full(count, base, np.uint64)
     table[0] = 1
     with np.errstate(over="ignore"):
         return np.multiply.accumulate(table, dtype=np.uint64)
 
 
-_POWERS = _base_powers(_PERIOD)
-# The word hash of "0" * k for k < 64 (index 0 unused).
+_INVERSE = np.uint64(pow(int(_BASE), -1, 2**64))
+_INV_LOW = _powers(_INVERSE, _BLOCK)
 with np.errstate(over="ignore"):
-    _ZERO_RUNS = np.concatenate((np.zeros(1, np.uint64), _mixed(np.cumsum(np.uint64(ord("0") + 1) * _POWERS[:63]))))
+    _INV_STEP = _INV_LOW[-1] * _INVERSE  # base**-BLOCK
+_tables = {"powers": _powers(_BASE, _GROUP_BYTES), "inverse_steps": _powers(_INV_STEP, _GROUP_BYTES // _BLOCK + 1)}
+with np.errstate(over="ignore"):  # the word hash of "0" * k for k < 64 (index 0 unused)
+    _ZERO_RUNS = np.concatenate((np.zeros(1, np.uint64), _mixed(np.cumsum(np.uint64(ord("0")) * _tables["powers"][:63]))))
+
+
+def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """base**i for i < length, and base**(-BLOCK*j); grown (rarely: one text over 4 MiB) and kept."""
+    if len(_tables["powers"]) < length:
+        _tables["powers"] = _powers(_BASE, length)
+        _tables["inverse_steps"] = _powers(_INV_STEP, length // _BLOCK + 1)
+    return _tables["powers"], _tables["inverse_steps"]
 
 
 @dataclass
@@ -54,34 +68,58 @@ class Words:
 
     hashes: np.ndarray
     text: np.ndarray
-    starts: np.ndarray  # byte offset of each word in the joined batch
     boundary: np.ndarray  # True for the separator words between texts
 
 
-def hash_words(texts: Sequence[str], norm: Normalisation) -> Words:
-    data = _SEPARATOR.join(map(norm.apply, texts))
+_WORD = re.compile(rb"\S+")  # what `bytes.split` calls a word
+
+
+def _hash_joined(data: bytes, digits_to_zero: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(word hashes, boundary flags) of normalised texts joined by the separator.
+
+    A word's hash is sum byte * base**position over global byte positions (one multiply and one
+    prefix sum over the whole group), shifted back to position 0 by base**-start; bytes are never
+    0 inside a word, so no word hashes like another with a different length.
+    """
     raw = np.frombuffer(data, np.uint8)
     word = (raw > 32) | (raw == 0)  # the byte table made space-like bytes spaces; NUL is the boundary
-    edges = np.diff(word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    marks = np.zeros(len(raw), np.intp)
-    marks[starts] = starts
-    offset = np.arange(len(raw), dtype=np.intp) - np.maximum.accumulate(marks)  # position inside the word
-    offset &= _PERIOD - 1
+    change = np.flatnonzero(word[1:] != word[:-1]) + 1
+    if len(raw) and word[0]:
+        change = np.concatenate(([0], change))
+    if len(raw) and word[-1]:
+        change = np.concatenate((change, [len(raw)]))
+    starts, ends = change[0::2], change[1::2]
+    powers, inverse_steps = _power_tables(len(raw))
     with np.errstate(over="ignore"):
-        values = raw.astype(np.uint64)
-        values += np.uint64(1)
-        values *= _POWERS[offset]
-        prefix = np.concatenate((np.zeros(1, np.uint64), np.cumsum(values)))
-        hashes = _mixed(prefix[ends] - prefix[starts])
-    if norm.digits_to_zero:  # a word of zeros only (any length) is the one number word
+        prefix = np.zeros(len(raw) + 1, np.uint64)
+        np.cumsum(np.multiply(raw, powers[: len(raw)], dtype=np.uint64), out=prefix[1:])
+        shift = _INV_LOW[starts % _BLOCK] * inverse_steps[starts // _BLOCK]
+        hashes = _mixed((prefix[ends] - prefix[starts]) * shift)
+    if digits_to_zero:  # a word of zeros only (any length) is the one number word
         lengths = ends - starts
         short = lengths < len(_ZERO_RUNS)
         runs = np.zeros(len(hashes), bool)
         runs[short] = hashes[short] == _ZERO_RUNS[lengths[short]]
         hashes[runs] = _NUMBER
-    boundary = raw[starts] == 0
-    return Words(hashes, np.cumsum(boundary), starts, boundary)
+    return hashes, raw[starts] == 0
+
+
+def hash_words(texts: Sequence[str], norm: Normalisation) -> Words:
+    """The words of `texts`, hashed in groups of about 4 MiB so the power table stays small."""
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
+    cuts = [0]
+    while cuts[-1] < len(texts):  # each group takes at least one text
+        cuts.append(max(cuts[-1] + 1, int(np.searchsorted(ends, (ends[cuts[-1] - 1] if cuts[-1] else 0) + _GROUP_BYTES, "right"))))
+    hashes, boundaries = [], []
+    for first, last in zip(cuts, cuts[1:]) if len(texts) else [(0, 0)]:
+        if hashes:  # the boundary between two groups
+            hashes.append(np.zeros(1, np.uint64))
+            boundaries.append(np.ones(1, bool))
+        h, b = _hash_joined(norm.join(texts[first:last]), norm.digits_to_zero)
+        hashes.append(h)
+        boundaries.append(b)
+    boundary = np.concatenate(boundaries)
+    return Words(np.concatenate(hashes), np.cumsum(boundary), boundary)
 
 
 def window_hashes(words: Words, n: int, multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,11 +157,15 @@ class NgramIndex:
         words = hash_words(texts, normalisation)
         hashes, valid = window_hashes(words, n, self.multipliers)
         owner = words.text[: len(hashes)][valid]
-        pairs = np.unique(np.stack([owner.astype(np.uint64), hashes[valid]], axis=1), axis=0)
-        self.item_ngrams = np.bincount(pairs[:, 0].astype(np.int64), minlength=len(texts))
+        order = np.lexsort((hashes[valid], owner))
+        owner, flat = owner[order], hashes[valid][order]
+        distinct = np.ones(len(flat), bool)  # each item's distinct n-grams
+        distinct[1:] = (flat[1:] != flat[:-1]) | (owner[1:] != owner[:-1])
+        owner, flat = owner[distinct], flat[distinct]
+        self.item_ngrams = np.bincount(owner, minlength=len(texts))
         self.too_short = np.flatnonzero(self.item_ngrams == 0).tolist()
-        order = np.argsort(pairs[:, 1], kind="stable")
-        flat, self.owners = pairs[order, 1], pairs[order, 0].astype(np.int64)
+        order = np.argsort(flat, kind="stable")
+        flat, self.owners = flat[order], owner[order].astype(np.int64)
         # CSR: the unique hashes, and for each the slice of `owners` holding the items that contain it.
         self.hashes, starts = np.unique(flat, return_index=True)
         self.starts = np.append(starts, len(flat))
@@ -142,24 +184,20 @@ class NgramIndex:
         return self.hashes[slots]
 
     def locate(self, text: str, item: int) -> tuple[int, int] | None:
-        """The character span of `text` from the first to the last word of the item's n-grams in it."""
+        """The character span of `text` from the first to the last word of the item's n-grams in it
+        (the whole text when it is not ASCII, since normalised bytes then map to characters loosely)."""
         words = hash_words([text], self.norm)
         hashes, valid = window_hashes(words, self.n, self.multipliers)
         hit = np.flatnonzero(valid & np.isin(hashes, self.item_hashes(item)))
         if not len(hit):
             return None
-        data = self.norm.apply(text)
-        first, last = int(words.starts[hit[0]]), int(words.starts[hit[-1] + self.n - 1])
-        end = data.find(b" ", last)
-        # Byte offsets of the normalised text map to characters of the original when it is ASCII.
-        if text.isascii():
-            return first, len(text) if end < 0 else end
-        return 0, len(text)
+        if not text.isascii():
+            return 0, len(text)
+        spans = [m.span() for m in _WORD.finditer(self.norm.apply(text))]
+        return spans[hit[0]][0], spans[hit[-1] + self.n - 1][1]
 
-    def match(self, texts: Sequence[str], min_score: float) -> list[Match]:
-        """Every (text, item) whose containment score is at least `min_score`."""
-        if not len(texts) or not len(self.hashes):
-            return []
+    def _found(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(text index, slot in `hashes`) of every window of `texts` that is a benchmark n-gram."""
         words = hash_words(texts, self.norm)
         hashes, valid = window_hashes(words, self.n, self.multipliers)
         valid &= self.bitmap[self._slot(hashes)]
@@ -167,13 +205,30 @@ class NgramIndex:
         slot = np.searchsorted(self.hashes, hashes[positions])
         slot[slot == len(self.hashes)] = 0
         found = self.hashes[slot] == hashes[positions]
-        if not found.any():
+        return words.text[positions[found]], slot[found]
+
+    def contains_any(self, texts: Sequence[str]) -> np.ndarray:
+        """For each text, whether it shares at least one n-gram with any benchmark item."""
+        flags = np.zeros(len(texts), bool)
+        if len(texts) and len(self.hashes):
+            flags[self._found(texts)[0]] = True
+        return flags
+
+    def match(self, texts: Sequence[str], min_score: float) -> list[Match]:
+        """Every (text, item) whose containment score is at least `min_score`."""
+        if not len(texts) or not len(self.hashes):
             return []
-        pairs = np.unique(np.stack([words.text[positions[found]], slot[found]], axis=1), axis=0)
-        sizes = self.starts[pairs[:, 1] + 1] - self.starts[pairs[:, 1]]
-        offsets = np.repeat(self.starts[pairs[:, 1]] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-        keys, counts = np.unique(np.stack([np.repeat(pairs[:, 0], sizes), self.owners[offsets]], axis=1),
-                                 axis=0, return_counts=True)
+        text_of, slot = self._found(texts)
+        if not len(slot):
+            return []
+        width = np.int64(len(self.hashes))
+        pairs = np.unique(text_of.astype(np.int64) * width + slot)  # distinct n-grams per text
+        texts_of, slots = pairs // width, pairs % width
+        sizes = self.starts[slots + 1] - self.starts[slots]
+        offsets = np.repeat(self.starts[slots] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        items = np.int64(len(self.item_ngrams))
+        combined, counts = np.unique(np.repeat(texts_of, sizes) * items + self.owners[offsets], return_counts=True)
+        keys = np.stack([combined // items, combined % items], axis=1)
         scores = counts / self.item_ngrams[keys[:, 1]]
-        keep = scores >= min_score
-        return [Match(int(t), int(i), int(c), float(s)) for (t, i), c, s in zip(keys[keep], counts[keep], scores[keep])]
+        keep = np.flatnonzero(scores >= min_score)
+        return [Match(int(keys[k, 0]), int(keys[k, 1]), int(counts[k]), float(scores[k])) for k in keep]

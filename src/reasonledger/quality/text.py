@@ -6,16 +6,19 @@ is still a leak), so `record_text` joins the prompt, the reference and every beh
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from collections.abc import Sequence
 from typing import Any
 
 from reasonledger.records.model import Record, prompt_text
 
 # Unicode punctuation that NFKC leaves alone; ASCII punctuation is handled by the byte table.
-_UNICODE_PUNCT = str.maketrans({c: " " for c in "“”‘’«»‹›–—―…•·¡¿"})
+SEPARATOR = " \x00 "  # between joined texts: NUL is a word of its own, never part of a text
+_UNICODE_PUNCT = re.compile("[“”‘’«»‹›–—―…•·¡¿]")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Normalisation:
     @cached_property
     def _table(self) -> bytes:
         table = bytearray(range(256))
-        table[:33] = b" " * 33  # control bytes and whitespace are word breaks
+        table[1:33] = b" " * 32  # control bytes and whitespace are word breaks; NUL stays (see `join`)
         if self.lowercase:
             for c in string.ascii_uppercase:
                 table[ord(c)] = ord(c.lower())
@@ -50,12 +53,23 @@ class Normalisation:
         return bytes(table)
 
     def apply(self, text: str) -> bytes:
-        if not text.isascii():
-            if self.lowercase:
-                text = unicodedata.normalize("NFKC", text).casefold()
-            if self.punctuation:
-                text = text.translate(_UNICODE_PUNCT)
-        return text.encode("utf-8", "replace").translate(self._table)
+        return self.join([text])
+
+    def join(self, texts: Sequence[str]) -> bytes:
+        """The normalised texts joined by a NUL word. Only non-ASCII texts are touched one by one;
+        the byte table then runs once over the whole join."""
+        parts = [t if t.isascii() else self._unicode(t) for t in texts]
+        joined = SEPARATOR.join(parts)
+        if joined.count("\x00") != len(parts) - 1:  # some text holds a NUL of its own
+            joined = SEPARATOR.join(t.replace("\x00", " ") for t in parts)
+        return joined.encode("utf-8", "replace").translate(self._table)
+
+    def _unicode(self, text: str) -> str:
+        if self.lowercase:
+            text = unicodedata.normalize("NFKC", text).casefold()
+        if self.punctuation:
+            text = _UNICODE_PUNCT.sub(" ", text)
+        return text
 
     def words(self, text: str) -> list[bytes]:
         return self.apply(text).split()

@@ -200,7 +200,9 @@ def main() -> None:
     cases = groups(token, port)[group]
     v = get_verifier("code", time_limit=1.0, memory_limit_mb=256, output_limit_bytes=1 << 20, slots=2, judge_time=20.0,
                      mode=os.environ.get("RL_SANDBOX_MODE", "auto"))
-    out = {"group": group, "isolation": v.isolation["mode"], "cases": []}
+    out = {"group": group, "isolation": v.isolation["mode"], "cases": [],
+           "uids": sorted(u for s in v.pool().slots for u in s.uids),
+           "cgroups": sorted(str(d) for s in v.pool().slots for d in s.cgroup.dirs.values())}
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for name, ref, src, expect in cases:
         t0 = time.monotonic()

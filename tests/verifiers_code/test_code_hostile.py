@@ -32,18 +32,9 @@ GROUPS = ["exit", "always_equal", "introspection", "pytest", "output", "network"
           "daemons", "floods", "signals", "poisoning", "legit"]
 
 
-def _sandbox_uid_processes() -> list[str]:
+def _processes_of(uids: list[int]) -> list[str]:
     out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
-    return [ln for ln in out.splitlines() if ln.split() and int(ln.split()[0]) >= 200_000]
-
-
-def _rl_cgroups() -> set[str]:
-    found = set()
-    for base in (Path("/sys/fs/cgroup"),):
-        for p in base.rglob("rl-*"):
-            if p.is_dir():
-                found.add(str(p))
-    return found
+    return [ln for ln in out.splitlines() if ln.split() and int(ln.split()[0]) in set(uids)]
 
 
 def _listing(paths: list[Path]) -> dict[str, set[str]]:
@@ -73,7 +64,6 @@ def test_hostile_group(group: str, mode: str) -> None:
     for p in planted:
         p.write_text(token + "\n")
     before = _listing(WATCHED)
-    cgroups_before = _rl_cgroups()
     try:
         proc = safetynet.run(
             [sys.executable, str(HERE / "hostile_cases.py"), group, token],
@@ -120,6 +110,6 @@ def test_hostile_group(group: str, mode: str) -> None:
     for d, names in after.items():
         new = {n for n in names - before[d] if token in n}
         assert not new, f"new files in {d}: {new}"
-    # nothing left running, no cgroup left behind
-    assert _sandbox_uid_processes() == []
-    assert _rl_cgroups() <= cgroups_before
+    # nothing left running (as the slots' uids), no cgroup of this run left behind
+    assert report["uids"] and _processes_of(report["uids"]) == []
+    assert report["cgroups"] and not any(Path(d).exists() for d in report["cgroups"])

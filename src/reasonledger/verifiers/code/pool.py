@@ -582,7 +582,10 @@ class SandboxPool:
         n = slots or max(1, min(os.cpu_count() or 1, 8))
         want = level_value(min_level)
         cgroups.sweep_stale()
-        base = 200_000 + (os.getpid() % 50_000) * 16
+        import secrets
+
+        # per-pool uids, random so that pools in different PID namespaces (same pid) do not share them
+        base = 200_000 + secrets.randbelow(50_000_000) * 16
         self.slots: list[Slot] = []
         errors: list[str] = []
         if mode in ("auto", "worker") and self.report["level_value"] >= LEVELS["worker"]:

@@ -40,9 +40,14 @@ def serve(
     except ReplayError as exc:
         fail(str(exc))
     server = OpenAIServer(replay_answerer(store), models=[model], port=port)
-    console.print(f"serving {len(store.entries):,} prompts on http://127.0.0.1:{port}/v1 (Ctrl-C stops)")
+
+    async def run() -> None:
+        await server.start()
+        console.print(f"serving {len(store.entries):,} prompts on {server.url} (Ctrl-C stops)")
+        await asyncio.Event().wait()
+
     try:
-        asyncio.run(server.serve_forever())
+        asyncio.run(run())
     except KeyboardInterrupt:
         pass
 

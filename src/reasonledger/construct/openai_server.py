@@ -151,12 +151,6 @@ class OpenAIServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def serve_forever(self) -> None:
-        await self.start()
-        assert self._server is not None
-        async with self._server:
-            await self._server.serve_forever()
-
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.quality.ngrams import hash_words, multipliers, window_hashes
+from reasonledger.quality.ngrams import distinct, hash_words, mix64, multipliers, window_hashes
 from reasonledger.quality.text import Normalisation
 
 _CELLS_PER_BATCH = 1 << 22  # shingles x permutations evaluated at once (32 MiB of uint64)
@@ -60,7 +60,7 @@ def lsh_bands(threshold: float, num_perm: int, recall_at_threshold: float = 0.99
 
 def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, np.ndarray]:
     """(flat shingle hashes, offsets): text i owns flat[offsets[i]:offsets[i+1]], in text order and
-    possibly repeated (MinHash does not care; `jaccard` takes the distinct ones).
+    possibly repeated (MinHash does not care; `jaccards` drops repeats).
 
     A text shorter than the shingle has one shingle, its whole word sequence; an empty text none.
     """
@@ -115,47 +115,70 @@ def signatures(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) 
     return out
 
 
-def jaccard(flat: np.ndarray, offsets: np.ndarray, i: int, j: int) -> float:
-    """Exact Jaccard similarity of the distinct shingles of texts i and j."""
-    a, b = np.unique(flat[offsets[i]:offsets[i + 1]]), np.unique(flat[offsets[j]:offsets[j + 1]])
-    if not len(a) or not len(b):
-        return float(len(a) == len(b))
-    at = np.searchsorted(b, a)
-    common = int((b[np.minimum(at, len(b) - 1)] == a).sum())
-    return common / (len(a) + len(b) - common)
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Concatenated aranges: starts[k] .. starts[k] + sizes[k] - 1 for every k."""
+    return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+
+
+_TAG_BITS = 21
+
+
+def _tagged_distinct(values: np.ndarray, tags: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys of (tag, shingle), the tag in the low bits: equal keys mean the same
+    shingle under the same tag, except for a collision of the other 43 bits within one pair."""
+    with np.errstate(over="ignore"):
+        keys = mix64(values ^ (tags.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+    return distinct((keys << np.uint64(_TAG_BITS)) | tags.astype(np.uint64))
+
+
+def jaccards(flat: np.ndarray, offsets: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """Jaccard similarity of each pair's distinct shingles: both sides keyed by (pair, shingle),
+    repeats dropped, and keys present on both sides counted per pair (sorting, never hashing)."""
+    out = np.empty(len(pairs))
+    sizes = np.diff(offsets)
+    low = np.uint64((1 << _TAG_BITS) - 1)
+    first = 0
+    while first < len(pairs):
+        budget = np.cumsum(sizes[pairs[first:first + (1 << _TAG_BITS) - 1, 0]] + sizes[pairs[first:first + (1 << _TAG_BITS) - 1, 1]])
+        last = first + max(1, int(np.searchsorted(budget, chunk)))
+        count = last - first
+        sides = []
+        for column in (0, 1):
+            docs = pairs[first:last, column]
+            tags = np.repeat(np.arange(count), sizes[docs])
+            sides.append(_tagged_distinct(flat[_ranges(offsets[docs], sizes[docs])], tags))
+        both = np.sort(np.concatenate(sides), kind="stable")  # two sorted runs: timsort merges them
+        common = np.bincount((both[1:][both[1:] == both[:-1]] & low).astype(np.int64), minlength=count)
+        union = sum(np.bincount((side & low).astype(np.int64), minlength=count) for side in sides) - common
+        out[first:last] = np.where(union > 0, common / np.maximum(union, 1), 1.0)
+        first = last
+    return out
 
 
 def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, max_bucket: int) -> tuple[np.ndarray, int]:
-    """Unique (i, j), i < j, sharing a band; a bucket over `max_bucket` pairs each member with its
-    first `max_bucket` members only (counted, so a report can say so)."""
+    """Unique (i, j), i < j, sharing a band. Within a bucket every member is paired with every
+    later one, except that in a bucket over `max_bucket` only the first `max_bucket` members are
+    paired with the rest (such buckets are counted, so a report can say so)."""
     mult = multipliers(rows, 7)
     found = []
     oversized = 0
     present = np.flatnonzero(sigs[:, 0] != np.iinfo(np.uint32).max)
+    count = np.int64(len(sigs))
     for band in range(bands):
         with np.errstate(over="ignore"):
             keys = (sigs[present, band * rows:(band + 1) * rows].astype(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
         order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        edges = np.flatnonzero(np.diff(sorted_keys)) + 1
-        starts = np.concatenate(([0], edges))
+        members = present[order]
+        starts = np.flatnonzero(np.diff(keys[order], prepend=keys[order][:1] + np.uint64(1)))
         sizes = np.diff(np.append(starts, len(keys)))
-        twos = starts[sizes == 2]  # most buckets hold one pair: take them all at once
-        found.append(np.stack([present[order[twos]], present[order[twos + 1]]], axis=1))
-        for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
-            members = present[order[start:start + size]]
-            if size > max_bucket:
-                oversized += 1
-                heads = members[:max_bucket]
-                found.append(np.array([(h, m) for h in heads for m in members if h != m]))
-            else:
-                i, j = np.triu_indices(size, 1)
-                found.append(np.stack([members[i], members[j]], axis=1))
-    if not found:
-        return np.empty((0, 2), np.int64), oversized
-    pairs = np.concatenate(found).astype(np.int64)
-    pairs = np.sort(pairs, axis=1)
-    return np.unique(pairs, axis=0), oversized
+        oversized += int((sizes > max_bucket).sum())
+        position = np.arange(len(keys)) - np.repeat(starts, sizes)
+        partners = np.where(position < max_bucket, np.repeat(sizes, sizes) - position - 1, 0)
+        left = np.repeat(members, partners)
+        right = members[_ranges(np.arange(len(keys)) + 1, partners)]
+        found.append(np.minimum(left, right) * count + np.maximum(left, right))
+    keys = distinct(np.concatenate(found)) if found else np.empty(0, np.int64)
+    return np.stack([keys // count, keys % count], axis=1), oversized
 
 
 @dataclass
@@ -202,13 +225,12 @@ def near_duplicates(texts: Sequence[str], config: NearDupConfig = NearDupConfig(
     sigs = signatures(flat, offsets, config.num_perm, config.seed)
     bands, rows = lsh_bands(config.threshold, config.num_perm)
     candidates, oversized = candidate_pairs(sigs, bands, rows, config.max_bucket)
+    similarity = jaccards(flat, offsets, candidates)
+    keep = similarity >= config.threshold
     clusters = Clusters()
-    verified = []
-    for i, j in candidates.tolist():
-        similarity = jaccard(flat, offsets, i, j)
-        if similarity >= config.threshold:
-            verified.append((i, j, similarity))
-            clusters.union(i, j)
+    verified = [(int(i), int(j), float(s)) for (i, j), s in zip(candidates[keep], similarity[keep])]
+    for i, j, _ in verified:
+        clusters.union(i, j)
     return NearDuplicates(verified, clusters.groups(), len(candidates), oversized, bands, rows)
 
 

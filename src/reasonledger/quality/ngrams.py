@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,12 +30,23 @@ _GROUP_BYTES = 1 << 22  # texts are hashed in groups of about this many bytes
 _BLOCK = 4096
 
 
-def _mixed(hashes: np.ndarray) -> np.ndarray:
+def mix64(hashes: np.ndarray) -> np.ndarray:
+    """A bijective 64-bit mixer (splitmix64-like), elementwise and in place."""
     with np.errstate(over="ignore"):
         hashes ^= hashes >> np.uint64(29)
         hashes *= np.uint64(0xBF58476D1CE4E5B9)
         hashes ^= hashes >> np.uint64(32)
     return hashes
+
+
+def distinct(values: np.ndarray, counts: bool = False) -> Any:
+    """Sorted distinct values (and how often each occurs); sorting beats numpy's hash-based
+    `unique` on large 64-bit arrays by an order of magnitude."""
+    ordered = np.sort(values)
+    first = np.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else np.zeros(0, bool)
+    if not counts:
+        return ordered[first]
+    return ordered[first], np.diff(np.append(np.flatnonzero(first), len(ordered)))
 
 
 def _powers(base: np.uint64, count: int) -> np.ndarray:
@@ -51,7 +63,7 @@ with np.errstate(over="ignore"):
     _INV_STEP = _INV_LOW[-1] * _INVERSE  # base**-BLOCK
 _tables = {"powers": _powers(_BASE, _GROUP_BYTES), "inverse_steps": _powers(_INV_STEP, _GROUP_BYTES // _BLOCK + 1)}
 with np.errstate(over="ignore"):  # the word hash of "0" * k for k < 64 (index 0 unused)
-    _ZERO_RUNS = np.concatenate((np.zeros(1, np.uint64), _mixed(np.cumsum(np.uint64(ord("0")) * _tables["powers"][:63]))))
+    _ZERO_RUNS = np.concatenate((np.zeros(1, np.uint64), mix64(np.cumsum(np.uint64(ord("0")) * _tables["powers"][:63]))))
 
 
 def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +106,7 @@ def _hash_joined(data: bytes, digits_to_zero: bool) -> tuple[np.ndarray, np.ndar
         prefix = np.zeros(len(raw) + 1, np.uint64)
         np.cumsum(np.multiply(raw, powers[: len(raw)], dtype=np.uint64), out=prefix[1:])
         shift = _INV_LOW[starts % _BLOCK] * inverse_steps[starts // _BLOCK]
-        hashes = _mixed((prefix[ends] - prefix[starts]) * shift)
+        hashes = mix64((prefix[ends] - prefix[starts]) * shift)
     if digits_to_zero:  # a word of zeros only (any length) is the one number word
         lengths = ends - starts
         short = lengths < len(_ZERO_RUNS)
@@ -167,7 +179,8 @@ class NgramIndex:
         order = np.argsort(flat, kind="stable")
         flat, self.owners = flat[order], owner[order].astype(np.int64)
         # CSR: the unique hashes, and for each the slice of `owners` holding the items that contain it.
-        self.hashes, starts = np.unique(flat, return_index=True)
+        starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1]))) if len(flat) else np.zeros(0, np.int64)
+        self.hashes = flat[starts]
         self.starts = np.append(starts, len(flat))
         self.bitmap = np.zeros(1 << _BITMAP_BITS, bool)
         self.bitmap[self._slot(self.hashes)] = True
@@ -222,12 +235,12 @@ class NgramIndex:
         if not len(slot):
             return []
         width = np.int64(len(self.hashes))
-        pairs = np.unique(text_of.astype(np.int64) * width + slot)  # distinct n-grams per text
+        pairs = distinct(text_of.astype(np.int64) * width + slot)  # distinct n-grams per text
         texts_of, slots = pairs // width, pairs % width
         sizes = self.starts[slots + 1] - self.starts[slots]
         offsets = np.repeat(self.starts[slots] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
         items = np.int64(len(self.item_ngrams))
-        combined, counts = np.unique(np.repeat(texts_of, sizes) * items + self.owners[offsets], return_counts=True)
+        combined, counts = distinct(np.repeat(texts_of, sizes) * items + self.owners[offsets], counts=True)
         keys = np.stack([combined // items, combined % items], axis=1)
         scores = counts / self.item_ngrams[keys[:, 1]]
         keep = np.flatnonzero(scores >= min_score)

@@ -52,7 +52,7 @@ def test_429_5xx_and_dropped_connections_are_retried_until_answered(serve):
             assert server.stats.answered[key_of(req)] == 1
         events = generator.backend.events
         assert events["retries"] == sum(i % 4 for i in range(40)) == 60
-        assert events["http_429"] == 30 and events["http_503"] == 20 and events["connection"] == 10
+        assert (events["http_429"], events["http_503"], events["connection"]) == (30, 20, 10), dict(events)
 
 
 def test_timeouts_are_retried(serve):

@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reasonledger.engine.step import Step, StepContext, register_step
-from reasonledger.records.model import Kind, Record
+from reasonledger.construct.derived import RolloutSetStep
+from reasonledger.engine.step import StepContext, register_step
+from reasonledger.records.model import Record
 
 
 class BandParams(BaseModel):
@@ -53,22 +54,18 @@ def describe(stats: dict[str, Any], lo: float, hi: float, rule: str) -> str:
 
 
 @register_step
-class BandFilter(Step):
+class BandFilter(RolloutSetStep):
     name = "band_filter"
     Params = BandParams
 
-    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+    def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
         p = self.params
-        for record in records:
-            if record.kind != Kind.rollout_set:
-                yield record
-                continue
-            stats = record.meta.get("pass_rate")
-            if not stats:
-                ctx.drop(record, "no_pass_rate", "no meta.pass_rate: run `pass_rate` before `band_filter`")
-                continue
-            reason = verdict_on_band(stats, p.lo, p.hi, p.rule)
-            if reason:
-                ctx.drop(record, reason, describe(stats, p.lo, p.hi, p.rule))
-            else:
-                yield record
+        stats = record.meta.get("pass_rate")
+        if not stats:
+            ctx.drop(record, "no_pass_rate", "no meta.pass_rate: run `pass_rate` before `band_filter`")
+            return
+        reason = verdict_on_band(stats, p.lo, p.hi, p.rule)
+        if reason:
+            ctx.drop(record, reason, describe(stats, p.lo, p.hi, p.rule))
+        else:
+            yield record

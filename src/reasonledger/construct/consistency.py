@@ -11,52 +11,35 @@ came from: {"answer": ..., "label_source": "consensus", "votes": v, "n": n}.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.construct.derived import derived_event, derived_lineage
-from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.construct.derived import RolloutSetStep, derived_event, derived_lineage
+from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, VerifierSpec, canonical_json
 from reasonledger.verifiers import Verifier, get_verifier
+from reasonledger.verifiers.text import extract_answer
 
 VERSION = "1.0.0"
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
-_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
-
-
-def last_boxed(text: str) -> str | None:
-    """The content of the last \\boxed{...}, braces balanced."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, i = 0, start + len("\\boxed")
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1:j].strip()
-    return None
 
 
 def extract(text: str, rule: str) -> str | None:
-    """The final answer of a response by `rule`; None when the response states none."""
+    """The final answer a response states; None when it states none. `stated`: the last \\boxed{},
+    <answer>, ####, `A:` line, "the answer is", else the last number (the quality package's reading);
+    `answer_tag`: only an <answer> block."""
     if rule == "answer_tag":
-        tags = _ANSWER_TAG.findall(text)
-        return tags[-1].strip() if tags else None
-    if rule == "boxed":
-        return last_boxed(text)
-    numbers = _NUMBER.findall(text)
-    return numbers[-1].replace(",", "") if numbers else None
+        answer, how = extract_answer(text)
+        return answer.strip() if how == "answer_tag" else None
+    from reasonledger.quality.consistency import stated_answer
+
+    return stated_answer(text)[0]
 
 
 class ConsistencyParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    extract: Literal["answer_tag", "boxed", "last_number"] = "answer_tag"
+    extract: Literal["stated", "answer_tag"] = "stated"
     verifier: str = Field("exact", description="decides whether two answers are the same")
     config: dict = Field(default_factory=dict)
     min_share: float = Field(0.5, gt=0, le=1, description="the majority's share of all rollouts must reach this")
@@ -78,7 +61,7 @@ def clusters(answers: list[str | None], same: Verifier) -> list[list[int]]:
 
 
 @register_step
-class SelfConsistency(Step):
+class SelfConsistency(RolloutSetStep):
     name = "self_consistency"
     Params = ConsistencyParams
 
@@ -91,17 +74,16 @@ class SelfConsistency(Step):
     def config_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.params.model_dump(mode="json")).encode()).hexdigest()[:16]
 
-    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        same = get_verifier(self.params.verifier, **self.params.config)
-        for record in records:
-            if record.kind != Kind.rollout_set or record.task.reference is not None:
-                if record.kind == Kind.rollout_set:
-                    ctx.count("has_reference")
-                yield record
-                continue
-            labelled = self._label(record, same, ctx)
-            if labelled is not None:
-                yield labelled
+    def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
+        if record.task.reference is not None:
+            ctx.count("has_reference")
+            yield record
+            return
+        if not hasattr(self, "_same"):
+            self._same = get_verifier(self.params.verifier, **self.params.config)
+        labelled = self._label(record, self._same, ctx)
+        if labelled is not None:
+            yield labelled
 
     def _label(self, record: Record, same: Verifier, ctx: StepContext) -> Record | None:
         rollouts = record.behaviour.rollouts or []

@@ -4,10 +4,26 @@ link back to the rollout set, the rollout indices and the verdicts they were der
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from reasonledger.engine.pipeline import derived_seed
-from reasonledger.records.model import LineageEvent, Record, Verdict
+from reasonledger.engine.step import Step, StepContext
+from reasonledger.records.model import Kind, LineageEvent, Record, Verdict
+
+
+class RolloutSetStep(Step):
+    """A step that works on rollout sets (`each`) and passes records of every other kind through."""
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        for record in records:
+            if record.kind == Kind.rollout_set:
+                yield from self.each(record, ctx)
+            else:
+                yield record
+
+    def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
+        raise NotImplementedError
 
 
 def rollout_index(target: str) -> int | None:

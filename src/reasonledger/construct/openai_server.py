@@ -209,8 +209,8 @@ class OpenAIServer:
         except LookupError as exc:
             writer.write(_error(404, str(exc.args[0] if exc.args else exc)))
             return True
+        self.stats.answered[key] += 1  # counted before the bytes leave, so a client never sees an uncounted answer
         writer.write(_response(200, json.dumps(completion_body(api, body, choices, key)).encode()))
-        self.stats.answered[key] += 1
         return True
 
     async def _fault(self, fault: Fault, api: str, body: dict[str, Any], key: str,

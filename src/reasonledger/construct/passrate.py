@@ -8,50 +8,21 @@ one policy at temperature 0.6 and hard for another at 1.0. The conditioning trav
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.construct.derived import rollout_verdicts
-from reasonledger.engine.step import Step, StepContext, register_step
-from reasonledger.records.model import Kind, Record
-
-
-def _beta_cf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny, eps = 1e-300, 1e-15
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 1000):
-        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < eps:
-            break
-    return h
-
-
-def beta_cdf(x: float, a: float, b: float) -> float:
-    """The regularized incomplete beta function I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _beta_cf(a, b, x) / a
-    return 1.0 - front * _beta_cf(b, a, 1.0 - x) / b
+from reasonledger.construct.derived import RolloutSetStep, rollout_verdicts
+from reasonledger.engine.step import StepContext, register_step
+from reasonledger.records.model import Record
 
 
 def beta_quantile(q: float, a: float, b: float) -> float:
+    """The q-quantile of Beta(a, b), by bisection on the quality package's incomplete beta function."""
+    from reasonledger.quality.difficulty import beta_cdf
+
     lo, hi = 0.0, 1.0
     for _ in range(64):
         mid = (lo + hi) / 2
@@ -103,29 +74,25 @@ class PassRateParams(BaseModel):
 
 
 @register_step
-class PassRate(Step):
+class PassRate(RolloutSetStep):
     """Attach `meta.pass_rate` = {c, n, rate, mean, interval, level, prior, conditioning} to each rollout set."""
 
     name = "pass_rate"
     Params = PassRateParams
 
-    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+    def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
         a, b = self.params.prior
-        for record in records:
-            if record.kind != Kind.rollout_set:
-                yield record
-                continue
-            verdicts = rollout_verdicts(record, self.params.verifier)
-            if not verdicts:
-                ctx.drop(record, "unverified", "no verdict on any rollout: run `verify` before `pass_rate`")
-                continue
-            total = len(record.behaviour.rollouts or [])
-            if len(verdicts) < total:
-                ctx.count("rollouts_unverified", total - len(verdicts))
-            c, n = sum(v.passed for v in verdicts.values()), len(verdicts)
-            lo, hi = beta_interval(c, n, a, b, self.params.level)
-            ctx.count("all_correct" if c == n else "all_wrong" if c == 0 else "mixed")
-            stats = {"c": c, "n": n, "rate": c / n, "mean": (a + c) / (a + b + n),
-                     "interval": [round(lo, 6), round(hi, 6)], "level": self.params.level, "prior": [a, b],
-                     "conditioning": conditioning(record, next(iter(verdicts.values())), n)}
-            yield record.model_copy(update={"meta": {**record.meta, "pass_rate": stats}})
+        verdicts = rollout_verdicts(record, self.params.verifier)
+        if not verdicts:
+            ctx.drop(record, "unverified", "no verdict on any rollout: run `verify` before `pass_rate`")
+            return
+        total = len(record.behaviour.rollouts or [])
+        if len(verdicts) < total:
+            ctx.count("rollouts_unverified", total - len(verdicts))
+        c, n = sum(v.passed for v in verdicts.values()), len(verdicts)
+        lo, hi = beta_interval(c, n, a, b, self.params.level)
+        ctx.count("all_correct" if c == n else "all_wrong" if c == 0 else "mixed")
+        stats = {"c": c, "n": n, "rate": c / n, "mean": (a + c) / (a + b + n),
+                 "interval": [round(lo, 6), round(hi, 6)], "level": self.params.level, "prior": [a, b],
+                 "conditioning": conditioning(record, next(iter(verdicts.values())), n)}
+        yield record.model_copy(update={"meta": {**record.meta, "pass_rate": stats}})

@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.construct.derived import (
-    derived_event, derived_lineage, inherited_generation, moved, record_rng, rollout_verdicts, split_by_verdict)
-from reasonledger.engine.step import Step, StepContext, register_step
+    RolloutSetStep, derived_event, derived_lineage, inherited_generation, moved, record_rng, rollout_verdicts, split_by_verdict)
+from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record
 
 
@@ -27,7 +27,7 @@ class PairParams(BaseModel):
 
 
 @register_step
-class PreferencePairs(Step):
+class PreferencePairs(RolloutSetStep):
     name = "preference_pairs"
     Params = PairParams
 
@@ -53,21 +53,17 @@ class PreferencePairs(Step):
                   **inherited_generation(record)},
         )
 
-    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        for record in records:
-            if record.kind != Kind.rollout_set:
-                yield record
-                continue
-            passed, failed = split_by_verdict(record, self.params.verifier)
+    def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
+        passed, failed = split_by_verdict(record, self.params.verifier)
+        if self.params.keep_input:
+            yield record
+        if not passed or not failed:
+            reason = "no_pair_all_correct" if passed else "no_pair_all_wrong" if failed else "no_pair_unverified"
             if self.params.keep_input:
-                yield record
-            if not passed or not failed:
-                reason = "no_pair_all_correct" if passed else "no_pair_all_wrong" if failed else "no_pair_unverified"
-                if self.params.keep_input:
-                    ctx.count(reason)
-                else:
-                    ctx.drop(record, reason, "a pair needs one correct and one wrong rollout")
-                continue
-            for chosen, rejected in self._pairs(record, passed, failed):
-                ctx.count("pairs")
-                yield self._pair(record, chosen, rejected, ctx)
+                ctx.count(reason)
+            else:
+                ctx.drop(record, reason, "a pair needs one correct and one wrong rollout")
+            return
+        for chosen, rejected in self._pairs(record, passed, failed):
+            ctx.count("pairs")
+            yield self._pair(record, chosen, rejected, ctx)

@@ -27,7 +27,8 @@ from reasonledger.construct.derived import (
     derived_event, derived_lineage, inherited_generation, moved, rollout_verdicts)
 from reasonledger.construct.generation import Failure, GenerationRequest
 from reasonledger.construct.generator import Generator, open_generator
-from reasonledger.construct.prompting import GenerationParams, base_seed, payload, render, sampling_record
+from reasonledger.construct.prompting import (
+    GenerationParams, base_seed, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.construct.rollouts import failure_detail, stop_or_drop
 from reasonledger.construct.segment import Segmentation, segment, step_texts
 from reasonledger.construct.verify import VerifierPool, _batches
@@ -100,8 +101,7 @@ class ProcessLabels(Step):
     Params = ProcessParams
 
     def versions(self) -> dict[str, str]:
-        spec = self.params.generator
-        return {self.name: VERSION, "backend": spec.backend, "model": spec.model or "served model"}
+        return {self.name: VERSION, **generator_versions(self.params.generator)}
 
     @property
     def config_hash(self) -> str:
@@ -146,8 +146,7 @@ class ProcessLabels(Step):
             body = {**body, "messages": [*body["messages"], {"role": "assistant", "content": prefix}], **p.prefill_fields}
         else:
             body = {"prompt": body["prompt"] + prefix}
-        seed = base_seed(p, job.record.id, job.index, step, span=p.k)
-        return [GenerationRequest(p.generator.api, payload(p, model, body, 1, seed + s), s) for s in range(p.k)]
+        return sample_requests(p, model, body, base_seed(p, job.record.id, job.index, step, span=p.k), p.k)
 
     def _round(self, jobs: list[Job], generator: Generator, pool: VerifierPool, model: str, ctx: StepContext) -> bool:
         """Probe every job's next prefixes at once; False when no job had anything left to probe."""

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reasonledger.construct.generation import GeneratorSpec, Sampling
+from reasonledger.construct.generation import GenerationRequest, GeneratorSpec, Sampling
 from reasonledger.engine.pipeline import derived_seed
 from reasonledger.records.model import Record, Task, prompt_text
 
@@ -78,3 +78,17 @@ def sampling_record(params: GenerationParams, **more: Any) -> dict[str, Any]:
 
 def generation_meta(record: Record, api: str, prompt_body: dict[str, Any]) -> dict[str, Any]:
     return {**record.meta, "generation": {"api": api, "payload": prompt_body}}
+
+
+def sample_requests(params: GenerationParams, model: str, prompt_body: dict[str, Any], seed: int, samples: int,
+                    per_request: int = 1) -> list[GenerationRequest]:
+    """Requests for samples 0..samples-1, `per_request` at a time; sample j is seeded seed + j."""
+    api = params.generator.api
+    return [GenerationRequest(api, payload(params, model, prompt_body, per_request, seed + first), first)
+            for first in range(0, samples, per_request)]
+
+
+def generator_versions(spec: GeneratorSpec) -> dict[str, str]:
+    """What the run log can say about a generator before any worker has asked the server."""
+    return {"backend": spec.backend, "model": spec.model or "served model",
+            **({"revision": spec.revision} if spec.revision else {})}

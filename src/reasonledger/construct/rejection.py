@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.construct.derived import (
-    derived_event, derived_lineage, inherited_generation, moved, record_rng, rollout_verdicts, split_by_verdict)
-from reasonledger.engine.step import Step, StepContext, register_step
+    RolloutSetStep, derived_event, derived_lineage, inherited_generation, moved, record_rng, rollout_verdicts, split_by_verdict)
+from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record
 
 
@@ -39,7 +39,7 @@ def choose(indices: list[int], lengths: dict[int, int], select: str, k: int, rng
 
 
 @register_step
-class RejectionSample(Step):
+class RejectionSample(RolloutSetStep):
     name = "rejection_sample"
     Params = RejectionParams
 
@@ -58,22 +58,18 @@ class RejectionSample(Step):
                   "selection": self.params.select, **inherited_generation(rollout_set)},
         )
 
-    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+    def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
         p = self.params
-        for record in records:
-            if record.kind != Kind.rollout_set:
-                yield record
-                continue
-            passed, _ = split_by_verdict(record, p.verifier)
+        passed, _ = split_by_verdict(record, p.verifier)
+        if p.keep_input:
+            yield record
+        if not passed:
             if p.keep_input:
-                yield record
-            if not passed:
-                if p.keep_input:
-                    ctx.count("no_correct_rollout")
-                else:
-                    ctx.drop(record, "no_correct_rollout", "no rollout passed its verifier")
-                continue
-            lengths = {j: len((record.behaviour.rollouts or [])[j].response) for j in passed}
-            for j in choose(passed, lengths, p.select, p.k, record_rng(p.seed, record, self.name)):
-                ctx.count("traces")
-                yield self._trace(record, j, ctx)
+                ctx.count("no_correct_rollout")
+            else:
+                ctx.drop(record, "no_correct_rollout", "no rollout passed its verifier")
+            return
+        lengths = {j: len((record.behaviour.rollouts or [])[j].response) for j in passed}
+        for j in choose(passed, lengths, p.select, p.k, record_rng(p.seed, record, self.name)):
+            ctx.count("traces")
+            yield self._trace(record, j, ctx)

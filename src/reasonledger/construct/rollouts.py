@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from reasonledger.construct.generation import Failure, GenerationRequest, Outcome
 from reasonledger.construct.generator import open_generator
 from reasonledger.construct.prompting import (
-    GenerationParams, base_seed, generation_meta, payload, render, sampling_record)
+    GenerationParams, base_seed, generation_meta, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.construct.verify import _batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, LineageEvent, Record, Rollout
@@ -56,16 +56,13 @@ class Rollouts(Step):
     Params = RolloutParams
 
     def versions(self) -> dict[str, str]:
-        spec = self.params.generator
-        return {"backend": spec.backend, "model": spec.model or "served model", **({"revision": spec.revision} if spec.revision else {})}
+        return generator_versions(self.params.generator)
 
     def _requests(self, record: Record, model: str) -> tuple[dict[str, Any], int, list[GenerationRequest]]:
         p = self.params
         prompt_body = render(record.task, p.generator.api, p.template, p.system)
         seed = base_seed(p, record.id, span=p.n)
-        requests = [GenerationRequest(p.generator.api, payload(p, model, prompt_body, p.request_n, seed + first), first)
-                    for first in range(0, p.n, p.request_n)]
-        return prompt_body, seed, requests
+        return prompt_body, seed, sample_requests(p, model, prompt_body, seed, p.n, p.request_n)
 
     def _rollout_set(self, record: Record, ctx: StepContext, model: str, prompt_body: dict[str, Any], seed: int,
                      requests: list[GenerationRequest], outcomes: list[Outcome]) -> Record:

@@ -173,3 +173,14 @@ def test_sft_and_dpo_exports_use_the_prompt_the_model_saw(tmp_path):
     assert dpo["chosen"] == [{"role": "assistant", "content": source.behaviour.rollouts[1].response}]
     assert dpo["rejected"] == [{"role": "assistant", "content": source.behaviour.rollouts[0].response}]
     assert (dpo["chosen_rollout"], dpo["rejected_rollout"], dpo["rollout_set"]) == (1, 0, source.id)
+
+
+def test_sft_keeps_separate_reasoning_in_think_tags(tmp_path):
+    source = rollout_set(["12"])
+    rollouts = [r.model_copy(update={"meta": {**r.meta, "reasoning": "3 * 4 is 12."}}) for r in source.behaviour.rollouts]
+    source = Record.model_validate({**source.model_dump(exclude={"id"}), "behaviour": {"rollouts": [r.model_dump() for r in rollouts]}})
+    records, _ = run(RejectionSample(), [source])
+    assert records[1].behaviour.trace == "3 * 4 is 12." and records[1].behaviour.response.endswith("</answer>")
+    write_parquet_shards(records, tmp_path / "data", 100)
+    (sft,) = [json.loads(line) for line in export("sft", tmp_path / "data", tmp_path / "out").read_text().splitlines()]
+    assert sft["messages"][-1]["content"] == "<think>\n3 * 4 is 12.\n</think>\n\nwork <answer>12</answer>"

@@ -37,11 +37,20 @@ def _links(record: Record, **more: Any) -> dict[str, Any]:
     return {"record_id": record.id, "rollout_set": record.meta.get("rollout_set"), **more}
 
 
+def assistant_text(record: Record) -> str:
+    """The response, preceded by the separate reasoning in <think> tags when the server returned one
+    (`reasoning_content`, as DeepSeek-R1-style models served by vLLM or SGLang do)."""
+    b = record.behaviour
+    response = b.response if b.response is not None else b.trace or ""
+    if b.trace and b.trace != response:
+        return f"<think>\n{b.trace}\n</think>\n\n{response}"
+    return response
+
+
 def sft_row(record: Record) -> dict[str, Any] | None:
     if record.kind != Kind.trace:
         return None
-    answer = record.behaviour.response if record.behaviour.response is not None else record.behaviour.trace
-    return {"messages": [*prompt_messages(record), {"role": "assistant", "content": answer}],
+    return {"messages": [*prompt_messages(record), {"role": "assistant", "content": assistant_text(record)}],
             **_links(record, rollout_index=record.meta.get("rollout_index"))}
 
 

@@ -22,7 +22,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from reasonledger.quality.contamination import Benchmark, ContaminationConfig, ContaminationScan, batches
+from reasonledger.quality.contamination import (
+    Benchmark,
+    ContaminationConfig,
+    ContaminationScan,
+)
 from reasonledger.records.model import Kind, Record
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from reasonledger.quality.contamination import ContaminationConfig, ContaminationScan, load_benchmark
+from reasonledger.quality.contamination import (
+    ContaminationConfig,
+    ContaminationScan,
+    load_benchmark,
+)
 from reasonledger.quality.embed import EmbedderUnavailable
 from reasonledger.quality.inputs import open_records
 from reasonledger.records.model import Kind, Record

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import random
 
-from reasonledger.quality.minhash import Clusters, NearDupConfig, lsh_bands, near_duplicates
+from reasonledger.quality.minhash import (
+    Clusters,
+    NearDupConfig,
+    lsh_bands,
+    near_duplicates,
+)
 
 
 def shingles(text: str, config: NearDupConfig) -> set[tuple[bytes, ...]]:

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         from reasonledger.quality.audit import AuditConfig, Auditor
         from reasonledger.quality.embed import EmbedderUnavailable
         from reasonledger.quality.inputs import SpecError, open_records
-        from reasonledger.quality.report import headline, write_report, TITLES
+        from reasonledger.quality.report import TITLES, headline, write_report
         from reasonledger.records.quarantine import Quarantine
 
         try:

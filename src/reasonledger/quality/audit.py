@@ -38,13 +38,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.quality.agreement import AgreementAudit
 from reasonledger.quality.consistency import ConsistencyAudit
-from reasonledger.quality.contamination import Benchmark, ContaminationConfig, ContaminationScan, load_benchmark
+from reasonledger.quality.contamination import (
+    Benchmark,
+    ContaminationConfig,
+    ContaminationScan,
+    load_benchmark,
+)
 from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.quality.difficulty import DifficultyAudit
 from reasonledger.quality.embed import EmbedderUnavailable
 from reasonledger.quality.length_trap import LengthTrapAudit
 from reasonledger.quality.lineage import LineageAudit
-from reasonledger.quality.minhash import NearDupConfig, describe as describe_near_dup, near_duplicates
+from reasonledger.quality.minhash import NearDupConfig, near_duplicates
+from reasonledger.quality.minhash import describe as describe_near_dup
 from reasonledger.quality.mixture import MixtureAudit
 from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.text import record_text

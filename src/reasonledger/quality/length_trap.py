@@ -28,7 +28,7 @@ def _summary(lengths: np.ndarray, passed: np.ndarray, flag_r: float, quantiles: 
                   "accuracy": round(float(passed[which == i].mean()), 4)}
                  for i in range(len(edges) - 1) if (which == i).any()]
     return {
-        "attempts": int(len(lengths)),
+        "attempts": len(lengths),
         "accuracy": round(float(passed.mean()), 4),
         "correlation": None if r is None else round(r, 4),
         "mean_words_right": round(float(right.mean()), 1) if len(right) else None,
@@ -77,7 +77,7 @@ class LengthTrapAudit:
 
         overall = _summary(lengths, passed, self.flag_r, self.quantiles)
         by_source, by_policy = grouped(sources), grouped(policies)
-        flagged = [f"overall"] if overall["flagged"] else []
+        flagged = ["overall"] if overall["flagged"] else []
         flagged += [f"source:{k}" for k, v in by_source.items() if v["flagged"]]
         flagged += [f"policy:{k}" for k, v in by_policy.items() if v["flagged"]]
         return {"applicable": True, "verifier": verifier, "length_unit": "words (whitespace-separated)",

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.quality.ngrams import distinct, hash_words, mix64, multipliers, window_hashes
+from reasonledger.quality.ngrams import (
+    distinct,
+    hash_words,
+    mix64,
+    multipliers,
+    window_hashes,
+)
 from reasonledger.quality.text import Normalisation
 
 _CELLS_PER_BATCH = 1 << 22  # shingles x permutations evaluated at once (32 MiB of uint64)
@@ -219,8 +225,9 @@ class NearDuplicates:
     rows: int
 
 
-def near_duplicates(texts: Sequence[str], config: NearDupConfig = NearDupConfig()) -> NearDuplicates:
+def near_duplicates(texts: Sequence[str], config: NearDupConfig | None = None) -> NearDuplicates:
     """Verified near-duplicate pairs (Jaccard >= threshold) and their clusters, by text index."""
+    config = config or NearDupConfig()
     flat, offsets = shingle_sets(texts, config)
     sigs = signatures(flat, offsets, config.num_perm, config.seed)
     bands, rows = lsh_bands(config.threshold, config.num_perm)

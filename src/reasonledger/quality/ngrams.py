@@ -14,9 +14,10 @@ a flag needs a share of an item's n-grams, not one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -123,7 +124,7 @@ def hash_words(texts: Sequence[str], norm: Normalisation) -> Words:
     while cuts[-1] < len(texts):  # each group takes at least one text
         cuts.append(max(cuts[-1] + 1, int(np.searchsorted(ends, (ends[cuts[-1] - 1] if cuts[-1] else 0) + _GROUP_BYTES, "right"))))
     hashes, boundaries = [], []
-    for first, last in zip(cuts, cuts[1:]) if len(texts) else [(0, 0)]:
+    for first, last in pairwise(cuts) if len(texts) else [(0, 0)]:
         if hashes:  # the boundary between two groups
             hashes.append(np.zeros(1, np.uint64))
             boundaries.append(np.ones(1, bool))
@@ -162,11 +163,11 @@ class Match:
 class NgramIndex:
     """The n-grams of a fixed set of benchmark items; `match` finds the items contained in texts."""
 
-    def __init__(self, texts: Sequence[str], n: int = 8, normalisation: Normalisation = Normalisation(),
+    def __init__(self, texts: Sequence[str], n: int = 8, normalisation: Normalisation | None = None,
                  seed: int = 0x5EED) -> None:
-        self.n, self.norm = n, normalisation
+        self.n, self.norm = n, normalisation or Normalisation()
         self.multipliers = multipliers(n, seed)
-        words = hash_words(texts, normalisation)
+        words = hash_words(texts, self.norm)
         hashes, valid = window_hashes(words, n, self.multipliers)
         owner = words.text[: len(hashes)][valid]
         order = np.lexsort((hashes[valid], owner))

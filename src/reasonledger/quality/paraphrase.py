@@ -16,16 +16,16 @@ from typing import Any
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[a-z]+")
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate((  # noqa: SIM905
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split())}
+    "sixteen seventeen eighteen nineteen twenty").split())}
 _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000",
                       "twice": "2", "double": "2", "triple": "3", "half": "0.5", "quarter": "0.25", "dozen": "12"})
-_STOPWORDS = frozenset(
+_STOPWORDS = frozenset((  # noqa: SIM905
     "the and for are but not you all any can had her was our out has him his how its may new now old see way "
     "who did get let put say she too use that with have this will your from they been were what when than them "
     "then into some each which their there would about could other these those many much more most does make "
-    "made like just also only over such very after before where while every since until being doing having here".split())
+    "made like just also only over such very after before where while every since until being doing having here").split())
 
 
 def numbers(text: str) -> list[str]:

@@ -10,11 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.quality.audit import AuditConfig, Auditor
-from reasonledger.quality.contamination import ContaminationConfig, ContaminationScan, batches, load_benchmark
+from reasonledger.quality.contamination import (
+    ContaminationConfig,
+    ContaminationScan,
+    batches,
+    load_benchmark,
+)
 from reasonledger.quality.minhash import NearDupConfig, near_duplicates
 from reasonledger.quality.report import write_report
 from reasonledger.quality.text import record_text

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from collections.abc import Sequence
 from typing import Any
 
 from reasonledger.records.model import Record, prompt_text

@@ -73,13 +73,13 @@ def bare_aiohttp(url: str, count: int, concurrency: int) -> None:
     import aiohttp
 
     async def main() -> None:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
+                                         headers={"Content-Type": "application/json"}) as session:
             slots = asyncio.Semaphore(concurrency)
 
             async def one(request) -> str:
                 async with slots:
-                    async with session.post(url + "/chat/completions", data=json.dumps(request.payload).encode(),
-                                            headers={"Content-Type": "application/json"}) as response:
+                    async with session.post(url + "/chat/completions", data=json.dumps(request.payload).encode()) as response:
                         return json.loads(await response.read())["choices"][0]["message"]["content"]
 
             await asyncio.gather(*(one(r) for r in requests(count)))

@@ -8,6 +8,7 @@ and what went wrong on the wire) are flushed into the step's counters, so they l
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ class Generator:
         self.cache = RequestCache(Path(run_dir) / REQUEST_CACHE) if use_cache else None
         self.failures = FailureLog(run_dir)
         self.counters: Counter[str] = Counter()
+        self._pending: list[tuple[str, Response]] = []
         self._flushed_events: Counter[str] = Counter()
 
     @property
@@ -58,8 +60,7 @@ class Generator:
             request = todo[position]
             indices = by_key[request.key]
             if isinstance(outcome, Response):
-                if self.cache is not None:
-                    self.cache.put(request.key, outcome)
+                self._store(request.key, outcome)
                 self._account(outcome)
             else:
                 self._fail(request, outcome, owners[indices[0]] if owners else None)
@@ -68,10 +69,28 @@ class Generator:
 
         if todo:
             self.backend.run(todo, done)
+        self._commit()
         missing = [i for i, o in enumerate(outcomes) if o is None]
         if missing:
             raise RuntimeError(f"backend {self.backend.name} gave no outcome for {len(missing)} request(s)")
         return outcomes  # type: ignore[return-value]
+
+    def _store(self, key: str, response: Response) -> None:
+        """Queue an answer for the cache; the answers of one event-loop turn are committed together,
+        right after that turn (at once when no loop runs, as with the replay and vLLM backends)."""
+        if self.cache is None:
+            return
+        self._pending.append((key, response))
+        if len(self._pending) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self._commit)
+            except RuntimeError:
+                self._commit()
+
+    def _commit(self) -> None:
+        if self.cache is not None and self._pending:
+            self.cache.put_many(self._pending)
+            self._pending = []
 
     def _account(self, response: Response) -> None:
         self.counters["requests.sent"] += 1

@@ -1,7 +1,8 @@
 """The request cache: request key -> response, in SQLite in the run directory.
 
-Each response is committed as soon as it arrives, before the record that uses it exists, so a run
-killed at any moment resumes without sending again any request that already got an answer.
+Each response is committed as soon as it arrives (the answers that land in the same turn of the
+event loop share one commit), long before the record that uses it exists, so a run killed at any
+moment resumes without sending again any request whose answer it had taken in.
 WAL mode with synchronous=NORMAL keeps a commit durable across a killed process (not across a
 power cut) at a few tens of microseconds each; worker processes each open their own connection.
 """
@@ -36,10 +37,12 @@ class RequestCache:
             found.update((key, Response.from_json(json.loads(text), cached=True)) for key, text in rows)
         return found
 
-    def put(self, key: str, response: Response) -> None:
-        """Store and commit one response (autocommit: durable when this returns)."""
-        self._db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)",
-                         (key, json.dumps(response.to_json(), ensure_ascii=False, separators=(",", ":"))))
+    def put_many(self, items: list[tuple[str, Response]]) -> None:
+        """Store and commit responses in one transaction (durable when this returns)."""
+        rows = [(key, json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":"))) for key, r in items]
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?)", rows)
+        self._db.execute("COMMIT")
 
     def keys(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT key FROM responses")}

@@ -42,15 +42,17 @@ class AiohttpTransport:
         self._aiohttp = aiohttp
         self.endpoint, self.timeout = endpoint, spec.timeout
         connector = aiohttp.TCPConnector(limit=spec.concurrency, limit_per_host=spec.concurrency)
-        self.session = aiohttp.ClientSession(connector=connector, headers=headers,
+        # headers fixed on the session: merging per-request headers costs more than the rest of a request
+        self.session = aiohttp.ClientSession(connector=connector, headers={**headers, "Content-Type": "application/json"},
                                              timeout=aiohttp.ClientTimeout(total=spec.timeout))
 
     async def request(self, method: str, path: str, payload: Any = None) -> tuple[int, dict[str, str], bytes]:
         data = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         try:
-            async with self.session.request(method, self.endpoint + path, data=data,
-                                            headers={"Content-Type": "application/json"} if data else None) as resp:
-                return resp.status, dict(resp.headers), await resp.read()
+            async with self.session.request(method, self.endpoint + path, data=data) as resp:
+                body = await resp.read()
+                # only a refusal's headers matter (Retry-After); copying them costs on every answer
+                return resp.status, {} if resp.status == 200 else dict(resp.headers), body
         except asyncio.TimeoutError:
             raise TransportError("timeout", f"no complete answer within {self.timeout:g}s") from None
         except self._aiohttp.ClientError as exc:

@@ -101,7 +101,7 @@ class AgreementAudit:
             out.append(row)
         return {
             "applicable": bool(out),
-            "reason": None if out else "no (record, target) was judged by two verifiers; pass --verifier to run one",
+            "reason": None if out else "no (record, target) was judged by two verifiers; pass --run-verifier to run one",
             "ran": {"verifier": self.run_key, "config": self.run_config, "input": self.run_input,
                     "input_means": "the stated final answer (quality.consistency.stated_answer)" if self.run_input == "stated_answer"
                     else "the whole response"} if self.verifier else None,

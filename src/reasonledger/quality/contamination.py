@@ -145,12 +145,13 @@ class ContaminationScan:
     def _semantic(self, records: Sequence[Record], seen: set[tuple[int, int]]) -> list[dict[str, Any]]:
         prompts = [prompt_text(r.task) for r in records]
         sims = self.embedder.encode(prompts) @ self.vectors.T
-        k = min(self.config.top_k, sims.shape[1])
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        rows, items = np.nonzero(sims >= self.config.shortlist)
+        order = np.lexsort((-sims[rows, items], rows))  # per text, the closest items first
+        rows, items = rows[order], items[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)  # position within its text
         found = []
-        for text_index, column in zip(*np.nonzero(np.take_along_axis(sims, top, 1) >= self.config.shortlist)):
-            item = int(top[text_index, column])
-            if (int(text_index), item) in seen:
+        for text_index, item in zip(rows[rank < self.config.top_k].tolist(), items[rank < self.config.top_k].tolist()):
+            if (text_index, item) in seen:
                 continue
             self.counts["semantic_shortlisted"] += 1
             cosine = float(sims[text_index, item])

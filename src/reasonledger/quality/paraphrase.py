@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -28,14 +29,16 @@ _STOPWORDS = frozenset((  # noqa: SIM905
     "made like just also only over such very after before where while every since until being doing having here").split())
 
 
-def numbers(text: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)  # benchmark items come back again and again
+def numbers(text: str) -> tuple[str, ...]:
     lowered = text.lower()
     found = [m.replace(",", "") for m in _NUMBER.findall(lowered)]
-    return found + [_NUMBER_WORDS[w] for w in _WORD.findall(lowered) if w in _NUMBER_WORDS]
+    return tuple(found + [_NUMBER_WORDS[w] for w in _WORD.findall(lowered) if w in _NUMBER_WORDS])
 
 
-def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOPWORDS and w not in _NUMBER_WORDS}
+@lru_cache(maxsize=1 << 16)
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOPWORDS and w not in _NUMBER_WORDS)
 
 
 def number_agreement(item: str, candidate: str) -> float:

@@ -197,30 +197,38 @@ class Build:
         kept: dict[int, list[Record]] = {t.shard: [] for t in tasks}
         rejected: dict[int, list[Rejection]] = {t.shard: [] for t in tasks}
         records_in: Counter[int] = Counter()
-        state = {"shard": tasks[0].shard, "claimed": 0}
+        state = {"shard": tasks[0].shard}
+        markers: list[dict[str, Any]] = []
 
         def claim_rejections() -> None:
             """Drops made since the last input was pulled belong to the shard of that input."""
-            rejected[state["shard"]].extend(ctx.rejected[state["claimed"]:])
-            state["claimed"] = len(ctx.rejected)
+            rejected[state["shard"]].extend(ctx.rejected)
+            ctx.rejected.clear()
+
+        def flush(until: int) -> None:
+            """Write the shards before position `until` and free them: outputs go to the shard of the
+            latest input and inputs come in shard order, so nothing can reach those shards any more."""
+            for task in tasks[len(markers):until]:
+                markers.append(_write_shard(out, stage, task.shard, kept.pop(task.shard), rejected.pop(task.shard),
+                                            {}, [], records_in[task.shard]))
+                advance()
 
         def inputs() -> Iterator[Record]:
-            for task in tasks:
+            for position, task in enumerate(tasks):
                 for record in read_parquet_records(previous / f"shard-{task.shard:05d}.parquet"):
                     claim_rejections()
-                    state["shard"] = task.shard
+                    if state["shard"] != task.shard:
+                        flush(position)
+                        state["shard"] = task.shard
                     records_in[task.shard] += 1
                     yield record
 
         for record in run_steps(inputs(), stage_steps, ctx, "all"):
             kept[state["shard"]].append(record)
         claim_rejections()
-        markers = []
-        for position, task in enumerate(tasks):
-            counters = ctx.counters if position == 0 else {}  # a global stage's counters span all shards
-            markers.append(_write_shard(out, stage, task.shard, kept[task.shard], rejected[task.shard],
-                                        counters, [], records_in[task.shard]))
-            advance()
+        flush(len(tasks))
+        markers[0]["counters"] = dict(sorted(ctx.counters.items()))  # a global stage's counters span all shards
+        write_json_atomic(markers[0], out / f"shard-{tasks[0].shard:05d}.json")
         return markers
 
     def _log_stage(self, stage: int, stage_steps: list[tuple[int, Step]], markers: list[dict[str, Any]],

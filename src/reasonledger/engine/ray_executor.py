@@ -139,7 +139,10 @@ class RayExecutor:
             (Path(path) / f"{PROBE_PREFIX}{token}").write_text(token, encoding="utf-8")
             self._probes[path] = token
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start (or reach) Ray and the workers now; otherwise the first `map_unordered` does it."""
+        if self._actors:
+            return
         ray = self._connect()
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -170,8 +173,7 @@ class RayExecutor:
         (shard tasks are idempotent: each writes its outputs atomically, its marker last)."""
         if not tasks:
             return
-        if not self._actors:
-            self._start()
+        self.start()
         ray = _ray()
         queue = deque(tasks)
         pending: dict[Any, tuple[int, Any]] = {}

@@ -5,7 +5,7 @@ The server (reasonledger's stdlib OpenAI-protocol server, answering a fixed comp
 subprocess pinned to CPU 1; every client runs in this process pinned to CPU 0, so the figure is
 what one core of client sustains. Overhead per request = client CPU time / requests.
 
-    .venv/bin/python benchmarks/construct_client.py --requests 20000 --concurrency 256
+    .venv/bin/python benchmarks/construct_client.py --requests 20000 --peer-requests 2000 --repeat 3
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 PROMPT = ("A farmer has 17 sheep and buys 3 times as many goats as sheep. He then sells half of the goats "
           "and a quarter of the sheep, rounding down. How many animals does he have left? ") * 2
@@ -46,13 +46,19 @@ def requests(count: int) -> list:
             for i in range(count)]
 
 
-def measure(name: str, count: int, run) -> dict:
-    started, cpu = time.perf_counter(), time.process_time()
-    run()
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+def measure(name: str, count: int, run, repeat: int) -> dict:
+    """Median wall rate and CPU per request over `repeat` runs (the machine is shared: medians)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        started, cpu = time.perf_counter(), time.process_time()
+        run()
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    wall, cpu = statistics.median(walls), statistics.median(cpus)
     row = {"client": name, "requests": count, "seconds": round(wall, 3), "req_per_s": round(count / wall),
            "cpu_us_per_req": round(cpu / count * 1e6)}
-    print(f"{name:<48} {row['req_per_s']:>7,} req/s   {row['cpu_us_per_req']:>5} us CPU/request   ({wall:.2f} s)", flush=True)
+    print(f"{name:<48} {row['req_per_s']:>7,} req/s   {row['cpu_us_per_req']:>5} us CPU/request   "
+          f"(median of {repeat}: {', '.join(f'{count / w:,.0f}' for w in walls)} req/s)", flush=True)
     return row
 
 
@@ -113,6 +119,7 @@ def main() -> None:
     parser.add_argument("--peer-requests", type=int, default=3000, help="the openai client is slower: fewer requests")
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per client; medians are reported")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -128,15 +135,16 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             rows = [
                 measure("floor: bare aiohttp post + json decode", args.requests,
-                        lambda: bare_aiohttp(url, args.requests, args.concurrency)),
+                        lambda: bare_aiohttp(url, args.requests, args.concurrency), args.repeat),
                 measure("reasonledger (aiohttp), no cache", args.requests,
-                        lambda: ours(url, args.requests, args.concurrency, "aiohttp", None)),
+                        lambda: ours(url, args.requests, args.concurrency, "aiohttp", None), args.repeat),
                 measure("reasonledger (aiohttp) + SQLite request cache", args.requests,
-                        lambda: ours(url, args.requests, args.concurrency, "aiohttp", str(Path(tmp) / "run"))),
+                        lambda: ours(url, args.requests, args.concurrency, "aiohttp", tempfile.mkdtemp(dir=tmp)),
+                        args.repeat),
                 measure("reasonledger with client: openai", args.peer_requests,
-                        lambda: ours(url, args.peer_requests, args.concurrency, "openai", None)),
+                        lambda: ours(url, args.peer_requests, args.concurrency, "openai", None), args.repeat),
                 measure("peer: openai.AsyncOpenAI used directly", args.peer_requests,
-                        lambda: peer(url, args.peer_requests, args.concurrency)),
+                        lambda: peer(url, args.peer_requests, args.concurrency), args.repeat),
             ]
         floor, bare, cached, _, openai_direct = rows
         print(f"reasonledger's own CPU per request over bare aiohttp: {bare['cpu_us_per_req'] - floor['cpu_us_per_req']} us, "

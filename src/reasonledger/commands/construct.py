@@ -122,10 +122,11 @@ def report(
     if as_json:
         print_json(json.dumps(result, indent=2, sort_keys=True))
         return
-    table = Table("step", "sent", "cached", "failed", "prompt tok", "completion tok", "cost $", "wire events")
+    table = Table("step", "sent", "cached", "replayed", "failed", "prompt tok", "completion tok", "cost $", "wire events")
     for step in result["steps"]:
         wire = ", ".join(f"{k[5:]}={v}" for k, v in step.items() if k.startswith("wire."))
         table.add_row(step["step"], str(step.get("requests.sent", 0)), str(step.get("requests.cached", 0)),
+                      str(step.get("requests.replayed", 0)),
                       str(step.get("requests.failed", 0)), f"{step.get('tokens.prompt', 0):,}",
                       f"{step.get('tokens.completion', 0):,}", f"{step.get('cost_usd', 0):.4f}", wire or "-")
     console.print(table)

@@ -93,7 +93,8 @@ class Generator:
             self._pending = []
 
     def _account(self, response: Response) -> None:
-        self.counters["requests.sent"] += 1
+        # a replay file answers without a request leaving the process: count it apart from paid ones
+        self.counters["requests.sent" if self.backend.cacheable else "requests.replayed"] += 1
         self.counters["tokens.prompt"] += response.prompt_tokens
         self.counters["tokens.completion"] += response.completion_tokens
         cost = cost_usd(self.spec, response.prompt_tokens, response.completion_tokens)

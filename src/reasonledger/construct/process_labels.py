@@ -41,6 +41,7 @@ PREFILL_FIELDS = {"continue_final_message": True, "add_generation_prompt": False
 
 
 class ProcessParams(GenerationParams):
+    batch: int = Field(16, gt=0, description="rollout sets labelled together (each asks rollouts x steps x k requests)")
     k: int = Field(8, gt=0, description="completions per prefix")
     method: Literal["mc", "binary_search"] = "mc"
     label: Literal["hard", "soft"] = "hard"

@@ -189,3 +189,10 @@ def test_request_rate_limit_spaces_requests(serve):
 def test_token_estimate_charges_max_tokens_for_every_sample():
     req = request(0, n=4)
     assert req.estimated_tokens() == len("question 0") // 4 + 4 * 50
+
+
+def test_separate_reasoning_comes_back_with_the_answer(serve):
+    answer = lambda api, body: [Choice("<answer>4</answer>", "stop", "2 + 2 is 4.")]  # noqa: E731
+    with serve(answer) as server, Generator(spec(server.url), None) as generator:
+        (outcome,) = generator.generate([request(0)])
+    assert (outcome.choices[0].text, outcome.choices[0].reasoning) == ("<answer>4</answer>", "2 + 2 is 4.")

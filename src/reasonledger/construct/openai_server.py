@@ -20,13 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasonledger.construct.generation import Choice
+
 ROUTES = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
-
-
-@dataclass(frozen=True)
-class Choice:
-    text: str
-    finish_reason: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -84,11 +80,13 @@ def _prompt_of(api: str, body: dict[str, Any]) -> str:
 def completion_body(api: str, body: dict[str, Any], choices: list[Choice], key: str) -> dict[str, Any]:
     """An OpenAI-shaped response for `choices` (chat.completion or text_completion)."""
     if api == "chat":
-        rendered = [{"index": i, "message": {"role": "assistant", "content": c.text}, "finish_reason": c.finish_reason}
+        rendered = [{"index": i, "finish_reason": c.finish_reason or "stop",
+                     "message": {"role": "assistant", "content": c.text,
+                                 **({"reasoning_content": c.reasoning} if c.reasoning else {})}}
                     for i, c in enumerate(choices)]
         kind = "chat.completion"
     else:
-        rendered = [{"index": i, "text": c.text, "finish_reason": c.finish_reason, "logprobs": None}
+        rendered = [{"index": i, "text": c.text, "finish_reason": c.finish_reason or "stop", "logprobs": None}
                     for i, c in enumerate(choices)]
         kind = "text_completion"
     completion = sum(_usage_tokens(c.text) for c in choices)

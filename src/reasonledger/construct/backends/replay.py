@@ -121,9 +121,7 @@ class ReplayStore:
 def replay_answerer(store: ReplayStore) -> Any:
     """An OpenAIServer answer function: sample i of a request with seed s is completion (s + i) mod L,
     so consecutive per-sample seeds (as the Rollouts step sends them) get distinct completions."""
-    from reasonledger.construct.openai_server import Choice as ServedChoice
-
-    def answer(api: str, body: dict[str, Any]) -> list[ServedChoice]:
+    def answer(api: str, body: dict[str, Any]) -> list[Choice]:
         prompt = lookup_text(api, body)
         recorded = store.entries.get(prompt)
         if not recorded:
@@ -131,8 +129,7 @@ def replay_answerer(store: ReplayStore) -> Any:
         n, start = int(body.get("n", 1)), int(body.get("seed") or 0)
         if n > len(recorded):
             raise LookupError(f"n={n} asked, {len(recorded)} recorded for this prompt")
-        picked = [recorded[(start + i) % len(recorded)].choice for i in range(n)]
-        return [ServedChoice(c.text, c.finish_reason or "stop") for c in picked]
+        return [recorded[(start + i) % len(recorded)].choice for i in range(n)]
 
     return answer
 

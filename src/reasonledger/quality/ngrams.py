@@ -4,9 +4,9 @@ Containment, not overlap: the score of (training text, benchmark item) is the sh
 item's distinct n-grams found in the text, so an item copied into a long solution scores 1.0.
 
 Speed comes from never touching a word in Python bytecode. Many texts are normalised to bytes
-and joined (a NUL word marks each boundary); word boundaries, a seeded polynomial hash of every
-word (numpy prefix sums over the bytes, so results are the same in every process and run) and
-the hash of every n-gram (a random linear combination of word hashes) are a handful of array
+and joined (a NUL word marks each boundary); word boundaries, a 64-bit hash of every word (its
+bytes read eight at a time as integers and mixed; the same in every process and run) and the
+hash of every n-gram (a random linear combination of word hashes) are a handful of array
 operations. N-grams are looked up with one `searchsorted` in the benchmark's sorted hashes,
 behind a bitmap that turns most misses away first. A false match needs a 64-bit collision, and
 a flag needs a share of an item's n-grams, not one.
@@ -14,6 +14,7 @@ a flag needs a share of an item's n-grams, not one.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,11 +25,9 @@ import numpy as np
 
 from reasonledger.quality.text import Normalisation
 
-_BASE = np.uint64(0x9E3779B97F4A7C15)
 _NUMBER = np.uint64(0x2545F4914F6CDD1D)  # the hash of every number word when digits map to zero
 _BITMAP_BITS = 23
-_GROUP_BYTES = 1 << 22  # texts are hashed in groups of about this many bytes
-_BLOCK = 4096
+_GROUP_BYTES = 1 << 20  # texts are hashed in groups of about this many bytes
 
 
 def mix64(hashes: np.ndarray) -> np.ndarray:
@@ -50,29 +49,8 @@ def distinct(values: np.ndarray, counts: bool = False) -> Any:
     return ordered[first], np.diff(np.append(np.flatnonzero(first), len(ordered)))
 
 
-def _powers(base: np.uint64, count: int) -> np.ndarray:
-    """base**0 .. base**(count-1), wrapping mod 2**64."""
-    table = np.full(count, base, np.uint64)
-    table[0] = 1
-    with np.errstate(over="ignore"):
-        return np.multiply.accumulate(table, dtype=np.uint64)
-
-
-_INVERSE = np.uint64(pow(int(_BASE), -1, 2**64))
-_INV_LOW = _powers(_INVERSE, _BLOCK)
-with np.errstate(over="ignore"):
-    _INV_STEP = _INV_LOW[-1] * _INVERSE  # base**-BLOCK
-_tables = {"powers": _powers(_BASE, _GROUP_BYTES), "inverse_steps": _powers(_INV_STEP, _GROUP_BYTES // _BLOCK + 1)}
-with np.errstate(over="ignore"):  # the word hash of "0" * k for k < 64 (index 0 unused)
-    _ZERO_RUNS = np.concatenate((np.zeros(1, np.uint64), mix64(np.cumsum(np.uint64(ord("0")) * _tables["powers"][:63]))))
-
-
-def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
-    """base**i for i < length, and base**(-BLOCK*j); grown (rarely: one text over 4 MiB) and kept."""
-    if len(_tables["powers"]) < length:
-        _tables["powers"] = _powers(_BASE, length)
-        _tables["inverse_steps"] = _powers(_INV_STEP, length // _BLOCK + 1)
-    return _tables["powers"], _tables["inverse_steps"]
+_LONG_WORD = 64  # longer words are hashed one by one with blake2b
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], np.uint64)  # mask of k bytes
 
 
 @dataclass
@@ -90,9 +68,11 @@ _WORD = re.compile(rb"\S+")  # what `bytes.split` calls a word
 def _hash_joined(data: bytes, digits_to_zero: bool) -> tuple[np.ndarray, np.ndarray]:
     """(word hashes, boundary flags) of normalised texts joined by the separator.
 
-    A word's hash is sum byte * base**position over global byte positions (one multiply and one
-    prefix sum over the whole group), shifted back to position 0 by base**-start; bytes are never
-    0 inside a word, so no word hashes like another with a different length.
+    Each word is read 8 bytes at a time straight out of the buffer (an unaligned uint64 view at
+    every byte offset), the bytes past its end masked off; the chunks are chained through a
+    bijective mixer after the length, so distinct words get distinct hashes except for 64-bit
+    collisions. Words longer than 8 bytes take one more round per 8 bytes, up to 64 bytes; the rare
+    longer ones get a blake2b digest each.
     """
     raw = np.frombuffer(data, np.uint8)
     word = (raw > 32) | (raw == 0)  # the byte table made space-like bytes spaces; NUL is the boundary
@@ -102,23 +82,35 @@ def _hash_joined(data: bytes, digits_to_zero: bool) -> tuple[np.ndarray, np.ndar
     if len(raw) and word[-1]:
         change = np.concatenate((change, [len(raw)]))
     starts, ends = change[0::2], change[1::2]
-    powers, inverse_steps = _power_tables(len(raw))
+    lengths = ends - starts
+    padded = np.frombuffer(data + bytes(8), np.uint8)
+    at_every_byte = np.ndarray((len(raw),), np.dtype("<u8"), padded, 0, (1,))  # unaligned view
+    multiplier = np.uint64(0x9E3779B97F4A7C15)
     with np.errstate(over="ignore"):
-        prefix = np.zeros(len(raw) + 1, np.uint64)
-        np.cumsum(np.multiply(raw, powers[: len(raw)], dtype=np.uint64), out=prefix[1:])
-        shift = _INV_LOW[starts % _BLOCK] * inverse_steps[starts // _BLOCK]
-        hashes = mix64((prefix[ends] - prefix[starts]) * shift)
+        hashes = lengths.astype(np.uint64) * multiplier
+        hashes += at_every_byte[starts] & _LOW_BYTES[np.minimum(lengths, 8)]
+        mix64(hashes)
+        todo, offset = np.flatnonzero((lengths > 8) & (lengths <= _LONG_WORD)), 8
+        while len(todo):
+            left = lengths[todo] - offset
+            chunk = at_every_byte[starts[todo] + offset] & _LOW_BYTES[np.minimum(left, 8)]
+            hashes[todo] = mix64(hashes[todo] * multiplier + chunk)
+            todo, offset = todo[left > 8], offset + 8
+    for index in np.flatnonzero(lengths > _LONG_WORD).tolist():  # rare: one digest each
+        digest = hashlib.blake2b(data[starts[index]:ends[index]], digest_size=8).digest()
+        hashes[index] = np.uint64(int.from_bytes(digest, "little"))
     if digits_to_zero:  # a word of zeros only (any length) is the one number word
-        lengths = ends - starts
-        short = lengths < len(_ZERO_RUNS)
-        runs = np.zeros(len(hashes), bool)
-        runs[short] = hashes[short] == _ZERO_RUNS[lengths[short]]
-        hashes[runs] = _NUMBER
+        maybe = np.flatnonzero((raw[starts] == ord("0")) & (lengths < len(_ZERO_RUNS)))
+        hashes[maybe[hashes[maybe] == _ZERO_RUNS[lengths[maybe]]]] = _NUMBER
     return hashes, raw[starts] == 0
 
 
+# The word hash of "0" * k for 0 < k < 64 (index 0 unused).
+_ZERO_RUNS = np.concatenate((np.zeros(1, np.uint64), _hash_joined(b" ".join(b"0" * k for k in range(1, 64)), False)[0]))
+
+
 def hash_words(texts: Sequence[str], norm: Normalisation) -> Words:
-    """The words of `texts`, hashed in groups of about 4 MiB so the power table stays small."""
+    """The words of `texts`, hashed in groups of about 1 MiB (arrays that stay in cache)."""
     ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
     cuts = [0]
     while cuts[-1] < len(texts):  # each group takes at least one text

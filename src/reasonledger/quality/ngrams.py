@@ -18,7 +18,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice, pairwise
 from typing import Any
 
 import numpy as np
@@ -167,6 +167,7 @@ class NgramIndex:
         distinct = np.ones(len(flat), bool)  # each item's distinct n-grams
         distinct[1:] = (flat[1:] != flat[:-1]) | (owner[1:] != owner[:-1])
         owner, flat = owner[distinct], flat[distinct]
+        self.by_item, self.item_offsets = flat, np.searchsorted(owner, np.arange(len(texts) + 1))  # per item, sorted
         self.item_ngrams = np.bincount(owner, minlength=len(texts))
         self.too_short = np.flatnonzero(self.item_ngrams == 0).tolist()
         order = np.argsort(flat, kind="stable")
@@ -186,21 +187,30 @@ class NgramIndex:
         return len(self.item_ngrams)
 
     def item_hashes(self, item: int) -> np.ndarray:
-        slots = np.searchsorted(self.starts, np.flatnonzero(self.owners == item), side="right") - 1
-        return self.hashes[slots]
+        """The item's distinct n-gram hashes, sorted."""
+        return self.by_item[self.item_offsets[item]:self.item_offsets[item + 1]]
 
-    def locate(self, text: str, item: int) -> tuple[int, int] | None:
-        """The character span of `text` from the first to the last word of the item's n-grams in it
-        (the whole text when it is not ASCII, since normalised bytes then map to characters loosely)."""
-        words = hash_words([text], self.norm)
+    def locate(self, texts: Sequence[str], items: Sequence[int]) -> list[tuple[int, int]]:
+        """For each (text, item), the character span of the text from the first to the last word of
+        the item's n-grams in it (the whole text when it is not ASCII, since normalised bytes then
+        map to characters only loosely, or when the item is not found)."""
+        words = hash_words(texts, self.norm)
         hashes, valid = window_hashes(words, self.n, self.multipliers)
-        hit = np.flatnonzero(valid & np.isin(hashes, self.item_hashes(item)))
-        if not len(hit):
-            return None
-        if not text.isascii():
-            return 0, len(text)
-        spans = [m.span() for m in _WORD.finditer(self.norm.apply(text))]
-        return spans[hit[0]][0], spans[hit[-1] + self.n - 1][1]
+        first_word = np.searchsorted(words.text, np.arange(len(texts))) + (np.arange(len(texts)) > 0)
+        spans = []
+        for index, (text, item) in enumerate(zip(texts, items)):
+            start = first_word[index]
+            stop = max(start, (first_word[index + 1] - 1 if index + 1 < len(texts) else len(words.hashes)) - self.n + 1)
+            own, window = self.item_hashes(item), hashes[start:stop]
+            at = np.minimum(np.searchsorted(own, window), max(len(own) - 1, 0))
+            hit = np.flatnonzero(valid[start:stop] & (own[at] == window)) if len(own) else []
+            if not len(hit) or not text.isascii():
+                spans.append((0, len(text)))
+                continue
+            last = int(hit[-1]) + self.n - 1
+            found = list(islice(_WORD.finditer(self.norm.apply(text)), last + 1))
+            spans.append((found[int(hit[0])].start(), found[last].end()))
+        return spans
 
     def _found(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(text index, slot in `hashes`) of every window of `texts` that is a benchmark n-gram."""

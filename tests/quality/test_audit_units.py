@@ -95,3 +95,15 @@ def test_data_specs() -> None:
         parse_spec("gsm8k:")
     with pytest.raises(SpecError):
         parse_spec("jsonl:x.jsonl?novalue")
+
+
+def test_an_audit_subset_writes_only_its_sections(tmp_path) -> None:
+    from reasonledger.quality.audit import AuditConfig, audit_records
+    from reasonledger.quality.report import write_report
+
+    records = [rollout_set(f"q{i}", ["the answer is 4", "the answer is 5"], [True, False]) for i in range(3)]
+    result, auditor = audit_records(records, AuditConfig(sections=["difficulty", "length_trap"]))
+    assert set(result) == {"config", "records", "difficulty", "length_trap"}
+    assert result["difficulty"]["band"]["count"] == 3
+    paths = write_report(result, tmp_path, auditor.points)
+    assert "Difficulty from rollouts" in paths["html"].read_text() and "Near-duplicates" not in paths["md"].read_text()

@@ -30,6 +30,9 @@ def register(app: typer.Typer) -> None:
                                          "judged target and compare it with the stored verdicts (e.g. math)."),
         run_input: str = typer.Option("stated_answer", help="What --run-verifier sees: stated_answer or response."),
         embedding_map: bool = typer.Option(True, "--map/--no-map", help="Mixture: the 2-D embedding map."),
+        only: list[str] = typer.Option([], "--only", help="Run only these audits (repeatable): contamination, "
+                                       "near_duplicates, exact_duplicates, difficulty, length_trap, "
+                                       "trace_answer_consistency, verifier_agreement, lineage_completeness, mixture."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
     ) -> None:
         """Audit a dataset; writes OUT/audit.json, audit.md and audit.html (self-contained)."""
@@ -44,7 +47,7 @@ def register(app: typer.Typer) -> None:
         try:
             low, high = (float(x) for x in band.split(","))
             config = AuditConfig(
-                against=against, verifier=verifier, band=(low, high), run_verifier=run_verifier, run_input=run_input,
+                **({"sections": only} if only else {}), against=against, verifier=verifier, band=(low, high), run_verifier=run_verifier, run_input=run_input,
                 embedding_map=embedding_map,
                 contamination={"n": ngram, "min_containment": min_containment, "digits_to_zero": digits_to_zero,
                                "semantic": semantic, "shortlist": shortlist},
@@ -60,6 +63,8 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         paths = write_report(result, out, auditor.points, getattr(auditor, "point_sources", None))
         for key, title in TITLES.items():
+            if key not in result:
+                continue
             console.print(f"[bold]{title}[/bold]: {headline(key, result[key])}")
         console.print(f"wrote {paths['json']}, {paths['md']}, {paths['html']}")
         finish(quarantine.count, strict, quarantine.path if quarantine.count else None)

@@ -1,6 +1,7 @@
 """All audits over one pass of the data; the result is `audit.json`.
 
-audit.json — one key per section, each a JSON object (stable; new keys may be added):
+audit.json — one key per section, each a JSON object (stable; new keys may be added). A section
+left out of `AuditConfig.sections` is absent; `records` is the number of records audited.
 
 - `config`: every parameter used (the `AuditConfig`, with each audit's resolved settings).
 - `contamination`: `method`, `records_checked`, `flagged` (records), `by_benchmark` (name ->
@@ -32,7 +33,7 @@ audit.json — one key per section, each a JSON object (stable; new keys may be 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,8 +58,15 @@ from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
 
 
+SECTIONS = ("contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
+            "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture")
+Section = Literal["contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
+                  "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture"]
+
+
 class AuditConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    sections: list[Section] = Field(default_factory=lambda: list(SECTIONS))  # which audits run
     against: list[str] = Field(default_factory=list)
     contamination: ContaminationConfig = Field(default_factory=ContaminationConfig)
     near_duplicates: NearDupConfig = Field(default_factory=NearDupConfig)
@@ -82,7 +90,9 @@ class Auditor:
         self.config = config
         if benchmarks is None:
             benchmarks = [load_benchmark(spec) for spec in config.against]
-        self.contamination = ContaminationScan(benchmarks, config.contamination) if benchmarks else None
+        wanted = set(config.sections)
+        self.contamination = ContaminationScan(benchmarks, config.contamination) \
+            if benchmarks and "contamination" in wanted else None
         self.pending: list[Record] = []
         self.ids: list[str] = []
         self.dup_texts: list[str] = []
@@ -96,16 +106,24 @@ class Auditor:
         self.points = None
 
     def add(self, record: Record) -> None:
+        wanted = self.config.sections
         self.ids.append(record.id)
-        self.dup_texts.append(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record))
-        self.digests.setdefault(prompt_digest(record), []).append(record.id)
+        if "near_duplicates" in wanted:
+            self.dup_texts.append(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record))
+        if "exact_duplicates" in wanted:
+            self.digests.setdefault(prompt_digest(record), []).append(record.id)
         rows = outcomes(record)
-        self.difficulty.add(rows)
-        self.length.add(rows)
-        self.consistency.add(record)
-        self.agreement.add(record, rows)
-        self.lineage.add(record)
-        self.mixture.add(record)
+        for name, audit in (("difficulty", self.difficulty), ("length_trap", self.length)):
+            if name in wanted:
+                audit.add(rows)
+        if "trace_answer_consistency" in wanted:
+            self.consistency.add(record)
+        if "verifier_agreement" in wanted:
+            self.agreement.add(record, rows)
+        if "lineage_completeness" in wanted:
+            self.lineage.add(record)
+        if "mixture" in wanted:
+            self.mixture.add(record)
         if self.contamination:
             self.pending.append(record)
             if len(self.pending) >= self.config.contamination.batch:
@@ -156,19 +174,19 @@ class Auditor:
         config["near_duplicates"] = describe_near_dup(self.config.near_duplicates)
         if self.contamination:
             config["contamination"] = self.contamination.describe()
-        return {
-            "config": config,
-            "records": len(self.ids),
-            "contamination": contamination,
-            "near_duplicates": self._near_duplicates(),
-            "exact_duplicates": self._exact_duplicates(),
-            "difficulty": self.difficulty.result(),
-            "length_trap": self.length.result(),
-            "trace_answer_consistency": self.consistency.result(),
-            "verifier_agreement": self.agreement.result(),
-            "lineage_completeness": self.lineage.result(),
-            "mixture": self._mixture(),
+        sections = {
+            "contamination": lambda: contamination,
+            "near_duplicates": self._near_duplicates,
+            "exact_duplicates": self._exact_duplicates,
+            "difficulty": self.difficulty.result,
+            "length_trap": self.length.result,
+            "trace_answer_consistency": self.consistency.result,
+            "verifier_agreement": self.agreement.result,
+            "lineage_completeness": self.lineage.result,
+            "mixture": self._mixture,
         }
+        return {"config": config, "records": len(self.ids),
+                **{name: make() for name, make in sections.items() if name in self.config.sections}}
 
 
 def audit_records(records: Iterable[Record], config: AuditConfig) -> tuple[dict[str, Any], Auditor]:

@@ -78,13 +78,13 @@ def write_json(result: dict[str, Any], out: Path) -> Path:
 
 def render_markdown(result: dict[str, Any]) -> str:
     lines = ["# Data audit", "", f"{result['records']:,} records.", "", "| audit | result |", "|---|---|"]
-    lines += [f"| {TITLES[k]} | {headline(k, result[k])} |" for k in TITLES]
-    contamination = result["contamination"]
+    lines += [f"| {TITLES[k]} | {headline(k, result[k])} |" for k in TITLES if k in result]
+    contamination = result.get("contamination", {})
     if contamination.get("benchmarks"):
         lines += ["", "## Contamination", "", "| benchmark | revision | items | flagged records |", "|---|---|---|---|"]
         lines += [f"| {b['name']} | {b['revision'] or 'unknown'} | {b['items']:,} | {b['flagged']:,} |"
                   for b in contamination["benchmarks"].values()]
-    lineage = result["lineage_completeness"]["by_source"]
+    lineage = result.get("lineage_completeness", {}).get("by_source")
     if lineage:
         lines += ["", "## Lineage completeness", "", "| source | records | missing fields |", "|---|---|---|"]
         lines += [f"| {s} | {v['records']:,} | {', '.join(f'{f} ({n:,})' for f, n in v['missing'].items()) or '—'} |"
@@ -112,7 +112,7 @@ def plots(result: dict[str, Any], points: Any = None, point_sources: list[str] |
     except ImportError:
         return {}
     out: dict[str, str] = {}
-    difficulty = result["difficulty"]
+    difficulty = result.get("difficulty", {})
     if difficulty.get("applicable"):
         fig, ax = plt.subplots(figsize=(6, 3))
         edges, counts = difficulty["histogram"]["edges"], difficulty["histogram"]["counts"]
@@ -123,7 +123,7 @@ def plots(result: dict[str, Any], points: Any = None, point_sources: list[str] |
         ax.set_ylabel("prompts")
         ax.legend()
         out["difficulty"] = _png(fig)
-    trap = result["length_trap"]
+    trap = result.get("length_trap", {})
     if trap.get("applicable"):
         fig, ax = plt.subplots(figsize=(6, 3))
         groups = {"overall": trap["overall"], **{f"source: {k}": v for k, v in trap["by_source"].items()}}
@@ -203,9 +203,10 @@ th{background:#f3f3f3}h2{border-bottom:2px solid #4c72b0;padding-bottom:3px;marg
 
 
 def render_html(result: dict[str, Any], images: dict[str, str]) -> str:
-    summary = "".join(f"<tr><th><a href='#{k}'>{TITLES[k]}</a></th><td>{html.escape(headline(k, result[k]))}</td></tr>" for k in TITLES)
+    present = {k: v for k, v in TITLES.items() if k in result}
+    summary = "".join(f"<tr><th><a href='#{k}'>{v}</a></th><td>{html.escape(headline(k, result[k]))}</td></tr>" for k, v in present.items())
     sections = []
-    for key, title in TITLES.items():
+    for key, title in present.items():
         image = f"<img alt='{title}' src='data:image/png;base64,{images[key]}'>" if key in images else ""
         sections.append(f"<h2 id='{key}'>{title}</h2><p>{html.escape(headline(key, result[key]))}</p>{image}"
                         f"{_details(key, result[key])}")

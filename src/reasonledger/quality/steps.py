@@ -104,7 +104,8 @@ class AuditParams(AuditConfig):
 
 @register_step
 class Audit(Step):
-    """Write audit.json/md/html for the records passing through into RUN_DIR/<out>; drops nothing."""
+    """Write audit.json/md/html for the records passing through into RUN_DIR/<out>; drops nothing.
+    `sections` picks the audits (all by default), so each audit can also run as a step on its own."""
 
     name = "audit"
     scope = "global"
@@ -116,7 +117,8 @@ class Audit(Step):
             auditor.add(record)
             yield record
         result = auditor.finish()
-        ctx.count("contaminated", result["contamination"]["flagged"])
-        ctx.count("near_duplicates", result["near_duplicates"]["flagged"])
+        for section in ("contamination", "near_duplicates", "exact_duplicates"):
+            if section in result:
+                ctx.count(section, result[section]["flagged"])
         out = Path(ctx.run_dir or ".") / self.params.out
         write_report(result, out, auditor.points, getattr(auditor, "point_sources", None))

@@ -57,7 +57,6 @@ from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
 
-
 SECTIONS = ("contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
             "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture")
 Section = Literal["contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",

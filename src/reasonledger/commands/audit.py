@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
             with Quarantine(out / "rejected") as quarantine:
                 auditor.add_many(split_bad(open_records(data), quarantine, lambda bad: console.print(bad.message())))
             result = auditor.finish()
-        except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError) as exc:
+        except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError) as exc:
             fail(str(exc))
         paths = write_report(result, out, auditor.points, getattr(auditor, "point_sources", None))
         for key, title in TITLES.items():

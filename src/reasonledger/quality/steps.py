@@ -6,6 +6,7 @@ directory `reasonledger build` runs in).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from reasonledger.quality.minhash import NearDupConfig, near_duplicates
 from reasonledger.quality.report import write_report
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
+from reasonledger.records.parquet import read_parquet_records, write_parquet_shards
 
 
 class DecontaminateParams(ContaminationConfig):
@@ -78,23 +80,37 @@ class NearDedup(Step):
     Params = NearDupConfig
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        kept = list(records)
-        texts = [prompt_text(r.task) if self.params.text == "prompt" else record_text(r) for r in kept]
-        found = near_duplicates(texts, self.params)
-        ctx.count("candidates", found.candidates)
-        ctx.count("verified_pairs", len(found.pairs))
-        best: dict[int, tuple[int, float]] = {}
-        for i, j, similarity in found.pairs:
-            if similarity > best.get(j, (0, -1.0))[1]:
-                best[j] = (i, similarity)
-        drop = {member: cluster[0] for cluster in found.clusters for member in cluster[1:]}
-        for index, record in enumerate(kept):
-            if index in drop:
-                partner, similarity = best.get(index, (drop[index], float("nan")))
-                ctx.drop(record, "near_duplicate", f"cluster of {kept[drop[index]].id}; Jaccard {similarity:.3f} "
-                                                   f"with {kept[partner].id}")
-            else:
-                yield record
+        """Records are spilled to Parquet while their texts are collected, so memory holds the
+        texts and signatures, not the records; the second pass reads them back in order."""
+        spill_root = Path(ctx.run_dir) / "work" if ctx.run_dir else None
+        if spill_root:
+            spill_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="near_dedup-", dir=spill_root) as spill:
+            texts: list[str] = []
+            ids: list[str] = []
+
+            def collect() -> Iterator[Record]:
+                for record in records:
+                    texts.append(prompt_text(record.task) if self.params.text == "prompt" else record_text(record))
+                    ids.append(record.id)
+                    yield record
+
+            write_parquet_shards(collect(), spill)
+            found = near_duplicates(texts, self.params)
+            ctx.count("candidates", found.candidates)
+            ctx.count("verified_pairs", len(found.pairs))
+            best: dict[int, tuple[int, float]] = {}
+            for i, j, similarity in found.pairs:
+                if similarity > best.get(j, (0, -1.0))[1]:
+                    best[j] = (i, similarity)
+            drop = {member: cluster[0] for cluster in found.clusters for member in cluster[1:]}
+            for index, record in enumerate(read_parquet_records(spill)):
+                if index in drop:
+                    partner, similarity = best.get(index, (drop[index], float("nan")))
+                    ctx.drop(record, "near_duplicate", f"cluster of {ids[drop[index]]}; Jaccard {similarity:.3f} "
+                                                       f"with {ids[partner]}")
+                else:
+                    yield record
 
 
 class AuditParams(AuditConfig):

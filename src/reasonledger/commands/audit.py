@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
         ngram: int = typer.Option(8, help="Contamination: n of the word n-grams."),
         min_containment: float = typer.Option(0.5, help="Contamination: share of a benchmark item's n-grams that flags."),
         digits_to_zero: bool = typer.Option(True, "--digits-to-zero/--keep-digits", help="Contamination: every number compares equal."),
+        lowercase: bool = typer.Option(True, "--lowercase/--keep-case", help="Contamination: compare words case-folded."),
+        punctuation: bool = typer.Option(True, "--strip-punctuation/--keep-punctuation",
+                                         help="Contamination: punctuation breaks words."),
         semantic: bool = typer.Option(True, "--semantic/--no-semantic", help="Contamination: the paraphrase pass."),
         shortlist: float = typer.Option(0.80, help="Semantic pass: cosine that shortlists a benchmark item."),
         near_dup_threshold: float = typer.Option(0.8, help="Near-duplicates: Jaccard of word 3-gram sets."),
@@ -50,7 +53,8 @@ def register(app: typer.Typer) -> None:
                 **({"sections": only} if only else {}), against=against, verifier=verifier, band=(low, high), run_verifier=run_verifier, run_input=run_input,
                 embedding_map=embedding_map,
                 contamination={"n": ngram, "min_containment": min_containment, "digits_to_zero": digits_to_zero,
-                               "semantic": semantic, "shortlist": shortlist},
+                               "lowercase": lowercase, "punctuation": punctuation, "semantic": semantic,
+                               "shortlist": shortlist},
                 near_duplicates={"threshold": near_dup_threshold, "text": near_dup_text})
         except (ValueError, ValidationError) as exc:
             fail(f"bad option: {exc}")

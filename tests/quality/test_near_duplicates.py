@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reasonledger.quality.minhash import (
     Clusters,
     NearDupConfig,
+    jaccards,
     lsh_bands,
     near_duplicates,
+    shingle_sets,
 )
 
 
@@ -70,3 +76,17 @@ def test_clusters_are_connected_components_rooted_at_the_earliest() -> None:
 def test_short_and_empty_texts() -> None:
     found = near_duplicates(["two words", "two words", "", "", "other"], NearDupConfig())
     assert [(i, j) for i, j, _ in found.pairs] == [(0, 1)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=12).map(" ".join), min_size=2, max_size=8),
+       st.data())
+def test_batched_jaccard_equals_set_jaccard(texts: list[str], data: st.DataObject) -> None:
+    config = NearDupConfig(shingle=2)
+    flat, offsets = shingle_sets(texts, config)
+    pairs = np.array(data.draw(st.lists(st.tuples(st.integers(0, len(texts) - 1), st.integers(0, len(texts) - 1)),
+                                        min_size=1, max_size=10)), np.int64)
+    got = jaccards(flat, offsets, pairs, chunk=7)  # a tiny chunk exercises the batching
+    for (i, j), value in zip(pairs.tolist(), got):
+        a, b = set(flat[offsets[i]:offsets[i + 1]].tolist()), set(flat[offsets[j]:offsets[j + 1]].tolist())
+        assert value == (len(a & b) / len(a | b) if a | b else 1.0)

@@ -60,11 +60,13 @@ def test_unicode_text_is_normalised_before_matching() -> None:
     assert index.match(["café PRICES rise by 9 percent each year for ten years in a row now"], 1.0)
 
 
-_word = st.sampled_from(["apple", "Pear", "7", "12", "fig,", "kiwi.", "plum", "é", "x"])
-_text = st.lists(_word, min_size=0, max_size=30).map(" ".join)
+_word = st.sampled_from(["apple", "Pear", "7", "12", "fig,", "kiwi.", "plum", "é", "x", "STRASSE", "straße", "a\x00b",
+                         "0007", "“q”", "averyveryverylongwordthatneedsseveralchunks", "x" * 70, "x" * 71])
+_space = st.sampled_from([" ", "\t", "\n", "\u00a0", "  ", "\r\n"])
+_text = st.lists(st.tuples(_word, _space), min_size=0, max_size=30).map(lambda parts: "".join(w + s for w, s in parts))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(items=st.lists(_text, min_size=1, max_size=4), texts=st.lists(_text, min_size=1, max_size=4),
        n=st.integers(1, 4), digits=st.booleans())
 def test_scores_equal_the_plain_python_reference(items: list[str], texts: list[str], n: int, digits: bool) -> None:

@@ -138,13 +138,15 @@ def plots(result: dict[str, Any], points: Any = None, point_sources: list[str] |
         ax.legend(fontsize=7)
         out["length_trap"] = _png(fig)
     if points is not None and len(points):
-        fig, ax = plt.subplots(figsize=(6, 4.5))
-        for source in sorted(set(point_sources or [])):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        sources = sorted(set(point_sources or []))
+        colours = plt.get_cmap("tab20" if len(sources) > 10 else "tab10")
+        for number, source in enumerate(sources):
             mask = np.array([s == source for s in point_sources])
-            ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.6, label=source)
+            ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.6, label=source, color=colours(number % colours.N))
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
-        ax.legend(fontsize=7, markerscale=2)
+        ax.legend(fontsize=7, markerscale=2, bbox_to_anchor=(1.02, 1), loc="upper left", borderaxespad=0)
         out["mixture"] = _png(fig)
     return out
 
@@ -154,15 +156,20 @@ def _table(rows: list[dict[str, Any]], limit: int = 20) -> str:
         return "<p>none</p>"
     keys = [k for k in rows[0] if not isinstance(rows[0][k], (dict, list))]
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, '')))[:300]}</td>" for k in keys) + "</tr>" for r in rows[:limit])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, ''))[:300])}</td>" for k in keys) + "</tr>" for r in rows[:limit])
     more = f"<p>… {len(rows) - limit:,} more in audit.json</p>" if len(rows) > limit else ""
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
 def _scalars(section: dict[str, Any]) -> str:
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v) if isinstance(v, (dict, list)) else str(v))[:400]}</td></tr>"
-                   for k, v in section.items() if not isinstance(v, list) and not (isinstance(v, dict) and len(json.dumps(v, default=str)) > 400))
-    return f"<table>{rows}</table>"
+    """Scalars and short objects of a section; lists and long objects get their own tables."""
+    rows = []
+    for key, value in section.items():
+        text = json.dumps(value, default=str) if isinstance(value, dict) else str(value)
+        if isinstance(value, list) or len(text) > 400:
+            continue
+        rows.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(text)}</td></tr>")
+    return f"<table>{''.join(rows)}</table>"
 
 
 def _details(name: str, section: dict[str, Any]) -> str:

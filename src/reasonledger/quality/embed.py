@@ -103,10 +103,13 @@ class StaticEmbedder:
             self.table = np.load(path)
         else:
             self.table = distill(model, self.tokenizer, dims)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(partial, self.table)
-            os.replace(partial, path)
+            try:  # a cache that cannot be written only costs the distillation next time
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+                np.save(partial, self.table)
+                os.replace(partial, path)
+            except OSError:
+                pass
         self.idf = np.ones(len(self.table), np.float32)
         self.idf_fitted_on = 0
         self._word_ids: dict[str, list[int]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,9 @@ class StaticEmbedder:
                 partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
                 np.save(partial, self.table)
                 os.replace(partial, path)
-            except OSError:
-                pass
+            except OSError as exc:
+                warnings.warn(f"could not cache the distilled table at {path} ({exc}); it will be distilled again",
+                              stacklevel=2)
         self.idf = np.ones(len(self.table), np.float32)
         self.idf_fitted_on = 0
         self._word_ids: dict[str, list[int]] = {}

@@ -64,10 +64,9 @@ def passk_estimate(n: np.ndarray, c: np.ndarray, k: int, n_boot: int = 1000, lev
                    seed: int = 0) -> Estimate:
     """pass@k over problems (arrays of samples n and passes c); problems with n < k are excluded."""
     usable = n >= k
-    pairs, inverse = np.unique(np.stack([n[usable], c[usable]], axis=1), axis=0, return_inverse=True) \
-        if usable.any() else (np.empty((0, 2), dtype=int), np.empty(0, dtype=int))
-    per_pair = np.array([pass_at_k(int(a), int(b), k) for a, b in pairs])
-    values = per_pair[inverse.reshape(-1)] if len(pairs) else np.empty(0)
+    # few distinct (n, c) pairs: compute pass@k once per pair
+    pairs, inverse = np.unique(np.stack([n[usable], c[usable]], axis=1), axis=0, return_inverse=True)
+    values = np.array([pass_at_k(int(a), int(b), k) for a, b in pairs], dtype=float)[inverse.reshape(-1)]
     estimate = bootstrap_mean(values, n_boot, level, np.random.default_rng(seed))
     return Estimate(estimate.value, estimate.low, estimate.high, estimate.problems, int((~usable).sum()))
 

@@ -78,6 +78,7 @@ class SlotCgroup:
     versions: dict[str, int]
     _oom_seen: int = 0
     _removed: bool = field(default=False, repr=False)
+    _counters: dict = field(default_factory=dict, repr=False)  # file name -> fd open for pread: read after every run
 
     @classmethod
     def create(cls, pids_max: int, memory_max: int, name: str = "slot") -> "SlotCgroup":
@@ -128,6 +129,18 @@ class SlotCgroup:
         with open(self.dirs[ctl] / name) as f:
             return f.read()
 
+    def _pread(self, ctl: str, name: str) -> bytes:
+        """The file's content through an fd kept open (one pread: these are read after every run)."""
+        fd = self._counters.get(name)
+        if fd is None:
+            fd = self._counters[name] = os.open(self.dirs[ctl] / name, os.O_RDONLY | os.O_CLOEXEC)
+        return os.pread(fd, 4096, 0)
+
+    def _close_counters(self) -> None:
+        for fd in self._counters.values():
+            os.close(fd)
+        self._counters.clear()
+
     def procs_files(self) -> list[str]:
         return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
 
@@ -142,19 +155,16 @@ class SlotCgroup:
 
     def pids_current(self) -> int:
         try:
-            return int(self._read("pids", "pids.current"))
+            return int(self._pread("pids", "pids.current"))
         except (OSError, ValueError):
             return len(self.pids())
 
     def oom_kills(self) -> int:
         try:
-            if self.versions["memory"] == 2:
-                text = self._read("memory", "memory.events")
-            else:
-                text = self._read("memory", "memory.oom_control")
+            text = self._pread("memory", "memory.events" if self.versions["memory"] == 2 else "memory.oom_control")
         except OSError:
             return 0
-        m = re.search(r"^oom_kill (\d+)", text, re.M)
+        m = re.search(rb"^oom_kill (\d+)", text, re.M)
         return int(m.group(1)) if m else 0
 
     def new_oom_kills(self) -> int:
@@ -190,6 +200,7 @@ class SlotCgroup:
         """Kill what is left, then remove the directories. True when they are gone."""
         if self._removed:
             return True
+        self._close_counters()
         self.kill_all()
         deadline = time.monotonic() + timeout
         for d in set(self.dirs.values()):

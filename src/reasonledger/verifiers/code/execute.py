@@ -76,23 +76,23 @@ def _peak(run: Run, i: int = 0) -> int | None:
 
 
 def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
-    """Job and every call are written at once (pipelined); replies come back in order. The
-    deadline of case i runs from the reply to case i-1 (or from the load report)."""
+    """The job carries every call (pipelined); replies come back in order. The deadline of
+    case i runs from the reply to case i-1 (or from the load report)."""
     cases = ref["cases"]
     tagged = ref.get("encoding") == "tagged"
     results: list[dict] = []
     i = 0
     timeouts = 0
     while i < len(cases):
-        run = slot.start(["cand"], st.limits, precompile={"cand": source})
-        run.send(0, {"mode": "serve", "source": source})
         batch = cases[i:] if not st.fail_fast else cases[i:i + 1]
+        calls = []
         for case in batch:
             args = case["args"] if tagged else runner.encode(case["args"])
             kwargs = case["kwargs"] if tagged else runner.encode(case["kwargs"])
             if tagged and not (isinstance(kwargs, dict) and "d" in kwargs):
                 kwargs = {"d": []}
-            run.send(0, {"call": ref["fn_name"], "args": args, "kwargs": kwargs})
+            calls.append({"call": ref["fn_name"], "args": args, "kwargs": kwargs})
+        run = slot.start(["cand"], st.limits, jobs=[{"mode": "serve", "source": source, "calls": calls}])
         t_start = time.monotonic()
         ev = _wait_msg(run, t_start + st.limits.time)
         if ev[0] != "msg" or ev[2].get("load") != "ok":
@@ -239,9 +239,8 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     if ref.get("fn_name") and ref["fn_name"] not in names:
         names.append(ref["fn_name"])
     test = ref["test"]
-    run = slot.start(["judge", "cand"], st.limits, precompile={"cand": source})
-    run.send(0, {"mode": "judge", "test": test, "setup": ref.get("setup", ""), "names": names, "entry": ref.get("entry")})
-    run.send(1, {"mode": "serve", "source": source})
+    judge = {"mode": "judge", "test": test, "setup": ref.get("setup", ""), "names": names, "entry": ref.get("entry")}
+    run = slot.start(["judge", "cand"], st.limits, jobs=[judge, {"mode": "serve", "source": source}], requests=True)
     results: list[dict] = []
     t_run = time.monotonic()
     judge_deadline = t_run + st.judge_time
@@ -368,10 +367,8 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
 
 def run_program(slot: Slot, source: str, stdin: str, limits: Limits, role: str = "cand") -> dict:
     """One program run with stdin; returns status (before checking), time, stdout, stderr..."""
-    run = slot.start([role], limits, stdin=True, precompile={role: source})
+    run = slot.start([role], limits, jobs=[{"mode": "stdio", "source": source}], stdin=True)
     t0 = time.monotonic()
-    run.send(0, {"mode": "stdio", "source": source})
-    run.close_requests(0)
     run.feed_stdin(0, stdin.encode(), close=True)
     deadline = t0 + limits.time
     end_msg = None
@@ -488,9 +485,8 @@ def run_pytest(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     a, b = secrets.randbelow(10**9), secrets.randbelow(10**9) + 10**9
     fname = f"test_{secrets.token_hex(4)}.py"
     full = test + f"\n\n\ndef {hidden}():\n    assert {a} == {b}\n"
-    run = slot.start(["cand"], st.limits)
+    run = slot.start(["cand"], st.limits, jobs=[{"mode": "pytest", "source": source, "test": full, "test_name": fname}])
     t0 = time.monotonic()
-    run.send(0, {"mode": "pytest", "source": source, "test": full, "test_name": fname})
     deadline = t0 + st.judge_time
     reports: dict[str, dict] = {}
     end = None
@@ -554,8 +550,7 @@ def record_outputs(slot: Slot, fn_name: str, source: str, cases: list[tuple[Any,
     out: list[dict] = []
     i = 0
     while i < len(cases):
-        run = slot.start(["cand"], st.limits)
-        run.send(0, {"mode": "serve", "source": source})
+        run = slot.start(["cand"], st.limits, jobs=[{"mode": "serve", "source": source}], requests=True)
         ev = _wait_msg(run, time.monotonic() + st.limits.time)
         if ev[0] != "msg" or ev[2].get("load") != "ok":
             _, detail = _failure_from(run, ev, "loading the reference solution")

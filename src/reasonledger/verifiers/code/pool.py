@@ -1,18 +1,24 @@
-"""The parent side of the sandbox: slots (warm workers or bubblewrap spawns) and runs.
+"""The parent side of the sandbox: slots (warm workers, or a bubblewrap worker per sample) and runs.
 
 A *run* is one or two test processes started together in one slot (a candidate, and for
 assert-style tests a judge). The parent owns every pipe: it writes requests and stdin, reads
 results, stdout and stderr into capped buffers, enforces wall time, kills, and after each run
 checks that the slot's cgroup holds nothing but the worker.
+
+Per run the parent sends the worker one control message (each process's job inline when it is
+small, its pipes as fds) and gets one fixed-layout exit record per process back; each slot keeps
+one epoll for all of it.
 """
 
 from __future__ import annotations
 
+import array
 import atexit
 import json
+import marshal
 import os
 import queue
-import selectors
+import select
 import signal
 import socket
 import subprocess
@@ -25,13 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from reasonledger.verifiers.code import cgroups
+from reasonledger.verifiers.code import cgroups, runner
 from reasonledger.verifiers.code.probe import LEVELS, bwrap_path, probe, sandbox_read_paths
 
 HERE = Path(__file__).resolve().parent
-WORKER = HERE / "worker.py"
-RUNNER = HERE / "runner.py"
 _MAX_LINE = 64 << 20
+INLINE_MAX = 1 << 16  # bytes of jobs carried in the control message; a larger run sends its jobs on fd 4
+_READ = ("stdout", "stderr", "result")
+_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work", "PYTHONHASHSEED": "0",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class SandboxError(RuntimeError):
@@ -72,7 +80,7 @@ class ChildIO:
 
 
 class Run:
-    """One run in a slot: send requests, get events ("msg", "exit", "done", "timeout", "output_limit")."""
+    """One run in a slot: send requests, get events ("msg", "exit", "done", "timeout", "output_limit", "protocol")."""
 
     def __init__(self, slot: "Slot", children: list[ChildIO], limits: Limits):
         self.slot = slot
@@ -82,25 +90,23 @@ class Run:
         self.done: dict | None = None
         self.killed = False
         self.t0 = time.monotonic()
-        self.sel = selectors.DefaultSelector()
+        self.ep = slot.ep
+        self.fdmap: dict[int, tuple[str, int]] = {}  # fd in the slot's epoll -> (what, child index)
         for i, c in enumerate(children):
-            for name in ("stdout", "stderr", "result"):
+            for name in _READ:
                 fd = getattr(c, name)
                 if fd is not None:
-                    os.set_blocking(fd, False)
-                    self.sel.register(fd, selectors.EVENT_READ, (name, i))
-            for name in ("stdin", "request"):
-                fd = getattr(c, name)
-                if fd is not None:
-                    os.set_blocking(fd, False)
+                    self.ep.register(fd, select.EPOLLIN)
+                    self.fdmap[fd] = (name, i)
         slot._register(self)
 
     # -- writing ---------------------------------------------------------------------------
     def send(self, i: int, obj: Any) -> None:
+        """One message to child i on its request pipe (the run must have been started with requests)."""
         c = self.children[i]
         if c.request is None:
             return
-        c.pending_req += (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode()
+        c.pending_req += runner.frame(obj)
         self._flush_writes(i)
 
     def feed_stdin(self, i: int, data: bytes, close: bool = True) -> None:
@@ -118,10 +124,8 @@ class Run:
         fd = getattr(c, name)
         if fd is None:
             return
-        try:
-            self.sel.unregister(fd)
-        except (KeyError, ValueError):
-            pass
+        if self.fdmap.pop(fd, None) is not None:
+            self.ep.unregister(fd)
         os.close(fd)
         setattr(c, name, None)
 
@@ -138,19 +142,17 @@ class Run:
                     del buf[:n]
             except BlockingIOError:
                 pass
-            except (BrokenPipeError, OSError):
+            except OSError:
                 buf.clear()
                 self._close(c, name)
                 continue
-            want = bool(buf)
-            try:
-                key = self.sel.get_key(fd)
-            except KeyError:
-                key = None
-            if want and key is None:
-                self.sel.register(fd, selectors.EVENT_WRITE, (name + "_w", i))
-            elif not want and key is not None:
-                self.sel.unregister(fd)
+            waiting = fd in self.fdmap
+            if buf and not waiting:
+                self.ep.register(fd, select.EPOLLOUT)
+                self.fdmap[fd] = (name + "_w", i)
+            elif not buf and waiting:
+                del self.fdmap[fd]
+                self.ep.unregister(fd)
             if name == "stdin" and not buf and c.close_in_after:
                 self._close(c, "stdin")
 
@@ -198,23 +200,40 @@ class Run:
                 c.over_limit = True
                 self.events.append(("output_limit", i, kind))
 
+    def _poll(self, timeout: float) -> bool:
+        """Handle what is ready within `timeout` seconds (-1: wait); False when nothing was."""
+        ready = self.ep.poll(timeout)
+        for fd, _ in ready:
+            what = self.fdmap.get(fd)
+            if what is None:
+                if fd != self.slot.ctrl_fd():
+                    self.ep.unregister(fd)  # left by a run that was never finished
+                continue
+            kind, i = what
+            if kind in _READ:
+                if getattr(self.children[i], kind) == fd:
+                    self._read(kind, i)
+            elif kind == "ctrl":
+                self.slot._on_event(self)
+            else:
+                self._flush_writes(i)
+        return bool(ready)
+
     def next_event(self, deadline: float | None) -> tuple:
-        """The next event, or ("timeout",) once `deadline` (monotonic) has passed."""
+        """The next event, or ("timeout",) once `deadline` (monotonic) has passed. After the slot
+        reports the run over, what is still in the pipes comes first, then ("done", info)."""
         while not self.events:
             if self.done is not None:
-                return ("done", self.done)
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
+                if not self._poll(0):
+                    return ("done", self.done)
+                continue
+            if deadline is None:
+                self._poll(-1)
+                continue
+            wait = deadline - time.monotonic()
+            if wait <= 0:
                 return ("timeout",)
-            wait = None if deadline is None else max(0.0, deadline - now)
-            for key, _ in self.sel.select(wait):
-                kind, i = key.data
-                if kind in ("stdout", "stderr", "result"):
-                    self._read(kind, i)
-                elif kind in ("request_w", "stdin_w"):
-                    self._flush_writes(i)
-                else:
-                    self.slot._on_event(self, key)
+            self._poll(wait)
         return self.events.pop(0)
 
     def kill(self) -> None:
@@ -240,17 +259,14 @@ class Run:
                 break
         # every process of the run is gone now: pipes reach EOF promptly
         end = time.monotonic() + 1.0
-        while any(getattr(c, n) is not None for c in self.children for n in ("stdout", "stderr", "result")):
-            if time.monotonic() > end:
+        while any(getattr(c, n) is not None for c in self.children for n in _READ):
+            wait = end - time.monotonic()
+            if wait <= 0:
                 break
-            for key, _ in self.sel.select(0.05):
-                kind, i = key.data
-                if kind in ("stdout", "stderr", "result"):
-                    self._read(kind, i)
+            self._poll(min(wait, 0.05))
         for c in self.children:
             for n in ("stdin", "stdout", "stderr", "result", "request"):
                 self._close(c, n)
-        self.sel.close()
         self.slot._unregister(self)
         return self.done or {"done": False}
 
@@ -258,160 +274,225 @@ class Run:
         return [ev[2] for ev in self.events if ev[0] == "msg" and ev[1] == i]
 
 
+def _launch(directory: Path | str) -> str:
+    """`python -c` code that runs worker.py from its cached bytecode (a script is compiled at every start)."""
+    return f"import sys; sys.path.insert(0, {str(directory)!r}); import worker; sys.path.pop(0); worker.main()"
+
+
+def _site_packages() -> list[str]:
+    """This interpreter's site-packages directories (not the checkout's src/), for a worker run with -S."""
+    return [p for p in sys.path if p and "site-packages" in p and p.startswith(sys.prefix)]
+
+
+def _out_pipe() -> tuple[int, int]:
+    """A pipe the child writes: (child's end, parent's end)."""
+    r, w = os.pipe()
+    return w, r
+
+
+def _in_pipe() -> tuple[int, int]:
+    """A pipe the parent writes: (child's end, parent's end, which never blocks)."""
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    return r, w
+
+
 class Slot:
-    """One place where tests run, one at a time."""
+    """One place where tests run, one at a time: a locked-down worker that forks a process per test.
 
-    index: int
-    cgroup: cgroups.SlotCgroup | None
-    mode: str
-    lockdown: dict
+    This class starts the worker itself in new namespaces (the worker level); SpawnSlot starts
+    it under bubblewrap, one per sample.
+    """
 
-    def start(self, roles: list[str], limits: Limits, stdin: bool = False, precompile: dict | None = None) -> Run:
-        """Start one process per role. `precompile` maps role -> source the worker may compile
-        before forking (an optimisation only: the process compiles it itself otherwise)."""
-        raise NotImplementedError
-
-    def _register(self, run: Run) -> None: ...
-    def _unregister(self, run: Run) -> None: ...
-    def _on_event(self, run: Run, key) -> None: ...
-    def _kill(self, run: Run) -> None: ...
-    def _broken(self, run: Run, why: str) -> None: ...
-    def close(self) -> None: ...
-
-    def after_run(self, expected_procs: int) -> dict:
-        """Cgroup sweep and OOM count after a run."""
-        info = {"oom_kills": 0, "leftover": 0}
-        if self.cgroup is not None:
-            info["oom_kills"] = self.cgroup.new_oom_kills()
-            n = self.cgroup.pids_current()
-            if n > expected_procs:
-                info["leftover"] = n - expected_procs
-                self.cgroup.kill_all(keep=self._keep_pids())
-        return info
-
-    def _keep_pids(self) -> tuple[int, ...]:
-        return ()
-
-
-def _pipes(stdin: bool) -> tuple[list[int], ChildIO]:
-    """Five pipes; returns (child ends in fd order 0..4, parent ends)."""
-    if stdin:
-        in_r, in_w = os.pipe()
-    else:
-        in_r, in_w = os.open(os.devnull, os.O_RDONLY), None
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    res_r, res_w = os.pipe()
-    req_r, req_w = os.pipe()
-    return [in_r, out_w, err_w, res_w, req_r], ChildIO(in_w, out_r, err_r, res_r, req_w)
-
-
-class WorkerSlot(Slot):
     mode = "worker"
+    worker_procs = 2  # processes of the slot in its cgroup between runs: the bootstrap and the worker
 
-    def __init__(self, index: int, limits: Limits, uids: tuple[int, int], preload: list[str] = ()):
+    def __init__(self, index: int, limits: Limits, uids: tuple[int, int]):
         self.index = index
         self.limits = limits
         self.uids = uids
-        self.preload = list(preload)
-        self.cgroup = None
+        self.cgroup: cgroups.SlotCgroup | None = None
         self.proc: subprocess.Popen | None = None
         self.ctrl: socket.socket | None = None
-        self.lockdown = {}
+        self.ep = select.epoll()
+        self.lockdown: dict = {}
         self.runs_done = 0
+        self._run: Run | None = None
         self._start()
 
+    # -- the worker ------------------------------------------------------------------------
+    def _config(self, ctrl_fd: int) -> tuple[dict, list[int]]:
+        """The worker's configuration and the fds it inherits besides the control socket."""
+        cfg = {"setup": "unshare", "ctrl_fd": ctrl_fd, "cgroup_procs": self.cgroup.procs_files(),
+               "uids": {"cand": self.uids[0], "judge": self.uids[1]}, "read_paths": sandbox_read_paths(),
+               "rw_files": ["/dev/null"], "scratch_bytes": self.limits.scratch, "sys_path": _site_packages(),
+               "msg_max": INLINE_MAX + 4096, "warm": True}
+        return cfg, []
+
+    def _argv(self, cfg: dict) -> list[str]:
+        # -S: no site module and .pth files, a smaller worker (every fork copies its page tables)
+        return [sys.executable, "-I", "-S", "-B", "-c", _launch(HERE), marshal.dumps(cfg).hex()]
+
     def _start(self) -> None:
-        self.cgroup = cgroups.SlotCgroup.create(self.limits.pids + 4, self.limits.memory + (64 << 20), name=f"w{self.index}")
+        if self.cgroup is None:
+            self.cgroup = cgroups.SlotCgroup.create(self.limits.pids + 4, self.limits.memory + (64 << 20), name=f"w{self.index}")
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cfg = {
-            "ctrl_fd": child.fileno(),
-            "cgroup_procs": self.cgroup.procs_files(),
-            "uids": {"cand": self.uids[0], "judge": self.uids[1]},
-            "read_paths": sandbox_read_paths(),
-            "rw_files": ["/dev/null"],
-            "scratch_bytes": self.limits.scratch,
-            "preload": self.preload,
-        }
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work", "PYTHONHASHSEED": "0",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(WORKER), json.dumps(cfg)],
-            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=env, cwd="/",
-        )
-        child.close()
+        extra: list[int] = []
+        try:
+            cfg, extra = self._config(child.fileno())
+            self.proc = subprocess.Popen(self._argv(cfg), pass_fds=[child.fileno(), *extra], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_ENV, cwd="/")
+        finally:
+            child.close()
+            for fd in extra:
+                os.close(fd)
         self.ctrl = parent
+        self.runs_done = 0
         parent.settimeout(30)
         try:
-            hello = json.loads(parent.recv(1 << 16) or b"{}")
-        except (OSError, ValueError) as exc:
+            hello = marshal.loads(parent.recv(1 << 20) or marshal.dumps({}))  # sent before any test ran
+        except (OSError, ValueError, EOFError, TypeError) as exc:
             hello = {"ready": False, "error": str(exc)}
         parent.settimeout(None)
-        if not hello.get("ready"):
+        if not isinstance(hello, dict) or not hello.get("ready"):
             self.close()
-            raise SandboxError(f"worker {self.index} failed to lock down: {hello.get('error', 'no answer')}")
+            error = hello.get("error", "no answer") if isinstance(hello, dict) else "bad answer"
+            raise SandboxError(f"{self.mode} worker {self.index} failed to lock down: {error}")
         self.lockdown = hello["lockdown"]
+        self.ep.register(parent.fileno(), select.EPOLLIN)
 
-    def _keep_pids(self) -> tuple[int, ...]:
-        return tuple(self.cgroup.pids()) if False else ()
+    def fresh(self) -> None:
+        """Called when a sample borrows the slot; the warm worker serves every sample."""
 
-    def start(self, roles: list[str], limits: Limits, stdin: bool = False, precompile: dict | None = None) -> Run:
+    def restart(self) -> None:
+        self.close()
+        self._start()
+
+    def close(self) -> None:
+        self._stop_worker()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+
+    def _stop_worker(self) -> None:
+        """End the worker and everything in its cgroup; the cgroup stays, empty."""
+        if self.ctrl is not None:
+            try:
+                self.ep.unregister(self.ctrl.fileno())
+            except (KeyError, ValueError, OSError):
+                pass
+            self.ctrl.close()  # the worker sweeps its namespace and exits on EOF
+            self.ctrl = None
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                if self.cgroup is not None:
+                    self.cgroup.kill_all()
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self.proc = None
+        if self.cgroup is not None and self.cgroup.pids_current():
+            self.cgroup.kill_all()
+
+    # -- runs ------------------------------------------------------------------------------
+    def start(self, roles: list[str], limits: Limits, jobs: list[dict | None] | None = None, stdin: bool = False,
+              requests: bool = False) -> Run:
+        """Start one process per role. jobs[i] is process i's first message (mode, source, ...); it
+        travels with the start when small, else on the request pipe. With `requests` the parent
+        sends more messages later (Run.send); without, the process sees its requests end after the job."""
+        if self._run is not None:  # a run its caller abandoned (an exception): end it first
+            self._run.kill()
+            self._run.finish()
         if self.proc is None or self.proc.poll() is not None:
             self.restart()
-        kids, ios, fds = [], [], []
-        for role in roles:
-            cfds, io = _pipes(stdin)
-            fds += cfds
-            ios.append(io)
-            kid = {"role": role, "limits": limits.rlimits(limits.time * 4 + 1)}
-            src = (precompile or {}).get(role)
-            if src and len(src) <= 32_000:
-                kid["precompile"] = src
-            kids.append(kid)
+        rl = runner.rlimits(limits.rlimits(limits.time * 4 + 1))
+        jobs = list(jobs or [None] * len(roles))
+        kids = [{"role": role, "rlimits": rl, "job": job, "source": None} for role, job in zip(roles, jobs)]
+        msg = marshal.dumps(kids)
+        piped = len(msg) > INLINE_MAX
+        if piped:
+            for kid in kids:
+                src = (kid["job"] or {}).get("source")
+                kid["job"], kid["source"] = None, src if src and len(src) <= INLINE_MAX // 2 else None
+        send, ios = [], []
         try:
-            socket.send_fds(self.ctrl, [json.dumps({"op": "run", "children": kids}).encode()], fds)
+            for kid, job in zip(kids, jobs):
+                has_req = requests or (piped and job is not None)
+                fds = [_in_pipe() if stdin else None, _out_pipe(), _out_pipe(), _out_pipe(), _in_pipe() if has_req else None]
+                kid["fds"] = tuple(p is not None for p in fds)  # stdin, stdout, stderr, result, request
+                send += [p[0] for p in fds if p is not None]
+                ios.append(ChildIO(*(p[1] if p is not None else None for p in fds)))
+            msg = b"R" + marshal.dumps(kids)
+            self.ctrl.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", send))])
         except OSError as exc:
-            for fd in fds:
-                os.close(fd)
             for io in ios:
                 for fd in (io.stdin, io.stdout, io.stderr, io.result, io.request):
                     if fd is not None:
                         os.close(fd)
             self.restart()
-            raise SandboxError(f"worker {self.index} gone: {exc}") from exc
-        for fd in fds:
-            os.close(fd)
-        return Run(self, ios, limits)
+            raise SandboxError(f"{self.mode} worker {self.index} gone: {exc}") from exc
+        finally:
+            for fd in send:
+                os.close(fd)
+        run = Run(self, ios, limits)
+        if piped:
+            for i, job in enumerate(jobs):
+                if job is not None:
+                    run.send(i, job)
+        return run
+
+    def ctrl_fd(self) -> int:
+        return self.ctrl.fileno() if self.ctrl is not None else -1
 
     def _register(self, run: Run) -> None:
-        run.sel.register(self.ctrl, selectors.EVENT_READ, ("ctrl", -1))
+        run.fdmap[self.ctrl.fileno()] = ("ctrl", -1)
         self._run = run
 
     def _unregister(self, run: Run) -> None:
         self._run = None
         self.runs_done += 1
-        info = self.after_run(expected_procs=2)
+        info = self.after_run()
         run.done = {**(run.done or {}), **info}
 
-    def _on_event(self, run: Run, key) -> None:
-        try:
-            data = self.ctrl.recv(1 << 16)
-        except OSError:
-            data = b""
-        if not data:
-            self._broken(run, "worker exited")
-            return
-        msg = json.loads(data)
-        if "exit" in msg:
-            run.children[msg["exit"]].exit = msg
-            run.events.append(("exit", msg["exit"], msg))
-        if msg.get("done"):
-            run.done = {"done": True, "swept": msg.get("swept", 0)}
+    def after_run(self) -> dict:
+        """OOM count and a check that nothing but the worker is left in the cgroup."""
+        info = {"oom_kills": 0, "leftover": 0}
+        if self.cgroup is not None:
+            info["oom_kills"] = self.cgroup.new_oom_kills()
+            n = self.cgroup.pids_current()
+            if n > self.worker_procs:
+                info["leftover"] = n - self.worker_procs
+                self.cgroup.kill_all()  # the worker too: the next start finds it gone and restarts
+        return info
+
+    def _on_event(self, run: Run) -> None:
+        while True:
+            try:
+                data = self.ctrl.recv(256, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if len(data) != runner.EXIT.size:
+                self._broken(run, "worker exited" if not data else "malformed worker message")
+                return
+            i, sig, code, maxrss, cpu, wall, swept = runner.EXIT.unpack(data)
+            msg = {"exit": i, "maxrss_kb": maxrss, "cpu": cpu, "wall": wall}
+            msg.update({"signal": sig} if sig else {"code": code})
+            if 0 <= i < len(run.children):
+                run.children[i].exit = msg
+                run.events.append(("exit", i, msg))
+            if swept >= 0:
+                run.done = {"done": True, "swept": swept}
+                return
 
     def _kill(self, run: Run) -> None:
         try:
-            self.ctrl.send(b'{"op": "kill"}')
+            self.ctrl.send(b"K")
         except OSError:
             self._broken(run, "worker unreachable")
 
@@ -420,68 +501,49 @@ class WorkerSlot(Slot):
         for c in run.children:
             if c.exit is None:
                 c.exit = {"signal": signal.SIGKILL, "broken": why}
-        try:
-            run.sel.unregister(self.ctrl)
-        except (KeyError, ValueError):
-            pass
-        self.restart()
-
-    def restart(self) -> None:
-        self.close()
-        self._start()
-
-    def close(self) -> None:
         if self.ctrl is not None:
-            try:
-                self.ctrl.close()
-            except OSError:
-                pass
-            self.ctrl = None
+            run.fdmap.pop(self.ctrl.fileno(), None)
         if self.cgroup is not None:
             self.cgroup.kill_all()
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
-        if self.cgroup is not None:
-            self.cgroup.remove()
-            self.cgroup = None
+        self.restart()
 
 
 class SpawnSlot(Slot):
-    """The fallback: each test process is `bwrap ... python -I runner.py` inside the slot's cgroup."""
+    """The fallback: bubblewrap makes the namespaces and mounts and runs the same worker as PID 1,
+    a new one for every sample; the worker forks a process per test of that sample."""
 
     mode = "spawn"
+    worker_procs = 1  # bubblewrap itself stays outside the cgroup
 
     def __init__(self, index: int, limits: Limits, uids: tuple[int, int], landlock: bool = True):
-        self.index = index
-        self.limits = limits
-        self.uids = uids
         self.bwrap = bwrap_path()
         if not self.bwrap:
             raise SandboxError("bubblewrap (bwrap) is not installed; run scripts/install-system-deps.sh")
-        self.cgroup = cgroups.SlotCgroup.create(limits.pids + 4, limits.memory + (32 << 20), name=f"s{index}")
         self.read_paths = sandbox_read_paths()
-        self.landlock = landlock and probe()["landlock_abi"] >= 1
-        self.lockdown = {"bwrap": self.bwrap, "landlock": self.landlock, "seccomp": probe()["seccomp"], "netns": True,
-                         "pidns": True, "mountns": True, "no_new_privs": True}
-        self._procs: dict[int, tuple[int, subprocess.Popen]] = {}
+        self.use_landlock = landlock and probe()["landlock_abi"] >= 1
+        self.use_seccomp = bool(probe()["seccomp"])
+        super().__init__(index, limits, uids)
+        self.lockdown = {"bwrap": self.bwrap, **self.lockdown, "pidns": True, "netns": True, "mountns": True}
 
-    def _argv(self, role: str, limits: Limits, fds: tuple[int, int]) -> list[str]:
-        uid = self.uids[0] if role == "cand" else self.uids[1]
-        spec = {"uid": uid, "gid": uid, "cwd": "/tmp/work" if role == "cand" else "/", "fds": list(fds),
-                "sys_path": [p for p in sys.path if p and "site-packages" in p and p.startswith(sys.prefix)],
-                "limits": limits.rlimits(limits.time * 4 + 1),
-                "lockdown": {"landlock": self.landlock, "seccomp": self.lockdown["seccomp"],
-                             "read": self.read_paths + ["/rl"], "write": ["/tmp/work"], "files": ["/dev/null"]}}
+    def _config(self, ctrl_fd: int) -> tuple[dict, list[int]]:
+        cg = [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in self.cgroup.procs_files()]
+        cfg = {"setup": "bwrap", "ctrl_fd": ctrl_fd, "cgroup_fds": cg, "uids": {"cand": self.uids[0], "judge": self.uids[1]},
+               "read_paths": self.read_paths + ["/rl"], "rw_files": ["/dev/null"], "landlock": self.use_landlock,
+               "seccomp": self.use_seccomp, "sys_path": _site_packages(), "msg_max": INLINE_MAX + 4096}
+        return cfg, cg
+
+    def _argv(self, cfg: dict) -> list[str]:
         argv = [self.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-                "--die-with-parent", "--new-session", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+                "--as-pid-1", "--die-with-parent", "--new-session"]
+        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE"):
+            argv += ["--cap-add", cap]
         made: set[str] = set()
+        bound: list[str] = []
         for p in self.read_paths:
-            if p in ("/proc",) or p.startswith("/dev/"):
+            if p in ("/proc",) or p.startswith("/dev/") or any(p.startswith(b + "/") for b in bound):
+                continue
+            if os.path.islink(p) and p.count("/") == 1:  # merged /usr: /lib -> usr/lib, a symlink is cheaper than a mount
+                argv += ["--symlink", os.readlink(p), p]
                 continue
             parts = p.strip("/").split("/")
             for k in range(1, len(parts)):
@@ -490,91 +552,26 @@ class SpawnSlot(Slot):
                     made.add(anc)
                     argv += ["--perms", "0755", "--dir", anc]
             argv += ["--ro-bind", p, p]
+            bound.append(p)
         argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/work",
                  "--chmod", "0777", "/tmp/work", "--ro-bind", str(HERE), "/rl", "--chdir", "/",
                  "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
                  "--setenv", "HOME", "/tmp/work", "--setenv", "PYTHONHASHSEED", "0",
-                 sys.executable, "-I", "-S", "-B", "/rl/runner.py", json.dumps(spec)]
+                 sys.executable, "-I", "-S", "-B", "-c", _launch("/rl"), marshal.dumps(cfg).hex()]
         return argv
 
-    def start(self, roles: list[str], limits: Limits, stdin: bool = False, precompile: dict | None = None) -> Run:
-        ios = []
-        procs = []
-        for role in roles:
-            cfds, io = _pipes(stdin)
-            try:
-                # a shell joins the slot's cgroup, then becomes bwrap: no preexec_fn, so Popen can vfork
-                cg_files = self.cgroup.procs_files()
-                shim = ['/bin/sh', '-c', 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 111; shift; n=$((n-1)); done; exec "$@"',
-                        'sh', str(len(cg_files)), *cg_files]
-                p = subprocess.Popen(shim + self._argv(role, limits, (cfds[3], cfds[4])), stdin=cfds[0], stdout=cfds[1],
-                                     stderr=cfds[2], pass_fds=(cfds[3], cfds[4]), close_fds=True, env={}, cwd="/")
-            finally:
-                for fd in cfds:
-                    os.close(fd)
-            ios.append(io)
-            procs.append(p)
-        run = Run(self, ios, limits)
-        for i, p in enumerate(procs):
-            pidfd = os.pidfd_open(p.pid)
-            self._procs[pidfd] = (i, p)
-            run.sel.register(pidfd, selectors.EVENT_READ, ("pidfd", pidfd))
-        run._spawn_t0 = time.monotonic()
-        return run
-
-    def _on_event(self, run: Run, key) -> None:
-        pidfd = key.data[1]
-        i, p = self._procs.pop(pidfd)
-        run.sel.unregister(pidfd)
-        os.close(pidfd)
-        _, status, ru = os.wait4(p.pid, 0)
-        p.returncode = status
-        msg = {"exit": i, "maxrss_kb": ru.ru_maxrss, "cpu": ru.ru_utime + ru.ru_stime, "wall": time.monotonic() - run.t0}
-        if os.WIFSIGNALED(status):
-            msg["signal"] = os.WTERMSIG(status)
-        else:
-            code = os.WEXITSTATUS(status)
-            # bwrap reports a child killed by signal N as exit 128+N
-            if code > 128 and code - 128 in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV, signal.SIGXFSZ, signal.SIGABRT):
-                msg["signal"] = code - 128
-            else:
-                msg["code"] = code
-        run.children[i].exit = msg
-        run.events.append(("exit", i, msg))
-        if not any(v[1] is not None for v in self._procs.values()) and not self._procs:
-            swept = self.cgroup.kill_all()
-            run.done = {"done": True, "swept": swept}
-
-    def _kill(self, run: Run) -> None:
-        self.cgroup.kill_all()
-
-    def _broken(self, run: Run, why: str) -> None:
-        self.cgroup.kill_all()
-        for pidfd, (i, p) in list(self._procs.items()):
-            try:
-                run.sel.unregister(pidfd)
-            except (KeyError, ValueError):
-                pass
-            os.close(pidfd)
-            p.wait()
-        self._procs.clear()
-        run.done = {"done": True, "broken": why}
-
-    def _unregister(self, run: Run) -> None:
-        info = self.after_run(expected_procs=0)
-        run.done = {**(run.done or {}), **info}
-
-    def close(self) -> None:
-        if self.cgroup is not None:
-            self.cgroup.remove()
-            self.cgroup = None
+    def fresh(self) -> None:
+        """A sample gets a sandbox no other sample used (in the slot's cgroup, empty again)."""
+        if self.runs_done:
+            self._stop_worker()
+            self._start()
 
 
 class SandboxPool:
     """N slots of one mode; `with pool.slot() as s` borrows one. Closes itself at exit."""
 
     def __init__(self, slots: int | None = None, mode: str = "auto", limits: Limits | None = None,
-                 min_level: str | int = "spawn", preload: list[str] = ()):
+                 min_level: str | int = "spawn"):
         from reasonledger.verifiers.code.probe import level_value
 
         self.limits = limits or Limits()
@@ -591,7 +588,7 @@ class SandboxPool:
         if mode in ("auto", "worker") and self.report["level_value"] >= LEVELS["worker"]:
             try:
                 for i in range(n):
-                    self.slots.append(WorkerSlot(i, self.limits, (base + 2 * i, base + 2 * i + 1), preload))
+                    self.slots.append(Slot(i, self.limits, (base + 2 * i, base + 2 * i + 1)))
             except (SandboxError, OSError) as exc:
                 errors.append(str(exc))
                 for s in self.slots:
@@ -631,6 +628,7 @@ class SandboxPool:
             raise SandboxError("pool is closed")
         s = self._free.get()
         try:
+            s.fresh()
             yield s
         finally:
             self._free.put(s)

@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from typing import Any
 
 from reasonledger.records.model import Verdict
@@ -48,6 +49,11 @@ class CodeVerifier(Verifier):
         self.options = full
         self._pool: SandboxPool | None = None
         self._pool_lock = threading.Lock()
+
+    @cached_property
+    def config_hash(self) -> str:
+        """Hashed once: the config is fixed at construction (the base class hashes it per verdict)."""
+        return Verifier.config_hash.fget(self)
 
     # -- sandbox ---------------------------------------------------------------------------------
     @property

@@ -1,9 +1,13 @@
-"""The warm sandbox worker: locks itself down once, then forks one process per test.
+"""The sandbox worker: locks itself down once, then forks one process per test.
 
-Run by the pool as `python -I worker.py CONFIG_JSON` with its control socket on fd 3; standard
-library only (it imports its siblings `lockdown` and `runner` by path, before lock-down).
+Run by the pool as `python -I -S -c "import worker; worker.main()" CONFIG` (marshal, hex) with
+its control socket on `ctrl_fd`; standard library only (it imports its siblings `lockdown` and
+`runner` by path, before lock-down, and with them everything a test process needs, so a forked
+test imports nothing).
+Its imports are the C modules where the Python wrappers would pull in enum or re: the spawn
+fallback starts one worker per sample, and interpreter start-up is most of what that costs.
 
-Start-up, as root in the host namespaces:
+Start-up, setup "unshare" (the worker level), as root in the host namespaces:
   1. join the slot's cgroups (pids, memory), so everything below is counted and capped;
   2. unshare PID, network, mount, IPC and UTS namespaces and fork: the child is PID 1 of the new
      PID namespace (the worker proper); signals from inside a namespace do not reach its init,
@@ -13,20 +17,30 @@ Start-up, as root in the host namespaces:
      /dev/shm and /run (a test's files vanish with the worker), one scratch directory;
   4. no_new_privs, Landlock (system paths read-only, scratch writable, TCP denied, signals
      scoped), seccomp deny-list. The network namespace has no interface up.
-Per test (one `run` message may start two processes, e.g. a judge and a candidate): fork, put
-the pipes the parent sent on fds 0-4, close every other fd, rlimits, drop to the role's uid,
-run `runner.child_main`. When every process of the run has exited (or on `kill`), kill(-1)
-everything else in the namespace, reap, wipe the scratch directory, report.
+Setup "bwrap" (the spawn fallback): bubblewrap already made the namespaces and mounts and runs
+this as PID 1 (--as-pid-1); the worker joins the cgroups through files the parent opened, then
+step 4 with what the kernel offers.
+
+Per run (one message may start two processes, e.g. a judge and a candidate): fork, put the fds
+the parent sent on 0-4 (the worker's /dev/null where none was sent), close every other fd,
+rlimits, drop to the role's uid, run `runner.child_main`. When every process of the run has
+exited (or on kill), kill(-1) everything else in the namespace, reap, wipe the scratch
+directory, report.
+
+Control messages, parent to worker: b"R" + marshal(run), b"K" (kill the run).
+Worker to parent: a marshal hello (sent before any test runs), then one EXIT record per test
+process (a fixed layout: nothing the parent parses after that can be shaped by a test).
 """
 
 from __future__ import annotations
 
-import json
+import _signal
+import _socket
+import gc
+import marshal
 import os
-import selectors
-import shutil
-import signal
-import socket
+import select
+import struct
 import sys
 import time
 
@@ -37,16 +51,13 @@ import runner  # noqa: E402
 sys.path.pop(0)
 
 SCRATCH = "/tmp/work"
+_FDS_MAX = 16
+_RUN, _KILL = b"RK"  # the first byte of a control message
+_CODE_CACHE: dict = {}  # source -> code: a task's judge program serves all its samples, a stdio solution all its cases
 
 
-def _send(ctrl: socket.socket, obj: dict) -> None:
-    ctrl.send(json.dumps(obj).encode())
-
-
-def _status(status: int) -> dict:
-    if os.WIFSIGNALED(status):
-        return {"signal": os.WTERMSIG(status)}
-    return {"code": os.WEXITSTATUS(status)}
+def _send(ctrl: _socket.socket, obj: dict) -> None:
+    ctrl.send(marshal.dumps(obj))
 
 
 def _private_mounts(cfg: dict) -> dict:
@@ -76,7 +87,10 @@ def _private_mounts(cfg: dict) -> dict:
 
 def _lock(cfg: dict) -> dict:
     info: dict = {"netns": True, "pidns": True, "mountns": True}
-    info["mounts"] = _private_mounts(cfg)
+    if cfg["setup"] == "unshare":
+        info["mounts"] = _private_mounts(cfg)
+    else:
+        info["bwrap"] = True
     lockdown.set_no_new_privs()
     info["no_new_privs"] = True
     if cfg.get("landlock", True):
@@ -96,6 +110,8 @@ def _wipe_scratch() -> None:
     for e in entries:
         try:
             if e.is_dir(follow_symlinks=False):
+                import shutil
+
                 shutil.rmtree(e.path, ignore_errors=True)
             else:
                 os.unlink(e.path)
@@ -106,13 +122,13 @@ def _wipe_scratch() -> None:
 def _sweep() -> int:
     """Kill and reap everything in the namespace but this process; returns how many were reaped."""
     try:
-        os.kill(-1, signal.SIGKILL)
+        os.kill(-1, _signal.SIGKILL)
     except ProcessLookupError:
         pass
     reaped = 0
     while True:
         try:
-            pid, _ = os.waitpid(-1, 0)
+            os.waitpid(-1, 0)
         except ChildProcessError:
             return reaped
         except InterruptedError:
@@ -120,129 +136,158 @@ def _sweep() -> int:
         reaped += 1
 
 
+def _prepare(kid: dict, uids: dict) -> dict:
+    """The forked process's spec; what it will run is compiled here, in the warm worker."""
+    job = kid.get("job")
+    code = None
+    if job is not None:
+        runner.precompile(job, _CODE_CACHE)
+    elif kid.get("source"):
+        code = runner.precompile({"mode": "serve", "source": kid["source"]}, _CODE_CACHE).get("code_source")
+    role = kid["role"]
+    return {"job": job, "source": kid.get("source"), "code": code, "uid": uids[role], "gid": uids[role],
+            "cwd": SCRATCH if role == "cand" else None, "rlimits": kid["rlimits"]}
+
+
 def _fork_test(spec: dict, fds: list[int]) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            import fcntl
-
-            high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 16) for fd in fds]
-            for target, fd in enumerate(high):
-                os.dup2(fd, target, inheritable=True)
-            lockdown.close_range_from(5)
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
-                signal.signal(sig, signal.SIG_DFL)
+            # every fd received is >= 5 (the worker keeps 0-4 open), so no dup2 clobbers a source
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+            os.closerange(5, 1 << 20)
             runner.child_main(spec)
         finally:
             os._exit(72)
     return pid
 
 
-def serve(cfg: dict, ctrl: socket.socket) -> None:
-    import gc
-
-    gc.collect()
-    gc.freeze()  # fewer copy-on-write page faults in each forked test
-    sel = selectors.DefaultSelector()
-    sel.register(ctrl, selectors.EVENT_READ, "ctrl")
-    run: dict | None = None
+def serve(cfg: dict, ctrl: _socket.socket) -> None:
     uids = cfg["uids"]
+    devnull = os.open("/dev/null", os.O_RDWR)
+    ctrl_fd = ctrl.fileno()
+    ep = select.epoll()
+    ep.register(ctrl_fd, select.EPOLLIN)
+    anc = _socket.CMSG_SPACE(_FDS_MAX * 4)
+    buf = bytearray(cfg["msg_max"])  # one buffer for every control message
+    view = memoryview(buf)
+    if cfg.get("warm"):  # a worker that serves many tests: worth a full collection first
+        gc.collect()
+    gc.freeze()  # fewer copy-on-write page faults in each forked test
+    kids: dict[int, tuple[int, int]] = {}  # pidfd -> (index, pid)
+    t0 = 0.0
     while True:
-        for key, _ in sel.select():
-            if key.data == "ctrl":
+        for fd, _ in ep.poll():
+            if fd == ctrl_fd:
                 try:
-                    data, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 16, 16)
+                    n, ancdata, _flags, _addr = ctrl.recvmsg_into([buf], anc)
                 except OSError:
-                    data, fds = b"", []
-                if not data:
+                    n, ancdata = 0, []
+                fds: list[int] = []
+                for level, kind, payload in ancdata:
+                    if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+                        fds += struct.unpack(f"{len(payload) // 4}i", payload[: len(payload) // 4 * 4])
+                if not n:
                     _sweep()
                     return
-                msg = json.loads(data)
-                if msg["op"] == "run":
-                    children = msg["children"]
-                    run = {"left": len(children), "pidfds": {}, "t0": time.monotonic()}
-                    for i, child in enumerate(children):
-                        code = None
-                        if child.get("precompile"):
-                            try:  # warm interpreter, no copy-on-write faults: far cheaper than in the fork
-                                code = compile(child["precompile"], "solution.py", "exec")
-                            except BaseException:  # noqa: BLE001 - the test process compiles and reports it
-                                code = None
-                        spec = {
-                            "code": code,
-                            "source": child.get("precompile"),
-                            "uid": uids[child["role"]],
-                            "gid": uids[child["role"]],
-                            "cwd": SCRATCH if child["role"] == "cand" else "/",
-                            "limits": child.get("limits", {}),
-                        }
-                        pid = _fork_test(spec, fds[5 * i: 5 * i + 5])
+                op = buf[0]
+                if op == _RUN:
+                    t0 = time.monotonic()
+                    pos = 0
+                    for i, kid in enumerate(marshal.loads(view[1:n])):
+                        spec = _prepare(kid, uids)
+                        mine = []
+                        for sent in kid["fds"]:  # stdin, stdout, stderr, result, request
+                            mine.append(fds[pos] if sent else devnull)
+                            pos += sent
+                        pid = _fork_test(spec, mine)
                         pidfd = os.pidfd_open(pid)
-                        run["pidfds"][pidfd] = (i, pid)
-                        sel.register(pidfd, selectors.EVENT_READ, ("child", pidfd))
-                    for fd in fds:
-                        os.close(fd)
-                elif msg["op"] == "kill":
+                        kids[pidfd] = (i, pid)
+                        ep.register(pidfd, select.EPOLLIN)
+                elif op == _KILL:
                     try:
-                        os.kill(-1, signal.SIGKILL)
+                        os.kill(-1, _signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-                elif msg["op"] == "ping":
-                    _send(ctrl, {"pong": True})
+                for f in fds:
+                    os.close(f)
             else:
-                _, pidfd = key.data
-                assert run is not None
-                i, pid = run["pidfds"].pop(pidfd)
-                sel.unregister(pidfd)
-                os.close(pidfd)
+                i, pid = kids.pop(fd)
+                ep.unregister(fd)
+                os.close(fd)
                 _, status, ru = os.wait4(pid, 0)
-                msg = {"exit": i, **_status(status), "maxrss_kb": ru.ru_maxrss,
-                       "cpu": ru.ru_utime + ru.ru_stime, "wall": time.monotonic() - run["t0"]}
-                run["left"] -= 1
-                if run["left"] == 0:
-                    msg["swept"] = _sweep()
+                swept = -1
+                if not kids:
+                    swept = _sweep()
                     _wipe_scratch()
-                    msg["done"] = True
-                    run = None
-                _send(ctrl, msg)
+                sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+                code = 0 if sig else os.WEXITSTATUS(status)
+                ctrl.send(runner.EXIT.pack(i, sig, code, ru.ru_maxrss, ru.ru_utime + ru.ru_stime, time.monotonic() - t0, swept))
 
 
-def main() -> None:
-    cfg = json.loads(sys.argv[1])
-    ctrl = socket.socket(fileno=int(cfg["ctrl_fd"]))
+def _fill_low_fds() -> None:
+    """Keep fds 0-4 open (on /dev/null), so every fd the worker receives or opens is >= 5."""
+    for fd in range(5):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open("/dev/null", os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+def _join_cgroups(cfg: dict) -> None:
     for path in cfg.get("cgroup_procs", []):
         with open(path, "w") as f:
             f.write(str(os.getpid()))
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
+    for fd in cfg.get("cgroup_fds", []):
+        os.write(fd, b"0")
+        os.close(fd)
+
+
+def main() -> None:
+    cfg = marshal.loads(bytes.fromhex(sys.argv[1]))
+    sys.path.extend(cfg.get("sys_path", []))  # site-packages, for a worker started with -S
+    ctrl = _socket.socket(fileno=int(cfg["ctrl_fd"]))
+    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(sig, _signal.SIG_DFL)
     try:
-        lockdown.unshare(lockdown.CLONE_NEWPID | lockdown.CLONE_NEWNET | lockdown.CLONE_NEWNS | lockdown.CLONE_NEWIPC | lockdown.CLONE_NEWUTS)
+        _join_cgroups(cfg)
     except OSError as exc:
-        _send(ctrl, {"ready": False, "error": f"unshare: {exc}"})
+        _send(ctrl, {"ready": False, "error": f"joining the cgroup: {exc}"})
         return
-    pid = os.fork()
-    if pid:
-        # The bootstrap: outside the namespace, holds nothing, lives as long as the worker.
-        ctrl.close()
-        os.closerange(0, 3)
-        while True:
-            try:
-                _, status = os.waitpid(pid, 0)
-                break
-            except InterruptedError:
-                continue
-        os._exit(0)
+    if cfg["setup"] == "unshare":
+        try:
+            lockdown.unshare(lockdown.CLONE_NEWPID | lockdown.CLONE_NEWNET | lockdown.CLONE_NEWNS | lockdown.CLONE_NEWIPC | lockdown.CLONE_NEWUTS)
+        except OSError as exc:
+            _send(ctrl, {"ready": False, "error": f"unshare: {exc}"})
+            return
+        pid = os.fork()
+        if pid:
+            # The bootstrap: outside the namespace, holds nothing, lives as long as the worker.
+            ctrl.close()
+            os.closerange(0, 3)
+            while True:
+                try:
+                    os.waitpid(pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+            os._exit(0)
+        os.setsid()  # a session of its own, once: test processes only need a process group each
     try:
-        lockdown.set_pdeathsig(signal.SIGKILL)
+        lockdown.set_pdeathsig(_signal.SIGKILL)
+        _fill_low_fds()
+        os.setgroups([])  # test processes inherit no supplementary groups
+        runner.prepare_stdio()
+        if cfg.get("warm"):
+            runner.warm_up()
         info = _lock(cfg)
-        info["preloaded"] = []
         _send(ctrl, {"ready": True, "lockdown": info})
     except Exception as exc:  # noqa: BLE001
         _send(ctrl, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         os._exit(1)
     serve(cfg, ctrl)
     os._exit(0)
-
-
-if __name__ == "__main__":
-    main()

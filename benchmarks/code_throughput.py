@@ -1,7 +1,8 @@
 """Throughput of the code verifier, side by side in one run on this machine:
 
-  worker   - the warm worker pool (fork per test), trivial call tests and trivial stdio tests
-  spawn    - the bubblewrap fallback (a bwrap worker per sample, fork per test inside it)
+  worker   - the warm worker pool (fork per test), trivial call tests and trivial stdio tests, with
+             the default slots (one per core) and, for call tests, twice as many
+  spawn    - the bubblewrap fallback (a bwrap worker per sample, fork per test inside it), default slots
   mp       - the child-process-per-sample pattern of human-eval/evalplus (multiprocessing.Process
              per sample, a Manager list for the result, a thread pool of one worker per core)
   python-c - a fresh `python -c` subprocess per test
@@ -11,7 +12,7 @@ so nothing is served from the worker's compile cache. The patterns run in turn, 
 times; the figures are medians over the repeats, and worker/mp is the median of the ratios
 measured within one repeat. The machine is shared: the load average is printed with each repeat.
 
-    .venv/bin/python benchmarks/code_throughput.py [--n 2000] [--slots 2] [--spawn-slots 4] [--repeats 3]
+    .venv/bin/python benchmarks/code_throughput.py [--n 2000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ STDIO = {"format": "stdio", "cases": [{"input": "1\n", "output": "2\n"}]}
 STDIO_SRC = "print(int(input()) + 1)\n"
 
 
-def bench_verifier(mode: str, n: int, slots: int, ref: dict, src: str) -> float:
+def bench_verifier(mode: str, n: int, slots: int | None, ref: dict, src: str) -> float:
     with CodeVerifier(mode=mode, slots=slots, time_limit=4.0) as v:
-        v.verify_many([(ref, src)] * slots)  # warm
+        v.verify_many([(ref, src)] * len(v.pool().slots))  # warm
         pairs = [(ref, f"{src}# sample {i}\n") for i in range(n)]
         t0 = time.perf_counter()
         out = v.verify_many(pairs)
@@ -99,30 +100,31 @@ def bench_python_c(n: int, workers: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000, help="samples per worker-pool measurement")
-    ap.add_argument("--slots", type=int, default=os.cpu_count() or 2, help="worker slots, and the baselines' workers")
-    ap.add_argument("--spawn-slots", type=int, default=2 * (os.cpu_count() or 2),
-                    help="bubblewrap slots (each sample waits for its sandbox to start: more slots than cores)")
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
     multiprocessing.set_start_method("fork", force=True)
+    cores = os.cpu_count() or 1  # the baselines' thread pools: one worker per core
     runs: list[dict] = []
     for r in range(a.repeats):
         one = {"load_before": [round(x, 2) for x in os.getloadavg()]}
-        one["worker_call"] = bench_verifier("worker", a.n, a.slots, CALL, SRC)
-        one["mp_process_per_sample"] = bench_mp(max(200, a.n // 5), a.slots)
-        one["worker_stdio"] = bench_verifier("worker", a.n, a.slots, STDIO, STDIO_SRC)
-        one["python_c_per_test"] = bench_python_c(max(100, a.n // 10), a.slots)
-        one["spawn_call"] = bench_verifier("spawn", max(200, a.n // 5), a.spawn_slots, CALL, SRC)
+        one["worker_call"] = bench_verifier("worker", a.n, None, CALL, SRC)
+        one["mp_process_per_sample"] = bench_mp(max(200, a.n // 5), cores)
+        one["worker_call_2x_slots"] = bench_verifier("worker", a.n, 2 * cores, CALL, SRC)
+        one["worker_stdio"] = bench_verifier("worker", a.n, None, STDIO, STDIO_SRC)
+        one["python_c_per_test"] = bench_python_c(max(100, a.n // 10), cores)
+        one["spawn_call"] = bench_verifier("spawn", max(200, a.n // 5), None, CALL, SRC)
         one["worker_vs_mp"] = one["worker_call"] / one["mp_process_per_sample"]
+        one["worker_2x_slots_vs_mp"] = one["worker_call_2x_slots"] / one["mp_process_per_sample"]
         one["load_after"] = [round(x, 2) for x in os.getloadavg()]
         runs.append(one)
         print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in one.items()}), file=sys.stderr)
-    keys = ["worker_call", "worker_stdio", "spawn_call", "mp_process_per_sample", "python_c_per_test"]
-    res = {"cores": os.cpu_count(), "slots": a.slots, "spawn_slots": a.spawn_slots, "python": sys.version.split()[0],
+    keys = ["worker_call", "worker_call_2x_slots", "worker_stdio", "spawn_call", "mp_process_per_sample", "python_c_per_test"]
+    res = {"cores": cores, "python": sys.version.split()[0],
            "repeats": a.repeats, "tests_per_s_median": {k: round(statistics.median(r[k] for r in runs), 1) for k in keys},
            "tests_per_s_all": {k: [round(r[k], 1) for r in runs] for k in keys},
            "worker_vs_mp_median": round(statistics.median(r["worker_vs_mp"] for r in runs), 2),
            "worker_vs_mp_all": [round(r["worker_vs_mp"], 2) for r in runs],
+           "worker_2x_slots_vs_mp_median": round(statistics.median(r["worker_2x_slots_vs_mp"] for r in runs), 2),
            "load_average_1m": [[r["load_before"][0], r["load_after"][0]] for r in runs]}
     med = res["tests_per_s_median"]
     res["worker_vs_python_c_median"] = round(med["worker_call"] / med["python_c_per_test"], 2)

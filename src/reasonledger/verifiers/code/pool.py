@@ -325,9 +325,13 @@ class Slot:
         """The worker's configuration and the fds it inherits besides the control socket."""
         cfg = {"setup": "unshare", "ctrl_fd": ctrl_fd, "cgroup_procs": self.cgroup.procs_files(),
                "uids": {"cand": self.uids[0], "judge": self.uids[1]}, "read_paths": sandbox_read_paths(),
-               "rw_files": ["/dev/null"], "scratch_bytes": self.limits.scratch, "sys_path": _site_packages(),
-               "msg_max": INLINE_MAX + 4096, "warm": True}
+               "rw_files": ["/dev/null"], "scratch_bytes": self.limits.scratch, **self._common_config(), "warm": True}
         return cfg, []
+
+    def _common_config(self) -> dict:
+        # the rlimits but CPU time, which the worker holds for all its test processes
+        held = {k: v for k, v in self.limits.rlimits(0).items() if k != "cpu"}
+        return {"sys_path": _site_packages(), "msg_max": INLINE_MAX + 4096, "rlimits": runner.rlimits(held)}
 
     def _argv(self, cfg: dict) -> list[str]:
         # -S: no site module and .pth files, a smaller worker (every fork copies its page tables)
@@ -529,7 +533,7 @@ class SpawnSlot(Slot):
         cg = [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in self.cgroup.procs_files()]
         cfg = {"setup": "bwrap", "ctrl_fd": ctrl_fd, "cgroup_fds": cg, "uids": {"cand": self.uids[0], "judge": self.uids[1]},
                "read_paths": self.read_paths + ["/rl"], "rw_files": ["/dev/null"], "landlock": self.use_landlock,
-               "seccomp": self.use_seccomp, "sys_path": _site_packages(), "msg_max": INLINE_MAX + 4096}
+               "seccomp": self.use_seccomp, **self._common_config()}
         return cfg, cg
 
     def _argv(self, cfg: dict) -> list[str]:
@@ -576,7 +580,7 @@ class SandboxPool:
 
         self.limits = limits or Limits()
         self.report = dict(probe())
-        n = slots or max(1, min(os.cpu_count() or 1, 8))
+        cores = os.cpu_count() or 1
         want = level_value(min_level)
         cgroups.sweep_stale()
         import secrets
@@ -587,7 +591,7 @@ class SandboxPool:
         errors: list[str] = []
         if mode in ("auto", "worker") and self.report["level_value"] >= LEVELS["worker"]:
             try:
-                for i in range(n):
+                for i in range(slots or min(cores, 8)):
                     self.slots.append(Slot(i, self.limits, (base + 2 * i, base + 2 * i + 1)))
             except (SandboxError, OSError) as exc:
                 errors.append(str(exc))
@@ -596,7 +600,8 @@ class SandboxPool:
                 self.slots = []
         if not self.slots and mode in ("auto", "spawn") and self.report["bwrap"] and self.report["cgroup"]:
             try:
-                for i in range(n):
+                # a spawn slot spends much of each sample starting its sandbox: twice the cores keep them busy
+                for i in range(slots or min(2 * cores, 16)):
                     self.slots.append(SpawnSlot(i, self.limits, (base + 2 * i, base + 2 * i + 1)))
             except (SandboxError, OSError) as exc:
                 errors.append(str(exc))

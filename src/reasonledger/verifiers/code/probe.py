@@ -3,7 +3,8 @@
 Levels, strongest first:
   3 worker - warm worker pool: PID, network and mount namespaces, Landlock, seccomp deny-list,
              no_new_privs, a uid per slot, a cgroup with pids and memory limits, rlimits per test.
-  2 spawn  - bubblewrap per test (namespaces, read-only binds, a uid) inside a cgroup.
+  2 spawn  - a bubblewrap sandbox per sample (namespaces, read-only binds, a uid; Landlock and
+             seccomp where the kernel has them) inside a cgroup, forking a process per test.
   0 none   - nothing safe: untrusted code is refused.
 """
 

@@ -213,7 +213,6 @@ _LOAD_OK = b'{"load":"ok"}\n'
 # the worker's record of one ended test process: index, signal (0: exited), exit code, peak RSS kB,
 # CPU s, wall s, processes swept after the run (-1: the run goes on)
 EXIT = struct.Struct("<iiiqddi")
-_STDIO: list = []  # the test processes' streams, then the worker's own (kept, so no test process frees them)
 
 
 def frame(obj) -> bytes:
@@ -223,15 +222,20 @@ def frame(obj) -> bytes:
 
 
 def prepare_stdio() -> None:
-    """Build sys.stdin/stdout/stderr for test processes once, in the worker, over pipes at fds 0-2
-    (so they behave as on the pipes each test gets); a test process only installs them."""
+    """Make the worker's sys.stdin/stdout/stderr the ones its test processes use: built once over
+    pipes at fds 0-2 (so they behave as on the pipes each test gets), then fds 0-2 go back to
+    what the worker had. A test process inherits them ready, unwritten."""
     r, w = os.pipe()
     saved = [os.dup(fd) for fd in (0, 1, 2)]
     try:
         os.dup2(r, 0)
         os.dup2(w, 1)
         os.dup2(w, 2)
-        _STDIO[:] = _new_stdio() + [sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__]
+        sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
+        sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
+                                                       errors="backslashreplace", write_through=False)
+        sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                                       errors="backslashreplace", line_buffering=True)
     finally:
         for fd, old in enumerate(saved):
             os.dup2(old, fd)
@@ -240,17 +244,11 @@ def prepare_stdio() -> None:
         os.close(w)
 
 
-def _new_stdio() -> list:
-    return [io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace"),
-            io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=False),
-            io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)]
-
-
 def setup_child(spec: dict) -> None:
-    """Per test: own process group, rlimits, unprivileged uid, cwd. fds 0-4 are already in place."""
+    """Per test: own process group, the per-test rlimits (the worker holds the others), unprivileged
+    uid, cwd. fds 0-4 are already in place, and sys.std* (prepare_stdio)."""
     os.setpgid(0, 0)
-    for res, value in spec["rlimits"]:
-        resource.setrlimit(res, (value, value))
+    apply_rlimits(spec["rlimits"])
     uid = spec.get("uid")
     if uid is not None and os.getuid() == 0:
         gid = spec.get("gid", uid)
@@ -258,15 +256,18 @@ def setup_child(spec: dict) -> None:
         os.setresuid(uid, uid, uid)
     if spec.get("cwd"):
         os.chdir(spec["cwd"])
-    sys.stdin, sys.stdout, sys.stderr = _STDIO[:3] if _STDIO else _new_stdio()
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
 
 
 def rlimits(lim: dict) -> list:
-    """(resource, value) pairs for setup_child from the parent's limits dict."""
+    """(resource, value) pairs from the parent's limits dict; the core size is always 0."""
     names = {"cpu": "RLIMIT_CPU", "fsize": "RLIMIT_FSIZE", "nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "as": "RLIMIT_AS"}
     out = [(getattr(resource, names[k]), int(v)) for k, v in lim.items() if k in names and v is not None]
     return out + [(resource.RLIMIT_CORE, 0)]
+
+
+def apply_rlimits(pairs) -> None:
+    for res, value in pairs:
+        resource.setrlimit(res, (value, value))
 
 
 class Channel:

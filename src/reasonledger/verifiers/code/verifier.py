@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "max_timeouts": 2,
     "mode": "auto",  # auto | worker | spawn
     "min_isolation": "spawn",  # refuse below: worker | spawn
-    "slots": None,  # default: number of cores
+    "slots": None,  # default: the number of cores (worker), twice that (spawn)
 }
 # knobs that cannot change a verdict, kept out of the config hash
 _NOT_VERDICT = {"slots", "mode", "min_isolation"}

@@ -23,7 +23,8 @@ step 4 with what the kernel offers.
 
 Per run (one message may start two processes, e.g. a judge and a candidate): fork, put the fds
 the parent sent on 0-4 (the worker's /dev/null where none was sent), close every other fd,
-rlimits, drop to the role's uid, run `runner.child_main`. When every process of the run has
+the CPU rlimit (the worker holds the others for its test processes), drop to the role's uid,
+run `runner.child_main`. When every process of the run has
 exited (or on kill), kill(-1) everything else in the namespace, reap, wipe the scratch
 directory, report.
 
@@ -136,8 +137,9 @@ def _sweep() -> int:
         reaped += 1
 
 
-def _prepare(kid: dict, uids: dict) -> dict:
-    """The forked process's spec; what it will run is compiled here, in the warm worker."""
+def _prepare(kid: dict, uids: dict, held: set) -> dict:
+    """The forked process's spec; what it will run is compiled here, in the warm worker. Of its
+    rlimits, the process sets those the worker does not hold already (the CPU time)."""
     job = kid.get("job")
     code = None
     if job is not None:
@@ -146,7 +148,7 @@ def _prepare(kid: dict, uids: dict) -> dict:
         code = runner.precompile({"mode": "serve", "source": kid["source"]}, _CODE_CACHE).get("code_source")
     role = kid["role"]
     return {"job": job, "source": kid.get("source"), "code": code, "uid": uids[role], "gid": uids[role],
-            "cwd": SCRATCH if role == "cand" else None, "rlimits": kid["rlimits"]}
+            "cwd": SCRATCH if role == "cand" else None, "rlimits": [p for p in kid["rlimits"] if tuple(p) not in held]}
 
 
 def _fork_test(spec: dict, fds: list[int]) -> int:
@@ -165,6 +167,7 @@ def _fork_test(spec: dict, fds: list[int]) -> int:
 
 def serve(cfg: dict, ctrl: _socket.socket) -> None:
     uids = cfg["uids"]
+    held = {tuple(p) for p in cfg["rlimits"]}
     devnull = os.open("/dev/null", os.O_RDWR)
     ctrl_fd = ctrl.fileno()
     ep = select.epoll()
@@ -196,7 +199,7 @@ def serve(cfg: dict, ctrl: _socket.socket) -> None:
                     t0 = time.monotonic()
                     pos = 0
                     for i, kid in enumerate(marshal.loads(view[1:n])):
-                        spec = _prepare(kid, uids)
+                        spec = _prepare(kid, uids, held)
                         mine = []
                         for sent in kid["fds"]:  # stdin, stdout, stderr, result, request
                             mine.append(fds[pos] if sent else devnull)
@@ -281,9 +284,10 @@ def main() -> None:
         lockdown.set_pdeathsig(_signal.SIGKILL)
         _fill_low_fds()
         os.setgroups([])  # test processes inherit no supplementary groups
-        runner.prepare_stdio()
+        runner.apply_rlimits(cfg["rlimits"])  # and these limits (not the CPU time: the worker's own would count)
         if cfg.get("warm"):
             runner.warm_up()
+        runner.prepare_stdio()
         info = _lock(cfg)
         _send(ctrl, {"ready": True, "lockdown": info})
     except Exception as exc:  # noqa: BLE001

@@ -25,6 +25,20 @@ CHECK42 = {"format": "assert", "fn_name": "f", "entry": "check", "test": "def ch
 S42 = {"format": "stdio", "cases": [{"input": "", "output": "42\n"}]}
 S123 = {"format": "stdio", "cases": [{"input": "", "output": "1\n2\n3\n"}]}
 HONEST = (F42, "def f():\n    return 42\n")
+# a candidate that looks through its memory (live containers, every module's globals, code constants)
+# for a test's expected value
+SCAN = ("import gc, re, sys\ndef flat(x, d=0):\n    if isinstance(x, str):\n        yield x\n    elif d > 7:\n        return\n"
+        "    elif isinstance(x, (list, tuple, set, frozenset)):\n        for y in list(x):\n            yield from flat(y, d + 1)\n"
+        "    elif isinstance(x, dict):\n        yield from flat(list(x.items()), d + 1)\n"
+        "    elif type(x).__name__ == 'code':\n        yield from flat(x.co_consts, d + 1)\n"
+        "def scan(pattern):\n    roots = gc.get_objects() + [vars(m) for m in list(sys.modules.values()) if m is not None]\n"
+        "    for o in roots:\n        for s in flat(o):\n"
+        "            m = re.search(pattern, s)\n            if m:\n                return int(m.group(1))\n    return 0\n")
+# case 0 only needs "go"; case 1 needs the value in the special judge's source, which a candidate
+# could only know if the judge of case 0 left it in the worker that forks the candidate of case 1
+JUDGED = {"format": "stdio", "cases": [{"input": "a\n", "output": "go\n"}, {"input": "b\n", "output": "7919\n"}],
+          "checker": {"program": "import json, sys\nd = json.load(sys.stdin)\nout = d['output'].strip()\n"
+                                 "sys.exit(0 if (d['input'] == 'a\\n' and out == 'go') or out.strip() == '7919' else 1)\n"}}
 
 
 def targets(token: str) -> list[str]:
@@ -62,6 +76,9 @@ def groups(token: str, port: int) -> dict[str, list[tuple]]:
             ("frame walking", F7, "import sys\ndef f():\n    fr = sys._getframe()\n    while fr:\n        for k, v in fr.f_locals.items():\n            if k in ('expected', 'exp', 'case'):\n                return v\n        fr = fr.f_back\n    return 0\n", "fail"),
             ("gc walking", F7, "import gc\ndef f():\n    for o in gc.get_objects():\n        if isinstance(o, dict) and 'expected' in o:\n            return o['expected']\n    return 0\n", "fail"),
             ("gc walking in assert", {"format": "assert", "fn_name": "f", "test": "assert f() == 7\n"}, "import gc\ndef f():\n    for o in gc.get_objects():\n        if isinstance(o, dict) and 'expected' in o:\n            return o['expected']\n    return 0\n", "fail"),
+            ("test program in memory", {"format": "assert", "fn_name": "f", "test": "assert f() == 7919\n"},
+             SCAN + "def f():\n    return scan(r'assert f\\(\\) == (\\d+)')\n", "fail"),
+            ("special judge in memory", JUDGED, SCAN + "print('go' if input() == 'a' else scan(r\"strip\\(\\) == '(\\d+)'\"))\n", "fail"),
             ("forged results on every fd", F7, "import os\ndef f():\n    for fd in range(0, 1024):\n        for msg in (b'{\"ok\": 42}\\n', b'{\"assert\": 1, \"ok\": true}\\n', b'PASSED\\n'):\n            try: os.write(fd, msg)\n            except OSError: pass\n    return 0\n", "fail"),
             ("forged asserts on every fd", {"format": "assert", "fn_name": "f", "test": "assert f() == 7\n"}, "import os\nfor fd in range(0, 1024):\n    try: os.write(fd, b'{\"assert\": 1, \"ok\": true}\\n{\"end\": \"ok\", \"asserts\": 1}\\n')\n    except OSError: pass\ndef f():\n    return 0\n", "fail"),
         ],

@@ -405,9 +405,10 @@ class Slot:
     # -- runs ------------------------------------------------------------------------------
     def start(self, roles: list[str], limits: Limits, jobs: list[dict | None] | None = None, stdin: bool = False,
               requests: bool = False) -> Run:
-        """Start one process per role. jobs[i] is process i's first message (mode, source, ...); it
-        travels with the start when small, else on the request pipe. With `requests` the parent
-        sends more messages later (Run.send); without, the process sees its requests end after the job."""
+        """Start one process per role. jobs[i] is process i's first message (mode, source, ...); a
+        candidate's travels with the start when small, any other on the request pipe. With
+        `requests` the parent sends more messages later (Run.send); without, the process sees its
+        requests end after the job."""
         if self._run is not None:  # a run its caller abandoned (an exception): end it first
             self._run.kill()
             self._run.finish()
@@ -415,17 +416,20 @@ class Slot:
             self.restart()
         rl = runner.rlimits(limits.rlimits(limits.time * 4 + 1))
         jobs = list(jobs or [None] * len(roles))
-        kids = [{"role": role, "rlimits": rl, "job": job, "source": None} for role, job in zip(roles, jobs)]
-        msg = marshal.dumps(kids)
-        piped = len(msg) > INLINE_MAX
-        if piped:
+        # Only a candidate's job may pass through the worker: test processes are forked from it, and
+        # a judge's (the test program, expected values in it) must not be in a candidate's memory.
+        kids = [{"role": role, "rlimits": rl, "job": job if role == "cand" else None, "source": None}
+                for role, job in zip(roles, jobs)]
+        if len(marshal.dumps(kids)) > INLINE_MAX:
             for kid in kids:
-                src = (kid["job"] or {}).get("source")
-                kid["job"], kid["source"] = None, src if src and len(src) <= INLINE_MAX // 2 else None
+                job, kid["job"] = kid["job"], None
+                src = job.get("source") if job is not None and job.get("mode") in ("serve", "stdio") else None
+                kid["source"] = src if src and len(src) <= INLINE_MAX // 2 else None  # still compiled by the worker
+        piped = [job is not None and kid["job"] is None for kid, job in zip(kids, jobs)]
         send, ios = [], []
         try:
-            for kid, job in zip(kids, jobs):
-                has_req = requests or (piped and job is not None)
+            for kid, job_piped in zip(kids, piped):
+                has_req = requests or job_piped
                 fds = [_in_pipe() if stdin else None, _out_pipe(), _out_pipe(), _out_pipe(), _in_pipe() if has_req else None]
                 kid["fds"] = tuple(p is not None for p in fds)  # stdin, stdout, stderr, result, request
                 send += [p[0] for p in fds if p is not None]
@@ -443,10 +447,9 @@ class Slot:
             for fd in send:
                 os.close(fd)
         run = Run(self, ios, limits)
-        if piped:
-            for i, job in enumerate(jobs):
-                if job is not None:
-                    run.send(i, job)
+        for i, job in enumerate(jobs):
+            if piped[i]:
+                run.send(i, job)
         return run
 
     def ctrl_fd(self) -> int:

@@ -352,38 +352,24 @@ def _flush() -> None:
 
 
 _FILENAMES = {"source": "solution.py", "setup": "setup.py", "test": "test.py"}
-_CACHE_MAX, _CACHE_SOURCE_MAX = 16, 1 << 16
 
 
 def _code(job: dict, key: str):
-    """The code object the worker compiled before forking, else compile now."""
+    """What the job runs, compiled: the worker's compilation of the candidate's source when it made
+    one before forking (warm, no copy-on-write faults), else compiled here."""
     pre = job.get("code_" + key)
     if pre is not None:
         return pre
     return judge_program(job[key]) if key == "test" else compile(job[key], _FILENAMES[key], "exec")
 
 
-def precompile(job: dict, cache: dict) -> dict:
-    """Compile what a job will run, in the worker (warm: no copy-on-write faults), into
-    job["code_<key>"]; small sources are kept in `cache`. A source that does not compile is left
-    to the test process, which reports the error itself."""
-    keys = {"serve": ("source",), "stdio": ("source",), "judge": ("setup", "test")}.get(job.get("mode"), ())
-    for key in keys:
-        src = job.get(key)
-        if not src:
-            continue
-        code = cache.get((key, src))
-        if code is None:
-            try:
-                code = _code({key: src}, key)
-            except BaseException:  # noqa: BLE001
-                continue
-            if len(src) <= _CACHE_SOURCE_MAX:
-                if len(cache) >= _CACHE_MAX:
-                    cache.clear()
-                cache[(key, src)] = code
-        job["code_" + key] = code
-    return job
+def compile_candidate(source: str):
+    """The candidate's source compiled, or None when it does not compile (the test process then
+    compiles it again and reports the error itself)."""
+    try:
+        return compile(source, _FILENAMES["source"], "exec")
+    except BaseException:  # noqa: BLE001
+        return None
 
 
 def _load_module(job: dict, name: str):
@@ -609,13 +595,15 @@ def warm_up(rounds: int = 100) -> None:
     serve = {"mode": "serve", "source": "def f(*a, **k):\n    return a\ndef e():\n    raise ValueError(1)\n",
              "calls": [{"call": "f", "args": encode(values), "kwargs": encode({"k": 1})}, {"call": "e"}, {"call": "g"}]}
     stdio = {"mode": "stdio", "source": "x = 1\n"}
-    precompile(serve, {})
-    precompile(stdio, {})
+    judge = {"mode": "judge", "setup": "y = 1\n", "test": "assert y == 1\nassert candidate(1) == 1\n", "names": ["candidate"]}
+    serve["code_source"] = compile_candidate(serve["source"])
+    stdio["code_source"] = compile_candidate(stdio["source"])
     argv, ch = sys.argv, _Sink()
     try:
         for _ in range(rounds):
             mode_serve(ch, serve)
             mode_stdio(ch, stdio)
+            mode_judge(ch, judge)  # its candidate channel is closed: the judge ends with an error report
     finally:
         sys.argv = argv
         sys.modules.pop("solution", None)
@@ -631,7 +619,7 @@ def child_main(spec: dict) -> None:
         if job is None:
             os._exit(70)
         if spec.get("code") is not None and job.get("source") == spec.get("source"):
-            job["code_source"] = spec["code"]  # compiled by the worker for a job that came on fd 4
+            job["code_source"] = spec["code"]
         MODES[job["mode"]](ch, job)
     except BaseException as exc:  # noqa: BLE001
         status = 71

@@ -54,7 +54,7 @@ sys.path.pop(0)
 SCRATCH = "/tmp/work"
 _FDS_MAX = 16
 _RUN, _KILL = b"RK"  # the first byte of a control message
-_CODE_CACHE: dict = {}  # source -> code: a task's judge program serves all its samples, a stdio solution all its cases
+_LAST: list = [None, None]  # the last candidate source compiled, and its code
 
 
 def _send(ctrl: _socket.socket, obj: dict) -> None:
@@ -138,17 +138,23 @@ def _sweep() -> int:
 
 
 def _prepare(kid: dict, uids: dict, held: set) -> dict:
-    """The forked process's spec; what it will run is compiled here, in the warm worker. Of its
+    """The forked process's spec. The candidate's source (a job here is only ever a candidate's:
+    the parent sends a judge its job directly) is compiled here, in the warm worker. Of its
     rlimits, the process sets those the worker does not hold already (the CPU time)."""
     job = kid.get("job")
-    code = None
-    if job is not None:
-        runner.precompile(job, _CODE_CACHE)
-    elif kid.get("source"):
-        code = runner.precompile({"mode": "serve", "source": kid["source"]}, _CODE_CACHE).get("code_source")
+    source = job.get("source") if job is not None and job.get("mode") in ("serve", "stdio") else kid.get("source")
     role = kid["role"]
-    return {"job": job, "source": kid.get("source"), "code": code, "uid": uids[role], "gid": uids[role],
-            "cwd": SCRATCH if role == "cand" else None, "rlimits": [p for p in kid["rlimits"] if tuple(p) not in held]}
+    return {"job": job, "source": source, "code": _candidate_code(source) if source else None, "uid": uids[role],
+            "gid": uids[role], "cwd": SCRATCH if role == "cand" else None,
+            "rlimits": [p for p in kid["rlimits"] if tuple(p) not in held]}
+
+
+def _candidate_code(source: str):
+    """Compiled once per source: a stdio sample's cases (and a rerun after a timeout) share it. Only
+    the last one is kept, so no other sample's code is in a test process's memory."""
+    if _LAST[0] != source:
+        _LAST[:] = [source, runner.compile_candidate(source)]
+    return _LAST[1]
 
 
 def _fork_test(spec: dict, fds: list[int]) -> int:
@@ -174,7 +180,7 @@ def serve(cfg: dict, ctrl: _socket.socket) -> None:
     ep.register(ctrl_fd, select.EPOLLIN)
     anc = _socket.CMSG_SPACE(_FDS_MAX * 4)
     buf = bytearray(cfg["msg_max"])  # one buffer for every control message
-    view = memoryview(buf)
+    view, zeros = memoryview(buf), memoryview(bytes(len(buf)))
     if cfg.get("warm"):  # a worker that serves many tests: worth a full collection first
         gc.collect()
     gc.freeze()  # fewer copy-on-write page faults in each forked test
@@ -198,7 +204,9 @@ def serve(cfg: dict, ctrl: _socket.socket) -> None:
                 if op == _RUN:
                     t0 = time.monotonic()
                     pos = 0
-                    for i, kid in enumerate(marshal.loads(view[1:n])):
+                    run = marshal.loads(view[1:n])
+                    view[:n] = zeros[:n]  # the message is decoded: no later test process finds it in the buffer
+                    for i, kid in enumerate(run):
                         spec = _prepare(kid, uids, held)
                         mine = []
                         for sent in kid["fds"]:  # stdin, stdout, stderr, result, request

@@ -74,11 +74,12 @@ def hidden_ancestor(path: str) -> str | None:
     return None
 
 
-def reexpose_under_tmpfs(hide: str, keep: list[str], stage_root: str) -> None:
+def reexpose_under_tmpfs(hide: str, keep: list[str], stage_root: str, options: str = "size=1m,mode=0755") -> None:
     """Mount an empty tmpfs over `hide` and bind `keep` (paths below it) back, read-only.
 
-    Used where the interpreter lives below a directory only root may traverse (pyenv in /root):
-    the test's unprivileged uid can then import the standard library, and sees nothing else there.
+    Used where the interpreter lives below a directory only root may traverse (pyenv in /root),
+    or below a directory that gets a private tmpfs (a checkout and its venv under /tmp): the test's
+    unprivileged uid can then import the standard library, and sees nothing else there.
     """
     stages = []
     for i, path in enumerate(keep):
@@ -86,7 +87,7 @@ def reexpose_under_tmpfs(hide: str, keep: list[str], stage_root: str) -> None:
         os.makedirs(stage, exist_ok=True)
         mount(path, stage, None, MS_BIND | MS_REC)
         stages.append((stage, path))
-    mount("tmpfs", hide, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    mount("tmpfs", hide, "tmpfs", MS_NOSUID | MS_NODEV, options)
     for stage, path in stages:
         os.makedirs(path, mode=0o755, exist_ok=True)
         mount(stage, path, None, MS_BIND | MS_REC)

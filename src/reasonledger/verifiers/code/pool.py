@@ -544,7 +544,9 @@ class SpawnSlot(Slot):
                 "--as-pid-1", "--die-with-parent", "--new-session"]
         for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE"):
             argv += ["--cap-add", cap]
-        made: set[str] = set()
+        # The private /tmp comes before the read-only binds, so a venv under /tmp stays visible.
+        argv += ["--tmpfs", "/tmp"]
+        made: set[str] = {"/tmp"}
         bound: list[str] = []
         for p in self.read_paths:
             if p in ("/proc",) or p.startswith("/dev/") or any(p.startswith(b + "/") for b in bound):
@@ -560,7 +562,7 @@ class SpawnSlot(Slot):
                     argv += ["--perms", "0755", "--dir", anc]
             argv += ["--ro-bind", p, p]
             bound.append(p)
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/work",
+        argv += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp/work",
                  "--chmod", "0777", "/tmp/work", "--ro-bind", str(HERE), "/rl", "--chdir", "/",
                  "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
                  "--setenv", "HOME", "/tmp/work", "--setenv", "PYTHONHASHSEED", "0",

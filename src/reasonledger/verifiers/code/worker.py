@@ -68,10 +68,18 @@ def _private_mounts(cfg: dict) -> dict:
     done["proc"] = True
     size = int(cfg.get("scratch_bytes", 64 << 20))
     flags = lockdown.MS_NOSUID | lockdown.MS_NODEV
-    for d in ("/tmp", "/var/tmp", "/dev/shm", "/run"):
-        if os.path.isdir(d):
-            lockdown.mount("tmpfs", d, "tmpfs", flags, f"size={size},nr_inodes=4096,mode=1777")
-            done[d] = True
+    options = f"size={size},nr_inodes=4096,mode=1777"
+    # /run first: it holds the staging points for read paths that live below the other tmpfs
+    # mounts (an interpreter or venv under /tmp), which are bound back read-only on top of them.
+    for i, d in enumerate(("/run", "/tmp", "/var/tmp", "/dev/shm")):
+        if not os.path.isdir(d):
+            continue
+        below = [p for p in cfg["read_paths"] if p.startswith(d + "/") and os.path.exists(p)]
+        if below and d != "/run":
+            lockdown.reexpose_under_tmpfs(d, below, f"/run/.rl-keep{i}", options)
+        else:
+            lockdown.mount("tmpfs", d, "tmpfs", flags, options)
+        done[d] = True
     hidden: dict[str, list[str]] = {}
     for path in cfg["read_paths"]:
         anc = lockdown.hidden_ancestor(path)

@@ -143,3 +143,17 @@ def test_a_ray_build_killed_and_resumed_gives_the_local_bytes_and_leaves_nothing
     assert '"event": "resume"' in (out / "runlog.jsonl").read_text()
     assert not list(out.glob(f"{PROBE_PREFIX}*"))
     _same_bytes(local_run, out)
+
+
+def test_the_tasks_of_a_dead_worker_go_to_the_others() -> None:
+    ray = pytest.importorskip("ray", reason="the Ray executor needs the scaling extra")
+    executor = RayExecutor(2)
+    try:
+        executor.start()
+        dead, _ = executor._actors[0]
+        ray.kill(dead, no_restart=True)
+        assert sorted(executor.map_unordered(abs, list(range(-20, 0)))) == list(range(1, 21))
+        assert len(executor._actors) == 1 and sum(executor.shards_by_node.values()) == 20
+    finally:
+        executor.close()
+    assert not ray.is_initialized()

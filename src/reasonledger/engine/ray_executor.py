@@ -195,7 +195,8 @@ class RayExecutor:
             except ray.exceptions.RayTaskError as exc:
                 raise exc.as_instanceof_cause() from None
             except ray.exceptions.RayActorError as exc:
-                alive.pop(worker, None)
+                if worker in alive:
+                    self._actors.remove(alive.pop(worker))  # later stages do not use it either
                 if not alive:
                     raise ExecutorError(f"every Ray worker died; the last error: {_cause(exc)}") from None
                 queue.appendleft(task)

@@ -51,6 +51,12 @@ def test_unknown_executors_and_misplaced_options_are_clear_errors() -> None:
         make_executor("local", 1, address="ray://head:10001")
 
 
+def test_without_ray_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ExecutorError, match=r"pip install 'reasonledger\[scaling\]'"):
+        RayExecutor(1).start()
+
+
 def _same_bytes(a: Path, b: Path) -> None:
     for folder in ("data", "exports"):
         files = sorted(p.relative_to(a) for p in (a / folder).rglob("*") if p.is_file())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,9 @@ def test_shares_of_a_mixed_gain_add_up_and_carry_intervals() -> None:
     assert split["shares"]["efficiency"] > 0 and split["shares"]["ceiling"] > 0
     low, high = split["intervals"]["ceiling"]
     assert low <= split["shares"]["ceiling"] <= high
+
+
+def test_without_scipy_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)
+    with pytest.raises(FitError, match=r"pip install 'reasonledger\[scaling\]'"):
+        fit_sigmoid(*_points(1, 5, 8, seed=1), n_boot=0)

@@ -13,6 +13,7 @@ import secrets
 import signal
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from reasonledger.verifiers.code import runner
@@ -234,12 +235,26 @@ def _refine(status: str, run: Run, done: dict) -> str:
 # --- assert ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _judge_code(test: str, setup: str) -> dict:
+    """The test program (asserts rewritten) and its setup compiled here, once per task: trusted code,
+    sent to the judge ready to run. One that does not compile is left to the judge to report."""
+    out = {}
+    for key, make in (("test", lambda: runner.judge_program(test)), ("setup", lambda: compile(setup, "setup.py", "exec"))):
+        try:
+            out["code_" + key] = make() if (test if key == "test" else setup) else None
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            out["code_" + key] = None
+    return {k: v for k, v in out.items() if v is not None}
+
+
 def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     names = ["candidate"]
     if ref.get("fn_name") and ref["fn_name"] not in names:
         names.append(ref["fn_name"])
     test = ref["test"]
-    judge = {"mode": "judge", "test": test, "setup": ref.get("setup", ""), "names": names, "entry": ref.get("entry")}
+    judge = {"mode": "judge", "test": test, "setup": ref.get("setup", ""), "names": names, "entry": ref.get("entry"),
+             **_judge_code(test, ref.get("setup", ""))}
     run = slot.start(["judge", "cand"], st.limits, jobs=[judge, {"mode": "serve", "source": source}], requests=True)
     results: list[dict] = []
     t_run = time.monotonic()

@@ -37,6 +37,26 @@ def write_table_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def write_rows_atomic(rows: Iterable[dict[str, Any]], schema: pa.Schema, path: Path, batch_rows: int = 8192) -> int:
+    """Stream plain rows to one Parquet file in fixed-size row groups (bounded memory, same bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    count = 0
+    with pq.ParquetWriter(tmp, schema, **_WRITE_OPTIONS) as writer:
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_rows:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                count += len(batch)
+                batch.clear()
+        if batch or not count:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    os.replace(tmp, path)
+    return count
+
+
 def write_json_atomic(value: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

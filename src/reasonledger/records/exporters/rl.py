@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from reasonledger.records.io import iter_valid
 from reasonledger.records.model import Record, canonical_json
-from reasonledger.records.parquet import write_table_atomic
+from reasonledger.records.parquet import write_rows_atomic
 
 _MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 
@@ -44,17 +44,17 @@ def _rows(data_dir: Path) -> Iterator[tuple[int, Record]]:
 
 def export_verl(data_dir: Path, out_dir: Path) -> Path:
     """verl's RL dataset: data_source, prompt (chat), ability, reward_model, extra_info."""
-    rows = []
-    for index, record in _rows(data_dir):
-        verifier, config = _verifier(record)
-        rows.append({
-            "data_source": data_source(record),
-            "prompt": chat_prompt(record),
-            "ability": record.task.domain or "reasoning",
-            "reward_model": {"style": "rule", "ground_truth": gold_text(record.task.reference)},
-            "extra_info": {"split": "train", "index": index, "record_id": record.id, "verifier": verifier,
-                           "verifier_config_json": config, "reference_json": canonical_json(record.task.reference)},
-        })
+    def rows() -> Iterator[dict[str, Any]]:
+        for index, record in _rows(data_dir):
+            verifier, config = _verifier(record)
+            yield {
+                "data_source": data_source(record),
+                "prompt": chat_prompt(record),
+                "ability": record.task.domain or "reasoning",
+                "reward_model": {"style": "rule", "ground_truth": gold_text(record.task.reference)},
+                "extra_info": {"split": "train", "index": index, "record_id": record.id, "verifier": verifier,
+                               "verifier_config_json": config, "reference_json": canonical_json(record.task.reference)},
+            }
     schema = pa.schema([
         ("data_source", pa.string()), ("prompt", _MESSAGES), ("ability", pa.string()),
         ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
@@ -63,23 +63,23 @@ def export_verl(data_dir: Path, out_dir: Path) -> Path:
                                   ("reference_json", pa.string())])),
     ])
     path = out_dir / "verl.parquet"
-    write_table_atomic(pa.Table.from_pylist(rows, schema=schema), path)
+    write_rows_atomic(rows(), schema, path)
     return path
 
 
 def export_trl_grpo(data_dir: Path, out_dir: Path) -> Path:
     """TRL GRPOTrainer: `prompt` (chat) plus the columns `reasonledger.rewards.trl_reward_funcs` reads."""
-    rows = []
-    for _, record in _rows(data_dir):
-        verifier, config = _verifier(record)
-        rows.append({"prompt": chat_prompt(record), "answer": gold_text(record.task.reference),
-                     "reference": canonical_json(record.task.reference), "verifier": verifier,
-                     "verifier_config": config, "data_source": data_source(record), "record_id": record.id})
+    def rows() -> Iterator[dict[str, Any]]:
+        for _, record in _rows(data_dir):
+            verifier, config = _verifier(record)
+            yield {"prompt": chat_prompt(record), "answer": gold_text(record.task.reference),
+                   "reference": canonical_json(record.task.reference), "verifier": verifier,
+                   "verifier_config": config, "data_source": data_source(record), "record_id": record.id}
     schema = pa.schema([("prompt", _MESSAGES), ("answer", pa.string()), ("reference", pa.string()),
                         ("verifier", pa.string()), ("verifier_config", pa.string()),
                         ("data_source", pa.string()), ("record_id", pa.string())])
     path = out_dir / "trl_grpo.parquet"
-    write_table_atomic(pa.Table.from_pylist(rows, schema=schema), path)
+    write_rows_atomic(rows(), schema, path)
     return path
 
 

@@ -58,7 +58,8 @@ def phase(run: Path, outputs: list[str]) -> str:
     if (run / "card").exists():
         return "card"
     if (run / "rejected" / "manifest.json").exists():
-        written = [name for name in outputs if list((run / "exports").glob(f"{name}.*"))]
+        written = [name for name in outputs
+                   if any(not p.name.endswith(".tmp") for p in (run / "exports").glob(f"{name}.*"))]
         return f"export {outputs[len(written)]}" if len(written) < len(outputs) else "card"
     if (run / "data" / "manifest.json").exists():
         return "write rejected/"

@@ -163,6 +163,7 @@ def groups(token: str, port: int) -> dict[str, list[tuple]]:
             ("8 threads", F42, "import threading\ndef f():\n    out = []\n    ts = [threading.Thread(target=out.append, args=(i,)) for i in range(8)]\n    [t.start() for t in ts]\n    [t.join() for t in ts]\n    return 42 if sorted(out) == list(range(8)) else 0\n", "pass"),
             ("recursion 10^5", F42, "import sys\nsys.setrecursionlimit(200000)\ndef r(n):\n    return 0 if n == 0 else r(n - 1) + 1\ndef f():\n    return r(100000) - 99958\n", "pass"),
             ("sys.exit(0) after output", S42, "import sys\nprint(42)\nsys.exit(0)\n", "pass"),
+            ("exit() after output", S42, "print(42)\nexit()\n", "pass"),
             ("read all of stdin", {"format": "stdio", "cases": [{"input": "1 2 3\n4 5\n" * 1000 + "27", "output": "15027\n"}]},
              "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n", "pass"),
             ("check() style", CHECK42, "def f():\n    return 42\n", "pass"),

@@ -24,9 +24,8 @@ step 4 with what the kernel offers.
 Per run (one message may start two processes, e.g. a judge and a candidate): fork, put the fds
 the parent sent on 0-4 (the worker's /dev/null where none was sent), close every other fd,
 the CPU rlimit (the worker holds the others for its test processes), drop to the role's uid,
-run `runner.child_main`. When every process of the run has
-exited (or on kill), kill(-1) everything else in the namespace, reap, wipe the scratch
-directory, report.
+run `runner.child_main`. When every process of the run has exited (or on kill), kill(-1)
+everything else in the namespace, reap, wipe the scratch directory, report.
 
 Control messages, parent to worker: b"R" + marshal(run), b"K" (kill the run).
 Worker to parent: a marshal hello (sent before any test runs), then one EXIT record per test
@@ -268,7 +267,13 @@ def _join_cgroups(cfg: dict) -> None:
 
 def main() -> None:
     cfg = marshal.loads(bytes.fromhex(sys.argv[1]))
-    sys.path.extend(cfg.get("sys_path", []))  # site-packages, for a worker started with -S
+    # started with -S: what the site module would have given a program (site-packages, exit(), help())
+    sys.path.extend(cfg.get("sys_path", []))
+    import site
+
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
     ctrl = _socket.socket(fileno=int(cfg["ctrl_fd"]))
     for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
         _signal.signal(sig, _signal.SIG_DFL)

@@ -298,6 +298,7 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         "audit": {k: audit[k] for k in ("path", "sha256", "sections", "not_run", "other_sections")} if audit else {
             "status": "not_run", "hint": "run `reasonledger audit` on this run, then `reasonledger card` to fold it in"},
         "manifest": _manifest(run_dir),
+        "scaling": _scaling(run_dir),
         **{key: UNKNOWN for key in HUMAN_FIELDS},
     }
     card["description"] = _describe(card)
@@ -305,6 +306,14 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
     overrides.apply(card, overrides.load(run_dir / "card"), f"{run_dir / 'card' / overrides.OVERRIDES}")
     card["missing"] = missing_fields(card)
     return card
+
+
+def _scaling(run_dir: Path) -> dict[str, Any]:
+    """pass@k, pass@(k,T), reuse and saved curve fits (scaling/card.py), when the run has them."""
+    from reasonledger.scaling.card import scaling_section
+
+    return scaling_section(run_dir) or {"status": "not_applicable",
+                                        "reason": "no judged rollouts and no saved scaling curves in this run"}
 
 
 def load_recipe_of(run_dir: Path) -> Any:

@@ -52,8 +52,6 @@ def register(app: typer.Typer) -> None:
         config: str = typer.Option("{}", "--config", help="Verifier config as JSON."),
     ) -> None:
         """Run each record's verifier (or the named one) over a dataset and write records with verdicts."""
-        from collections import Counter
-
         from reasonledger.construct.verify import Verify
         from reasonledger.engine.step import StepContext
         from reasonledger.records.io import read_records
@@ -62,11 +60,10 @@ def register(app: typer.Typer) -> None:
 
         step = Verify(verifier=verifier, config=json.loads(config))
         ctx = StepContext(stage="verify", seed=0, run_dir=str(out))
-        counts: Counter[str] = Counter()
         with Quarantine(out / "rejected") as q:
             view = ctx.for_step("verify", 0)
             manifest = write_parquet_shards(step.process(split_bad(read_records(data), q), view), out / "data")
-        counts.update(ctx.counters)
+        counts = ctx.counters
         console.print(f"verified {manifest['rows']:,} record(s): {counts.get('verify.passed', 0):,} checks passed, "
                       f"{counts.get('verify.failed', 0):,} failed, {counts.get('verify.no_verifier', 0):,} records "
                       f"without a verifier; written to {out}/data")

@@ -14,7 +14,7 @@ from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
 from reasonledger.records.parquet import write_parquet_shards
-from reasonledger.records.quarantine import Quarantine
+from reasonledger.records.quarantine import BadRow, Quarantine
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         bad = 0
         try:
             for item in read_records(data):
-                if not hasattr(item, "kind"):
+                if isinstance(item, BadRow):
                     bad += 1
                     continue
                 by_kind[item.kind.value] += 1

@@ -10,22 +10,20 @@ power cut) at a few tens of microseconds each; worker processes each open their 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 from reasonledger.construct.generation import Response
+from reasonledger.engine.sqlite_store import open_shared
 
 REQUEST_CACHE = Path("caches") / "requests.sqlite"
 
 
 class RequestCache:
     def __init__(self, path: Path | str) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
+        self._db = open_shared(path, ["PRAGMA synchronous=NORMAL",
+                                      "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)"],
+                               autocommit=True)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Response]:
         found: dict[str, Response] = {}

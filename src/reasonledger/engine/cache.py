@@ -6,10 +6,10 @@ Fixing a verifier bumps its version, so only the verdicts it affects are compute
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from reasonledger.engine.sqlite_store import open_shared
 from reasonledger.records.model import Verdict, canonical_json
 
 
@@ -22,10 +22,7 @@ class VerdictCache:
     """Safe to share between worker processes (WAL mode, busy timeout); each process opens its own."""
 
     def __init__(self, path: Path | str) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)")
+        self._db = open_shared(path, ["CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)"])
 
     def get(self, key: str) -> Verdict | None:
         row = self._db.execute("SELECT verdict FROM verdicts WHERE key = ?", (key,)).fetchone()

@@ -42,7 +42,8 @@ JUDGED = {"format": "stdio", "cases": [{"input": "a\n", "output": "go\n"}, {"inp
 
 
 def targets(token: str) -> list[str]:
-    """Places a write must not reach (the test checks each is absent afterwards)."""
+    """Places a write must not reach (the test checks each is absent afterwards). Only /dev/shm is
+    writable inside, as a tmpfs of the sandbox's own, so a write there succeeds but stays contained."""
     return [f"/root/rl-hostile-{token}", f"/etc/rl-hostile-{token}", str(CHECKOUT / f"rl-hostile-{token}"),
             str(CHECKOUT.parent / f"rl-hostile-{token}"), f"/tmp/rl-hostile-{token}", f"/dev/shm/rl-hostile-{token}",
             f"/run/rl-hostile-{token}", f"/var/tmp/rl-hostile-{token}"]
@@ -113,8 +114,8 @@ def groups(token: str, port: int) -> dict[str, list[tuple]]:
             ("ipv6 loopback", F42, f"import socket\ndef f():\n    try:\n        socket.create_connection(('::1', {port}), timeout=0.5)\n        return 42\n    except OSError:\n        return 0\n", "fail"),
         ],
         "files": [
-            ("writes everywhere", F42, f"import os\ndef f():\n    wrote = 0\n    for p in {tg}:\n        try:\n            with open(p, 'w') as fh: fh.write('pwned')\n            wrote += 1\n        except OSError:\n            pass\n    return 42 if wrote else 0\n", "fail"),
-            ("writes in stdio mode", S42, f"import os\nfor p in {tg}:\n    try:\n        open(p, 'w').write('pwned'); print(42); break\n    except OSError:\n        pass\n", "fail"),
+            ("writes everywhere", F42, f"import os\ndef f():\n    wrote = 0\n    for p in {tg}:\n        try:\n            with open(p, 'w') as fh: fh.write('pwned')\n            wrote += not p.startswith('/dev/shm/')\n        except OSError:\n            pass\n    return 42 if wrote else 0\n", "fail"),
+            ("writes in stdio mode", S42, f"import os\nfor p in {tg}:\n    try:\n        open(p, 'w').write('pwned')\n        if not p.startswith('/dev/shm/'):\n            print(42); break\n    except OSError:\n        pass\n", "fail"),
             ("read planted expected file", {**S42, "cases": [{"input": "", "output": f"{token}\n"}]},
              f"for p in ({planted!r}, {planted2!r}):\n    try:\n        print(open(p).read().strip()); break\n    except OSError:\n        pass\n", "fail"),
             ("read parent environment", {**S42, "cases": [{"input": "", "output": f"{token}\n"}]},
@@ -155,6 +156,10 @@ def groups(token: str, port: int) -> dict[str, list[tuple]]:
         "poisoning": [
             ("poison builtins", F42, "import builtins, json, time\nbuiltins.len = lambda x: 42\nbuiltins.print = lambda *a, **k: None\njson.dumps = lambda *a, **k: '{\"ok\": 42}'\ntime.time = lambda: 0.0\ndef f():\n    return 0\n", "fail"),
             ("poison modules via sys.modules", F42, "import sys\nsys.modules['json'] = None\nimport os\nos.write = lambda fd, b: len(b)\ndef f():\n    return 0\n", "fail"),
+            # a SysV object would outlive its sample in the slot's IPC namespace and reach the next one
+            ("SysV IPC objects to carry state", F42, "import ctypes\nlibc = ctypes.CDLL(None)\ndef f():\n"
+             "    made = [libc.msgget(4242, 0o1600), libc.semget(4243, 1, 0o1600), libc.shmget(4244, 4096, 0o1600)]\n"
+             "    return 42 if max(made) >= 0 else 0\n", "fail"),
             ("patched time.time to dodge timeout", F42, "import time\nstart = time.time()\ntime.time = lambda: start\ndef f():\n    while time.time() < start + 1:\n        pass\n    return 42\n", "fail"),
         ],
         "legit": [
@@ -166,6 +171,9 @@ def groups(token: str, port: int) -> dict[str, list[tuple]]:
             ("exit() after output", S42, "print(42)\nexit()\n", "pass"),
             ("read all of stdin", {"format": "stdio", "cases": [{"input": "1 2 3\n4 5\n" * 1000 + "27", "output": "15027\n"}]},
              "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n", "pass"),
+            ("multiprocessing lock and shared memory", F42, "import multiprocessing as mp\nfrom multiprocessing import shared_memory\n"
+             "def f():\n    with mp.Lock():\n        m = shared_memory.SharedMemory(create=True, size=8)\n"
+             "        m.buf[0] = 42\n        v = m.buf[0]\n        m.close(); m.unlink()\n    return v\n", "pass"),
             ("check() style", CHECK42, "def f():\n    return 42\n", "pass"),
         ],
     }

@@ -74,11 +74,21 @@ def test_a_run_left_unfinished_is_ended_before_the_next_one() -> None:
 def test_spawn_gives_each_sample_a_fresh_sandbox() -> None:
     if not probe()["bwrap"]:
         pytest.skip("bubblewrap not installed (scripts/install-system-deps.sh)")
-    # a SysV message queue outlives its test process: only a new sandbox (IPC namespace) drops it
-    make = "import ctypes\nprint(ctypes.CDLL(None).msgget(4242, 0o1600))\n"
-    look = "import ctypes\nprint(ctypes.CDLL(None).msgget(4242, 0))\n"
-    ref = {"format": "stdio", "cases": [{"input": "", "output": "0\n"}]}
+    # a fresh PID namespace per sample: the worker is PID 1 and every sample's test process is PID 2
+    # (a worker-mode slot keeps its namespace, so its pids count up)
+    ref = {"format": "stdio", "cases": [{"input": "", "output": "2\n"}]}
     with get_verifier("code", mode="spawn", slots=1, time_limit=5.0) as v:
-        assert v.verify(ref, make).passed
-        assert not v.verify(ref, look).passed  # msgget returns -1: no such queue in this sample's sandbox
+        assert all(v.verify(ref, "import os\nprint(os.getpid())\n").passed for _ in range(3))
         assert v.isolation["mode"] == "spawn"
+
+
+def test_nothing_a_sample_writes_reaches_the_next_sample_on_its_slot(verifier) -> None:
+    # one slot, so the second sample runs in the very worker the first one wrote from
+    ref = {"format": "stdio", "cases": [{"input": "", "output": "written\n"}]}
+    write = ("import os\nfrom multiprocessing import shared_memory\nopen('/dev/shm/left', 'w').write('x')\n"
+             "open('left', 'w').write('x')\nm = shared_memory.SharedMemory(name='kept', create=True, size=64)\nprint('written')\n")
+    assert verifier.verify(ref, write).passed
+    look = ("import os\nfrom multiprocessing import shared_memory\nseen = os.listdir('/dev/shm') + os.listdir('.')\n"
+            "try:\n    shared_memory.SharedMemory(name='kept'); seen.append('kept')\nexcept FileNotFoundError:\n    pass\n"
+            "print(seen)\n")
+    assert verifier.verify({"format": "stdio", "cases": [{"input": "", "output": "[]\n"}]}, look).passed

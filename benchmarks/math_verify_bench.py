@@ -241,7 +241,7 @@ def markdown(suite: dict, gsm: dict, fps: list[dict], speed: dict, version: str,
             L.append("none")
         for d in a["disagreements"]:
             L.append(f"- `{d['id']}`: expected {d['expected']}, ours {d['ours']} ({d['method']}). {d['why']}")
-        L += ["", f"Math-Verify's own disagreements with the expectations: "
+        L += ["", "Math-Verify's own disagreements with the expectations: "
               + (", ".join(f"`{d['id']}`" for d in a["math_verify_disagreements"][:20]) or "none")
               + (" ..." if len(a["math_verify_disagreements"]) > 20 else "")]
     L += ["", "## Math-Verify's false positives (issue 3)", "", "| reference | wrong response | Math-Verify | this verifier | why |",

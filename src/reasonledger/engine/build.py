@@ -160,9 +160,9 @@ class Build:
                 bar = progress.add_task(f"stage {stage}: {names}", total=len(tasks))
                 started = time.perf_counter()
                 if scope == "record":
-                    markers = self._run_record_stage(stage, stage_steps, tasks, lambda: progress.advance(bar))
+                    markers = self._run_record_stage(stage, stage_steps, tasks, lambda bar=bar: progress.advance(bar))
                 else:
-                    markers = self._run_global_stage(stage, stage_steps, tasks, lambda: progress.advance(bar))
+                    markers = self._run_global_stage(stage, stage_steps, tasks, lambda bar=bar: progress.advance(bar))
                 self._log_stage(stage, stage_steps, markers, time.perf_counter() - started)
         return self._finalize(tasks)
 

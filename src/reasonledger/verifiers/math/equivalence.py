@@ -23,7 +23,7 @@ from typing import Any, Callable
 from reasonledger.verifiers.math.evaluate import (
     DomainError, Evaluator, Matrix, NotExact, Unsupported, children, free_symbols, integer_symbols,
 )
-from reasonledger.verifiers.math.limits import Deadline, Limits, Pathological
+from reasonledger.verifiers.math.limits import Deadline, Limits
 from reasonledger.verifiers.math.parse import Node
 
 ONE = ("num", Fraction(1), 0)

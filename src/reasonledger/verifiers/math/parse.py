@@ -58,7 +58,7 @@ OPERATORS = {
     "lbrack": "[", "rbrack": "]", "lfloor": "lfloor", "rfloor": "rfloor", "lceil": "lceil", "rceil": "rceil",
     "prime": "'", "land": "sep", "wedge": "sep", "lor": "sep", "vee": "sep", "ldots": "ellipsis",
     "vdots": "ellipsis", "ddots": "ellipsis", "circ": "deg", "degree": "deg", "%": "%", "neg": "", "not": "",
-    "bigcup": "cup", "bigcap": "cap", "cup": "cup",
+    "bigcup": "cup", "bigcap": "cap",
 }
 CONSTANTS = {"pi": "pi", "infty": "oo", "infinity": "oo", "infin": "oo", "imath": "i", "jmath": "i"}
 TEXT_COMMANDS = {"text", "textbf", "textit", "textnormal", "textrm", "textsf", "texttt", "mbox", "hbox", "textup", "emph"}

@@ -187,13 +187,53 @@ def _dedup(facts: DataFacts, run: dict[str, Any], audit: dict[str, Any] | None) 
     }
     if audit and audit.get("exact_duplicates"):
         exact["audit"] = audit["exact_duplicates"]
-    near = (audit or {}).get("near_duplicates") or {"status": "not_run", "method": UNKNOWN, "flagged": UNKNOWN}
+    near = (audit or {}).get("near_duplicates") or _near_dedup_in_build(run) or {
+        "status": "not_run", "method": UNKNOWN, "flagged": UNKNOWN}
     return {"exact": exact, "near": near}
 
 
-def _contamination(audit: dict[str, Any] | None) -> dict[str, Any]:
-    found = (audit or {}).get("contamination")
-    return found or {"status": "not_run", "method": UNKNOWN, "benchmarks": UNKNOWN, "flagged": UNKNOWN}
+def _near_dedup_in_build(run: dict[str, Any]) -> dict[str, Any] | None:
+    steps = [s for s in run["funnel"]["steps"] if s["step"] == "near_dedup"]
+    if not steps:
+        return None
+    params = steps[-1]["params"]
+    return {"status": "run", "where": "build (near_dedup step: all but the first of each cluster dropped)",
+            "method": f"MinHash LSH ({params.get('num_perm', UNKNOWN)} permutations, {params.get('shingle', UNKNOWN)}-word "
+                      f"shingles of the {params.get('text', 'prompt')}), every pair verified by exact Jaccard",
+            "threshold": params.get("threshold", UNKNOWN),
+            "flagged": sum(s["dropped"].get("near_duplicate", 0) for s in steps)}
+
+
+def _contamination(run: dict[str, Any], audit: dict[str, Any] | None) -> dict[str, Any]:
+    """The audit's contamination check when the run was audited, else what the build's `decontaminate`
+    steps checked and dropped; with both, the audit leads and the build's steps come along."""
+    audited = (audit or {}).get("contamination")
+    built = _decontaminated_in_build(run)
+    if audited and audited.get("status") == "run":
+        return {**audited, "build_steps": built} if built else audited
+    return built or audited or {"status": "not_run", "method": UNKNOWN, "benchmarks": UNKNOWN, "flagged": UNKNOWN}
+
+
+def _decontaminated_in_build(run: dict[str, Any]) -> dict[str, Any] | None:
+    steps = [s for s in run["funnel"]["steps"] if s["step"] == "decontaminate"]
+    if not steps:
+        return None
+    benchmarks: dict[str, dict[str, Any]] = {}
+    methods = set()
+    for step in steps:
+        params = step["params"]
+        methods.add(f"{params.get('n', UNKNOWN)}-gram containment >= {params.get('min_containment', UNKNOWN)}"
+                    + (" + semantic shortlist with second check" if params.get("semantic") else ""))
+        for key, revision in step["versions"].items():
+            if key.startswith("benchmark:"):
+                name = key.removeprefix("benchmark:")
+                entry = benchmarks.setdefault(name, {"name": name, "revision": revision, "flagged": 0})
+                entry["flagged"] += step["counters"].get(f"benchmark.{name}", 0)
+    method = "; ".join(sorted(methods))
+    return {"status": "run", "where": "build (decontaminate step: flagged records dropped, reason `contaminated`)",
+            "method": method, "benchmarks": [{**b, "method": method} for b in benchmarks.values()] or UNKNOWN,
+            "flagged": sum(s["dropped"].get("contaminated", 0) for s in steps),
+            "records_checked": sum(s["in"] for s in steps)}
 
 
 def _lineage(facts: DataFacts, audit: dict[str, Any] | None) -> dict[str, Any]:
@@ -292,7 +332,7 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         "funnel": run["funnel"],
         "pass_rate": _pass_rate(facts, run, audit),
         "dedup": _dedup(facts, run, audit),
-        "contamination": _contamination(audit),
+        "contamination": _contamination(run, audit),
         "lineage": _lineage(facts, audit),
         "verifier_cards": _verifier_section(verifiers, facts),
         "audit": {k: audit[k] for k in ("path", "sha256", "sections", "not_run", "other_sections")} if audit else {

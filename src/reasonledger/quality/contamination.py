@@ -9,6 +9,7 @@ batches; memory is the benchmark index plus the hits.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse
 from reasonledger.quality.ngrams import NgramIndex
 from reasonledger.quality.paraphrase import SecondCheck
 from reasonledger.quality.text import Normalisation, record_text
-from reasonledger.records.model import Record, prompt_text
+from reasonledger.records.model import Record, canonical_json, prompt_text
 from reasonledger.records.quarantine import BadRow
 
 SPAN_CHARS = 400
@@ -60,6 +61,10 @@ class Benchmark:
     revision: str | None
     rows: list[str]
     texts: list[str]
+
+    def digest(self) -> str:
+        """sha256 of the items' texts in order: identifies the benchmark where no revision does."""
+        return hashlib.sha256(canonical_json(self.texts).encode()).hexdigest()
 
 
 def load_benchmark(spec: DataSpec | str) -> Benchmark:

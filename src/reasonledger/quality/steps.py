@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.quality.audit import AuditConfig, Auditor
 from reasonledger.quality.contamination import (
+    Benchmark,
     ContaminationConfig,
     ContaminationScan,
     batches,
@@ -41,18 +42,26 @@ class Decontaminate(Step):
     scope = "record"
     Params = DecontaminateParams
 
+    def _benchmarks(self) -> list[Benchmark]:
+        if not hasattr(self, "benchmarks"):
+            self.benchmarks = [load_benchmark(spec) for spec in self.params.against]
+        return self.benchmarks
+
     def _scan(self) -> ContaminationScan:
         if not hasattr(self, "scanner"):
             config = ContaminationConfig(**self.params.model_dump(exclude={"against"}))
-            self.scanner = ContaminationScan([load_benchmark(spec) for spec in self.params.against], config)
+            self.scanner = ContaminationScan(self._benchmarks(), config)
         return self.scanner
 
     def versions(self) -> dict[str, str]:
+        """The embedding table and, per benchmark, its revision (or, without one, a digest of its items),
+        so the run log and the card say exactly what the data was checked against."""
+        found = {f"benchmark:{b.name}": f"{b.revision or 'unknown'} sha256:{b.digest()[:16]}" for b in self._benchmarks()}
         if self.params.semantic:
             from reasonledger.quality.embed import DISTILL_VERSION
 
-            return {"minilm-static": DISTILL_VERSION}
-        return {}
+            found["minilm-static"] = DISTILL_VERSION
+        return found
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         scanner = self._scan()
@@ -66,6 +75,7 @@ class Decontaminate(Step):
                     yield record
                 else:
                     ctx.count(f"flagged.{hit['method']}")
+                    ctx.count(f"benchmark.{hit['benchmark']}")
                     ctx.drop(record, "contaminated", f"{hit['benchmark']} row {hit['benchmark_row']}: "
                                                      f"{hit['method']} score {hit['score']}")
 

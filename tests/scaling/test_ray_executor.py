@@ -1,5 +1,6 @@
 """The Ray executor: placement arithmetic, the shared-storage check, and on a local Ray the same bytes
-as the local executor, a working resume after SIGKILL, and nothing left running."""
+as the local executor (and on a three-node cluster of raylets on this machine), a working resume
+after SIGKILL, and nothing left running."""
 
 from __future__ import annotations
 
@@ -163,3 +164,31 @@ def test_the_tasks_of_a_dead_worker_go_to_the_others() -> None:
     finally:
         executor.close()
     assert not ray.is_initialized()
+
+
+def test_on_a_three_node_cluster_each_worker_node_gets_a_worker_and_the_bytes_match(
+        quickstart: Path, local_run: Path, tmp_path: Path) -> None:
+    """Ray's own multi-node test harness (ray.cluster_utils.Cluster: one raylet per node on this
+    machine): a head without CPUs and two nodes that declare one reasonledger_worker each."""
+    pytest.importorskip("ray", reason="the Ray executor needs the scaling extra")
+    from ray.cluster_utils import Cluster
+
+    store = 100 * 1024 * 1024
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "object_store_memory": store,
+                                                            "include_dashboard": False})
+    try:
+        workers = [cluster.add_node(num_cpus=1, resources={"reasonledger_worker": 1}, object_store_memory=store)
+                   for _ in range(2)]
+        cluster.wait_for_nodes()
+        out = tmp_path / "run"
+        executor = RayExecutor(None, address=cluster.address, shared_paths=[out])
+        try:
+            Build(load_recipe(quickstart, SMALL), quickstart.parent, out, executor, show_progress=False).run()
+            nodes = {node.node_id for node in workers}
+            assert executor.placement == dict.fromkeys(nodes, 1)  # the head, with no worker resource, gets none
+            assert set(executor.shards_by_node) == nodes and sum(executor.shards_by_node.values()) == 21
+        finally:
+            executor.close()
+    finally:
+        cluster.shutdown()
+    _same_bytes(local_run, out)

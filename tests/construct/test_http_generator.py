@@ -196,3 +196,13 @@ def test_separate_reasoning_comes_back_with_the_answer(serve):
     with serve(answer) as server, Generator(spec(server.url), None) as generator:
         (outcome,) = generator.generate([request(0)])
     assert (outcome.choices[0].text, outcome.choices[0].reasoning) == ("<answer>4</answer>", "2 + 2 is 4.")
+
+
+def test_a_rate_limit_is_the_builds_and_each_worker_takes_its_share(serve, monkeypatch):
+    # two workers of a local pool: 1,200 a minute for the build is 600 (10 a second) for each
+    monkeypatch.setenv("REASONLEDGER_WORKERS", "2")
+    with serve(echo) as server, Generator(spec(server.url, max_requests_per_minute=1200), None) as generator:
+        assert generator.backend.limit_share == 2
+        started = time.monotonic()
+        generator.generate([request(i) for i in range(20)])
+        assert time.monotonic() - started >= 0.9  # 20 requests at 10 a second, in bursts of one second's worth

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reasonledger.engine.build import Build, build
-from reasonledger.engine.executor import ExecutorError, make_executor
+from reasonledger.engine.executor import ExecutorError, make_executor, worker_share
 from reasonledger.engine.ray_executor import PROBE_PREFIX, RayExecutor, check_probes, node_capacity, plan_placement
 from reasonledger.engine.recipe import load_recipe
 
@@ -187,6 +187,8 @@ def test_on_a_three_node_cluster_each_worker_node_gets_a_worker_and_the_bytes_ma
             nodes = {node.node_id for node in workers}
             assert executor.placement == dict.fromkeys(nodes, 1)  # the head, with no worker resource, gets none
             assert set(executor.shards_by_node) == nodes and sum(executor.shards_by_node.values()) == 21
+            # every worker takes half of a recipe's rate limits
+            assert list(executor.map_unordered(lambda _: worker_share(), [0, 1, 2])) == [2, 2, 2]
         finally:
             executor.close()
     finally:

@@ -58,8 +58,8 @@ class GeneratorSpec(BaseModel):
     api_key_env: str = Field("OPENAI_API_KEY", description="name of the environment variable holding the key")
     client: Literal["aiohttp", "openai"] = "aiohttp"
     concurrency: int = Field(64, gt=0)
-    max_requests_per_minute: float | None = Field(None, gt=0)
-    max_tokens_per_minute: float | None = Field(None, gt=0)
+    max_requests_per_minute: float | None = Field(None, gt=0, description="for the whole build, shared by its workers")
+    max_tokens_per_minute: float | None = Field(None, gt=0, description="for the whole build, shared by its workers")
     retries: int = Field(6, ge=0)
     backoff: float = Field(1.0, ge=0, description="first retry delay in seconds; doubles, with jitter")
     max_backoff: float = Field(60.0, ge=0)

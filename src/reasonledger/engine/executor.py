@@ -9,6 +9,23 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any, Protocol
 
 
+# How many worker processes run this build's shards at once: a rate limit set in a recipe is the
+# build's, so each worker's generator client takes its share of it.
+WORKERS_ENV = "REASONLEDGER_WORKERS"
+
+
+def worker_share() -> int:
+    """How many workers this process shares the build's rate limits with (1 outside a pool)."""
+    try:
+        return max(1, int(os.environ.get(WORKERS_ENV, "1")))
+    except ValueError:
+        return 1
+
+
+def _join_pool(workers: int) -> None:
+    os.environ[WORKERS_ENV] = str(workers)
+
+
 class ExecutorError(ValueError):
     """An executor cannot run: unknown name, bad option, or its cluster is unreachable."""
 
@@ -37,7 +54,8 @@ class LocalExecutor:
                 yield fn(task)
             return
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=context) as pool:
+        size = min(self.workers, len(tasks))
+        with ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_join_pool, initargs=(size,)) as pool:
             pending: set[Future[Any]] = {pool.submit(fn, task) for task in tasks}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasonledger.engine.executor import ExecutorError
+from reasonledger.engine.executor import WORKERS_ENV, ExecutorError
 
 WORKER_RESOURCE = "reasonledger_worker"
 PROBE_PREFIX = ".reasonledger-probe-"
@@ -153,14 +153,14 @@ class RayExecutor:
         self._write_probes()
         actor_class = ray.remote(ShardWorker)
         settings = {k: v for k, v in os.environ.items() if k.startswith(SETTINGS_PREFIX)}
+        settings[WORKERS_ENV] = str(sum(self.placement.values()))
         for node, count in sorted(self.placement.items()):
             options: dict[str, Any] = {
                 "num_cpus": 1, "max_restarts": 1, "max_task_retries": 1,
                 "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node, soft=False)}
             if resource == WORKER_RESOURCE:
                 options["resources"] = {WORKER_RESOURCE: 1}
-            if settings:
-                options["runtime_env"] = {"env_vars": settings}
+            options["runtime_env"] = {"env_vars": settings}
             self._actors += [(actor_class.options(**options).remote(self._probes), node) for _ in range(count)]
         try:
             ray.get([actor.ready.remote() for actor, _ in self._actors])

@@ -2,7 +2,8 @@
 
 Many requests in flight on one asyncio loop, retried with exponential backoff and jitter on 429,
 5xx, timeouts, dropped connections and unparseable bodies (a Retry-After header is honoured),
-and held to request- and token-per-minute limits. The wire client is aiohttp by default: the
+and held to request- and token-per-minute limits, which are the whole build's: each of the
+executor's N worker processes takes 1/N of them. The wire client is aiohttp by default: the
 `openai` client reaches ~220 requests/s per core here against aiohttp's ~4,000 (see
 benchmarks/construct.md), and the client must never be what limits a GPU server; `client: openai`
 selects the official client instead, with the same retries and accounting.
@@ -22,6 +23,7 @@ from aiolimiter import AsyncLimiter
 from reasonledger.construct.backends import Backend, Done
 from reasonledger.construct.generation import (
     BadResponse, Failure, GenerationRequest, GeneratorSpec, Outcome, excerpt, parse_completion)
+from reasonledger.engine.executor import worker_share
 
 PATHS = {"chat": "/chat/completions", "completions": "/completions"}
 RETRYABLE = {408, 409, 425, 429}
@@ -122,7 +124,10 @@ class OpenAIBackend(Backend):
         self._runner = asyncio.Runner()
         self._runner.run(self._open(api_key))
         self._model = spec.model
-        rpm, tpm = spec.max_requests_per_minute, spec.max_tokens_per_minute
+        # the recipe's limits are the build's: each worker process of the executor takes its share
+        self.limit_share = worker_share()
+        rpm, tpm = (limit / self.limit_share if limit else None
+                    for limit in (spec.max_requests_per_minute, spec.max_tokens_per_minute))
         self._request_limit = request_limiter(rpm) if rpm else None
         # a token bucket holds a minute's worth, so one long request always fits in it
         self._token_limit = AsyncLimiter(tpm, 60) if tpm else None

@@ -83,16 +83,20 @@ def parse_rows(
             yield row
             continue
         number, value = row
-        raw = json.dumps(value, ensure_ascii=False).encode()
         if not isinstance(value, dict):
-            yield BadRow(file, number, f"expected a JSON object, got {type(value).__name__}", raw)
+            yield BadRow(file, number, f"expected a JSON object, got {type(value).__name__}", _raw(value))
             continue
         try:
             yield convert(value, number)
         except ValidationError as exc:
-            yield BadRow(file, number, validation_reason(exc), raw)
+            yield BadRow(file, number, validation_reason(exc), _raw(value))
         except (KeyError, TypeError, ValueError) as exc:
-            yield BadRow(file, number, f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}", raw)
+            yield BadRow(file, number, f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}", _raw(value))
+
+
+def _raw(value: Any) -> bytes:
+    """The row as quarantine keeps it; serialised only for rows that go there."""
+    return json.dumps(value, ensure_ascii=False).encode()
 
 
 def read_jsonl_records(path: Path | str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Record | BadRow]:

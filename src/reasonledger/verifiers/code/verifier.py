@@ -36,7 +36,7 @@ class CodeVerifier(Verifier):
     """Runs the candidate against the task's tests (call, assert, stdio or pytest) in a sandbox and passes it when every test passes."""
 
     id = "code"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: SysV IPC refused, /dev/shm writable (multiprocessing locks work)
     family = "programmatic"
     label_source = "programmatic"
 

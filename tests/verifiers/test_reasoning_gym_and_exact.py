@@ -79,3 +79,15 @@ def test_check_command_prints_the_verdict_and_exits_by_it(tmp_path):
     reference.write_text(json.dumps(_reference("gsm_symbolic")))
     failed = runner.invoke(app, ["check", "reasoning_gym", "--reference", str(reference), "--response", "<answer>-1</answer>"])
     assert failed.exit_code == 2 and json.loads(failed.stdout)["passed"] is False
+
+
+def test_check_and_verify_name_a_bad_reference_file_or_config(tmp_path):
+    runner = CliRunner()
+    reference = tmp_path / "ref.json"
+    reference.write_text('{"format": "call",\n  "cases": [\n')
+    bad = runner.invoke(app, ["check", "exact", "--reference", str(reference), "--response", "4"])
+    assert bad.exit_code == 1 and f"{reference}:3: not valid JSON" in bad.output
+    bad = runner.invoke(app, ["check", "exact", "--reference", "4", "--response", "4", "--config", "{x"])
+    assert bad.exit_code == 1 and "--config: not valid JSON" in bad.output
+    bad = runner.invoke(app, ["verify", str(tmp_path), "--out", str(tmp_path / "out"), "--config", "[1]"])
+    assert bad.exit_code == 1 and "--config: expected a JSON object" in bad.output

@@ -17,7 +17,13 @@ def _argument(value: str, parse_json: bool) -> Any:
     path = Path(value)
     if len(value) < 4096 and path.is_file():
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if parse_json and path.suffix == ".json" else text
+        if not (parse_json and path.suffix == ".json"):
+            return text
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); fix the file, or give the "
+                             f"reference inline") from None
     if parse_json:
         try:
             parsed = json.loads(value)
@@ -25,6 +31,16 @@ def _argument(value: str, parse_json: bool) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def _config(text: str) -> dict[str, Any]:
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--config: not valid JSON ({exc.msg} at char {exc.pos}); e.g. --config '{{\"time_limit\": 2}}'") from None
+    if not isinstance(config, dict):
+        raise ValueError("--config: expected a JSON object of verifier options, e.g. '{\"time_limit\": 2}'")
+    return config
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +53,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check one response against one reference; print the verdict as JSON. Exit 0 passed, 2 not."""
         try:
-            checker = get_verifier(verifier, **json.loads(config))
+            checker = get_verifier(verifier, **_config(config))
             verdict = checker.verify(_argument(reference, True), _argument(response, False))
         except (KeyError, ValueError) as exc:
             fail(str(exc.args[0] if exc.args else exc))
@@ -58,7 +74,10 @@ def register(app: typer.Typer) -> None:
         from reasonledger.records.parquet import write_parquet_shards
         from reasonledger.records.quarantine import Quarantine
 
-        step = Verify(verifier=verifier, config=json.loads(config))
+        try:
+            step = Verify(verifier=verifier, config=_config(config))
+        except ValueError as exc:
+            fail(str(exc))
         ctx = StepContext(stage="verify", seed=0, run_dir=str(out))
         with Quarantine(out / "rejected") as q:
             view = ctx.for_step("verify", 0)

@@ -95,6 +95,8 @@ def register(app: typer.Typer) -> None:
                                      "verifier": verifier}.items() if v is not None}
         if attach_solutions:
             options["attach_solutions"] = True
+        if not file.is_file():
+            fail(f"{file}: no such file")
         try:
             with Quarantine(out / "rejected") as q:
                 manifest = write_parquet_shards(

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from reasonledger.construct import sources  # noqa: E402
-from reasonledger.construct.sources import FileSource  # noqa: E402
+from reasonledger.construct import file_source  # noqa: E402
+from reasonledger.construct.file_source import FileSource  # noqa: E402
 
 GSM8K = Path(os.environ.get("REASONLEDGER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "gsm8k" / "test.jsonl"
 
@@ -37,11 +37,11 @@ def _write(path: Path, rows: int) -> None:
 
 
 def _read(path: Path, shards: list[tuple[int, int]], fresh_each_shard: bool) -> tuple[float, int]:
-    sources._OPEN_READERS.clear()
+    file_source._OPEN_READERS.clear()
     t0, n = time.perf_counter(), 0
     for start, stop in shards:
         if fresh_each_shard:
-            sources._OPEN_READERS.clear()
+            file_source._OPEN_READERS.clear()
         n += sum(1 for _ in FileSource(path.parent, 0, path=str(path), format="gsm8k").read(start, stop))
     return time.perf_counter() - t0, n
 

@@ -1,19 +1,16 @@
-"""Built-in sources: reasoning-gym task generators (offline) and local files through the importers."""
+"""The reasoning_gym source: task generators from the reasoning-gym package, offline."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
-from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.engine.pipeline import derived_seed
 from reasonledger.engine.source import Source, register_source
-from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.quarantine import BadRow
 
@@ -108,82 +105,3 @@ def _domain(task: str) -> str:
 
     module = type(reasoning_gym.create_dataset(task, size=1, seed=0)).__module__
     return module.split(".")[1] if module.count(".") >= 1 else "reasoning"
-
-
-class FileParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: str
-    format: str = "records"
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-# The importer a shard read to its end, kept open in this process: a worker's shards come in file
-# order, so the next one skips only the rows other workers took, instead of parsing the file from
-# its start again (which made a build quadratic in the number of shards).
-_OPEN_READERS: dict[tuple, tuple[int, Iterator[Record | BadRow]]] = {}
-_MAX_OPEN_READERS = 4
-
-
-def _keep_open(key: tuple, position: int, items: Iterator[Record | BadRow]) -> None:
-    _OPEN_READERS[key] = (position, items)
-    while len(_OPEN_READERS) > _MAX_OPEN_READERS:
-        _, oldest = _OPEN_READERS.pop(next(iter(_OPEN_READERS)))
-        close = getattr(oldest, "close", None)
-        if close:
-            close()
-
-
-@register_source
-class FileSource(Source):
-    """A local file read through an importer (`format`), with the importer's `options`."""
-
-    type = "file"
-    Params = FileParams
-
-    def __init__(self, base_dir: Path, seed: int, **params: Any) -> None:
-        super().__init__(base_dir, seed, **params)
-        if not self.path.is_file():
-            raise ValueError(f"path: no such file {self.path}")
-
-    @property
-    def path(self) -> Path:
-        path = Path(self.params.path)
-        return path if path.is_absolute() else self.base_dir / path
-
-    def _items(self) -> Iterator[Record | BadRow]:
-        if self.params.format not in IMPORTERS:
-            raise ValueError(f"unknown format {self.params.format!r}; known: {', '.join(sorted(IMPORTERS))}")
-        return import_file(self.path, self.params.format, **self.params.options)
-
-    @cached_property
-    def _count(self) -> int:
-        return sum(1 for _ in self._items())
-
-    def count(self) -> int:
-        return self._count
-
-    def read(self, start: int, stop: int) -> Iterator[Record | BadRow]:
-        key = self._reader_key()
-        position, items = _OPEN_READERS.pop(key, (0, None))
-        if items is None or position > start:
-            position, items = 0, self._items()
-        for _ in islice(items, start - position):
-            pass
-        for item in islice(items, stop - start):
-            if isinstance(item, Record):
-                data = item.model_dump()
-                data["lineage"]["events"].append({"stage": "source", "step": f"file:{self.params.format}"})
-                item = Record.model_validate(data)
-            yield item
-        _keep_open(key, stop, items)
-
-    def _reader_key(self) -> tuple:
-        stat = self.path.stat()
-        return (str(self.path), self.params.format, json.dumps(self.params.options, sort_keys=True, default=str),
-                stat.st_mtime_ns, stat.st_size)
-
-    def describe(self) -> dict[str, Any]:
-        from reasonledger.records.parquet import sha256_file
-
-        return {"type": self.type, "path": self.params.path, "format": self.params.format,
-                "options": self.params.options, "sha256": sha256_file(self.path)}

@@ -3,6 +3,7 @@ abandoned, error reports, and a fresh bubblewrap sandbox per sample in the fallb
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -80,6 +81,19 @@ def test_spawn_gives_each_sample_a_fresh_sandbox() -> None:
     with get_verifier("code", mode="spawn", slots=1, time_limit=5.0) as v:
         assert all(v.verify(ref, "import os\nprint(os.getpid())\n").passed for _ in range(3))
         assert v.isolation["mode"] == "spawn"
+
+
+def test_verify_many_pins_its_threads_never_a_sandbox() -> None:
+    # verify_many's slot threads are pinned to a core each; a sandbox started from one of them
+    # (spawn starts one per sample) must still run its tests on every core the parent may use
+    if not probe()["bwrap"]:
+        pytest.skip("bubblewrap not installed (scripts/install-system-deps.sh)")
+    cores = sorted(os.sched_getaffinity(0))
+    ref = {"format": "stdio", "cases": [{"input": "", "output": f"{cores}\n"}]}
+    src = "import os\nprint(sorted(os.sched_getaffinity(0)))\n"
+    with get_verifier("code", mode="spawn", slots=2, time_limit=5.0) as v:
+        assert all(x.passed for x in v.verify_many([(ref, src)] * 6))
+    assert sorted(os.sched_getaffinity(0)) == cores
 
 
 def test_nothing_a_sample_writes_reaches_the_next_sample_on_its_slot(verifier) -> None:

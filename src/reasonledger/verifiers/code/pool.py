@@ -297,6 +297,34 @@ def _in_pipe() -> tuple[int, int]:
     return r, w
 
 
+_CORES = sorted(os.sched_getaffinity(0))  # the cores this process may use, read before any thread is pinned
+
+
+@contextmanager
+def _on_every_core() -> Iterator[None]:
+    """The calling thread on every core while it starts a process: a sandbox inherits the affinity
+    of the thread that starts it, and a test pinned to a busy core would wait for it."""
+    mine = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, _CORES)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mine)
+
+
+def pin_thread(k: int, threads: int) -> None:
+    """Keep the calling thread, the k-th of `threads` that drive slots, on core k when each can have
+    a core of its own. Left to the scheduler, the slot threads of one process often share a core,
+    waking each other and waiting for the GIL there while the other core idles. Only these threads
+    are pinned: a sandbox runs on every core (_on_every_core)."""
+    if threads > len(_CORES):
+        return
+    try:
+        os.sched_setaffinity(0, {_CORES[k]})
+    except OSError:  # the core was taken from this process since: stay unpinned
+        pass
+
+
 class Slot:
     """One place where tests run, one at a time: a locked-down worker that forks a process per test.
 
@@ -344,8 +372,9 @@ class Slot:
         extra: list[int] = []
         try:
             cfg, extra = self._config(child.fileno())
-            self.proc = subprocess.Popen(self._argv(cfg), pass_fds=[child.fileno(), *extra], stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_ENV, cwd="/")
+            with _on_every_core():
+                self.proc = subprocess.Popen(self._argv(cfg), pass_fds=[child.fileno(), *extra], stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_ENV, cwd="/")
         finally:
             child.close()
             for fd in extra:

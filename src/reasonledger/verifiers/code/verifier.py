@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -14,7 +13,7 @@ from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.code import execute
 from reasonledger.verifiers.code.extract import extract_code
 from reasonledger.verifiers.code.formats import ReferenceError_, normalise
-from reasonledger.verifiers.code.pool import Limits, SandboxError, SandboxPool
+from reasonledger.verifiers.code.pool import Limits, SandboxError, SandboxPool, Slot, pin_thread
 
 DEFAULTS: dict[str, Any] = {
     "time_limit": 4.0,  # wall seconds per test (one call, one program run)
@@ -93,14 +92,18 @@ class CodeVerifier(Verifier):
                                 judge_time=float(o["judge_time"]))
 
     def verify(self, reference: Any, response: str) -> Verdict:
+        pool = self.pool()  # raises SandboxError below the minimum isolation: never run unsandboxed
+        with pool.slot() as slot:
+            return self._verify_in(slot, reference, response)
+
+    def _verify_in(self, slot: Slot, reference: Any, response: str) -> Verdict:
+        """One pair in a slot the caller has borrowed for it."""
         try:
             ref = normalise(reference)
         except ReferenceError_ as exc:
             return self.verdict(False, score=0.0, error=f"invalid reference: {exc}", tests=[])
         code, how = extract_code(response or "")
-        pool = self.pool()  # raises SandboxError below the minimum isolation: never run unsandboxed
-        with pool.slot() as slot:
-            tests = execute.RUNNERS[ref["format"]](slot, ref, code, self._settings())
+        tests = execute.RUNNERS[ref["format"]](slot, ref, code, self._settings())
         counts = Counter(t["status"] for t in tests)
         n = len(tests)
         passed_n = counts.get(execute.PASS, 0)
@@ -113,7 +116,7 @@ class CodeVerifier(Verifier):
             "first_failure": next((t for t in tests if t["status"] != execute.PASS), None),
             "tests": tests,
             "extraction": how,
-            "isolation": pool.mode,
+            "isolation": slot.mode,
         }
         if ref["format"] == "pytest":
             evidence["weak"] = True
@@ -125,9 +128,30 @@ class CodeVerifier(Verifier):
         pairs = list(pairs)
         if not pairs:
             return []
-        workers = max(1, len(self.pool().slots))
-        with ThreadPoolExecutor(max_workers=workers) as ex:
-            return list(ex.map(lambda p: self.verify(*p), pairs))
+        out: list[Any] = [None] * len(pairs)
+        todo = iter(range(len(pairs)))  # shared by the slot threads: next() on it is atomic under the GIL
+        errors: list[BaseException] = []
+        n = len(self.pool().slots)
+        threads = [threading.Thread(target=self._drain, args=(k, n, pairs, todo, out, errors)) for k in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return out
+
+    def _drain(self, k: int, n: int, pairs: list, todo: Iterator[int], out: list, errors: list) -> None:
+        """Slot thread k of n in verify_many (on core k when n threads fit the cores): it takes pairs
+        until none is left, with no future and no wake-up of the caller per pair, each in a slot it
+        borrows, so other callers of the pool get their turn."""
+        pin_thread(k, n)
+        try:
+            for i in todo:
+                with self.pool().slot() as slot:
+                    out[i] = self._verify_in(slot, *pairs[i])
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+            errors.append(exc)
 
     def card(self) -> dict[str, Any]:
         from reasonledger.verifiers.code.card import build_card

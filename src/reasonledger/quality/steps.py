@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,21 +43,18 @@ class Decontaminate(Step):
     scope = "record"
     Params = DecontaminateParams
 
-    def _benchmarks(self) -> list[Benchmark]:
-        if not hasattr(self, "benchmarks"):
-            self.benchmarks = [load_benchmark(spec) for spec in self.params.against]
-        return self.benchmarks
+    @cached_property
+    def benchmarks(self) -> list[Benchmark]:
+        return [load_benchmark(spec) for spec in self.params.against]
 
-    def _scan(self) -> ContaminationScan:
-        if not hasattr(self, "scanner"):
-            config = ContaminationConfig(**self.params.model_dump(exclude={"against"}))
-            self.scanner = ContaminationScan(self._benchmarks(), config)
-        return self.scanner
+    @cached_property
+    def scanner(self) -> ContaminationScan:
+        return ContaminationScan(self.benchmarks, ContaminationConfig(**self.params.model_dump(exclude={"against"})))
 
     def versions(self) -> dict[str, str]:
         """The embedding table and, per benchmark, its revision (or, without one, a digest of its items),
         so the run log and the card say exactly what the data was checked against."""
-        found = {f"benchmark:{b.name}": f"{b.revision or 'unknown'} sha256:{b.digest()[:16]}" for b in self._benchmarks()}
+        found = {f"benchmark:{b.name}": f"{b.revision or 'unknown'} sha256:{b.digest()[:16]}" for b in self.benchmarks}
         if self.params.semantic:
             from reasonledger.quality.embed import DISTILL_VERSION
 
@@ -64,10 +62,9 @@ class Decontaminate(Step):
         return found
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        scanner = self._scan()
         for batch in batches(records, self.params.batch):
             hits: dict[str, dict[str, Any]] = {}
-            for hit in scanner.scan(batch):
+            for hit in self.scanner.scan(batch):
                 hits.setdefault(hit["record_id"], hit)
             for record in batch:
                 hit = hits.get(record.id)

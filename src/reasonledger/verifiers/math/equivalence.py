@@ -26,8 +26,6 @@ from reasonledger.verifiers.math.evaluate import (
 from reasonledger.verifiers.math.limits import Deadline, Limits
 from reasonledger.verifiers.math.parse import Node
 
-ONE = ("num", Fraction(1), 0)
-
 
 @dataclass
 class Outcome:

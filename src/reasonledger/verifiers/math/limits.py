@@ -43,14 +43,10 @@ class Limits:
 class Deadline:
     """A monotonic deadline that long loops poll; cheap enough to call often."""
 
-    __slots__ = ("end", "start")
+    __slots__ = ("end",)
 
     def __init__(self, seconds: float) -> None:
-        self.start = time.monotonic()
-        self.end = self.start + seconds
-
-    def remaining(self) -> float:
-        return self.end - time.monotonic()
+        self.end = time.monotonic() + seconds
 
     def check(self) -> None:
         if time.monotonic() > self.end:
@@ -80,8 +76,3 @@ def precheck_answer(text: str, limits: Limits) -> None:
         raise Pathological(f"nesting depth {worst} exceeds {limits.max_depth}")
     if sqrt_run > limits.max_depth:
         raise Pathological(f"{sqrt_run} radicals exceed the limit of {limits.max_depth}")
-
-
-def int_pow_bits(base_bits: int, exponent: int) -> int:
-    """Bits of base**exponent, without computing it."""
-    return base_bits * abs(exponent)

@@ -75,6 +75,7 @@ UNIT_WORDS = {
     "people", "students", "points", "ways", "times", "apples", "pages", "boxes", "balls", "cookies", "pieces",
 }
 SEP_WORDS = {"and", "or", "und", "et"}
+_SEP_TEXTS = SEP_WORDS | {""}  # a \text{} that only separates items
 PERCENT_WORDS = {"percent", "pct", "percentage", "percents"}
 PLAIN_CONSTANTS = {"pi": "pi", "inf": "oo", "infty": "oo", "infinity": "oo"}
 FUNCTION_LETTERS = set("fghFGHW")
@@ -345,7 +346,7 @@ class Parser:
 
     def _at_sep(self) -> bool:
         k, v = self.peek()
-        return (k == "op" and v == ",") or k == "sep" or (k == "text" and str(v).strip(" ,").lower() in SEP_WORDS | {""})
+        return (k == "op" and v == ",") or k == "sep" or self._is_sep_text()
 
     def commalist(self, end: tuple[str, ...]) -> Node:
         items = [self.relation()]
@@ -450,7 +451,7 @@ class Parser:
 
     def _is_sep_text(self) -> bool:
         k, v = self.peek()
-        return k == "text" and str(v).strip(" ,").lower() in SEP_WORDS | {""}
+        return k == "text" and str(v).strip(" ,").lower() in _SEP_TEXTS
 
     def _unit(self) -> None:
         k, v = self.take()
@@ -530,7 +531,7 @@ class Parser:
             start = self.i
             sub = self.group()
             inner = self.toks[start + 1 : self.i - 1]
-            if inner and all(k in ("num", "word") for k, _ in inner) or (len(inner) == 1 and inner[0][0] == "id" and False):
+            if inner and all(k in ("num", "word") for k, _ in inner):
                 return "".join(str(v) for _, v in inner), None
             if all(k in ("id", "word") for k, _ in inner) and len(inner) > 1:
                 return "".join(str(v) for _, v in inner), None
@@ -654,7 +655,7 @@ class Parser:
         if self.at("op", ")") or self.at("op", "]"):
             raise ParseError("empty brackets")
         while True:
-            items.append(self.commalist_item())
+            items.append(self.relation())
             if self.at("op", ",") or self.at("op", ";"):
                 self.take()
                 if len(items) > self.limits.max_items:
@@ -675,9 +676,6 @@ class Parser:
                 return ("tuple", tuple(items))
             raise ParseError("mismatched brackets")
         return ("tuple", tuple(items))
-
-    def commalist_item(self) -> Node:
-        return self.relation()
 
     def _set(self) -> Node:
         self.take()
@@ -818,13 +816,6 @@ class Parser:
         if env in ("vmatrix", "Vmatrix"):
             node = ("func", "det", (node,))
         return node
-
-
-def _plain(node: Node) -> str:
-    if node[0] == "num":
-        v = node[1]
-        return str(v.numerator) if v.denominator == 1 else str(float(v))
-    return str(node[1])
 
 
 _DECIMAL_COMMA = re.compile(r"^(-?)(\d+),(\d+)$")

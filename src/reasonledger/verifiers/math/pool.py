@@ -88,7 +88,6 @@ class SymbolicPool:
         self._cond = threading.Condition()
         self._pid = os.getpid()
         self.kills = 0
-        self.started = 0
 
     def _reset_after_fork(self) -> None:
         if os.getpid() != self._pid:  # a forked child must not share its parent's pipes
@@ -113,7 +112,6 @@ class SymbolicPool:
                 self._count -= 1
                 self._cond.notify()
             raise
-        self.started += 1
         return worker, time.monotonic() - t0
 
     def _release(self, worker: _Worker | None) -> None:
@@ -148,10 +146,6 @@ class SymbolicPool:
         self.kills += 1
         self._release(None)
         return "timeout", f"sympy gave no answer within {timeout:.2f} s; its worker was killed"
-
-    def warm(self, timeout: float = 60.0) -> bool:
-        status, _ = self.run("warm", (), timeout)
-        return status == "ok"
 
     def close(self) -> None:
         with self._cond:

@@ -153,13 +153,6 @@ def compare(ref: Any, resp: Any, kind: str) -> tuple[bool | None, str]:
     return None, "undecided"
 
 
-def warm() -> bool:
-    """Touch the parts of sympy the checks use, so the first real check is not the slow one."""
-    x = sp.Symbol("x", real=True)
-    sp.simplify(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1)
-    return True
-
-
 def hold(seconds: float) -> bool:
     """Keep a worker busy (a stand-in for a sympy call that never ends); the pool's kill is tested with it."""
     import time

@@ -92,9 +92,12 @@ def _unwrap_style(m: re.Match[str]) -> str:
     return "{" + inner + "}" if len(inner) > 1 else f" {inner} "
 
 
-def compact(answer: str) -> str:
-    """A whitespace-free form for the normalised-string comparison (braces kept: `\\frac{1}{23}` is not `\\frac{12}{3}`)."""
-    s = normalize(answer)
-    s = re.sub(r"\\text(?:bf|it|rm|normal|sf|tt)?\s*\{([^{}]*)\}|\\mbox\s*\{([^{}]*)\}", lambda m: m.group(1) or m.group(2) or "", s)
-    s = re.sub(r"(\\[a-zA-Z]+) (?=[a-zA-Z])", r"\1{}", s)  # keep `\\pi r` apart from `\\pir`
+_TEXT_WRAP = re.compile(r"\\text(?:bf|it|rm|normal|sf|tt)?\s*\{([^{}]*)\}|\\mbox\s*\{([^{}]*)\}")
+_COMMAND_THEN_LETTER = re.compile(r"(\\[a-zA-Z]+) (?=[a-zA-Z])")
+
+
+def compact(normalized: str) -> str:
+    """A whitespace-free form of a `normalize`d answer for the string comparison (braces kept: `\\frac{1}{23}` is not `\\frac{12}{3}`)."""
+    s = _TEXT_WRAP.sub(lambda m: m.group(1) or m.group(2) or "", normalized)
+    s = _COMMAND_THEN_LETTER.sub(r"\1{}", s)  # keep `\\pi r` apart from `\\pir`
     return s.replace(" ", "")

@@ -22,7 +22,6 @@ import re
 from fractions import Fraction
 
 from reasonledger.verifiers.math.limits import Limits, Pathological
-from reasonledger.verifiers.math.normalize import normalize
 
 Node = tuple
 
@@ -821,9 +820,9 @@ class Parser:
 _DECIMAL_COMMA = re.compile(r"^(-?)(\d+),(\d+)$")
 
 
-def prepare(answer: str, plain: bool = False) -> str:
-    """Normalise an answer string and resolve plain-text decimal commas (`2,74` is 2.74 in prose)."""
-    s = normalize(answer)
+def prepare(normalized: str, plain: bool = False) -> str:
+    """A `normalize`d answer with plain-text decimal commas resolved (`2,74` is 2.74 in prose)."""
+    s = normalized
     if plain:
         m = _DECIMAL_COMMA.match(s.strip())
         if m and (len(m.group(3)) != 3 or m.group(2) == "0" or len(m.group(2)) > 3):
@@ -831,10 +830,9 @@ def prepare(answer: str, plain: bool = False) -> str:
     return s
 
 
-def parse(answer: str, limits: Limits, plain: bool = False) -> tuple[Node, list[str]]:
-    """The tree of one answer and the unit words dropped from it."""
-    s = prepare(answer, plain)
-    toks = tokenize(s, limits)
+def parse(prepared: str, limits: Limits) -> tuple[Node, list[str]]:
+    """The tree of one `prepare`d answer and the unit words dropped from it."""
+    toks = tokenize(prepared, limits)
     p = Parser(toks, limits)
     try:
         node = p.parse()

@@ -22,7 +22,7 @@ from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.math import extract as ex
 from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings, canon
 from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
-from reasonledger.verifiers.math.normalize import compact
+from reasonledger.verifiers.math.normalize import compact, normalize
 from reasonledger.verifiers.math.parse import ParseError, parse, prepare
 
 DEFAULTS: dict[str, Any] = {
@@ -111,21 +111,23 @@ class MathVerifier(Verifier):
         if ref_ex.text.strip() == resp_ex.text.strip():
             return True, "exact_string", ""
         precheck_answer(resp_ex.text, self.limits)
-        a, b = compact(ref_ex.text), compact(resp_ex.text)
+        ref_norm, resp_norm = normalize(ref_ex.text), normalize(resp_ex.text)
+        a, b = compact(ref_norm), compact(resp_norm)
         ev["normalized_reference"], ev["normalized"] = a, b
         if a == b and a:
             return True, "normalized_string", ""
+        ref_prep, resp_prep = prepare(ref_norm, ref_ex.plain), prepare(resp_norm, resp_ex.plain)
         try:
-            ref_tree, ref_units = parse(ref_ex.text, self.limits, plain=ref_ex.plain)
+            ref_tree, ref_units = parse(ref_prep, self.limits)
         except ParseError as exc:
             return False, "parse", f"the reference answer could not be parsed: {exc}"
         try:
-            resp_tree, resp_units = parse(resp_ex.text, self.limits, plain=resp_ex.plain)
+            resp_tree, resp_units = parse(resp_prep, self.limits)
         except ParseError as exc:
             return False, "parse", f"the response answer could not be parsed: {exc}"
         if ref_units or resp_units:
             ev["units_dropped"] = sorted(set(ref_units) | set(resp_units))
-        ev["normalized_reference"], ev["normalized"] = prepare(ref_ex.text, ref_ex.plain), prepare(resp_ex.text, resp_ex.plain)
+        ev["normalized_reference"], ev["normalized"] = ref_prep, resp_prep
         comparer = Comparer(self.settings, deadline, self._symbolic if self.config["symbolic"] else None)
         out = comparer.compare(ref_tree, resp_tree)
         if out.detail:

@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reasonledger.quality.audit import SECTIONS as AUDIT_SECTIONS
 from reasonledger.records.parquet import sha256_file
 
 UNKNOWN = "unknown"
 AUDIT_PATHS = ("audit/audit.json", "audit.json")
-SECTIONS = ("contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
-            "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture", "config")
+SECTIONS = (*AUDIT_SECTIONS, "config")
 _COUNT_KEYS = ("flagged", "contaminated", "n_flagged", "hits", "matches", "duplicates", "pairs", "clusters", "count")
 
 

@@ -33,7 +33,7 @@ left out of `AuditConfig.sections` is absent; `records` is the number of records
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,10 +57,9 @@ from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
 
-SECTIONS = ("contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
-            "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture")
 Section = Literal["contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
                   "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture"]
+SECTIONS: tuple[str, ...] = get_args(Section)
 
 
 class AuditConfig(BaseModel):

@@ -44,14 +44,6 @@ class Settings:
     judge_time: float = 60.0  # wall seconds for a whole assert program (judge side)
 
 
-def _crash_status(exit_info: dict | None, done: dict, err: dict | None = None) -> str:
-    if err and err.get("type") == "MemoryError":
-        return MLE
-    if done.get("oom_kills"):
-        return MLE
-    return RE
-
-
 def _exit_desc(exit_info: dict | None) -> str:
     if not exit_info:
         return "no exit status"

@@ -97,7 +97,6 @@ def reexpose_under_tmpfs(hide: str, keep: list[str], stage_root: str, options: s
 
 # --- prctl -----------------------------------------------------------------------------------
 PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 PR_GET_SECCOMP = 21
 PR_SET_SECCOMP = 22
@@ -114,17 +113,6 @@ def set_pdeathsig(sig: int) -> None:
 
 def set_no_new_privs() -> None:
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-
-
-def set_dumpable(flag: bool) -> None:
-    prctl(PR_SET_DUMPABLE, int(flag))
-
-
-def close_range_from(first: int) -> None:
-    """Close every fd >= first (close_range(2), with a slow fallback)."""
-    if _libc.syscall(436, first, 0xFFFFFFFF, 0) == 0:
-        return
-    os.closerange(first, 65536)
 
 
 # --- Landlock --------------------------------------------------------------------------------

@@ -289,10 +289,9 @@ class Comparer:
         names = sorted(free_symbols(f) | free_symbols(g))
         ratio: Any = None
         agreed = 0
-        for env, mode in self._points(f, g, names):
+        for env, mode, known in self._points(f, g, names):
             try:
-                fv = self._eval(f, env, mode)
-                gv = self._eval(g, env, mode)
+                fv, gv = known or (self._eval(f, env, mode), self._eval(g, env, mode))
             except (DomainError, NotExact, ZeroDivisionError, OverflowError, ValueError):
                 continue
             except Unsupported:
@@ -446,10 +445,9 @@ class Comparer:
         decimal = has_decimal(ref) or has_decimal(resp)
         agreed = 0
         exact_points = 0
-        for env, mode in self._points(ref, resp, names):
+        for env, mode, known in self._points(ref, resp, names):
             try:
-                a = self._eval(ref, env, mode)
-                b = self._eval(resp, env, mode)
+                a, b = known or (self._eval(ref, env, mode), self._eval(resp, env, mode))
             except (DomainError, ZeroDivisionError, OverflowError, ValueError, NotExact):
                 continue
             except Unsupported:
@@ -483,7 +481,10 @@ class Comparer:
         return Evaluator(self.s.limits, self.deadline, dict(env), mode, dps).value(node)
 
     def _points(self, a: Node, b: Node, names: list[str]):
-        """Deterministic points: rational (exact) first, then real positive and negative values."""
+        """Deterministic points (env, mode, values): rational (exact) first, then real positive and negative values.
+
+        The exact values of a and b are passed on when finding that the point is exact computed them;
+        otherwise values is None and the caller evaluates (and meets the same error, if any)."""
         seed = int.from_bytes(hashlib.blake2b((canon(a) + "|" + canon(b)).encode(), digest_size=8).digest(), "big")
         rng = random.Random(seed)
         ints = integer_symbols(a) | integer_symbols(b)
@@ -501,18 +502,18 @@ class Comparer:
                     env[name] = -v if negative else v
             if exact_ok:
                 try:
-                    Evaluator(self.s.limits, self.deadline, dict(env), "exact").value(a)
-                    Evaluator(self.s.limits, self.deadline, dict(env), "exact").value(b)
-                    yield env, "exact"
-                    if k + 1 >= n:
-                        return
-                    continue
+                    values = (self._eval(a, env, "exact"), self._eval(b, env, "exact"))
                 except NotExact:
                     exact_ok = False
                 except (DomainError, ZeroDivisionError, Unsupported, ValueError, OverflowError):
-                    yield env, "exact"
+                    yield env, "exact", None
                     continue
-            yield env, "mp"
+                else:
+                    yield env, "exact", values
+                    if k + 1 >= n:
+                        return
+                    continue
+            yield env, "mp", None
             if k + 1 >= n + 2:
                 return
 

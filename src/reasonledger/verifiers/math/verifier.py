@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from reasonledger.records.model import Verdict
 from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.math import extract as ex
-from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings, canon
+from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings
 from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
 from reasonledger.verifiers.math.normalize import compact, normalize
 from reasonledger.verifiers.math.parse import ParseError, parse, prepare
@@ -204,9 +204,7 @@ def _verify_chunk(job: tuple[dict[str, Any], list[tuple[Any, str]]]) -> list[Ver
     key = repr(sorted(config.items()))
     verifier = _WORKER_VERIFIERS.get(key)
     if verifier is None:
-        limit_fields = set(Limits.__dataclass_fields__)
-        verifier = MathVerifier(**{k: v for k, v in config.items() if k in DEFAULTS or k in limit_fields})
-        _WORKER_VERIFIERS[key] = verifier
+        verifier = _WORKER_VERIFIERS[key] = MathVerifier(**config)  # a config holds only options and limits
     return [verifier.verify(r, p) for r, p in pairs]
 
 
@@ -226,11 +224,9 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    if isinstance(value, float):
+    if isinstance(value, (str, int, float)) or value is None:
         return value
     return str(value)
 
 
-__all__ = ["MathVerifier", "DEFAULTS", "canon"]
+__all__ = ["DEFAULTS", "MathVerifier"]

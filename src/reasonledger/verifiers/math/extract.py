@@ -160,7 +160,7 @@ def _strip_math(s: str) -> str:
 
 def _phrase_text(text: str, start: int) -> str:
     """The text after an answer phrase, up to the end of its sentence (math kept whole)."""
-    segs = [s for s in math_segments(text[start : start + _PHRASE_WINDOW])]
+    segs = math_segments(text[start : start + _PHRASE_WINDOW])
     limit = min(len(text), start + _PHRASE_WINDOW)
     i = start
     while i < limit and text[i] in " \t*:":
@@ -189,8 +189,10 @@ def _from_phrase(phrase: str) -> str | None:
     if boxes:
         return ", ".join(boxes[-1][2])
     inner = list(re.finditer(r"\bis\b\s*:?", phrase))
-    if inner and not math_segments(phrase[inner[-1].end():]) == [] or inner and _NUMBER.search(phrase[inner[-1].end():]):
-        phrase = phrase[inner[-1].end():]
+    if inner:
+        tail = phrase[inner[-1].end():]
+        if math_segments(tail) or _NUMBER.search(tail):
+            phrase = tail
     segs = math_segments(phrase)
     if segs:
         head = segs[0][0]
@@ -231,8 +233,8 @@ def _final_region(text: str) -> str:
     return text[start:].strip()
 
 
-def _from_final_line(text: str) -> str | None:
-    region = _final_region(text)
+def _from_final_line(region: str) -> str | None:
+    """The answer in the final region (see `_final_region`)."""
     if not region:
         return None
     # sentences of the region, last first, skipping those without math or numbers
@@ -249,12 +251,13 @@ def _from_final_line(text: str) -> str | None:
     for a, b in reversed(list(zip(cuts, cuts[1:]))):
         sentence = region[a:b]
         cands = []
-        for s, e, content in math_segments(sentence):
+        sentence_segs = math_segments(sentence)
+        for s, e, content in sentence_segs:
             after = sentence[e : e + 12]
             pct = re.match(r"\s*(?:\\?%|percent\b|pct\b)", after)
             cands.append((e, content + (" %" if pct else "")))
         masked = sentence
-        for s, e, _ in math_segments(sentence):
+        for s, e, _ in sentence_segs:
             masked = masked[:s] + " " * (e - s) + masked[e:]
         for m in _NUMBER.finditer(masked):
             cands.append((m.end(), m.group(0)))
@@ -305,9 +308,9 @@ def extract_answer(text: str, reference: bool = False) -> Extraction | None:
         return Extraction(best[2].strip(), best[3], best[4])
     if reference and _looks_like_answer(text):
         return Extraction(_strip_math(text), "reference", not math_segments(text) and "\\" not in text)
-    answer = _from_final_line(text)
+    region = _final_region(text)
+    answer = _from_final_line(region)
     if answer:
-        region = _final_region(text)
         plain = not any(answer in c for _, _, c in math_segments(region))
         return Extraction(_strip_math(answer), "final_line", plain)
     return None

@@ -100,7 +100,8 @@ def test_nothing_a_sample_writes_reaches_the_next_sample_on_its_slot(verifier) -
     # one slot, so the second sample runs in the very worker the first one wrote from
     ref = {"format": "stdio", "cases": [{"input": "", "output": "written\n"}]}
     write = ("import os\nfrom multiprocessing import shared_memory\nopen('/dev/shm/left', 'w').write('x')\n"
-             "open('left', 'w').write('x')\nm = shared_memory.SharedMemory(name='kept', create=True, size=64)\nprint('written')\n")
+             "open('left', 'w').write('x')\nm = shared_memory.SharedMemory(name='kept', create=True, size=64)\n"
+             "os.makedirs('tree/sub')\nopen('tree/sub/f', 'w').write('x')\nos.makedirs('/dev/shm/tree/sub')\nprint('written')\n")
     assert verifier.verify(ref, write).passed
     look = ("import os\nfrom multiprocessing import shared_memory\nseen = os.listdir('/dev/shm') + os.listdir('.')\n"
             "try:\n    shared_memory.SharedMemory(name='kept'); seen.append('kept')\nexcept FileNotFoundError:\n    pass\n"

@@ -125,13 +125,18 @@ def _wipe_writable() -> None:
         for e in entries:
             try:
                 if e.is_dir(follow_symlinks=False):
-                    import shutil
-
-                    shutil.rmtree(e.path, ignore_errors=True)
+                    _rmtree(e.path)
                 else:
                     os.unlink(e.path)
             except OSError:
                 pass
+
+
+def _rmtree(path: str) -> None:
+    # imported only when a test left a directory: shutil pulls in re, enum, bz2 and lzma, which the worker does not load
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _sweep() -> int:

@@ -9,8 +9,9 @@ from reasonledger.engine.sqlite_store import open_shared
 
 def _open_and_write(path: str) -> str | None:
     try:
-        db = open_shared(path, ["CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY)"], autocommit=True)
-        db.execute("INSERT OR IGNORE INTO t VALUES ('x')")
+        db = open_shared(path, ["CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY)"])
+        with db:
+            db.execute("INSERT OR IGNORE INTO t VALUES ('x')")
         db.close()
         return None
     except Exception as error:  # reported back to the test, which names it

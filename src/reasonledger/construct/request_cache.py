@@ -22,8 +22,7 @@ REQUEST_CACHE = Path("caches") / "requests.sqlite"
 class RequestCache:
     def __init__(self, path: Path | str) -> None:
         self._db = open_shared(path, ["PRAGMA synchronous=NORMAL",
-                                      "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)"],
-                               autocommit=True)
+                                      "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)"])
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Response]:
         found: dict[str, Response] = {}
@@ -38,9 +37,8 @@ class RequestCache:
     def put_many(self, items: list[tuple[str, Response]]) -> None:
         """Store and commit responses in one transaction (durable when this returns)."""
         rows = [(key, json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":"))) for key, r in items]
-        self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?)", rows)
-        self._db.execute("COMMIT")
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?)", rows)
 
     def keys(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT key FROM responses")}

@@ -15,13 +15,12 @@ from pathlib import Path
 BUSY_DEADLINE_S = 60.0
 
 
-def open_shared(path: Path | str, setup: list[str], *, autocommit: bool = False,
-                deadline_s: float = BUSY_DEADLINE_S) -> sqlite3.Connection:
+def open_shared(path: Path | str, setup: list[str], *, deadline_s: float = BUSY_DEADLINE_S) -> sqlite3.Connection:
     """A connection in WAL mode with `setup` applied, retried while another process holds the file."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     give_up = time.monotonic() + deadline_s
     while True:
-        db = sqlite3.connect(str(path), timeout=deadline_s, isolation_level=None if autocommit else "")
+        db = sqlite3.connect(str(path), timeout=deadline_s)
         try:
             for statement in ["PRAGMA journal_mode=WAL", *setup]:
                 db.execute(statement)

@@ -8,6 +8,7 @@ code they describe; every number about agreement or speed is read from `calibrat
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,7 @@ def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
         "methods": METHODS,
         "time_bound": f"every check returns within timeout={verifier.config['timeout']} s from any thread or process; "
                       "sympy runs in a subprocess that is killed when late (its one-off start-up is not billed)",
-        "limits": {k: verifier.config[k] for k in ("max_response_chars", "max_answer_chars", "max_depth", "max_int_bits",
-                                                   "max_exponent", "max_factorial", "max_terms", "max_items")},
+        "limits": asdict(verifier.limits),
         "tolerance": {"rel_tol": verifier.config["rel_tol"], "exact_rel_tol": verifier.config["exact_rel_tol"],
                       "note": "relative only: |a - b| <= tol * max(|a|, |b|); exact rationals are compared exactly"},
         "known_false_positives": KNOWN_FALSE_POSITIVES,

@@ -37,7 +37,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Settings:
-    """The knobs of equivalence; all of them enter the verifier's config hash."""
+    """The knobs of equivalence; the verifier sets all but `rounded_digits` from its config (and so its hash)."""
 
     rel_tol: float = 1e-6  # when a decimal literal (an approximation) takes part
     exact_rel_tol: float = 1e-15  # two closed forms evaluated at 60 digits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -124,15 +124,30 @@ class CodeVerifier(Verifier):
         return self.verdict(passed, score=passed_n / n if n else 0.0, **evidence)
 
     def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
-        """All pairs through every slot of the pool at once; results in input order."""
+        """All pairs through every slot of the pool at once; results in input order.
+
+        One thread per slot (on core k when the threads fit the cores) takes pairs until none is
+        left, with no future and no wake-up of the caller per pair, each in a slot it borrows, so
+        other callers of the pool get their turn."""
         pairs = list(pairs)
         if not pairs:
             return []
+        pool = self.pool()
+        n = len(pool.slots)
         out: list[Any] = [None] * len(pairs)
         todo = iter(range(len(pairs)))  # shared by the slot threads: next() on it is atomic under the GIL
         errors: list[BaseException] = []
-        n = len(self.pool().slots)
-        threads = [threading.Thread(target=self._drain, args=(k, n, pairs, todo, out, errors)) for k in range(n)]
+
+        def drain(k: int) -> None:
+            pin_thread(k, n)
+            try:
+                for i in todo:
+                    with pool.slot() as slot:
+                        out[i] = self._verify_in(slot, *pairs[i])
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+                errors.append(exc)
+
+        threads = [threading.Thread(target=drain, args=(k,)) for k in range(n)]
         for t in threads:
             t.start()
         for t in threads:
@@ -140,18 +155,6 @@ class CodeVerifier(Verifier):
         if errors:
             raise errors[0]
         return out
-
-    def _drain(self, k: int, n: int, pairs: list, todo: Iterator[int], out: list, errors: list) -> None:
-        """Slot thread k of n in verify_many (on core k when n threads fit the cores): it takes pairs
-        until none is left, with no future and no wake-up of the caller per pair, each in a slot it
-        borrows, so other callers of the pool get their turn."""
-        pin_thread(k, n)
-        try:
-            for i in todo:
-                with self.pool().slot() as slot:
-                    out[i] = self._verify_in(slot, *pairs[i])
-        except BaseException as exc:  # noqa: BLE001 - raised again in the caller
-            errors.append(exc)
 
     def card(self) -> dict[str, Any]:
         from reasonledger.verifiers.code.card import build_card

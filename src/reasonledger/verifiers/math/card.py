@@ -59,8 +59,8 @@ KNOWN_FALSE_NEGATIVES = [
     "labels are strict: x = 1 does not match y = 1 (f(x) does not match f(y))",
     "a bare comma list in plain prose with one comma and not 3 digits after it is a decimal (2,5 is 2.5)",
     "`(a, b)` matches both a pair and an open interval; `[a, b]` is an interval, never a list",
-    "pathological inputs are rejected, not evaluated: answers over the length, nesting, power, factorial and "
-    "term limits fail with the reason in the evidence",
+    "pathological inputs are rejected, not evaluated: answers over the length, nesting, token, item, power, "
+    "factorial and term limits fail with the reason in the evidence",
     "sympy is reached only when nothing cheaper decides; if it needs more than the time limit the check fails "
     "with method symbolic_timeout",
 ]

@@ -103,3 +103,15 @@ def test_import_keeps_bad_rows_in_rejected(tmp_path):
     assert [json.loads(x)["line"] for x in lines] == [2, 3]
     stats = CliRunner().invoke(app, ["stats", str(tmp_path / "out"), "--json"])
     assert json.loads(stats.stdout)["records"] == 2
+
+
+def test_paths_with_brackets_are_printed_not_read_as_console_markup(tmp_path):
+    folder = tmp_path / "runs[" / "x]"  # a path holding "[/x]", which rich reads as a closing tag
+    folder.mkdir(parents=True)
+    mixed = _mixed_file(folder)
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", str(mixed), "--max-line-bytes", "2000"])
+    assert result.exit_code == 3, result.output
+    assert f"{mixed}:2: bad JSON" in result.output and f"kept in {mixed}.quarantine" in result.output
+    missing = runner.invoke(app, ["stats", str(folder / "nope.jsonl")])
+    assert missing.exit_code == 1 and f"{folder / 'nope.jsonl'}: no such file" in missing.output

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import BadRow, Quarantine
@@ -18,8 +19,14 @@ EXIT_QUARANTINED = 3
 
 
 def fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    """Print an error and exit 1. Messages are plain text: paths and values may hold `[...]`,
+    which must not be read as console markup."""
+    console.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(1)
+
+
+def report_bad(bad: BadRow) -> None:
+    console.print(escape(bad.message()))
 
 
 def split_bad(items: Iterable[Record | BadRow], quarantine: Quarantine, report: Callable[[BadRow], None] | None = None,
@@ -36,7 +43,7 @@ def split_bad(items: Iterable[Record | BadRow], quarantine: Quarantine, report: 
 
 def finish(quarantined: int, strict: bool, where: Path | None = None) -> None:
     if quarantined:
-        place = f" (kept in {where})" if where else ""
+        place = f" (kept in {escape(str(where))})" if where else ""
         console.print(f"[yellow]{quarantined:,} bad row(s) quarantined{place}[/yellow]")
         raise typer.Exit(1 if strict else EXIT_QUARANTINED)
 

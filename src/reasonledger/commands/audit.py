@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from reasonledger.commands._common import console, fail, finish, split_bad
+from reasonledger.commands._common import console, fail, finish, report_bad, split_bad
 
 
 def register(app: typer.Typer) -> None:
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         try:
             auditor = Auditor(config)
             with Quarantine(out / "rejected") as quarantine:
-                auditor.add_many(split_bad(open_records(data), quarantine, lambda bad: console.print(bad.message())))
+                auditor.add_many(split_bad(open_records(data), quarantine, report_bad))
             result = auditor.finish()
         except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError) as exc:
             fail(str(exc))

@@ -10,13 +10,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from reasonledger.commands._common import console, print_json
-from reasonledger.commands._common import fail as _fail
-
-
-def fail(message: str) -> None:
-    """Card paths hold [labels]; escape them so the console does not read them as markup."""
-    _fail(escape(message))
+from reasonledger.commands._common import console, fail, print_json
 
 
 class _CardGroup(TyperGroup):

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from reasonledger.commands._common import console, fail, finish, print_json, split_bad
+from reasonledger.commands._common import console, fail, finish, print_json, report_bad, split_bad
 from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         good = 0
         try:
             with Quarantine(where) as q:
-                for _ in split_bad(read_records(file, max_line_bytes), q, lambda bad: console.print(bad.message())):
+                for _ in split_bad(read_records(file, max_line_bytes), q, report_bad):
                     good += 1
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         try:
             with Quarantine(out / "rejected") as q:
                 manifest = write_parquet_shards(
-                    split_bad(import_file(file, fmt, **options), q, lambda bad: console.print(bad.message())),
+                    split_bad(import_file(file, fmt, **options), q, report_bad),
                     out / "data")
         except (FileNotFoundError, ValueError, TypeError) as exc:
             fail(str(exc))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reasonledger.commands._common import EXIT_QUARANTINED, console, fail, print_json
@@ -30,7 +31,7 @@ class _Reader:
                 if isinstance(item, BadRow):
                     self.bad += 1
                     if self.bad <= SHOWN_BAD_ROWS:
-                        console.print(f"[yellow]bad row[/yellow] {item.message()}")
+                        console.print(f"[yellow]bad row[/yellow] {escape(item.message())}")
                     continue
                 yield item
         except FileNotFoundError as exc:

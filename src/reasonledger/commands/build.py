@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from reasonledger.commands._common import EXIT_QUARANTINED, console, fail
+from reasonledger.commands._common import console, fail, finish
 from reasonledger.engine.recipe import RecipeError
 
 
@@ -47,7 +47,4 @@ def register(app: typer.Typer) -> None:
         for name, path in result.outputs.items():
             console.print(f"  export {name}: {path}")
         console.print(f"  card: {result.run_dir}/card/card.md   run log: {result.run_dir}/runlog.jsonl")
-        if result.quarantined:
-            console.print(f"[yellow]{result.quarantined:,} bad input row(s) quarantined in "
-                          f"{result.run_dir}/rejected/quarantine.jsonl[/yellow]")
-            raise typer.Exit(1 if strict else EXIT_QUARANTINED)
+        finish(result.quarantined, strict, result.run_dir / "rejected" / "quarantine.jsonl")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reasonledger.cards.release import build_card, write_release_card
 from reasonledger.cards.schema import check_card
+from reasonledger.scaling.card import save_curves
 
 from .conftest import constructed_run, rollout_record
 
@@ -37,6 +38,9 @@ def test_rollout_release_card_derives_band_generator_and_contract(tmp_path: Path
     assert grader["passed"] == 5 and grader["failed"] == 7
     assert next(c for c in card["verifier_cards"] if c["id"] == "exact")["available"]
     assert (run / "card" / "report.html").read_text().count("<svg") >= 4
+    # two verifiers judged the rollouts: pass@k per verifier, reuse over the same prompts
+    assert set(card["scaling"]["by_verifier"]) == {"authors_grader", "exact"}
+    assert card["scaling"]["reuse"]["unique_prompts"] == 3
 
 
 def test_repeated_prompts_are_counted_even_without_a_dedup_step(tmp_path: Path) -> None:
@@ -53,3 +57,10 @@ def test_an_empty_release_still_gets_a_valid_card(tmp_path: Path) -> None:
     assert check_card(card) in (True, False)
     assert card["records"] == 0 and card["verification"]["contract"] == "unknown"
     assert "verification.contract" in card["missing"] and "verification.training_use[0]" in card["missing"]
+    assert card["scaling"]["status"] == "not_applicable"
+
+
+def test_saved_scaling_curves_reach_the_card_of_a_release_without_rollouts(tmp_path: Path) -> None:
+    run, recipe = constructed_run(tmp_path / "run", [])
+    save_curves(run, {"fits": {"base": {"params": {"A": 0.5}}}})
+    assert build_card(run, recipe)["scaling"] == {"curves": {"fits": {"base": {"params": {"A": 0.5}}}}}

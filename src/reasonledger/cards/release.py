@@ -338,7 +338,7 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         "audit": {k: audit[k] for k in ("path", "sha256", "sections", "not_run", "other_sections")} if audit else {
             "status": "not_run", "hint": "run `reasonledger audit` on this run, then `reasonledger card` to fold it in"},
         "manifest": _manifest(run_dir),
-        "scaling": _scaling(run_dir),
+        "scaling": _scaling(run_dir, facts),
         **{key: UNKNOWN for key in HUMAN_FIELDS},
     }
     card["description"] = _describe(card)
@@ -348,12 +348,15 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
     return card
 
 
-def _scaling(run_dir: Path) -> dict[str, Any]:
-    """pass@k, pass@(k,T), reuse and saved curve fits (scaling/card.py), when the run has them."""
-    from reasonledger.scaling.card import scaling_section
+def _scaling(run_dir: Path, facts: DataFacts) -> dict[str, Any]:
+    """pass@k, pass@(k,T), reuse and saved curve fits (scaling/card.py), when the run has them.
+    `scaling_section` reads the data again, so it is asked only when the scan saw rollout sets
+    or the run keeps saved curves."""
+    from reasonledger.scaling.card import CURVES_FILE, scaling_section
 
-    return scaling_section(run_dir) or {"status": "not_applicable",
-                                        "reason": "no judged rollouts and no saved scaling curves in this run"}
+    wanted = "rollout_set" in facts.by_kind or (run_dir / CURVES_FILE).exists()
+    return (scaling_section(run_dir) if wanted else None) or {
+        "status": "not_applicable", "reason": "no judged rollouts and no saved scaling curves in this run"}
 
 
 def load_recipe_of(run_dir: Path) -> Any:

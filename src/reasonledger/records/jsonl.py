@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -105,14 +107,24 @@ def read_jsonl_records(path: Path | str, max_line_bytes: int = DEFAULT_MAX_LINE_
 
 
 def write_jsonl(records: Iterable[Record | dict], path: Path | str) -> int:
-    """Write records (or plain dicts) one per line; gzip when the name ends in .gz. Returns the count."""
+    """Write records (or plain dicts) one per line; gzip when the name ends in .gz. Returns the count.
+
+    Written under a temporary name, then renamed: a killed write never leaves a half file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if path.suffix == ".gz" else open
+    tmp = path.with_name(path.name + ".tmp")
     count = 0
-    with opener(path, "wt", encoding="utf-8") as handle:
+    with tmp.open("wb") as raw, _text_writer(raw, path) as handle:
         for item in records:
             row = item.model_dump(mode="json") if isinstance(item, Record) else item
             handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
             count += 1
+    os.replace(tmp, path)
     return count
+
+
+def _text_writer(raw: IO[bytes], path: Path) -> IO[str]:
+    """UTF-8 text onto `raw`, gzipped when `path` ends in .gz (the gzip header names `path`, not the temporary file)."""
+    if path.suffix == ".gz":
+        raw = gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw)  # type: ignore[assignment]
+    return io.TextIOWrapper(raw, encoding="utf-8")

@@ -3,7 +3,6 @@ needs to call the record's own verifier: its name, config and the full reference
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from reasonledger.records.io import iter_valid
+from reasonledger.records.jsonl import write_jsonl
 from reasonledger.records.model import Record, canonical_json
 from reasonledger.records.parquet import write_rows_atomic
 
@@ -38,14 +38,10 @@ def _verifier(record: Record) -> tuple[str, str]:
     return (spec.name, canonical_json(spec.config)) if spec else ("", "{}")
 
 
-def _rows(data_dir: Path) -> Iterator[tuple[int, Record]]:
-    return enumerate(iter_valid(data_dir))
-
-
 def export_verl(data_dir: Path, out_dir: Path) -> Path:
     """verl's RL dataset: data_source, prompt (chat), ability, reward_model, extra_info."""
     def rows() -> Iterator[dict[str, Any]]:
-        for index, record in _rows(data_dir):
+        for index, record in enumerate(iter_valid(data_dir)):
             verifier, config = _verifier(record)
             yield {
                 "data_source": data_source(record),
@@ -70,7 +66,7 @@ def export_verl(data_dir: Path, out_dir: Path) -> Path:
 def export_trl_grpo(data_dir: Path, out_dir: Path) -> Path:
     """TRL GRPOTrainer: `prompt` (chat) plus the columns `reasonledger.rewards.trl_reward_funcs` reads."""
     def rows() -> Iterator[dict[str, Any]]:
-        for _, record in _rows(data_dir):
+        for record in iter_valid(data_dir):
             verifier, config = _verifier(record)
             yield {"prompt": chat_prompt(record), "answer": gold_text(record.task.reference),
                    "reference": canonical_json(record.task.reference), "verifier": verifier,
@@ -85,14 +81,12 @@ def export_trl_grpo(data_dir: Path, out_dir: Path) -> Path:
 
 def export_openrlhf(data_dir: Path, out_dir: Path) -> Path:
     """OpenRLHF prompt data (`--input_key input --label_key label`), one JSON object per line."""
-    path = out_dir / "openrlhf.jsonl"
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for _, record in _rows(data_dir):
+    def rows() -> Iterator[dict[str, Any]]:
+        for record in iter_valid(data_dir):
             verifier, config = _verifier(record)
-            row = {"input": chat_prompt(record), "label": gold_text(record.task.reference),
+            yield {"input": chat_prompt(record), "label": gold_text(record.task.reference),
                    "reference": canonical_json(record.task.reference), "verifier": verifier,
                    "verifier_config": config, "datasource": data_source(record), "record_id": record.id}
-            handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-    tmp.replace(path)
+    path = out_dir / "openrlhf.jsonl"
+    write_jsonl(rows(), path)
     return path

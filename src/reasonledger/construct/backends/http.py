@@ -131,7 +131,6 @@ class OpenAIBackend(Backend):
         self._request_limit = request_limiter(rpm) if rpm else None
         # a token bucket holds a minute's worth, so one long request always fits in it
         self._token_limit = AsyncLimiter(tpm, 60) if tpm else None
-        self._tpm = tpm
 
     async def _open(self, api_key: str | None) -> None:
         if self.spec.client == "openai":
@@ -178,8 +177,8 @@ class OpenAIBackend(Backend):
     async def _limit(self, request: GenerationRequest) -> None:
         if self._request_limit is not None:
             await self._request_limit.acquire()
-        if self._token_limit is not None and self._tpm:
-            await self._token_limit.acquire(min(request.estimated_tokens(), self._tpm))
+        if self._token_limit is not None:
+            await self._token_limit.acquire(min(request.estimated_tokens(), self._token_limit.max_rate))
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

@@ -45,8 +45,9 @@ class Prices(BaseModel):
 class GeneratorSpec(BaseModel):
     """Which backend generates, for which model, and how hard it may push the server.
 
-    Rate limits and concurrency hold per worker process: set the recipe's `workers: 1` to make
-    them global (one process drives thousands of requests per second, see benchmarks/construct.md).
+    `concurrency` holds per worker process; the rate limits are the whole build's, and each of the
+    executor's N worker processes takes 1/N of them (one process drives thousands of requests per
+    second, see benchmarks/construct.md).
     """
 
     model_config = ConfigDict(extra="forbid")

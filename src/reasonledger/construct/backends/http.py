@@ -4,7 +4,7 @@ Many requests in flight on one asyncio loop, retried with exponential backoff an
 5xx, timeouts, dropped connections and unparseable bodies (a Retry-After header is honoured),
 and held to request- and token-per-minute limits, which are the whole build's: each of the
 executor's N worker processes takes 1/N of them. The wire client is aiohttp by default: the
-`openai` client reaches ~220 requests/s per core here against aiohttp's ~4,000 (see
+`openai` client reaches ~270 requests/s per core here against ~2,700 through aiohttp (see
 benchmarks/construct.md), and the client must never be what limits a GPU server; `client: openai`
 selects the official client instead, with the same retries and accounting.
 """

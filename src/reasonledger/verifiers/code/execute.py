@@ -542,8 +542,10 @@ def run_pytest(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
         for r in results:
             if r["status"] != PASS:
                 r["status"] = MLE
-    results[-1 if results else 0:] = [dict(results[-1], **io, peak_memory=_peak(run))] if results else [
-        {"name": "pytest", "status": status or RE, "time": time.monotonic() - t0, **io}]
+    if results:
+        results[-1] = {**results[-1], **io, "peak_memory": _peak(run)}
+    else:
+        results.append({"name": "pytest", "status": status or RE, "time": time.monotonic() - t0, **io})
     return results
 
 

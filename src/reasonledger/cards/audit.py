@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reasonledger.cards.overrides import UNKNOWN
 from reasonledger.quality.audit import SECTIONS as AUDIT_SECTIONS
 from reasonledger.records.parquet import sha256_file
 
-UNKNOWN = "unknown"
 AUDIT_PATHS = ("audit/audit.json", "audit.json")
 SECTIONS = (*AUDIT_SECTIONS, "config")
 _COUNT_KEYS = ("flagged", "contaminated", "n_flagged", "hits", "matches", "duplicates", "pairs", "clusters", "count")

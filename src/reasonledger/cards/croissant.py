@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from reasonledger import __version__
+from reasonledger.cards.overrides import UNKNOWN
 
-UNKNOWN = "unknown"
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"
 RAI_1_0 = "http://mlcommons.org/croissant/RAI/1.0"
 RL_NS = "urn:reasonledger:card:"

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-UNKNOWN = "unknown"
+from reasonledger.cards.overrides import UNKNOWN
+
 TEACHER_KEYS = ("policy", "revision")  # conditioning fields that belong to the teacher knob
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import yaml
 
 from reasonledger.cards.markdown import fmt
+from reasonledger.cards.overrides import UNKNOWN
 
-UNKNOWN = "unknown"
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
           (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
 _TASKS = {"prompt_answer": "question-answering", "trace": "text-generation", "step_trace": "text-classification",

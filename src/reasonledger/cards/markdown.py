@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-UNKNOWN = "unknown"
+from reasonledger.cards.overrides import UNKNOWN
+
 HEADINGS = ("TL;DR", "Why this matters", "What is the data object?", "Verification contract", "Construction recipe",
             "How it can be used", "Audit checklist", "Known limitations", "Links")
 

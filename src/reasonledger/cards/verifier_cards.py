@@ -14,11 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from reasonledger.cards.overrides import UNKNOWN
 from reasonledger.records.model import canonical_json
 
 from reasonledger.verifiers import available_verifiers, get_verifier
 
-UNKNOWN = "unknown"
 CARD_FIELDS = ("id", "version", "family", "checks", "formats", "native_signal",
                "known_false_positives", "known_false_negatives", "calibration")
 # what a verdict's label source says about the family of a verifier that is not registered here

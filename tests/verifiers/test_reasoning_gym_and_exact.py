@@ -52,8 +52,15 @@ def test_gsm_symbolic_guard_keeps_the_sign():
 
 def test_spell_backward_guard():
     verifier = get_verifier("reasoning_gym")
-    reference = _reference("spell_backward")
-    assert not verifier.verify(reference, f"<answer>{reference['answer']} extra</answer>").passed
+    # A 9-letter word: the scorer's per-letter credit sums to 1.0000000000000002, so the word with
+    # extra text after it gets full credit (shorter words get 0.8, which the threshold rejects anyway).
+    reference = _reference("spell_backward", index=6)
+    assert len(reference["answer"]) == 9
+    for answer in (f"{reference['answer']} extra", reference["answer"].upper()):
+        verdict = verifier.verify(reference, f"<answer>{answer}</answer>")
+        assert verdict.evidence["scorer_score"] >= 1.0  # the bug this guard exists for
+        assert not verdict.passed and verdict.evidence["guard"] == "exact_string"
+    assert verifier.verify(reference, f"<answer>{reference['answer']}</answer>").passed
 
 
 def test_a_missing_gold_fails_with_a_reason():

@@ -42,7 +42,8 @@ def _signed_number(answer: str, gold: str) -> str | None:
 
 
 def _exact_string(answer: str, gold: str) -> str | None:
-    """spell_backward's scorer accepts the word followed by extra tokens."""
+    """spell_backward's scorer ignores case, and gives full credit to a 9- or 11-letter word followed
+    by extra tokens (its per-letter credits sum to just over 1.0)."""
     return None if answer.strip() == gold.strip() else "answer is not exactly the reference"
 
 

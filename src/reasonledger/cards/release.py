@@ -275,7 +275,7 @@ def _manifest(run_dir: Path) -> dict[str, Any]:
 
 
 def _verifier_section(verifiers: list[dict[str, Any]], facts: DataFacts) -> list[dict[str, Any]]:
-    """One card per verifier used in this release (config of its first use: cards do not depend on it)."""
+    """One card per verifier used in this release."""
     names = sorted({v["id"] for v in verifiers} | set(facts.task_verifiers))
     return [verifier_card(name) for name in names]
 

@@ -11,7 +11,6 @@ can be traced back to the rollouts and verdicts it came from.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from reasonledger.records.exporters import register_exporter
 from reasonledger.records.exporters.rl import chat_prompt
 from reasonledger.records.io import iter_valid
+from reasonledger.records.jsonl import write_jsonl
 from reasonledger.records.model import Kind, Record
 
 
@@ -84,13 +84,7 @@ def stepwise_row(record: Record) -> dict[str, Any] | None:
 
 
 def _write(data_dir: Path, out: Path, row: Callable[[Record], dict[str, Any] | None]) -> Path:
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for record in iter_valid(data_dir):
-            item = row(record)
-            if item is not None:
-                handle.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
-    tmp.replace(out)
+    write_jsonl((item for record in iter_valid(data_dir) if (item := row(record)) is not None), out)
     return out
 
 

@@ -66,11 +66,6 @@ class FileSource(Source):
             return [Path(p) for p in sorted(glob.glob(str(self._pattern))) if Path(p).is_file()]
         return [self._pattern] if self._pattern.is_file() else []
 
-    @property
-    def path(self) -> Path:
-        """The file, for a single-file source."""
-        return self.files[0]
-
     @cached_property
     def _rows(self) -> list[int]:
         return [sum(1 for _ in self._items(file)) for file in self.files]
@@ -119,9 +114,9 @@ class FileSource(Source):
     def describe(self) -> dict[str, Any]:
         from reasonledger.records.parquet import sha256_file
 
-        found = {"type": self.type, "path": self.params.path, "format": self.params.format, "options": self.params.options}
+        found = super().describe()
         if not glob.has_magic(self.params.path):
-            return {**found, "sha256": sha256_file(self.path)}
+            return {**found, "sha256": sha256_file(self.files[0])}
         return {**found, "files": [{"path": str(f.relative_to(self.base_dir)) if f.is_relative_to(self.base_dir) else str(f),
                                     "rows": rows, "sha256": sha256_file(f)} for f, rows in zip(self.files, self._rows)]}
 

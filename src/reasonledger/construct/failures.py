@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from reasonledger.records.jsonl import read_json_lines
+from reasonledger.records.quarantine import BadRow
+
 FAILURES = "failures.jsonl"
 
 
@@ -41,11 +44,9 @@ def read_failures(run_dir: str | Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     latest: dict[str, dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a kill mid-write; the request is retried on resume
-            latest[entry.get("request", line)] = entry
+    for row in read_json_lines(path):
+        if isinstance(row, BadRow):
+            continue  # a line cut by a kill mid-write (or an empty file); the request is retried on resume
+        number, entry = row
+        latest[entry.get("request", f"line {number}")] = entry
     return list(latest.values())

@@ -101,7 +101,8 @@ class Auditor:
         self.agreement = AgreementAudit(config.run_verifier, config.run_verifier_config, config.run_input)
         self.lineage = LineageAudit()
         self.mixture = MixtureAudit(config.map_sample, config.seed)
-        self.points = None
+        self.points = None  # the 2-D mixture map and each point's source, once `finish` has drawn it
+        self.point_sources: list[str] | None = None
 
     def add(self, record: Record) -> None:
         wanted = self.config.sections

@@ -144,4 +144,4 @@ class Audit(Step):
             if section in result:
                 ctx.count(section, result[section]["flagged"])
         out = Path(ctx.run_dir or ".") / self.params.out
-        write_report(result, out, auditor.points, getattr(auditor, "point_sources", None))
+        write_report(result, out, auditor.points, auditor.point_sources)

@@ -83,6 +83,18 @@ def test_spawn_gives_each_sample_a_fresh_sandbox() -> None:
         assert v.isolation["mode"] == "spawn"
 
 
+def test_spawn_gives_a_test_the_environment_of_a_worker_mode_test(verifier) -> None:
+    # one environment for both levels (BLAS thread counts included), bar the PWD bubblewrap sets
+    if not probe()["bwrap"]:
+        pytest.skip("bubblewrap not installed (scripts/install-system-deps.sh)")
+    ref = {"format": "stdio", "cases": [{"input": "", "output": "unused\n"}]}
+    src = "import os\nprint(sorted((k, v) for k, v in os.environ.items() if k != 'PWD'))\n"
+    worker_env = verifier.verify(ref, src).evidence["tests"][0]["stdout"]
+    assert "('OPENBLAS_NUM_THREADS', '1')" in worker_env
+    with get_verifier("code", mode="spawn", slots=1, time_limit=5.0) as v:
+        assert v.verify(ref, src).evidence["tests"][0]["stdout"] == worker_env
+
+
 def test_verify_many_pins_its_threads_never_a_sandbox() -> None:
     # verify_many's slot threads are pinned to a core each; a sandbox started from one of them
     # (spawn starts one per sample) must still run its tests on every core the parent may use

@@ -593,9 +593,8 @@ class SpawnSlot(Slot):
             bound.append(p)
         argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.scratch), "--perms", "1777", "--tmpfs", "/dev/shm",
                  "--dir", "/tmp/work",
-                 "--chmod", "0777", "/tmp/work", "--ro-bind", str(HERE), "/rl", "--chdir", "/",
-                 "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
-                 "--setenv", "HOME", "/tmp/work", "--setenv", "PYTHONHASHSEED", "0",
+                 "--chmod", "0777", "/tmp/work", "--ro-bind", str(HERE), "/rl", "--chdir", "/", "--clearenv",
+                 *(a for name, value in _ENV.items() for a in ("--setenv", name, value)),
                  sys.executable, "-I", "-S", "-B", "-c", _launch("/rl"), marshal.dumps(cfg).hex()]
         return argv
 

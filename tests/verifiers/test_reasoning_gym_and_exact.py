@@ -98,3 +98,12 @@ def test_check_and_verify_name_a_bad_reference_file_or_config(tmp_path):
     assert bad.exit_code == 1 and "--config: not valid JSON" in bad.output
     bad = runner.invoke(app, ["verify", str(tmp_path), "--out", str(tmp_path / "out"), "--config", "[1]"])
     assert bad.exit_code == 1 and "--config: expected a JSON object" in bad.output
+
+
+def test_a_bare_gold_answer_with_the_task_in_the_config():
+    reference = _reference("chain_sum")
+    verifier = get_verifier("reasoning_gym", dataset="chain_sum")
+    assert verifier.verify(reference["answer"], f"<answer>{reference['answer']}</answer>").passed
+    assert not verifier.verify(reference["answer"], "<answer>no idea</answer>").passed
+    with pytest.raises(ValueError, match="needs `dataset`"):
+        get_verifier("reasoning_gym").verify(reference["answer"], "<answer>1</answer>")

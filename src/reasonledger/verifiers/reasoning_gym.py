@@ -80,7 +80,8 @@ class ReasoningGymVerifier(Verifier):
     """Scores an answer with the reasoning-gym task's own scorer, guarded against its known bugs.
 
     Reference: `{"dataset": name, "answer": gold, "metadata": {...}}` as the reasoning-gym source
-    writes it. Config: `pass_threshold` (default 1.0): scores below it are partial credit, not a pass.
+    writes it, or the gold answer alone with `dataset` in the config. Config: `pass_threshold`
+    (default 1.0): scores below it are partial credit, not a pass.
     """
 
     id = "reasoning_gym"
@@ -88,8 +89,9 @@ class ReasoningGymVerifier(Verifier):
     family = "programmatic"
 
     def verify(self, reference: Any, response: str) -> Verdict:
-        dataset = reference.get("dataset") if isinstance(reference, dict) else None
-        dataset = dataset or self.config.get("dataset")
+        if not isinstance(reference, dict):  # a bare gold answer, its task named by the config
+            reference = {"answer": reference}
+        dataset = reference.get("dataset") or self.config.get("dataset")
         if not dataset:
             raise ValueError("a reasoning_gym reference needs `dataset` (or the verifier config must name it)")
         gold = reference.get("answer")

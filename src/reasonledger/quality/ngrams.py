@@ -183,9 +183,6 @@ class NgramIndex:
     def _slot(hashes: np.ndarray) -> np.ndarray:
         return (hashes >> np.uint64(64 - _BITMAP_BITS)).astype(np.intp)
 
-    def __len__(self) -> int:
-        return len(self.item_ngrams)
-
     def item_hashes(self, item: int) -> np.ndarray:
         """The item's distinct n-gram hashes, sorted."""
         return self.by_item[self.item_offsets[item]:self.item_offsets[item + 1]]

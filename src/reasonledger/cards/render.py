@@ -11,8 +11,6 @@ from reasonledger.cards.markdown import render_markdown
 from reasonledger.cards.report import render_report
 from reasonledger.records.parquet import write_json_atomic
 
-RENDERINGS = ("card.md", "report.html", "croissant.json", "README.md")
-
 
 def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")

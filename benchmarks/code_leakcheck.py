@@ -52,11 +52,13 @@ def inside(runs: int, mode: str) -> None:
 
 
 def snapshot() -> dict:
+    from reasonledger.verifiers.code.pool import UID_BASE
+
     procs = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout.splitlines()
     cgroups = sorted(str(p) for p in Path("/sys/fs/cgroup").rglob("rl-*") if p.is_dir())
     mounts = Path("/proc/self/mountinfo").read_text().count("\n")
     files = {d: sorted(os.listdir(d)) for d in ("/tmp", "/dev/shm", "/var/tmp", "/root", "/run") if os.path.isdir(d)}
-    return {"sandbox_uid_procs": [p for p in procs if p.split() and int(p.split()[0]) >= 200_000],
+    return {"sandbox_uid_procs": [p for p in procs if p.split() and int(p.split()[0]) >= UID_BASE],
             "nprocs": len(procs), "cgroups": cgroups, "mounts": mounts, "files": files}
 
 

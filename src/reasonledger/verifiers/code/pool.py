@@ -18,6 +18,7 @@ import json
 import marshal
 import os
 import queue
+import secrets
 import select
 import signal
 import socket
@@ -37,6 +38,7 @@ from reasonledger.verifiers.code.probe import LEVELS, bwrap_path, probe, sandbox
 HERE = Path(__file__).resolve().parent
 _MAX_LINE = 64 << 20
 INLINE_MAX = 1 << 16  # bytes of jobs carried in the control message; a larger run sends its jobs on fd 4
+UID_BASE = 200_000  # every sandbox uid is at least this (host accounts are below)
 _READ = ("stdout", "stderr", "result")
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work", "PYTHONHASHSEED": "0",
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -617,10 +619,8 @@ class SandboxPool:
         cores = os.cpu_count() or 1
         want = level_value(min_level)
         cgroups.sweep_stale()
-        import secrets
-
         # per-pool uids, random so that pools in different PID namespaces (same pid) do not share them
-        base = 200_000 + secrets.randbelow(50_000_000) * 16
+        base = UID_BASE + secrets.randbelow(50_000_000) * 16
         self.slots: list[Slot] = []
         errors: list[str] = []
         if mode in ("auto", "worker") and self.report["level_value"] >= LEVELS["worker"]:

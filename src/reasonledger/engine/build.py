@@ -12,7 +12,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +171,7 @@ class Build:
         out = _stage_dir(self.run_dir, stage)
         out.mkdir(parents=True, exist_ok=True)
         markers: dict[int, dict[str, Any]] = {}
+        recipe_json, step_indices = self.recipe.model_dump(mode="json"), [i for i, _ in stage_steps]
         todo = []
         for task in tasks:
             marker = out / f"shard-{task.shard:05d}.json"
@@ -178,8 +179,8 @@ class Build:
                 markers[task.shard] = json.loads(marker.read_text())
                 advance()
             else:
-                todo.append((self.recipe.model_dump(mode="json"), str(self.base_dir), str(self.run_dir),
-                             [i for i, _ in stage_steps], ShardTask(stage, task.shard, task.source, task.start, task.stop)))
+                todo.append((recipe_json, str(self.base_dir), str(self.run_dir), step_indices,
+                             replace(task, stage=stage)))
         for marker in self.executor.map_unordered(run_record_shard, todo):
             markers[marker["shard"]] = marker
             advance()
@@ -275,8 +276,8 @@ class Build:
         manifest = write_parquet_shards(final_records(), self.run_dir / "data", self.recipe.shard_rows)
         rejected = write_parquet_shards(rejected_records(), self.run_dir / "rejected", self.recipe.shard_rows)
         quarantined = self._merge_quarantine(tasks)
-        outputs = {name: str(path) for name, path in
-                   ((name, export(name, self.run_dir / "data", self.run_dir / "exports")) for name in self.recipe.outputs)}
+        outputs = {name: str(export(name, self.run_dir / "data", self.run_dir / "exports"))
+                   for name in self.recipe.outputs}
         self.runlog.append("outputs", records=manifest["rows"], rejected=rejected["rows"], quarantined=quarantined,
                            exports=sorted(outputs))
         write_release_card(self.run_dir, self.recipe)

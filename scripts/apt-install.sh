@@ -11,7 +11,8 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Set through env(1): sudo resets the environment, so an exported DEBIAN_FRONTEND would not reach apt-get.
+APT=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get)
+"${APT[@]}" update -qq
+"${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 echo "installed: ${missing[*]}"

@@ -44,9 +44,8 @@ def rollout_verdicts(record: Record, verifier: str | None = None) -> dict[int, V
     return {j: v for j, v in judged if v.verifier == name}
 
 
-def split_by_verdict(record: Record, verifier: str | None = None) -> tuple[list[int], list[int]]:
-    """(indices of rollouts that passed, indices that failed), in sample order; unjudged ones in neither."""
-    verdicts = rollout_verdicts(record, verifier)
+def split_by_verdict(verdicts: dict[int, Verdict]) -> tuple[list[int], list[int]]:
+    """(indices of rollouts that passed, indices that failed) of `rollout_verdicts`, in sample order."""
     passed = sorted(j for j, v in verdicts.items() if v.passed)
     failed = sorted(j for j, v in verdicts.items() if not v.passed)
     return passed, failed

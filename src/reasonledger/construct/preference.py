@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonledger.construct.derived import (
     RolloutSetStep, derived_event, derived_lineage, inherited_generation, moved, record_rng, rollout_verdicts, split_by_verdict)
 from reasonledger.engine.step import StepContext, register_step
-from reasonledger.records.model import Kind, Record
+from reasonledger.records.model import Kind, Record, Verdict
 
 
 class PairParams(BaseModel):
@@ -40,9 +40,8 @@ class PreferencePairs(RolloutSetStep):
             return sorted(record_rng(p.seed, record, self.name).sample(combos, min(p.pairs, len(combos))))
         return list(zip(passed, failed))[: p.pairs]
 
-    def _pair(self, record: Record, chosen: int, rejected: int, ctx: StepContext) -> Record:
+    def _pair(self, record: Record, chosen: int, rejected: int, verdicts: dict[int, Verdict], ctx: StepContext) -> Record:
         rollouts = record.behaviour.rollouts or []
-        verdicts = rollout_verdicts(record, self.params.verifier)
         return Record(
             kind=Kind.preference_pair, task=record.task,
             behaviour={"chosen": rollouts[chosen].response, "rejected": rollouts[rejected].response},
@@ -54,7 +53,8 @@ class PreferencePairs(RolloutSetStep):
         )
 
     def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
-        passed, failed = split_by_verdict(record, self.params.verifier)
+        verdicts = rollout_verdicts(record, self.params.verifier)
+        passed, failed = split_by_verdict(verdicts)
         if self.params.keep_input:
             yield record
         if not passed or not failed:
@@ -66,4 +66,4 @@ class PreferencePairs(RolloutSetStep):
             return
         for chosen, rejected in self._pairs(record, passed, failed):
             ctx.count("pairs")
-            yield self._pair(record, chosen, rejected, ctx)
+            yield self._pair(record, chosen, rejected, verdicts, ctx)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonledger.construct.derived import (
     RolloutSetStep, derived_event, derived_lineage, inherited_generation, moved, record_rng, rollout_verdicts, split_by_verdict)
 from reasonledger.engine.step import StepContext, register_step
-from reasonledger.records.model import Kind, Record
+from reasonledger.records.model import Kind, Record, Verdict
 
 
 class RejectionParams(BaseModel):
@@ -43,9 +43,8 @@ class RejectionSample(RolloutSetStep):
     name = "rejection_sample"
     Params = RejectionParams
 
-    def _trace(self, rollout_set: Record, j: int, ctx: StepContext) -> Record:
+    def _trace(self, rollout_set: Record, j: int, verdict: Verdict, ctx: StepContext) -> Record:
         rollout = (rollout_set.behaviour.rollouts or [])[j]
-        verdict = rollout_verdicts(rollout_set, self.params.verifier)[j]
         reasoning = rollout.meta.get("reasoning")
         answer = rollout.answer if rollout.answer is not None else verdict.evidence.get("extracted")
         return Record(
@@ -60,7 +59,8 @@ class RejectionSample(RolloutSetStep):
 
     def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
         p = self.params
-        passed, _ = split_by_verdict(record, p.verifier)
+        verdicts = rollout_verdicts(record, p.verifier)
+        passed, _ = split_by_verdict(verdicts)
         if p.keep_input:
             yield record
         if not passed:
@@ -72,4 +72,4 @@ class RejectionSample(RolloutSetStep):
         lengths = {j: len((record.behaviour.rollouts or [])[j].response) for j in passed}
         for j in choose(passed, lengths, p.select, p.k, record_rng(p.seed, record, self.name)):
             ctx.count("traces")
-            yield self._trace(record, j, ctx)
+            yield self._trace(record, j, verdicts[j], ctx)

@@ -54,6 +54,7 @@ def test_length_trap_flags_when_long_attempts_are_wrong() -> None:
 
 def test_stated_answer_rules() -> None:
     assert stated_answer("so \\boxed{\\frac{1}{2}} done") == ("\\frac{1}{2}", "boxed")
+    assert stated_answer("\\boxed{3} first, then \\fbox{ 4 }") == ("4", "boxed")  # as the MATH importer reads gold
     assert stated_answer("work\n#### 1,234") == ("1,234", "####")
     assert stated_answer("It is 5 apples.\nA: 5") == ("5", "A: line")
     assert stated_answer("Therefore the answer is 42.") == ("42", "answer is")

@@ -3,8 +3,8 @@
 A record can carry both a trace and a separate answer (a rollout's `answer`, a trace record's
 `behaviour.answer`). When they disagree, whatever trains on the pair learns that the reasoning
 does not matter. This audit extracts the answer each trace states (`stated_answer`: the last
-\\boxed{}, <answer> block, `####`, `A:` line, "the answer is ...", else the last number) and
-compares it with the field, and counts answers that come with no trace at all.
+\\boxed{} or \\fbox{}, <answer> block, `####`, `A:` line, "the answer is ...", else the last
+number) and compares it with the field, and counts answers that come with no trace at all.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasonledger.records.importers.math_style import last_boxed
 from reasonledger.records.model import Record
 from reasonledger.verifiers.text import normalise
 
@@ -25,23 +26,11 @@ _ANSWER_IS = re.compile(r"(?:final answer|the answer|answer)\s*(?:is|:)\s*:?\s*\
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
-def _last_boxed(text: str) -> str | None:
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, i = 1, start + len("\\boxed{")
-    for j in range(i, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            return text[i:j]
-    return None
-
-
 def stated_answer(text: str) -> tuple[str | None, str]:
     """(answer, rule that found it); (None, "none") when the text states no answer."""
-    boxed = _last_boxed(text)
+    boxed = last_boxed(text)
     if boxed is not None:
-        return boxed.strip(), "boxed"
+        return boxed, "boxed"
     for pattern, rule in ((_ANSWER_TAG, "answer_tag"), (_HASHES, "####"), (_A_LINE, "A: line"), (_ANSWER_IS, "answer is")):
         found = pattern.findall(text)
         if found:

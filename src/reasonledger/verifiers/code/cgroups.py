@@ -125,10 +125,6 @@ class SlotCgroup:
         with open(self.dirs[ctl] / name, "w") as f:
             f.write(value)
 
-    def _read(self, ctl: str, name: str) -> str:
-        with open(self.dirs[ctl] / name) as f:
-            return f.read()
-
     def _pread(self, ctl: str, name: str) -> bytes:
         """The file's content through an fd kept open (one pread: these are read after every run)."""
         fd = self._counters.get(name)
@@ -173,18 +169,11 @@ class SlotCgroup:
         delta, self._oom_seen = now - self._oom_seen, now
         return delta
 
-    def peak_memory(self) -> int | None:
-        name = "memory.peak" if self.versions["memory"] == 2 else "memory.max_usage_in_bytes"
-        try:
-            return int(self._read("memory", name))
-        except (OSError, ValueError):
-            return None
-
-    def kill_all(self, keep: tuple[int, ...] = ()) -> int:
-        """SIGKILL every process in the group except `keep`; returns how many were signalled."""
+    def kill_all(self) -> int:
+        """SIGKILL every process in the group; returns how many were signalled."""
         n = 0
         for _ in range(50):
-            victims = [p for p in self.pids() if p not in keep]
+            victims = self.pids()
             if not victims:
                 return n
             for p in victims:

@@ -81,3 +81,13 @@ def test_thirteen_grams_without_digit_mapping_miss_what_eight_grams_with_it_catc
     loose = scanner(benchmark, n=8, digits_to_zero=True, semantic=False)
     loose.scan(changed)
     assert strict.result()["flagged"] <= 3 and loose.result()["flagged"] == 10
+
+
+def test_find_reports_hits_without_keeping_them_and_scan_keeps_them(shared_data: Path) -> None:
+    """The decontaminate step uses `find`, so a long build does not pile up every hit it dropped."""
+    scan = scanner(f"gsm8k:{shared_data}/gsm8k/test.jsonl", semantic=False)
+    problems = records_of(f"processbench:{shared_data}/processbench/gsm8k.json")[:20]
+    found = scan.find(problems)
+    assert {h["record_id"] for h in found} == {r.id for r in problems}
+    assert scan.hits == [] and scan.result()["flagged"] == 0
+    assert scan.scan(problems) == found and scan.result()["flagged"] == 20

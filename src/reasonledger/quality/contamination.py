@@ -122,12 +122,20 @@ class ContaminationScan:
              **evidence: Any) -> dict[str, Any]:
         bench_index, row = self.owner[item]
         bench = self.benchmarks[bench_index]
-        self.flagged[bench.name].add(record.id)
         return {"record_id": record.id, "benchmark": bench.name, "benchmark_row": bench.rows[row],
                 "method": method, "score": round(score, 4), "matched_span": span, **evidence}
 
     def scan(self, records: Sequence[Record]) -> list[dict[str, Any]]:
-        """The hits in one batch of records (also kept for `result`)."""
+        """The hits in one batch of records, also kept (with the flagged ids) for `result`."""
+        found = self.find(records)
+        for hit in found:
+            self.flagged[hit["benchmark"]].add(hit["record_id"])
+        self.hits += found
+        return found
+
+    def find(self, records: Sequence[Record]) -> list[dict[str, Any]]:
+        """The hits in one batch of records, not kept: for a step that drops them and moves on, so
+        its memory stays the index however many records stream through."""
         found: list[dict[str, Any]] = []
         texts = [record_text(r) for r in records]
         seen: set[tuple[int, int]] = set()
@@ -142,7 +150,6 @@ class ContaminationScan:
         if self.embedder is not None:
             found += self._semantic(records, seen)
         self.counts["records"] += len(records)
-        self.hits += found
         return found
 
     def _semantic(self, records: Sequence[Record], seen: set[tuple[int, int]]) -> list[dict[str, Any]]:

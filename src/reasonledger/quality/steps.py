@@ -64,7 +64,7 @@ class Decontaminate(Step):
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         for batch in batches(records, self.params.batch):
             hits: dict[str, dict[str, Any]] = {}
-            for hit in self.scanner.scan(batch):
+            for hit in self.scanner.find(batch):
                 hits.setdefault(hit["record_id"], hit)
             for record in batch:
                 hit = hits.get(record.id)

@@ -62,6 +62,7 @@ def test_card_is_derived_from_data_and_run_log(quickstart_run: Path) -> None:
     named = {r.task.verifier.name for r in records}
     assert {x["id"] for x in card["recipe"]["verifiers"]} == named == {v.verifier for r in records for v in r.verdicts}
     assert card["recipe"]["generator"] == "not_applicable"  # a prompt set: nothing was generated
+    assert card["scaling"]["status"] == "not_applicable"  # no rollouts to score, no saved curves
     assert card["dedup"]["exact"]["status"] == "run"
     assert card["dedup"]["exact"]["dropped"] == f["dropped_by_reason"].get("duplicate", 0)
     assert card["contamination"]["status"] == "not_run"

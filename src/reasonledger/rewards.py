@@ -18,14 +18,15 @@ def _verifier(name: str, config_json: str) -> Verifier:
     return get_verifier(name, **json.loads(config_json or "{}"))
 
 
-def _infer_verifier(data_source: str) -> str:
-    """For rows exported elsewhere: math for math sets, reasoning-gym for its tasks, exact otherwise."""
+def _infer_verifier(data_source: str) -> tuple[str, str]:
+    """For rows exported elsewhere, (verifier, config JSON): math for math sets, reasoning-gym for its
+    tasks (the task named by the source's last part, `reasoning-gym/chain_sum`), exact otherwise."""
     source = data_source.lower()
     if "reasoning-gym" in source or "reasoning_gym" in source:
-        return "reasoning_gym"
+        return "reasoning_gym", json.dumps({"dataset": data_source.rsplit("/", 1)[-1]})
     if any(name in source for name in ("gsm8k", "math", "aime", "amc")):
-        return "math"
-    return "exact"
+        return "math", "{}"
+    return "exact", "{}"
 
 
 def score(response: str, reference: Any, verifier: str, config_json: str = "{}") -> float:
@@ -38,7 +39,7 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
     if extra_info.get("verifier"):
         reference = json.loads(extra_info["reference_json"]) if extra_info.get("reference_json") else ground_truth
         return score(solution_str, reference, extra_info["verifier"], extra_info.get("verifier_config_json", "{}"))
-    return score(solution_str, ground_truth, _infer_verifier(data_source))
+    return score(solution_str, ground_truth, *_infer_verifier(data_source))
 
 
 def _completion_text(completion: Any) -> str:

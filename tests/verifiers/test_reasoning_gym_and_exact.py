@@ -107,3 +107,12 @@ def test_a_bare_gold_answer_with_the_task_in_the_config():
     assert not verifier.verify(reference["answer"], "<answer>no idea</answer>").passed
     with pytest.raises(ValueError, match="needs `dataset`"):
         get_verifier("reasoning_gym").verify(reference["answer"], "<answer>1</answer>")
+
+
+def test_verl_reward_without_extra_info_infers_the_verifier_from_the_source():
+    from reasonledger.rewards import compute_score
+
+    assert compute_score("reasoning-gym/chain_sum", "<answer>42</answer>", "42") == 1.0
+    assert compute_score("reasoning-gym/chain_sum", "<answer>41</answer>", "42") == 0.0
+    assert compute_score("openai/gsm8k", "so the total is #### 42", "42") == 1.0
+    assert compute_score("elsewhere", "<answer>Paris</answer>", "paris") == 1.0

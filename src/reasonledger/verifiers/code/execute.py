@@ -153,9 +153,8 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
 def _attach_run_io(results: list[dict], run: Run) -> None:
     """A run that served several cases: its stdout/stderr and peak memory go on its last case."""
     if results:
-        results[-1].setdefault("stdout", _io(run)["stdout"])
-        results[-1].setdefault("stderr", _io(run)["stderr"])
-        results[-1].setdefault("peak_memory", _peak(run))
+        for key, value in {**_io(run), "peak_memory": _peak(run)}.items():
+            results[-1].setdefault(key, value)
 
 
 def _wait_msg(run: Run, deadline: float, child: int = 0) -> tuple:
@@ -182,9 +181,9 @@ def _drain_msgs(run: Run, child: int) -> list[tuple]:
             return [ev]
         if ev[0] == "timeout":
             continue
-        run.events.append(ev) if ev[0] != "done" else None
         if ev[0] == "done":
             break
+        run.events.append(ev)
     return []
 
 

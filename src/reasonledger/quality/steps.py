@@ -52,8 +52,8 @@ class Decontaminate(Step):
         return ContaminationScan(self.benchmarks, ContaminationConfig(**self.params.model_dump(exclude={"against"})))
 
     def versions(self) -> dict[str, str]:
-        """The embedding table and, per benchmark, its revision (or, without one, a digest of its items),
-        so the run log and the card say exactly what the data was checked against."""
+        """The embedding table and, per benchmark, its revision ("unknown" without one) and a digest
+        of its items, so the run log and the card say exactly what the data was checked against."""
         found = {f"benchmark:{b.name}": f"{b.revision or 'unknown'} sha256:{b.digest()[:16]}" for b in self.benchmarks}
         if self.params.semantic:
             from reasonledger.quality.embed import DISTILL_VERSION

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasonledger.construct.passrate import conditioning
+from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.records.model import Kind, Record, canonical_json
 
 PASS_RATE_BINS = 10
@@ -60,8 +62,6 @@ class DataFacts:
     conditionings: Counter[str] = field(default_factory=Counter)  # canonical JSON -> records
 
     def add(self, record: Record) -> None:
-        from reasonledger.quality.dedup_exact import prompt_digest
-
         self.records += 1
         task = record.task
         self.by_kind[record.kind.value] += 1
@@ -140,8 +140,6 @@ class DataFacts:
     def _pass_rate(self, record: Record) -> None:
         """The pass rate the `pass_rate` step attached (with its conditioning), else the one the
         verdicts on the rollouts give (the last verifier to judge a rollout decides)."""
-        from reasonledger.construct.passrate import conditioning
-
         stats = record.meta.get("pass_rate")
         if isinstance(stats, dict) and "rate" in stats:
             rate, cond = float(stats["rate"]), stats.get("conditioning", {})

@@ -5,17 +5,15 @@ Fixing a verifier bumps its version, so only the verdicts it affects are compute
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from reasonledger.engine.sqlite_store import open_shared
-from reasonledger.records.model import Verdict, canonical_json
+from reasonledger.records.model import Verdict, json_digest
 
 
 def verdict_key(reference: Any, response: str, verifier_id: str, version: str, config_hash: str) -> str:
-    payload = canonical_json([reference, response, f"{verifier_id}@{version}", config_hash])
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return json_digest([reference, response, f"{verifier_id}@{version}", config_hash], 64)
 
 
 class VerdictCache:

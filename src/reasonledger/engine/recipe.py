@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasonledger.engine.source import Source, source_class
 from reasonledger.engine.step import Step, step_class
-from reasonledger.records.model import canonical_json
+from reasonledger.records.model import json_digest
 
 
 class RecipeError(ValueError):
@@ -39,7 +38,7 @@ class Recipe(BaseModel):
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()[:16]
+        return json_digest(self.model_dump(mode="json"))
 
 
 def _errors(exc: ValidationError, prefix: str = "") -> str:

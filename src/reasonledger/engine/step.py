@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reasonledger.records.model import Record, canonical_json
+from reasonledger.records.model import Record, json_digest
 
 
 class NoParams(BaseModel):
@@ -74,7 +73,7 @@ class Step:
     @property
     def params_hash(self) -> str:
         payload = {"step": self.name, "params": self.params.model_dump(mode="json")}
-        return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:16]
+        return json_digest(payload)
 
     def versions(self) -> dict[str, str]:
         """Versions of what this step depends on (verifiers, models), for the run log."""

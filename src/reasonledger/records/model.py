@@ -174,6 +174,12 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def json_digest(value: Any, length: int = 16) -> str:
+    """The first `length` hex digits of sha256 over `canonical_json(value)`: the rule every content
+    hash, config hash and parameter hash follows."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+
+
 def content_id(record: Record) -> str:
     """sha256 over (kind, prompt, reference, behaviour): provenance and verdicts are not content."""
     prompt = record.task.prompt
@@ -185,7 +191,7 @@ def content_id(record: Record) -> str:
         "reference": record.task.reference,
         "behaviour": record.behaviour.model_dump(exclude_none=True),
     }
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:32]
+    return json_digest(payload, 32)
 
 
 def prompt_text(task: Task) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
-from reasonledger.records.model import Verdict, canonical_json
+from reasonledger.records.model import Verdict, json_digest
 
 Family = Literal["programmatic", "environmental", "judgment"]
 
@@ -28,7 +27,7 @@ class Verifier:
 
     @property
     def config_hash(self) -> str:
-        return hashlib.sha256(canonical_json(self.config).encode()).hexdigest()[:16]
+        return json_digest(self.config)
 
     def verify(self, reference: Any, response: str) -> Verdict:
         raise NotImplementedError

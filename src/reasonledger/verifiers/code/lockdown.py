@@ -153,7 +153,7 @@ def landlock_abi() -> int:
 
 
 def _fs_rights(abi: int) -> int:
-    rights = (1 << 13) - 1
+    rights = (FS_MAKE_SYM << 1) - 1  # every ABI 1 right, FS_EXECUTE to FS_MAKE_SYM
     if abi >= 2:
         rights |= FS_REFER
     if abi >= 3:

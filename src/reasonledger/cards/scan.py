@@ -6,7 +6,6 @@ updates a handful of counters here and is then forgotten.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,14 +13,9 @@ from typing import Any
 
 from reasonledger.construct.passrate import conditioning
 from reasonledger.quality.dedup_exact import prompt_digest
-from reasonledger.records.model import Kind, Record, canonical_json
+from reasonledger.records.model import Kind, Record, canonical_json, json_digest
 
 PASS_RATE_BINS = 10
-
-
-def config_hash(config: dict[str, Any]) -> str:
-    """The hash a verifier stamps on its verdicts for this config (same rule as `Verifier.config_hash`)."""
-    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -72,7 +66,7 @@ class DataFacts:
         self._carries(record)
         if task.verifier is not None:
             by_hash = self.task_verifiers.setdefault(task.verifier.name, {})
-            by_hash.setdefault(config_hash(task.verifier.config), task.verifier.config)
+            by_hash.setdefault(json_digest(task.verifier.config), task.verifier.config)
         if record.verdicts:
             self.records_with_verdicts += 1
         for verdict in record.verdicts:

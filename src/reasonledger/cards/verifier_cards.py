@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.cards.overrides import UNKNOWN
-from reasonledger.records.model import canonical_json
+from reasonledger.records.model import canonical_json, json_digest
 
 from reasonledger.verifiers import available_verifiers, get_verifier
 
@@ -79,9 +79,7 @@ def _stamped(name: str, config_json: str) -> str | None:
 def stamped_config_hash(name: str, config: dict[str, Any]) -> str:
     """The config hash `name` stamps on its verdicts for a task naming `config` (its defaults filled
     in); the hash of `config` itself when the verifier cannot be loaded here."""
-    from reasonledger.cards.scan import config_hash
-
-    return _stamped(name, canonical_json(config)) or config_hash(config)
+    return _stamped(name, canonical_json(config)) or json_digest(config)
 
 
 def family_of(name: str, label_source: str | None = None) -> str:

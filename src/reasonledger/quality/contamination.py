@@ -9,7 +9,6 @@ batches; memory is the benchmark index plus the hits.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse
 from reasonledger.quality.ngrams import NgramIndex
 from reasonledger.quality.paraphrase import SecondCheck
 from reasonledger.quality.text import Normalisation, record_text
-from reasonledger.records.model import Record, canonical_json, prompt_text
+from reasonledger.records.model import Record, json_digest, prompt_text
 from reasonledger.records.quarantine import BadRow
 
 SPAN_CHARS = 400
@@ -64,7 +63,7 @@ class Benchmark:
 
     def digest(self) -> str:
         """sha256 of the items' texts in order: identifies the benchmark where no revision does."""
-        return hashlib.sha256(canonical_json(self.texts).encode()).hexdigest()
+        return json_digest(self.texts, 64)
 
 
 def load_benchmark(spec: DataSpec | str) -> Benchmark:

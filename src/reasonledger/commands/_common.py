@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -18,7 +19,7 @@ console = Console(stderr=True, soft_wrap=True)
 EXIT_QUARANTINED = 3
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print an error and exit 1. Messages are plain text: paths and values may hold `[...]`,
     which must not be read as console markup."""
     console.print(f"[red]error:[/red] {escape(message)}")

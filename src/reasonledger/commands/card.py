@@ -36,7 +36,6 @@ def _render(run: Path) -> dict[str, Any]:
         return write_release_card(run, load_recipe_of(run))
     except (FileNotFoundError, AuditError, CardFieldError, CardSchemaError) as exc:
         fail(str(exc))
-        raise  # unreachable: fail() exits
 
 
 def _summary(run: Path, card: dict[str, Any]) -> None:

@@ -49,20 +49,21 @@ def beta_cdf(x: float, a: float, b: float) -> float:
     return 1 - front * _betacf(b, a, 1 - x) / b
 
 
+def beta_quantile(q: float, a: float, b: float) -> float:
+    """The q-quantile of Beta(a, b), by bisection on `beta_cdf`."""
+    low, high = 0.0, 1.0
+    for _ in range(64):
+        mid = (low + high) / 2
+        low, high = (mid, high) if beta_cdf(mid, a, b) < q else (low, mid)
+    return (low + high) / 2
+
+
 @lru_cache(maxsize=65536)
 def beta_interval(passed: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Equal-tailed posterior interval of the pass rate after `passed` of `n`, uniform prior."""
     a, b = passed + 1, n - passed + 1
-
-    def quantile(q: float) -> float:
-        low, high = 0.0, 1.0
-        for _ in range(60):
-            mid = (low + high) / 2
-            low, high = (mid, high) if beta_cdf(mid, a, b) < q else (low, mid)
-        return (low + high) / 2
-
     tail = (1 - level) / 2
-    return round(quantile(tail), 4), round(quantile(1 - tail), 4)
+    return round(beta_quantile(tail, a, b), 4), round(beta_quantile(1 - tail, a, b), 4)
 
 
 @dataclass

@@ -131,3 +131,17 @@ def test_resume_refuses_a_different_recipe_without_force(small_run):
 
     with pytest.raises(RecipeError, match="different recipe"):
         build(QUICKSTART, out, ["sources.0.size=151", "shard_rows=40"], show_progress=False)
+
+
+def test_a_large_bad_row_is_kept_whole_in_the_runs_quarantine(tmp_path):
+    rows = tmp_path / "tasks.jsonl"
+    huge = b'{"question": "' + b"a" * 70_000 + b'"'  # over the quarantine's inline limit, so kept in a blob
+    rows.write_bytes(b'{"question": "1+1?", "answer": "2"}\n' + huge + b'\n{"question": "2+2?", "answer": "4"}\n')
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("name: q\nsources:\n  - type: file\n    path: tasks.jsonl\n    format: jsonl\n"
+                      "    options: {prompt_field: question, answer_field: answer, verifier: math}\n")
+    result = build(recipe, tmp_path / "run", show_progress=False)
+    assert (result.records, result.quarantined) == (2, 1)
+    quarantine = tmp_path / "run" / "rejected"
+    (entry,) = [json.loads(line) for line in (quarantine / "quarantine.jsonl").read_text().splitlines()]
+    assert entry["line"] == 2 and (quarantine / entry["raw_file"]).read_bytes() == huge

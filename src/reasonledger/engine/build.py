@@ -285,12 +285,18 @@ class Build:
         return BuildResult(self.run_dir, manifest["rows"], rejected["rows"], quarantined, outputs)
 
     def _merge_quarantine(self, tasks: list[ShardTask]) -> int:
+        """The shards' quarantine entries in shard order, and the blobs holding their large raw rows
+        (entries name them relative to the quarantine file, so they move with it)."""
         target = self.run_dir / "rejected" / "quarantine.jsonl"
+        blobs = target.parent / "blobs"
         lines = []
         for task in tasks:
-            part = _stage_dir(self.run_dir, 0) / f"shard-{task.shard:05d}.quarantine" / "quarantine.jsonl"
-            if part.exists():
-                lines.extend(part.read_text(encoding="utf-8").splitlines())
+            part = _stage_dir(self.run_dir, 0) / f"shard-{task.shard:05d}.quarantine"
+            if (part / "quarantine.jsonl").exists():
+                lines.extend((part / "quarantine.jsonl").read_text(encoding="utf-8").splitlines())
+            for blob in sorted((part / "blobs").glob("*.bin")):
+                blobs.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(blob, blobs / blob.name)
         if lines:
             target.write_text("\n".join(lines) + "\n", encoding="utf-8")
         elif target.exists():

@@ -113,5 +113,9 @@ def test_paths_with_brackets_are_printed_not_read_as_console_markup(tmp_path):
     result = runner.invoke(app, ["validate", str(mixed), "--max-line-bytes", "2000"])
     assert result.exit_code == 3, result.output
     assert f"{mixed}:2: bad JSON" in result.output and f"kept in {mixed}.quarantine" in result.output
+    stats = runner.invoke(app, ["stats", str(mixed)])
+    assert stats.exit_code == 0 and "2 records" in stats.output and "6 bad row(s) not counted" in stats.output
+    imported = runner.invoke(app, ["import", str(mixed), "--format", "records", "--out", str(folder / "out")])
+    assert imported.exit_code == 3 and f"imported 2 record(s) into {folder / 'out'}/data" in imported.output
     missing = runner.invoke(app, ["stats", str(folder / "nope.jsonl")])
     assert missing.exit_code == 1 and f"{folder / 'nope.jsonl'}: no such file" in missing.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from reasonledger.commands._common import console, fail, finish, report_bad, split_bad
 
@@ -70,5 +71,5 @@ def register(app: typer.Typer) -> None:
             if key not in result:
                 continue
             console.print(f"[bold]{title}[/bold]: {headline(key, result[key])}")
-        console.print(f"wrote {paths['json']}, {paths['md']}, {paths['html']}")
+        console.print(escape(f"wrote {paths['json']}, {paths['md']}, {paths['html']}"))
         finish(quarantine.count, strict, quarantine.path if quarantine.count else None)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from reasonledger.commands._common import console, fail, finish
 from reasonledger.engine.recipe import RecipeError
@@ -42,9 +43,10 @@ def register(app: typer.Typer) -> None:
                                show_progress=not quiet, **options)
         except (RecipeError, ExecutorError) as exc:
             fail(str(exc))
-        console.print(f"[green]built[/green] {result.records:,} records into {result.run_dir}/data "
-                      f"({result.rejected:,} rejected with reasons in {result.run_dir}/rejected)")
+        run = escape(str(result.run_dir))
+        console.print(f"[green]built[/green] {result.records:,} records into {run}/data "
+                      f"({result.rejected:,} rejected with reasons in {run}/rejected)")
         for name, path in result.outputs.items():
-            console.print(f"  export {name}: {path}")
-        console.print(f"  card: {result.run_dir}/card/card.md   run log: {result.run_dir}/runlog.jsonl")
+            console.print(escape(f"  export {name}: {path}"))
+        console.print(f"  card: {run}/card/card.md   run log: {run}/runlog.jsonl")
         finish(result.quarantined, strict, result.run_dir / "rejected" / "quarantine.jsonl")

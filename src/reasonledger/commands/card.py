@@ -46,7 +46,7 @@ def _summary(run: Path, card: dict[str, Any]) -> None:
     schema = "valid" if check_card(card) else "not checked (install reasonledger[cards] for jsonschema)"
     console.print(escape(f"card of {card['name']}: {card['records']:,} records, contract {card['verification']['contract']}; "
                   f"card.json schema {schema}"))
-    console.print(f"  written: {', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))} in {out}")
+    console.print(escape(f"  written: {', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))} in {out}"))
     for problem in check_croissant(json.loads((out / "croissant.json").read_text())):
         console.print(f"  [yellow]croissant: {escape(problem)}[/yellow]")
     if card["missing"]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from reasonledger.commands._common import console, fail, finish, print_json, split_bad
 from reasonledger.verifiers import available_verifiers, get_verifier
@@ -83,9 +84,9 @@ def register(app: typer.Typer) -> None:
             view = ctx.for_step("verify", 0)
             manifest = write_parquet_shards(step.process(split_bad(read_records(data), q), view), out / "data")
         counts = ctx.counters
-        console.print(f"verified {manifest['rows']:,} record(s): {counts.get('verify.passed', 0):,} checks passed, "
-                      f"{counts.get('verify.failed', 0):,} failed, {counts.get('verify.no_verifier', 0):,} records "
-                      f"without a verifier; written to {out}/data")
+        console.print(escape(f"verified {manifest['rows']:,} record(s): {counts.get('verify.passed', 0):,} checks passed, "
+                             f"{counts.get('verify.failed', 0):,} failed, {counts.get('verify.no_verifier', 0):,} records "
+                             f"without a verifier; written to {out}/data"))
         finish(q.count, False, q.path if q.count else None)
 
     @app.command()

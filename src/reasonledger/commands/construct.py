@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reasonledger.commands._common import console, fail, print_json
@@ -79,7 +80,7 @@ def replay_file(
                 count += 1
     except (ReplayError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    console.print(f"wrote {count:,} prompts to {out}")
+    console.print(escape(f"wrote {count:,} prompts to {out}"))
 
 
 def generation_report(run_dir: Path) -> dict[str, Any]:
@@ -135,6 +136,6 @@ def report(
                       f"({', '.join(f'{k}: {v}' for k, v in result['failures_by_kind'].items())}); "
                       f"all in {result['failures_file']}")
         for f in result["first_failures"]:
-            console.print(f"  record {f['record']}: {f['kind']} after {f['attempts']} attempt(s): {f['message']}")
+            console.print(escape(f"  record {f['record']}: {f['kind']} after {f['attempts']} attempt(s): {f['message']}"))
     else:
         console.print("no unresolved request failures")

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reasonledger.commands._common import console, fail, finish, print_json, report_bad, split_bad
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(json.dumps(summary, sort_keys=True))
             return
-        table = Table(title=f"{summary['records']:,} records in {data}")
+        table = Table(title=escape(f"{summary['records']:,} records in {data}"))
         table.add_column("group")
         table.add_column("value")
         table.add_column("count", justify="right")
@@ -74,6 +75,8 @@ def register(app: typer.Typer) -> None:
             for key, n in sorted(counts.items()):
                 table.add_row(group, key, f"{n:,}")
         console.print(table)
+        if bad:
+            console.print(f"[yellow]{bad:,} bad row(s) not counted; `reasonledger validate` lists them[/yellow]")
 
     @app.command("import")
     def import_(
@@ -104,5 +107,5 @@ def register(app: typer.Typer) -> None:
                     out / "data")
         except (FileNotFoundError, ValueError, TypeError) as exc:
             fail(str(exc))
-        console.print(f"imported {manifest['rows']:,} record(s) into {out}/data")
+        console.print(escape(f"imported {manifest['rows']:,} record(s) into {out}/data"))
         finish(q.count, strict, q.path if q.count else None)

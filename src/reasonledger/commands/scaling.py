@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
         except (CurveFileError, FitError) as exc:
             fail(str(exc))
         if save:
-            console.print(f"saved to {save_curves(save, report)}")
+            console.print(escape(f"saved to {save_curves(save, report)}"))
         if as_json:
             print_json(json.dumps(report, sort_keys=True))
             return
@@ -212,7 +212,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(json.dumps(report, sort_keys=True))
         else:
-            table = Table(title=f"prompt reuse in {data}")
+            table = Table(title=escape(f"prompt reuse in {data}"))
             table.add_column("measure")
             table.add_column("value", justify="right")
             for key in ("visits", "unique_prompts", "reuse_rate", "epochs", "pool_prompts", "pool_coverage", "answers"):

@@ -1,8 +1,7 @@
-"""What every importer shares: whole-file JSON loading with a BadRow on failure, and record building."""
+"""What every importer shares: rows from a JSON array or JSONL file, with a BadRow on failure."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,3 @@ def json_rows(path: Path) -> Iterator[tuple[int, Any] | BadRow]:
         yield from enumerate(value, start=1)
         return
     yield from read_json_lines(path)
-
-
-def open_text(path: Path) -> Any:
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")

@@ -63,6 +63,15 @@ def test_spell_backward_guard():
     assert verifier.verify(reference, f"<answer>{reference['answer']}</answer>").passed
 
 
+def test_fraction_simplification_guard_rejects_trailing_tokens():
+    verifier = get_verifier("reasoning_gym")
+    reference = _reference("fraction_simplification")
+    verdict = verifier.verify(reference, f"<answer>{reference['answer']} extra</answer>")
+    assert verdict.evidence["scorer_score"] == 1.0  # the bug this guard exists for
+    assert not verdict.passed and verdict.evidence["guard"] == "no_trailing_tokens"
+    assert verifier.verify(reference, f"<answer>{reference['answer']}</answer>").passed
+
+
 def test_a_missing_gold_fails_with_a_reason():
     verdict = get_verifier("reasoning_gym").verify(_reference("propositional_logic"), "<answer>P</answer>")
     assert not verdict.passed and verdict.evidence["reason"]

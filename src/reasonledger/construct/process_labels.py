@@ -31,7 +31,8 @@ from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.construct.rollouts import failure_detail, stop_or_drop
 from reasonledger.construct.segment import Segmentation, segment, step_texts
-from reasonledger.construct.verify import VerifierPool, _batches
+from reasonledger.construct.verify import VerifierPool
+from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, canonical_json
 
@@ -229,7 +230,7 @@ class ProcessLabels(Step):
         pool = VerifierPool(self.params.verifier, {}, cache)
         with open_generator(self, ctx) as generator:
             model = generator.model
-            for batch in _batches(records, self.params.batch):
+            for batch in batches(records, self.params.batch):
                 jobs = {id(r): self._jobs(r, pool, ctx) for r in batch if r.kind == Kind.rollout_set}
                 flat = [job for js in jobs.values() for job in js]
                 while self._round(flat, generator, pool, model, ctx):

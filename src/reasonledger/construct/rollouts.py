@@ -16,7 +16,7 @@ from reasonledger.construct.generation import Failure, GenerationRequest, Outcom
 from reasonledger.construct.generator import open_generator
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generation_meta, generator_versions, render, sample_requests, sampling_record)
-from reasonledger.construct.verify import _batches
+from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, LineageEvent, Record, Rollout
 
@@ -95,7 +95,7 @@ class Rollouts(Step):
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         with open_generator(self, ctx) as generator:
             model = generator.model
-            for batch in _batches(records, self.params.batch):
+            for batch in batches(records, self.params.batch):
                 plans = [(record, *self._requests(record, model)) for record in batch]
                 requests = [r for plan in plans for r in plan[3]]
                 owners = [plan[0].id for plan in plans for _ in plan[3]]

@@ -4,13 +4,13 @@ reference answer (`gold_check`), attaching one verdict per check, through the ve
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.engine.cache import VerdictCache, verdict_key
+from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.verifiers import Verifier, get_verifier
@@ -89,11 +89,6 @@ class VerifyParams(BaseModel):
     cache: bool = True
 
 
-def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    while batch := list(islice(records, size)):
-        yield batch
-
-
 class _VerifyingStep(Step):
     Params = VerifyParams
 
@@ -119,7 +114,7 @@ class Verify(_VerifyingStep):
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         pool = self._pool(ctx)
-        for batch in _batches(records, self.params.batch):
+        for batch in batches(records, self.params.batch):
             jobs, owners = [], []
             for index, record in enumerate(batch):
                 try:
@@ -150,7 +145,7 @@ class GoldCheck(_VerifyingStep):
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         pool = self._pool(ctx)
-        for batch in _batches(records, self.params.batch):
+        for batch in batches(records, self.params.batch):
             jobs, checked = [], []
             for record in batch:
                 gold = gold_answer(record.task.reference)

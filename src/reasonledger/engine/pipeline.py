@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Literal
 
 from reasonledger.engine.step import Step, StepContext
@@ -13,6 +14,13 @@ from reasonledger.records.model import Record
 def derived_seed(*parts: object) -> int:
     """A seed for one step on one shard that depends only on the recipe seed and where it runs."""
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big") >> 1
+
+
+def batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """The records in lists of `size` (the last one shorter), for steps that work a batch at a time."""
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def step_label(index: int, step: Step) -> str:

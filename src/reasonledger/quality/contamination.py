@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasonledger.engine.pipeline import batches
 from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse_spec
 from reasonledger.quality.ngrams import NgramIndex
 from reasonledger.quality.paraphrase import SecondCheck
@@ -86,12 +86,6 @@ def load_benchmark(spec: DataSpec | str) -> Benchmark:
     revision = next(iter(revisions)) if len(revisions) == 1 else None
     name = spec.options.get("name") or (next(iter(datasets)) if len(datasets) == 1 else spec.name)
     return Benchmark(str(name), spec.text, revision, rows, texts)
-
-
-def batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    iterator = iter(records)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 @dataclass

@@ -14,13 +14,13 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.quality.audit import AuditConfig, Auditor
 from reasonledger.quality.contamination import (
     Benchmark,
     ContaminationConfig,
     ContaminationScan,
-    batches,
     load_benchmark,
 )
 from reasonledger.quality.minhash import NearDupConfig, near_duplicates

@@ -1,5 +1,8 @@
 """Verification steps: run each record's verifier on its behaviour (`verify`) or on its own
-reference answer (`gold_check`), attaching one verdict per check, through the verdict cache."""
+reference answer (`gold_check`), attaching one verdict per check, through the verdict cache.
+
+A record holds one verdict per (target, verifier, version, config hash): checking again replaces
+that verdict, so re-verifying a dataset never piles up copies of the same check."""
 
 from __future__ import annotations
 
@@ -25,6 +28,20 @@ def targets(record: Record) -> list[tuple[str, str]]:
         return [("chosen", b.chosen or ""), ("rejected", b.rejected or "")]
     text = b.response if b.response is not None else b.answer if b.answer is not None else b.trace
     return [] if text is None else [("answer", text)]
+
+
+def verdict_slot(verdict: Verdict) -> tuple[str, str, str, str]:
+    """What identifies a check: the same slot checked again is the same check, redone."""
+    return (verdict.target, verdict.verifier, verdict.version, verdict.config_hash)
+
+
+def merge_verdicts(existing: list[Verdict], new: list[Verdict]) -> list[Verdict]:
+    """`existing` with each new verdict in place of the one in its slot (else appended); other
+    verifiers', other versions' and other configs' verdicts are kept as they were."""
+    merged = {verdict_slot(v): v for v in existing}
+    for verdict in new:
+        merged[verdict_slot(verdict)] = verdict
+    return list(merged.values())
 
 
 def gold_answer(reference: Any) -> str | None:
@@ -133,7 +150,7 @@ class Verify(_VerifyingStep):
             for record, new in zip(batch, verdicts):
                 if not new:
                     ctx.count("nothing_to_verify")
-                yield record.model_copy(update={"verdicts": [*record.verdicts, *new]})
+                yield record.model_copy(update={"verdicts": merge_verdicts(record.verdicts, new)})
 
 
 @register_step
@@ -160,7 +177,7 @@ class GoldCheck(_VerifyingStep):
                 jobs.append((verifier, record.task.reference, gold, "reference"))
                 checked.append(record)
             for record, verdict in zip(checked, pool.check(jobs)):
-                record = record.with_verdict(verdict)
+                record = record.model_copy(update={"verdicts": merge_verdicts(record.verdicts, [verdict])})
                 if verdict.passed:
                     yield record
                 else:

@@ -1,0 +1,143 @@
+"""What data may change in a verifier's config: it may tighten a limit, never loosen one.
+
+A row's `task.verifier.config`, a recipe step's `config` and a config recorded in a verdict (replayed
+by `reaudit`) come from whoever wrote the dataset or recipe. Limits and resource settings (memory,
+time, processes, slots, math bounds, isolation, tolerances) belong to the operator: their values are
+the verifier's defaults, overridden by the `limits:` section of the user's config file
+(`reasonledger.userconfig`), and they are also the maxima. From data:
+
+- a limit above the operator's value is clamped down to it (the row still runs, under the operator's
+  limit; clamping rather than rejecting keeps a shared dataset usable on a smaller machine);
+- a value that is not a finite number (or a known level), or a negative maximum, is ignored, so
+  "disable this bound" with `null`, `inf`, `NaN`, `-1` or a string leaves the operator's value in force;
+- a switch that would loosen a check (e.g. `strict_labels: false`) is ignored; one that tightens it is kept;
+- operator-only settings (slots, sandbox mode, sample points) are ignored;
+- keys the policy does not know are kept: they are not limits (e.g. a reasoning-gym `dataset`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from reasonledger.userconfig import UserConfigError, load_user_config
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Which way is tighter for one key. `kind`: `max` (data may lower it), `min` (data may raise it),
+    `at_least` (data may only pick a later entry of `order`), `only` (data may only set `value`),
+    `operator` (data may not set it). `default` is used when the verifier keeps no defaults table."""
+
+    kind: str
+    order: tuple[str, ...] = ()
+    value: Any = None
+    default: Any = None
+
+
+MAX, MIN, OPERATOR = Bound("max"), Bound("min"), Bound("operator")
+ONLY_TRUE, ONLY_FALSE = Bound("only", value=True), Bound("only", value=False)
+
+_MATH_LIMITS = ("max_response_chars", "max_answer_chars", "max_depth", "max_int_bits", "max_exponent",
+                "max_factorial", "max_terms", "max_items", "max_tokens")
+
+# The policy's list of every built-in verifier's limit keys (see each verifier's DEFAULTS).
+LIMIT_KEYS: dict[str, dict[str, Bound]] = {
+    "code": {
+        "time_limit": MAX, "memory_limit_mb": MAX, "output_limit_bytes": MAX, "pids_limit": MAX,
+        "judge_time": MAX, "max_timeouts": MAX, "fail_fast": ONLY_TRUE,
+        "min_isolation": Bound("at_least", order=("none", "spawn", "worker")),
+        "mode": OPERATOR, "slots": OPERATOR,
+    },
+    "math": {
+        "timeout": MAX, "rel_tol": MAX, "exact_rel_tol": MAX, "points": OPERATOR,
+        "strict_labels": ONLY_TRUE, "percent_forms": ONLY_FALSE, "set_relation_symmetric": ONLY_FALSE,
+        "symbolic": ONLY_FALSE, **{key: MAX for key in _MATH_LIMITS},
+    },
+    "reasoning_gym": {"pass_threshold": Bound("min", default=1.0)},
+    "exact": {"case_sensitive": Bound("only", value=True, default=False), "choice": Bound("only", value=False, default=False)},
+}
+
+
+def _verifier_defaults(name: str) -> dict[str, Any]:
+    if name == "code":
+        from reasonledger.verifiers.code.verifier import DEFAULTS
+
+        return dict(DEFAULTS)
+    if name == "math":
+        from reasonledger.verifiers.math.limits import Limits
+        from reasonledger.verifiers.math.verifier import DEFAULTS
+
+        return {**DEFAULTS, **asdict(Limits())}
+    return {key: bound.default for key, bound in LIMIT_KEYS.get(name, {}).items()}
+
+
+def operator_overrides(verifier_name: str) -> dict[str, Any]:
+    """The limits the user's config file sets for this verifier (empty when it sets none): the base
+    of every instance's config, so an operator's raised limit is also used, not only allowed."""
+    limits = load_user_config().limits
+    for name, values in limits.items():
+        known = LIMIT_KEYS.get(name)
+        if known is None:
+            raise UserConfigError(f"limits.{name}: no verifier with limits is called {name!r}; "
+                                  f"known: {', '.join(sorted(LIMIT_KEYS))}")
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise UserConfigError(f"limits.{name}.{unknown[0]}: not a limit of the {name} verifier; "
+                                  f"known: {', '.join(sorted(known))}")
+    return dict(limits.get(verifier_name, {}))
+
+
+def operator_limits(verifier_name: str) -> dict[str, Any]:
+    """The operator's value of every limit key of this verifier: its default unless the user's config sets it."""
+    defaults = _verifier_defaults(verifier_name)
+    overrides = operator_overrides(verifier_name)
+    return {key: overrides.get(key, defaults.get(key)) for key in LIMIT_KEYS.get(verifier_name, {})}
+
+
+def clamp_data_config(verifier_name: str, data_config: dict) -> dict:
+    """The part of a data-supplied config that the operator allows (see the module docstring)."""
+    bounds = LIMIT_KEYS.get(verifier_name, {})
+    if not bounds:
+        return dict(data_config)
+    operator = operator_limits(verifier_name)
+    allowed: dict[str, Any] = {}
+    for key, value in data_config.items():
+        bound = bounds.get(key)
+        if bound is None:
+            allowed[key] = value
+            continue
+        kept = _tightened(bound, value, operator[key])
+        if kept is not _IGNORE:
+            allowed[key] = kept
+    return allowed
+
+
+_IGNORE = object()
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _tightened(bound: Bound, value: Any, ours: Any) -> Any:
+    """The data's value if it is at least as tight as ours, ours if it is looser, _IGNORE if it says nothing valid."""
+    if bound.kind == "operator":
+        return _IGNORE
+    if bound.kind == "only":
+        return value if value is bound.value else _IGNORE
+    if bound.kind == "at_least":
+        if value not in bound.order or ours not in bound.order:
+            return _IGNORE
+        return value if bound.order.index(value) >= bound.order.index(ours) else ours
+    number = _number(value)
+    if number is None or (bound.kind == "max" and number < 0):
+        return _IGNORE
+    limit = _number(ours)
+    if limit is None:  # the operator leaves it unbounded: nothing to clamp against
+        return number
+    looser = number > limit if bound.kind == "max" else number < limit
+    return ours if looser else number

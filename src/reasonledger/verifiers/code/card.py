@@ -20,7 +20,8 @@ KNOWN_FALSE_POSITIVES = [
     "pytest format: the candidate runs in pytest's process and can rewrite results; a hidden failing test catches a blanket patch, not a targeted one (verdicts are marked weak).",
     "call/assert formats compare values, not objects: a subclass of a builtin (e.g. a Counter, an IntEnum) counts as its builtin value, "
     "so an object whose own __eq__ would disagree with its value is judged by its value.",
-    "Floats: an expected float (or list of floats) is matched within 1e-6 absolute (evalplus's rule), so answers off by less pass.",
+    "Floats: an expected float (or list of floats) is matched within 1e-6 absolute (evalplus's rule), so answers off by less pass "
+    "(only by a number in the same place of the same shape: [[2.5]] is not 2.5, True is not 1).",
     "Plain-JSON call references cannot tell a tuple from a list: a returned tuple matches an expected list.",
 ]
 KNOWN_FALSE_NEGATIVES = [

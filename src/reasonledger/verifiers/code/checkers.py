@@ -88,34 +88,37 @@ def _is_floats(x: Any) -> bool:
     return False
 
 
-def _flat(x: Any) -> list | None:
-    if type(x) in (int, float, bool):
-        return [float(x)]
-    if type(x) in (list, tuple):
-        out: list = []
-        for v in x:
-            f = _flat(v)
-            if f is None:
-                return None
-            out += f
-        return out
-    return None
+def _number(x: Any) -> bool:
+    """int or float, not bool: True is not 1 here (Python's == says it is)."""
+    return type(x) in (int, float)
 
 
-def _allclose(a: Any, b: Any, atol: float, rtol: float) -> bool:
-    fa, fb = _flat(a), _flat(b)
-    if fa is None or fb is None or len(fa) != len(fb):
+def _close(got: Any, expected: Any, atol: float, rtol: float) -> bool:
+    """Same shape and types, element by element; a float expected is met by a number within
+    atol + rtol * |expected| (when atol > 0), NaN by nothing, an infinity only by itself."""
+    te = type(expected)
+    if te is float:
+        if not _number(got):
+            return False
+        if got == expected:
+            return True
+        if atol <= 0 or math.isnan(expected) or math.isinf(expected) or math.isinf(got) or math.isnan(got):
+            return False
+        return abs(got - expected) <= atol + rtol * abs(expected)
+    if te is int:
+        return _number(got) and got == expected
+    if te in (list, tuple):
+        return type(got) is te and len(got) == len(expected) and all(
+            _close(g, e, atol, rtol) for g, e in zip(got, expected))
+    if te is dict:
+        return type(got) is dict and got.keys() == expected.keys() and all(
+            _close(got[k], v, atol, rtol) for k, v in expected.items())
+    if type(got) is not te:  # bool, str, bytes, None, sets, ...: the same type and Python equality
         return False
-    for x, y in zip(fa, fb):
-        if math.isnan(x) or math.isnan(y):
-            return False
-        if math.isinf(x) or math.isinf(y):
-            if x != y:
-                return False
-            continue
-        if abs(x - y) > atol + rtol * abs(y):
-            return False
-    return True
+    try:
+        return bool(got == expected)
+    except Exception:  # noqa: BLE001 - e.g. comparing iterators; never equal then
+        return False
 
 
 def to_plain_json(x: Any) -> Any:
@@ -128,15 +131,9 @@ def to_plain_json(x: Any) -> Any:
 
 
 def values_equal(got: Any, expected: Any, atol: float = 0.0, rtol: float = 1e-7) -> bool:
-    """Python equality on decoded builtins, with evalplus's float rule: when the expected value is
-    a float (or a list of floats) a tolerance of max(atol, 1e-6) applies (rtol 1e-7)."""
-    try:
-        if got == expected:
-            return True
-    except Exception:  # noqa: BLE001 - e.g. comparing iterators; never equal then
-        return False
+    """Equality on decoded builtins that respects type and shape (a list is not its element, True
+    is not 1, a tuple is not a list), with evalplus's float rule: when the expected value is a float
+    (or a list of floats) a tolerance of max(atol, 1e-6) applies (rtol 1e-7), to its floats only."""
     if atol == 0 and _is_floats(expected):
         atol = 1e-6
-    if atol:
-        return _allclose(got, expected, atol, rtol)
-    return False
+    return _close(got, expected, atol, rtol)

@@ -35,7 +35,9 @@ class CodeVerifier(Verifier):
     """Runs the candidate against the task's tests (call, assert, stdio or pytest) in a sandbox and passes it when every test passes."""
 
     id = "code"
-    version = "1.1.0"  # 1.1.0: SysV IPC refused, /dev/shm writable (multiprocessing locks work)
+    # 1.1.0: SysV IPC refused, /dev/shm writable (multiprocessing locks work)
+    # 1.2.0: values compared by type and shape (a float tolerance no longer lets [[2.5]] pass for 2.5, True for 1)
+    version = "1.2.0"
     family = "programmatic"
     label_source = "programmatic"
 

@@ -50,3 +50,31 @@ def test_call_format_rejects_a_reshaped_or_retyped_value(verifier, ret: str, exp
     v = verifier.verify(ref, f"def f():\n    return {ret}\n")
     assert not v.passed and v.evidence["summary"] == {"wrong_answer": 1}
     assert verifier.verify(ref, f"def f():\n    return {expected!r}\n").passed
+
+
+# --- one unparsable pytest reference fails its own row -----------------------------------------
+
+ADD = "def add(a, b):\n    return a + b\n"
+PY_ADD = {"format": "pytest", "test": "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"}
+CALL_ADD = {"format": "call", "fn_name": "add", "cases": [{"args": [1, 2], "expected": 3}]}
+UNPARSABLE = {
+    "recursion in ast": "from solution import add\n\ndef test_deep():\n    assert add(1, 2) == 1" + " + 1" * 200_000 + "\n",
+    "parser stack": "def test_deep():\n    x = " + "-" * 100_000 + "1\n",
+    "syntax error": "def test_add(:\n    pass\n",
+    "null byte": "def test_add():\n    pass\n\x00\n",
+    "no test": "from solution import add\n\ndef helper():\n    assert add(1, 2) == 3\n",
+}
+
+
+@needs_sandbox
+def test_an_unparsable_pytest_reference_fails_only_its_row(verifier) -> None:
+    bad = [({"format": "pytest", "test": t}, ADD) for t in UNPARSABLE.values()]
+    pairs = [(PY_ADD, ADD), *bad, (CALL_ADD, ADD)]
+    out = verifier.verify_many(pairs)
+    assert len(out) == len(pairs)
+    assert out[0].passed and out[-1].passed, (out[0].evidence, out[-1].evidence)
+    for name, v in zip(UNPARSABLE, out[1:-1]):
+        assert not v.passed and v.score == 0.0, name
+        assert v.evidence["error"].startswith("invalid reference: the pytest file"), (name, v.evidence["error"])
+    single = verifier.verify({"format": "pytest", "test": UNPARSABLE["recursion in ast"]}, ADD)
+    assert not single.passed and "RecursionError" in single.evidence["error"]

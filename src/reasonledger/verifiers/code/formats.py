@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+import ast
+from functools import lru_cache
 from typing import Any
 
 from reasonledger.verifiers.code.checkers import STDIO_CHECKERS
@@ -85,5 +87,29 @@ def normalise(ref: Any) -> dict:
         out["checker"] = checker
         out.setdefault("float_tol", 1e-6)
     elif fmt == "pytest":
-        _need(ref, "test", str)
+        out["test_ids"] = pytest_test_ids(_need(ref, "test", str))
     return out
+
+
+@lru_cache(maxsize=256)
+def pytest_test_ids(test: str) -> tuple[str, ...]:
+    """The tests pytest must report for the file (functions test*, methods test* of Test* classes
+    and of TestCase subclasses), read here in the parent. A file that does not parse (a syntax
+    error, a null byte, nesting too deep for `ast`) or holds no test is an invalid reference: its
+    row fails with the reason and the other rows go on."""
+    try:
+        tree = ast.parse(test)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise ReferenceError_(f"the pytest file does not parse ({why})") from None
+    ids = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            ids.append(node.name)
+        elif isinstance(node, ast.ClassDef) and (node.name.startswith("Test") or any(
+                getattr(b, "id", getattr(b, "attr", None)) == "TestCase" for b in node.bases)):
+            ids += [f"{node.name}::{sub.name}" for sub in node.body
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name.startswith("test")]
+    if not ids:
+        raise ReferenceError_("the pytest file defines no test (functions test*, or methods test* of Test* classes)")
+    return tuple(ids)

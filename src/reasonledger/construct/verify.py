@@ -6,6 +6,7 @@ that verdict, so re-verifying a dataset never piles up copies of the same check.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonledger.engine.cache import VerdictCache, verdict_key
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
-from reasonledger.records.model import Kind, Record, Verdict
+from reasonledger.records.model import Kind, Record, Verdict, json_digest
 from reasonledger.verifiers import Verifier, get_verifier
+from reasonledger.verifiers.policy import clamp_data_config, operator_overrides
 
 
 def targets(record: Record) -> list[tuple[str, str]]:
@@ -54,11 +56,20 @@ def gold_answer(reference: Any) -> str | None:
 
 
 class VerifierPool:
-    """Verifier instances by (name, config), and the batched, cached way to run them."""
+    """Verifier instances by (name, config), and the batched, cached way to run them.
+
+    An instance's config is the operator's limits (user config file) with what the row and the step
+    ask for on top, clamped by `verifiers.policy` so that data only ever tightens a limit. At most
+    `MAX_LIVE` instances are kept (each may hold a sandbox or process pool): the least recently used
+    one is closed when another is needed, and closed again after the batch that still held it."""
+
+    MAX_LIVE = 8
 
     def __init__(self, name: str | None, config: dict[str, Any], cache_path: Path | None) -> None:
         self.name, self.config = name, config
-        self._instances: dict[str, Verifier] = {}
+        self._instances: OrderedDict[str, Verifier] = OrderedDict()
+        self._retired: dict[int, Verifier] = {}  # evicted while a pending batch may still use them
+        self._versions: dict[str, str] = {}
         self.cache = VerdictCache(cache_path) if cache_path else None
 
     def for_record(self, record: Record) -> Verifier:
@@ -66,11 +77,27 @@ class VerifierPool:
         if self.name is None and spec is None:
             raise ValueError("record names no verifier and none was given")
         name = self.name or spec.name
-        config = self.config if self.name else {**(spec.config if spec else {}), **self.config}
-        key = f"{name}:{sorted(config.items())}"
-        if key not in self._instances:
-            self._instances[key] = get_verifier(name, **config)
-        return self._instances[key]
+        asked = self.config if self.name else {**(spec.config if spec else {}), **self.config}
+        config = {**operator_overrides(name), **clamp_data_config(name, asked)}
+        key = f"{name}:{json_digest(config)}"
+        verifier = self._instances.pop(key, None)
+        if verifier is None:
+            try:
+                verifier = get_verifier(name, **config)
+            except TypeError as exc:  # an option the verifier does not take: this row's problem only
+                raise ValueError(f"{name} verifier config: {exc}") from None
+            self._versions[verifier.id] = verifier.version
+        self._instances[key] = verifier
+        while len(self._instances) > self.MAX_LIVE:
+            _, old = self._instances.popitem(last=False)
+            old.close()
+            self._retired[id(old)] = old
+        return verifier
+
+    def _release(self, verifier: Verifier) -> None:
+        """After `verifier` ran its share of a batch: close it if it was evicted meanwhile."""
+        if self._retired.pop(id(verifier), None) is not None:
+            verifier.close()
 
     def check(self, jobs: list[tuple[Verifier, Any, str, str]]) -> list[Verdict]:
         """Verdicts for (verifier, reference, response, target) jobs, in order; each verifier's
@@ -90,12 +117,13 @@ class VerifierPool:
             for i, verdict in zip(indices, verifier.verify_many([(jobs[i][1], jobs[i][2]) for i in indices])):
                 results[i] = verdict
                 fresh.append((keys[i], verdict))
+            self._release(verifier)
         if self.cache and fresh:
             self.cache.put_many(fresh)
         return [v.model_copy(update={"target": jobs[i][3]}) for i, v in enumerate(results) if v is not None]
 
     def versions(self) -> dict[str, str]:
-        return {v.id: v.version for v in self._instances.values()}
+        return dict(self._versions)
 
 
 class VerifyParams(BaseModel):

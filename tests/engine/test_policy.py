@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import fields
+from typing import Any, ClassVar
+
 import pytest
 
+from reasonledger.construct.verify import VerifierPool
+from reasonledger.records.model import Record
 from reasonledger.userconfig import UserConfigError
+from reasonledger.verifiers import Verifier, get_verifier, register
 from reasonledger.verifiers.policy import LIMIT_KEYS, clamp_data_config, operator_limits
 
 
@@ -50,8 +57,6 @@ def test_keys_that_are_not_limits_are_kept():
 
 
 def test_every_math_bound_is_declared():
-    from dataclasses import fields
-
     from reasonledger.verifiers.math.limits import Limits
     from reasonledger.verifiers.math.verifier import DEFAULTS as MATH
     from reasonledger.verifiers.code.verifier import DEFAULTS as CODE
@@ -78,3 +83,84 @@ def test_a_bad_operator_config_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("REASONLEDGER_CONFIG", str(tmp_path / "missing.yaml"))
     with pytest.raises(UserConfigError, match="missing.yaml.*cannot read"):
         operator_limits("code")
+
+
+# -- the verifier pool: one instance per allowed config, a bounded number alive ---------------------------
+
+def row(verifier: str, config: dict, reference: Any = "1", response: str = "1") -> Record:
+    return Record(kind="prompt_answer", task={"prompt": "p", "reference": reference, "source": {"dataset": "t"},
+                                              "verifier": {"name": verifier, "config": config}},
+                  behaviour={"response": response})
+
+
+def test_a_row_raising_the_code_memory_cap_runs_under_the_operators_cap():
+    pool = VerifierPool(None, {}, None)
+    verifier = pool.for_record(row("code", {"memory_limit_mb": 6144}))
+    assert verifier.options["memory_limit_mb"] == 1024
+    assert verifier.limits.memory == 1024 << 20
+    assert verifier.card()["config"]["memory_limit_mb"] == 1024
+    assert verifier.config_hash == get_verifier("code").config_hash  # its verdicts say: the operator's config
+
+
+def test_a_recipe_step_cannot_raise_it_either_but_the_operator_can(tmp_path, monkeypatch):
+    assert VerifierPool("code", {"memory_limit_mb": 6144}, None).for_record(row("code", {})).options[
+        "memory_limit_mb"] == 1024
+    user_config(tmp_path, monkeypatch, "limits:\n  code: {memory_limit_mb: 2048, slots: 2}\n")
+    verifier = VerifierPool(None, {}, None).for_record(row("code", {"memory_limit_mb": 6144, "slots": 64}))
+    assert (verifier.options["memory_limit_mb"], verifier.options["slots"]) == (2048, 2)
+
+
+def test_a_row_option_the_verifier_does_not_take_is_that_rows_error():
+    with pytest.raises(ValueError, match="code verifier config: unknown code verifier option"):
+        VerifierPool(None, {}, None).for_record(row("code", {"no_such_option": 1}))
+
+
+def test_a_math_row_disabling_every_bound_does_not_hang():
+    from reasonledger.verifiers.math.limits import Limits
+
+    unbounded = {f.name: 10**15 for f in fields(Limits)} | {"timeout": 1e9}
+    verifier = VerifierPool(None, {}, None).for_record(row("math", unbounded))
+    assert verifier.config == get_verifier("math").config
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(verifier.verify("1", r"\boxed{99999999!}")), daemon=True)
+    worker.start()
+    worker.join(60)  # unclamped, this computes 99999999! and never returns in time
+    assert done and not done[0].passed and "factorial" in done[0].evidence["reason"]
+
+
+@register
+class PoolProbe(Verifier):
+    """A verifier that holds a 'pool' once used, like code and math do: counts how many are open."""
+
+    id = "pool_probe_h3"
+    version = "0.0.1"
+    open_now: ClassVar[int] = 0
+    most_open: ClassVar[int] = 0
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.holding = False
+
+    def verify_many(self, pairs):
+        if not self.holding:
+            self.holding = True
+            PoolProbe.open_now += 1
+            PoolProbe.most_open = max(PoolProbe.most_open, PoolProbe.open_now)
+        return [self.verdict(True) for _ in pairs]
+
+    def close(self) -> None:
+        if self.holding:
+            self.holding = False
+            PoolProbe.open_now -= 1
+
+
+def test_distinct_row_configs_keep_the_live_instances_bounded():
+    pool = VerifierPool(None, {}, None)
+    PoolProbe.open_now = PoolProbe.most_open = 0
+    for _ in range(2):  # a second pass re-creates evicted instances; they are closed again
+        records = [row("pool_probe_h3", {"variant": i}) for i in range(25)]
+        verdicts = pool.check([(pool.for_record(r), r.task.reference, "1", "answer") for r in records])
+        assert len(verdicts) == 25 and all(v.passed for v in verdicts)
+        assert PoolProbe.open_now <= VerifierPool.MAX_LIVE
+    assert PoolProbe.most_open <= VerifierPool.MAX_LIVE + 1  # the live ones, and the evicted one running its share
+    assert pool.versions() == {"pool_probe_h3": "0.0.1"}

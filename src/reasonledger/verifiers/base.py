@@ -36,6 +36,9 @@ class Verifier:
         """Sequential by default; verifiers whose checks are expensive override this to use every core."""
         return [self.verify(reference, response) for reference, response in pairs]
 
+    def close(self) -> None:
+        """Release what the verifier holds (worker processes, sandboxes); it may start them again if used."""
+
     def verdict(self, passed: bool, score: float | None = None, target: str = "answer", **evidence: Any) -> Verdict:
         """Build a verdict stamped with this verifier's id, version and config hash."""
         return Verdict(

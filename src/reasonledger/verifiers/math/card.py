@@ -21,11 +21,17 @@ CHECKS = ("the final answer in a model's response is mathematically equal to the
 FORMATS = {
     "reference": "a string (a bare answer or a whole solution; its boxed or final answer is used) or a dict "
                  "with one of the keys answer, final_answer, reference, solution, target, gold",
-    "response": "free-form model output; reasoning before </think> is skipped",
-    "extraction_rules": ["answer_tag: <answer>...</answer>", "boxed / boxed_multi: \\boxed{} and \\fbox{}, nested "
-                         "braces, adjacent boxes joined by and/or/commas", "answer_phrase: 'final answer is', "
-                         "'the answer is', 'Answer:'", "gsm8k_hash: '#### 42'", "final_line: the last math or "
-                         "number in the last sentence of the last line", "reference: a short reference is taken whole",
+    "response": "free-form model output; only the text after the last </think> is read, and a response whose "
+                "<think> is never closed has no answer",
+    "extraction_rules": ["shared with every verifier and audit (reasonledger.verifiers.answers); among the markers "
+                         "the one ending last wins",
+                         "answer_tag: <answer>...</answer>", "boxed: \\boxed{} and \\fbox{}, nested "
+                         "braces, adjacent boxes joined by and/or/commas; a negated box ('not \\boxed{3}') is skipped",
+                         "answer_is: 'the answer is', 'final answer is'", "answer_colon: 'Answer:', 'Final answer:'",
+                         "hashes: '#### 42'", "final_line: a last line that is an answer statement (all math, or "
+                         "a number or math linked by 'is', '=', ':', 'are', 'Therefore ...'); never a number walked "
+                         "back to, never a negated or hedged statement ('somewhere between 2 and 4')",
+                         "reference: a short reference is taken whole",
                          "choice letters: boxed, after 'answer is', at a line start, or standing alone"],
     "notation": ["LaTeX (\\frac, \\sqrt[n], \\left/\\right, \\text, \\mathrm, \\cdot, \\times, \\pm, \\infty, \\pi, e, i, "
                  "degrees, \\%, thousands separators 1{,}000 and 1,\\!000, scientific notation, repeating decimals)",
@@ -36,7 +42,7 @@ FORMATS = {
 NATIVE_SIGNAL = "boolean (score 1.0 or 0.0) with evidence: extracted texts and rules, normalised forms, deciding method, reason"
 
 METHODS = ["exact_string", "normalized_string", "structural", "exact_rational", "rounded_decimal", "numeric",
-           "random_points", "set", "ordered", "labels", "interval", "relation", "matrix", "text", "choice",
+           "random_points", "set", "ordered", "labels", "interval", "relation", "matrix", "text", "choice", "units",
            "symbolic (sympy in a killable worker)", "limits (pathological input)", "timeout"]
 
 KNOWN_FALSE_POSITIVES = [
@@ -45,7 +51,8 @@ KNOWN_FALSE_POSITIVES = [
     "two closed forms that agree to 15 significant digits at 60-digit precision are taken as equal",
     "identities with free symbols are decided at 6 random points (exact rationals when possible): a non-identity "
     "that vanishes at all of them would pass (probability negligible for non-adversarial answers)",
-    "units are dropped, so 5 cm matches 5 m; degrees are dropped, so 90^\\circ matches 90",
+    "units stated on one side only are dropped (5 cm matches 5; degrees too, so 90^\\circ matches 90); when both "
+    "sides state measurement units they must be the same unit (5 cm fails 5 m); counting nouns (5 apples) are not compared",
     "a percentage matches both its number and its fraction: 28% matches 28 and 0.28",
     "labels of functions ignore argument names: W(n) = 1 matches W(x) = 1",
     "`a = b` with constants on both sides is read as the value b (1/2 = 10/9 answers 10/9)",
@@ -54,8 +61,10 @@ KNOWN_FALSE_POSITIVES = [
 KNOWN_FALSE_NEGATIVES = [
     "answers outside the parser: integrals, limits, set-builder notation, piecewise functions, words with "
     "meaning (\"infinitely many\") - they pass only when equal as normalised strings",
-    "final-line extraction takes the last math or number of the last sentence; a final line that restates "
-    "something else loses the answer",
+    "final-line extraction reads only the last sentence of the last line, and only when it is an answer statement: "
+    "a correct number in a final line like 'I counted 12 in the box' is not read",
+    "answers in other units are not converted: 500 cm fails 5 m",
+    "an integer reference is matched exactly: a decimal must equal it (2000000.0), never within a tolerance",
     "labels are strict: x = 1 does not match y = 1 (f(x) does not match f(y))",
     "a bare comma list in plain prose with one comma and not 3 digits after it is a decimal (2,5 is 2.5)",
     "`(a, b)` matches both a pair and an open interval; `[a, b]` is an interval, never a list",
@@ -88,7 +97,9 @@ def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
                       "sympy runs in a subprocess that is killed when late (its one-off start-up is not billed)",
         "limits": asdict(verifier.limits),
         "tolerance": {"rel_tol": verifier.config["rel_tol"], "exact_rel_tol": verifier.config["exact_rel_tol"],
-                      "note": "relative only: |a - b| <= tol * max(|a|, |b|); exact rationals are compared exactly"},
+                      "note": "relative only: |a - b| <= tol * max(|a|, |b|), and only for a decimal against a "
+                               "non-integer reference; exact rationals are compared exactly, an integer reference "
+                               "admits no tolerance"},
         "known_false_positives": KNOWN_FALSE_POSITIVES,
         "known_false_negatives": KNOWN_FALSE_NEGATIVES,
         "calibration": load_calibration(verifier.version),

@@ -39,7 +39,7 @@ class Outcome:
 class Settings:
     """The knobs of equivalence; the verifier sets all but `rounded_digits` from its config (and so its hash)."""
 
-    rel_tol: float = 1e-6  # when a decimal literal (an approximation) takes part
+    rel_tol: float = 1e-6  # when a decimal literal (an approximation) takes part; never against an integer reference
     exact_rel_tol: float = 1e-15  # two closed forms evaluated at 60 digits
     points: int = 6  # random points for identities with free symbols
     strict_labels: bool = True  # `x = 1` is not `y = 1`
@@ -377,6 +377,9 @@ class Comparer:
             rounded = self._rounded(ref, resp, a)
             if rounded is not None:
                 return rounded
+            if not has_decimal(ref) and isinstance(a, Fraction) and a.denominator == 1:
+                # a tolerance is for approximations: 2000001.5 is not 2000000, whatever the relative error
+                return Outcome(False, "exact_rational", "the reference is an integer and the decimal is not equal to it")
             ok = _close(a, b, self.s.rel_tol)
             return Outcome(ok, "numeric", "" if ok else "the values differ beyond the relative tolerance",
                            {"rel_tol": self.s.rel_tol})

@@ -79,6 +79,34 @@ PERCENT_WORDS = {"percent", "pct", "percentage", "percents"}
 PLAIN_CONSTANTS = {"pi": "pi", "inf": "oo", "infty": "oo", "infinity": "oo"}
 FUNCTION_LETTERS = set("fghFGHW")
 
+# measurement units by what they measure the same way: `5 cm` is not `5 m`; counting nouns
+# ("5 apples") and words not listed here are not compared
+_UNIT_SPELLINGS = {
+    "m": "m meter meters metre metres", "cm": "cm centimeter centimeters centimetre centimetres",
+    "mm": "mm millimeter millimeters millimetre millimetres", "km": "km kilometer kilometers kilometre kilometres",
+    "kg": "kg kilogram kilograms", "g": "g gram grams", "mg": "mg milligram milligrams", "lb": "lb lbs pound pounds",
+    "oz": "oz ounce ounces", "ft": "ft foot feet", "yd": "yd yard yards", "mi": "mi mile miles", "in": "in inch inches",
+    "h": "h hr hrs hour hours", "min": "min mins minute minutes", "s": "s sec secs second seconds",
+    "day": "day days", "week": "week weeks", "month": "month months", "year": "year years",
+    "ml": "ml milliliter milliliters millilitre millilitres", "l": "l liter liters litre litres",
+    "gal": "gal gallon gallons", "dollar": "dollar dollars usd", "cent": "cent cents", "euro": "euro euros",
+    "yuan": "yuan", "degree": "degree degrees deg", "mph": "mph", "kmh": "kmh kph",
+}
+UNIT_CANON = {spelling: canon for canon, spellings in _UNIT_SPELLINGS.items() for spelling in spellings.split()}
+
+
+def measurement_units(words: list[str]) -> frozenset[str]:
+    """The canonical measurement units among the unit words a parse dropped (`mL` is `ml`; `m` is never `M`)."""
+    out = set()
+    for phrase in words:
+        for word in re.findall(r"[A-Za-z]+", phrase):
+            canon = UNIT_CANON.get(word if len(word) <= 2 else word.lower())
+            if canon is None and word.lower() in ("ml", "l"):
+                canon = UNIT_CANON[word.lower()]
+            if canon is not None:
+                out.add(canon)
+    return frozenset(out)
+
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+(?![a-zA-Z]))?|\.\d+")
 _LETTERS = re.compile(r"[A-Za-z]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)

@@ -23,7 +23,7 @@ from reasonledger.verifiers.math import extract as ex
 from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings
 from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
 from reasonledger.verifiers.math.normalize import compact, normalize
-from reasonledger.verifiers.math.parse import ParseError, parse, prepare
+from reasonledger.verifiers.math.parse import ParseError, measurement_units, parse, prepare
 
 DEFAULTS: dict[str, Any] = {
     "timeout": 1.0,
@@ -43,7 +43,7 @@ class MathVerifier(Verifier):
     """Checks that the final answer in a model's response is mathematically equal to the reference answer."""
 
     id: ClassVar[str] = "math"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     family: ClassVar = "programmatic"
     label_source: ClassVar[str] = "programmatic"
 
@@ -127,6 +127,10 @@ class MathVerifier(Verifier):
             return False, "parse", f"the response answer could not be parsed: {exc}"
         if ref_units or resp_units:
             ev["units_dropped"] = sorted(set(ref_units) | set(resp_units))
+            ref_measure, resp_measure = measurement_units(ref_units), measurement_units(resp_units)
+            if ref_measure and resp_measure and ref_measure != resp_measure:
+                return False, "units", (f"the units differ: {', '.join(sorted(resp_measure))} against the reference's "
+                                        f"{', '.join(sorted(ref_measure))} (answers in other units are not converted)")
         ev["normalized_reference"], ev["normalized"] = ref_prep, resp_prep
         comparer = Comparer(self.settings, deadline, self._symbolic if self.config["symbolic"] else None)
         out = comparer.compare(ref_tree, resp_tree)

@@ -16,9 +16,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def build(
         recipe: Path = typer.Argument(..., help="Recipe YAML (sources, steps, outputs)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Run directory; an existing one is resumed."),
+        out: Path = typer.Option(..., "--out", "-o", help="Run directory: new or empty, or a run to resume."),
         set_: list[str] = typer.Option([], "--set", help="Override a recipe value, e.g. sources.0.size=200."),
-        force: bool = typer.Option(False, "--force", help="Delete the run directory and start over."),
+        force: bool = typer.Option(False, "--force", help="Empty the run directory and start over (only a run "
+                                   "directory reasonledger made; anything else is refused)."),
         executor: str = typer.Option("local", "--executor", help="Where shards run: local or ray."),
         address: str = typer.Option(None, "--address", help="Ray cluster address for --executor ray (default: a local Ray)."),
         workers: int = typer.Option(None, "--workers", help="Worker processes (default: the recipe's, else every core)."),
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
             os.environ["REASONLEDGER_ENDPOINT"] = endpoint
 
         from reasonledger.engine.executor import ExecutorError
+        from reasonledger.engine.rundir import OwnershipError
 
         options: dict[str, object] = {"address": address}
         if executor == "ray":
@@ -41,7 +43,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,
                                show_progress=not quiet, **options)
-        except (RecipeError, ExecutorError) as exc:
+        except (RecipeError, ExecutorError, OwnershipError) as exc:
             fail(str(exc))
         run = escape(str(result.run_dir))
         console.print(f"[green]built[/green] {result.records:,} records into {run}/data "

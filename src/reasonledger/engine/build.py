@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from reasonledger.engine.executor import Executor, make_executor
 from reasonledger.engine.pipeline import run_steps, stages, step_label
 from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_recipe
+from reasonledger.engine.rundir import check_apart, claim_run_dir, clear_run_dir, hold_lock
 from reasonledger.engine.runlog import RunLog
 from reasonledger.engine.source import pin_verifier_version
 from reasonledger.engine.step import Rejection, Step, StepContext
@@ -80,9 +81,10 @@ _WORKER_CACHE: dict[str, tuple[list[Any], list[Step]]] = {}
 
 def _instantiated(recipe_json: dict[str, Any], base_dir: str) -> tuple[list[Any], list[Step]]:
     recipe = Recipe.model_validate(recipe_json)
-    if recipe.digest not in _WORKER_CACHE:
-        _WORKER_CACHE[recipe.digest] = instantiate(recipe, Path(base_dir))
-    return _WORKER_CACHE[recipe.digest]
+    key = f"{recipe.digest}:{base_dir}"  # the same recipe beside other files reads other data
+    if key not in _WORKER_CACHE:
+        _WORKER_CACHE[key] = instantiate(recipe, Path(base_dir))
+    return _WORKER_CACHE[key]
 
 
 def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTask]) -> dict[str, Any]:
@@ -125,8 +127,8 @@ class Build:
 
     def _prepare(self, force: bool) -> None:
         resolved = self.run_dir / RESOLVED_RECIPE
-        if force and self.run_dir.exists():
-            shutil.rmtree(self.run_dir)
+        if force:
+            clear_run_dir(self.run_dir)
         if resolved.exists():
             previous = json.loads(resolved.read_text())
             if previous["digest"] != self.recipe.digest:
@@ -148,7 +150,18 @@ class Build:
                 tasks.append(ShardTask(0, len(tasks), source_index, start, stop))
         return tasks
 
+    def _inputs(self) -> list[Path]:
+        """What the build reads and the run directory must never hold: the recipe's folder, the sources' files."""
+        return [self.base_dir, *(f for source in self.sources for f in getattr(source, "files", []))]
+
     def run(self, force: bool = False) -> BuildResult:
+        """Build while holding the run directory's lock: one build per run directory at a time."""
+        check_apart(self.run_dir, self._inputs(), inside_ok=True)
+        claim_run_dir(self.run_dir, force=force)
+        with hold_lock(self.run_dir):
+            return self._run(force)
+
+    def _run(self, force: bool) -> BuildResult:
         self._prepare(force)
         tasks = self._tasks()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reasonledger.engine.source import Source, source_class
 from reasonledger.engine.step import Step, step_class
 from reasonledger.records.model import json_digest
+from reasonledger.userconfig import UserConfigError
+from reasonledger.verifiers.policy import check_operator_limits
 
 
 class RecipeError(ValueError):
@@ -92,7 +94,13 @@ def load_recipe(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         raise RecipeError(f"{path}:\n{_errors(exc)}") from None
-    instantiate(recipe, path.parent)  # fail now, not in a worker, on bad source or step params
+    try:  # fail now, not in a worker, on bad source or step params or a bad operator config
+        check_operator_limits()
+        instantiate(recipe, path.parent)
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
+    except UserConfigError as exc:
+        raise RecipeError(f"your reasonledger config: {exc}") from None
     return recipe
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
@@ -29,6 +30,24 @@ class RgParams(BaseModel):
     domain: str | None = None
 
 
+def check_task(where: str, task: RgTask) -> None:
+    """A task name reasoning-gym knows, with a config its generator accepts: checked when the recipe
+    loads, so a typo fails at once with the known names instead of quarantining every row."""
+    from reasoning_gym.factory import DATASETS
+
+    if task.name not in DATASETS:
+        close = difflib.get_close_matches(task.name, DATASETS, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"{where}: unknown reasoning-gym task {task.name!r}{hint}; known: {', '.join(sorted(DATASETS))}")
+    _, config_class = DATASETS[task.name]
+    try:
+        config = config_class(**task.config)
+        if hasattr(config, "validate"):
+            config.validate()
+    except Exception as exc:  # third-party checks raise TypeError, AssertionError, ValueError...
+        raise ValueError(f"{where}.config: {task.name} does not accept {task.config}: {type(exc).__name__}: {exc}") from None
+
+
 def _json_safe(value: Any) -> Any:
     """reasoning-gym metadata may hold tuples or sets; store what JSON can say (the gold check
     later proves that the scorer still accepts the gold answer with this metadata)."""
@@ -45,6 +64,11 @@ class ReasoningGymSource(Source):
 
     type = "reasoning_gym"
     Params = RgParams
+
+    def __init__(self, base_dir: Any, seed: int, **params: Any) -> None:
+        super().__init__(base_dir, seed, **params)
+        for i, task in enumerate(self._tasks):
+            check_task(f"tasks.{i}", task)
 
     @cached_property
     def _tasks(self) -> list[RgTask]:

@@ -13,12 +13,50 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reasonledger.records.model import canonical_json
 
 ENDPOINT_ENV = "REASONLEDGER_ENDPOINT"
+# The variable `build --api-key-env NAME` sets: the user's own choice of where the endpoint key is.
+KEY_ENV_CHOICE = "REASONLEDGER_API_KEY_ENV"
+DEFAULT_KEY_ENVS = ("REASONLEDGER_API_KEY", "OPENAI_API_KEY")
+
+
+def allowed_key_envs() -> list[str]:
+    """The variables an endpoint key may be read from: the defaults, the one named on the command
+    line, and those the user's config file lists. A recipe may pick among them, never add one: a
+    shared recipe naming `AWS_SECRET_ACCESS_KEY` would otherwise send that secret to its endpoint."""
+    from reasonledger.userconfig import load_user_config
+
+    chosen = [os.environ[KEY_ENV_CHOICE]] if os.environ.get(KEY_ENV_CHOICE) else []
+    return list(dict.fromkeys([*DEFAULT_KEY_ENVS, *chosen, *load_user_config().api_key_env]))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a URL that are credentials: user and password, and every query value."""
+    parts = urlsplit(url)
+    found = [parts.username or "", parts.password or ""]
+    found += [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+    return sorted({f for f in found if f}, key=len, reverse=True)
+
+
+def redact_url(url: str) -> str:
+    """`url` fit to print: user, password and query values replaced by `***`."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    netloc = f"{'***:***' if ':' in userinfo else '***'}@{host}" if at else host
+    query = "&".join(f"{name}=***" for name, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with every secret (and its URL-quoted form) replaced by `***`."""
+    for secret in secrets:
+        text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+    return text
 
 
 class Sampling(BaseModel):
@@ -56,7 +94,9 @@ class GeneratorSpec(BaseModel):
     revision: str | None = None
     api: Literal["chat", "completions"] = "chat"
     endpoint: str | None = Field(None, description=f"openai: base URL ending in /v1; default ${ENDPOINT_ENV}")
-    api_key_env: str = Field("OPENAI_API_KEY", description="name of the environment variable holding the key")
+    api_key_env: str | None = Field(None, description="the environment variable holding the key: one of "
+                                    f"{', '.join(DEFAULT_KEY_ENVS)} (default, first set), the one named by "
+                                    "`build --api-key-env`, or one listed under `api_key_env` in the user's config")
     client: Literal["aiohttp", "openai"] = "aiohttp"
     concurrency: int = Field(64, gt=0)
     max_requests_per_minute: float | None = Field(None, gt=0, description="for the whole build, shared by its workers")
@@ -77,6 +117,15 @@ class GeneratorSpec(BaseModel):
         if self.backend == "openai" and not self.resolved_endpoint():
             raise ValueError(f"endpoint: no endpoint for the openai backend; set `endpoint`, the {ENDPOINT_ENV} "
                              "environment variable, or `reasonledger build --endpoint URL`")
+        if self.endpoint and url_secrets(self.endpoint):
+            raise ValueError(f"endpoint: {redact_url(self.endpoint)} carries credentials (user, password or query "
+                             f"values); a recipe is shared, so keep them out of it: give the URL with "
+                             f"`reasonledger build --endpoint URL` (or {ENDPOINT_ENV}) and the key with --api-key-env")
+        if self.api_key_env is not None and self.api_key_env not in allowed_key_envs():
+            raise ValueError(f"api_key_env: the recipe asks for the key in ${self.api_key_env}, which you have not "
+                             f"named; an endpoint key is read only from {', '.join(allowed_key_envs())}. If that "
+                             f"variable really holds this endpoint's key, run `reasonledger build --api-key-env "
+                             f"{self.api_key_env}` or list it under `api_key_env:` in your reasonledger config file")
         if self.backend == "replay" and not self.replay:
             raise ValueError("replay: the replay backend needs `replay: [files of recorded completions]`")
         if self.backend == "vllm" and not self.model:
@@ -86,6 +135,12 @@ class GeneratorSpec(BaseModel):
     def resolved_endpoint(self) -> str | None:
         endpoint = self.endpoint or os.environ.get(ENDPOINT_ENV)
         return endpoint.rstrip("/") if endpoint else None
+
+    def resolved_api_key(self) -> str | None:
+        """The endpoint key: from the variable named on the command line, else the recipe's (checked
+        to be one the user allows), else the first default that is set."""
+        named = os.environ.get(KEY_ENV_CHOICE) or self.api_key_env
+        return next((os.environ[n] for n in ([named] if named else DEFAULT_KEY_ENVS) if os.environ.get(n)), None)
 
 
 @dataclass(eq=False)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +21,8 @@ from aiolimiter import AsyncLimiter
 
 from reasonledger.construct.backends import Backend, Done
 from reasonledger.construct.generation import (
-    BadResponse, Failure, GenerationRequest, GeneratorSpec, Outcome, excerpt, parse_completion)
+    BadResponse, Failure, GenerationRequest, GeneratorSpec, Outcome, excerpt, parse_completion, redact_url, scrub,
+    url_secrets)
 from reasonledger.engine.executor import worker_share
 
 PATHS = {"chat": "/chat/completions", "completions": "/completions"}
@@ -51,7 +51,7 @@ class AiohttpTransport:
     async def request(self, method: str, path: str, payload: Any = None) -> tuple[int, dict[str, str], bytes]:
         data = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         try:
-            async with self.session.request(method, self.endpoint + path, data=data) as resp:
+            async with self.session.request(method, with_path(self.endpoint, path), data=data) as resp:
                 body = await resp.read()
                 # only a refusal's headers matter (Retry-After); copying them costs on every answer
                 return resp.status, {} if resp.status == 200 else dict(resp.headers), body
@@ -97,6 +97,12 @@ class OpenAIClientTransport:
         await self.client.close()
 
 
+def with_path(endpoint: str, path: str) -> str:
+    """`endpoint` + `path`, the path going before any query (`.../v1?key=...` is a common form)."""
+    base, sep, query = endpoint.partition("?")
+    return f"{base}{path}{sep}{query}"
+
+
 def request_limiter(per_minute: float) -> AsyncLimiter:
     """`per_minute` requests, in bursts of at most one second's worth (or one request)."""
     per_second = per_minute / 60
@@ -120,9 +126,9 @@ class OpenAIBackend(Backend):
         endpoint = spec.resolved_endpoint()
         assert endpoint is not None  # GeneratorSpec checks it
         self.endpoint = endpoint
-        api_key = os.environ.get(spec.api_key_env)
+        self._secrets = url_secrets(endpoint)  # an endpoint from the user may carry credentials: never printed
         self._runner = asyncio.Runner()
-        self._runner.run(self._open(api_key))
+        self._runner.run(self._open(spec.resolved_api_key()))
         self._model = spec.model
         # the recipe's limits are the build's: each worker process of the executor takes its share
         self.limit_share = worker_share()
@@ -146,12 +152,13 @@ class OpenAIBackend(Backend):
         return self._model
 
     async def _served_model(self) -> str:
-        where = f"{self.endpoint}/models"
+        where = redact_url(with_path(self.endpoint, "/models"))
         try:
             status, _, raw = await self.transport.request("GET", "/models")
             models = [m["id"] for m in json.loads(raw)["data"]] if status == 200 else None
         except (TransportError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"model: not set, and {where} could not be read to find it ({exc})") from None
+            raise ValueError(f"model: not set, and {where} could not be read to find it "
+                             f"({scrub(str(exc), self._secrets)})") from None
         if models is None:
             raise ValueError(f"model: not set, and {where} answered HTTP {status}: {excerpt(raw)}")
         if len(models) != 1:
@@ -159,7 +166,7 @@ class OpenAIBackend(Backend):
         return models[0]
 
     def describe(self) -> dict[str, str]:
-        return {**super().describe(), "endpoint": self.endpoint, "client": self.spec.client}
+        return {**super().describe(), "endpoint": redact_url(self.endpoint), "client": self.spec.client}
 
     def run(self, requests: Sequence[GenerationRequest], done: Done) -> None:
         self._runner.run(self._run_all(requests, done))
@@ -208,7 +215,7 @@ class OpenAIBackend(Backend):
         try:
             status, headers, raw = await self.transport.request("POST", PATHS[request.api], request.payload)
         except TransportError as exc:
-            return Failure(exc.kind, str(exc), attempts), None
+            return Failure(exc.kind, scrub(str(exc), self._secrets), attempts), None
         if status == 200:
             try:
                 data = json.loads(raw)

@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="workload names to run (the CPU costs always run)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    os.environ["REASONLEDGER_ALLOW_OUTSIDE_PATHS"] = "1"  # the recipes read the shared data, outside their folder
     if not DATA.is_dir():
         sys.exit(f"real data not found at {DATA} (set REASONLEDGER_SHARED_DATA)")
     results = []

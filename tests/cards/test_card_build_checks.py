@@ -9,7 +9,8 @@ from reasonledger.cards.schema import check_card
 from reasonledger.engine.build import build
 
 
-def test_the_build_steps_checks_reach_the_card(shared_data, tmp_path):
+def test_the_build_steps_checks_reach_the_card(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("REASONLEDGER_ALLOW_OUTSIDE_PATHS", "1")  # the shared data is outside tmp_path
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(f"""
 name: processbench-vs-gsm8k

@@ -11,7 +11,8 @@ from reasonledger.records.io import iter_valid
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_decontaminate_near_dedup_and_audit_steps(tmp_path: Path) -> None:
+def test_decontaminate_near_dedup_and_audit_steps(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REASONLEDGER_ALLOW_OUTSIDE_PATHS", "1")  # the fixtures are outside tmp_path
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(f"""
 name: audit-steps

@@ -17,13 +17,13 @@ import glob
 import json
 from collections.abc import Iterator
 from functools import cached_property
-from itertools import islice
+from itertools import islice, takewhile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.engine.source import Source, register_source
+from reasonledger.engine.source import Source, check_inside, register_source
 from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.model import LineageEvent, Record
 from reasonledger.records.quarantine import BadRow
@@ -51,6 +51,8 @@ class FileSource(Source):
         super().__init__(base_dir, seed, **params)
         if self.params.format not in IMPORTERS:
             raise ValueError(f"format: unknown {self.params.format!r}; known: {', '.join(sorted(IMPORTERS))}")
+        fixed = Path(*takewhile(lambda part: not glob.has_magic(part), self._pattern.parts))  # a glob's folder
+        check_inside(self.base_dir, [fixed, *self.files], "path")
         if not self.files:
             raise ValueError(f"path: no such file {self._pattern}" if not glob.has_magic(self.params.path)
                              else f"path: no file matches {self._pattern}")

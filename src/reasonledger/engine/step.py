@@ -66,9 +66,16 @@ class Step:
         self.params = self.Params(**params)
 
     def resolve(self, path: str) -> Path:
-        """A file param as a path: relative ones are relative to the recipe's folder (or the cwd)."""
+        """A file param as a path: relative ones are relative to the recipe's folder (or the cwd), and
+        one outside the recipe's folder is refused unless the user allows it (see `check_inside`)."""
         candidate = Path(path)
-        return candidate if candidate.is_absolute() or self.base_dir is None else self.base_dir / candidate
+        if self.base_dir is None:
+            return candidate
+        from reasonledger.engine.source import check_inside
+
+        resolved = candidate if candidate.is_absolute() else self.base_dir / candidate
+        check_inside(self.base_dir, [resolved], "path")
+        return resolved
 
     @property
     def params_hash(self) -> str:

@@ -27,12 +27,21 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
         endpoint: str = typer.Option(None, "--endpoint", help="OpenAI-compatible base URL for generating steps "
                                      "(sets REASONLEDGER_ENDPOINT)."),
+        api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the endpoint's "
+                                        "key (default REASONLEDGER_API_KEY, else OPENAI_API_KEY); a recipe may not "
+                                        "name another one on its own."),
+        allow_outside_paths: bool = typer.Option(False, "--allow-outside-paths", help="Let the recipe read files "
+                                                 "outside its own folder (refused by default)."),
     ) -> None:
         """Run a recipe into a run directory: data/, rejected/, exports/, card/, runlog.jsonl."""
         from reasonledger.engine.build import build as run_build
 
         if endpoint:
             os.environ["REASONLEDGER_ENDPOINT"] = endpoint
+        if api_key_env:  # environment settings, so that every worker (Ray's too) sees them
+            os.environ["REASONLEDGER_API_KEY_ENV"] = api_key_env
+        if allow_outside_paths:
+            os.environ["REASONLEDGER_ALLOW_OUTSIDE_PATHS"] = "1"
 
         from reasonledger.engine.executor import ExecutorError
         from reasonledger.engine.rundir import OwnershipError

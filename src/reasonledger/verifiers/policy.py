@@ -73,9 +73,8 @@ def _verifier_defaults(name: str) -> dict[str, Any]:
     return {key: bound.default for key, bound in LIMIT_KEYS.get(name, {}).items()}
 
 
-def operator_overrides(verifier_name: str) -> dict[str, Any]:
-    """The limits the user's config file sets for this verifier (empty when it sets none): the base
-    of every instance's config, so an operator's raised limit is also used, not only allowed."""
+def check_operator_limits() -> dict[str, dict[str, Any]]:
+    """The `limits:` of the user's config file, each verifier and key checked to be a known limit."""
     limits = load_user_config().limits
     for name, values in limits.items():
         known = LIMIT_KEYS.get(name)
@@ -86,7 +85,13 @@ def operator_overrides(verifier_name: str) -> dict[str, Any]:
         if unknown:
             raise UserConfigError(f"limits.{name}.{unknown[0]}: not a limit of the {name} verifier; "
                                   f"known: {', '.join(sorted(known))}")
-    return dict(limits.get(verifier_name, {}))
+    return limits
+
+
+def operator_overrides(verifier_name: str) -> dict[str, Any]:
+    """The limits the user's config file sets for this verifier (empty when it sets none): the base
+    of every instance's config, so an operator's raised limit is also used, not only allowed."""
+    return dict(check_operator_limits().get(verifier_name, {}))
 
 
 def operator_limits(verifier_name: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, json_digest
 from reasonledger.verifiers import Verifier, get_verifier
+from reasonledger.verifiers.registry import VerifierName
 from reasonledger.verifiers.policy import clamp_data_config, operator_overrides
 
 
@@ -128,7 +129,7 @@ class VerifierPool:
 
 class VerifyParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    verifier: str | None = None
+    verifier: VerifierName | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     batch: int = Field(256, gt=0)
     cache: bool = True

@@ -211,3 +211,10 @@ def test_a_bad_operator_config_fails_the_recipe_at_load(tmp_path, monkeypatch):
     _user_config(tmp_path, monkeypatch, "limits: {code: {memory: 1}}\n")
     with pytest.raises(RecipeError, match="your reasonledger config: .*limits.code.memory: not a limit"):
         load_recipe(_write(tmp_path, BASE))
+
+
+@pytest.mark.parametrize("step", ["verify", "gold_check"])
+def test_a_step_naming_an_unknown_verifier_fails_at_load(tmp_path, step):
+    text = BASE.replace("  - type: gold_check\n", f"  - type: {step}\n    verifier: mth\n")
+    with pytest.raises(RecipeError, match=r"steps.0.verifier: .*unknown verifier 'mth'; known: code, exact, math"):
+        load_recipe(_write(tmp_path, text))

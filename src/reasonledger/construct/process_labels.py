@@ -35,6 +35,7 @@ from reasonledger.construct.verify import VerifierPool
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, canonical_json
+from reasonledger.verifiers.registry import VerifierName
 
 VERSION = "1.0.0"
 # vLLM and SGLang continue an assistant message given these fields; other servers may ignore them.
@@ -50,7 +51,7 @@ class ProcessParams(GenerationParams):
     rollouts: Literal["all", "wrong", "correct"] = "all"
     per_set: int | None = Field(None, gt=0, description="at most this many rollouts labelled per rollout set")
     max_steps: int = Field(40, gt=0, description="rollouts with more steps are skipped (counted), to bound cost")
-    verifier: str | None = Field(None, description="judges completions (default: each task's own verifier)")
+    verifier: VerifierName | None = Field(None, description="judges completions (default: each task's own verifier)")
     prefill_fields: dict[str, Any] = Field(default_factory=lambda: dict(PREFILL_FIELDS))
     keep_input: bool = True
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 from reasonledger.verifiers.base import Verifier
 
@@ -43,3 +45,15 @@ def get_verifier(name: str, **config: Any) -> Verifier:
 
 def available_verifiers() -> list[str]:
     return sorted({*_BUILTIN, *_REGISTERED})
+
+
+def _known(name: str) -> str:
+    try:
+        verifier_class(name)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    return name
+
+
+# A step param naming a verifier: checked when the recipe loads, with the known names in the error.
+VerifierName = Annotated[str, AfterValidator(_known)]

@@ -78,3 +78,120 @@ def test_an_unparsable_pytest_reference_fails_only_its_row(verifier) -> None:
         assert v.evidence["error"].startswith("invalid reference: the pytest file"), (name, v.evidence["error"])
     single = verifier.verify({"format": "pytest", "test": UNPARSABLE["recursion in ast"]}, ADD)
     assert not single.passed and "RecursionError" in single.evidence["error"]
+
+
+# --- replies bounded in size and time before they are decoded ----------------------------------
+
+M61 = 2**61 - 1  # ints equal modulo this hash alike, in every process (int hashes are not randomised)
+F1 = {"format": "call", "fn_name": "f", "cases": [{"args": [], "expected": 1}]}
+
+
+def _forged_reply(payload: str, times: int = 1) -> str:
+    """A candidate that writes `payload` (Python expression for bytes) as its reply on the result
+    channel itself, `times` times, then ends."""
+    return f"import os\ndef f():\n    data = {payload}\n    for _ in range({times}):\n        os.write(3, data)\n    os._exit(0)\n"
+
+
+FLOODS = {
+    "set": "b'{\"ok\": {\"s\": [' + b','.join(str(k * %d).encode() for k in range(1, 100_001)) + b']}}\\n'" % M61,
+    "dict": "b'{\"ok\": {\"d\": [' + b','.join(b'[%%d, 0]' %% (k * %d) for k in range(1, 100_001)) + b']}}\\n'" % M61,
+    "tuple keys": "b'{\"ok\": {\"f\": [' + b','.join(b'{\"t\": [%%d]}' %% (k * %d) for k in range(1, 100_001)) + b']}}\\n'" % M61,
+}
+
+
+def _bounded(fn, seconds: float):
+    """fn() in a thread; fails the test (instead of hanging it) when it takes longer than `seconds`."""
+    import threading
+
+    out: list = []
+
+    def call() -> None:
+        try:
+            out.append(("ok", fn()))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            out.append(("raised", exc))
+
+    t = threading.Thread(target=call, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert out, f"still decoding after {seconds}s"
+    if out[0][0] == "raised":
+        raise out[0][1]
+    return out[0][1]
+
+
+def test_decode_refuses_keys_that_all_hash_alike_and_keeps_honest_sets() -> None:
+    from reasonledger.verifiers.code import runner
+
+    with pytest.raises(ValueError, match="same hash"):
+        _bounded(lambda: runner.decode({"s": [k * M61 for k in range(1, 50_001)]}), 5)
+    with pytest.raises(ValueError, match="same hash"):
+        _bounded(lambda: runner.decode({"d": [[{"t": [k * M61, 1]}, 0] for k in range(1, 50_001)]}), 5)
+    honest = set(range(-1, 200_000)) | {2**70, -(2**70), 1.5, "s", (1, 2)}
+    assert runner.decode(runner.encode(honest)) == honest
+    assert runner.decode(runner.encode({-1: "a", -2: "b"})) == {-1: "a", -2: "b"}  # hash(-1) == hash(-2)
+
+
+@needs_sandbox
+@pytest.mark.parametrize("kind", list(FLOODS))
+def test_a_hash_flooded_reply_is_a_wrong_answer_within_the_limit(verifier, kind: str) -> None:
+    v = _bounded(lambda: verifier.verify(F1, _forged_reply(FLOODS[kind])), 30)
+    assert not v.passed and v.evidence["summary"] == {"wrong_answer": 1}
+    assert "same hash" in v.evidence["first_failure"]["error"]
+
+
+@needs_sandbox
+@pytest.mark.parametrize("payload,why", [
+    ("b'{\"ok\": \"' + b'x' * (60 << 20) + b'\"}\\n'", "exceeded 8388608 bytes"),
+    ("b'{\"ok\": [' + b'[],' * (20 << 20) + b'[]]}\\n'", "exceeded 8388608 bytes"),
+    ("b'{\"ok\": [' + b'[],' * 1_200_000 + b'[]]}\\n'", "lists and objects"),
+])
+def test_a_reply_over_the_output_limit_is_never_read_whole(verifier, payload: str, why: str) -> None:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    v = _bounded(lambda: verifier.verify(F1, _forged_reply(payload, times=3)), 60)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert not v.passed and v.evidence["summary"] == {"output_limit": 1}, v.evidence["first_failure"]
+    assert why in v.evidence["first_failure"]["error"]
+    assert grown_mb < 100, f"the parent grew by {grown_mb:.0f} MB reading a reply it should have dropped"
+
+
+@needs_sandbox
+def test_a_reply_in_the_pipe_before_the_parent_looks_is_not_a_timeout() -> None:
+    """The parent thread can be late (another sample's reply held the GIL): what the process wrote
+    before then is read before a timeout is declared."""
+    import time
+
+    from reasonledger.verifiers.code.pool import Limits, SandboxPool
+
+    with SandboxPool(slots=1, limits=Limits(time=1.0)) as pool, pool.slot() as slot:
+        run = slot.start(["cand"], pool.limits, jobs=[{"mode": "serve", "source": "def f():\n    return 7\n",
+                                                        "calls": [{"call": "f", "args": [], "kwargs": {"d": []}}]}],
+                         requests=True)  # the process stays, waiting for more calls
+        time.sleep(0.5)  # the load report and the reply are in the pipe, unread
+        past = time.monotonic() - 1.0
+        first = run.next_event(past)
+        assert first[0] == "msg" and first[2] == {"load": "ok"}, first
+        second = run.next_event(past)
+        assert second[0] == "msg" and second[2].get("ok") == 7, second
+        assert run.next_event(time.monotonic() - 1.0) == ("timeout",)
+        run.finish()
+
+
+@needs_sandbox
+def test_hostile_replies_do_not_make_honest_samples_in_the_same_batch_time_out() -> None:
+    honest = ({"format": "call", "fn_name": "f", "cases": [{"args": [], "expected": 1}] * 3},
+              "import time\ndef f():\n    time.sleep(0.3)\n    return 1\n")
+    hostile = [(F1, _forged_reply(FLOODS["set"])),
+               (F1, _forged_reply("b'{\"ok\": [' + b'[],' * (20 << 20) + b'[]]}\\n'", times=3)),
+               (F1, _forged_reply("b'{\"ok\": [' + b'[],' * 1_000_000 + b'[]]}\\n'", times=3))]
+    pairs = [p for h in hostile for p in (h, honest, honest)]
+    with get_verifier("code", time_limit=1.0, slots=2) as v:
+        for _ in range(2):
+            out = _bounded(lambda: v.verify_many(pairs), 120)
+            for (ref, src), verdict in zip(pairs, out):
+                if src == honest[1]:
+                    assert verdict.passed, verdict.evidence["first_failure"]
+                else:
+                    assert not verdict.passed

@@ -193,7 +193,7 @@ def _failure_from(run: Run, ev: tuple, what: str) -> tuple[str, Any]:
         return TLE, f"time limit exceeded while {what}" if not what.startswith("case") else "time limit exceeded"
     if kind == "output_limit":
         run.kill()
-        return OLE, f"{ev[2]} exceeded {run.limits.output} bytes"
+        return OLE, _over(ev, run.limits)
     if kind == "protocol":
         run.kill()
         return RE, f"result channel: {ev[2]}"
@@ -209,6 +209,11 @@ def _failure_from(run: Run, ev: tuple, what: str) -> tuple[str, Any]:
     if kind == "exit":
         return RE, f"the process ended before answering ({_exit_desc(ev[2])})"
     return RE, "the run ended unexpectedly"
+
+
+def _over(ev: tuple, limits: Limits) -> str:
+    """What an output_limit event ran over: stdout, stderr or a result message."""
+    return ev[3] if len(ev) > 3 else f"{ev[2]} exceeded {limits.output} bytes"
 
 
 def _refine(status: str, run: Run, done: dict) -> str:
@@ -323,7 +328,7 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
             break
         elif kind == "output_limit":
             run.kill()
-            fatal = {"name": f"call {n_calls}", "status": OLE, "error": f"{ev[2]} exceeded {st.limits.output} bytes"}
+            fatal = {"name": f"call {n_calls}", "status": OLE, "error": _over(ev, st.limits)}
             break
         elif kind == "protocol":
             run.kill()
@@ -389,7 +394,7 @@ def run_program(slot: Slot, source: str, stdin: str, limits: Limits, role: str =
             break
         elif ev[0] == "output_limit":
             run.kill()
-            status, detail = OLE, f"{ev[2]} exceeded {limits.output} bytes"
+            status, detail = OLE, _over(ev, limits)
             break
         elif ev[0] == "protocol":
             run.kill()

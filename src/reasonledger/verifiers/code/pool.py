@@ -36,7 +36,7 @@ from reasonledger.verifiers.code import cgroups, runner
 from reasonledger.verifiers.code.probe import LEVELS, bwrap_path, probe, sandbox_read_paths
 
 HERE = Path(__file__).resolve().parent
-_MAX_LINE = 64 << 20
+MAX_CONTAINERS = 1 << 20  # lists and objects in one result message (each costs the parent ~60 bytes decoded)
 INLINE_MAX = 1 << 16  # bytes of jobs carried in the control message; a larger run sends its jobs on fd 4
 UID_BASE = 200_000  # every sandbox uid is at least this (host accounts are below)
 _READ = ("stdout", "stderr", "result")
@@ -79,6 +79,7 @@ class ChildIO:
     close_in_after: bool = False
     exit: dict | None = None
     over_limit: bool = False
+    res_over: bool = False  # a result message ran over: the rest of the channel is dropped unread
 
 
 class Run:
@@ -172,22 +173,7 @@ class Run:
             self._close(c, kind)
             return
         if kind == "result":
-            c.res_buf += data
-            while True:
-                nl = c.res_buf.find(b"\n")
-                if nl < 0:
-                    if len(c.res_buf) > _MAX_LINE:
-                        c.res_buf.clear()
-                        self.events.append(("protocol", i, "result message too long"))
-                    return
-                line = bytes(c.res_buf[:nl])
-                del c.res_buf[: nl + 1]
-                try:
-                    obj = json.loads(line)
-                except (ValueError, RecursionError):
-                    self.events.append(("protocol", i, "malformed result message"))
-                    continue
-                self.events.append(("msg", i, obj, time.monotonic()))
+            self._results(i, data)
         else:
             buf = c.out if kind == "stdout" else c.err
             total = c.out_total + len(data) if kind == "stdout" else c.err_total + len(data)
@@ -201,6 +187,39 @@ class Run:
             if total > self.limits.output and not c.over_limit:
                 c.over_limit = True
                 self.events.append(("output_limit", i, kind))
+
+    def _results(self, i: int, data: bytes) -> None:
+        """Messages (JSON lines) from child i's result channel. Each is bounded before it is decoded:
+        one longer than the output limit, or holding more than MAX_CONTAINERS lists and objects, is
+        an output_limit event and the rest of the channel is dropped, never read whole into memory."""
+        c = self.children[i]
+        start = 0
+        while not c.res_over:
+            nl = data.find(b"\n", start)
+            piece = data[start:] if nl < 0 else data[start:nl]
+            if len(c.res_buf) + len(piece) > self.limits.output:
+                self._result_over(c, i, f"a result message exceeded {self.limits.output} bytes")
+                return
+            if nl < 0:
+                c.res_buf += piece
+                return
+            start = nl + 1
+            line = bytes(c.res_buf) + piece if c.res_buf else piece
+            c.res_buf.clear()
+            if line.count(b"[") + line.count(b"{") > MAX_CONTAINERS:
+                self._result_over(c, i, f"a result message held over {MAX_CONTAINERS} lists and objects")
+                return
+            try:
+                obj = json.loads(line)
+            except (ValueError, RecursionError):
+                self.events.append(("protocol", i, "malformed result message"))
+                continue
+            self.events.append(("msg", i, obj, time.monotonic()))
+
+    def _result_over(self, c: ChildIO, i: int, why: str) -> None:
+        c.res_over = True
+        c.res_buf = bytearray()
+        self.events.append(("output_limit", i, "result channel", why))
 
     def _poll(self, timeout: float) -> bool:
         """Handle what is ready within `timeout` seconds (-1: wait); False when nothing was."""
@@ -234,7 +253,14 @@ class Run:
                 continue
             wait = deadline - time.monotonic()
             if wait <= 0:
-                return ("timeout",)
+                # What reached the pipes before this thread looked (it may have waited for the GIL
+                # while another sample's reply was decoded) counts: a timeout is only the process's.
+                for _ in range(1024):  # bounded: a process still writing cannot hold the timeout off
+                    if self.events or not self._poll(0):
+                        break
+                if not self.events:
+                    return ("timeout",)
+                break
             self._poll(wait)
         return self.events.pop(0)
 

@@ -146,16 +146,17 @@ def decode(node, _depth=0):
     if tag == "t":
         return tuple(decode(v, d) for v in _as_list(body))
     if tag == "d":
-        out = {}
+        pairs = []
         for pair in _as_list(body):
             if type(pair) is not list or len(pair) != 2:
                 raise ValueError("malformed dict")
-            out[_hashable(decode(pair[0], d))] = decode(pair[1], d)
-        return out
+            pairs.append((decode(pair[0], d), decode(pair[1], d)))
+        _spread([k for k, _ in pairs])
+        return dict(pairs)
     if tag == "s":
-        return {_hashable(decode(v, d)) for v in _as_list(body)}
+        return set(_spread([decode(v, d) for v in _as_list(body)]))
     if tag == "f":
-        return frozenset(_hashable(decode(v, d)) for v in _as_list(body))
+        return frozenset(_spread([decode(v, d) for v in _as_list(body)]))
     if tag == "F":
         if body not in ("nan", "inf", "-inf"):
             raise ValueError("malformed float")
@@ -196,12 +197,24 @@ def _as_str(x):
     return x
 
 
-def _hashable(v):
+MAX_SAME_HASH = 32
+
+
+def _spread(keys: list) -> list:
+    """The keys of a dict or set about to be built, once checked hashable and spread: keys that all
+    hash alike (ints that are equal modulo 2**61 - 1, tuples of them; such hashes are not
+    randomised) cost time quadratic in their number to insert, so more than MAX_SAME_HASH keys
+    sharing one hash make the value malformed. Sorting the hashes keeps the check O(n log n)."""
     try:
-        hash(v)
+        hashes = [hash(k) for k in keys]
     except TypeError as exc:
         raise ValueError("unhashable key") from exc
-    return v
+    if len(hashes) > MAX_SAME_HASH:
+        hashes.sort()
+        for j in range(MAX_SAME_HASH, len(hashes)):
+            if hashes[j] == hashes[j - MAX_SAME_HASH]:
+                raise ValueError(f"more than {MAX_SAME_HASH} keys with the same hash")
+    return keys
 
 
 # --- child set-up ---------------------------------------------------------------------------

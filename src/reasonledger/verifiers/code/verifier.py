@@ -38,6 +38,9 @@ class CodeVerifier(Verifier):
     # 1.1.0: SysV IPC refused, /dev/shm writable (multiprocessing locks work)
     # 1.2.0: values compared by type and shape (a float tolerance no longer lets [[2.5]] pass for 2.5, True for 1)
     #        a pytest file that does not parse is an invalid reference of its own row (it aborted the whole verify)
+    #        a reply on the result channel is bounded by the output limit (and 2**20 lists/objects) before it is decoded
+    #        (output_limit), dicts and sets whose keys hash alike are malformed (wrong_answer), and a reply already in
+    #        the pipe when a late parent thread looks is read before a timeout is declared
     version = "1.2.0"
     family = "programmatic"
     label_source = "programmatic"

@@ -12,6 +12,9 @@ from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import to_jsonable_python
+
+from reasonledger.records.canonical import has_non_finite, problem
 
 SCHEMA_VERSION = 1
 
@@ -31,7 +34,8 @@ LabelSource = Literal["programmatic", "environment", "human", "judge", "mc_hard"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No NaN or Infinity in typed numbers: JSON has no form for them (storage would write null).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Message(_Strict):
@@ -158,6 +162,13 @@ class Record(_Strict):
         if missing:
             raise ValueError(f"a {self.kind.value} record needs behaviour.{', behaviour.'.join(missing)}")
         expected = content_id(self)
+        free_form = [self.meta, self.task.verifier and self.task.verifier.config,
+                     *(v.evidence for v in self.verdicts), *(e.sampling for e in self.lineage.events)]
+        if has_non_finite(free_form):
+            raise ValueError(problem({
+                "meta": self.meta, "task.verifier.config": self.task.verifier and self.task.verifier.config,
+                **{f"verdicts.{i}.evidence": v.evidence for i, v in enumerate(self.verdicts)},
+                **{f"lineage.events.{i}.sampling": e.sampling for i, e in enumerate(self.lineage.events)}}))
         if not self.id:
             self.id = expected
         elif self.id != expected:
@@ -181,17 +192,23 @@ def json_digest(value: Any, length: int = 16) -> str:
 
 
 def content_id(record: Record) -> str:
-    """sha256 over (kind, prompt, reference, behaviour): provenance and verdicts are not content."""
+    """sha256 over (kind, prompt, reference, behaviour): provenance and verdicts are not content.
+
+    The same bytes as `json_digest`, except that content JSON cannot store faithfully (NaN, a lone
+    surrogate) is a ValueError naming where it is, and values that are not plain JSON (dates, bytes)
+    are hashed as storage writes them (pydantic's JSON form), so id and stored content always agree."""
     prompt = record.task.prompt
     if not isinstance(prompt, str):
         prompt = [m.model_dump() for m in prompt]
-    payload = {
-        "kind": record.kind.value,
-        "prompt": prompt,
-        "reference": record.task.reference,
-        "behaviour": record.behaviour.model_dump(exclude_none=True),
-    }
-    return json_digest(payload, 32)
+    behaviour = record.behaviour.model_dump(exclude_none=True)
+    payload = {"kind": record.kind.value, "prompt": prompt, "reference": record.task.reference, "behaviour": behaviour}
+    try:
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                          default=to_jsonable_python).encode()
+    except (ValueError, TypeError, RecursionError) as exc:
+        why = problem({"task.prompt": prompt, "task.reference": record.task.reference, "behaviour": behaviour})
+        raise ValueError(why or f"content is not JSON: {type(exc).__name__}: {exc}") from None
+    return hashlib.sha256(text).hexdigest()[:32]
 
 
 def prompt_text(task: Task) -> str:

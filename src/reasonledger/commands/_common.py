@@ -17,6 +17,8 @@ from reasonledger.records.quarantine import BadRow, Quarantine
 console = Console(stderr=True, soft_wrap=True)
 # Exit codes: 0 clean, 1 error (or --strict with bad rows), 3 finished but rows were quarantined.
 EXIT_QUARANTINED = 3
+# Outputs of `import` and `verify` (data/ and rejected/): either may replace the other with --force.
+DATASET_KINDS = ("import", "verify")
 
 
 def fail(message: str) -> NoReturn:

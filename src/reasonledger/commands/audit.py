@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def audit(
         data: str = typer.Argument(..., help="Records: a run or data dir, Parquet, JSONL, or FORMAT:PATH[?opt=value&...]."),
-        out: Path = typer.Option(..., "--out", "-o", help="Directory for audit.json, audit.md and audit.html."),
+        out: Path = typer.Option(..., "--out", "-o", help="Directory for audit.json, audit.md and audit.html: new or "
+                                 "empty (RUN/audit for a run's card), written whole at the end."),
         against: list[str] = typer.Option([], "--against", "-a", help="A benchmark: FORMAT:PATH[?opt=value&...] "
                                           "(e.g. gsm8k:test.jsonl, jsonl:mbpp.jsonl?prompt_field=text), a data dir, "
                                           "or hf:NAME?split=test&prompt_field=question. Repeatable."),
@@ -38,13 +39,16 @@ def register(app: typer.Typer) -> None:
                                        "near_duplicates, exact_duplicates, difficulty, length_trap, "
                                        "trace_answer_consistency, verifier_agreement, lineage_completeness, mixture."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing --out (only an audit reasonledger wrote)."),
     ) -> None:
         """Audit a dataset; writes OUT/audit.json, audit.md and audit.html (self-contained)."""
         from pydantic import ValidationError
 
+        from reasonledger.engine.rundir import OwnershipError, check_apart, staged_output
         from reasonledger.quality.audit import AuditConfig, Auditor
         from reasonledger.quality.embed import EmbedderUnavailable
-        from reasonledger.quality.inputs import SpecError, open_records
+        from reasonledger.quality.inputs import SpecError, open_records, parse_spec
+        from reasonledger.records.io import data_path
         from reasonledger.quality.report import TITLES, headline, write_report
         from reasonledger.records.quarantine import Quarantine
 
@@ -60,16 +64,22 @@ def register(app: typer.Typer) -> None:
         except (ValueError, ValidationError) as exc:
             fail(f"bad option: {exc}")
         try:
-            auditor = Auditor(config)
-            with Quarantine(out / "rejected") as quarantine:
-                auditor.add_many(split_bad(open_records(data), quarantine, report_bad))
-            result = auditor.finish()
-        except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError) as exc:
+            # An audit may go inside a run it reads (RUN/audit, where the card looks), never into the data read.
+            read = [parse_spec(spec) for spec in (data, *against)]
+            local = [Path(spec.path) for spec in read if spec.fmt != "hf"]
+            check_apart(out, local, inside_ok=True)
+            with staged_output(out, "audit", [data_path(p) for p in local], force) as staging:
+                auditor = Auditor(config)
+                with Quarantine(staging / "rejected") as quarantine:
+                    auditor.add_many(split_bad(open_records(read[0]), quarantine, report_bad))
+                result = auditor.finish()
+                write_report(result, staging, auditor.points, getattr(auditor, "point_sources", None))
+        except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError, OwnershipError) as exc:
             fail(str(exc))
-        paths = write_report(result, out, auditor.points, getattr(auditor, "point_sources", None))
+        paths = {kind: out / f"audit.{kind}" for kind in ("json", "md", "html")}
         for key, title in TITLES.items():
             if key not in result:
                 continue
             console.print(f"[bold]{title}[/bold]: {headline(key, result[key])}")
         console.print(escape(f"wrote {paths['json']}, {paths['md']}, {paths['html']}"))
-        finish(quarantine.count, strict, quarantine.path if quarantine.count else None)
+        finish(quarantine.count, strict, out / "rejected" / "quarantine.jsonl" if quarantine.count else None)

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from reasonledger.commands._common import console, fail, finish, print_json, split_bad
+from reasonledger.commands._common import DATASET_KINDS, console, fail, finish, print_json, split_bad
 from reasonledger.verifiers import available_verifiers, get_verifier
 
 
@@ -64,12 +64,15 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def verify(
         data: Path = typer.Argument(..., help="Records: a run or import directory, Parquet, or JSONL."),
-        out: Path = typer.Option(..., "--out", "-o", help="Output directory: data/ with verdicts attached."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output directory: data/ with verdicts attached; new or "
+                                 "empty (never the input), written whole at the end."),
         verifier: str = typer.Option(None, "--verifier", help="Use this verifier instead of each record's own."),
         config: str = typer.Option("{}", "--config", help="Verifier config as JSON."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing --out (only a dataset reasonledger wrote)."),
     ) -> None:
         """Run each record's verifier (or the named one) over a dataset and write records with verdicts."""
         from reasonledger.construct.verify import Verify
+        from reasonledger.engine.rundir import staged_output
         from reasonledger.engine.step import StepContext
         from reasonledger.records.io import read_records
         from reasonledger.records.parquet import write_parquet_shards
@@ -79,15 +82,19 @@ def register(app: typer.Typer) -> None:
             step = Verify(verifier=verifier, config=_config(config))
         except ValueError as exc:
             fail(str(exc))
-        ctx = StepContext(stage="verify", seed=0, run_dir=str(out))
-        with Quarantine(out / "rejected") as q:
-            view = ctx.for_step("verify", 0)
-            manifest = write_parquet_shards(step.process(split_bad(read_records(data), q), view), out / "data")
+        try:  # OwnershipError (a refused --out) is a ValueError
+            with staged_output(out, "verify", [data], force, replaces=DATASET_KINDS) as staging:
+                ctx = StepContext(stage="verify", seed=0, run_dir=str(staging))
+                with Quarantine(staging / "rejected") as q:
+                    records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
+                    manifest = write_parquet_shards(records, staging / "data")
+        except (FileNotFoundError, ValueError) as exc:
+            fail(str(exc))
         counts = ctx.counters
         console.print(escape(f"verified {manifest['rows']:,} record(s): {counts.get('verify.passed', 0):,} checks passed, "
                              f"{counts.get('verify.failed', 0):,} failed, {counts.get('verify.no_verifier', 0):,} records "
                              f"without a verifier; written to {out}/data"))
-        finish(q.count, False, q.path if q.count else None)
+        finish(q.count, False, out / "rejected" / "quarantine.jsonl" if q.count else None)
 
     @app.command()
     def verifiers() -> None:

@@ -10,7 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reasonledger.commands._common import console, fail, finish, print_json, report_bad, split_bad
+from reasonledger.commands._common import DATASET_KINDS, console, fail, finish, print_json, report_bad, split_bad
+from reasonledger.engine.rundir import staged_output
 from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
@@ -82,7 +83,8 @@ def register(app: typer.Typer) -> None:
     def import_(
         file: Path = typer.Argument(..., help="The file to import."),
         fmt: str = typer.Option(..., "--format", "-f", help=f"One of: {', '.join(sorted(IMPORTERS))}."),
-        out: Path = typer.Option(..., "--out", "-o", help="Output directory (data/ and rejected/, as a build)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output directory (data/ and rejected/, as a build); "
+                                 "new or empty, written whole at the end."),
         prompt_field: str = typer.Option(None, help="jsonl/parquet: the prompt field (dotted paths allowed)."),
         answer_field: str = typer.Option(None, help="jsonl/parquet: the gold answer field."),
         response_field: str = typer.Option(None, help="jsonl/parquet: the model response field."),
@@ -91,6 +93,7 @@ def register(app: typer.Typer) -> None:
         attach_solutions: bool = typer.Option(False, "--attach-solutions",
                                               help="humaneval/humanevalplus/mbpp: store the canonical solution as the response."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing --out (only a dataset reasonledger wrote)."),
     ) -> None:
         """Import a public format into reasonledger records (Parquet shards + manifest)."""
         options = {k: v for k, v in {"prompt_field": prompt_field, "answer_field": answer_field,
@@ -100,12 +103,12 @@ def register(app: typer.Typer) -> None:
             options["attach_solutions"] = True
         if not file.is_file():
             fail(f"{file}: no such file")
-        try:
-            with Quarantine(out / "rejected") as q:
-                manifest = write_parquet_shards(
-                    split_bad(import_file(file, fmt, **options), q, report_bad),
-                    out / "data")
+        try:  # OwnershipError (a refused --out) is a ValueError
+            with staged_output(out, "import", [file], force, replaces=DATASET_KINDS) as staging:
+                with Quarantine(staging / "rejected") as q:
+                    manifest = write_parquet_shards(split_bad(import_file(file, fmt, **options), q, report_bad),
+                                                    staging / "data")
         except (FileNotFoundError, ValueError, TypeError) as exc:
             fail(str(exc))
         console.print(escape(f"imported {manifest['rows']:,} record(s) into {out}/data"))
-        finish(q.count, strict, q.path if q.count else None)
+        finish(q.count, strict, out / "rejected" / "quarantine.jsonl" if q.count else None)

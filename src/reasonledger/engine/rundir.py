@@ -93,18 +93,23 @@ def _foreign(directory: Path) -> str:
     return f"{len(names)} entr{'y' if len(names) == 1 else 'ies'}: {shown}" + (f"; {reason}" if reason else "")
 
 
-def check_replaceable(out: Path, force: bool, option: str = "--out") -> bool:
+def check_replaceable(out: Path, force: bool, option: str = "--out", kinds: Iterable[str] | None = None) -> bool:
     """Whether `out` exists and will be replaced. Absent and empty directories are free; an existing
-    output needs `force` and a marker saying reasonledger made it; anything else is refused."""
+    output needs `force` and a marker saying reasonledger made it (as one of `kinds`, when given);
+    anything else is refused."""
     if not out.exists() and not out.is_symlink():
         return False
     if not out.is_dir():
         raise OwnershipError(f"{option} {out} exists and is not a directory; choose another {option}")
     if not any(out.iterdir()):
         return False
-    if read_marker(out) is None:
+    marker = read_marker(out)
+    if marker is None:
         raise OwnershipError(f"{option} {out} exists and was not made by reasonledger (no {MARKER} marker; "
                              f"{_foreign(out)}); nothing was changed. Choose a new or empty {option}")
+    if kinds is not None and marker["kind"] not in kinds:
+        raise OwnershipError(f"{option} {out} holds a reasonledger {marker['kind']} output, which this command "
+                             f"does not replace; choose another {option}")
     if not force:
         raise OwnershipError(f"{option} {out} already holds an output; add --force to replace it, "
                              f"or choose another {option}")
@@ -195,22 +200,23 @@ def _remove_stale(out: Path) -> None:
     """Delete the staging siblings of `out` left by killed commands (ours, and no process holds them)."""
     if not out.parent.is_dir():
         return
+    prefixes = tuple(f".{out.name}{staging}" for staging in _STAGING)
     for sibling in out.parent.iterdir():
-        rest = sibling.name[len(out.name) + 1:] if sibling.name.startswith(f".{out.name}.") else ""
-        if rest.startswith(tuple(s[1:] for s in _STAGING)) and sibling.is_dir() and not sibling.is_symlink() \
+        if sibling.name.startswith(prefixes) and sibling.is_dir() and not sibling.is_symlink() \
                 and read_marker(sibling) is not None and not _is_locked(sibling):
             shutil.rmtree(sibling, ignore_errors=True)
 
 
 @contextmanager
 def staged_output(out: Path, kind: str, inputs: Iterable[Path | str] = (), force: bool = False,
-                  option: str = "--out", inside_ok: bool = False) -> Iterator[Path]:
+                  option: str = "--out", inside_ok: bool = False, replaces: Iterable[str] | None = None) -> Iterator[Path]:
     """A fresh directory to write an output into; when the block ends without error it becomes
-    `out` by rename (replacing an older output of ours only with `force`). On error, or if the
-    process is killed, `out` is left as it was."""
+    `out` by rename (replacing an older output of ours, of a kind in `replaces` (default: `kind`),
+    only with `force`). On error, or if the process is killed, `out` is left as it was."""
     out = _real(out)
+    replaces = tuple(replaces or (kind,))
     check_apart(out, inputs, option, inside_ok)
-    check_replaceable(out, force, option)
+    check_replaceable(out, force, option, replaces)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING[0]}", dir=out.parent))
@@ -222,7 +228,7 @@ def staged_output(out: Path, kind: str, inputs: Iterable[Path | str] = (), force
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         try:
-            replacing = check_replaceable(out, force, option)  # again: another command may have written it since
+            replacing = check_replaceable(out, force, option, replaces)  # again: another command may have written it since
         except OwnershipError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

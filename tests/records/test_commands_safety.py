@@ -1,0 +1,161 @@
+"""Commands that write datasets never destroy their input or anything they did not write:
+`import`, `verify` and `audit` write beside their --out and rename at the end, refuse an --out that
+is or holds their input, and replace an existing output only with --force and only if they made it."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import reasonledger.commands.records as records_command
+from reasonledger.cli import app
+from reasonledger.engine.rundir import MARKER, read_marker, write_marker
+from reasonledger.records.parquet import sha256_file
+
+ROWS = ('{"q": "1+1?", "a": "2", "r": "<answer>2</answer>"}\n{"q": "2+2?", "a": "4", "r": "<answer>5</answer>"}\n'
+        'not json\n')
+IMPORT = ["--format", "jsonl", "--prompt-field", "q", "--answer-field", "a", "--response-field", "r",
+          "--verifier", "math"]
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _complete(out: Path) -> int:
+    """Rows of a finished dataset, after checking every shard against its manifest."""
+    manifest = json.loads((out / "data" / "manifest.json").read_text())
+    for shard in manifest["shards"]:
+        assert sha256_file(out / "data" / shard["file"]) == shard["sha256"]
+    return manifest["rows"]
+
+
+@pytest.fixture
+def source(tmp_path) -> Path:
+    path = tmp_path / "in" / "tasks.jsonl"
+    path.parent.mkdir()
+    path.write_text(ROWS)
+    return path
+
+
+@pytest.fixture
+def imported(tmp_path, source) -> Path:
+    out = tmp_path / "imported"
+    assert _run("import", str(source), *IMPORT, "--out", str(out)).exit_code == 3  # one bad row
+    return out
+
+
+def test_import_writes_a_marked_complete_dataset_and_nothing_beside_it(imported):
+    assert _complete(imported) == 2 and read_marker(imported)["kind"] == "import"
+    assert sorted(p.name for p in imported.parent.iterdir()) == ["imported", "in"]  # no staging left over
+
+
+def test_import_of_its_own_shard_into_its_folder_is_refused_and_the_input_kept(imported):
+    shard = imported / "data" / "part-00000.parquet"
+    before = _snapshot(imported)
+    for extra in ([], ["--force"]):
+        result = _run("import", str(shard), "--format", "records", "--out", str(imported), *extra)
+        assert result.exit_code == 1 and f"holds the input {shard}" in result.output, result.output
+    assert _snapshot(imported) == before
+
+
+def test_verify_into_its_input_is_refused_and_the_input_kept(imported):
+    before = _snapshot(imported)
+    for out, said in ((imported, "holds the input"), (imported / "verified", "is inside the input")):
+        for extra in ([], ["--force"]):
+            result = _run("verify", str(imported), "--out", str(out), *extra)
+            assert result.exit_code == 1 and said in result.output, result.output
+    assert _snapshot(imported) == before
+
+
+def test_verify_writes_beside_and_replaces_only_with_force(tmp_path, imported):
+    out = tmp_path / "verified"
+    assert _run("verify", str(imported), "--out", str(out)).exit_code == 0
+    assert _complete(out) == 2 and read_marker(out)["kind"] == "verify"
+    again = _run("verify", str(imported), "--out", str(out))
+    assert again.exit_code == 1 and "add --force to replace it" in again.output
+    first = _snapshot(out / "data")
+    assert _run("verify", str(imported), "--out", str(out), "--force").exit_code == 0
+    assert _snapshot(out / "data") == first  # the same verdicts, once each
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imported", "in", "verified"]
+
+
+def test_a_directory_not_made_by_reasonledger_is_never_replaced(tmp_path, source, imported):
+    foreign = tmp_path / "mine"
+    (foreign / "data").mkdir(parents=True)
+    (foreign / "data" / "part-00000.parquet").write_text("someone's data")
+    (foreign / "notes.txt").write_text("keep me")
+    before = _snapshot(foreign)
+    for command in (["import", str(source), *IMPORT], ["verify", str(imported)]):
+        for extra in ([], ["--force"]):
+            result = _run(*command, "--out", str(foreign), *extra)
+            assert result.exit_code == 1 and "was not made by reasonledger" in result.output, result.output
+    assert _snapshot(foreign) == before and not (foreign / MARKER).exists()
+
+
+def test_a_build_run_is_not_replaced_by_an_import(tmp_path, source):
+    run = tmp_path / "run"
+    (run / "data").mkdir(parents=True)
+    write_marker(run, "build")
+    result = _run("import", str(source), *IMPORT, "--out", str(run), "--force")
+    assert result.exit_code == 1 and "holds a reasonledger build output" in result.output
+    assert (run / "data").is_dir()
+
+
+def test_reimport_with_force_replaces_and_never_duplicates_quarantine_lines(tmp_path, source, imported):
+    for _ in range(2):
+        assert _run("import", str(source), *IMPORT, "--out", str(imported), "--force").exit_code == 3
+    lines = (imported / "rejected" / "quarantine.jsonl").read_text().splitlines()
+    assert [json.loads(line)["line"] for line in lines] == [3]
+    assert _complete(imported) == 2
+
+
+def test_an_import_that_fails_midway_leaves_the_old_output_and_no_partial_one(tmp_path, source, imported, monkeypatch):
+    before = _snapshot(imported)
+    real = records_command.write_parquet_shards
+
+    def fail_after_first_shard(records, directory, *args, **kwargs):
+        real(iter([next(iter(records))]), directory)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(records_command, "write_parquet_shards", fail_after_first_shard)
+    result = _run("import", str(source), *IMPORT, "--out", str(imported), "--force")
+    assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
+    assert _snapshot(imported) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imported", "in"]
+
+
+def test_staging_left_by_a_killed_command_is_cleared_but_foreign_look_alikes_kept(tmp_path, source):
+    out = tmp_path / "out"
+    stale = tmp_path / ".out.partial-dead1234"
+    stale.mkdir()
+    write_marker(stale, "import")
+    (stale / "data").mkdir()
+    look_alike = tmp_path / ".out.partial-not-ours"
+    look_alike.mkdir()
+    (look_alike / "keep.txt").write_text("not ours")
+    assert _run("import", str(source), *IMPORT, "--out", str(out)).exit_code == 3
+    assert not stale.exists() and (look_alike / "keep.txt").read_text() == "not ours"
+    assert _complete(out) == 2
+
+
+def test_audit_goes_inside_a_run_but_never_into_its_data(tmp_path, imported):
+    before = _snapshot(imported / "data")
+    audit = ["--only", "exact_duplicates", "--no-map"]
+    inside = _run("audit", str(imported), "--out", str(imported / "audit"), *audit)
+    assert inside.exit_code == 0, inside.output
+    assert (imported / "audit" / "audit.json").exists() and read_marker(imported / "audit")["kind"] == "audit"
+    for out, said in ((imported, "holds the input"), (imported / "data" / "x", "is inside the input")):
+        result = _run("audit", str(imported), "--out", str(out), *audit, "--force")
+        assert result.exit_code == 1 and said in result.output, result.output
+    again = _run("audit", str(imported), "--out", str(imported / "audit"), *audit)
+    assert again.exit_code == 1 and "add --force" in again.output
+    assert _run("audit", str(imported), "--out", str(imported / "audit"), *audit, "--force").exit_code == 0
+    assert _snapshot(imported / "data") == before

@@ -182,32 +182,91 @@ class Verify(_VerifyingStep):
                 yield record.model_copy(update={"verdicts": merge_verdicts(record.verdicts, new)})
 
 
+def gold_candidate(record: Record) -> tuple[str, str] | None:
+    """(where it came from, text): the answer the source itself gives as right, if any. In order:
+    the reference's own answer; a reasoning-gym entry's `example_answer` (families such as
+    propositional_logic have many right answers, so no single gold, but the generator gives one);
+    the solution the dataset ships, attached as the response (`meta.solution_origin`, MBPP and
+    HumanEval imported with `attach_solutions`), which the verifier runs against the tests."""
+    reference = record.task.reference
+    answer = gold_answer(reference)
+    if answer is not None:
+        return "reference", answer
+    if isinstance(reference, dict) and isinstance(reference.get("metadata"), dict):
+        example = reference["metadata"].get("example_answer")
+        if example is not None:
+            return "example_answer", example if isinstance(example, str) else str(example)
+    if record.meta.get("solution_origin") and record.behaviour.response is not None:
+        return "canonical_solution", record.behaviour.response
+    return None
+
+
+def judged_without_answer(reference: Any) -> bool:
+    """A reference the verifier judges from without a single gold answer: a mapping holding more than
+    an answer (tests to run, premises to check a conclusion against)."""
+    return isinstance(reference, dict) and any(v not in (None, "", [], {}) for k, v in reference.items() if k != "answer")
+
+
 @register_step
 class GoldCheck(_VerifyingStep):
-    """The reference answer must pass its own verifier; otherwise the task cannot reward anyone
-    correctly, and it is dropped with reason `gold_fails_verifier`."""
+    """The source's own answer must pass the task's verifier; otherwise the task cannot reward anyone
+    correctly, and it is dropped with reason `gold_fails_verifier`.
+
+    Every kept record says what was checked in `meta.gold`: `reference`, `example_answer` or
+    `canonical_solution` (see `gold_candidate`), or `unchecked` for a task whose verifier needs no
+    single answer (code tests, a scorer over premises) and whose source gives nothing to run: such a
+    task is kept, not dropped, and counted (`unchecked`). A task with no reference at all cannot be
+    judged by anything and is dropped with reason `no_reference`."""
 
     name = "gold_check"
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         pool = self._pool(ctx)
         for batch in batches(records, self.params.batch):
-            jobs, checked = [], []
+            jobs, plan = [], []
             for record in batch:
-                gold = gold_answer(record.task.reference)
-                if gold is None:
-                    ctx.drop(record, "gold_fails_verifier", "the reference has no answer to check")
+                candidate = gold_candidate(record)
+                if candidate is None:
+                    if judged_without_answer(record.task.reference):
+                        ctx.count("unchecked")
+                        plan.append((_labelled(record, "unchecked"), None))
+                    else:
+                        ctx.drop(record, "no_reference", "the task has no reference answer, tests or metadata to check")
                     continue
                 try:
                     verifier = pool.for_record(record)
                 except (KeyError, ValueError) as exc:
                     ctx.drop(record, "no_verifier", str(exc.args[0]))
                     continue
-                jobs.append((verifier, record.task.reference, gold, "reference"))
-                checked.append(record)
-            for record, verdict in zip(checked, pool.check(jobs)):
+                plan.append((_labelled(record, candidate[0]), len(jobs)))
+                jobs.append((verifier, record.task.reference, candidate[1], "reference"))
+            verdicts = pool.check(jobs)
+            for record, job in plan:
+                if job is None:
+                    yield record
+                    continue
+                verdict = verdicts[job]
+                verdict = verdict.model_copy(update={"evidence": {**verdict.evidence, "gold": record.meta["gold"]}})
                 record = record.model_copy(update={"verdicts": merge_verdicts(record.verdicts, [verdict])})
                 if verdict.passed:
+                    ctx.count(f"checked.{record.meta['gold']}")
                     yield record
                 else:
-                    ctx.drop(record, "gold_fails_verifier", verdict.evidence.get("reason"))
+                    ctx.drop(record, "gold_fails_verifier", failure_detail(verdict))
+
+
+def failure_detail(verdict: Verdict) -> str | None:
+    """Why a check failed, in one line: the verdict's reason, else its first failing test."""
+    evidence = verdict.evidence
+    if evidence.get("reason"):
+        return str(evidence["reason"])
+    first = evidence.get("first_failure")
+    if not isinstance(first, dict):
+        return None
+    error = first.get("error")
+    message = error.get("msg") if isinstance(error, dict) else error
+    return f"{first.get('name')}: {first.get('status')}" + (f" ({message})" if message else "")
+
+
+def _labelled(record: Record, gold: str) -> Record:
+    return record.model_copy(update={"meta": {**record.meta, "gold": gold}})

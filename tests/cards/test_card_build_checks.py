@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from reasonledger.cards.schema import check_card
+from reasonledger.engine.accounting import LossError
 from reasonledger.engine.build import build
 
 
@@ -26,9 +29,12 @@ steps:
     semantic: false
   - type: near_dedup
     threshold: 0.9
+allow_loss: {{Qwen/ProcessBench: 1.0}}
 """)
     run = tmp_path / "run"
-    build(recipe, run, workers=1, show_progress=False)
+    # every problem is a GSM8K test problem: nothing is released, which fails the build, after the card is written
+    with pytest.raises(LossError, match="the build released 0 records"):
+        build(recipe, run, workers=1, show_progress=False)
     card = json.loads((run / "card" / "card.json").read_text())
     assert check_card(card)
     dropped = card["funnel"]["dropped_by_reason"]
@@ -43,3 +49,6 @@ steps:
     assert near["status"] == "run" and near["threshold"] == 0.9 and near["flagged"] == dropped.get("near_duplicate", 0)
     assert not {"contamination.method", "contamination.benchmarks", "dedup.near.method"} & set(card["missing"])
     assert "contamination check: run: openai/gsm8k:test@3101c7d" in (run / "card" / "card.md").read_text()
+    (source,) = card["funnel"]["by_source"]["sources"]
+    assert (source["read"], source["released"], source["status"]) == (400, 0, "allowed")
+    assert card["funnel"]["by_source"]["allowed_losses"][0]["loss"] == 1.0

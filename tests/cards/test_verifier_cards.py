@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reasonledger.cards.verifier_cards import CARD_FIELDS, family_of, registered_cards, verifier_card
-from reasonledger.verifiers import available_verifiers
+from reasonledger.verifiers import available_verifiers, verifier_class
 
 
 def test_every_registered_verifier_has_a_card_or_says_why_not() -> None:
@@ -27,7 +27,7 @@ def test_every_registered_verifier_has_a_card_or_says_why_not() -> None:
 def test_calibration_comes_from_the_measured_file_for_this_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REASONLEDGER_CALIBRATION_DIR", str(tmp_path))
     assert verifier_card("exact")["calibration"] == "unknown"
-    run = {"version": "1.0.0", "set": "constructed negatives", "n": 10, "false_positive_rate": 0.0,
+    run = {"version": verifier_class("exact").version, "set": "constructed negatives", "n": 10, "false_positive_rate": 0.0,
            "false_negative_rate": 0.1, "command": "python benchmarks/cards_calibration.py"}
     (tmp_path / "exact.json").write_text(json.dumps({"runs": [run, {**run, "version": "0.9.0", "n": 3}]}))
     assert verifier_card("exact")["calibration"] == [run]

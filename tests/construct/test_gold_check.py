@@ -98,3 +98,12 @@ def test_mbpp_sanitized_solutions_pass_their_own_tests(shared_data: Path, tmp_pa
     import datasets
 
     assert datasets.Dataset.from_parquet(str(tmp_path / "run" / "exports" / "verl.parquet")).num_rows == result.records
+
+
+def test_mbpp_without_solutions_is_kept_unchecked_and_the_card_says_how_many(shared_data: Path, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    result = build(_mbpp_recipe(tmp_path, shared_data, attach=False, monkeypatch=monkeypatch), tmp_path / "run", workers=1, show_progress=False)
+    assert result.records == 427
+    card = json.loads((tmp_path / "run" / "card" / "card.json").read_text())
+    assert card["funnel"]["by_source"]["gold_unchecked"] == 427
+    assert "427 kept unchecked" in (tmp_path / "run" / "card" / "card.md").read_text()

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from reasonledger.cards.markdown import fmt
+from reasonledger.cards.markdown import fmt, loss_lines, source_rows
 from reasonledger.cards.overrides import UNKNOWN
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
@@ -53,6 +53,10 @@ def render_hub_readme(card: dict[str, Any]) -> str:
         ("prompt sources", [f"{s['dataset']} ({s['revision']}, {s['license']})" for s in r["prompt_sources"]]),
         ("generator", r["generator"]), ("funnel", f"{card['funnel']['read']:,} read → {card['funnel']['released']:,} released; "
                                                   f"drops {fmt(card['funnel']['dropped_by_reason'])}"),
+        ("funnel per source", [f"{row[0]}{' / ' + row[1] if row[1] else ''}: {fmt(row[2])} read, {fmt(row[5])} released "
+                               f"({row[8]})" for row in source_rows(card) if not row[1] or row[8] != "ok"]
+         or card["funnel"]["by_source"]["status"]),
+        ("losses and gold checks", loss_lines(card)),
         ("pass-rate band", f"{fmt(p['band'])} ({p['status']})"),
         ("exact dedup", f"{card['dedup']['exact']['status']}, {card['dedup']['exact']['dropped']:,} dropped"),
         ("contamination", card["contamination"]["status"]),

@@ -108,6 +108,49 @@ def verifier_rows(card: dict[str, Any]) -> list[list[Any]]:
     return [[k, r["family"], r["label"], r["configs"], r["targets"], r["passed"], r["failed"]] for k, r in folded.items()]
 
 
+SOURCE_HEADER = ["source", "family", "read", "quarantined", "dropped", "released", "loss", "limit", "status"]
+
+
+def source_rows(card: dict[str, Any]) -> list[list[Any]]:
+    """The funnel per recipe source, then per source dataset / reasoning-gym family within it."""
+    acc = card["funnel"]["by_source"]
+    if acc.get("status") != "recorded":
+        return []
+    rows = []
+    for row in [*acc["sources"], *acc["units"]]:
+        name = row.get("name") or row["dataset"]
+        status = row["status"] + (f" ({row['allowed_by']})" if row.get("allowed_by") else "")
+        rows.append([name, row.get("family") or "", row["read"], row["quarantined"], row.get("dropped", {}),
+                     row["released"], f"{row['loss']:.1%}", f"{row['limit']:.0%}", status])
+    return rows
+
+
+def loss_lines(card: dict[str, Any]) -> list[str]:
+    """The loss floor, every loss the recipe allows (with what it applied to), failures and the
+    tasks kept with no gold check, one line each."""
+    acc = card["funnel"]["by_source"]
+    if acc.get("status") != "recorded":
+        return [f"per-source accounting: {acc.get('status', 'unknown')} ({acc.get('reason', '')})"]
+    lines = [f"loss floor: a source or family may lose at most {acc['max_loss']:.0%} of what it read"]
+    lines += [f"allowed loss: {a['name']} up to {a['allow_loss']:.0%} (lost {a['loss']:.1%}; applies to "
+              f"{fmt(a['applies_to'])})" for a in acc["allowed_losses"]]
+    lines += [f"allowance naming nothing in this build: {name}" for name in acc.get("unused_allowances", [])]
+    lines += [f"over the floor: {failure}" for failure in acc["failures"]]
+    lines.append(f"gold check: {acc['gold_unchecked']:,} kept unchecked (`gold: unchecked`: nothing the source gives "
+                 f"could be run against their verifier)")
+    return lines
+
+
+def gold_counts(card: dict[str, Any]) -> dict[str, int]:
+    """Released records per gold-check outcome (`meta.gold`: what the gold check ran, or unchecked)."""
+    acc = card["funnel"]["by_source"]
+    totals: dict[str, int] = {}
+    for unit in acc.get("units", []):
+        for label, n in unit["gold"].items():
+            totals[label] = totals.get(label, 0) + n
+    return dict(sorted(totals.items()))
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     v, r, f = card["verification"], card["recipe"], card["funnel"]
     lines = [f"# {card['name']} — release card", ""]
@@ -123,7 +166,8 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += table(["domain", "records"], [[k, n] for k, n in card["objects"]["by_domain"].items()])
     lines += ["## Verification contract", "", f"- contract: **{v['contract']}** (families: {fmt(v['families'])})",
               f"- supervision granularity: {v['granularity']} ({fmt(v['granularity_by_kind'])})",
-              f"- coverage: {v['records_with_verdicts']:,} of {card['records']:,} records carry at least one verdict", ""]
+              f"- coverage: {v['records_with_verdicts']:,} of {card['records']:,} records carry at least one verdict",
+              f"- gold check (what the source's own answer was checked with): {fmt(gold_counts(card))}", ""]
     lines += table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card))
     lines += ["### Verifier cards", ""] + _verifier_cards(card)
     lines += ["## Construction recipe", "", f"Recipe digest `{r['digest']}`, seed {r['seed']}.", "", "### Prompt sources", ""]
@@ -137,6 +181,8 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += table(["stage", "step", "params", "in", "out", "dropped"],
                    [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])
     lines += table(["drop reason", "records"], [[k, n] for k, n in f["dropped_by_reason"].items()])
+    lines += ["### Funnel per source", ""] + [f"- {line}" for line in loss_lines(card)] + [""]
+    lines += table(SOURCE_HEADER, source_rows(card))
     p = card["pass_rate"]
     lines += ["### Pass-rate band", "", f"- band: {fmt(p['band'])} ({p['status']}); filter: {fmt(p['filter'])}",
               f"- conditioning: {fmt(p['conditioning'])}", ""]
@@ -145,6 +191,7 @@ def render_markdown(card: dict[str, Any]) -> str:
               f"- intended uses: {fmt(card['intended_uses'])}", f"- out-of-scope uses: {fmt(card['out_of_scope_uses'])}", ""]
     lines += ["## Audit checklist", ""] + [f"- [{'x' if done else ' '}] {text}" for done, text in checklist(card)] + [""]
     lines += ["## Known limitations", "", f"- biases: {fmt(card['biases'])}", f"- maintenance: {fmt(card['maintenance'])}"]
+    lines += [f"- {line}" for line in loss_lines(card)[1:]]
     for vc in card["verifier_cards"]:
         if vc.get("available"):
             lines.append(f"- `{vc['id']}` may accept wrong answers: {fmt(vc['known_false_positives'])}; "

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from reasonledger.cards import svg
-from reasonledger.cards.markdown import calibration_lines, checklist, fmt, verifier_rows
+from reasonledger.cards.markdown import SOURCE_HEADER, calibration_lines, checklist, fmt, loss_lines, source_rows, verifier_rows
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8fafc;color:#0f172a}
@@ -71,6 +71,8 @@ def render_report(card: dict[str, Any]) -> str:
                  "<h3>Drops by reason</h3>", svg.hbars([(k, float(n)) for k, n in f["dropped_by_reason"].items()], svg.FAIL),
                  _table(["stage", "step", "params", "in", "out", "dropped"],
                         [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])),
+        _section("Funnel per source", "<ul>" + "".join(f"<li>{escape(_plain(line))}</li>" for line in loss_lines(card)) + "</ul>",
+                 _table(SOURCE_HEADER, source_rows(card))),
         _section("Verification", f"<p>Contract <b>{escape(v['contract'])}</b>, granularity <b>{escape(v['granularity'])}</b>, "
                                  f"training use {escape(_plain(v['training_use']))}.</p>",
                  svg.stacked([(row[0], row[5], row[6]) for row in verifier_rows(card)]),

@@ -1,4 +1,5 @@
-"""What the run log says about a build: declared sources, when it finished, the funnel per stage and drop reason."""
+"""What the run log says about a build: declared sources, when it finished, the funnel per stage and drop
+reason, and per source (the `accounting` event: read, dropped by step and reason, released, the loss floor)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from reasonledger.engine.runlog import RunLog, latest_by
 
 # Step counters that account for generation (the construct generator's usage and cost).
 GENERATION_COUNTERS = ("tokens.", "requests.", "cost_usd")
+# What every run-log event carries besides its own fields.
+RUNLOG_FIELDS = ("event", "time", "package_version")
 
 
 def _last(events: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -34,6 +37,7 @@ def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
     for step in steps:
         totals.update({k: v for k, v in step["counters"].items() if k.startswith(GENERATION_COUNTERS)})
     outputs = _last(events, "outputs")
+    recorded = _last(events, "accounting")
     return {
         "read": first.get("records_in", 0),
         "quarantined": sum(e.get("quarantined", 0) for e in stages.values()),
@@ -42,6 +46,9 @@ def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
         "rejected": outputs.get("rejected", sum(by_reason.values())),
         "generation": dict(sorted(totals.items())),
         "released": outputs.get("records", stages[max(stages)].get("records_out", 0) if stages else 0),
+        "by_source": {k: v for k, v in recorded.items() if k not in RUNLOG_FIELDS} if recorded else {
+            "status": "not_recorded", "reason": "the run log holds no per-source accounting (a run built before it, "
+                                                "or records imported without a build)"},
     }
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from reasonledger.engine.accounting import Ledger, quarantine_counter, read_counter
+from reasonledger.engine.accounting import check as check_losses
 from reasonledger.engine.executor import Executor, make_executor
 from reasonledger.engine.pipeline import run_steps, stages, step_label
 from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_recipe
@@ -98,8 +100,11 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
             for item in sources[task.source].read(task.start, task.stop):
                 if isinstance(item, BadRow):
                     bad.append(item)
+                    ctx.counters[quarantine_counter(task.source, item)] += 1
                 else:
-                    yield pin_verifier_version(item)
+                    record = pin_verifier_version(item)
+                    ctx.counters[read_counter(task.source, record)] += 1  # per-source accounting
+                    yield record
     else:
         previous = _stage_dir(Path(run_dir), task.stage - 1) / f"shard-{task.shard:05d}.parquet"
 
@@ -286,14 +291,19 @@ class Build:
                 for task in tasks:
                     yield from read_parquet_records(_stage_dir(self.run_dir, stage) / f"shard-{task.shard:05d}.rejected.parquet")
 
-        manifest = write_parquet_shards(final_records(), self.run_dir / "data", self.recipe.shard_rows)
-        rejected = write_parquet_shards(rejected_records(), self.run_dir / "rejected", self.recipe.shard_rows)
+        ledger = Ledger.from_markers(_stage_dir(self.run_dir, 0) / f"shard-{t.shard:05d}.json" for t in tasks)
+        manifest = write_parquet_shards(ledger.count_released(final_records()), self.run_dir / "data", self.recipe.shard_rows)
+        rejected = write_parquet_shards(ledger.count_rejected(rejected_records()), self.run_dir / "rejected",
+                                        self.recipe.shard_rows)
         quarantined = self._merge_quarantine(tasks)
-        outputs = {name: str(export(name, self.run_dir / "data", self.run_dir / "exports"))
-                   for name in self.recipe.outputs}
+        accounting = ledger.summary([s.describe() for s in self.sources], self.recipe.max_loss, self.recipe.allow_loss)
+        self.runlog.append("accounting", **accounting)
+        outputs = {} if accounting["failures"] else {  # a failed build exports nothing (no empty, unreadable file)
+            name: str(export(name, self.run_dir / "data", self.run_dir / "exports")) for name in self.recipe.outputs}
         self.runlog.append("outputs", records=manifest["rows"], rejected=rejected["rows"], quarantined=quarantined,
                            exports=sorted(outputs))
         write_release_card(self.run_dir, self.recipe)
+        check_losses(accounting)  # after the card, which shows the funnel that failed
         self.runlog.append("run_end", records=manifest["rows"])
         return BuildResult(self.run_dir, manifest["rows"], rejected["rows"], quarantined, outputs)
 

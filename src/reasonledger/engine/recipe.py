@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,6 +37,10 @@ class Recipe(BaseModel):
     steps: list[_Spec] = Field(default_factory=list)
     outputs: list[str] = Field(default_factory=list)
     card: dict[str, Any] = Field(default_factory=dict)
+    # The loss floor (engine/accounting.py): a source dataset or reasoning-gym family losing a larger
+    # share than max_loss fails the build, unless allow_loss allows that share for it by name.
+    max_loss: float = Field(0.5, ge=0.0, le=1.0)
+    allow_loss: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=dict)
 
     @property
     def digest(self) -> str:

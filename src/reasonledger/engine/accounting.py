@@ -1,0 +1,208 @@
+"""Per-source accounting: every record counted from read to released, per source dataset and
+reasoning-gym task family, with its drops by step and reason, and the loss floor a build must clear.
+
+Whole sets must never vanish unnoticed: a unit (a source dataset, or a reasoning-gym family) that
+loses more than the recipe's `max_loss` share fails the build with a message naming it, unless the
+recipe's `allow_loss` allows that much for it by name; a build that releases nothing fails too.
+
+Stage 0 counts what each shard read (`read_counter`, `quarantine_counter`: keys in the shard's
+counters, so a resumed build keeps them); the final pass counts what was released and rejected.
+The summary goes into the run log (`accounting` event), from which the card shows the funnel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reasonledger.engine.recipe import RecipeError
+from reasonledger.records.model import Record
+from reasonledger.records.quarantine import BadRow
+
+_READ, _QUARANTINED = "accounting.read", "accounting.quarantined"
+Unit = tuple[str, str | None]  # (source dataset, reasoning-gym task family or None)
+
+
+class LossError(RecipeError):
+    """The build lost more than the recipe allows, or released nothing. A recipe error because the
+    remedy is in the recipe: fix the source or step, or allow the loss by name (`allow_loss`)."""
+
+
+def unit_of(record: Record) -> Unit:
+    return record.task.source.dataset, record.meta.get("task_family")
+
+
+def read_counter(source: int, record: Record) -> str:
+    """The stage-0 counter key for one record read from recipe source `source`."""
+    return json.dumps([_READ, source, *unit_of(record)])
+
+
+def quarantine_counter(source: int, bad: BadRow) -> str:
+    """The stage-0 counter key for one row of recipe source `source` that could not be read."""
+    return json.dumps([_QUARANTINED, source, bad.file])
+
+
+def _name(index: int, described: dict[str, Any]) -> str:
+    return str(described.get("dataset") or described.get("path") or f"{described.get('type', 'source')} #{index}")
+
+
+def _share(lost: int, of: int) -> float:
+    return round(max(lost, 0) / of, 4) if of else 0.0
+
+
+@dataclass
+class Ledger:
+    """Counts per unit: read (with the recipe source that read it), quarantined, dropped, released."""
+
+    read: Counter[Unit] = field(default_factory=Counter)
+    read_by: dict[Unit, int] = field(default_factory=dict)
+    quarantined: Counter[tuple[int, str]] = field(default_factory=Counter)
+    dropped: dict[Unit, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    released: Counter[Unit] = field(default_factory=Counter)
+    gold: dict[Unit, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    @classmethod
+    def from_markers(cls, markers: Iterable[Path]) -> "Ledger":
+        """A ledger holding what stage 0 read, from its shard markers (their `counters`)."""
+        ledger = cls()
+        for marker in markers:
+            ledger.add_counters(json.loads(marker.read_text())["counters"])
+        return ledger
+
+    def add_counters(self, counters: dict[str, int]) -> None:
+        """Take in one stage-0 shard's counters (other keys are ignored)."""
+        for key, n in counters.items():
+            if not key.startswith("["):
+                continue
+            kind, source, *rest = json.loads(key)
+            if kind == _READ:
+                unit = (rest[0], rest[1])
+                self.read[unit] += n
+                self.read_by.setdefault(unit, source)
+            elif kind == _QUARANTINED:
+                self.quarantined[(source, rest[0])] += n
+
+    def count_released(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            unit = unit_of(record)
+            self.released[unit] += 1
+            if "gold" in record.meta:
+                self.gold[unit][str(record.meta["gold"])] += 1
+            yield record
+
+    def count_rejected(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            rejection = record.meta.get("rejection") or {}
+            self.dropped[unit_of(record)][f"{rejection.get('step', '?')}: {rejection.get('reason', '?')}"] += 1
+            yield record
+
+    def summary(self, sources: list[dict[str, Any]], max_loss: float, allow_loss: dict[str, float]) -> dict[str, Any]:
+        """The funnel per unit and per recipe source, the losses allowed, and what fails the build."""
+        names = [_name(i, d) for i, d in enumerate(sources)]
+        units = self._units(sources)
+        rows, failures = [], []
+        for unit, source in units:
+            dataset, family = unit
+            quarantined = self.quarantined.get((source, f"{sources[source].get('type')}:{family}"), 0) \
+                if source is not None and family else 0
+            read, released = self.read[unit], self.released[unit]
+            row = {"source": source, "dataset": dataset, "family": family, "read": read, "quarantined": quarantined,
+                   "dropped": dict(sorted(self.dropped[unit].items())), "released": released,
+                   "gold": dict(sorted(self.gold[unit].items())),
+                   "loss": _share(read + quarantined - released, read + quarantined)}
+            rows.append(_judge(row, [family, dataset], max_loss, allow_loss, failures))
+        by_source = []
+        for index, described in enumerate(sources):
+            mine = [r for r in rows if r["source"] == index]
+            quarantined = sum(n for (s, _), n in self.quarantined.items() if s == index)
+            read, released = sum(r["read"] for r in mine), sum(r["released"] for r in mine)
+            dropped: Counter[str] = Counter()
+            for r in mine:
+                dropped.update(r["dropped"])
+            row = {"source": index, "name": names[index], "type": described.get("type"), "read": read,
+                   "quarantined": quarantined, "dropped": dict(sorted(dropped.items())), "released": released,
+                   "loss": _share(read + quarantined - released, read + quarantined)}
+            # Without an allowance of its own, a source may lose what its units may; a unit over its limit
+            # already names the cause, so the source repeats no failure (its own check is for quarantine).
+            inherited = max([r["limit"] for r in mine], default=max_loss)
+            report = failures if not any(r["status"] == "over_limit" for r in mine) else []
+            by_source.append(_judge(row, [names[index]], max_loss, allow_loss, report, max(max_loss, inherited)))
+        matched = {r["allowed_by"] for r in [*rows, *by_source] if r.get("allowed_by")}
+        allowed = [{"name": name, "allow_loss": share,
+                    "applies_to": [r.get("family") or r.get("dataset") or r.get("name")
+                                   for r in [*rows, *by_source] if r.get("allowed_by") == name],
+                    "loss": max([r["loss"] for r in [*rows, *by_source] if r.get("allowed_by") == name], default=0.0)}
+                   for name, share in sorted(allow_loss.items())]
+        released = sum(self.released.values())
+        if released == 0:
+            failures.append(self._empty_message())
+        return {"status": "recorded", "max_loss": max_loss, "allowed_losses": allowed,
+                "unused_allowances": sorted(set(allow_loss) - matched), "sources": by_source, "units": rows,
+                "gold_unchecked": sum(g.get("unchecked", 0) for g in self.gold.values()), "released": released,
+                "failures": failures}
+
+    def _units(self, sources: list[dict[str, Any]]) -> list[tuple[Unit, int | None]]:
+        """Every unit seen anywhere, and every reasoning-gym family a source declared (a family whose
+        rows were all quarantined was never read, and must still be counted)."""
+        seen: dict[Unit, int | None] = {}
+        for index, described in enumerate(sources):
+            for task in described.get("tasks") or []:
+                family = task["name"] if isinstance(task, dict) else str(task)
+                if not any(u[1] == family and s == index for u, s in self.read_by.items()):
+                    seen[(f"{described.get('dataset', described.get('type'))}/{family}", family)] = index
+        for unit in [*self.read, *self.dropped, *self.released]:
+            seen.setdefault(unit, self.read_by.get(unit))
+        return sorted(seen.items(), key=lambda kv: (kv[1] if kv[1] is not None else len(sources), kv[0][0], kv[0][1] or ""))
+
+    def _empty_message(self) -> str:
+        drops: Counter[str] = Counter()
+        for reasons in self.dropped.values():
+            drops.update(reasons)
+        why = ", ".join(f"{reason} {n:,}" for reason, n in drops.most_common()) or "no drops recorded"
+        return (f"the build released 0 records (read {sum(self.read.values()):,}, quarantined "
+                f"{sum(self.quarantined.values()):,}; dropped: {why}); no trainer export was written. Every dropped "
+                "record is kept with its reason under rejected/, every unreadable row in rejected/quarantine.jsonl")
+
+
+def _judge(row: dict[str, Any], names: list[str | None], max_loss: float, allow_loss: dict[str, float],
+           failures: list[str], default_limit: float | None = None) -> dict[str, Any]:
+    """Mark a funnel row ok, allowed (by which allow_loss entry) or over its limit (and say why).
+    The limit is the allowance naming the row, else `default_limit` (else max_loss)."""
+    allowed_by = next((n for n in names if n is not None and n in allow_loss), None)
+    limit = allow_loss[allowed_by] if allowed_by else default_limit if default_limit is not None else max_loss
+    row["limit"] = limit
+    if allowed_by:
+        row["allowed_by"] = allowed_by
+    if row["loss"] <= max_loss:
+        row["status"] = "ok"
+    elif row["loss"] <= limit:
+        row["status"] = "allowed"
+    else:
+        row["status"] = "over_limit"
+        failures.append(_loss_message(row, names, limit, allowed_by))
+    return row
+
+
+def _loss_message(row: dict[str, Any], names: list[str | None], limit: float, allowed_by: str | None) -> str:
+    name = next(n for n in names if n is not None)
+    whole = row["read"] + row["quarantined"]
+    lost = whole - row["released"]
+    drops = ", ".join(f"{reason} {n:,}" for reason, n in sorted(row.get("dropped", {}).items(), key=lambda kv: -kv[1]))
+    causes = "; ".join(part for part in (drops, f"quarantined {row['quarantined']:,}" if row["quarantined"] else "") if part)
+    limit_text = f"allow_loss {allowed_by}: {limit:.0%}" if allowed_by else f"max_loss {limit:.0%}"
+    return (f"{name} lost {lost:,} of {whole:,} records ({row['loss']:.0%}; {causes or 'no drop recorded'}), "
+            f"more than {limit_text}. Fix the source or the step that drops them, or allow it in the recipe: "
+            f"`allow_loss: {{{name}: {min(1.0, max(row['loss'], 0.0)):.2f}}}` (then rebuild with --force)")
+
+
+def check(summary: dict[str, Any]) -> None:
+    """Raise LossError with every failure of a summary, one per line."""
+    if summary["failures"]:
+        raise LossError("\n".join(summary["failures"]))
+
+
+__all__ = ["Ledger", "LossError", "check", "quarantine_counter", "read_counter", "unit_of"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES, read_jsonl_records
 from reasonledger.records.model import Record
 from reasonledger.records.parquet import read_parquet_records
-from reasonledger.records.quarantine import BadRow
+from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, cap_bad_rows
 
 
 def data_path(path: Path | str) -> Path:
@@ -19,15 +19,17 @@ def data_path(path: Path | str) -> Path:
     return path
 
 
-def read_records(path: Path | str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Record | BadRow]:
-    """Records from `path`; rows that are not valid records come back as BadRows, never raise."""
+def read_records(path: Path | str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                 max_bad_rows: int = DEFAULT_MAX_BAD_ROWS) -> Iterator[Record | BadRow]:
+    """Records from `path`; rows that are not valid records come back as BadRows. Raises only
+    FileNotFoundError, or TooManyBadRows (a ValueError) after `max_bad_rows` bad rows."""
     path = data_path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
     if path.is_dir() or path.suffix == ".parquet":
-        yield from read_parquet_records(path)
+        yield from cap_bad_rows(read_parquet_records(path), max_bad_rows)
         return
-    yield from read_jsonl_records(path, max_line_bytes)
+    yield from cap_bad_rows(read_jsonl_records(path, max_line_bytes), max_bad_rows)
 
 
 def iter_valid(path: Path | str) -> Iterator[Record]:

@@ -12,10 +12,14 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from reasonledger.records.canonical import loads_row
 from reasonledger.records.model import Record
-from reasonledger.records.quarantine import BadRow
+from reasonledger.records.quarantine import INLINE_RAW_LIMIT, BadRow, Spill
 
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+SPILL_CHUNK = 1024 * 1024
+# This many blank lines in a row are reported as one bad row (a file of nothing but newlines).
+BLANK_RUN = 1000
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -27,31 +31,34 @@ def read_json_lines(
 ) -> Iterator[tuple[int, Any] | BadRow]:
     """Yield (line number, parsed JSON) per non-blank line, or a BadRow saying what was wrong.
 
-    Lines are read with a length cap so a 100 MB line costs bounded memory before it is rejected;
-    the whole oversized line is still kept (as the BadRow's raw bytes) so nothing is lost.
+    Memory stays bounded whatever the file holds: a line over `max_line_bytes` is streamed to a
+    spill file (its first `MAX_KEPT_BYTES` kept, the rest only counted) and never held whole; a
+    long run of blank lines is one BadRow per `BLANK_RUN` lines, so the bad-row cap ends a file of
+    nothing but newlines quickly. Rows are parsed strictly (see `canonical.loads_row`).
     """
     path = Path(path)
     name = str(path)
     with _open_binary(path) as handle:
         number = 0
+        blank_from = 0
         while True:
             chunk = handle.readline(max_line_bytes + 1)
             if not chunk:
                 break
             number += 1
             if len(chunk) > max_line_bytes and not chunk.endswith(b"\n"):
-                rest = [chunk]
-                while True:
-                    more = handle.readline(max_line_bytes)
-                    rest.append(more)
-                    if not more or more.endswith(b"\n"):
-                        break
-                raw = b"".join(rest).removesuffix(b"\n")
-                yield BadRow(name, number, f"line is {len(raw):,} bytes, over the {max_line_bytes:,}-byte limit "
-                             "(raise --max-line-bytes if it is meant to be this long)", raw)
+                blank_from = 0
+                yield _spill_long_line(name, number, chunk, handle, max_line_bytes)
                 continue
             if not chunk.strip():
+                if not blank_from:
+                    blank_from = number
+                elif number - blank_from + 1 == BLANK_RUN:
+                    yield BadRow(name, blank_from, f"lines {blank_from:,}-{number:,} are all blank: "
+                                 "is this a JSONL file?")
+                    blank_from = 0
                 continue
+            blank_from = 0
             try:
                 text = chunk.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -59,11 +66,30 @@ def read_json_lines(
                              chunk.removesuffix(b"\n"))
                 continue
             try:
-                yield number, json.loads(text)
+                yield number, loads_row(text)
             except json.JSONDecodeError as exc:
                 yield BadRow(name, number, f"bad JSON at character {exc.pos}: {exc.msg}", chunk.removesuffix(b"\n"))
+            except ValueError as exc:
+                yield BadRow(name, number, str(exc), chunk.removesuffix(b"\n"))
         if number == 0:
             yield BadRow(name, 0, "file is empty: expected one JSON object per line")
+
+
+def _spill_long_line(name: str, number: int, first: bytes, handle: IO[bytes], max_line_bytes: int) -> BadRow:
+    """Stream the rest of an over-long line to a spill file in small chunks; the BadRow points to it."""
+    with Spill() as spill:
+        spill.write(first)
+        while True:
+            more = handle.readline(SPILL_CHUNK)
+            spill.write(more.removesuffix(b"\n"))
+            if not more or more.endswith(b"\n"):
+                break
+    kept = "" if spill.size == spill.seen else f"; its first {spill.size:,} bytes are kept"
+    reason = (f"line is {spill.seen:,} bytes, over the {max_line_bytes:,}-byte limit "
+              f"(raise --max-line-bytes if it is meant to be this long){kept}")
+    if spill.size <= INLINE_RAW_LIMIT:
+        return BadRow(name, number, reason, spill.take())
+    return BadRow(name, number, reason, spill=spill)
 
 
 def validation_reason(exc: ValidationError) -> str:
@@ -71,7 +97,7 @@ def validation_reason(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err["loc"]) or "record"
-        parts.append(f"{where}: {err['msg']}")
+        parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
     more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
     return "; ".join(parts) + more
 
@@ -92,13 +118,24 @@ def parse_rows(
             yield convert(value, number)
         except ValidationError as exc:
             yield BadRow(file, number, validation_reason(exc), _raw(value))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             yield BadRow(file, number, f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}", _raw(value))
+        except RecursionError:
+            yield BadRow(file, number, "nested too deeply to process", _raw(value))
 
 
 def _raw(value: Any) -> bytes:
-    """The row as quarantine keeps it; serialised only for rows that go there."""
-    return json.dumps(value, ensure_ascii=False).encode()
+    """The row as quarantine keeps it; serialised only for rows that go there. Never raises:
+    text that is not valid Unicode is kept escaped, values JSON has no type for as their str()."""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, default=str).encode()
+    except (RecursionError, ValueError, TypeError):
+        try:
+            return repr(value)[:INLINE_RAW_LIMIT].encode("utf-8", "backslashreplace")
+        except RecursionError:
+            return b""
 
 
 def read_jsonl_records(path: Path | str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Record | BadRow]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from reasonledger.records.importers import code, generic, gsm8k, math_style, processbench, rg_rollouts
 from reasonledger.records.model import Record
-from reasonledger.records.quarantine import BadRow
+from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, cap_bad_rows
 
 Importer = Callable[..., Iterator[Record | BadRow]]
 
@@ -27,8 +27,10 @@ IMPORTERS: dict[str, Importer] = {
 }
 
 
-def import_file(path: Path | str, fmt: str, **options: Any) -> Iterator[Record | BadRow]:
-    """Records from `path` in format `fmt`; options are the importer's keyword arguments."""
+def import_file(path: Path | str, fmt: str, max_bad_rows: int = DEFAULT_MAX_BAD_ROWS,
+                **options: Any) -> Iterator[Record | BadRow]:
+    """Records from `path` in format `fmt`; options are the importer's keyword arguments.
+    Stops with TooManyBadRows (a ValueError) after `max_bad_rows` bad rows."""
     if fmt not in IMPORTERS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(IMPORTERS))}")
-    return IMPORTERS[fmt](Path(path), **options)
+    return cap_bad_rows(IMPORTERS[fmt](Path(path), **options), max_bad_rows)

@@ -232,3 +232,15 @@ def test_a_second_concurrent_build_fails_at_once_and_the_run_log_stays_single(tm
     assert kinds.count("run_start") == kinds.count("outputs") == kinds.count("run_end") == 1
     stages = [e["stage"] for e in events if e["event"] == "stage"]
     assert len(stages) == len(set(stages)) >= 1
+
+
+def test_a_shard_run_again_after_a_kill_keeps_its_bad_rows_once(tmp_path):
+    folder = _recipe(tmp_path / "recipes")
+    (folder.parent / "tasks.jsonl").write_bytes(ROWS + b"not json\n")
+    run = tmp_path / "run"
+    assert build(folder, run, show_progress=False).quarantined == 1
+    # as after a kill between the shard's quarantine and its done marker: the shard is run again
+    for marker in ("shard-00000.json", "done.json"):
+        (run / "work" / "stage-00" / marker).unlink()
+    assert build(folder, run, show_progress=False).quarantined == 1
+    assert len((run / "rejected" / "quarantine.jsonl").read_text().splitlines()) == 1

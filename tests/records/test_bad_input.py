@@ -78,11 +78,11 @@ def test_empty_file_is_a_bad_input_not_a_crash(tmp_path):
 def test_validate_cli_exit_codes_and_quarantine(tmp_path):
     runner = CliRunner()
     mixed = _mixed_file(tmp_path)
-    result = runner.invoke(app, ["validate", str(mixed), "--max-line-bytes", "2000"])
+    result = runner.invoke(app, ["validate", str(mixed), "--max-line-bytes", "2000", "--quarantine", str(tmp_path / "q")])
     assert result.exit_code == 3
     for line in (2, 3, 4, 5, 6, 7):
         assert f"mixed.jsonl:{line}:" in result.output
-    quarantined = [json.loads(x) for x in (tmp_path / "mixed.jsonl.quarantine" / "quarantine.jsonl").read_text().splitlines()]
+    quarantined = [json.loads(x) for x in (tmp_path / "q" / "quarantine.jsonl").read_text().splitlines()]
     assert [q["line"] for q in quarantined] == [2, 3, 4, 5, 6, 7]
     assert "raw_base64" in quarantined[3]  # invalid UTF-8 kept byte for byte
     assert runner.invoke(app, ["validate", str(mixed), "--max-line-bytes", "2000", "--strict", "--quarantine", str(tmp_path / "q2")]).exit_code == 1
@@ -110,9 +110,9 @@ def test_paths_with_brackets_are_printed_not_read_as_console_markup(tmp_path):
     folder.mkdir(parents=True)
     mixed = _mixed_file(folder)
     runner = CliRunner()
-    result = runner.invoke(app, ["validate", str(mixed), "--max-line-bytes", "2000"])
+    result = runner.invoke(app, ["validate", str(mixed), "--max-line-bytes", "2000", "--quarantine", str(folder / "q")])
     assert result.exit_code == 3, result.output
-    assert f"{mixed}:2: bad JSON" in result.output and f"kept in {mixed}.quarantine" in result.output
+    assert f"{mixed}:2: bad JSON" in result.output and f"kept in {folder / 'q'}/quarantine.jsonl" in result.output
     stats = runner.invoke(app, ["stats", str(mixed)])
     assert stats.exit_code == 0 and "2 records" in stats.output and "6 bad row(s) not counted" in stats.output
     imported = runner.invoke(app, ["import", str(mixed), "--format", "records", "--out", str(folder / "out")])

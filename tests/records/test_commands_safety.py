@@ -159,3 +159,51 @@ def test_audit_goes_inside_a_run_but_never_into_its_data(tmp_path, imported):
     assert again.exit_code == 1 and "add --force" in again.output
     assert _run("audit", str(imported), "--out", str(imported / "audit"), *audit, "--force").exit_code == 0
     assert _snapshot(imported / "data") == before
+
+
+def test_validate_writes_nothing_next_to_its_input_by_default(source):
+    before = sorted(p.name for p in source.parent.iterdir())
+    result = _run("validate", str(source))
+    assert result.exit_code == 3 and "3 bad row(s) found (not kept)" in result.output  # not records: every row
+    assert "--quarantine DIR" in result.output
+    assert sorted(p.name for p in source.parent.iterdir()) == before
+
+
+def test_validate_quarantine_is_replaced_on_each_run_never_appended(tmp_path, source):
+    kept = tmp_path / "kept"
+    for _ in range(3):
+        result = _run("validate", str(source), "--quarantine", str(kept))
+        assert result.exit_code == 3 and f"kept in {kept}/quarantine.jsonl" in result.output
+    lines = (kept / "quarantine.jsonl").read_text().splitlines()
+    assert [json.loads(line)["line"] for line in lines] == [1, 2, 3] and read_marker(kept)["kind"] == "quarantine"
+
+
+def test_validate_quarantine_never_replaces_foreign_files_or_the_input(tmp_path, source, imported):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("mine")
+    refused = _run("validate", str(source), "--quarantine", str(tmp_path / "notes"))
+    assert refused.exit_code == 1 and "was not made by reasonledger" in refused.output
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "mine"
+    before = _snapshot(imported)
+    for where in (imported, imported / "data"):
+        result = _run("validate", str(imported / "data"), "--quarantine", str(where))
+        assert result.exit_code == 1 and "--quarantine" in result.output, result.output
+    assert _snapshot(imported) == before
+
+
+def test_replay_file_never_overwrites_its_input_or_an_existing_file(tmp_path):
+    rollouts = tmp_path / "solutions.jsonl"
+    rollouts.write_text('{"question": "1+1?", "answer": "#### 2", "model_solutions": []}\n')
+    before = rollouts.read_bytes()
+    same = _run("construct", "replay-file", str(rollouts), "--format", "gsm8k-solutions", "--out", str(rollouts))
+    assert same.exit_code == 1 and "holds the input" in same.output and rollouts.read_bytes() == before
+    existing = tmp_path / "replay.jsonl"
+    existing.write_text("keep\n")
+    refused = _run("construct", "replay-file", str(rollouts), "--format", "gsm8k-solutions", "--out", str(existing))
+    assert refused.exit_code == 1 and "add --force" in refused.output and existing.read_text() == "keep\n"
+
+
+def test_scaling_fit_saves_only_into_a_run(tmp_path):
+    result = _run("scaling", "fit", str(tmp_path / "curve.csv"), "--save", str(tmp_path))
+    assert result.exit_code == 1 and "not a run directory" in result.output
+    assert list(tmp_path.iterdir()) == []

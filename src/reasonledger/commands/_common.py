@@ -44,10 +44,11 @@ def split_bad(items: Iterable[Record | BadRow], quarantine: Quarantine, report: 
             yield item
 
 
-def finish(quarantined: int, strict: bool, where: Path | None = None) -> None:
-    if quarantined:
-        place = f" (kept in {escape(str(where))})" if where else ""
-        console.print(f"[yellow]{quarantined:,} bad row(s) quarantined{place}[/yellow]")
+def finish(bad: int, strict: bool, where: Path | None = None) -> None:
+    """Say how many rows were bad and where they were kept (if they were), and exit accordingly."""
+    if bad:
+        said = f"quarantined (kept in {escape(str(where))})" if where else "found (not kept)"
+        console.print(f"[yellow]{bad:,} bad row(s) {said}[/yellow]")
         raise typer.Exit(1 if strict else EXIT_QUARANTINED)
 
 

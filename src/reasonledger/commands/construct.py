@@ -56,11 +56,16 @@ def serve(
 @construct.command("replay-file")
 def replay_file(
     source: Path = typer.Argument(..., help="Rollout sets: a run directory, records, or a file in --format."),
-    out: Path = typer.Option(..., "--out", "-o", help="Replay JSONL to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="Replay JSONL to write (written whole at the end)."),
     fmt: str = typer.Option("records", "--format", help="gsm8k-solutions, rg-rollouts, records (default)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
 ) -> None:
     """Write a replay file (prompt -> recorded completions) from rollout sets, to re-run a build offline."""
+    import os
+    import tempfile
+
     from reasonledger.construct.backends.replay import ReplayError, read_rollout_sets, replay_line, rollout_set_entry
+    from reasonledger.engine.rundir import check_apart
     from reasonledger.records.io import data_path, iter_valid
     from reasonledger.records.model import Kind
 
@@ -69,15 +74,27 @@ def replay_file(
             stores = [source / "data", *([source / "rejected"] if (source / "rejected").is_dir() else [])]
             entries = (rollout_set_entry(r) for store in stores for r in iter_valid(store) if r.kind == Kind.rollout_set)
         elif data_path(source).is_dir() or source.suffix == ".parquet":
+            stores = [data_path(source)]
             entries = (rollout_set_entry(r) for r in iter_valid(source) if r.kind == Kind.rollout_set)
         else:
+            stores = [source]
             entries = read_rollout_sets(source, fmt)
+        check_apart(out, stores)  # OwnershipError is a ValueError
+        if out.exists() and not (force and out.is_file()):
+            fail(f"--out {out} exists; add --force to replace the file, or choose another --out"
+                 if out.is_file() else f"--out {out} exists and is not a file; choose another --out")
         out.parent.mkdir(parents=True, exist_ok=True)
         count = 0
-        with out.open("w", encoding="utf-8") as handle:
-            for prompt, recorded in entries:
-                handle.write(json.dumps(replay_line(prompt, recorded), ensure_ascii=False) + "\n")
-                count += 1
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.partial-",
+                                         delete=False) as handle:
+            try:
+                for prompt, recorded in entries:
+                    handle.write(json.dumps(replay_line(prompt, recorded), ensure_ascii=False) + "\n")
+                    count += 1
+            except BaseException:
+                os.unlink(handle.name)
+                raise
+        os.replace(handle.name, out)
     except (ReplayError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     console.print(escape(f"wrote {count:,} prompts to {out}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
@@ -23,21 +24,33 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def validate(
         file: Path = typer.Argument(..., help="Records: JSONL(.gz), a Parquet file, or a data/ directory."),
-        quarantine: Path = typer.Option(None, help="Where to keep bad rows (default: FILE.quarantine/)."),
+        quarantine: Path = typer.Option(None, "--quarantine", help="Also keep the bad rows in DIR/quarantine.jsonl "
+                                        "(DIR is replaced on each run; by default nothing is written)."),
         max_line_bytes: int = typer.Option(DEFAULT_MAX_LINE_BYTES, help="Longest JSONL line accepted."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
     ) -> None:
         """Check every row; report each bad one with its line number. Exit 0 clean, 3 bad rows, 1 --strict."""
-        where = quarantine or Path(f"{file}.quarantine")
-        good = 0
+        good = bad = 0
         try:
-            with Quarantine(where) as q:
-                for _ in split_bad(read_records(file, max_line_bytes), q, report_bad):
-                    good += 1
+            with ExitStack() as stack:
+                kept = None
+                if quarantine:  # a check writes nothing next to its input unless asked, and keeps only this run's rows
+                    staging = stack.enter_context(staged_output(quarantine, "quarantine", [file], force=True,
+                                                                option="--quarantine"))
+                    kept = stack.enter_context(Quarantine(staging))
+                for item in read_records(file, max_line_bytes):
+                    if isinstance(item, BadRow):
+                        bad += 1
+                        report_bad(item)
+                        if kept:
+                            kept.add(item)
+                    else:
+                        good += 1
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
-        console.print(f"{good:,} valid record(s), {q.count:,} bad")
-        finish(q.count, strict, q.path if q.count else None)
+        console.print(f"{good:,} valid record(s), {bad:,} bad" + ("" if quarantine or not bad else
+                      "; `--quarantine DIR` keeps the bad rows with their reasons"))
+        finish(bad, strict, quarantine / "quarantine.jsonl" if quarantine and bad else None)
 
     @app.command()
     def stats(

@@ -149,7 +149,8 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = typer.Option(500, "--bootstrap", min=0, help="Residual-bootstrap refits."),
         level: float = typer.Option(0.95, "--level", min=0.5, max=0.999),
         seed: int = typer.Option(0, "--seed"),
-        save: Path = typer.Option(None, "--save", help="Run directory to keep the fit in (its card then shows it)."),
+        save: Path = typer.Option(None, "--save", help="Run directory (holding data/) to keep the fit in "
+                                  "(its card then shows it)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Fit R(C) = R0 + (A - R0) / (1 + (C_mid/C)^B) with bootstrap intervals; split gains into ceiling and efficiency."""
@@ -157,6 +158,8 @@ def register(app: typer.Typer) -> None:
         from reasonledger.scaling.curves import CurveFileError, fit_curves, read_curve_csv
         from reasonledger.scaling.sigmoid import FitError
 
+        if save and not (save / "data").is_dir():
+            fail(f"--save {save}: not a run directory (no data/); give the --out of `reasonledger build`")
         try:
             report = fit_curves(read_curve_csv(curve_csv, compute_column, reward_column, curve_column),
                                 r0, baseline, at, bootstrap, level, seed)

@@ -67,6 +67,7 @@ def _write_shard(out: Path, stage: int, shard: int, kept: list[Record], rejectio
     """Write one shard's outputs, then its marker last: the marker's presence means the shard is done."""
     write_table_atomic(records_to_table(kept), out / f"shard-{shard:05d}.parquet")
     write_table_atomic(records_to_table(_rejected_records(rejections, stage)), out / f"shard-{shard:05d}.rejected.parquet")
+    shutil.rmtree(out / f"shard-{shard:05d}.quarantine", ignore_errors=True)  # a killed attempt's rows, not twice
     if bad:
         with Quarantine(out / f"shard-{shard:05d}.quarantine") as quarantine:
             for row in bad:

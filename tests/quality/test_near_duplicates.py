@@ -49,7 +49,7 @@ def test_recall_on_pairs_at_or_above_the_threshold_and_every_pair_verified() -> 
     config = NearDupConfig(threshold=0.8)
     docs, planted = mutated_corpus()
     found = near_duplicates(docs, config)
-    reported = {(i, j): s for i, j, s in found.pairs}
+    reported = {(i, j): s for i, j, s in found.iter_pairs()}
     positives = [(i, j) for i, j in planted if true_jaccard(docs[i], docs[j], config) >= 0.8]
     assert len(positives) > 300  # the mutation rates put hundreds of pairs above the threshold
     recall = sum(pair in reported for pair in positives) / len(positives)
@@ -75,7 +75,8 @@ def test_clusters_are_connected_components_rooted_at_the_earliest() -> None:
 
 def test_short_and_empty_texts() -> None:
     found = near_duplicates(["two words", "two words", "", "", "other"], NearDupConfig())
-    assert [(i, j) for i, j, _ in found.pairs] == [(0, 1)]
+    assert [(i, j) for i, j, _ in found.iter_pairs()] == [(0, 1)]
+    assert found.clusters == [[0, 1]] and found.verified_pairs() == 1
 
 
 @settings(max_examples=80, deadline=None)
@@ -90,3 +91,41 @@ def test_batched_jaccard_equals_set_jaccard(texts: list[str], data: st.DataObjec
     for (i, j), value in zip(pairs.tolist(), got):
         a, b = set(flat[offsets[i]:offsets[i + 1]].tolist()), set(flat[offsets[j]:offsets[j + 1]].tolist())
         assert value == (len(a & b) / len(a | b) if a | b else 1.0)
+
+
+def test_exact_copies_are_grouped_and_every_copy_is_reported() -> None:
+    base = "Natalia sold clips to 48 of her friends in April and half as many in May"
+    near = base.replace("April", "March")  # Jaccard 11/17 with base: a near duplicate, not a copy
+    texts = [base, "unrelated words here entirely", base.upper(), near, base + "!", near, "", ""]
+    found = near_duplicates(texts, NearDupConfig(threshold=0.6))
+    assert found.clusters == [[0, 2, 3, 4, 5]]  # copies (case, punctuation) and the near one's copy too
+    assert found.duplicate_of.tolist() == [0, 1, 0, 3, 0, 3, 6, 6]
+    assert found.copies.tolist() == [2, 4, 5]  # the empty texts have no words: never duplicates
+    assert [(i, j) for i, j, _ in found.pairs] == [(0, 3)]  # one pair between distinct texts
+    assert list(found.iter_pairs()) == [(0, 2, 1.0), (0, 3, 11 / 17), (0, 4, 1.0), (3, 5, 1.0)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 1499), min_size=1, max_size=60))
+def test_copies_change_nothing_but_the_members(picks: list[int]) -> None:
+    """Clustering texts with copies equals clustering the distinct texts and adding each copy to
+    its first text's cluster (a first text alone gets a cluster once it has a copy)."""
+    docs, _ = mutated_corpus(originals=300, copies=1200)
+    texts = [docs[p] for p in picks] + docs[:50]
+    config = NearDupConfig()
+    found = near_duplicates(texts, config)
+    firsts = sorted({texts.index(t) for t in texts})
+    alone = near_duplicates([texts[i] for i in firsts], config)
+    members: dict[int, list[int]] = {}
+    for cluster in alone.clusters:
+        for k in cluster:
+            members[firsts[k]] = [firsts[m] for m in cluster]
+    want: dict[int, set[int]] = {}
+    for index, text in enumerate(texts):
+        first = texts.index(text)
+        root = min(members.get(first, [first]))
+        want.setdefault(root, set()).add(index)
+    for cluster in alone.clusters:
+        want.setdefault(firsts[cluster[0]], set()).update(firsts[m] for m in cluster)
+    assert found.clusters == sorted(sorted(g) for g in want.values() if len(g) > 1)
+    assert len(found.pairs) == len(alone.pairs)

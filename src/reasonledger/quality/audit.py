@@ -10,8 +10,10 @@ left out of `AuditConfig.sections` is absent; `records` is the number of records
   `flagged_ids`, `hits` ([{record_id, benchmark, benchmark_row, method: ngram|semantic, score,
   matched_span: {start, end, text}, matched_ngrams/item_ngrams | second_check}]).
 - `near_duplicates`: `method`, `threshold`, `flagged` (records beyond the first of each cluster),
-  `verified_pairs`, `candidates`, `exact_pairs`, `clusters`, `cluster_examples` (lists of ids),
-  `pairs` ([{a, b, jaccard}], truncated to `max_listed`), `oversized_buckets`.
+  `verified_pairs` (between records whose normalised prompts differ, plus one per exact copy,
+  paired with the first record it repeats), `candidates`, `exact_pairs`, `exact_copies`,
+  `clusters`, `cluster_examples` (lists of ids, every member), `pairs` ([{a, b, jaccard}],
+  truncated to `max_listed`), `oversized_buckets`.
 - `exact_duplicates`: `method`, `groups`, `flagged`, `examples` (lists of ids).
 - `difficulty`: `applicable`; when true `conditioning` {policy, n, temperature, verifier},
   `prompts`, `mean_pass_rate`, `histogram` {edges, counts}, `band` {low, high, count, share,
@@ -33,6 +35,7 @@ left out of `AuditConfig.sections` is absent; `records` is the number of records
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,7 +53,7 @@ from reasonledger.quality.difficulty import DifficultyAudit
 from reasonledger.quality.embed import EmbedderUnavailable
 from reasonledger.quality.length_trap import LengthTrapAudit
 from reasonledger.quality.lineage import LineageAudit
-from reasonledger.quality.minhash import NearDupConfig, near_duplicates
+from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, near_duplicates
 from reasonledger.quality.minhash import describe as describe_near_dup
 from reasonledger.quality.mixture import MixtureAudit
 from reasonledger.quality.outcomes import outcomes
@@ -93,7 +96,7 @@ class Auditor:
             if benchmarks and "contamination" in wanted else None
         self.pending: list[Record] = []
         self.ids: list[str] = []
-        self.dup_texts: list[str] = []
+        self.dup_texts = DistinctTexts(config.near_duplicates.normalisation)  # copies kept as a number each
         self.digests: dict[bytes, list[str]] = {}
         self.difficulty = DifficultyAudit(config.verifier, config.band, config.level)
         self.length = LengthTrapAudit(config.verifier, config.flag_r)
@@ -108,7 +111,7 @@ class Auditor:
         wanted = self.config.sections
         self.ids.append(record.id)
         if "near_duplicates" in wanted:
-            self.dup_texts.append(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record))
+            self.dup_texts.add(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record))
         if "exact_duplicates" in wanted:
             self.digests.setdefault(prompt_digest(record), []).append(record.id)
         rows = outcomes(record)
@@ -140,15 +143,17 @@ class Auditor:
     def _near_duplicates(self) -> dict[str, Any]:
         cfg = self.config.near_duplicates
         found = near_duplicates(self.dup_texts, cfg)
-        listed = found.pairs[: self.config.max_listed]
-        return {"method": "MinHash LSH, every candidate verified by exact Jaccard", "threshold": cfg.threshold,
+        listed = list(islice(found.iter_pairs(), self.config.max_listed))
+        return {"method": "exact copies grouped by normalised text, then MinHash LSH with every candidate verified "
+                          "by exact Jaccard", "threshold": cfg.threshold,
                 "text": cfg.text, "flagged": sum(len(c) - 1 for c in found.clusters),
-                "verified_pairs": len(found.pairs), "candidates": found.candidates,
-                "exact_pairs": sum(1 for *_, s in found.pairs if s == 1.0), "clusters": len(found.clusters),
+                "verified_pairs": found.verified_pairs(), "candidates": found.candidates,
+                "exact_pairs": sum(1 for *_, s in found.pairs if s == 1.0) + len(found.copies),
+                "exact_copies": len(found.copies), "clusters": len(found.clusters),
                 "largest_cluster": max((len(c) for c in found.clusters), default=0),
                 "cluster_examples": [[self.ids[i] for i in c] for c in found.clusters[:50]],
                 "pairs": [{"a": self.ids[i], "b": self.ids[j], "jaccard": round(s, 4)} for i, j, s in listed],
-                "pairs_truncated": len(found.pairs) > len(listed), "oversized_buckets": found.oversized_buckets}
+                "pairs_truncated": found.verified_pairs() > len(listed), "oversized_buckets": found.oversized_buckets}
 
     def _exact_duplicates(self) -> dict[str, Any]:
         groups = [ids for ids in self.digests.values() if len(ids) > 1]

@@ -5,11 +5,19 @@ multiply-shift universal family h(x) = (a*x + b) >> 32 on 64-bit words, evaluate
 batch of documents as one matrix and reduced per document with `minimum.reduceat`. LSH only
 proposes pairs: a pair is reported when the Jaccard similarity of the two shingle sets, computed
 exactly, reaches the threshold. Clusters are the connected components of the verified pairs.
+
+Exact duplicates (the same words after normalisation) are grouped first, by a hash of the
+normalised text (`DistinctTexts`), and only one text per group is shingled and clustered: 100,000
+copies of one prompt cost about what one does (plus 8 bytes each), instead of flooding one LSH
+bucket with pairs. Every copy is still reported, in its group's cluster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import heapq
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -215,30 +223,108 @@ class Clusters:
         return sorted(sorted(g) for g in members.values() if len(g) > 1)
 
 
+class DistinctTexts:
+    """Texts added one at a time; a text with the same normalised words as an earlier one is kept
+    only as the number of that earlier text (8 bytes), so duplicates cost no shingles, signatures
+    or pairs. `label` (e.g. a record id) is kept for the first text of each group only."""
+
+    def __init__(self, normalisation: Normalisation) -> None:
+        self.norm = normalisation
+        self.texts: list[str] = []  # the first text of each group
+        self.labels: list[object] = []
+        self.first = array("q")  # for each group, the index (in adding order) of its first text
+        self.group = array("q")  # for each text added, its group
+        self._seen: dict[bytes, int] = {}
+
+    def add(self, text: str, label: object = None) -> int:
+        """Add one text; returns its group."""
+        words = self.norm.apply(text).split()
+        key = hashlib.blake2b(b" ".join(words), digest_size=16).digest()
+        group = self._seen.get(key)
+        if group is None:
+            group = self._seen[key] = len(self.texts)
+            self.texts.append(text)
+            self.labels.append(label)
+            self.first.append(len(self.group))
+        self.group.append(group)
+        return group
+
+    def __len__(self) -> int:
+        return len(self.group)
+
+    def label(self, index: int) -> object:
+        """The label of the first text of `index`'s group."""
+        return self.labels[self.group[index]]
+
+
 @dataclass
 class NearDuplicates:
+    """By text index. `pairs`: verified pairs between texts whose normalised words differ (each
+    group represented by its first text). `duplicate_of[i]`: the first text with the same
+    normalised words as text i (i itself for a first). `copies`: the texts with at least one word
+    that repeat an earlier text. `clusters`: every member, copies included."""
+
     pairs: list[tuple[int, int, float]]
     clusters: list[list[int]]
     candidates: int
     oversized_buckets: int
     bands: int
     rows: int
+    duplicate_of: np.ndarray
+    copies: np.ndarray
+
+    def verified_pairs(self) -> int:
+        """The pairs between distinct texts plus one Jaccard-1 pair per copy."""
+        return len(self.pairs) + len(self.copies)
+
+    def iter_pairs(self) -> Iterator[tuple[int, int, float]]:
+        """Every verified pair in (first, second) order: the pairs between distinct texts and one
+        (first text, copy, 1.0) per copy, made as they are read."""
+        copies = self.copies[np.lexsort((self.copies, self.duplicate_of[self.copies]))]
+        return heapq.merge(self.pairs, ((int(self.duplicate_of[c]), int(c), 1.0) for c in copies))
 
 
-def near_duplicates(texts: Sequence[str], config: NearDupConfig | None = None) -> NearDuplicates:
+def _expand(distinct: DistinctTexts, sizes: np.ndarray, pairs: list[tuple[int, int, float]],
+            groups: list[list[int]]) -> tuple[list[tuple[int, int, float]], list[list[int]], np.ndarray, np.ndarray]:
+    """Pairs and clusters over groups turned into pairs and clusters over every text added."""
+    first = np.frombuffer(distinct.first, np.int64) if len(distinct.first) else np.zeros(0, np.int64)
+    group = np.frombuffer(distinct.group, np.int64) if len(distinct.group) else np.zeros(0, np.int64)
+    cluster = np.full(len(first), -1, np.int64)
+    for number, members in enumerate(groups):
+        cluster[members] = number
+    counts = np.bincount(group, minlength=len(first))
+    alone = np.flatnonzero((cluster < 0) & (counts > 1) & (sizes > 0))  # copies of a text near nothing else
+    cluster[alone] = len(groups) + np.arange(len(alone))
+    of_text = cluster[group]
+    texts = np.flatnonzero(of_text >= 0)
+    texts = texts[np.argsort(of_text[texts], kind="stable")]
+    bounds = np.flatnonzero(np.diff(of_text[texts])) + 1
+    clusters = sorted(part.tolist() for part in np.split(texts, bounds) if len(part))
+    duplicate_of = first[group]
+    copies = np.flatnonzero((duplicate_of != np.arange(len(group))) & (sizes[group] > 0))
+    return [(int(first[i]), int(first[j]), s) for i, j, s in pairs], clusters, duplicate_of, copies
+
+
+def near_duplicates(texts: Iterable[str] | DistinctTexts, config: NearDupConfig | None = None) -> NearDuplicates:
     """Verified near-duplicate pairs (Jaccard >= threshold) and their clusters, by text index."""
     config = config or NearDupConfig()
-    flat, offsets = shingle_sets(texts, config)
+    distinct = texts if isinstance(texts, DistinctTexts) else DistinctTexts(config.normalisation)
+    if distinct is not texts:
+        for text in texts:
+            distinct.add(text)
+    flat, offsets = shingle_sets(distinct.texts, config)
     sigs = signatures(flat, offsets, config.num_perm, config.seed)
     bands, rows = lsh_bands(config.threshold, config.num_perm)
     candidates, oversized = candidate_pairs(sigs, bands, rows, config.max_bucket)
+    del sigs
     similarity = jaccards(flat, offsets, candidates)
     keep = similarity >= config.threshold
     clusters = Clusters()
     verified = [(int(i), int(j), float(s)) for (i, j), s in zip(candidates[keep], similarity[keep])]
     for i, j, _ in verified:
         clusters.union(i, j)
-    return NearDuplicates(verified, clusters.groups(), len(candidates), oversized, bands, rows)
+    pairs, groups, duplicate_of, copies = _expand(distinct, np.diff(offsets), verified, clusters.groups())
+    return NearDuplicates(pairs, groups, len(candidates), oversized, bands, rows, duplicate_of, copies)
 
 
 def describe(config: NearDupConfig) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ConfigDict, Field
 
 from reasonledger.engine.pipeline import batches
@@ -23,7 +24,7 @@ from reasonledger.quality.contamination import (
     ContaminationScan,
     load_benchmark,
 )
-from reasonledger.quality.minhash import NearDupConfig, near_duplicates
+from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, near_duplicates
 from reasonledger.quality.report import write_report
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
@@ -88,36 +89,40 @@ class NearDedup(Step):
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         """Records are spilled to Parquet while their texts are collected, so memory holds the
-        texts and signatures, not the records; the second pass reads them back in order."""
+        distinct texts and their signatures, not the records (an exact copy costs one number); the
+        second pass reads them back in order."""
         spill_root = Path(ctx.run_dir) / "work" if ctx.run_dir else None
         if spill_root:
             spill_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="near_dedup-", dir=spill_root) as spill:
-            texts: list[str] = []
-            ids: list[str] = []
+            texts = DistinctTexts(self.params.normalisation)
 
             def collect() -> Iterator[Record]:
                 for record in records:
-                    texts.append(prompt_text(record.task) if self.params.text == "prompt" else record_text(record))
-                    ids.append(record.id)
+                    texts.add(prompt_text(record.task) if self.params.text == "prompt" else record_text(record), record.id)
                     yield record
 
             write_parquet_shards(collect(), spill)
             found = near_duplicates(texts, self.params)
             ctx.count("candidates", found.candidates)
-            ctx.count("verified_pairs", len(found.pairs))
-            best: dict[int, tuple[int, float]] = {}
-            for i, j, similarity in found.pairs:
-                if similarity > best.get(j, (0, -1.0))[1]:
-                    best[j] = (i, similarity)
-            drop = {member: cluster[0] for cluster in found.clusters for member in cluster[1:]}
+            ctx.count("verified_pairs", found.verified_pairs())
+            root = np.arange(len(texts))  # the first record of each one's cluster
+            partner = found.duplicate_of.copy()  # its closest earlier record: the first copy, or
+            similarity = np.ones(len(texts))  # the best verified pair's (a first text's partners are firsts)
+            best = np.full(len(texts), -1.0)
+            for i, j, score in found.pairs:
+                if score > best[j]:
+                    best[j], partner[j], similarity[j] = score, i, score
+            for cluster in found.clusters:
+                root[cluster] = cluster[0]
             for index, record in enumerate(read_parquet_records(spill)):
-                if index in drop:
-                    partner, similarity = best.get(index, (drop[index], float("nan")))
-                    ctx.drop(record, "near_duplicate", f"cluster of {ids[drop[index]]}; Jaccard {similarity:.3f} "
-                                                       f"with {ids[partner]}")
-                else:
+                if root[index] == index:
                     yield record
+                    continue
+                if best[index] < 0 and partner[index] == index:  # clustered through later texts only
+                    partner[index], similarity[index] = root[index], float("nan")
+                ctx.drop(record, "near_duplicate", f"cluster of {texts.label(int(root[index]))}; Jaccard "
+                                                   f"{similarity[index]:.3f} with {texts.label(int(partner[index]))}")
 
 
 class AuditParams(AuditConfig):

@@ -207,3 +207,54 @@ def test_scaling_fit_saves_only_into_a_run(tmp_path):
     result = _run("scaling", "fit", str(tmp_path / "curve.csv"), "--save", str(tmp_path))
     assert result.exit_code == 1 and "not a run directory" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+HOSTILE = "ds[/x] [bold red]boom[/bold red] [link=file:///etc/passwd]x[/link]"
+
+
+def _judged(prompt: str, dataset: str, verdicts: list[tuple[str, str, bool]], verifier: str | None = "math"):
+    from reasonledger.records.model import Kind, Record, Verdict
+
+    return Record(kind=Kind.prompt_answer,
+                  task={"prompt": prompt, "reference": "2", "source": {"dataset": dataset},
+                        **({"verifier": {"name": verifier, "version": "1"}} if verifier else {})},
+                  behaviour={"answer": "2"},
+                  verdicts=[Verdict(verifier=v, version=ver, score=float(ok), passed=ok) for v, ver, ok in verdicts])
+
+
+def test_stats_counts_verdicts_per_verifier_and_version_never_summed(tmp_path):
+    from reasonledger.records.parquet import write_parquet_shards
+
+    write_parquet_shards([
+        _judged("a", "gsm", [("math", "1", True), ("exact", "2", False)]),
+        _judged("b", "gsm", [("math", "1", False), ("math", "2", True)]),
+        _judged("c", "gsm", []),
+        _judged("d", "gsm", [], verifier=None),
+    ], tmp_path / "d")
+    summary = json.loads(_run("stats", str(tmp_path / "d"), "--json").stdout)
+    assert summary["verdicts"] == {
+        "math@1": {"passed": 1, "failed": 1, "none": 1},  # c names math@1 and has no verdict
+        "math@2": {"passed": 1, "failed": 0, "none": 0},
+        "exact@2": {"passed": 0, "failed": 1, "none": 0},
+        "(no verifier)": {"passed": 0, "failed": 0, "none": 1},
+    }
+    shown = _run("stats", str(tmp_path / "d"))
+    assert shown.exit_code == 0 and "verdicts per verifier" in shown.output and "math@2" in shown.output
+
+
+def test_markup_in_data_is_printed_as_text_in_every_table(tmp_path):
+    from reasonledger.records.parquet import write_parquet_shards
+    from tests.scaling.records_factory import rollout_set
+
+    write_parquet_shards([_judged("a", HOSTILE, [(HOSTILE, HOSTILE, True)], verifier=HOSTILE)], tmp_path / "d")
+    shown = _run("stats", str(tmp_path / "d"))
+    assert shown.exit_code == 0, shown.output
+    assert HOSTILE in shown.output.replace("\n", "") or "ds[/x]" in shown.output
+    write_parquet_shards([rollout_set(f"p{i}", [True, i % 2 == 0], dataset=HOSTILE) for i in range(4)], tmp_path / "r")
+    passk = _run("scaling", "passk", str(tmp_path / "r"), "--bootstrap", "10")
+    assert passk.exit_code == 0 and "ds[/x]" in passk.output, passk.output
+    curve = tmp_path / "c.csv"
+    curve.write_text("curve,compute,reward\n" + "".join(f"{HOSTILE},{c},{r}\n" for c, r in
+                                                         ((1, 0.1), (2, 0.2), (4, 0.4), (8, 0.55), (16, 0.6), (32, 0.62))))
+    fit = _run("scaling", "fit", str(curve), "--bootstrap", "5")
+    assert fit.exit_code == 0 and "ds[/x]" in fit.output, fit.output

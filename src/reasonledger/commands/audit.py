@@ -80,6 +80,6 @@ def register(app: typer.Typer) -> None:
         for key, title in TITLES.items():
             if key not in result:
                 continue
-            console.print(f"[bold]{title}[/bold]: {headline(key, result[key])}")
+            console.print(f"[bold]{escape(title)}[/bold]: {escape(headline(key, result[key]))}")
         console.print(escape(f"wrote {paths['json']}, {paths['md']}, {paths['html']}"))
         finish(quarantine.count, strict, out / "rejected" / "quarantine.jsonl" if quarantine.count else None)

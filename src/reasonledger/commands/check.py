@@ -104,4 +104,4 @@ def register(app: typer.Typer) -> None:
                 v = get_verifier(name)
                 print_json(f"{name}\t{v.version}\t{v.family}")
             except KeyError as exc:
-                console.print(f"{name}\tunavailable: {exc}")
+                console.print(escape(f"{name}\tunavailable: {exc}"))

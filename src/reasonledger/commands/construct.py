@@ -143,15 +143,15 @@ def report(
     table = Table("step", "sent", "cached", "replayed", "failed", "prompt tok", "completion tok", "cost $", "wire events")
     for step in result["steps"]:
         wire = ", ".join(f"{k[5:]}={v}" for k, v in step.items() if k.startswith("wire."))
-        table.add_row(step["step"], str(step.get("requests.sent", 0)), str(step.get("requests.cached", 0)),
+        table.add_row(escape(step["step"]), str(step.get("requests.sent", 0)), str(step.get("requests.cached", 0)),
                       str(step.get("requests.replayed", 0)),
                       str(step.get("requests.failed", 0)), f"{step.get('tokens.prompt', 0):,}",
-                      f"{step.get('tokens.completion', 0):,}", f"{step.get('cost_usd', 0):.4f}", wire or "-")
+                      f"{step.get('tokens.completion', 0):,}", f"{step.get('cost_usd', 0):.4f}", escape(wire or "-"))
     console.print(table)
     if result["failures"]:
-        console.print(f"[yellow]{result['failures']} request(s) failed after retries[/yellow] "
+        console.print(f"[yellow]{result['failures']} request(s) failed after retries[/yellow] " + escape(
                       f"({', '.join(f'{k}: {v}' for k, v in result['failures_by_kind'].items())}); "
-                      f"all in {result['failures_file']}")
+                      f"all in {result['failures_file']}"))
         for f in result["first_failures"]:
             console.print(escape(f"  record {f['record']}: {f['kind']} after {f['attempts']} attempt(s): {f['message']}"))
     else:

@@ -16,8 +16,26 @@ from reasonledger.engine.rundir import staged_output
 from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
+from reasonledger.records.model import Record
 from reasonledger.records.parquet import write_parquet_shards
 from reasonledger.records.quarantine import BadRow, Quarantine
+
+
+OUTCOMES = ("passed", "failed", "none")
+
+
+def _count_verdicts(record: Record, verdicts: dict[str, Counter[str]]) -> None:
+    """Each verdict under its verifier's id@version (verifiers are never summed together); a record
+    its own verifier has not judged counts as `none` under that verifier (or `(no verifier)`)."""
+    for verdict in record.verdicts:
+        verdicts.setdefault(f"{verdict.verifier}@{verdict.version}", Counter())[
+            "passed" if verdict.passed else "failed"] += 1
+    spec = record.task.verifier
+    if spec is None:
+        if not record.verdicts:
+            verdicts.setdefault("(no verifier)", Counter())["none"] += 1
+    elif not any(v.verifier == spec.name for v in record.verdicts):
+        verdicts.setdefault(f"{spec.name}@{spec.version}" if spec.version else spec.name, Counter())["none"] += 1
 
 
 def register(app: typer.Typer) -> None:
@@ -57,8 +75,9 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Argument(..., help="Records: a run or import directory, Parquet, or JSONL."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Records by kind, source and verifier, and verdict counts."""
-        by_kind, by_source, by_verifier, verdicts = Counter(), Counter(), Counter(), Counter()
+        """Records by kind, source and verifier, and verdicts per verifier (id@version: passed, failed, none)."""
+        by_kind, by_source, by_verifier = Counter(), Counter(), Counter()
+        verdicts: dict[str, Counter[str]] = {}
         bad = 0
         try:
             for item in read_records(data):
@@ -68,15 +87,12 @@ def register(app: typer.Typer) -> None:
                 by_kind[item.kind.value] += 1
                 by_source[item.task.source.dataset] += 1
                 by_verifier[item.task.verifier.name if item.task.verifier else "none"] += 1
-                if not item.verdicts:
-                    verdicts["none"] += 1
-                for verdict in item.verdicts:
-                    verdicts["passed" if verdict.passed else "failed"] += 1
+                _count_verdicts(item, verdicts)
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         summary = {"records": sum(by_kind.values()), "by_kind": dict(by_kind), "by_source": dict(by_source),
                    "by_verifier": dict(by_verifier),
-                   "verdicts": {"passed": verdicts["passed"], "failed": verdicts["failed"], "none": verdicts["none"]},
+                   "verdicts": {key: {o: n[o] for o in OUTCOMES} for key, n in sorted(verdicts.items())},
                    "bad_rows": bad}
         if as_json:
             print_json(json.dumps(summary, sort_keys=True))
@@ -85,10 +101,17 @@ def register(app: typer.Typer) -> None:
         table.add_column("group")
         table.add_column("value")
         table.add_column("count", justify="right")
-        for group, counts in (("kind", by_kind), ("source", by_source), ("verifier", by_verifier), ("verdicts", verdicts)):
+        for group, counts in (("kind", by_kind), ("source", by_source), ("verifier", by_verifier)):
             for key, n in sorted(counts.items()):
-                table.add_row(group, key, f"{n:,}")
+                table.add_row(group, escape(key), f"{n:,}")
         console.print(table)
+        if verdicts:
+            judged = Table(title="verdicts per verifier (none: records naming it that it has not judged)")
+            for column in ("verifier", *OUTCOMES):
+                judged.add_column(column, justify="left" if column == "verifier" else "right")
+            for key, n in sorted(verdicts.items()):
+                judged.add_row(escape(key), *(f"{n[o]:,}" for o in OUTCOMES))
+            console.print(judged)
         if bad:
             console.print(f"[yellow]{bad:,} bad row(s) not counted; `reasonledger validate` lists them[/yellow]")
 

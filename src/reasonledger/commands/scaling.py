@@ -64,21 +64,22 @@ def _cell(estimate: dict[str, Any]) -> str:
 
 def _estimate_table(title: str, rows: dict[str, dict[str, dict[str, Any]]], first: str) -> Table:
     columns = list(next(iter(rows.values())))
-    table = Table(title=title)
+    table = Table(title=escape(title))
     table.add_column(first)
     table.add_column("problems", justify="right")
     for column in columns:
-        table.add_column(column, justify="right")
+        table.add_column(escape(column), justify="right")
     for name, cells in rows.items():
-        table.add_row(name, f"{max(c['problems'] for c in cells.values()):,}", *(_cell(cells[c]) for c in columns))
+        table.add_row(escape(name), f"{max(c['problems'] for c in cells.values()):,}",
+                      *(escape(_cell(cells[c])) for c in columns))
     return table
 
 
 def _show_notes(report: dict[str, Any]) -> None:
     for reason, n in report.get("skipped", {}).items():
-        console.print(f"  skipped {n:,} record(s): {reason}")
+        console.print(escape(f"  skipped {n:,} record(s): {reason}"))
     for note in report.get("notes", []):
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -131,10 +132,10 @@ def register(app: typer.Typer) -> None:
             if budget:
                 overall = {f"T={t}": cells for t, cells in budget["table"].items()}
                 console.print(_estimate_table("pass@(k,T), all problems", overall, "budget"))
-                console.print(f"[bold]{budget['mode']}:[/bold] {budget['note']}")
+                console.print(f"[bold]{escape(budget['mode'])}:[/bold] {escape(budget['note'])}")
                 for t, reasons in budget["skipped"].items():
                     for reason, n in reasons.items():
-                        console.print(f"  T={t}: {n:,} problem(s) left out: {reason}")
+                        console.print(escape(f"  T={t}: {n:,} problem(s) left out: {reason}"))
         reader.finish()
 
     @scaling.command("fit")
@@ -170,23 +171,23 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(json.dumps(report, sort_keys=True))
             return
-        table = Table(title=f"{report['model']} ({level:.0%} bootstrap intervals)")
+        table = Table(title=escape(f"{report['model']} ({level:.0%} bootstrap intervals)"))
         for column in ("curve", "points", "R0", "A (ceiling)", "B (efficiency)", "C_mid"):
             table.add_column(column, justify="right" if column != "curve" else "left")
         for name, result in report["fits"].items():
             cells = [f"{result['params'][p]:.4g}" + (f" [{result['intervals'][p][0]:.4g}, {result['intervals'][p][1]:.4g}]"
                                                      if result["intervals"] else "") for p in ("R0", "A", "B", "C_mid")]
-            table.add_row(name, str(result["points"]), *cells)
+            table.add_row(escape(name), str(result["points"]), *map(escape, cells))
         console.print(table)
         for name, result in report["fits"].items():
             for warning in result["warnings"]:
-                console.print(f"[yellow]warning ({name}):[/yellow] {warning}")
+                console.print(f"[yellow]warning ({escape(name)}):[/yellow] {escape(warning)}")
         for name, gain in report.get("gains", {}).items():
             shares = ", ".join(f"{f} {v:+.4f}" + (f" [{gain['intervals'][f][0]:+.4f}, {gain['intervals'][f][1]:+.4f}]"
                                                    if "intervals" in gain else "") for f, v in gain["shares"].items())
-            console.print(f"{name} vs {report['baseline']} at C={gain['compute']:.4g}: gain {gain['gain']:+.4f} = {shares}")
+            console.print(escape(f"{name} vs {report['baseline']} at C={gain['compute']:.4g}: gain {gain['gain']:+.4f} = {shares}"))
             for warning in gain["warnings"]:
-                console.print(f"[yellow]warning ({name} vs {report['baseline']}):[/yellow] {warning}")
+                console.print(f"[yellow]warning ({escape(name)} vs {escape(report['baseline'])}):[/yellow] {escape(warning)}")
 
     @scaling.command("reuse")
     def reuse(
@@ -227,7 +228,7 @@ def register(app: typer.Typer) -> None:
                 table.add_row(key, f"mean {s['mean']:.2f}, median {s['median']:g}, max {s['max']:g}")
             console.print(table)
             active = report["active_band"]
-            windows_table = Table(title=f"share of judged visits with {low:g} < pass rate < {high:g}, by {active['time']}")
+            windows_table = Table(title=escape(f"share of judged visits with {low:g} < pass rate < {high:g}, by {active['time']}"))
             for column in ("from", "to", "visits", "judged", "active share"):
                 windows_table.add_column(column, justify="right")
             for w in active["windows"]:

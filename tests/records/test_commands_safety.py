@@ -258,3 +258,33 @@ def test_markup_in_data_is_printed_as_text_in_every_table(tmp_path):
                                                          ((1, 0.1), (2, 0.2), (4, 0.4), (8, 0.55), (16, 0.6), (32, 0.62))))
     fit = _run("scaling", "fit", str(curve), "--bootstrap", "5")
     assert fit.exit_code == 0 and "ds[/x]" in fit.output, fit.output
+
+
+def _terminal():
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), force_terminal=True, width=100)
+
+
+def test_progress_shows_after_its_delay_and_never_when_quiet():
+    from reasonledger.commands._common import Ticker
+
+    shown, quiet, short = _terminal(), _terminal(), _terminal()
+    with Ticker("import tasks.jsonl", out=shown, after=0) as ticker:
+        assert list(ticker.wrap(range(5))) == list(range(5))
+    assert "import tasks.jsonl" in shown.file.getvalue() and ticker.count == 5
+    with Ticker("import tasks.jsonl", quiet=True, out=quiet, after=0) as ticker:
+        list(ticker.wrap(range(5)))
+    with Ticker("import tasks.jsonl", out=short, after=3600) as ticker:  # work shorter than the delay
+        list(ticker.wrap(range(5)))
+    assert quiet.file.getvalue() == "" and short.file.getvalue() == ""
+
+
+def test_import_verify_and_audit_take_quiet(tmp_path, source):
+    out = tmp_path / "q"
+    assert _run("import", str(source), *IMPORT, "--out", str(out / "i"), "--quiet").exit_code == 3
+    assert _run("verify", str(out / "i"), "--out", str(out / "v"), "--quiet").exit_code == 0
+    assert _run("audit", str(out / "v"), "--out", str(out / "a"), "--only", "exact_duplicates", "--no-map",
+                "--quiet").exit_code == 0

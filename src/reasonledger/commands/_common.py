@@ -1,15 +1,17 @@
-"""What the commands share: the console, the quarantine exit code, and error reporting."""
+"""What the commands share: the console, the quarantine exit code, error reporting, progress."""
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import BadRow, Quarantine
@@ -50,6 +52,48 @@ def finish(bad: int, strict: bool, where: Path | None = None) -> None:
         said = f"quarantined (kept in {escape(str(where))})" if where else "found (not kept)"
         console.print(f"[yellow]{bad:,} bad row(s) {said}[/yellow]")
         raise typer.Exit(1 if strict else EXIT_QUARANTINED)
+
+
+T = TypeVar("T")
+
+
+class Ticker:
+    """A transient progress bar over a stream of records, shown only once the work has taken
+    `after` seconds (short runs stay quiet), never with --quiet or when stderr is not a terminal."""
+
+    def __init__(self, description: str, quiet: bool = False, after: float = 1.0, out: Console = console) -> None:
+        self.description, self.after, self.console = description, after, out
+        self.enabled = not quiet and out.is_terminal
+        self.count = 0
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> "Ticker":
+        self._started = time.monotonic()
+        return self
+
+    def wrap(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            yield item
+            self.advance()
+
+    def advance(self, n: int = 1) -> None:
+        self.count += n
+        if not self.enabled:
+            return
+        if self._progress is None:
+            if time.monotonic() - self._started < self.after:
+                return
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                      TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+                                      console=self.console, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(escape(self.description), total=None)
+        self._progress.update(self._task, completed=self.count)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def print_json(text: str) -> None:

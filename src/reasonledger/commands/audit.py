@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from reasonledger.commands._common import console, fail, finish, report_bad, split_bad
+from reasonledger.commands._common import Ticker, console, fail, finish, report_bad, split_bad
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
                                        "trace_answer_consistency, verifier_agreement, lineage_completeness, mixture."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only an audit reasonledger wrote)."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     ) -> None:
         """Audit a dataset; writes OUT/audit.json, audit.md and audit.html (self-contained)."""
         from pydantic import ValidationError
@@ -70,8 +71,8 @@ def register(app: typer.Typer) -> None:
             check_apart(out, local, inside_ok=True)
             with staged_output(out, "audit", [data_path(p) for p in local], force) as staging:
                 auditor = Auditor(config)
-                with Quarantine(staging / "rejected") as quarantine:
-                    auditor.add_many(split_bad(open_records(read[0]), quarantine, report_bad))
+                with Ticker("audit: reading", quiet) as ticker, Quarantine(staging / "rejected") as quarantine:
+                    auditor.add_many(ticker.wrap(split_bad(open_records(read[0]), quarantine, report_bad)))
                 result = auditor.finish()
                 write_report(result, staging, auditor.points, getattr(auditor, "point_sources", None))
         except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError, OwnershipError) as exc:

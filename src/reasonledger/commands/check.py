@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from reasonledger.commands._common import DATASET_KINDS, console, fail, finish, print_json, split_bad
+from reasonledger.commands._common import DATASET_KINDS, Ticker, console, fail, finish, print_json, split_bad
 from reasonledger.verifiers import available_verifiers, get_verifier
 
 
@@ -69,6 +69,7 @@ def register(app: typer.Typer) -> None:
         verifier: str = typer.Option(None, "--verifier", help="Use this verifier instead of each record's own."),
         config: str = typer.Option("{}", "--config", help="Verifier config as JSON."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only a dataset reasonledger wrote)."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     ) -> None:
         """Run each record's verifier (or the named one) over a dataset and write records with verdicts."""
         from reasonledger.construct.verify import Verify
@@ -83,11 +84,11 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             fail(str(exc))
         try:  # OwnershipError (a refused --out) is a ValueError
-            with staged_output(out, "verify", [data], force, replaces=DATASET_KINDS) as staging:
+            with staged_output(out, "verify", [data], force, replaces=DATASET_KINDS) as staging, \
+                    Ticker("verify", quiet) as ticker, Quarantine(staging / "rejected") as q:
                 ctx = StepContext(stage="verify", seed=0, run_dir=str(staging))
-                with Quarantine(staging / "rejected") as q:
-                    records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
-                    manifest = write_parquet_shards(records, staging / "data")
+                records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
+                manifest = write_parquet_shards(ticker.wrap(records), staging / "data")
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         counts = ctx.counters

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reasonledger.commands._common import DATASET_KINDS, console, fail, finish, print_json, report_bad, split_bad
+from reasonledger.commands._common import DATASET_KINDS, Ticker, console, fail, finish, print_json, report_bad, split_bad
 from reasonledger.engine.rundir import staged_output
 from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.io import read_records
@@ -130,6 +130,7 @@ def register(app: typer.Typer) -> None:
                                               help="humaneval/humanevalplus/mbpp: store the canonical solution as the response."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only a dataset reasonledger wrote)."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     ) -> None:
         """Import a public format into reasonledger records (Parquet shards + manifest)."""
         options = {k: v for k, v in {"prompt_field": prompt_field, "answer_field": answer_field,
@@ -140,10 +141,10 @@ def register(app: typer.Typer) -> None:
         if not file.is_file():
             fail(f"{file}: no such file")
         try:  # OwnershipError (a refused --out) is a ValueError
-            with staged_output(out, "import", [file], force, replaces=DATASET_KINDS) as staging:
-                with Quarantine(staging / "rejected") as q:
-                    manifest = write_parquet_shards(split_bad(import_file(file, fmt, **options), q, report_bad),
-                                                    staging / "data")
+            with staged_output(out, "import", [file], force, replaces=DATASET_KINDS) as staging, \
+                    Ticker(f"import {file.name}", quiet) as ticker, Quarantine(staging / "rejected") as q:
+                records = split_bad(import_file(file, fmt, **options), q, report_bad)
+                manifest = write_parquet_shards(ticker.wrap(records), staging / "data")
         except (FileNotFoundError, ValueError, TypeError) as exc:
             fail(str(exc))
         console.print(escape(f"imported {manifest['rows']:,} record(s) into {out}/data"))

@@ -39,10 +39,11 @@ def test_quickstart_outputs_exist_and_load(small_run):
     assert manifest["rows"] == result.records == sum(pq.read_table(out / "data" / s["file"]).num_rows for s in manifest["shards"])
     verl = pq.read_table(out / "exports" / "verl.parquet")
     assert verl.column_names == ["data_source", "prompt", "ability", "reward_model", "extra_info"]
-    assert verl.num_rows == result.records
+    assert verl.num_rows + pq.read_table(out / "exports" / "verl.val.parquet").num_rows == result.records  # val_fraction
     trl = pq.read_table(out / "exports" / "trl_grpo.parquet")
-    assert {"prompt", "reference", "verifier", "verifier_config"} <= set(trl.column_names)
-    openrlhf = (out / "exports" / "openrlhf.jsonl").read_text().splitlines()
+    assert {"prompt", "solution", "reference", "verifier", "verifier_config"} <= set(trl.column_names)
+    openrlhf = [*(out / "exports" / "openrlhf.jsonl").read_text().splitlines(),
+                *(out / "exports" / "openrlhf.val.jsonl").read_text().splitlines()]
     assert len(openrlhf) == result.records and {"input", "label"} <= set(json.loads(openrlhf[0]))
     card = json.loads((out / "card" / "card.json").read_text())
     assert card["records"] == result.records

@@ -136,7 +136,8 @@ def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[
             "prompt_chars": facts.prompt_chars,
             "response_chars": facts.response_chars,
         },
-        "outputs": list(recipe.outputs),
+        "outputs": [spec.name for spec in recipe.outputs],
+        "prompt_format": {spec.name: spec.prompt_format() for spec in recipe.outputs if spec.prompt_format()},
     }
 
 
@@ -327,7 +328,7 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         "released": _released(facts),
         "objects": {"by_kind": dict(sorted(facts.by_kind.items())), "by_domain": dict(sorted(facts.by_domain.items())),
                     "rollouts_per_record": {str(n): c for n, c in sorted(facts.rollouts_per_record.items())}},
-        "verification": _verification(facts, verifiers, list(recipe.outputs)),
+        "verification": _verification(facts, verifiers, [spec.name for spec in recipe.outputs]),
         "recipe": recipe_section,
         "funnel": run["funnel"],
         "pass_rate": _pass_rate(facts, run, audit),

@@ -300,9 +300,11 @@ class Build:
         accounting = ledger.summary([s.describe() for s in self.sources], self.recipe.max_loss, self.recipe.allow_loss)
         self.runlog.append("accounting", **accounting)
         outputs = {} if accounting["failures"] else {  # a failed build exports nothing (no empty, unreadable file)
-            name: str(export(name, self.run_dir / "data", self.run_dir / "exports")) for name in self.recipe.outputs}
+            spec.name: str(export(spec.name, self.run_dir / "data", self.run_dir / "exports", spec.options))
+            for spec in self.recipe.outputs}
         self.runlog.append("outputs", records=manifest["rows"], rejected=rejected["rows"], quarantined=quarantined,
-                           exports=sorted(outputs))
+                           exports=sorted(outputs),
+                           prompt_format={s.name: s.prompt_format() for s in self.recipe.outputs if s.prompt_format()})
         write_release_card(self.run_dir, self.recipe)
         check_losses(accounting)  # after the card, which shows the funnel that failed
         self.runlog.append("run_end", records=manifest["rows"])

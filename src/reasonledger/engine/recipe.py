@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasonledger.engine.source import Source, source_class
 from reasonledger.engine.step import Step, step_class
+from reasonledger.records.exporters import OutputSpec
 from reasonledger.records.model import json_digest
 from reasonledger.userconfig import UserConfigError
 from reasonledger.verifiers.policy import check_operator_limits
@@ -35,7 +36,7 @@ class Recipe(BaseModel):
     workers: int | None = Field(None, gt=0)
     sources: list[_Spec] = Field(min_length=1)
     steps: list[_Spec] = Field(default_factory=list)
-    outputs: list[str] = Field(default_factory=list)
+    outputs: list[OutputSpec] = Field(default_factory=list)  # `verl` or `{verl: {options}}`, checked at load
     card: dict[str, Any] = Field(default_factory=dict)
     # The loss floor (engine/accounting.py): a source dataset or reasoning-gym family losing a larger
     # share than max_loss fails the build, unless allow_loss allows that share for it by name.

@@ -1,30 +1,106 @@
-"""Exporters: a run's `data/` out to the formats trainers read, written deterministically."""
+"""Exporters: a run's `data/` out to the formats trainers read, written deterministically.
+
+A recipe names its outputs as `verl` or, with options, `{verl: {instruction: ..., val_fraction: 0.02}}`.
+Each exporter declares the options it takes; names and options are checked when the recipe loads,
+so a typo fails before the build starts, with the known names.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer, model_validator
 
 from reasonledger.records.exporters import rl
 
-Exporter = Callable[[Path, Path], Path]
 
-EXPORTERS: dict[str, Exporter] = {
-    "verl": rl.export_verl,
-    "trl_grpo": rl.export_trl_grpo,
-    "openrlhf": rl.export_openrlhf,
-}
+class NoOptions(BaseModel):
+    """Exporters that take no options."""
+    model_config = ConfigDict(extra="forbid")
 
 
-def register_exporter(name: str, exporter: Exporter) -> None:
+Exporter = Callable[..., Path]
+
+EXPORTERS: dict[str, Exporter] = {}
+OPTIONS: dict[str, type[BaseModel]] = {}
+
+
+def register_exporter(name: str, exporter: Exporter, options: type[BaseModel] | None = None) -> None:
+    """`exporter(data_dir, out_dir)` writes and returns its file; with an `options` model it is called
+    `exporter(data_dir, out_dir, options)` with the validated options."""
     EXPORTERS[name] = exporter
+    OPTIONS[name] = options or NoOptions
 
 
-def export(name: str, data_dir: Path, out_dir: Path) -> Path:
-    """Write export `name` of the records in `data_dir` into `out_dir`; returns the file written."""
-    if name not in EXPORTERS:
-        import reasonledger.construct  # noqa: F401  (construction registers its SFT/DPO/PRM exports)
-    if name not in EXPORTERS:
-        raise KeyError(f"unknown output {name!r}; known: {', '.join(sorted(EXPORTERS))}")
+register_exporter("verl", rl.export_verl, rl.PromptOptions)
+register_exporter("trl_grpo", rl.export_trl_grpo, rl.PromptOptions)
+register_exporter("openrlhf", rl.export_openrlhf, rl.PromptOptions)
+
+
+def known_outputs() -> list[str]:
+    import reasonledger.construct  # noqa: F401  (construction registers its SFT/DPO/PRM exports)
+
+    return sorted(EXPORTERS)
+
+
+def output_options(name: str, options: dict[str, Any] | None = None) -> BaseModel:
+    """The validated options of output `name`; ValueError naming the known outputs or options."""
+    if name not in EXPORTERS and name not in known_outputs():
+        raise ValueError(f"unknown output {name!r}; known outputs: {', '.join(known_outputs())}")
+    model = OPTIONS[name]
+    try:
+        return model.model_validate(options or {})
+    except ValidationError as exc:
+        known = ", ".join(model.model_fields) or "none"
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"output {name!r}: {problems} (options it takes: {known})") from None
+
+
+class OutputSpec(BaseModel):
+    """One recipe output: `verl`, or a one-key mapping `{verl: {option: value}}`."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    options: dict[str, Any] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_recipe(cls, value: Any) -> Any:
+        if isinstance(value, OutputSpec):
+            return {"name": value.name, "options": value.options}
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict) and len(value) == 1 and "name" not in value:
+            ((name, options),) = value.items()
+            if options is not None and not isinstance(options, dict):
+                raise ValueError(f"the options of output {name!r} must be a mapping, e.g. {{{name}: {{val_fraction: 0.02}}}}")
+            return {"name": name, "options": options or {}}
+        if isinstance(value, dict) and "name" in value:
+            return value
+        raise ValueError("an output is a name (verl) or a one-key mapping of a name to its options ({verl: {val_fraction: 0.02}})")
+
+    @model_validator(mode="after")
+    def _known(self) -> OutputSpec:
+        output_options(self.name, self.options)
+        return self
+
+    @model_serializer
+    def _dump(self) -> Any:
+        return {self.name: self.options} if self.options else self.name
+
+    def prompt_format(self) -> dict[str, Any] | None:
+        """What this output adds to every exported prompt (system prompt, instruction), or None."""
+        options = output_options(self.name, self.options)
+        if not isinstance(options, rl.PromptOptions):
+            return None
+        return {"system_prompt": options.system_prompt, "instruction": options.instruction}
+
+
+def export(name: str, data_dir: Path, out_dir: Path, options: dict[str, Any] | None = None) -> Path:
+    """Write export `name` of the records in `data_dir` into `out_dir`; returns the (training) file written."""
+    validated = output_options(name, options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return EXPORTERS[name](data_dir, out_dir)
+    if isinstance(validated, NoOptions):
+        return EXPORTERS[name](data_dir, out_dir)
+    return EXPORTERS[name](data_dir, out_dir, validated)

@@ -44,6 +44,6 @@ def test_every_rendering_shows_the_funnel_per_source(quickstart_run: Path) -> No
     text = (quickstart_run / "card" / "card.md").read_text()
     section = text[text.index("### Funnel per source"):text.index("### Pass-rate band")]
     assert "loss floor: a source or family may lose at most 50%" in section
-    assert section.count("| reasoning-gym/") == 15 and "| data/local\\_tasks.jsonl |" in section or "| data/local_tasks.jsonl |" in section
+    assert section.count("| reasoning-gym/") == 15 and "| data/local_tasks.jsonl |" in section
     assert "Funnel per source" in (quickstart_run / "card" / "report.html").read_text()
     assert "| funnel per source | reasoning-gym: 60 read" in (quickstart_run / "card" / "README.md").read_text()

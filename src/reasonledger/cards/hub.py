@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from reasonledger.cards.markdown import fmt, loss_lines, source_rows
+from reasonledger.cards.markdown import fmt, loss_lines, md_text, plain, source_rows
 from reasonledger.cards.overrides import UNKNOWN
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
@@ -26,6 +26,29 @@ def _hub_license(card: dict[str, Any]) -> str:
     if len(licenses) == 1:
         return str(licenses[0]).lower()
     return "other" if licenses else UNKNOWN
+
+
+class _Dumper(yaml.SafeDumper):
+    """Strings holding HTML characters are written double-quoted, where `_yaml` turns those characters
+    into YAML escapes: the Hub reads the same values, and a renderer that shows the front matter as
+    Markdown (CommonMark does) meets no tag."""
+
+
+_YAML_HTML = {"<": "\\x3C", ">": "\\x3E", "&": "\\x26"}
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(ch in value for ch in _YAML_HTML) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
+def _yaml(meta: dict[str, Any]) -> str:
+    """The front matter as YAML with no raw `<`, `>` or `&` (only double-quoted strings can hold them)."""
+    text = yaml.dump(meta, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=float("inf")).rstrip()
+    return "".join(_YAML_HTML.get(ch, ch) for ch in text)
 
 
 def front_matter(card: dict[str, Any]) -> dict[str, Any]:
@@ -52,19 +75,19 @@ def render_hub_readme(card: dict[str, Any]) -> str:
         ("training use", v["training_use"]), ("verifiers", sorted({f"{x['id']}@{x['version']}" for x in r["verifiers"]})),
         ("prompt sources", [f"{s['dataset']} ({s['revision']}, {s['license']})" for s in r["prompt_sources"]]),
         ("generator", r["generator"]), ("funnel", f"{card['funnel']['read']:,} read → {card['funnel']['released']:,} released; "
-                                                  f"drops {fmt(card['funnel']['dropped_by_reason'])}"),
-        ("funnel per source", [f"{row[0]}{' / ' + row[1] if row[1] else ''}: {fmt(row[2])} read, {fmt(row[5])} released "
+                                                  f"drops {plain(card['funnel']['dropped_by_reason'])}"),
+        ("funnel per source", [f"{row[0]}{' / ' + row[1] if row[1] else ''}: {plain(row[2])} read, {plain(row[5])} released "
                                f"({row[8]})" for row in source_rows(card) if not row[1] or row[8] != "ok"]
          or card["funnel"]["by_source"]["status"]),
         ("losses and gold checks", loss_lines(card)),
-        ("pass-rate band", f"{fmt(p['band'])} ({p['status']})"),
+        ("pass-rate band", f"{plain(p['band'])} ({p['status']})"),
         ("exact dedup", f"{card['dedup']['exact']['status']}, {card['dedup']['exact']['dropped']:,} dropped"),
         ("contamination", card["contamination"]["status"]),
         ("licence", card["license"]), ("recipe digest", r["digest"]), ("card", "card.json (reasonledger release card)"),
         ("still unknown", card["missing"] or "nothing"),
     ]
-    lines = ["---", yaml.safe_dump(front_matter(card), sort_keys=True, allow_unicode=True).rstrip(), "---", "",
-             f"# {card['name']}", "", card["description"], "", "## Release card (key fields)", "",
+    lines = ["---", _yaml(front_matter(card)), "---", "",
+             f"# {md_text(card['name'])}", "", md_text(card["description"]), "", "## Release card (key fields)", "",
              "| field | value |", "|---|---|"]
     lines += [f"| {name} | {fmt(value)} |" for name, value in block]
     lines += ["", "## Why this matters", "", fmt(card["motivation"]), "", "## Uses", "",

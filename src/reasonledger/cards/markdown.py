@@ -1,7 +1,13 @@
-"""card.md: the release card in the section order of the companion atlas cards."""
+"""card.md: the release card in the section order of the companion atlas cards.
+
+Every value that comes from data (source names, licences, card fields, verifier evidence) is
+escaped with `md_text` (or `md_code` inside a code span) before it reaches Markdown, so no
+renderer that passes raw HTML through (CommonMark does) can run a script from a dataset."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from reasonledger.cards.overrides import UNKNOWN
@@ -9,11 +15,36 @@ from reasonledger.cards.overrides import UNKNOWN
 HEADINGS = ("TL;DR", "Why this matters", "What is the data object?", "Verification contract", "Construction recipe",
             "How it can be used", "Audit checklist", "Known limitations", "Links")
 
+# Characters with a Markdown meaning inline: backslash-escaped (CommonMark escapes any ASCII punctuation);
+# an underscore between two letters or digits cannot start emphasis, so `not_run` stays as it is.
+_INLINE = re.compile(r"([\\`*\[\]|~!]|(?<![^\W_])_|_(?![^\W_]))")
+# HTML's own: as entities, so no tag, autolink or entity from data survives.
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# What starts a block at the beginning of a line (heading, list, quote, setext underline, numbered list).
+_BLOCK_START = re.compile(r"^(\s*)([#=+-]|\d+(?=[.)]))")
 
-def fmt(value: Any) -> str:
-    """A card value as short inline text; unknown stays visibly unknown."""
+
+def md_text(value: Any) -> str:
+    """Data as Markdown inline text that renders as exactly that text: HTML characters as entities,
+    Markdown punctuation backslash-escaped, on one line."""
+    text = " ".join(str(value).split("\n")).replace("\r", " ")
+    text = "".join(_HTML.get(ch, ch) for ch in _INLINE.sub(r"\\\1", text))
+    return _BLOCK_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)),
+                            text, count=1)
+
+
+def md_code(value: Any) -> str:
+    """Data as a code span (HTML is never interpreted inside one): fenced with more backticks than
+    any run the text holds, so the text cannot close the span."""
+    text = " ".join(str(value).splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _format(value: Any, leaf: Callable[[Any], str], unknown: str) -> str:
     if value == UNKNOWN:
-        return "**unknown**"
+        return unknown
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -21,10 +52,20 @@ def fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, list):
-        return ", ".join(fmt(v) for v in value) if value else "none"
+        return ", ".join(_format(v, leaf, unknown) for v in value) if value else "none"
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {fmt(v)}" for k, v in value.items()) if value else "none"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+        return "; ".join(f"{leaf(k)}: {_format(v, leaf, unknown)}" for k, v in value.items()) if value else "none"
+    return leaf(value)
+
+
+def fmt(value: Any) -> str:
+    """A card value as short inline Markdown, data escaped; unknown stays visibly unknown."""
+    return _format(value, md_text, "**unknown**")
+
+
+def plain(value: Any) -> str:
+    """A card value as short plain text (for HTML, which escapes it itself, and the terminal)."""
+    return _format(value, lambda v: " ".join(str(v).splitlines()), "unknown")
 
 
 def table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -34,7 +75,8 @@ def table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def checklist(card: dict[str, Any]) -> list[tuple[bool, str]]:
-    """The audit checklist: each item is done (True) or still open, with the evidence in one line."""
+    """The audit checklist: each item is done (True) or still open, with the evidence in one line of
+    plain text (card.md escapes it with `md_text`, report.html with HTML escaping)."""
     v, d, c, p = card["verification"], card["dedup"], card["contamination"], card["pass_rate"]
     sources = card["recipe"]["prompt_sources"]
     shards = card["manifest"]["data"]["shards"]
@@ -47,11 +89,11 @@ def checklist(card: dict[str, Any]) -> list[tuple[bool, str]]:
                                         f"{d['exact']['repeated_prompts_released']:,} repeated prompts released"),
         (d["near"]["status"] == "run", f"near-duplicate check: {d['near']['status']}"),
         (c["status"] == "run", f"contamination check: {c['status']}"
-                               + (": " + ", ".join(f"{b['name']}@{b['revision']} ({b['method']}): {fmt(b['flagged'])} flagged"
+                               + (": " + ", ".join(f"{b['name']}@{b['revision']} ({b['method']}): {plain(b['flagged'])} flagged"
                                                    for b in bench) if bench else "")),
         (card["decontamination_sufficient"] not in (UNKNOWN, False, "no"),
-         f"decontamination judged sufficient: {fmt(card['decontamination_sufficient'])}"),
-        (p["status"] != "not_measured", f"pass-rate band: {fmt(p['band'])} ({p['status']})"),
+         f"decontamination judged sufficient: {plain(card['decontamination_sufficient'])}"),
+        (p["status"] != "not_measured", f"pass-rate band: {plain(p['band'])} ({p['status']})"),
         (card["lineage"]["completeness"] >= 1.0, f"lineage: {card['lineage']['completeness']:.1%} of records carry events"),
         (all(s["license"] != UNKNOWN and s["revision"] != UNKNOWN for s in sources),
          "every prompt source names its licence and revision"),
@@ -63,17 +105,17 @@ RATE_KEYS = ("false_positive_rate", "false_negative_rate", "agreement", "accurac
 
 
 def calibration_lines(cal: Any) -> list[str]:
-    """One line per measured run: its set, size and rates (per-case tables stay in card.json)."""
+    """One plain-text line per measured run: its set, size and rates (per-case tables stay in card.json)."""
     if not isinstance(cal, list):
-        return [fmt(cal)]
+        return [plain(cal)]
     lines = []
     for run in cal:
         if not isinstance(run, dict):
-            lines.append(fmt(run))
+            lines.append(plain(run))
             continue
         rates = {k: run[k] for k in RATE_KEYS if k in run} or {k: v for k, v in run.items() if not isinstance(v, (dict, list))}
-        lines.append(f"{run.get('set', 'measured run')} (n={fmt(run.get('n', 'unknown'))}): {fmt(rates)}"
-                     + (f" — `{run['command']}`" if run.get("command") else ""))
+        lines.append(f"{run.get('set', 'measured run')} (n={plain(run.get('n', 'unknown'))}): {plain(rates)}"
+                     + (f" — command: {run['command']}" if run.get("command") else ""))
     return lines
 
 
@@ -81,15 +123,15 @@ def _verifier_cards(card: dict[str, Any]) -> list[str]:
     lines = []
     for vc in card["verifier_cards"]:
         if not vc.get("available"):
-            lines += [f"- `{vc['id']}`: not available here ({vc.get('reason', '')})"]
+            lines += [f"- {md_code(vc['id'])}: not available here ({md_text(vc.get('reason', ''))})"]
             continue
-        lines += [f"#### `{vc['id']}` {vc['version']} ({vc['family']})", "",
+        lines += [f"#### {md_code(vc['id'])} {md_text(vc['version'])} ({md_text(vc['family'])})", "",
                   f"- checks: {fmt(vc['checks'])}", f"- formats: {fmt(vc['formats'])}",
                   f"- native signal: {fmt(vc['native_signal'])}",
                   f"- known false positives: {fmt(vc['known_false_positives'])}",
                   f"- known false negatives: {fmt(vc['known_false_negatives'])}"]
         cal = vc["calibration"]
-        lines += [f"- calibration: {line}" for line in calibration_lines(cal)]
+        lines += [f"- calibration: {md_text(line)}" for line in calibration_lines(cal)]
         lines.append("")
     return lines
 
@@ -127,16 +169,16 @@ def source_rows(card: dict[str, Any]) -> list[list[Any]]:
 
 def loss_lines(card: dict[str, Any]) -> list[str]:
     """The loss floor, every loss the recipe allows (with what it applied to), failures and the
-    tasks kept with no gold check, one line each."""
+    tasks kept with no gold check, one line of plain text each."""
     acc = card["funnel"]["by_source"]
     if acc.get("status") != "recorded":
         return [f"per-source accounting: {acc.get('status', 'unknown')} ({acc.get('reason', '')})"]
     lines = [f"loss floor: a source or family may lose at most {acc['max_loss']:.0%} of what it read"]
     lines += [f"allowed loss: {a['name']} up to {a['allow_loss']:.0%} (lost {a['loss']:.1%}; applies to "
-              f"{fmt(a['applies_to'])})" for a in acc["allowed_losses"]]
+              f"{plain(a['applies_to'])})" for a in acc["allowed_losses"]]
     lines += [f"allowance naming nothing in this build: {name}" for name in acc.get("unused_allowances", [])]
     lines += [f"over the floor: {failure}" for failure in acc["failures"]]
-    lines.append(f"gold check: {acc['gold_unchecked']:,} kept unchecked (`gold: unchecked`: nothing the source gives "
+    lines.append(f"gold check: {acc['gold_unchecked']:,} kept unchecked (meta gold: unchecked; nothing the source gives "
                  f"could be run against their verifier)")
     return lines
 
@@ -153,24 +195,25 @@ def gold_counts(card: dict[str, Any]) -> dict[str, int]:
 
 def render_markdown(card: dict[str, Any]) -> str:
     v, r, f = card["verification"], card["recipe"], card["funnel"]
-    lines = [f"# {card['name']} — release card", ""]
-    lines += ["## TL;DR", "", card["description"], "",
-              f"- records: {card['records']:,}; contract: {v['contract']}; granularity: {v['granularity']}; "
+    lines = [f"# {md_text(card['name'])} — release card", ""]
+    lines += ["## TL;DR", "", md_text(card["description"]), "",
+              f"- records: {card['records']:,}; contract: {fmt(v['contract'])}; granularity: {fmt(v['granularity'])}; "
               f"training use: {fmt(v['training_use'])}",
-              f"- licence: {fmt(card['license'])}; created {card['date_created']}; version {fmt(card['version'])}",
+              f"- licence: {fmt(card['license'])}; created {fmt(card['date_created'])}; version {fmt(card['version'])}",
               f"- {len(card['missing'])} field(s) still unknown (listed under Known limitations)", ""]
     lines += ["## Why this matters", "", fmt(card["motivation"]), ""]
     lines += ["## What is the data object?", ""]
     lines += table(["kind", "records"], [[k, n] for k, n in card["objects"]["by_kind"].items()])
     lines += table(["released part", "present"], [[k, x] for k, x in card["released"].items()])
     lines += table(["domain", "records"], [[k, n] for k, n in card["objects"]["by_domain"].items()])
-    lines += ["## Verification contract", "", f"- contract: **{v['contract']}** (families: {fmt(v['families'])})",
-              f"- supervision granularity: {v['granularity']} ({fmt(v['granularity_by_kind'])})",
+    lines += ["## Verification contract", "", f"- contract: **{fmt(v['contract'])}** (families: {fmt(v['families'])})",
+              f"- supervision granularity: {fmt(v['granularity'])} ({fmt(v['granularity_by_kind'])})",
               f"- coverage: {v['records_with_verdicts']:,} of {card['records']:,} records carry at least one verdict",
               f"- gold check (what the source's own answer was checked with): {fmt(gold_counts(card))}", ""]
     lines += table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card))
     lines += ["### Verifier cards", ""] + _verifier_cards(card)
-    lines += ["## Construction recipe", "", f"Recipe digest `{r['digest']}`, seed {r['seed']}.", "", "### Prompt sources", ""]
+    lines += ["## Construction recipe", "", f"Recipe digest {md_code(r['digest'])}, seed {fmt(r['seed'])}.", "",
+              "### Prompt sources", ""]
     lines += table(["dataset", "revision", "licence", "records"],
                    [[s["dataset"], s["revision"], s["license"], s["records"]] for s in r["prompt_sources"]])
     lines += [f"- generator / teacher: {fmt(r['generator'])}", f"- trace writer: {fmt(r['trace_writer'])}",
@@ -181,23 +224,23 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += table(["stage", "step", "params", "in", "out", "dropped"],
                    [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])
     lines += table(["drop reason", "records"], [[k, n] for k, n in f["dropped_by_reason"].items()])
-    lines += ["### Funnel per source", ""] + [f"- {line}" for line in loss_lines(card)] + [""]
+    lines += ["### Funnel per source", ""] + [f"- {md_text(line)}" for line in loss_lines(card)] + [""]
     lines += table(SOURCE_HEADER, source_rows(card))
     p = card["pass_rate"]
-    lines += ["### Pass-rate band", "", f"- band: {fmt(p['band'])} ({p['status']}); filter: {fmt(p['filter'])}",
+    lines += ["### Pass-rate band", "", f"- band: {fmt(p['band'])} ({fmt(p['status'])}); filter: {fmt(p['filter'])}",
               f"- conditioning: {fmt(p['conditioning'])}", ""]
     lines += ["## How it can be used", "", f"- training use (from the record shapes): {fmt(v['training_use'])}",
               f"- trainer exports written: {fmt(v['trainer_exports'])}",
               f"- intended uses: {fmt(card['intended_uses'])}", f"- out-of-scope uses: {fmt(card['out_of_scope_uses'])}", ""]
-    lines += ["## Audit checklist", ""] + [f"- [{'x' if done else ' '}] {text}" for done, text in checklist(card)] + [""]
+    lines += ["## Audit checklist", ""] + [f"- [{'x' if done else ' '}] {md_text(text)}" for done, text in checklist(card)] + [""]
     lines += ["## Known limitations", "", f"- biases: {fmt(card['biases'])}", f"- maintenance: {fmt(card['maintenance'])}"]
-    lines += [f"- {line}" for line in loss_lines(card)[1:]]
+    lines += [f"- {md_text(line)}" for line in loss_lines(card)[1:]]
     for vc in card["verifier_cards"]:
         if vc.get("available"):
-            lines.append(f"- `{vc['id']}` may accept wrong answers: {fmt(vc['known_false_positives'])}; "
+            lines.append(f"- {md_code(vc['id'])} may accept wrong answers: {fmt(vc['known_false_positives'])}; "
                          f"may reject right ones: {fmt(vc['known_false_negatives'])}")
     lines += ["", "Still unknown (fill with `reasonledger card set KEY VALUE --run RUN`):", ""]
-    lines += [f"- `{field}`" for field in card["missing"]] or ["- nothing"]
+    lines += [f"- {md_code(field)}" for field in card["missing"]] or ["- nothing"]
     lines += ["", "## Links", "", "- machine-readable card: `card.json` (schema: `card.schema.json` in the package)",
               "- audit report: `report.html`; Croissant 1.1 + RAI: `croissant.json`; Hub card: `README.md`",
               "- data manifest: `../data/manifest.json`; run log: `../runlog.jsonl`",

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from reasonledger.cards import svg
-from reasonledger.cards.markdown import SOURCE_HEADER, calibration_lines, checklist, fmt, loss_lines, source_rows, verifier_rows
+from reasonledger.cards.markdown import SOURCE_HEADER, calibration_lines, checklist, loss_lines, plain, source_rows, verifier_rows
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8fafc;color:#0f172a}
@@ -25,8 +25,8 @@ th{background:#f1f5f9} .done{color:#16a34a;font-weight:bold} .open{color:#dc2626
 
 
 def _plain(value: Any) -> str:
-    """Card text without the Markdown emphasis that card.md puts on unknown values."""
-    return (value if isinstance(value, str) else fmt(value)).replace("**unknown**", "unknown")
+    """A card value as plain text (escaped for HTML where it is placed)."""
+    return value if isinstance(value, str) else plain(value)
 
 
 def _cell(value: Any) -> str:

@@ -112,7 +112,7 @@ def diff(a: Path = typer.Argument(..., help="Release A: a run directory or a car
 @card_app.command("verifiers")
 def verifiers(as_json: bool = typer.Option(False, "--json", help="Print the cards as JSON.")) -> None:
     """The verifier card of every registered verifier."""
-    from reasonledger.cards.markdown import fmt
+    from reasonledger.cards.markdown import plain
     from reasonledger.cards.verifier_cards import registered_cards
 
     cards = registered_cards()
@@ -124,7 +124,7 @@ def verifiers(as_json: bool = typer.Option(False, "--json", help="Print the card
             print_json(f"{vc['id']}: unavailable here ({vc['reason']})\n")
             continue
         print_json("\n".join([f"{vc['id']} {vc['version']} ({vc['family']})", f"  checks: {vc['checks']}"]
-                             + [f"  {k.replace('_', ' ')}: {fmt(vc[k])}".replace("**", "")
+                             + [f"  {k.replace('_', ' ')}: {plain(vc[k])}"
                                 for k in ("formats", "native_signal", "known_false_positives", "known_false_negatives",
                                           "calibration")]) + "\n")
 

@@ -113,7 +113,7 @@ def test_verdicts_per_format(verifier) -> None:
 
     py = {"format": "pytest", "test": "from solution import add\n\ndef test_one():\n    assert add(1, 1) == 2\n"}
     w = verifier.verify(py, "def add(a, b):\n    return a + b\n")
-    assert w.passed and w.evidence["weak"] is True
+    assert w.passed and "weak" not in w.evidence
 
 
 @needs_sandbox

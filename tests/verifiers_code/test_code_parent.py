@@ -195,3 +195,50 @@ def test_hostile_replies_do_not_make_honest_samples_in_the_same_batch_time_out()
                     assert verdict.passed, verdict.evidence["first_failure"]
                 else:
                     assert not verdict.passed
+
+
+# --- pytest verdicts decided on evidence the candidate cannot write ----------------------------
+
+SECRET = 982451653
+PY_SECRET = {"format": "pytest", "test": "from solution import *\n\ndef test_add():\n    assert add(1, 2) == 3\n\n"
+                                         f"def test_secret():\n    assert secret() == {SECRET}\n"}
+PYTEST_ATTACKS = {
+    "forged reports, then the channel closed": (  # every test of the file it can find passed, the last (a guard) failed
+        "import glob, os, re\nnames = []\nfor path in glob.glob('test_*.py'):\n    names += re.findall(r'def (test\\w*)', open(path).read())\n"
+        "names = names or ['test_add', 'test_secret']\n"
+        "for k, name in enumerate(names):\n    outcome = 'failed' if k == len(names) - 1 and len(names) > 2 else 'passed'\n"
+        "    os.write(3, ('{\"test\": \"x.py::%s\", \"when\": \"call\", \"outcome\": \"%s\", \"t\": 0}\\n' % (name, outcome)).encode())\n"
+        "os.write(3, b'{\"end\": \"exit\", \"code\": 1}\\n')\nos.close(3)\nos._exit(0)\n"),
+    "runtest patched so only an unknown test fails": (
+        "import _pytest.python as p\n_orig = p.Function.runtest\n"
+        "p.Function.runtest = lambda self: _orig(self) if self.originalname not in ('test_add', 'test_secret') else None\n"
+        "def add(a, b):\n    return 0\ndef secret():\n    return 0\n"),
+    "reports rewritten at the source": (
+        "import _pytest.reports as r\n_orig = r.TestReport.__init__\n"
+        "def _init(self, *a, **k):\n    _orig(self, *a, **k)\n    self.outcome = 'passed'\nr.TestReport.__init__ = _init\n"
+        "def add(a, b):\n    return 0\ndef secret():\n    return 0\n"),
+    "reads the test file for the expected value": (
+        "import glob, os, re\ndef add(a, b):\n    return a + b\ndef secret():\n"
+        "    for pattern in ('/dev/shm/*/*.py', '/dev/shm/*.py', '/tmp/*/*.py', '/tmp/**/*.py', '*.py', '/*.py'):\n"
+        "        for path in glob.glob(pattern, recursive=True):\n"
+        "            try:\n                m = re.search(r'secret\\(\\) == (\\d+)', open(path).read())\n"
+        "            except OSError:\n                continue\n"
+        "            if m:\n                return int(m.group(1))\n    return 0\n"),
+}
+
+
+@needs_sandbox
+def test_pytest_reports_come_from_the_judge(verifier) -> None:
+    honest = verifier.verify(PY_SECRET, f"def add(a, b):\n    return a + b\ndef secret():\n    return {SECRET}\n")
+    assert honest.passed and honest.score == 1.0, honest.evidence["tests"]
+    assert "weak" not in honest.evidence
+    assert [t["name"] for t in honest.evidence["tests"]] == ["test_add", "test_secret"]
+    wrong = verifier.verify(PY_SECRET, "def add(a, b):\n    return a + b\ndef secret():\n    return 1\n")
+    assert not wrong.passed and wrong.score == 0.5 and "982451653" in wrong.evidence["first_failure"]["error"]
+
+
+@needs_sandbox
+@pytest.mark.parametrize("attack", list(PYTEST_ATTACKS))
+def test_a_candidate_cannot_forge_or_patch_a_pytest_pass(verifier, attack: str) -> None:
+    v = verifier.verify(PY_SECRET, PYTEST_ATTACKS[attack])
+    assert not v.passed and v.score < 1.0, v.evidence["tests"]

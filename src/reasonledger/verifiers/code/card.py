@@ -17,7 +17,6 @@ CALIBRATION = Path(__file__).with_name("calibration.json")
 
 KNOWN_FALSE_POSITIVES = [
     "A solution that hard-codes the outputs of the visible tests passes them: the verdict is only as strong as the tests.",
-    "pytest format: the candidate runs in pytest's process and can rewrite results; a hidden failing test catches a blanket patch, not a targeted one (verdicts are marked weak).",
     "call/assert formats compare values, not objects: a subclass of a builtin (e.g. a Counter, an IntEnum) counts as its builtin value, "
     "so an object whose own __eq__ would disagree with its value is judged by its value.",
     "Floats: an expected float (or list of floats) is matched within 1e-6 absolute (evalplus's rule), so answers off by less pass "
@@ -26,6 +25,8 @@ KNOWN_FALSE_POSITIVES = [
 ]
 KNOWN_FALSE_NEGATIVES = [
     "Arguments travel by value: a test that checks the candidate mutated its argument in place sees no mutation.",
+    "assert and pytest formats call the candidate's functions through proxies: a test that needs its objects (an instance of "
+    "its class, a callback, monkeypatching its module) fails.",
     "Values the encoding cannot carry (instances of user classes, functions, numpy arrays of objects) compare unequal to everything.",
     "A solution that needs the network, writes outside its scratch directory, or reads files outside system paths fails.",
     "HumanEval+ references take their expected outputs from the canonical solution: a task with several correct answers "
@@ -54,7 +55,7 @@ def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
                 "call": "fn_name, cases of args/kwargs/expected (plain JSON or tagged encoding), atol",
                 "assert": "test program of asserts (+ setup, entry e.g. check); expected values stay in a separate judge process",
                 "stdio": "cases of input/output; checker exact | tokens | float | yesno | {program: special judge}",
-                "pytest": "a pytest file importing from `solution` (weak)",
+                "pytest": "a pytest file importing from `solution`; it runs in a judge process, the candidate's functions called by value",
             },
             "response": "program source, or a chat answer whose last ```python block is taken",
         },

@@ -12,14 +12,16 @@
       never enter the candidate's sandbox. Every assert evaluated is one test.
   {"format": "stdio", "cases": [{"input": "...", "output": "..."}],
    "checker": "exact" | "tokens" | "float" | "yesno" | {"program": "<special judge source>"}}
-  {"format": "pytest", "test": "<pytest file; `from solution import *`>"}
-      Weak: pytest runs in the candidate's own process, so the verdict is marked weak and a
-      hidden test that must fail guards against a patched pytest.
+  {"format": "pytest", "test": "<pytest file; `from solution import *` or `from solution import f`>"}
+      pytest runs in a judge process of its own, where `solution` is a module of proxies: each
+      call travels (by value, as in assert) to the candidate's process, which never sees the test
+      file or pytest. Every test the file defines must be reported, and pass.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 from functools import lru_cache
 from typing import Any
 
@@ -87,18 +89,20 @@ def normalise(ref: Any) -> dict:
         out["checker"] = checker
         out.setdefault("float_tol", 1e-6)
     elif fmt == "pytest":
-        out["test_ids"] = pytest_test_ids(_need(ref, "test", str))
+        out["test_ids"], out["solution_names"] = pytest_file(_need(ref, "test", str))
     return out
 
 
 @lru_cache(maxsize=256)
-def pytest_test_ids(test: str) -> tuple[str, ...]:
-    """The tests pytest must report for the file (functions test*, methods test* of Test* classes
-    and of TestCase subclasses), read here in the parent. A file that does not parse (a syntax
-    error, a null byte, nesting too deep for `ast`) or holds no test is an invalid reference: its
-    row fails with the reason and the other rows go on."""
+def pytest_file(test: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(test ids, solution names), read here in the parent. Test ids: what pytest must report
+    (functions test*, methods test* of Test* classes and of TestCase subclasses). Solution names:
+    the names the file uses and never binds, which `from solution import *` must provide. A file
+    that does not parse (a syntax error, a null byte, nesting too deep for `ast`) or holds no test
+    is an invalid reference: its row fails with the reason and the other rows go on."""
     try:
         tree = ast.parse(test)
+        names = _free_names(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise ReferenceError_(f"the pytest file does not parse ({why})") from None
@@ -112,4 +116,26 @@ def pytest_test_ids(test: str) -> tuple[str, ...]:
                     if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name.startswith("test")]
     if not ids:
         raise ReferenceError_("the pytest file defines no test (functions test*, or methods test* of Test* classes)")
-    return tuple(ids)
+    return tuple(ids), names
+
+
+def _free_names(tree: ast.AST) -> tuple[str, ...]:
+    """Names loaded somewhere in the tree and bound nowhere in it (assigned, defined, imported,
+    arguments, handlers, globals), builtins excepted."""
+    loaded, bound = set(), set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+    return tuple(sorted(loaded - bound))

@@ -13,7 +13,7 @@ Modes:
   judge  - run a dataset test program whose asserts are rewritten to report, with the candidate
            replaced by a proxy that asks the parent (which forwards to a serve process).
   stdio  - run the source as __main__ with the given stdin; report how it ended.
-  pytest - run pytest on a test file next to the candidate module (weak: same process).
+  pytest - run pytest on a test file in a judge process, `solution` a module of proxies to a serve process.
 """
 
 from __future__ import annotations
@@ -462,10 +462,9 @@ def _raise_like(err: dict):
     raise exc
 
 
-def mode_judge(ch: Channel, job: dict) -> None:
-    """Run a test program with asserts turned into reports; the candidate lives elsewhere."""
-    names = job.get("names") or ["candidate"]
-    state = {"n": 0, "calls": 0, "last_call_error": None}
+def _proxies(ch: Channel, state: dict):
+    """proxy_for(name): a function of the judge that calls the candidate's `name` in its own
+    process, through the parent, by value (arguments and result in the encoding above)."""
 
     def proxy_for(name):
         def proxy(*args, **kwargs):
@@ -481,6 +480,15 @@ def mode_judge(ch: Channel, job: dict) -> None:
 
         proxy.__name__ = name
         return proxy
+
+    return proxy_for
+
+
+def mode_judge(ch: Channel, job: dict) -> None:
+    """Run a test program with asserts turned into reports; the candidate lives elsewhere."""
+    names = job.get("names") or ["candidate"]
+    state = {"n": 0, "calls": 0, "last_call_error": None}
+    proxy_for = _proxies(ch, state)
 
     def record(lineno, thunk):
         state["n"] += 1
@@ -558,34 +566,55 @@ def mode_stdio(ch: Channel, job: dict) -> None:
 
 
 def mode_pytest(ch: Channel, job: dict) -> None:
-    with open("solution.py", "w") as f:
-        f.write(job["source"])
-    with open(job["test_name"], "w") as f:
-        f.write(job["test"])
-    with open("pytest.ini", "w") as f:
-        f.write("[pytest]\n")
-    sys.path.insert(0, os.getcwd())
+    """Run pytest on the test file in this judge process, with `solution` a module of proxies to
+    the candidate's process (as `mode_judge`): the candidate never shares a process with pytest,
+    so it cannot patch pytest or write a report. The file goes in a directory of /dev/shm only
+    this judge's uid can read; each test's outcome is reported on fd 3 as pytest logs it."""
+    import tempfile
+
+    proxy_for = _proxies(ch, {"calls": 0, "last_call_error": None})
+    solution = types.ModuleType("solution")
+    solution.__all__ = list(job.get("names", ()))
+    for name in solution.__all__:
+        setattr(solution, name, proxy_for(name))
+
+    def attribute(name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return proxy_for(name)
+
+    solution.__getattr__ = attribute
+    sys.modules["solution"] = solution
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no plugin from site-packages runs in the judge
+    sys.dont_write_bytecode = True
     sys.argv = ["pytest"]
 
     class Reporter:
         def pytest_runtest_logreport(self, report):
             if report.when == "call" or report.outcome != "passed":
-                ch.send({"test": report.nodeid, "when": report.when, "outcome": report.outcome, "t": report.duration})
+                msg = {"test": report.nodeid, "when": report.when, "outcome": report.outcome, "t": report.duration}
+                if report.outcome == "failed":
+                    msg["error"] = report.longreprtext[-1500:]
+                ch.send(msg)
 
     try:
         import pytest
 
-        code = pytest.main(
-            ["-q", "-p", "no:cacheprovider", "--noconftest", "-c", "pytest.ini", "--rootdir", os.getcwd(),
-             "--confcutdir", os.getcwd(), os.path.join(os.getcwd(), job["test_name"])],
-            plugins=[Reporter()],
-        )
+        here = tempfile.mkdtemp(prefix="rl-judge-", dir="/dev/shm")  # mode 0700, a random name made with O_EXCL
+        tempfile.tempdir = os.environ["TMPDIR"] = here  # pytest's own temporary files (tmp_path) go there too
+        path = os.path.join(here, job["test_name"])
+        with open(path, "w") as f:
+            f.write(job["test"])
+        with open(os.path.join(here, "pytest.ini"), "w") as f:
+            f.write("[pytest]\n")
+        code = pytest.main(["-q", "-p", "no:cacheprovider", "--noconftest", "-c", os.path.join(here, "pytest.ini"),
+                            "--rootdir", here, "--confcutdir", here, path], plugins=[Reporter()])
     except BaseException as exc:  # noqa: BLE001
         _flush()
-        ch.send({"end": "error", "error": _exc_info(exc)})
+        ch.send({"end": "error", "by": "test", "error": _exc_info(exc)})
         return
     _flush()
-    ch.send({"end": "exit", "code": int(code)})
+    ch.send({"end": "ok", "code": int(code)})
 
 
 MODES = {"serve": mode_serve, "judge": mode_judge, "stdio": mode_stdio, "pytest": mode_pytest}

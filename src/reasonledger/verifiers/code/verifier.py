@@ -41,6 +41,8 @@ class CodeVerifier(Verifier):
     #        a reply on the result channel is bounded by the output limit (and 2**20 lists/objects) before it is decoded
     #        (output_limit), dicts and sets whose keys hash alike are malformed (wrong_answer), and a reply already in
     #        the pipe when a late parent thread looks is read before a timeout is declared
+    #        pytest runs in a judge process, the candidate's functions called through proxies (it ran in the candidate's
+    #        process, which could write its own reports or patch pytest; those verdicts were marked weak)
     version = "1.2.0"
     family = "programmatic"
     label_source = "programmatic"
@@ -124,9 +126,6 @@ class CodeVerifier(Verifier):
             "extraction": how,
             "isolation": slot.mode,
         }
-        if ref["format"] == "pytest":
-            evidence["weak"] = True
-            evidence["weak_reason"] = "pytest runs in the candidate's own process; a hidden failing test guards it"
         return self.verdict(passed, score=passed_n / n if n else 0.0, **evidence)
 
     def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from reasonledger.cards.verifier_cards import stamped_config_hash
-from reasonledger.construct.verify import VerifierPool, gold_answer, targets
+from reasonledger.construct.verify import VerifierPool, gold_candidate, targets
 from reasonledger.records.arrow import row_to_record
 from reasonledger.records.io import data_path
 from reasonledger.records.model import Record, Verdict
@@ -67,9 +67,9 @@ class _Rerun:
 
     def add(self, record: Record, shard: str) -> None:
         responses = dict(targets(record))
-        gold = gold_answer(record.task.reference)
+        gold = gold_candidate(record)  # what gold_check ran: the reference's answer, an example, a solution
         if gold is not None:
-            responses["reference"] = gold
+            responses["reference"] = gold[1]
         for verdict in record.verdicts:
             verifier = self._verifier(record, verdict)
             response = responses.get(verdict.target)

@@ -19,7 +19,7 @@ from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, json_digest
 from reasonledger.verifiers import Verifier, get_verifier
 from reasonledger.verifiers.registry import VerifierName
-from reasonledger.verifiers.policy import clamp_data_config, operator_overrides
+from reasonledger.verifiers.policy import check_operator_limits, clamp_data_config, operator_overrides
 
 
 def targets(record: Record) -> list[tuple[str, str]]:
@@ -67,6 +67,7 @@ class VerifierPool:
     MAX_LIVE = 8
 
     def __init__(self, name: str | None, config: dict[str, Any], cache_path: Path | None) -> None:
+        check_operator_limits()  # a broken operator config stops here, not as an error on every row
         self.name, self.config = name, config
         self._instances: OrderedDict[str, Verifier] = OrderedDict()
         self._retired: dict[int, Verifier] = {}  # evicted while a pending batch may still use them

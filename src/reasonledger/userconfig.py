@@ -24,9 +24,9 @@ ENV = "REASONLEDGER_CONFIG"
 MAX_BYTES = 1 << 20  # a settings file, not a dataset
 
 
-class UserConfigError(Exception):
-    """The user's config file is missing (when named), unreadable or has a bad key. Not a ValueError:
-    a broken operator config must stop the command, never be charged to one row."""
+class UserConfigError(ValueError):
+    """The user's config file is missing (when named), unreadable or has a bad key. Checked when a
+    recipe loads and when a verifier pool starts, so it stops the command instead of failing each row."""
 
 
 class UserConfig(BaseModel):

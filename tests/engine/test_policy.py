@@ -164,3 +164,9 @@ def test_distinct_row_configs_keep_the_live_instances_bounded():
         assert PoolProbe.open_now <= VerifierPool.MAX_LIVE
     assert PoolProbe.most_open <= VerifierPool.MAX_LIVE + 1  # the live ones, and the evicted one running its share
     assert pool.versions() == {"pool_probe_h3": "0.0.1"}
+
+
+def test_a_broken_operator_config_stops_the_pool_not_each_row(tmp_path, monkeypatch):
+    user_config(tmp_path, monkeypatch, "limits: {math: {timeout: 2, max_nothing: 1}}\n")
+    with pytest.raises(UserConfigError, match="limits.math.max_nothing: not a limit of the math verifier"):
+        VerifierPool(None, {}, None)

@@ -60,7 +60,7 @@ def test_pass_rate_carries_its_conditioning():
     assert stats["interval"] == [round(x, 6) for x in beta_interval(2, 4, 0.5, 0.5, 0.9)]
     assert stats["conditioning"] == {"policy": "policy-7b", "revision": "abc123", "n": 4, "temperature": 0.8,
                                      "max_tokens": 512, "template": "{prompt}", "verifier": "exact",
-                                     "verifier_version": "1.0.0", "verifier_config": out.verdicts[0].config_hash}
+                                     "verifier_version": "2.0.0", "verifier_config": out.verdicts[0].config_hash}
     assert ctx.counters["01-step.mixed"] == 1
 
 
@@ -81,7 +81,7 @@ def test_band_filter_drops_too_easy_and_too_hard_by_the_interval():
     kept, ctx = run(BandFilter(lo=0.25, hi=0.75), rated)
     assert [r.meta["pass_rate"]["c"] for r in kept] == [7, 4]  # 7/8's interval still reaches into the band
     assert [(x.reason, x.record.meta["pass_rate"]["c"]) for x in ctx.rejected] == [("too_easy", 8), ("too_hard", 0)]
-    assert "policy policy-7b, temperature 0.8, verifier exact@1.0.0" in ctx.rejected[0].detail
+    assert "policy policy-7b, temperature 0.8, verifier exact@2.0.0" in ctx.rejected[0].detail
     kept, ctx = run(BandFilter(lo=0.25, hi=0.75, rule="point"), rated)
     assert [r.meta["pass_rate"]["c"] for r in kept] == [4]
     kept, ctx = run(BandFilter(lo=0.2, hi=0.8, rule="inside"), rated)
@@ -143,7 +143,7 @@ def test_self_consistency_labels_by_majority_and_refuses_ties():
 def test_answer_extraction_rules():
     assert extract("so \\boxed{\\frac{1}{2}} done", "stated") == "\\frac{1}{2}"
     assert extract("a <answer>3</answer> b <answer> 4 </answer>", "answer_tag") == "4"
-    assert extract("total is 1,250 then 3.5", "stated") == "3.5"
+    assert extract("total is 1,250 then 3.5", "stated") == "1,250"  # the number the statement links ("is"), not the last one
     assert extract("the answer is 42 (no tag)", "answer_tag") is None
 
 

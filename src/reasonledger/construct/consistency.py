@@ -20,21 +20,16 @@ from reasonledger.construct.derived import RolloutSetStep, derived_event, derive
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, VerifierSpec, canonical_json
 from reasonledger.verifiers import Verifier, get_verifier
-from reasonledger.verifiers.text import extract_answer
+from reasonledger.verifiers.answers import DEFAULT_RULES, extract_answer
 
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 
 
 def extract(text: str, rule: str) -> str | None:
-    """The final answer a response states; None when it states none. `stated`: the last \\boxed{},
-    <answer>, ####, `A:` line, "the answer is", else the last number (the quality package's reading);
-    `answer_tag`: only an <answer> block."""
-    if rule == "answer_tag":
-        answer, how = extract_answer(text)
-        return answer.strip() if how == "answer_tag" else None
-    from reasonledger.quality.consistency import stated_answer
-
-    return stated_answer(text)[0]
+    """The final answer a response states; None when it states none. Read by the extractor every
+    verifier uses (`verifiers.answers`): `stated` with its default rules (<answer>, \\boxed{}, "the
+    answer is", "Answer:", ####, an answer-statement final line), `answer_tag` only an <answer> block."""
+    return extract_answer(text, ("answer_tag",) if rule == "answer_tag" else DEFAULT_RULES).answer
 
 
 class ConsistencyParams(BaseModel):

@@ -2,43 +2,28 @@
 
 A record can carry both a trace and a separate answer (a rollout's `answer`, a trace record's
 `behaviour.answer`). When they disagree, whatever trains on the pair learns that the reasoning
-does not matter. This audit extracts the answer each trace states (`stated_answer`: the last
-\\boxed{} or \\fbox{}, <answer> block, `####`, `A:` line, "the answer is ...", else the last
-number) and compares it with the field, and counts answers that come with no trace at all.
+does not matter. This audit reads the answer each trace states with the extractor every verifier
+uses (`stated_answer`: `verifiers.answers` with its default rules: <answer> tags, \\boxed{},
+"the answer is", "Answer:", "####", an answer-statement final line; never a number walked back
+to), so it reads the answer a verifier would score, compares it with the field, and counts answers
+that come with no trace at all.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasonledger.records.importers.math_style import last_boxed
 from reasonledger.records.model import Record
+from reasonledger.verifiers.answers import DEFAULT_RULES, extract_answer
 from reasonledger.verifiers.text import normalise
-
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
-_HASHES = re.compile(r"####\s*(.+?)\s*$", re.MULTILINE)
-_A_LINE = re.compile(r"^A:\s*(.+?)\s*$", re.MULTILINE)
-_ANSWER_IS = re.compile(r"(?:final answer|the answer|answer)\s*(?:is|:)\s*:?\s*\$?([^\n]+?)\$?\s*(?:\.\s*)?$",
-                        re.IGNORECASE | re.MULTILINE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 def stated_answer(text: str) -> tuple[str | None, str]:
     """(answer, rule that found it); (None, "none") when the text states no answer."""
-    boxed = last_boxed(text)
-    if boxed is not None:
-        return boxed, "boxed"
-    for pattern, rule in ((_ANSWER_TAG, "answer_tag"), (_HASHES, "####"), (_A_LINE, "A: line"), (_ANSWER_IS, "answer is")):
-        found = pattern.findall(text)
-        if found:
-            return found[-1].strip(), rule
-    numbers = _NUMBER.findall(text)
-    if numbers:
-        return numbers[-1], "last number"
-    return None, "none"
+    found = extract_answer(text, DEFAULT_RULES)
+    return (found.answer, found.rule) if found.answer is not None else (None, "none")
 
 
 def same_answer(a: str, b: str) -> bool:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 from reasonledger.records.model import Verdict
+from reasonledger.verifiers.answers import extract_answer
 from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.text import ANSWER_RULES
 
 RG_VERSION = importlib.metadata.version("reasoning-gym")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -68,58 +70,74 @@ def _scorer(dataset: str) -> Callable[..., float]:
     return reasoning_gym.get_score_answer_fn(dataset)
 
 
-def extract_answer(response: str) -> tuple[str, str]:
-    """reasoning-gym's own `<answer>` extraction; without tags the whole response is the answer."""
-    from reasoning_gym.utils import extract_answer as rg_extract
-
-    tagged = rg_extract(response)
-    return (tagged, "answer_tag") if tagged is not None else (response.strip(), "whole_response")
 
 
 class ReasoningGymVerifier(Verifier):
     """Scores an answer with the reasoning-gym task's own scorer, guarded against its known bugs.
 
+    The final answer is extracted first (`verifiers.answers` with `text.ANSWER_RULES`), so the
+    scorer sees the answer alone however it was written; the evidence names the rule that fired.
     Reference: `{"dataset": name, "answer": gold, "metadata": {...}}` as the reasoning-gym source
     writes it, or the gold answer alone with `dataset` in the config. Config: `pass_threshold`
     (default 1.0): scores below it are partial credit, not a pass.
     """
 
     id = "reasoning_gym"
-    version = "1.0.0"
+    version = "2.0.0"
     family = "programmatic"
 
     def verify(self, reference: Any, response: str) -> Verdict:
-        if not isinstance(reference, dict):  # a bare gold answer, its task named by the config
-            reference = {"answer": reference}
-        dataset = reference.get("dataset") or self.config.get("dataset")
-        if not dataset:
-            raise ValueError("a reasoning_gym reference needs `dataset` (or the verifier config must name it)")
-        gold = reference.get("answer")
-        answer, rule = extract_answer(response)
-        evidence: dict[str, Any] = {"dataset": dataset, "extracted": answer, "rule": rule,
-                                    "scorer": f"reasoning_gym {RG_VERSION}"}
-        entry = {"question": reference.get("question", ""), "answer": gold, "metadata": reference.get("metadata", {})}
+        return self.verify_many([(reference, response)])[0]
+
+    def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
+        """Verdicts in order; each distinct (reference, extracted answer) is scored once, so a group of
+        completions that reach the same answer in different words costs one scorer call."""
+        pairs = list(pairs)  # keeps every reference alive while its id() keys the scores below
+        scored: dict[tuple[int, str], tuple[bool, float, dict[str, Any]]] = {}
+        verdicts = []
+        for reference, response in pairs:
+            task = reference if isinstance(reference, dict) else {"answer": reference}  # a bare gold: task in the config
+            dataset = task.get("dataset") or self.config.get("dataset")
+            if not dataset:
+                raise ValueError("a reasoning_gym reference needs `dataset` (or the verifier config must name it)")
+            found = extract_answer(response, ANSWER_RULES)
+            evidence: dict[str, Any] = {"dataset": dataset, "extracted": found.answer, "rule": found.rule,
+                                        "scorer": f"reasoning_gym {RG_VERSION}"}
+            if found.answer is None:
+                verdicts.append(self.verdict(False, 0.0, **evidence, reason="no answer found (an unclosed <think>, or an empty text)"))
+                continue
+            key = (id(reference), found.answer)
+            if key not in scored:
+                scored[key] = self._score(task, dataset, found.answer)
+            passed, score, more = scored[key]
+            verdicts.append(self.verdict(passed, score, **evidence, **more))
+        return verdicts
+
+    def _score(self, task: dict[str, Any], dataset: str, answer: str) -> tuple[bool, float, dict[str, Any]]:
+        """(passed, score, evidence) of one answer by the task's scorer and its guard."""
+        gold = task.get("answer")
+        entry = {"question": task.get("question", ""), "answer": gold, "metadata": task.get("metadata", {})}
         try:
             score = float(_scorer(dataset)(answer, entry))
         except Exception as exc:  # the scorer is third-party code; its failure is a recorded non-pass
-            return self.verdict(False, 0.0, **evidence, reason=f"scorer raised {type(exc).__name__}: {exc}")
-        evidence["scorer_score"] = score
+            return False, 0.0, {"reason": f"scorer raised {type(exc).__name__}: {exc}"}
         threshold = float(self.config.get("pass_threshold", 1.0))
         guard = GUARDS.get(dataset)
         if score >= threshold and guard is not None and gold is not None:
             problem = guard(answer, str(gold))
             if problem:
-                return self.verdict(False, 0.0, **evidence, guard=guard.__name__.lstrip("_"),
-                                    reason=f"scorer gave {score}, overridden: {problem}")
+                return False, 0.0, {"scorer_score": score, "guard": guard.__name__.lstrip("_"),
+                                    "reason": f"scorer gave {score}, overridden: {problem}"}
         passed = score >= threshold
-        return self.verdict(passed, score, **evidence, reason=None if passed else f"score {score} below {threshold}")
+        return passed, score, {"scorer_score": score, "reason": None if passed else f"score {score} below {threshold}"}
 
     def card(self) -> dict[str, Any]:
         return {
             **super().card(),
             "scorer": f"reasoning_gym {RG_VERSION}",
             "formats": {"reference": '{"dataset", "answer", "metadata"} from the reasoning_gym source',
-                        "response": "text; the last <answer>...</answer> block if present, else the whole text"},
+                        "response": "text; the final answer by the first extraction rule that fires: "
+                                    + ", ".join(ANSWER_RULES) + " (reasonledger.verifiers.answers)"},
             "native_signal": "the task scorer's float in [0, 1]; passed when >= pass_threshold (default 1.0); "
                              "a guard that rejects a full-credit answer sets it to 0.0",
             "guards": {name: (fn.__doc__ or "").strip() for name, fn in GUARDS.items()},

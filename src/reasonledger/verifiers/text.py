@@ -7,9 +7,12 @@ import unicodedata
 from typing import Any
 
 from reasonledger.records.model import Verdict
+from reasonledger.verifiers.answers import extract_answer
 from reasonledger.verifiers.base import Verifier
 
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+# how a short final answer may be written, tried in this order (verifiers.answers): <answer> tags,
+# \boxed{}, "the answer is", "Answer:", "####", an answer-statement final line, else the whole text
+ANSWER_RULES = ("answer_tag", "boxed", "answer_is", "answer_colon", "hashes", "final_line", "bare")
 _CHOICE = re.compile(r"^\(?([A-Za-z])[).:]?(?:\s|$)")
 
 
@@ -20,14 +23,6 @@ def normalise(text: str, case_sensitive: bool = False) -> str:
     text = text.strip("$").strip().strip("\"'`").strip()
     text = text.rstrip(".").strip()
     return text if case_sensitive else text.casefold()
-
-
-def extract_answer(response: str) -> tuple[str, str]:
-    """(answer, rule): the last `<answer>` block if any, else the whole response."""
-    tags = _ANSWER_TAG.findall(response)
-    if tags:
-        return tags[-1], "answer_tag"
-    return response, "whole_response"
 
 
 def reference_answers(reference: Any) -> list[str]:
@@ -44,28 +39,32 @@ def reference_answers(reference: Any) -> list[str]:
 class ExactMatchVerifier(Verifier):
     """Passes when the extracted answer equals a reference answer after normalisation.
 
+    The answer is read with `ANSWER_RULES`; the verdict's evidence names the rule that fired.
+
     Config: `case_sensitive` (default false); `choice` (default false): compare only the leading
     option letter of each side, for multiple-choice answers like "(B) 42".
     """
 
     id = "exact"
-    version = "1.0.0"
+    version = "2.0.0"
     family = "programmatic"
 
     def verify(self, reference: Any, response: str) -> Verdict:
         case_sensitive = bool(self.config.get("case_sensitive", False))
-        answer, rule = extract_answer(response)
-        got = normalise(answer, case_sensitive)
+        found = extract_answer(response, ANSWER_RULES)
+        got = normalise(found.answer or "", case_sensitive)
         golds = [normalise(g, case_sensitive) for g in reference_answers(reference)]
         if self.config.get("choice"):
             got, golds = _letter(got), [_letter(g) for g in golds]
         passed = bool(got) and got in golds
-        return self.verdict(passed, extracted=answer, rule=rule, normalised=got, references=golds,
+        return self.verdict(passed, extracted=found.answer, rule=found.rule, normalised=got, references=golds,
                             reason=None if passed else ("empty answer" if not got else "no reference matches"))
 
     def card(self) -> dict[str, Any]:
         return {**super().card(),
-                "formats": {"reference": "string, list of strings, or {answer|answers}", "response": "text; <answer> tags honoured"},
+                "formats": {"reference": "string, list of strings, or {answer|answers}",
+                            "response": "text; the final answer by the first extraction rule that fires: "
+                                        + ", ".join(ANSWER_RULES) + " (reasonledger.verifiers.answers)"},
                 "native_signal": "boolean: normalised answer equals a reference (score 1.0 or 0.0)",
                 "known_false_negatives": ["equivalent answers written differently (2 vs 2.0, 1/2 vs 0.5): use `math`"],
                 "known_false_positives": ["none by construction beyond normalisation (case, whitespace, outer quotes, final period)"]}

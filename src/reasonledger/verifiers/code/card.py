@@ -57,7 +57,8 @@ def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
                 "stdio": "cases of input/output; checker exact | tokens | float | yesno | {program: special judge}",
                 "pytest": "a pytest file importing from `solution`; it runs in a judge process, the candidate's functions called by value",
             },
-            "response": "program source, or a chat answer whose last ```python block is taken",
+            "response": "program source, or a chat answer: reasoning in <think> is skipped, then the last ```python block "
+                        "(else the last fenced block) is taken, else the text from where the program starts after any prose",
         },
         "output": {
             "passed": "all tests passed",

@@ -1,22 +1,50 @@
-"""Code from a response: the response itself, or a fenced block when it is a chat answer."""
+"""The program in a response, read through the shared answer extractor (verifiers/answers.py).
+
+Reasoning in <think>...</think> is never read (a response whose <think> is never closed has no
+program). After it: the last fenced block (the last ```python one when any is tagged), else the
+text itself, from the first line where code starts when prose comes before the program.
+"""
 
 from __future__ import annotations
 
+import ast
 import re
+from itertools import islice
 
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.S | re.M)
-_PY = {"python", "py", "python3", "py3", ""}
+from reasonledger.verifiers.answers import after_reasoning, extract_answer
+
+# a line that can start a program: a statement keyword, a decorator, a call, an assignment
+_CODE_LINE = re.compile(
+    r"^(?:(?:async\s+)?def\s|class\s|import\s|from\s+[\w.]+\s+import\s|@|if\s|for\s|while\s|with\s|try\s*:|"
+    r"[A-Za-z_][\w.]*\s*(?:\(|(?:\[[^\]\n]*\]\s*)?[-+*/%&|^@]?=(?!=)|,))",
+    re.MULTILINE,
+)
+_STARTS_TRIED = 32  # lines tried as the program's start after prose; the text is parsed once per try
+_PROSE_SEARCH_MAX = 1 << 20  # characters: a longer text is given whole
 
 
 def extract_code(response: str) -> tuple[str, dict]:
-    """(code, how): the last ```python block (or the last untagged one) when fences are present,
-    the whole response otherwise. `how` goes into the verdict's evidence."""
-    blocks = [(m.group(2).lower(), m.group(3)) for m in _FENCE.finditer(response)]
-    if not blocks:
-        return response, {"source": "whole_response"}
-    py = [i for i, (lang, _) in enumerate(blocks) if lang in _PY]
-    if not py:
-        return response, {"source": "whole_response", "fences": len(blocks), "note": "no python fence"}
-    tagged = [i for i in py if blocks[i][0]]
-    idx = (tagged or py)[-1]
-    return blocks[idx][1], {"source": "markdown_fence", "fences": len(blocks), "chosen": idx, "language": blocks[idx][0] or None}
+    """(code, how): `how` goes into the verdict's evidence (source: markdown_fence, whole_response,
+    after_prose or none)."""
+    fenced = extract_answer(response, ("code_block",))
+    if fenced.answer is not None:
+        return fenced.answer, {"source": "markdown_fence", "rule": fenced.rule}
+    visible = after_reasoning(response)
+    if visible is None:
+        return "", {"source": "none", "note": "a <think> block is never closed: no program after it"}
+    text = visible.strip("\n")
+    if len(text) > _PROSE_SEARCH_MAX or _parses(text):
+        return text, {"source": "whole_response"}
+    for m in islice(_CODE_LINE.finditer(text), _STARTS_TRIED):
+        if m.start() and _parses(text[m.start():]):
+            return text[m.start():], {"source": "after_prose", "skipped_chars": m.start()}
+    return text, {"source": "whole_response", "note": "does not parse as Python"}
+
+
+def _parses(source: str) -> bool:
+    """Does `source` parse as Python? (Parsed only, never run: the sandbox compiles it again.)"""
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True

@@ -43,6 +43,7 @@ class CodeVerifier(Verifier):
     #        the pipe when a late parent thread looks is read before a timeout is declared
     #        pytest runs in a judge process, the candidate's functions called through proxies (it ran in the candidate's
     #        process, which could write its own reports or patch pytest; those verdicts were marked weak)
+    #        the program is read through verifiers/answers.py: <think> skipped, an open fence read, prose before it dropped
     version = "1.2.0"
     family = "programmatic"
     label_source = "programmatic"

@@ -116,6 +116,10 @@ def instantiate(recipe: Recipe, base_dir: Path) -> tuple[list[Source], list[Step
     for i, spec in enumerate(recipe.steps):
         steps.append(_build(f"steps.{i}", spec, lambda cls, p: cls(**p), step_class))
         steps[-1].base_dir = base_dir
+        try:
+            steps[-1].check_at_load()
+        except ValueError as exc:
+            raise RecipeError(f"steps.{i}.{exc}") from None
     return sources, steps
 
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from reasonledger.construct.generation import GeneratorSpec, redact_url
@@ -218,3 +220,16 @@ def test_a_step_naming_an_unknown_verifier_fails_at_load(tmp_path, step):
     text = BASE.replace("  - type: gold_check\n", f"  - type: {step}\n    verifier: mth\n")
     with pytest.raises(RecipeError, match=r"steps.0.verifier: .*unknown verifier 'mth'; known: code, exact, math"):
         load_recipe(_write(tmp_path, text))
+
+
+REPLAY = Path(__file__).resolve().parents[2] / "examples" / "replay.yaml"
+
+
+@pytest.mark.parametrize("replay, message", [
+    ("[data/missing.jsonl]", "steps.0.generator.replay: no such file"),
+    ("[/etc/passwd]", "steps.0.generator.replay: /etc/passwd is outside the recipe's folder"),
+    ("[../README.md]", "steps.0.generator.replay: .*README.md is outside the recipe's folder"),
+])
+def test_replay_files_are_checked_at_load(replay, message):
+    with pytest.raises(RecipeError, match=message):
+        load_recipe(REPLAY, [f"steps.0.generator.replay={replay}"])

@@ -134,8 +134,26 @@ class Generator:
         self.close()
 
 
+def replay_files(step: Step) -> list[Path]:
+    """A step's replay files, read from the recipe's folder (never outside it unless the user allows)."""
+    files = []
+    for path in step.params.generator.replay:  # type: ignore[attr-defined]
+        resolved = step.resolve(path, "generator.replay")
+        if not resolved.is_file():
+            raise ValueError(f"generator.replay: no such file {resolved}")
+        files.append(resolved)
+    return files
+
+
+class GeneratingStep(Step):
+    """A step whose params hold a `generator`; its replay files are checked when the recipe loads."""
+
+    def check_at_load(self) -> None:
+        replay_files(self)
+
+
 def open_generator(step: Step, ctx: StepContext) -> Generator:
     """The generator of a step's `generator` params, with replay files read from the recipe's folder."""
     spec: GeneratorSpec = step.params.generator  # type: ignore[attr-defined]
-    spec = spec.model_copy(update={"replay": [str(step.resolve(path)) for path in spec.replay]})
+    spec = spec.model_copy(update={"replay": [str(path) for path in replay_files(step)]})
     return Generator(spec, ctx.run_dir, ctx.step)

@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 from reasonledger.construct.derived import (
     derived_event, derived_lineage, inherited_generation, moved, rollout_verdicts)
 from reasonledger.construct.generation import Failure, GenerationRequest
-from reasonledger.construct.generator import Generator, open_generator
+from reasonledger.construct.generator import GeneratingStep, Generator, open_generator
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.construct.rollouts import failure_detail, stop_or_drop
@@ -99,7 +99,7 @@ class Job:
 
 
 @register_step
-class ProcessLabels(Step):
+class ProcessLabels(GeneratingStep):
     name = "process_labels"
     Params = ProcessParams
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from reasonledger.construct.generation import Failure, GenerationRequest, Outcome
-from reasonledger.construct.generator import open_generator
+from reasonledger.construct.generator import GeneratingStep, open_generator
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generation_meta, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.engine.pipeline import batches
@@ -51,7 +51,7 @@ def stop_or_drop(step: Step, ctx: StepContext, record: Record, failures: list[Fa
 
 
 @register_step
-class Rollouts(Step):
+class Rollouts(GeneratingStep):
     name = "rollouts"
     Params = RolloutParams
 

@@ -65,7 +65,7 @@ class Step:
     def __init__(self, **params: Any) -> None:
         self.params = self.Params(**params)
 
-    def resolve(self, path: str) -> Path:
+    def resolve(self, path: str, param: str = "path") -> Path:
         """A file param as a path: relative ones are relative to the recipe's folder (or the cwd), and
         one outside the recipe's folder is refused unless the user allows it (see `check_inside`)."""
         candidate = Path(path)
@@ -74,13 +74,17 @@ class Step:
         from reasonledger.engine.source import check_inside
 
         resolved = candidate if candidate.is_absolute() else self.base_dir / candidate
-        check_inside(self.base_dir, [resolved], "path")
+        check_inside(self.base_dir, [resolved], param)
         return resolved
 
     @property
     def params_hash(self) -> str:
         payload = {"step": self.name, "params": self.params.model_dump(mode="json")}
         return json_digest(payload)
+
+    def check_at_load(self) -> None:
+        """Checks that need the recipe's folder (files the params name), run when the recipe loads so
+        that a bad path fails before any work starts. Raises ValueError saying which param."""
 
     def versions(self) -> dict[str, str]:
         """Versions of what this step depends on (verifiers, models), for the run log."""

@@ -33,7 +33,7 @@ from reasonledger.construct.rollouts import failure_detail, stop_or_drop
 from reasonledger.construct.segment import Segmentation, segment, step_texts
 from reasonledger.construct.verify import VerifierPool
 from reasonledger.engine.pipeline import batches
-from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, canonical_json
 from reasonledger.verifiers.registry import VerifierName
 

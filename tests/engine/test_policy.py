@@ -170,3 +170,13 @@ def test_a_broken_operator_config_stops_the_pool_not_each_row(tmp_path, monkeypa
     user_config(tmp_path, monkeypatch, "limits: {math: {timeout: 2, max_nothing: 1}}\n")
     with pytest.raises(UserConfigError, match="limits.math.max_nothing: not a limit of the math verifier"):
         VerifierPool(None, {}, None)
+
+
+def test_the_pool_runs_the_operators_settings_with_the_allowed_part_of_the_rows(tmp_path, monkeypatch):
+    from reasonledger.verifiers.policy import verifier_config
+
+    user_config(tmp_path, monkeypatch, "limits:\n  math: {timeout: 3.0, max_depth: 60}\n")
+    asked = {"timeout": 10, "max_depth": 20, "choices": "AB"}
+    assert verifier_config("math", asked) == {"timeout": 3.0, "max_depth": 20, "choices": "AB"}
+    verifier = VerifierPool(None, {}, None).for_record(row("math", asked))
+    assert verifier.config == get_verifier("math", **verifier_config("math", asked)).config

@@ -119,6 +119,12 @@ def clamp_data_config(verifier_name: str, data_config: dict) -> dict:
     return allowed
 
 
+def verifier_config(verifier_name: str, data_config: dict) -> dict:
+    """The config a verifier runs with when data asks for `data_config`: the operator's own settings
+    (user config file) with the allowed part of the data's on top. What `VerifierPool` builds."""
+    return {**operator_overrides(verifier_name), **clamp_data_config(verifier_name, data_config)}
+
+
 _IGNORE = object()
 
 

@@ -19,7 +19,7 @@ from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, json_digest
 from reasonledger.verifiers import Verifier, get_verifier
 from reasonledger.verifiers.registry import VerifierName
-from reasonledger.verifiers.policy import check_operator_limits, clamp_data_config, operator_overrides
+from reasonledger.verifiers.policy import check_operator_limits, verifier_config
 
 
 def targets(record: Record) -> list[tuple[str, str]]:
@@ -80,7 +80,7 @@ class VerifierPool:
             raise ValueError("record names no verifier and none was given")
         name = self.name or spec.name
         asked = self.config if self.name else {**(spec.config if spec else {}), **self.config}
-        config = {**operator_overrides(name), **clamp_data_config(name, asked)}
+        config = verifier_config(name, asked)
         key = f"{name}:{json_digest(config)}"
         verifier = self._instances.pop(key, None)
         if verifier is None:

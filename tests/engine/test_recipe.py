@@ -102,7 +102,8 @@ def test_the_user_names_the_key_variable_on_the_command_line_or_in_config(tmp_pa
 
 
 def test_the_key_comes_from_the_default_or_the_chosen_variable_only(monkeypatch):
-    endpoint = {"endpoint": "http://127.0.0.1:9/v1", "model": "m"}
+    monkeypatch.setenv("REASONLEDGER_ENDPOINT", "http://127.0.0.1:9/v1")
+    endpoint = {"model": "m"}
     assert GeneratorSpec(**endpoint).resolved_api_key() is None
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
     assert GeneratorSpec(**endpoint).resolved_api_key() == "sk-openai"
@@ -113,16 +114,42 @@ def test_the_key_comes_from_the_default_or_the_chosen_variable_only(monkeypatch)
     assert GeneratorSpec(**endpoint, api_key_env="OPENAI_API_KEY").resolved_api_key() == "sk-chosen"
 
 
-def test_bearer_token_is_the_allowed_key(monkeypatch):
+def _bearer(spec: GeneratorSpec) -> str | None:
     from reasonledger.construct.backends.http import OpenAIBackend
 
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-send")
-    backend = OpenAIBackend(GeneratorSpec(endpoint="http://127.0.0.1:9/v1", model="m"))
+    backend = OpenAIBackend(spec)
     try:
-        assert backend.transport.session.headers["Authorization"] == "Bearer sk-openai"
+        return backend.transport.session.headers.get("Authorization")
     finally:
         backend.close()
+
+
+def test_the_default_key_goes_only_to_the_users_endpoint(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    monkeypatch.setenv("REASONLEDGER_ENDPOINT", "http://127.0.0.1:9/v1")  # what `build --endpoint` sets
+    assert _bearer(GeneratorSpec(model="m")) == "Bearer sk-openai"
+    # a recipe that picks its own endpoint does not get the user's default key
+    recipe_endpoint = GeneratorSpec(model="m", endpoint="http://collector.example/v1")
+    assert _bearer(recipe_endpoint) is None and "build --endpoint URL" in recipe_endpoint.key_withheld()
+    assert _bearer(GeneratorSpec(model="m", endpoint="http://collector.example/v1", api_key_env="OPENAI_API_KEY")) is None
+    monkeypatch.setenv("REASONLEDGER_API_KEY_ENV", "OPENAI_API_KEY")  # the user names it: sent
+    assert _bearer(recipe_endpoint) == "Bearer sk-openai"
+
+
+def test_a_refusal_says_the_key_was_withheld(monkeypatch):
+    from reasonledger.construct.backends.http import OpenAIBackend
+    from reasonledger.construct.generation import Failure, GenerationRequest
+    from reasonledger.construct.openai_server import Fault, OpenAIServer, ServerThread
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    with ServerThread(OpenAIServer(lambda api, body: [], lambda api, body, i: Fault(status=401))) as server:
+        backend = OpenAIBackend(GeneratorSpec(endpoint=server.url, model="m", retries=0))
+        try:
+            request = GenerationRequest("chat", {"model": "m", "messages": [{"role": "user", "content": "q"}], "seed": 0})
+            failure = backend._runner.run(backend._attempt(request, 1))[0]
+        finally:
+            backend.close()
+    assert isinstance(failure, Failure) and failure.status == 401 and "no key was sent" in failure.message
 
 
 def test_a_recipe_endpoint_with_credentials_is_refused_without_printing_them(tmp_path):

@@ -138,9 +138,24 @@ class GeneratorSpec(BaseModel):
 
     def resolved_api_key(self) -> str | None:
         """The endpoint key: from the variable named on the command line, else the recipe's (checked
-        to be one the user allows), else the first default that is set."""
+        to be one the user allows), else the first default that is set; None when it is withheld."""
+        if self.key_withheld():
+            return None
         named = os.environ.get(KEY_ENV_CHOICE) or self.api_key_env
         return next((os.environ[n] for n in ([named] if named else DEFAULT_KEY_ENVS) if os.environ.get(n)), None)
+
+    def key_withheld(self) -> str | None:
+        """Why no key is sent, if none is: a recipe that picks its own endpoint gets a key only from a
+        variable the user named (command line or config file), never one of the defaults, or a shared
+        recipe could send the user's OPENAI_API_KEY to any host it likes."""
+        if not self.endpoint:  # the user's endpoint (--endpoint, REASONLEDGER_ENDPOINT)
+            return None
+        from reasonledger.userconfig import load_user_config
+
+        if os.environ.get(KEY_ENV_CHOICE) or (self.api_key_env and self.api_key_env in load_user_config().api_key_env):
+            return None
+        return (f"no key was sent to the recipe's own endpoint {redact_url(self.endpoint)}: give the endpoint with "
+                f"`build --endpoint URL`, or name the key's variable with `build --api-key-env NAME`")
 
 
 @dataclass(eq=False)

@@ -230,6 +230,8 @@ class OpenAIBackend(Backend):
                 return Failure("bad_response", f"server answered 200 but {exc}", attempts, 200, excerpt(raw)), None
         retryable = status in RETRYABLE or status >= 500
         message = f"HTTP {status}: {_server_message(raw)}"
+        if status in (401, 403) and self.spec.key_withheld():
+            message += f" ({self.spec.key_withheld()})"
         failure = Failure(f"http_{status}", message, attempts, status, excerpt(raw), {"retryable": retryable})
         return failure, _retry_after(headers)
 

@@ -1,16 +1,50 @@
-"""Reward functions for RL trainers, dispatching through the verifier registry.
+"""Reward functions for verl, TRL and OpenRLHF, each called the way that trainer calls it.
 
-`compute_score` has verl's custom-reward signature; `trl_reward_funcs()` gives TRL's GRPOTrainer
-a `reward_funcs` list. Both read the verifier name, config and reference that the exporters wrote.
+Every reward is the record's own verifier (name, config and full reference, as the exporters wrote
+them) judging the completion, so a reward means what the release card says the verifier checks.
+The verifiers read the final answer through `reasonledger.verifiers.answers`: bare, in
+<answer></answer> tags, after "the answer is", in \\boxed{} or after #### all earn the same reward.
+
+verl (`custom_reward_function.path=<this file>`; verl loads it with
+`importlib.util.spec_from_file_location`, verl/trainer/ppo/reward.py `get_custom_reward_fn`, and
+merges `custom_reward_function.reward_kwargs` into every call):
+- `compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs)`, the call of
+  verl's NaiveRewardManager (verl/workers/reward_manager/naive.py); extra keyword arguments that
+  verl's reward loop passes are accepted and ignored. With `return_dict=True` (set it as
+  `+custom_reward_function.reward_kwargs.return_dict=true`) it returns a dict for verl's logs:
+  `score`, `acc` (passed), `pred` (the extracted answer, which verl's validation uses for maj@N),
+  `rule` (the extraction rule that fired) and `verifier` (`id@version`).
+- `compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **kwargs)`, the
+  call of verl's BatchRewardManager (verl/workers/reward_manager/batch.py,
+  `reward_model.reward_manager=batch`): the same scores, judged with each verifier's `verify_many`.
+
+TRL (`GRPOTrainer(reward_funcs=trl_reward_funcs(), train_dataset=<trl_grpo export>)`): TRL calls
+`reward_func(prompts=..., completions=..., completion_ids=..., **columns)` with every dataset column
+but `prompt` as a list (trl/trainer/grpo_trainer.py `_calculate_rewards`).
+
+OpenRLHF (`--reward.remote_url <this file>`, older releases `--remote_rm_url`; OpenRLHF loads it with
+`spec_from_file_location("reward_func", path)`, openrlhf/utils/remote_rm_utils.py): `reward_func(queries,
+prompts, labels, **kwargs)`, where a query is the decoded prompt + response and the label is the
+`--data.label_key` column, which the openrlhf export fills with the verifier, its config and the
+reference as one JSON string. Returns {"rewards", "scores", "extra_logs"} as torch tensors (lists
+when torch is not installed).
+
+This file is loaded by path as well as imported, so it uses absolute imports only.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
+from reasonledger.records.exporters.rl import parse_openrlhf_label
+from reasonledger.records.model import Verdict, canonical_json
 from reasonledger.verifiers import Verifier, get_verifier
+
+# what trainers leave at the end of a decoded response: end-of-turn and padding tokens
+_END_TOKENS = re.compile(r"(?:\s*(?:<\|[^<>|]{1,40}\|>|<｜[^<>｜]{1,40}｜>|</s>|<eos>|<end_of_turn>|<pad>))+\s*$")
 
 
 @lru_cache(maxsize=256)
@@ -21,31 +55,85 @@ def _verifier(name: str, config_json: str) -> Verifier:
 def _infer_verifier(data_source: str) -> tuple[str, str]:
     """For rows exported elsewhere, (verifier, config JSON): math for math sets, reasoning-gym for its
     tasks (the task named by the source's last part, `reasoning-gym/chain_sum`), exact otherwise."""
-    source = data_source.lower()
+    source = str(data_source).lower()
     if "reasoning-gym" in source or "reasoning_gym" in source:
-        return "reasoning_gym", json.dumps({"dataset": data_source.rsplit("/", 1)[-1]})
+        return "reasoning_gym", json.dumps({"dataset": str(data_source).rsplit("/", 1)[-1]})
     if any(name in source for name in ("gsm8k", "math", "aime", "amc")):
         return "math", "{}"
     return "exact", "{}"
 
 
-def score(response: str, reference: Any, verifier: str, config_json: str = "{}") -> float:
-    return float(_verifier(verifier, config_json).verify(reference, response).score)
+def _strip_end_tokens(text: Any) -> str:
+    return _END_TOKENS.sub("", "" if text is None else str(text))
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict[str, Any] | None = None) -> float:
-    """verl custom reward: `custom_reward_function.path=<this file>`, `name=compute_score`."""
-    extra_info = extra_info or {}
-    if extra_info.get("verifier"):
-        reference = json.loads(extra_info["reference_json"]) if extra_info.get("reference_json") else ground_truth
-        return score(solution_str, reference, extra_info["verifier"], extra_info.get("verifier_config_json", "{}"))
-    return score(solution_str, ground_truth, *_infer_verifier(data_source))
+# ------------------------------------------------------------------------------------------ judging
+# A job is (verifier name, config JSON, reference JSON, response): hashable, so a batch judges each
+# distinct job once (a GRPO group often repeats a completion).
+
+
+def _judge_many(jobs: list[tuple[str, str, str, str]]) -> list[Verdict]:
+    """One verdict per job, in order, each verifier's distinct jobs judged with one `verify_many`."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for name, config, reference, response in dict.fromkeys(jobs):
+        groups.setdefault((name, config), []).append((reference, response))
+    verdicts: dict[tuple[str, str, str, str], Verdict] = {}
+    references: dict[str, Any] = {}  # each distinct reference parsed once: one object per task
+    for (name, config), pairs in groups.items():
+        parsed = [(references[ref] if ref in references else references.setdefault(ref, json.loads(ref)), resp)
+                  for ref, resp in pairs]
+        judged = _verifier(name, config).verify_many(parsed)
+        verdicts.update({(name, config, ref, resp): v for (ref, resp), v in zip(pairs, judged)})
+    return [verdicts[job] for job in jobs]
+
+
+def _details(verdict: Verdict) -> dict[str, Any]:
+    """The verdict as verl's reward_extra_info: every key on every row, strings never None."""
+    evidence = verdict.evidence or {}
+    extracted = evidence.get("extracted")
+    return {"score": float(verdict.score), "acc": bool(verdict.passed),
+            "pred": "" if extracted is None else str(extracted), "rule": str(evidence.get("rule") or ""),
+            "verifier": f"{verdict.verifier}@{verdict.version}"}
+
+
+# ------------------------------------------------------------------------------------------ verl
+
+
+def _verl_job(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any) -> tuple[str, str, str, str]:
+    info = extra_info if isinstance(extra_info, dict) else {}
+    response = _strip_end_tokens(solution_str)
+    if info.get("verifier"):
+        reference = info.get("reference_json") or canonical_json(ground_truth)
+        return info["verifier"], info.get("verifier_config_json") or "{}", reference, response
+    name, config = _infer_verifier(data_source)
+    return name, config, canonical_json(ground_truth), response
+
+
+def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict[str, Any] | None = None,
+                  return_dict: bool = False, **kwargs: Any) -> float | dict[str, Any]:
+    """verl's custom reward (NaiveRewardManager's call); other keyword arguments are ignored."""
+    (verdict,) = _judge_many([_verl_job(data_source, solution_str, ground_truth, extra_info)])
+    return _details(verdict) if return_dict else float(verdict.score)
+
+
+def compute_score_batch(data_sources: Any, solution_strs: Any, ground_truths: Any, extra_infos: Any = None,
+                        return_dict: bool = False, **kwargs: Any) -> list[float] | list[dict[str, Any]]:
+    """verl's BatchRewardManager call: the scores `compute_score` gives, row by row, judged in one pass."""
+    infos = [None] * len(solution_strs) if extra_infos is None else list(extra_infos)
+    if not len(data_sources) == len(solution_strs) == len(ground_truths) == len(infos):
+        raise ValueError(f"compute_score_batch: {len(data_sources)} data_sources, {len(solution_strs)} solution_strs, "
+                         f"{len(ground_truths)} ground_truths and {len(infos)} extra_infos: they must be one per row")
+    verdicts = _judge_many([_verl_job(*row) for row in zip(data_sources, solution_strs, ground_truths, infos)])
+    return [_details(v) for v in verdicts] if return_dict else [float(v.score) for v in verdicts]
+
+
+# ------------------------------------------------------------------------------------------ TRL
 
 
 def _completion_text(completion: Any) -> str:
     """TRL passes plain strings for text prompts and message lists for chat prompts."""
     if isinstance(completion, list):
-        return "".join(m.get("content", "") for m in completion if isinstance(m, dict))
+        return "".join(m.get("content") or "" for m in completion if isinstance(m, dict))
     return str(completion)
 
 
@@ -53,7 +141,40 @@ def trl_reward_funcs() -> list[Any]:
     """`GRPOTrainer(reward_funcs=trl_reward_funcs(), ...)` on a `trl_grpo` export."""
     def reasonledger_reward(prompts: list[Any], completions: list[Any], reference: list[str],
                             verifier: list[str], verifier_config: list[str], **_: Any) -> list[float]:
-        return [score(_completion_text(c), json.loads(ref), name, config)
+        jobs = [(name, config or "{}", ref, _strip_end_tokens(_completion_text(c)))
                 for c, ref, name, config in zip(completions, reference, verifier, verifier_config)]
+        return [float(v.score) for v in _judge_many(jobs)]
 
     return [reasonledger_reward]
+
+
+# ------------------------------------------------------------------------------------------ OpenRLHF
+
+
+def _response_of(query: str, prompt: str) -> str:
+    """The response part of an OpenRLHF query (prompt + response, decoded with special tokens)."""
+    query, prompt = str(query), str(prompt or "")
+    if prompt and query.startswith(prompt):
+        return query[len(prompt):]
+    tail = prompt[-200:]
+    at = query.rfind(tail) if tail else -1
+    return query[at + len(tail):] if at >= 0 else query
+
+
+def reward_func(queries: list[str], prompts: list[str], labels: list[str], **kwargs: Any) -> dict[str, Any]:
+    """OpenRLHF's custom reward: {"rewards", "scores", "extra_logs"}, one value per query."""
+    jobs = []
+    for query, prompt, label in zip(queries, prompts, labels):
+        parsed = parse_openrlhf_label(label)
+        jobs.append((parsed["verifier"], canonical_json(parsed.get("config") or {}), canonical_json(parsed["reference"]),
+                     _strip_end_tokens(_response_of(query, prompt))))
+    verdicts = _judge_many(jobs)
+    rewards = [float(v.score) for v in verdicts]
+    passed = [float(v.passed) for v in verdicts]
+    found = [float((v.evidence or {}).get("extracted") is not None) for v in verdicts]
+    try:
+        import torch
+    except ImportError:
+        return {"rewards": rewards, "scores": rewards, "extra_logs": {"passed": passed, "answer_found": found}}
+    return {"rewards": torch.tensor(rewards), "scores": torch.tensor(rewards),
+            "extra_logs": {"passed": torch.tensor(passed), "answer_found": torch.tensor(found)}}

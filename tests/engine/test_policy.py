@@ -180,3 +180,24 @@ def test_the_pool_runs_the_operators_settings_with_the_allowed_part_of_the_rows(
     assert verifier_config("math", asked) == {"timeout": 3.0, "max_depth": 20, "choices": "AB"}
     verifier = VerifierPool(None, {}, None).for_record(row("math", asked))
     assert verifier.config == get_verifier("math", **verifier_config("math", asked)).config
+
+
+def test_a_program_over_the_operators_memory_cap_fails_though_its_row_asked_for_more(tmp_path, monkeypatch):
+    from reasonledger.verifiers.code.probe import probe
+
+    if probe()["level_value"] < 2:
+        pytest.skip(f"no sandbox here: {probe().get('missing')}")
+    user_config(tmp_path, monkeypatch, "limits:\n  code: {memory_limit_mb: 256, slots: 1}\n")
+    reference = {"format": "call", "fn_name": "f", "cases": [{"args": [], "expected": 1}]}
+    program = "def f():\n    block = bytearray(600 << 20)\n    return 1\n"
+    record = row("code", {"memory_limit_mb": 6144}, reference=reference, response=program)
+    pool = VerifierPool(None, {}, None)
+    verifier = pool.for_record(record)
+    try:
+        [verdict] = pool.check([(verifier, reference, program, "answer")])
+        small = "def f():\n    return 1\n"
+        [control] = pool.check([(verifier, reference, small, "answer")])
+    finally:
+        verifier.close()
+    assert control.passed  # the sandbox runs programs under the cap
+    assert not verdict.passed, verdict.evidence["first_failure"]

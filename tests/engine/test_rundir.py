@@ -244,3 +244,15 @@ def test_a_shard_run_again_after_a_kill_keeps_its_bad_rows_once(tmp_path):
         (run / "work" / "stage-00" / marker).unlink()
     assert build(folder, run, show_progress=False).quarantined == 1
     assert len((run / "rejected" / "quarantine.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_untouched(recipe, tmp_path):
+    run = tmp_path / "run"
+    build(recipe, run, show_progress=False)
+    precious = tmp_path / "bashrc"
+    precious.write_text("export PATH=...\n")
+    (run / LOCK).unlink()
+    (run / LOCK).symlink_to(precious)
+    result = _build(str(recipe), "--out", str(run))
+    assert result.exit_code == 1 and "cannot be opened as a lock file" in result.output
+    assert precious.read_text() == "export PATH=...\n"

@@ -44,8 +44,9 @@ def read_marker(directory: Path) -> dict[str, Any] | None:
 
 def write_marker(directory: Path, kind: str) -> None:
     marker = {"kind": kind, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "version": __version__}
-    tmp = Path(directory) / f"{MARKER}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(marker, sort_keys=True) + "\n", encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f"{MARKER}.", suffix=".tmp", dir=directory)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(marker, sort_keys=True) + "\n")
     os.replace(tmp, Path(directory) / MARKER)
 
 
@@ -68,8 +69,11 @@ def never_delete(path: Path) -> str | None:
         return "it is (or holds) your home directory"
     if (path / ".git").exists():
         return "it is a git checkout"
-    if contains(path, Path.cwd()):
-        return "it is (or holds) the current directory"
+    try:
+        if contains(path, Path.cwd()):
+            return "it is (or holds) the current directory"
+    except FileNotFoundError:  # the current directory was deleted: it cannot be this one
+        pass
     return None
 
 
@@ -123,7 +127,11 @@ def check_replaceable(out: Path, force: bool, option: str = "--out", kinds: Iter
 def hold_lock(directory: Path, what: str = "build") -> Iterator[None]:
     """Hold the directory's lock file for the block. The lock is the kernel's (flock): it goes
     with the process, so a killed holder never leaves a stale lock behind."""
-    fd = os.open(Path(directory) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # never through a link: the lock file is truncated, and a planted link could point anywhere
+        fd = os.open(Path(directory) / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise OwnershipError(f"{Path(directory) / LOCK}: cannot be opened as a lock file ({exc.strerror}); "
+                             f"remove it if it is a link, or choose another --out") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -147,7 +155,7 @@ def hold_lock(directory: Path, what: str = "build") -> Iterator[None]:
 
 def _is_locked(directory: Path) -> bool:
     try:
-        fd = os.open(directory / LOCK, os.O_RDWR)
+        fd = os.open(directory / LOCK, os.O_RDWR | os.O_NOFOLLOW)
     except OSError:
         return False
     try:
@@ -220,8 +228,8 @@ def staged_output(out: Path, kind: str, inputs: Iterable[Path | str] = (), force
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING[0]}", dir=out.parent))
-    write_marker(tmp, kind)
     with hold_lock(tmp, kind):
+        write_marker(tmp, kind)  # after locking: a marked staging directory is never taken for a stale one
         try:
             yield tmp
         except BaseException:

@@ -26,7 +26,7 @@ KNOWN_FALSE_POSITIVES = [
 KNOWN_FALSE_NEGATIVES = [
     "Arguments travel by value: a test that checks the candidate mutated its argument in place sees no mutation.",
     "assert and pytest formats call the candidate's functions through proxies: a test that needs its objects (an instance of "
-    "its class, a callback, monkeypatching its module) fails.",
+    "its class, a callback, monkeypatching its module) or reads what it prints (capsys) fails.",
     "Values the encoding cannot carry (instances of user classes, functions, numpy arrays of objects) compare unequal to everything.",
     "A solution that needs the network, writes outside its scratch directory, or reads files outside system paths fails.",
     "HumanEval+ references take their expected outputs from the canonical solution: a task with several correct answers "

@@ -493,7 +493,7 @@ def _special_judge(slot: Slot, program: str, case: dict, stdout: str, st: Settin
 def run_pytest(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
     """pytest runs in the judge process (runner.mode_pytest), the candidate in its own, called by
     value through proxies: every report comes from a process the candidate cannot write to. Each
-    test the parent read in the file (formats.pytest_test_ids) must be reported, and pass."""
+    test the parent read in the file (formats.pytest_file) must be reported, and pass."""
     reported: set[str] = set()
 
     def on_test(msg: dict, call_time: float) -> dict | None:

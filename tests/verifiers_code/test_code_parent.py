@@ -242,3 +242,15 @@ def test_pytest_reports_come_from_the_judge(verifier) -> None:
 def test_a_candidate_cannot_forge_or_patch_a_pytest_pass(verifier, attack: str) -> None:
     v = verifier.verify(PY_SECRET, PYTEST_ATTACKS[attack])
     assert not v.passed and v.score < 1.0, v.evidence["tests"]
+
+
+@needs_sandbox
+def test_pytest_judge_works_in_the_bubblewrap_fallback_too() -> None:
+    if not probe()["bwrap"]:
+        pytest.skip("bubblewrap not installed (scripts/install-system-deps.sh)")
+    with get_verifier("code", time_limit=2.0, slots=1, mode="spawn") as v:
+        assert v.isolation["mode"] == "spawn"
+        honest = v.verify(PY_SECRET, f"def add(a, b):\n    return a + b\ndef secret():\n    return {SECRET}\n")
+        assert honest.passed, honest.evidence["tests"]
+        for attack, source in PYTEST_ATTACKS.items():
+            assert not v.verify(PY_SECRET, source).passed, attack

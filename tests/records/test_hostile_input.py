@@ -142,7 +142,7 @@ def test_deep_nesting_and_lone_surrogates_are_bad_rows(tmp_path):
 # --- bounded input ------------------------------------------------------------------------------
 
 _PEAK = textwrap.dedent("""
-    import resource, sys, json
+    import sys, json
     from reasonledger.records.io import read_records
     from reasonledger.records.quarantine import BadRow, Quarantine
     bad = []
@@ -153,7 +153,9 @@ _PEAK = textwrap.dedent("""
                 bad.append((item.line, item.reason))
             else:
                 bad.append((None, item.task.prompt))
-    print(json.dumps({"items": bad, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    # VmHWM, not ru_maxrss: the latter keeps the parent's size from before the exec
+    peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    print(json.dumps({"items": bad, "peak_mb": peak / 1024}))
 """)
 
 
@@ -231,3 +233,173 @@ def test_the_same_bad_row_is_quarantined_once_across_runs(tmp_path):
     with Quarantine(tmp_path / "q") as quarantine:
         quarantine.add(BadRow(str(path), 2, "another reason"))
     assert len((tmp_path / "q" / "quarantine.jsonl").read_text().splitlines()) == 3
+
+
+# --- Parquet and Hugging Face folders -----------------------------------------------------------
+
+def _record_rows(n=3):
+    from reasonledger.records.arrow import records_to_table
+    return records_to_table([GOOD] * n).to_pylist()
+
+
+def test_bad_parquet_rows_are_bad_rows_with_their_row_number(tmp_path):
+    from reasonledger.records.arrow import RECORD_SCHEMA
+    rows = _record_rows(7)
+    rows[1]["behaviour_json"] = "{not json"
+    rows[2]["kind"] = "poem"
+    rows[3]["source"] = None
+    rows[4]["verdicts"] = [{"verifier": "v", "version": "1", "score": float("nan"), "passed": True,
+                         "evidence_json": "{}"}]
+    rows[5]["reference_json"] = '{"a": ' * 5000 + "1" + "}" * 5000
+    pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), tmp_path / "bad.parquet")
+    good, bad = _split(list(read_records(tmp_path / "bad.parquet")))
+    assert len(good) == 2 and sorted(bad) == [2, 3, 4, 5, 6]
+    assert "bad.parquet" in bad[2].file and "JSONDecodeError" in bad[2].reason
+    assert "kind" in bad[3].reason
+    assert "verdicts.0.score: Input should be a finite number" in bad[5].reason
+    wrong_types = pa.table({"id": ["x"], "kind": [1], "behaviour_json": [2], "verdicts": ["v"], "source": ["s"],
+                            "prompt": [None], "prompt_messages_json": ["[]"]})
+    pq.write_table(wrong_types, tmp_path / "types.parquet")
+    (only,) = list(read_records(tmp_path / "types.parquet"))
+    assert isinstance(only, BadRow) and only.line == 1
+
+
+def test_a_file_that_is_not_parquet_and_a_hostile_manifest(tmp_path):
+    (tmp_path / "junk.parquet").write_bytes(b"PAR1 not really")
+    (only,) = list(read_records(tmp_path / "junk.parquet"))
+    assert isinstance(only, BadRow) and only.line == 0 and "not a readable Parquet file" in only.reason
+    data = tmp_path / "run" / "data"
+    write_parquet_shards([GOOD], data)
+    outside = tmp_path / "outside.parquet"
+    outside.write_bytes((data / "part-00000.parquet").read_bytes())
+    for name in ("../../outside.parquet", str(outside)):
+        (data / "manifest.json").write_text(json.dumps({"shards": [{"file": name}]}))
+        with pytest.raises(ValueError, match="not a file inside"):
+            list(read_records(data))
+    (data / "manifest.json").write_text("{garbled")
+    with pytest.raises(ValueError, match="not a reasonledger manifest"):
+        list(read_records(data))
+
+
+_HUGE = 400 * 1024 * 1024
+
+
+def _huge_cell_file(path, row_group_size):
+    """Written in a child process so that building the 400 MB cell does not inflate this one."""
+    script = textwrap.dedent(f"""
+        import pyarrow as pa, pyarrow.parquet as pq
+        from reasonledger.records.arrow import RECORD_SCHEMA, records_to_table
+        from reasonledger.records.model import Record
+        good = Record(kind="prompt_answer", task={{"prompt": "2+2?", "reference": "4", "source": {{"dataset": "unit"}}}})
+        rows = records_to_table([good] * 3).to_pylist()
+        rows[1]["meta_json"] = '{{"pad": "' + " " * {_HUGE} + '"}}'
+        pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), {str(path)!r}, compression="zstd",
+                       row_group_size={row_group_size})
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=600)
+
+
+@pytest.mark.parametrize("row_group_size", [1, 3])
+def test_a_parquet_cell_of_hundreds_of_megabytes_costs_bounded_memory(tmp_path, row_group_size):
+    path = tmp_path / "huge.parquet"
+    _huge_cell_file(path, row_group_size)
+    assert path.stat().st_size < 1024 * 1024
+    result = _peak(path, tmp_path / "q")
+    assert result["peak_mb"] < 600, result["peak_mb"]
+    lines = [line for line, _ in result["items"]]
+    if row_group_size == 1:
+        assert lines == [None, 2, None]
+    else:  # one row group: the chunk certainly holds an oversized cell and is not decoded
+        assert lines == [1, 2, 3]
+    assert all("'meta_json' holds" in reason for line, reason in result["items"] if line)
+
+
+def test_a_parquet_cell_over_the_limit_is_quarantined_with_its_row_and_kept(tmp_path):
+    from reasonledger.records.arrow import RECORD_SCHEMA
+    rows = _record_rows(200)
+    rows[150]["meta_json"] = json.dumps({"pad": "x" * 300_000})
+    pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), tmp_path / "cell.parquet")
+    good, bad = _split(list(read_records(tmp_path / "cell.parquet", max_line_bytes=100_000)))
+    assert len(good) == 199 and list(bad) == [151]
+    assert bad[151].reason.startswith("cell 'meta_json' (300,0")
+    assert "bytes) over the 100,000-byte limit per cell; the cell 'meta_json' is kept" in bad[151].reason
+    with Quarantine(tmp_path / "q") as quarantine:
+        quarantine.add(bad[151])
+    entry = json.loads((tmp_path / "q" / "quarantine.jsonl").read_text())
+    assert json.loads((tmp_path / "q" / entry["raw_file"]).read_text())["pad"] == "x" * 300_000
+    assert json.loads(entry["raw"])["id"] == GOOD.id  # the row's other cells
+
+
+def test_mapped_parquet_rows_with_bad_cells(tmp_path):
+    table = pa.table({"q": ["a", None, "c", "d"], "a": ["1", "2", "3", "4" * 200_000]})
+    pq.write_table(table, tmp_path / "tasks.parquet")
+    good, bad = _split(list(import_file(tmp_path / "tasks.parquet", "parquet", prompt_field="q", answer_field="a")))
+    assert [g.task.prompt for g in good] == ["a", "c", "d"] and list(bad) == [2]
+    good, bad = _split(list(import_file(tmp_path / "tasks.parquet", "parquet", prompt_field="q", answer_field="a",
+                                        max_bad_rows=5)))
+    assert list(bad) == [2]
+
+
+def _saved_dataset(tmp_path):
+    from reasonledger.records.hf import records_to_dataset
+    folder = tmp_path / "ds"
+    records_to_dataset([GOOD]).save_to_disk(str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("tamper, message", [
+    (lambda f: (f / "state.json").unlink(), "no state.json"),
+    (lambda f: (f / "state.json").write_text("{garbled"), "not readable JSON"),
+    (lambda f: (f / "dataset_info.json").write_text("[]"), "expected a JSON dict"),
+    (lambda f: (f / "state.json").write_text(json.dumps({"_data_files": [{"filename": "../secret.arrow"}]})),
+     "not a file inside"),
+    (lambda f: (f / "state.json").write_text(json.dumps({"_data_files": [{"filename": "/etc/passwd"}]})),
+     "not a file inside"),
+    (lambda f: (f / "state.json").write_text(json.dumps({"_data_files": "x"})), "expected '_data_files'"),
+])
+def test_malformed_saved_datasets_are_refused_before_reading(tmp_path, tamper, message):
+    pytest.importorskip("datasets")
+    from reasonledger.records.hf import HFLoadError, load_hf_rows
+    folder = _saved_dataset(tmp_path)
+    tamper(folder)
+    with pytest.raises(HFLoadError, match=message):
+        load_hf_rows(str(folder))
+
+
+def test_a_dataset_dict_naming_a_split_outside_is_refused_and_bad_rows_are_bad_rows(tmp_path):
+    pytest.importorskip("datasets")
+    from reasonledger.records.hf import HFLoadError, dataset_to_records, load_hf_rows
+    folder = _saved_dataset(tmp_path)
+    top = tmp_path / "dict"
+    top.mkdir()
+    (top / "dataset_dict.json").write_text(json.dumps({"splits": ["../ds"]}))
+    with pytest.raises(HFLoadError, match="not a file inside"):
+        load_hf_rows(str(top))
+    rows = _record_rows(2)
+    rows[0]["kind"] = "poem"
+    items = list(dataset_to_records(rows, "rows"))
+    assert isinstance(items[0], BadRow) and items[0].line == 1 and isinstance(items[1], Record)
+    assert len(list(dataset_to_records(load_hf_rows(str(folder))))) == 1
+
+
+def test_importers_turn_hostile_rows_into_bad_rows(tmp_path):
+    gsm = _jsonl(tmp_path, ['{"question": "q", "answer": "x\\n#### 3"}', '{"question": "q", "answer": 5}',
+                            '{"question": ["q"], "answer": "#### 1"}', '{"question": "q", "answer": "#### 1", '
+                            '"answer": "#### 2"}'], "gsm.jsonl")
+    good, bad = _split(list(import_file(gsm, "gsm8k")))
+    assert len(good) == 1 and sorted(bad) == [2, 3, 4] and bad[4].reason == "duplicate key 'answer'"
+    math = _jsonl(tmp_path, ['{"problem": "p", "solution": 7}', '{"problem": "p", "answer": NaN}'], "math.jsonl")
+    good, bad = _split(list(import_file(math, "math")))
+    assert sorted(bad) == [1, 2] and "finite" in bad[2].reason
+    rg = tmp_path / "rg.json"
+    rg.write_text(json.dumps({"name": "x", "results": [], "config": "not a mapping"}))
+    (only,) = list(import_file(rg, "rg-rollouts"))
+    assert isinstance(only, BadRow) and "not a reasoning-gym-eval result file" in only.reason
+    array = tmp_path / "rows.json"
+    array.write_text('[{"q": "a", "a": "1"}, {"q": "b", "a": "2", "a": "3"}]')
+    (only,) = list(import_file(array, "jsonl", prompt_field="q", answer_field="a"))
+    assert isinstance(only, BadRow) and only.line == 0 and "duplicate key 'a'" in only.reason
+    humaneval = _jsonl(tmp_path, ['{"task_id": "t/0", "prompt": "def f():\\n", "canonical_solution": "  return 1\\n", '
+                                  '"test": "def check(c): pass", "entry_point": "f"}', "{not json"], "he.jsonl")
+    items = list(import_file(humaneval, "humaneval"))
+    assert len(items) == 1 and isinstance(items[0], BadRow) and "stopped reading here" in items[0].reason

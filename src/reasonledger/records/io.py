@@ -21,13 +21,14 @@ def data_path(path: Path | str) -> Path:
 
 def read_records(path: Path | str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
                  max_bad_rows: int = DEFAULT_MAX_BAD_ROWS) -> Iterator[Record | BadRow]:
-    """Records from `path`; rows that are not valid records come back as BadRows. Raises only
+    """Records from `path`; rows that are not valid records come back as BadRows (a Parquet cell over
+    `max_line_bytes` too). Raises only
     FileNotFoundError, or TooManyBadRows (a ValueError) after `max_bad_rows` bad rows."""
     path = data_path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
     if path.is_dir() or path.suffix == ".parquet":
-        yield from cap_bad_rows(read_parquet_records(path), max_bad_rows)
+        yield from cap_bad_rows(read_parquet_records(path, max_line_bytes), max_bad_rows)
         return
     yield from cap_bad_rows(read_jsonl_records(path, max_line_bytes), max_bad_rows)
 

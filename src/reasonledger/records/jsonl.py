@@ -112,19 +112,19 @@ def parse_rows(
             continue
         number, value = row
         if not isinstance(value, dict):
-            yield BadRow(file, number, f"expected a JSON object, got {type(value).__name__}", _raw(value))
+            yield BadRow(file, number, f"expected a JSON object, got {type(value).__name__}", raw_json(value))
             continue
         try:
             yield convert(value, number)
         except ValidationError as exc:
-            yield BadRow(file, number, validation_reason(exc), _raw(value))
+            yield BadRow(file, number, validation_reason(exc), raw_json(value))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            yield BadRow(file, number, f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}", _raw(value))
+            yield BadRow(file, number, f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}", raw_json(value))
         except RecursionError:
-            yield BadRow(file, number, "nested too deeply to process", _raw(value))
+            yield BadRow(file, number, "nested too deeply to process", raw_json(value))
 
 
-def _raw(value: Any) -> bytes:
+def raw_json(value: Any) -> bytes:
     """The row as quarantine keeps it; serialised only for rows that go there. Never raises:
     text that is not valid Unicode is kept escaped, values JSON has no type for as their str()."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reasonledger.records.arrow import RECORD_SCHEMA, records_to_table, row_to_record
+from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES, parse_rows, raw_json
 from reasonledger.records.model import SCHEMA_VERSION, Record
+from reasonledger.records.quarantine import BadRow, Spill
 
 MANIFEST = "manifest.json"
 DEFAULT_SHARD_ROWS = 1000
+# A cell is bounded like a JSONL line.
+DEFAULT_MAX_CELL_BYTES = DEFAULT_MAX_LINE_BYTES
 # Fixed writer settings: the same records always give the same bytes.
 _WRITE_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
 
@@ -109,29 +113,133 @@ def write_parquet_shards(records: Iterable[Record], directory: Path | str,
 
 
 def parquet_files(path: Path | str) -> list[Path]:
-    """The shards of a dataset: a single file, or every .parquet in a directory in manifest order."""
+    """The shards of a dataset: a single file, or every .parquet in a directory in manifest order.
+
+    A manifest may only name files inside the directory (a `../` or absolute name is refused)."""
     path = Path(path)
     if path.is_file():
         return [path]
     manifest = path / MANIFEST
     if manifest.exists():
-        return [path / e["file"] for e in json.loads(manifest.read_text())["shards"]]
+        try:
+            names = [e["file"] for e in json.loads(manifest.read_text(encoding="utf-8"))["shards"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{manifest}: not a reasonledger manifest ({type(exc).__name__}: {exc}); "
+                             "delete it to read every .parquet in the directory") from None
+        return [inside(path, name, manifest) for name in names]
     return sorted(path.glob("*.parquet"))
+
+
+def inside(directory: Path, name: object, listed_in: Path) -> Path:
+    """`directory/name` when `name` is a relative name that stays inside `directory` (symlinks resolved)."""
+    if (not isinstance(name, str) or not name or Path(name).is_absolute() or ".." in Path(name).parts
+            or not (directory / name).resolve().is_relative_to(directory.resolve())):
+        raise ValueError(f"{listed_in}: names {name!r}, which is not a file inside {directory}; refusing to read it")
+    return directory / name
 
 
 def is_record_table(schema: pa.Schema) -> bool:
     return {"id", "kind", "behaviour_json", "verdicts"} <= set(schema.names)
 
 
-def read_parquet_records(path: Path | str, batch_rows: int = 1024) -> Iterator[Record]:
-    """Stream records from reasonledger Parquet shards, one batch in memory at a time."""
+def parquet_rows(path: Path, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES, batch_rows: int = 128,
+                 require: Callable[[pa.Schema], None] | None = None) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
+    """(row number, row) for each row of one Parquet file, or a BadRow; never raises for the file's content.
+
+    Rows are read a small batch at a time. A cell over `max_cell_bytes` makes its row a BadRow (the
+    cell spilled to disk, the other cells kept as raw). A row group whose column chunk certainly
+    holds such a cell and is too large to decode cheaply (see `_too_big_to_read`) is not decoded:
+    its rows are BadRows saying so. `require(schema)` may raise ValueError to refuse the file."""
+    name = str(path)
+    try:
+        source = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        yield BadRow(name, 0, f"not a readable Parquet file: {exc}")
+        return
+    if require is not None:
+        require(source.schema_arrow)
+    number = 0
+    for group in range(source.metadata.num_row_groups):
+        meta = source.metadata.row_group(group)
+        refused = _too_big_to_read(meta, max_cell_bytes)
+        if refused:
+            for _ in range(meta.num_rows):
+                number += 1
+                yield BadRow(name, number, f"not read: {refused}")
+            continue
+        try:
+            for batch in source.iter_batches(batch_size=batch_rows, row_groups=[group], use_threads=False):
+                yield from _batch_rows(batch, name, number, max_cell_bytes)
+                number += batch.num_rows
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            yield BadRow(name, number + 1, f"could not read row group {group} from this row on: {exc}")
+
+
+# A column chunk larger than this is decoded only when no cell in it can be over the limit:
+# decoding costs two to three times the chunk (pages, dictionary, Arrow copy).
+MAX_CHUNK_BYTES = 256 * 1024 * 1024
+
+
+def _too_big_to_read(meta: Any, max_cell_bytes: int) -> str | None:
+    rows = max(meta.num_rows, 1)
+    for i in range(meta.num_columns):
+        column = meta.column(i)
+        size = column.total_uncompressed_size
+        if size > MAX_CHUNK_BYTES and size / rows > max_cell_bytes:
+            return (f"column {column.path_in_schema!r} holds {size:,} bytes in {meta.num_rows:,} row(s), so a cell "
+                    f"is over the {max_cell_bytes:,}-byte limit and the chunk is too large to decode; "
+                    "write the file with smaller cells (or row groups)")
+    return None
+
+
+def _batch_rows(batch: pa.RecordBatch, name: str, before: int,
+                max_cell_bytes: int) -> Iterator[tuple[int, dict[str, Any]] | BadRow]:
+    oversized: dict[int, list[tuple[str, int]]] = {}
+    if batch.nbytes > max_cell_bytes:
+        for column_name, column in zip(batch.schema.names, batch.columns):
+            if column.nbytes > max_cell_bytes:
+                for i in range(batch.num_rows):
+                    size = column.slice(i, 1).nbytes
+                    if size > max_cell_bytes:
+                        oversized.setdefault(i, []).append((column_name, size))
+    if not oversized:
+        for i, row in enumerate(batch.to_pylist(), start=before + 1):
+            yield i, row
+        return
+    for i in range(batch.num_rows):
+        if i not in oversized:
+            yield before + i + 1, batch.slice(i, 1).to_pylist()[0]
+            continue
+        yield _oversized_row(batch.slice(i, 1), name, before + i + 1, oversized[i], max_cell_bytes)
+
+
+def _oversized_row(row: pa.RecordBatch, name: str, number: int, cells: list[tuple[str, int]],
+                   max_cell_bytes: int) -> BadRow:
+    """The row's small cells as raw JSON; its largest cell, when it is text or bytes, spilled whole."""
+    big = {column for column, _ in cells}
+    small = {k: v for k, v in row.select([c for c in row.schema.names if c not in big]).to_pylist()[0].items()}
+    said = ", ".join(f"{column!r} ({size:,} bytes)" for column, size in cells)
+    column, _ = max(cells, key=lambda cell: cell[1])
+    value = row.column(column)[0]
+    spill, kept = None, ""
+    if value.is_valid and isinstance(value, (pa.StringScalar, pa.BinaryScalar, pa.LargeStringScalar, pa.LargeBinaryScalar)):
+        with Spill() as spill:
+            spill.write(memoryview(value.as_buffer()))
+        kept = f"; the cell {column!r} is kept as the raw file, the others as raw"
+    return BadRow(name, number, f"cell {said} over the {max_cell_bytes:,}-byte limit per cell{kept}",
+                  raw_json(small), spill=spill)
+
+
+def read_parquet_records(path: Path | str, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES) -> Iterator[Record | BadRow]:
+    """Stream records from reasonledger Parquet shards a small batch at a time; bad rows are BadRows."""
     for shard in parquet_files(path):
-        source = pq.ParquetFile(shard)
-        if not is_record_table(source.schema_arrow):
-            raise ValueError(f"{shard} is not reasonledger record Parquet; import it with `reasonledger import`")
-        for batch in source.iter_batches(batch_size=batch_rows):
-            for row in batch.to_pylist():
-                yield row_to_record(row)
+        rows = parquet_rows(shard, max_cell_bytes, require=lambda schema, shard=shard: _require_records(schema, shard))
+        yield from parse_rows(rows, str(shard), lambda row, _: row_to_record(row))
+
+
+def _require_records(schema: pa.Schema, shard: Path) -> None:
+    if not is_record_table(schema):
+        raise ValueError(f"{shard} is not reasonledger record Parquet; import it with `reasonledger import`")
 
 
 __all__ = ["RECORD_SCHEMA", "read_parquet_records", "write_parquet_shards", "write_manifest", "parquet_files"]

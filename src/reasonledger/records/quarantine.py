@@ -176,7 +176,7 @@ class Quarantine:
             entry["raw_bytes"] = bad.spill.size
             if bad.spill.seen > bad.spill.size:
                 entry["raw_truncated_from"] = bad.spill.seen
-        else:
+        if bad.raw or bad.spill is None:  # with a spill too: the rest of the row (a Parquet row's small cells)
             try:
                 entry["raw"] = bad.raw.decode("utf-8")
             except UnicodeDecodeError:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reasonledger.records.canonical import loads_row
 from reasonledger.records.jsonl import read_json_lines
 from reasonledger.records.quarantine import BadRow
 
@@ -15,8 +15,8 @@ def json_rows(path: Path) -> Iterator[tuple[int, Any] | BadRow]:
     """(row number, object) from a JSON array file or a JSONL(.gz) file, whichever `path` is."""
     if path.suffix == ".json":
         try:
-            value = json.loads(path.read_bytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            value = loads_row(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
             yield BadRow(str(path), 0, f"not a JSON document: {exc}")
             return
         if isinstance(value, dict):

@@ -17,7 +17,18 @@ SOURCES = {
 
 
 def _records(path: Path, name: str, rows: Iterator[dict[str, Any]], attach_solutions: bool) -> Iterator[Record | BadRow]:
-    for number, row in enumerate(rows, start=1):
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except (OSError, EOFError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError,
+                RecursionError) as exc:  # the dataset reader stops at a row it cannot parse
+            yield BadRow(str(path), number + 1, f"stopped reading here: {type(exc).__name__}: {exc}; "
+                         "rows from here on are not imported (fix this row and import again)")
+            return
+        number += 1
         try:
             behaviour = {"response": row["canonical_solution"]} if attach_solutions else {}
             yield Record(kind=Kind.prompt_answer, task={
@@ -25,20 +36,20 @@ def _records(path: Path, name: str, rows: Iterator[dict[str, Any]], attach_solut
                 "source": {**SOURCES[name], "row_id": str(row["row_id"])},
                 "verifier": {"name": "code"},
             }, behaviour=behaviour, meta={"solution_origin": "dataset canonical solution"} if attach_solutions else {})
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             yield BadRow(str(path), number, f"{type(exc).__name__}: {exc}")
 
 
 def read_humaneval(path: Path, attach_solutions: bool = False) -> Iterator[Record | BadRow]:
     from reasonledger.verifiers.code.datasets import humaneval_references
-    return _records(path, "humaneval", humaneval_references(path), attach_solutions)
+    return _records(path, "humaneval", iter(humaneval_references(path)), attach_solutions)
 
 
 def read_humanevalplus(path: Path, attach_solutions: bool = False) -> Iterator[Record | BadRow]:
     from reasonledger.verifiers.code.datasets import humaneval_references
-    return _records(path, "humanevalplus", humaneval_references(path), attach_solutions)
+    return _records(path, "humanevalplus", iter(humaneval_references(path)), attach_solutions)
 
 
 def read_mbpp(path: Path, attach_solutions: bool = False) -> Iterator[Record | BadRow]:
     from reasonledger.verifiers.code.datasets import mbpp_references
-    return _records(path, "mbpp", mbpp_references(path), attach_solutions)
+    return _records(path, "mbpp", iter(mbpp_references(path)), attach_solutions)

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from reasonledger.records.importers._common import json_rows
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record
+from reasonledger.records.parquet import parquet_rows
 from reasonledger.records.quarantine import BadRow
 
 
@@ -29,14 +28,6 @@ def _field(row: dict[str, Any], name: str) -> Any:
     return value
 
 
-def _parquet_rows(path: Path) -> Iterator[tuple[int, Any]]:
-    number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-        for row in batch.to_pylist():
-            number += 1
-            yield number, row
-
-
 def read_mapped(path: Path, prompt_field: str = "prompt", answer_field: str | None = None,
                 response_field: str | None = None, reference_field: str | None = None,
                 verifier: str | None = None, dataset: str | None = None, license: str | None = None,
@@ -44,7 +35,7 @@ def read_mapped(path: Path, prompt_field: str = "prompt", answer_field: str | No
                 id_field: str | None = None) -> Iterator[Record | BadRow]:
     """prompt_answer records from any rows: the reference is `reference_field`, else `answer_field`."""
     reference_from = reference_field or answer_field
-    rows = _parquet_rows(path) if path.suffix == ".parquet" else json_rows(path)
+    rows = parquet_rows(path) if path.suffix == ".parquet" else json_rows(path)
 
     def convert(row: dict[str, Any], number: int) -> Record:
         prompt = _field(row, prompt_field)

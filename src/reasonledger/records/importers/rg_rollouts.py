@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reasonledger.records.canonical import loads_row
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.quarantine import BadRow
@@ -18,13 +18,15 @@ def read_rg_rollouts(path: Path, model: str | None = None) -> Iterator[Record | 
     The stored scores are reasoning-gym's at eval time, bugs included (see verifiers.reasoning_gym).
     """
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        results, name = doc["results"], doc["name"]
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        doc = loads_row(path.read_text(encoding="utf-8"))
+        results, name, config = doc["results"], doc["name"], doc.get("config") or {}
+        if not isinstance(results, list) or not isinstance(config, dict):
+            raise TypeError("'results' must be a list and 'config' a mapping")
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         yield BadRow(str(path), 0, f"not a reasoning-gym-eval result file ({exc}); expected keys 'name' and 'results'")
         return
-    model = model or doc.get("config", {}).get("model") or "unknown"
-    sampling = {k: v for k, v in doc.get("config", {}).items() if k in ("temperature", "top_p", "max_tokens")}
+    model = model or config.get("model") or "unknown"
+    sampling = {k: v for k, v in config.items() if k in ("temperature", "top_p", "max_tokens")}
 
     def convert(row: dict[str, Any], number: int) -> Record:
         rollouts = [{"response": c["full_model_response"], "answer": c.get("model_answer"),
@@ -36,7 +38,7 @@ def read_rg_rollouts(path: Path, model: str | None = None) -> Iterator[Record | 
         return Record(
             kind=Kind.rollout_set,
             task={"prompt": row["question"], "reference": {"dataset": name, "answer": row["expected_answer"]},
-                  "domain": doc.get("category"),
+                  "domain": doc.get("category") if isinstance(doc.get("category"), str) else None,
                   "source": {"dataset": f"reasoning-gym/{name}", "revision": "reasoning-gym-eval@5f09fec",
                              "license": "Apache-2.0", "row_id": str(number - 1)},
                   "verifier": {"name": "reasoning_gym", "config": {"dataset": name}}},

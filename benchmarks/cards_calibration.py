@@ -4,7 +4,9 @@ write the results where their verifier cards read them (src/reasonledger/cards/c
 The set is generated offline from reasoning-gym: for each task, the gold answer (and, for `exact`,
 forms a grader must accept: case, spacing, a final period, `6.0` for `6`) are positives; another
 item's gold answer of the same family, the gold with a trailing token, and a sign-flipped number
-are negatives. The false-positive rate is negatives passed / negatives; the false-negative rate
+are negatives. Cases are written in <answer> tags; the gold and the other item's answer are also
+written the other ways a model states an answer (bare, "the answer is", \\boxed{}, ####), which the
+verifiers read through `verifiers.answers` (case kinds `gold_<style>`, `other_item_answer_<style>`). The false-positive rate is negatives passed / negatives; the false-negative rate
 is positives failed / positives. The peer is reasoning-gym's own scorer, unguarded, on the same set.
 
 Run: .venv/bin/python benchmarks/cards_calibration.py [--per-task 30]
@@ -32,6 +34,8 @@ TASKS = ("basic_arithmetic", "chain_sum", "gsm_symbolic", "leg_counting", "simpl
          "complex_arithmetic", "knights_knaves", "syllogism", "propositional_logic", "word_sorting", "spell_backward",
          "number_sorting", "countdown", "game_of_life_halting", "fraction_simplification", "time_intervals")
 NUMERIC = ("basic_arithmetic", "chain_sum", "leg_counting", "gsm_symbolic")
+STYLES = {"bare": "{}", "answer_is": "Checked step by step.\nSo the answer is {}.",
+          "boxed": "Checked step by step.\nThe final answer is \\boxed{{{}}}", "hashes": "Checked step by step.\n#### {}"}
 _INT = re.compile(r"^-?\d+$")
 
 
@@ -45,9 +49,12 @@ def cases(per_task: int, seed: int) -> list[tuple[str, dict[str, Any], str, bool
             ref = {"dataset": task, "answer": item["answer"], "metadata": json.loads(json.dumps(item["metadata"], default=str)),
                    "question": item["question"]}
             out.append((task, ref, f"<answer>{gold}</answer>", True, "gold"))
+            out += [(task, ref, template.format(gold), True, f"gold_{style}") for style, template in STYLES.items()]
             other = str(items[(i + 1) % len(items)]["answer"])
             if other.strip() != gold.strip():
                 out.append((task, ref, f"<answer>{other}</answer>", False, "other_item_answer"))
+                out += [(task, ref, template.format(other), False, f"other_item_answer_{style}")
+                        for style, template in STYLES.items()]
             out.append((task, ref, f"<answer>{gold} extra</answer>", False, "trailing_token"))
             if _INT.match(gold) and gold not in ("0", "-0"):
                 flipped = gold[1:] if gold.startswith("-") else f"-{gold}"

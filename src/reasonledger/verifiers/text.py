@@ -11,8 +11,10 @@ from reasonledger.verifiers.answers import extract_answer
 from reasonledger.verifiers.base import Verifier
 
 # how a short final answer may be written, tried in this order (verifiers.answers): <answer> tags,
-# \boxed{}, "the answer is", "Answer:", "####", an answer-statement final line, else the whole text
-ANSWER_RULES = ("answer_tag", "boxed", "answer_is", "answer_colon", "hashes", "final_line", "bare")
+# \boxed{}, "the answer is", "Answer:", "####", else the whole text. Not `final_line`: it reads a
+# number out of a line, which cuts answers that are not numbers ("01:45:29.840" -> "29.840",
+# "6.00i" -> "6.00"; benchmarks/cards_calibration.py measured it).
+ANSWER_RULES = ("answer_tag", "boxed", "answer_is", "answer_colon", "hashes", "bare")
 _CHOICE = re.compile(r"^\(?([A-Za-z])[).:]?(?:\s|$)")
 
 

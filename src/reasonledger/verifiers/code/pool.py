@@ -190,8 +190,11 @@ class Run:
 
     def _results(self, i: int, data: bytes) -> None:
         """Messages (JSON lines) from child i's result channel. Each is bounded before it is decoded:
-        one longer than the output limit, or holding more than MAX_CONTAINERS lists and objects, is
-        an output_limit event and the rest of the channel is dropped, never read whole into memory."""
+        one longer than the output limit, or holding more than MAX_CONTAINERS lists and objects (every
+        `[` and `{` counts, in strings too: a cheap, conservative bound on what decoding allocates),
+        is an output_limit event and the rest of the channel is dropped, never read whole into memory.
+        JSON object keys are strings, whose hashes are keyed (SipHash): keys that collide cannot be
+        written to order, unlike the ints of the value encoding, which runner.decode checks."""
         c = self.children[i]
         start = 0
         while not c.res_over:

@@ -102,7 +102,15 @@ def test_a_row_raising_the_code_memory_cap_runs_under_the_operators_cap():
     assert verifier.config_hash == get_verifier("code").config_hash  # its verdicts say: the operator's config
 
 
-def test_a_recipe_step_cannot_raise_it_either_but_the_operator_can(tmp_path, monkeypatch):
+def test_a_step_asking_for_more_is_told_and_still_cannot_raise_it(tmp_path, monkeypatch):
+    from reasonledger.construct.verify import Verify
+
+    with pytest.raises(ValueError, match=r"config.memory_limit_mb: 6144 is looser than the operator's 1024 .*"
+                                         r"limits: \{code: \{memory_limit_mb: ...\}\}"):
+        Verify(verifier="code", config={"memory_limit_mb": 6144})
+    with pytest.raises(ValueError, match="config.timeout: 30 is looser than the operator's 1.0 for the math verifier"):
+        Verify(config={"timeout": 30})  # no verifier named: checked against every verifier it may reach
+    Verify(verifier="code", config={"memory_limit_mb": 512, "min_isolation": "worker"})
     assert VerifierPool("code", {"memory_limit_mb": 6144}, None).for_record(row("code", {})).options[
         "memory_limit_mb"] == 1024
     user_config(tmp_path, monkeypatch, "limits:\n  code: {memory_limit_mb: 2048, slots: 2}\n")

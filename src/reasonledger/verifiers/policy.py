@@ -119,6 +119,25 @@ def clamp_data_config(verifier_name: str, data_config: dict) -> dict:
     return allowed
 
 
+def check_step_config(verifier_name: str | None, config: dict) -> None:
+    """Refuse a step's config (a recipe's, or `verify --config`) that asks for more than the operator
+    allows, saying where to raise the limit: a row is clamped quietly, a recipe or command is told.
+    With no verifier named, the config goes to each row's verifier: it is checked against all of them."""
+    names = [verifier_name] if verifier_name else sorted(LIMIT_KEYS)
+    problems = []
+    for name in names:
+        bounds = LIMIT_KEYS.get(name, {})
+        allowed = clamp_data_config(name, {k: v for k, v in config.items() if k in bounds})
+        for key in sorted(set(config) & set(bounds)):
+            if allowed.get(key, _IGNORE) != config[key]:
+                why = ("is the operator's setting" if bounds[key].kind == "operator" else
+                       f"is looser than the operator's {operator_limits(name)[key]!r}")
+                problems.append(f"config.{key}: {config[key]!r} {why} for the {name} verifier; only your own "
+                                f"config file may change it (limits: {{{name}: {{{key}: ...}}}})")
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
 def verifier_config(verifier_name: str, data_config: dict) -> dict:
     """The config a verifier runs with when data asks for `data_config`: the operator's own settings
     (user config file) with the allowed part of the data's on top. What `VerifierPool` builds."""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reasonledger.engine.cache import VerdictCache, verdict_key
 from reasonledger.engine.pipeline import batches
@@ -19,7 +19,7 @@ from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, json_digest
 from reasonledger.verifiers import Verifier, get_verifier
 from reasonledger.verifiers.registry import VerifierName
-from reasonledger.verifiers.policy import check_operator_limits, verifier_config
+from reasonledger.verifiers.policy import check_operator_limits, check_step_config, verifier_config
 
 
 def targets(record: Record) -> list[tuple[str, str]]:
@@ -134,6 +134,11 @@ class VerifyParams(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     batch: int = Field(256, gt=0)
     cache: bool = True
+
+    @model_validator(mode="after")
+    def _within_operator_limits(self) -> "VerifyParams":
+        check_step_config(self.verifier, self.config)  # a recipe or --config asking for more fails at load
+        return self
 
 
 class _VerifyingStep(Step):

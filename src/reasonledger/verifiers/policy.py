@@ -13,6 +13,9 @@ the verifier's defaults, overridden by the `limits:` section of the user's confi
 - a switch that would loosen a check (e.g. `strict_labels: false`) is ignored; one that tightens it is kept;
 - operator-only settings (slots, sandbox mode, sample points) are ignored;
 - keys the policy does not know are kept: they are not limits (e.g. a reasoning-gym `dataset`).
+
+A row is clamped quietly (`clamp_data_config`); a recipe step or `verify --config` asking for more is
+refused with where to raise the limit (`check_step_config`), and is clamped too if it gets through.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ STYLES = {
     "bare": PROGRAM,
     "after prose": f"Here is my solution, using integer square roots.\nIt runs in constant time:\n\n{PROGRAM}",
     "after prose that starts like code": f"from the statement, f adds one to the root:\n{PROGRAM}",
+    "between prose": f"Solution, in constant time:\n\n{PROGRAM}\nThis uses math.isqrt (Python 3.8+).\nIt is exact for big ints.",
 }
 CASES = [(name, text) for name, text in STYLES.items()] + [(f"<think> then {name}", THINK + text) for name, text in STYLES.items()]
 

@@ -2,7 +2,8 @@
 
 Reasoning in <think>...</think> is never read (a response whose <think> is never closed has no
 program). After it: the last fenced block (the last ```python one when any is tagged), else the
-text itself, from the first line where code starts when prose comes before the program.
+text itself; when that does not parse, the part that does after dropping prose before the program
+(from a line where code starts) and after it (at a paragraph break).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ _CODE_LINE = re.compile(
     r"[A-Za-z_][\w.]*\s*(?:\(|(?:\[[^\]\n]*\]\s*)?[-+*/%&|^@]?=(?!=)|,))",
     re.MULTILINE,
 )
+_PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
 _STARTS_TRIED = 32  # lines tried as the program's start after prose; the text is parsed once per try
-_PROSE_SEARCH_MAX = 1 << 20  # characters: a longer text is given whole
+_ENDS_TRIED = 16  # paragraph breaks tried as its end before prose, for each of the first few starts
+_PROSE_SEARCH_MAX = 1 << 16  # characters: a longer text is given whole
 
 
 def extract_code(response: str) -> tuple[str, dict]:
@@ -35,9 +38,15 @@ def extract_code(response: str) -> tuple[str, dict]:
     text = visible.strip("\n")
     if len(text) > _PROSE_SEARCH_MAX or _parses(text):
         return text, {"source": "whole_response"}
-    for m in islice(_CODE_LINE.finditer(text), _STARTS_TRIED):
-        if m.start() and _parses(text[m.start():]):
-            return text[m.start():], {"source": "after_prose", "skipped_chars": m.start()}
+    starts = [0] + [m.start() for m in islice(_CODE_LINE.finditer(text), _STARTS_TRIED) if m.start()]
+    for start in starts[1:]:
+        if _parses(text[start:]):
+            return text[start:], {"source": "after_prose", "skipped_chars": start}
+    ends = [m.start() for m in _PARAGRAPH_END.finditer(text)][::-1][:_ENDS_TRIED]
+    for start in starts[:4]:  # prose after the program too: cut at a paragraph break
+        for end in ends:
+            if end > start and _parses(text[start:end]):
+                return text[start:end], {"source": "after_prose", "skipped_chars": start, "cut_at": end}
     return text, {"source": "whole_response", "note": "does not parse as Python"}
 
 

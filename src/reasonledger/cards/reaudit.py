@@ -5,24 +5,32 @@ shard) and the verdicts (each record's recorded verdicts re-run through the same
 same config; a record whose content no longer matches its id is reported too). Verdicts from
 verifiers that are not registered here, or whose config cannot be recovered from the record,
 are counted as not re-runnable, never as disagreements.
+
+A recorded config comes from whoever wrote the data, so it is replayed only through
+`policy.clamp_data_config`: it may tighten the operator's limits, never raise them (verdicts re-run
+under a clamped config are counted). A shard that cannot be read (missing, truncated, not Parquet)
+is a finding naming the shard and the reason; the other shards are still read and checked.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reasonledger.cards.verifier_cards import stamped_config_hash
 from reasonledger.construct.verify import VerifierPool, gold_candidate, targets
 from reasonledger.records.arrow import row_to_record
 from reasonledger.records.io import data_path
-from reasonledger.records.model import Record, Verdict
+from reasonledger.records.model import Record, Verdict, canonical_json
 from reasonledger.records.parquet import sha256_file
 from reasonledger.verifiers import Verifier, get_verifier, verifier_class
+from reasonledger.verifiers.policy import clamp_data_config
 
 SCORE_TOLERANCE = 1e-9
 BATCH = 512
@@ -53,14 +61,19 @@ class _Rerun:
         except KeyError:
             return "verifier not registered here"
         spec = record.task.verifier
-        candidates = [spec.config] if spec is not None and spec.name == verdict.verifier else []
+        # the row's config as written, or as a pool that clamps data configs ran it
+        candidates = [spec.config, clamp_data_config(verdict.verifier, spec.config)] \
+            if spec is not None and spec.name == verdict.verifier else []
         config = next((c for c in candidates + [{}]
                        if stamped_config_hash(verdict.verifier, c) == verdict.config_hash), None)
         if config is None:
             return "config not recoverable from the record"
-        key = (verdict.verifier, verdict.config_hash)
+        allowed = clamp_data_config(verdict.verifier, config)
+        if allowed != config:
+            self.counts["config_clamped"] += 1
+        key = (verdict.verifier, canonical_json(allowed))
         if key not in self.verifiers:
-            self.verifiers[key] = get_verifier(verdict.verifier, **config)
+            self.verifiers[key] = get_verifier(verdict.verifier, **allowed)
         if cls.version != verdict.version:
             self.counts["version_changed"] += 1
         return self.verifiers[key]
@@ -96,8 +109,19 @@ class _Rerun:
         self.jobs, self.recorded = [], []
 
 
+def _last_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[-1].strip()
+
+
+def _unreadable(path: Path, exc: Exception, findings: list[Finding], after: int = 0) -> None:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    read, rest = (f" after {after:,} rows", "its other") if after else ("", "its")
+    findings.append(Finding("shard", path.name, f"cannot be read as Parquet{read} ({type(exc).__name__}: {reason}); "
+                                                f"{rest} records were not checked"))
+
+
 def _check_manifest(data_dir: Path, card: dict[str, Any], findings: list[Finding]) -> list[Path]:
-    """Shards present with the card's sha256 and row count; returns the shards that exist."""
+    """Shards present with the card's sha256 and row count; returns the shards whose footer reads."""
     shards = card["manifest"]["data"]["shards"]
     listed = {s["file"] for s in shards}
     present = []
@@ -106,16 +130,32 @@ def _check_manifest(data_dir: Path, card: dict[str, Any], findings: list[Finding
         if not path.is_file():
             findings.append(Finding("manifest", shard["file"], "missing: the card lists it, the data has no such file"))
             continue
-        present.append(path)
         digest = sha256_file(path)
         if digest != shard["sha256"]:
             findings.append(Finding("manifest", shard["file"], f"sha256 {digest} differs from the card's {shard['sha256']}"))
-        rows = pq.ParquetFile(path).metadata.num_rows
+        try:
+            rows = pq.ParquetFile(path).metadata.num_rows
+        except (OSError, pa.ArrowException) as exc:
+            _unreadable(path, exc, findings)
+            continue
+        present.append(path)
         if rows != shard["rows"]:
             findings.append(Finding("manifest", shard["file"], f"{rows:,} rows, the card says {shard['rows']:,}"))
     for extra in sorted(p.name for p in data_dir.glob("*.parquet") if p.name not in listed):
         findings.append(Finding("manifest", extra, "not in the card's manifest"))
     return present
+
+
+def _rows(path: Path, findings: list[Finding]) -> Iterator[dict[str, Any]]:
+    """The rows of one shard; a shard that breaks part-way is a finding after the rows it gave."""
+    done = 0
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                done += 1
+                yield row
+    except (OSError, pa.ArrowException) as exc:
+        _unreadable(path, exc, findings, done)
 
 
 def _check_totals(card: dict[str, Any], seen: Counter[tuple[str, str, str, bool]], records: int,
@@ -141,18 +181,17 @@ def reaudit(data: Path | str, card: dict[str, Any]) -> dict[str, Any]:
     seen: Counter[tuple[str, str, str, bool]] = Counter()
     records = 0
     for path in shards:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-            for row in batch.to_pylist():
-                try:
-                    record = row_to_record(row)
-                except ValueError as exc:
-                    findings.append(Finding("record", f"{path.name} record {row.get('id')}",
-                                            f"content does not match its id or shape: {str(exc).splitlines()[-1].strip()}"))
-                    continue
-                records += 1
-                for v in record.verdicts:
-                    seen[(v.verifier, v.version, v.config_hash, v.passed)] += 1
-                rerun.add(record, path.name)
+        for row in _rows(path, findings):
+            try:
+                record = row_to_record(row)
+            except (ValueError, TypeError, KeyError) as exc:
+                findings.append(Finding("record", f"{path.name} record {row.get('id')}",
+                                        f"content does not match its id or shape: {_last_line(exc)}"))
+                continue
+            records += 1
+            for v in record.verdicts:
+                seen[(v.verifier, v.version, v.config_hash, v.passed)] += 1
+            rerun.add(record, path.name)
     rerun.flush()
     _check_totals(card, seen, records, findings)
     counts = rerun.counts
@@ -160,10 +199,11 @@ def reaudit(data: Path | str, card: dict[str, Any]) -> dict[str, Any]:
         "ok": not findings,
         "card": card["name"],
         "data": str(data_dir),
+        "shards_listed": len(card["manifest"]["data"]["shards"]),
         "shards_checked": len(shards),
         "records": records,
         "verdicts": {"rerun": counts["rerun"], "agree": counts["agree"], "disagree": counts["disagree"],
-                     "version_changed": counts["version_changed"],
+                     "version_changed": counts["version_changed"], "config_clamped": counts["config_clamped"],
                      "not_rerunnable": {k.removeprefix("not re-runnable: "): n for k, n in sorted(counts.items())
                                         if k.startswith("not re-runnable: ")}},
         "findings": [asdict(f) for f in findings],
@@ -173,9 +213,12 @@ def reaudit(data: Path | str, card: dict[str, Any]) -> dict[str, Any]:
 def render_reaudit(result: dict[str, Any]) -> str:
     v = result["verdicts"]
     lines = [f"reaudit of {result['data']} against the card of {result['card']}",
-             f"  {result['shards_checked']} shard(s), {result['records']:,} records; {v['rerun']:,} verdicts re-run: "
+             f"  {result['shards_checked']} of {result['shards_listed']} shard(s) read, {result['records']:,} records; "
+             f"{v['rerun']:,} verdicts re-run: "
              f"{v['agree']:,} agree, {v['disagree']:,} disagree"
-             + (f", {v['version_changed']:,} made by another verifier version" if v["version_changed"] else "")]
+             + (f", {v['version_changed']:,} made by another verifier version" if v["version_changed"] else "")
+             + (f", {v['config_clamped']:,} re-run under the operator's limits (their recorded config asked for looser ones)"
+                if v["config_clamped"] else "")]
     for reason, n in v["not_rerunnable"].items():
         lines.append(f"  {n:,} verdict(s) not re-runnable: {reason}")
     lines += [f"  [{f['check']}] {f['where']}: {f['detail']}" for f in result["findings"]]

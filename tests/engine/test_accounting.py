@@ -38,7 +38,7 @@ def _accounting(run: Path) -> dict:
 
 def test_a_source_losing_more_than_max_loss_fails_the_build_by_name(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    with pytest.raises(LossError, match=r"hand/repeated lost 3 of 4 records \(75%; 00-dedup: duplicate 3\), more than "
+    with pytest.raises(LossError, match=r"hand/repeated lost 3 of its 4 tasks \(75%; 00-dedup: duplicate 3\), more than "
                                         r"max_loss 50%") as failure:
         build(_recipe(tmp_path), run, show_progress=False)
     assert "allow_loss: {hand/repeated: 0.75}" in str(failure.value)
@@ -49,7 +49,7 @@ def test_a_source_losing_more_than_max_loss_fails_the_build_by_name(tmp_path: Pa
     assert not (run / "exports" / "verl.parquet").exists()  # a failed build exports nothing
     events = [json.loads(line)["event"] for line in (run / "runlog.jsonl").read_text().splitlines()]
     assert "run_end" not in events
-    with pytest.raises(LossError, match="hand/repeated lost 3 of 4"):  # resuming recounts from the shard markers
+    with pytest.raises(LossError, match="hand/repeated lost 3 of its 4 tasks"):  # resuming recounts from the shard markers
         build(_recipe(tmp_path), run, show_progress=False)
 
 
@@ -80,7 +80,7 @@ def test_max_loss_is_the_recipes_to_set(tmp_path: Path) -> None:
 def test_the_cli_exits_non_zero_naming_the_source(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["build", str(_recipe(tmp_path)), "--out", str(tmp_path / "run"), "--quiet"])
     assert result.exit_code == 1
-    assert "hand/repeated lost 3 of 4" in result.output
+    assert "hand/repeated lost 3 of its 4 tasks" in result.output
 
 
 def test_an_unreadable_source_fails_and_an_empty_release_is_an_error(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_an_unreadable_source_fails_and_an_empty_release_is_an_error(tmp_path: P
                                           "options": {"prompt_field": "question", "answer_field": "answer"}}],
             "outputs": ["verl"]}
     recipe.write_text(json.dumps(spec))
-    with pytest.raises(LossError, match=r"broken.jsonl lost 2 of 2 records \(100%; quarantined 2\)"):
+    with pytest.raises(LossError, match=r"broken.jsonl lost 2 of its 2 tasks \(100%; quarantined 2\)"):
         build(recipe, tmp_path / "run", show_progress=False)
     recipe.write_text(json.dumps({**spec, "allow_loss": {"broken.jsonl": 1.0}}))
     with pytest.raises(LossError, match="the build released 0 records") as failure:
@@ -116,6 +116,21 @@ def test_a_declared_family_whose_rows_were_all_quarantined_is_still_counted() ->
     summary = ledger.summary(sources, 0.5, {})
     units = {u["family"]: (u["read"], u["quarantined"], u["released"], u["status"]) for u in summary["units"]}
     assert units == {"chain_sum": (3, 0, 3, "ok"), "propositional_logic": (0, 3, 0, "over_limit")}
-    assert summary["failures"] == [summary["failures"][0]] and "propositional_logic lost 3 of 3" in summary["failures"][0]
+    assert summary["failures"] == [summary["failures"][0]] and "propositional_logic lost 3 of its 3 tasks" in summary["failures"][0]
     allowed = ledger.summary(sources, 0.5, {"propositional_logic": 1.0, "no_such_family": 1.0})
     assert allowed["failures"] == [] and allowed["unused_allowances"] == ["no_such_family"]
+
+
+def test_loss_is_counted_in_tasks_when_steps_release_several_records_per_task() -> None:
+    from reasonledger.engine.accounting import read_counter
+
+    kept, dropped = _rg_record("chain_sum", 0), _rg_record("chain_sum", 1)
+    ledger = Ledger()
+    ledger.add_counters({read_counter(0, kept): 2})  # one key per unit: two tasks read
+    derived = Record(kind="trace", task=kept.task, behaviour={"trace": "because"}, meta=kept.meta)  # same task
+    rejected = dropped.model_copy(update={"meta": {**dropped.meta, "rejection": {"step": "03-band_filter", "reason": "too_easy"}}})
+    list(ledger.count_released([kept, derived]))
+    list(ledger.count_rejected([rejected]))
+    (unit,) = ledger.summary([{"type": "reasoning_gym", "dataset": "reasoning-gym"}], 0.5, {})["units"]
+    assert (unit["released"], unit["released_tasks"], unit["loss"]) == (2, 1, 0.5)
+    assert unit["dropped"] == {"03-band_filter: too_easy": 1} and unit["status"] == "ok"

@@ -77,7 +77,7 @@ def render_hub_readme(card: dict[str, Any]) -> str:
         ("generator", r["generator"]), ("funnel", f"{card['funnel']['read']:,} read → {card['funnel']['released']:,} released; "
                                                   f"drops {plain(card['funnel']['dropped_by_reason'])}"),
         ("funnel per source", [f"{row[0]}{' / ' + row[1] if row[1] else ''}: {plain(row[2])} read, {plain(row[5])} released "
-                               f"({row[8]})" for row in source_rows(card) if not row[1] or row[8] != "ok"]
+                               f"({row[-1]})" for row in source_rows(card) if not row[1] or row[-1] != "ok"]
          or card["funnel"]["by_source"]["status"]),
         ("losses and gold checks", loss_lines(card)),
         ("pass-rate band", f"{plain(p['band'])} ({p['status']})"),

@@ -150,11 +150,13 @@ def verifier_rows(card: dict[str, Any]) -> list[list[Any]]:
     return [[k, r["family"], r["label"], r["configs"], r["targets"], r["passed"], r["failed"]] for k, r in folded.items()]
 
 
-SOURCE_HEADER = ["source", "family", "read", "quarantined", "dropped", "released", "loss", "limit", "status"]
+SOURCE_HEADER = ["source", "family", "read", "quarantined", "dropped", "released", "tasks released", "loss", "limit",
+                 "status"]
 
 
 def source_rows(card: dict[str, Any]) -> list[list[Any]]:
-    """The funnel per recipe source, then per source dataset / reasoning-gym family within it."""
+    """The funnel per recipe source, then per source dataset / reasoning-gym family within it (loss is
+    counted in tasks: a step may release several records per task, a trace and a pair from one set)."""
     acc = card["funnel"]["by_source"]
     if acc.get("status") != "recorded":
         return []
@@ -163,7 +165,7 @@ def source_rows(card: dict[str, Any]) -> list[list[Any]]:
         name = row.get("name") or row["dataset"]
         status = row["status"] + (f" ({row['allowed_by']})" if row.get("allowed_by") else "")
         rows.append([name, row.get("family") or "", row["read"], row["quarantined"], row.get("dropped", {}),
-                     row["released"], f"{row['loss']:.1%}", f"{row['limit']:.0%}", status])
+                     row["released"], row["released_tasks"], f"{row['loss']:.1%}", f"{row['limit']:.0%}", status])
     return rows
 
 

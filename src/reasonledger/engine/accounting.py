@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.engine.recipe import RecipeError
-from reasonledger.records.model import Record
+from reasonledger.records.model import Record, json_digest
 from reasonledger.records.quarantine import BadRow
 
 _READ, _QUARANTINED = "accounting.read", "accounting.quarantined"
@@ -46,6 +46,12 @@ def quarantine_counter(source: int, bad: BadRow) -> str:
     return json.dumps([_QUARANTINED, source, bad.file])
 
 
+def _task_key(record: Record) -> int:
+    """The task a record is about (its prompt and reference), as 64 bits."""
+    prompt = record.task.prompt if isinstance(record.task.prompt, str) else [m.model_dump() for m in record.task.prompt]
+    return int(json_digest([prompt, record.task.reference]), 16)
+
+
 def _name(index: int, described: dict[str, Any]) -> str:
     return str(described.get("dataset") or described.get("path") or f"{described.get('type', 'source')} #{index}")
 
@@ -56,13 +62,17 @@ def _share(lost: int, of: int) -> float:
 
 @dataclass
 class Ledger:
-    """Counts per unit: read (with the recipe source that read it), quarantined, dropped, released."""
+    """Counts per unit: read (with the recipe source that read it), quarantined, dropped, released
+    (records, and distinct tasks: what a unit's loss is measured in)."""
 
     read: Counter[Unit] = field(default_factory=Counter)
     read_by: dict[Unit, int] = field(default_factory=dict)
     quarantined: Counter[tuple[int, str]] = field(default_factory=Counter)
     dropped: dict[Unit, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     released: Counter[Unit] = field(default_factory=Counter)
+    # Distinct tasks released per unit: steps that derive records (a trace, a preference pair from a
+    # rollout set) release several per task read, so a unit's loss is counted in tasks, not records.
+    tasks: dict[Unit, set[int]] = field(default_factory=lambda: defaultdict(set))
     gold: dict[Unit, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     @classmethod
@@ -90,6 +100,7 @@ class Ledger:
         for record in records:
             unit = unit_of(record)
             self.released[unit] += 1
+            self.tasks[unit].add(_task_key(record))
             if "gold" in record.meta:
                 self.gold[unit][str(record.meta["gold"])] += 1
             yield record
@@ -109,23 +120,24 @@ class Ledger:
             dataset, family = unit
             quarantined = self.quarantined.get((source, f"{sources[source].get('type')}:{family}"), 0) \
                 if source is not None and family else 0
-            read, released = self.read[unit], self.released[unit]
+            read, kept = self.read[unit], len(self.tasks[unit])
             row = {"source": source, "dataset": dataset, "family": family, "read": read, "quarantined": quarantined,
-                   "dropped": dict(sorted(self.dropped[unit].items())), "released": released,
-                   "gold": dict(sorted(self.gold[unit].items())),
-                   "loss": _share(read + quarantined - released, read + quarantined)}
+                   "dropped": dict(sorted(self.dropped[unit].items())), "released": self.released[unit],
+                   "released_tasks": kept, "gold": dict(sorted(self.gold[unit].items())),
+                   "loss": _share(read + quarantined - kept, read + quarantined)}
             rows.append(_judge(row, [family, dataset], max_loss, allow_loss, failures))
         by_source = []
         for index, described in enumerate(sources):
             mine = [r for r in rows if r["source"] == index]
             quarantined = sum(n for (s, _), n in self.quarantined.items() if s == index)
-            read, released = sum(r["read"] for r in mine), sum(r["released"] for r in mine)
+            read, kept = sum(r["read"] for r in mine), sum(r["released_tasks"] for r in mine)
             dropped: Counter[str] = Counter()
             for r in mine:
                 dropped.update(r["dropped"])
             row = {"source": index, "name": names[index], "type": described.get("type"), "read": read,
-                   "quarantined": quarantined, "dropped": dict(sorted(dropped.items())), "released": released,
-                   "loss": _share(read + quarantined - released, read + quarantined)}
+                   "quarantined": quarantined, "dropped": dict(sorted(dropped.items())),
+                   "released": sum(r["released"] for r in mine), "released_tasks": kept,
+                   "loss": _share(read + quarantined - kept, read + quarantined)}
             # Without an allowance of its own, a source may lose what its units may; a unit over its limit
             # already names the cause, so the source repeats no failure (its own check is for quarantine).
             inherited = max([r["limit"] for r in mine], default=max_loss)
@@ -190,11 +202,11 @@ def _judge(row: dict[str, Any], names: list[str | None], max_loss: float, allow_
 def _loss_message(row: dict[str, Any], names: list[str | None], limit: float, allowed_by: str | None) -> str:
     name = next(n for n in names if n is not None)
     whole = row["read"] + row["quarantined"]
-    lost = whole - row["released"]
+    lost = whole - row["released_tasks"]
     drops = ", ".join(f"{reason} {n:,}" for reason, n in sorted(row.get("dropped", {}).items(), key=lambda kv: -kv[1]))
     causes = "; ".join(part for part in (drops, f"quarantined {row['quarantined']:,}" if row["quarantined"] else "") if part)
     limit_text = f"allow_loss {allowed_by}: {limit:.0%}" if allowed_by else f"max_loss {limit:.0%}"
-    return (f"{name} lost {lost:,} of {whole:,} records ({row['loss']:.0%}; {causes or 'no drop recorded'}), "
+    return (f"{name} lost {lost:,} of its {whole:,} tasks ({row['loss']:.0%}; {causes or 'no drop recorded'}), "
             f"more than {limit_text}. Fix the source or the step that drops them, or allow it in the recipe: "
             f"`allow_loss: {{{name}: {min(1.0, max(row['loss'], 0.0)):.2f}}}` (then rebuild with --force)")
 

@@ -60,17 +60,19 @@ class VerifierPool:
     """Verifier instances by (name, config), and the batched, cached way to run them.
 
     An instance's config is the operator's limits (user config file) with what the row and the step
-    ask for on top, clamped by `verifiers.policy` so that data only ever tightens a limit. At most
-    `MAX_LIVE` instances are kept (each may hold a sandbox or process pool): the least recently used
-    one is closed when another is needed, and closed again after the batch that still held it."""
+    ask for on top, clamped by `verifiers.policy` so that data only ever tightens a limit. Rows with
+    many distinct configs cannot start a pool each: at most `MAX_OPEN` instances that have run keep
+    their sandboxes or worker processes (the least recently run is closed), and at most `MAX_KEPT`
+    instances are kept at all, so rows that cycle through a few configs reuse theirs."""
 
-    MAX_LIVE = 8
+    MAX_OPEN = 8
+    MAX_KEPT = 256
 
     def __init__(self, name: str | None, config: dict[str, Any], cache_path: Path | None) -> None:
         check_operator_limits()  # a broken operator config stops here, not as an error on every row
         self.name, self.config = name, config
         self._instances: OrderedDict[str, Verifier] = OrderedDict()
-        self._retired: dict[int, Verifier] = {}  # evicted while a pending batch may still use them
+        self._open: OrderedDict[int, Verifier] = OrderedDict()  # those that ran: they may hold processes
         self._versions: dict[str, str] = {}
         self.cache = VerdictCache(cache_path) if cache_path else None
 
@@ -90,16 +92,19 @@ class VerifierPool:
                 raise ValueError(f"{name} verifier config: {exc}") from None
             self._versions[verifier.id] = verifier.version
         self._instances[key] = verifier
-        while len(self._instances) > self.MAX_LIVE:
+        if len(self._instances) > self.MAX_KEPT:
             _, old = self._instances.popitem(last=False)
-            old.close()
-            self._retired[id(old)] = old
+            self._open.pop(id(old), None)
+            old.close()  # a batch still holding it may open it again: `_release` then counts it
         return verifier
 
     def _release(self, verifier: Verifier) -> None:
-        """After `verifier` ran its share of a batch: close it if it was evicted meanwhile."""
-        if self._retired.pop(id(verifier), None) is not None:
-            verifier.close()
+        """After `verifier` ran its share of a batch: keep at most MAX_OPEN verifiers that have run open."""
+        self._open.pop(id(verifier), None)
+        self._open[id(verifier)] = verifier
+        while len(self._open) > self.MAX_OPEN:
+            _, old = self._open.popitem(last=False)
+            old.close()
 
     def check(self, jobs: list[tuple[Verifier, Any, str, str]]) -> list[Verdict]:
         """Verdicts for (verifier, reference, response, target) jobs, in order; each verifier's

@@ -144,10 +144,12 @@ class PoolProbe(Verifier):
     version = "0.0.1"
     open_now: ClassVar[int] = 0
     most_open: ClassVar[int] = 0
+    made: ClassVar[int] = 0
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.holding = False
+        PoolProbe.made += 1
 
     def verify_many(self, pairs):
         if not self.holding:
@@ -162,16 +164,28 @@ class PoolProbe(Verifier):
             PoolProbe.open_now -= 1
 
 
-def test_distinct_row_configs_keep_the_live_instances_bounded():
+def test_distinct_row_configs_keep_the_open_instances_bounded():
     pool = VerifierPool(None, {}, None)
-    PoolProbe.open_now = PoolProbe.most_open = 0
-    for _ in range(2):  # a second pass re-creates evicted instances; they are closed again
+    PoolProbe.open_now = PoolProbe.most_open = PoolProbe.made = 0
+    for _ in range(2):  # a second pass reopens closed instances; they are closed again
         records = [row("pool_probe_h3", {"variant": i}) for i in range(25)]
         verdicts = pool.check([(pool.for_record(r), r.task.reference, "1", "answer") for r in records])
         assert len(verdicts) == 25 and all(v.passed for v in verdicts)
-        assert PoolProbe.open_now <= VerifierPool.MAX_LIVE
-    assert PoolProbe.most_open <= VerifierPool.MAX_LIVE + 1  # the live ones, and the evicted one running its share
+        assert PoolProbe.open_now <= VerifierPool.MAX_OPEN
+    assert PoolProbe.most_open <= VerifierPool.MAX_OPEN + 1  # those kept open, and the one running its share
+    assert PoolProbe.made == 25  # one instance per config, reused
     assert pool.versions() == {"pool_probe_h3": "0.0.1"}
+
+
+def test_the_instances_kept_are_bounded_too(monkeypatch):
+    monkeypatch.setattr(VerifierPool, "MAX_KEPT", 10)
+    pool = VerifierPool(None, {}, None)
+    PoolProbe.open_now = PoolProbe.made = 0
+    records = [row("pool_probe_h3", {"variant": i % 30}) for i in range(90)]
+    verifiers = [pool.for_record(r) for r in records]
+    assert len(pool._instances) == 10 and PoolProbe.made == 90  # cycling past the bound re-creates
+    pool.check([(v, r.task.reference, "1", "answer") for v, r in zip(verifiers, records)])
+    assert PoolProbe.open_now <= VerifierPool.MAX_OPEN
 
 
 def test_a_broken_operator_config_stops_the_pool_not_each_row(tmp_path, monkeypatch):

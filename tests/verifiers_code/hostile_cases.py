@@ -94,6 +94,15 @@ def groups(token: str, port: int) -> dict[str, list[tuple]]:
              "def add(a, b):\n    return 0\ndef test_add():\n    pass\ndef test_more():\n    pass\n", "fail"),
             ("exit during collection", {"format": "pytest", "test": "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
              "import os\nos._exit(0)\n", "fail"),
+            ("forged reports, channel closed", {"format": "pytest", "test": "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
+             "import os\nos.write(3, b'{\"test\": \"t.py::test_add\", \"when\": \"call\", \"outcome\": \"passed\", \"t\": 0}\\n"
+             "{\"end\": \"ok\", \"code\": 0}\\n')\nos.close(3)\ndef add(a, b):\n    return 0\n", "fail"),
+            ("runtest patched but for unknown tests", {"format": "pytest", "test": "from solution import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
+             "import _pytest.python as p\n_orig = p.Function.runtest\np.Function.runtest = lambda self: None if self.name == 'test_add' else _orig(self)\n"
+             "def add(a, b):\n    return 0\n", "fail"),
+            ("honest pytest", {"format": "pytest", "test": "from solution import *\nimport pytest\n\n@pytest.mark.parametrize('a', [1, 2])\n"
+                                                     "def test_add(a):\n    assert add(a, 2) == a + 2\n"},
+             "def add(a, b):\n    return a + b\n", "pass"),
         ],
         "output": [
             ("prefix line", S123, "print('Answer:')\nprint(1); print(2); print(3)\n", "fail"),
@@ -146,6 +155,12 @@ def groups(token: str, port: int) -> dict[str, list[tuple]]:
             ("stderr flood", F42, "import os\ndef f():\n    b = b'x' * (1 << 20)\n    for _ in range(4096):\n        os.write(2, b)\n", "fail"),
             ("2 GiB file", F42, "def f():\n    with open('big', 'wb') as fh:\n        b = b'x' * (1 << 20)\n        for _ in range(2048):\n            fh.write(b)\n    return 42\n", "fail"),
             ("fd exhaustion", F42, "import os\nfds = []\ndef f():\n    while True:\n        try:\n            fds.append(os.open('/dev/null', os.O_RDONLY))\n        except OSError:\n            break\n    return len(fds)\n", "fail"),
+            # the result channel is the parent's to bound: replies over the output limit are dropped unread, and a
+            # set whose elements all hash alike (ints equal modulo 2**61 - 1) is refused, not built in quadratic time
+            ("3 x 63 MB replies", F42, "import os\ndef f():\n    b = b'{\"ok\": [' + b'[],' * (21 << 20) + b'[]]}\\n'\n"
+             "    for _ in range(3):\n        os.write(3, b)\n    os._exit(0)\n", "fail"),
+            ("hash-flooded reply", F42, "import os\ndef f():\n    keys = b','.join(str(k * (2**61 - 1)).encode() for k in range(1, 30_001))\n"
+             "    os.write(3, b'{\"ok\": {\"s\": [' + keys + b']}}\\n')\n    os._exit(0)\n", "fail"),
         ],
         "signals": [
             ("kill(-1)", F42, "import os, signal\ndef f():\n    os.kill(-1, signal.SIGKILL)\n    return 0\n", "fail"),

@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reasonledger.engine import safe_yaml
+
 ENV = "REASONLEDGER_CONFIG"
 MAX_BYTES = 1 << 20  # a settings file, not a dataset
 
@@ -69,7 +71,7 @@ def _parse(path: Path, size: int) -> UserConfig:
     if size > MAX_BYTES:
         raise UserConfigError(f"{path}: {size:,} bytes; a config file is at most {MAX_BYTES:,}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.safe_load(path.read_text(encoding="utf-8"))  # alias and depth limits
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UserConfigError(f"{path}: not a readable YAML config file: {exc}") from None
     try:

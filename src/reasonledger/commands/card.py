@@ -71,11 +71,12 @@ def set_field(key: str = typer.Argument(..., help="Card field, e.g. motivation, 
     import yaml
 
     from reasonledger.cards import overrides
+    from reasonledger.engine import safe_yaml
     from reasonledger.cards.release import build_card, load_recipe_of, missing_fields
     from reasonledger.cards.schema import CardSchemaError, check_card
 
     try:  # YAML for lists and numbers; dates stay the text they were written as
-        parsed = json.loads(json.dumps(yaml.safe_load(value), default=str))
+        parsed = json.loads(json.dumps(safe_yaml.safe_load(value), default=str))
     except yaml.YAMLError:
         parsed = value
     try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reasonledger.engine import safe_yaml
 from reasonledger.engine.source import Source, source_class
 from reasonledger.engine.step import Step, step_class
 from reasonledger.records.exporters import OutputSpec
@@ -48,12 +50,20 @@ class Recipe(BaseModel):
         return json_digest(self.model_dump(mode="json"))
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 80, 80
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 5
+
+
 def _errors(exc: ValidationError, prefix: str = "") -> str:
+    """One line per error (the first 20), quoting a bounded prefix of the bad value, never all of it."""
     lines = []
-    for err in exc.errors():
+    for err in exc.errors()[:20]:
         where = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
-        got = f" (got {err['input']!r})" if err["type"] not in ("missing",) and not isinstance(err["input"], dict) else ""
+        got = f" (got {_SHORT.repr(err['input'])[:200]})" if err["type"] not in ("missing",) and not isinstance(err["input"], dict) else ""
         lines.append(f"{where or 'recipe'}: {err['msg']}{got}")
+    if exc.error_count() > 20:
+        lines.append(f"... and {exc.error_count() - 20:,} more")
     return "\n".join(lines)
 
 
@@ -76,7 +86,10 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
         else:
             raise RecipeError(f"--set {key}: {'.'.join(parts[:depth])} is a value, not a mapping or list")
         if last:
-            node[index] = yaml.safe_load(raw)
+            try:
+                node[index] = safe_yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                raise RecipeError(f"--set {key}: the value is not valid YAML: {exc}") from None
         else:
             if isinstance(node, dict) and index not in node:
                 node[index] = {}
@@ -86,9 +99,11 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
 def load_recipe(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> Recipe:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load_file(path)
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such recipe file") from None
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except yaml.YAMLError as exc:
         raise RecipeError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -9,6 +9,7 @@ Where: `$REASONLEDGER_CONFIG` if set (it must exist), else `$XDG_CONFIG_HOME/rea
       math: {timeout: 2.0}
     api_key_env: [MY_ENDPOINT_KEY]   # variables a recipe's endpoint key may come from (besides the defaults)
     allow_outside_paths: false       # true: source files may lie outside the recipe's folder
+    trust_remote_code: false         # true: a recipe's vLLM model may run its repository's own code
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class UserConfig(BaseModel):
     limits: dict[str, dict[str, Any]] = Field(default_factory=dict)
     api_key_env: list[str] = Field(default_factory=list)
     allow_outside_paths: bool = False
+    trust_remote_code: bool = False
 
 
 def config_path() -> Path | None:

@@ -260,3 +260,11 @@ REPLAY = Path(__file__).resolve().parents[2] / "examples" / "replay.yaml"
 def test_replay_files_are_checked_at_load(replay, message):
     with pytest.raises(RecipeError, match=message):
         load_recipe(REPLAY, [f"steps.0.generator.replay={replay}"])
+
+
+def test_a_recipe_cannot_turn_on_remote_code_by_itself(tmp_path, monkeypatch):
+    spec = {"backend": "vllm", "model": "some/model", "vllm": {"trust_remote_code": True}}
+    with pytest.raises(ValueError, match="vllm.trust_remote_code: a recipe may not by itself run code"):
+        GeneratorSpec(**spec)
+    _user_config(tmp_path, monkeypatch, "trust_remote_code: true\n")
+    assert GeneratorSpec(**spec).vllm == {"trust_remote_code": True}

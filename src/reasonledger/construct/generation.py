@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reasonledger.records.model import canonical_json
+from reasonledger.userconfig import load_user_config
 
 ENDPOINT_ENV = "REASONLEDGER_ENDPOINT"
 # The variable `build --api-key-env NAME` sets: the user's own choice of where the endpoint key is.
@@ -29,8 +30,6 @@ def allowed_key_envs() -> list[str]:
     """The variables an endpoint key may be read from: the defaults, the one named on the command
     line, and those the user's config file lists. A recipe may pick among them, never add one: a
     shared recipe naming `AWS_SECRET_ACCESS_KEY` would otherwise send that secret to its endpoint."""
-    from reasonledger.userconfig import load_user_config
-
     chosen = [os.environ[KEY_ENV_CHOICE]] if os.environ.get(KEY_ENV_CHOICE) else []
     return list(dict.fromkeys([*DEFAULT_KEY_ENVS, *chosen, *load_user_config().api_key_env]))
 
@@ -121,6 +120,10 @@ class GeneratorSpec(BaseModel):
             raise ValueError(f"endpoint: {redact_url(self.endpoint)} carries credentials (user, password or query "
                              f"values); a recipe is shared, so keep them out of it: give the URL with "
                              f"`reasonledger build --endpoint URL` (or {ENDPOINT_ENV}) and the key with --api-key-env")
+        if self.vllm.get("trust_remote_code") and not load_user_config().trust_remote_code:
+            raise ValueError("vllm.trust_remote_code: a recipe may not by itself run code from a model's repository "
+                             "in this process; if you trust it, set `trust_remote_code: true` in your reasonledger "
+                             "config file")
         if self.api_key_env is not None and self.api_key_env not in allowed_key_envs():
             raise ValueError(f"api_key_env: the recipe asks for the key in ${self.api_key_env}, which you have not "
                              f"named; an endpoint key is read only from {', '.join(allowed_key_envs())}. If that "
@@ -150,8 +153,6 @@ class GeneratorSpec(BaseModel):
         recipe could send the user's OPENAI_API_KEY to any host it likes."""
         if not self.endpoint:  # the user's endpoint (--endpoint, REASONLEDGER_ENDPOINT)
             return None
-        from reasonledger.userconfig import load_user_config
-
         if os.environ.get(KEY_ENV_CHOICE) or (self.api_key_env and self.api_key_env in load_user_config().api_key_env):
             return None
         return (f"no key was sent to the recipe's own endpoint {redact_url(self.endpoint)}: give the endpoint with "

@@ -268,3 +268,17 @@ def test_a_recipe_cannot_turn_on_remote_code_by_itself(tmp_path, monkeypatch):
         GeneratorSpec(**spec)
     _user_config(tmp_path, monkeypatch, "trust_remote_code: true\n")
     assert GeneratorSpec(**spec).vllm == {"trust_remote_code": True}
+
+
+@pytest.mark.parametrize("options, message", [
+    ("{prompt_feld: question}", "sources.0.options.prompt_feld: the jsonl importer has no such option; it takes: "
+                                "prompt_field, answer_field"),
+    ("{verifier: mth}", "sources.0.options.verifier: unknown verifier 'mth'; known: code, exact, math"),
+])
+def test_importer_options_are_checked_at_load(tmp_path, options, message):
+    (tmp_path / "t.jsonl").write_text('{"question": "q", "answer": "1"}\n')
+    text = FILE_SOURCE.replace("PATH", "t.jsonl").replace("format: jsonl", f"format: jsonl\n    options: {options}")
+    with pytest.raises(RecipeError, match=message):
+        load_recipe(_write(tmp_path, text))
+    load_recipe(_write(tmp_path, FILE_SOURCE.replace("PATH", "t.jsonl").replace(
+        "format: jsonl", "format: jsonl\n    options: {prompt_field: question, verifier: math}")))

@@ -14,6 +14,7 @@ shard, which made a build quadratic in the number of shards).
 from __future__ import annotations
 
 import glob
+import inspect
 import json
 from collections.abc import Iterator
 from functools import cached_property
@@ -51,6 +52,7 @@ class FileSource(Source):
         super().__init__(base_dir, seed, **params)
         if self.params.format not in IMPORTERS:
             raise ValueError(f"format: unknown {self.params.format!r}; known: {', '.join(sorted(IMPORTERS))}")
+        check_options(self.params.format, self.params.options)
         fixed = Path(*takewhile(lambda part: not glob.has_magic(part), self._pattern.parts))  # a glob's folder
         check_inside(self.base_dir, [fixed, *self.files], "path")
         if not self.files:
@@ -121,6 +123,24 @@ class FileSource(Source):
             return {**found, "sha256": sha256_file(self.files[0])}
         return {**found, "files": [{"path": str(f.relative_to(self.base_dir)) if f.is_relative_to(self.base_dir) else str(f),
                                     "rows": rows, "sha256": sha256_file(f)} for f, rows in zip(self.files, self._rows)]}
+
+
+def check_options(fmt: str, options: dict[str, Any]) -> None:
+    """The importer's options, checked when the recipe loads: a misspelt one would otherwise fail at
+    the first read, and a misspelt verifier name would leave every row without a verifier."""
+    takes = [name for name in [*inspect.signature(IMPORTERS[fmt]).parameters, *inspect.signature(import_file).parameters]
+             if name not in ("path", "fmt", "options")]
+    unknown = sorted(set(options) - set(takes))
+    if unknown:
+        raise ValueError(f"options.{unknown[0]}: the {fmt} importer has no such option; it takes: {', '.join(takes)}")
+    if options.get("verifier") is not None:
+        from reasonledger.verifiers import available_verifiers, verifier_class
+
+        try:
+            verifier_class(options["verifier"])
+        except KeyError:
+            raise ValueError(f"options.verifier: unknown verifier {options['verifier']!r}; known: "
+                             f"{', '.join(available_verifiers())}") from None
 
 
 def _keep_open(key: tuple, position: int, items: Iterator[Record | BadRow]) -> None:

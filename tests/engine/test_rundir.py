@@ -212,15 +212,18 @@ def test_a_build_after_its_holder_was_killed_resumes(recipe, tmp_path):
 def test_a_second_concurrent_build_fails_at_once_and_the_run_log_stays_single(tmp_path):
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "reasonledger.cli", "build", str(QUICKSTART), "--out", str(run), "--quiet",
-           "--set", "sources.0.size=400", "--set", "shard_rows=20", "--workers", "1"]
+           "--set", "sources.0.size=200", "--set", "shard_rows=20", "--workers", "1"]
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while not ((run / LOCK).exists() and (run / LOCK).read_text().strip()) and time.monotonic() < deadline:
             assert first.poll() is None, first.stderr.read()
-            time.sleep(0.02)
-        second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        assert first.poll() is None, "the first build ended before the second started; make it larger"
+            time.sleep(0.01)
+        os.killpg(first.pid, signal.SIGSTOP)  # paused while it holds the run: the second build meets it there
+        try:
+            second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        finally:
+            os.killpg(first.pid, signal.SIGCONT)
         assert second.returncode == 1 and f"in use by another build (pid {first.pid})" in second.stderr
         assert first.wait(timeout=300) == 0
     finally:

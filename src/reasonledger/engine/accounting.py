@@ -211,10 +211,11 @@ def _loss_message(row: dict[str, Any], names: list[str | None], limit: float, al
             f"`allow_loss: {{{name}: {min(1.0, max(row['loss'], 0.0)):.2f}}}` (then rebuild with --force)")
 
 
-def check(summary: dict[str, Any]) -> None:
-    """Raise LossError with every failure of a summary, one per line."""
+def check(summary: dict[str, Any], card: Path | None = None) -> None:
+    """Raise LossError with every failure of a summary, one per line (and where the card shows them)."""
     if summary["failures"]:
-        raise LossError("\n".join(summary["failures"]))
+        where = [f"The funnel per source is in {card} (section Funnel per source)."] if card else []
+        raise LossError("\n".join([*summary["failures"], *where]))
 
 
 __all__ = ["Ledger", "LossError", "check", "quarantine_counter", "read_counter", "unit_of"]

@@ -306,7 +306,7 @@ class Build:
                            exports=sorted(outputs),
                            prompt_format={s.name: s.prompt_format() for s in self.recipe.outputs if s.prompt_format()})
         write_release_card(self.run_dir, self.recipe)
-        check_losses(accounting)  # after the card, which shows the funnel that failed
+        check_losses(accounting, self.run_dir / "card" / "card.md")  # after the card, which shows the failed funnel
         self.runlog.append("run_end", records=manifest["rows"])
         return BuildResult(self.run_dir, manifest["rows"], rejected["rows"], quarantined, outputs)
 

@@ -45,5 +45,7 @@ def test_every_rendering_shows_the_funnel_per_source(quickstart_run: Path) -> No
     section = text[text.index("### Funnel per source"):text.index("### Pass-rate band")]
     assert "loss floor: a source or family may lose at most 50%" in section
     assert section.count("| reasoning-gym/") == 15 and "| data/local_tasks.jsonl |" in section
+    assert "- [x] per-source funnel: 18 of 18 sources and families within the 50% loss floor, 0 over it as the recipe " \
+           "allows, 0 over their limit; 0 task(s) with no gold check" in text  # 2 sources, 15 families, the local file
     assert "Funnel per source" in (quickstart_run / "card" / "report.html").read_text()
     assert "| funnel per source | reasoning-gym: 60 read" in (quickstart_run / "card" / "README.md").read_text()

@@ -106,4 +106,5 @@ def test_mbpp_without_solutions_is_kept_unchecked_and_the_card_says_how_many(sha
     assert result.records == 427
     card = json.loads((tmp_path / "run" / "card" / "card.json").read_text())
     assert card["funnel"]["by_source"]["gold_unchecked"] == 427
-    assert "427 kept unchecked" in (tmp_path / "run" / "card" / "card.md").read_text()
+    text = (tmp_path / "run" / "card" / "card.md").read_text()
+    assert "427 kept unchecked" in text and "- [ ] per-source funnel:" in text and "427 task(s) with no gold check" in text

@@ -98,7 +98,21 @@ def checklist(card: dict[str, Any]) -> list[tuple[bool, str]]:
         (all(s["license"] != UNKNOWN and s["revision"] != UNKNOWN for s in sources),
          "every prompt source names its licence and revision"),
         (bool(shards) and all(s.get("sha256") for s in shards), f"manifest: {len(shards)} shard(s) with sha256 and row counts"),
+        _floor_item(card["funnel"]["by_source"]),
     ]
+
+
+def _floor_item(acc: dict[str, Any]) -> tuple[bool, str]:
+    """Done when every source and family stayed within its loss limit and every task had its gold checked."""
+    if acc.get("status") != "recorded":
+        return False, f"per-source funnel: {acc.get('status', 'unknown')}"
+    rows = [*acc["sources"], *acc["units"]]
+    status = {name: sum(r["status"] == name for r in rows) for name in ("ok", "allowed", "over_limit")}
+    return (not acc["failures"] and not acc["gold_unchecked"],
+            f"per-source funnel: {status['ok']} of {len(rows)} sources and families within the "
+            f"{acc['max_loss']:.0%} loss floor, {status['allowed']} over it as the recipe allows, "
+            f"{status['over_limit']} over their limit; "
+            f"{acc['gold_unchecked']:,} task(s) with no gold check")
 
 
 RATE_KEYS = ("false_positive_rate", "false_negative_rate", "agreement", "accuracy")
@@ -233,6 +247,7 @@ def render_markdown(card: dict[str, Any]) -> str:
               f"- conditioning: {fmt(p['conditioning'])}", ""]
     lines += ["## How it can be used", "", f"- training use (from the record shapes): {fmt(v['training_use'])}",
               f"- trainer exports written: {fmt(v['trainer_exports'])}",
+              f"- what every exported prompt carries (system prompt, instruction): {fmt(card['recipe'].get('prompt_format'))}",
               f"- intended uses: {fmt(card['intended_uses'])}", f"- out-of-scope uses: {fmt(card['out_of_scope_uses'])}", ""]
     lines += ["## Audit checklist", ""] + [f"- [{'x' if done else ' '}] {md_text(text)}" for done, text in checklist(card)] + [""]
     lines += ["## Known limitations", "", f"- biases: {fmt(card['biases'])}", f"- maintenance: {fmt(card['maintenance'])}"]

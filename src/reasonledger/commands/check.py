@@ -89,6 +89,9 @@ def register(app: typer.Typer) -> None:
                 ctx = StepContext(stage="verify", seed=0, run_dir=str(staging))
                 records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
                 manifest = write_parquet_shards(ticker.wrap(records), staging / "data")
+                cache = getattr(getattr(step, "pool", None), "cache", None)
+                if cache is not None:
+                    cache.close()  # before the rename, so its write-ahead log is folded into caches/verdicts.sqlite
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         counts = ctx.counters

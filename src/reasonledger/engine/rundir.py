@@ -13,7 +13,6 @@ import fcntl
 import json
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -44,8 +43,8 @@ def read_marker(directory: Path) -> dict[str, Any] | None:
 
 def write_marker(directory: Path, kind: str) -> None:
     marker = {"kind": kind, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "version": __version__}
-    fd, tmp = tempfile.mkstemp(prefix=f"{MARKER}.", suffix=".tmp", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    tmp = Path(directory) / f"{MARKER}.{uuid.uuid4().hex[:12]}.tmp"
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8") as handle:
         handle.write(json.dumps(marker, sort_keys=True) + "\n")
     os.replace(tmp, Path(directory) / MARKER)
 
@@ -227,7 +226,8 @@ def staged_output(out: Path, kind: str, inputs: Iterable[Path | str] = (), force
     check_replaceable(out, force, option, replaces)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING[0]}", dir=out.parent))
+    tmp = out.parent / f".{out.name}{_STAGING[0]}{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()  # the usual permissions (umask), as the output will have them
     with hold_lock(tmp, kind):
         write_marker(tmp, kind)  # after locking: a marked staging directory is never taken for a stale one
         try:
@@ -247,6 +247,7 @@ def staged_output(out: Path, kind: str, inputs: Iterable[Path | str] = (), force
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(tmp, out)  # over an empty directory too (POSIX rename)
+        (out / LOCK).unlink()  # it guarded the staging directory; the output needs none
 
 
 __all__ = ["LOCK", "MARKER", "OwnershipError", "check_apart", "check_replaceable", "claim_run_dir",

@@ -230,11 +230,29 @@ def _oversized_row(row: pa.RecordBatch, name: str, number: int, cells: list[tupl
                   raw_json(small), spill=spill)
 
 
-def read_parquet_records(path: Path | str, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES) -> Iterator[Record | BadRow]:
-    """Stream records from reasonledger Parquet shards a small batch at a time; bad rows are BadRows."""
+def parquet_records(path: Path | str, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES) -> Iterator[Record | BadRow]:
+    """Records from Parquet shards someone handed us, a small batch at a time; bad rows are BadRows."""
     for shard in parquet_files(path):
         rows = parquet_rows(shard, max_cell_bytes, require=lambda schema, shard=shard: _require_records(schema, shard))
         yield from parse_rows(rows, str(shard), lambda row, _: row_to_record(row))
+
+
+def read_parquet_records(path: Path | str, batch_rows: int = 1024) -> Iterator[Record]:
+    """Stream records from shards this tool wrote (a run's own stages), one batch in memory at a time.
+
+    Trusted input: no cell limit, and a row that is not a record is a ValueError naming shard and row
+    (user-supplied files go through `parquet_records`, which quarantines instead)."""
+    for shard in parquet_files(path):
+        source = pq.ParquetFile(shard)
+        _require_records(source.schema_arrow, shard)
+        number = 0
+        for batch in source.iter_batches(batch_size=batch_rows):
+            for row in batch.to_pylist():
+                number += 1
+                try:
+                    yield row_to_record(row)
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                    raise ValueError(f"{shard}: row {number} is not a valid record: {exc}") from None
 
 
 def _require_records(schema: pa.Schema, shard: Path) -> None:
@@ -242,4 +260,4 @@ def _require_records(schema: pa.Schema, shard: Path) -> None:
         raise ValueError(f"{shard} is not reasonledger record Parquet; import it with `reasonledger import`")
 
 
-__all__ = ["RECORD_SCHEMA", "read_parquet_records", "write_parquet_shards", "write_manifest", "parquet_files"]
+__all__ = ["RECORD_SCHEMA", "parquet_records", "read_parquet_records", "write_parquet_shards", "write_manifest", "parquet_files"]

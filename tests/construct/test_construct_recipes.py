@@ -93,6 +93,7 @@ def test_rejection_sampling_recipe_against_an_endpoint_then_replayed_offline(ser
     made = runner.invoke(app, ["construct", "replay-file", str(run), "--out", str(replay_file)])
     assert made.exit_code == 0, made.output
     monkeypatch.delenv("REASONLEDGER_ENDPOINT")
+    monkeypatch.setenv("REASONLEDGER_ALLOW_OUTSIDE_PATHS", "1")  # the replay file is in tmp_path, not beside the recipe
     offline = SMALL + ["steps.1.generator.backend=replay", f"steps.1.generator.replay=[{replay_file}]",
                        "steps.1.generator.model=policy-x"]
     build(REJECTION, tmp_path / "offline", offline, show_progress=False)

@@ -19,7 +19,7 @@ from reasonledger.records.quarantine import INLINE_RAW_LIMIT, BadRow, Spill
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 SPILL_CHUNK = 1024 * 1024
 # This many blank lines in a row are reported as one bad row (a file of nothing but newlines).
-BLANK_RUN = 1000
+BLANK_RUN = 100
 
 
 def _open_binary(path: Path) -> IO[bytes]:

@@ -42,6 +42,7 @@ from typing import Any
 from reasonledger.records.exporters.rl import parse_openrlhf_label
 from reasonledger.records.model import Verdict, canonical_json
 from reasonledger.verifiers import Verifier, get_verifier
+from reasonledger.verifiers.policy import verifier_config
 
 # what trainers leave at the end of a decoded response: end-of-turn and padding tokens
 _END_TOKENS = re.compile(r"(?:\s*(?:<\|[^<>|]{1,40}\|>|<｜[^<>｜]{1,40}｜>|</s>|<eos>|<end_of_turn>|<pad>))+\s*$")
@@ -49,7 +50,8 @@ _END_TOKENS = re.compile(r"(?:\s*(?:<\|[^<>|]{1,40}\|>|<｜[^<>｜]{1,40}｜>|</
 
 @lru_cache(maxsize=256)
 def _verifier(name: str, config_json: str) -> Verifier:
-    return get_verifier(name, **json.loads(config_json or "{}"))
+    # the row's config may tighten the operator's limits, never raise them (verifiers/policy.py)
+    return get_verifier(name, **verifier_config(name, json.loads(config_json or "{}")))
 
 
 def _infer_verifier(data_source: str) -> tuple[str, str]:

@@ -223,3 +223,10 @@ def test_a_program_over_the_operators_memory_cap_fails_though_its_row_asked_for_
         verifier.close()
     assert control.passed  # the sandbox runs programs under the cap
     assert not verdict.passed, verdict.evidence["first_failure"]
+
+
+def test_trainer_rewards_run_a_rows_verifier_under_the_operators_limits():
+    from reasonledger.rewards import _verifier
+
+    rewarded = _verifier("code", '{"memory_limit_mb": 6144, "time_limit": 2}')
+    assert (rewarded.options["memory_limit_mb"], rewarded.options["time_limit"]) == (1024, 2)

@@ -77,6 +77,12 @@ def test_a_bad_operator_config_is_named(tmp_path, monkeypatch):
     user_config(tmp_path, monkeypatch, "limits:\n  code: {memory_mb: 4096}\n")
     with pytest.raises(UserConfigError, match="limits.code.memory_mb: not a limit.*memory_limit_mb"):
         clamp_data_config("code", {})
+    user_config(tmp_path, monkeypatch, "limits:\n  code: {memory_limit_mb: 2G}\n")
+    with pytest.raises(UserConfigError, match="limits.code.memory_limit_mb: '2G' is not a finite number"):
+        clamp_data_config("code", {})  # a typo must not leave data unbounded
+    user_config(tmp_path, monkeypatch, "limits:\n  code: {min_isolation: weak}\n")
+    with pytest.raises(UserConfigError, match="limits.code.min_isolation: 'weak' is not none or spawn or worker"):
+        clamp_data_config("code", {})
     user_config(tmp_path, monkeypatch, "limit: {}\n")
     with pytest.raises(UserConfigError, match="operator.yaml: limit: Extra inputs"):
         operator_limits("code")

@@ -39,7 +39,7 @@ class Bound:
     default: Any = None
 
 
-MAX, MIN, OPERATOR = Bound("max"), Bound("min"), Bound("operator")
+MAX, OPERATOR = Bound("max"), Bound("operator")
 ONLY_TRUE, ONLY_FALSE = Bound("only", value=True), Bound("only", value=False)
 
 _MATH_LIMITS = ("max_response_chars", "max_answer_chars", "max_depth", "max_int_bits", "max_exponent",
@@ -88,6 +88,14 @@ def check_operator_limits() -> dict[str, dict[str, Any]]:
         if unknown:
             raise UserConfigError(f"limits.{name}.{unknown[0]}: not a limit of the {name} verifier; "
                                   f"known: {', '.join(sorted(known))}")
+        for key, value in values.items():
+            bound = known[key]
+            if (bound.kind in ("max", "min") and _number(value) is None) or \
+                    (bound.kind == "at_least" and value not in bound.order) or \
+                    (bound.kind == "only" and not isinstance(value, bool)):
+                want = {"max": "a finite number", "min": "a finite number", "only": "true or false",
+                        "at_least": " or ".join(bound.order)}.get(bound.kind, "")
+                raise UserConfigError(f"limits.{name}.{key}: {value!r} is not {want}")
     return limits
 
 

@@ -257,5 +257,27 @@ def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_untouched(recip
     (run / LOCK).unlink()
     (run / LOCK).symlink_to(precious)
     result = _build(str(recipe), "--out", str(run))
-    assert result.exit_code == 1 and "cannot be opened as a lock file" in result.output
+    assert result.exit_code == 1 and f"holds a link, {run / LOCK}" in result.output
+    with pytest.raises(OwnershipError, match="cannot be opened as a lock file"):  # nor if planted after that check
+        with hold_lock(run):
+            pass
     assert precious.read_text() == "export PATH=...\n"
+
+
+def test_a_run_directory_carrying_links_is_refused_and_their_targets_untouched(recipe, tmp_path):
+    run = tmp_path / "run"
+    build(recipe, run, show_progress=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "part-00000.parquet").write_text("someone's shard")
+    (elsewhere / "runlog.jsonl").write_text("someone's log\n")
+    for name, target in (("data", elsewhere), ("runlog.jsonl", elsewhere / "runlog.jsonl")):
+        moved = run / name
+        moved.rename(tmp_path / f"{name}.ours")
+        moved.symlink_to(target)
+        result = _build(str(recipe), "--out", str(run))
+        assert result.exit_code == 1 and f"holds a link, {moved}" in result.output, result.output
+        moved.unlink()
+        (tmp_path / f"{name}.ours").rename(moved)
+    assert _snapshot(elsewhere) == {"part-00000.parquet": hashlib.sha256(b"someone's shard").hexdigest(),
+                                    "runlog.jsonl": hashlib.sha256(b"someone's log\n").hexdigest()}

@@ -185,6 +185,20 @@ def claim_run_dir(run_dir: Path, kind: str = "build", force: bool = False) -> No
     elif marker["kind"] != kind:
         raise OwnershipError(f"--out {run_dir} holds a reasonledger {marker['kind']} output, not a {kind} run; "
                              f"choose another --out")
+    link = _first_link(run_dir)
+    if link:
+        raise OwnershipError(f"--out {run_dir} holds a link, {link} -> {os.readlink(link)}; a run directory "
+                             f"holds none (writing through it would change files outside). Remove it, or choose "
+                             f"another --out")
+
+
+def _first_link(directory: Path) -> Path | None:
+    """A symbolic link anywhere under `directory` (run directories from elsewhere may carry them)."""
+    for root, dirs, files in os.walk(directory):
+        for name in (*dirs, *files):
+            if (Path(root) / name).is_symlink():
+                return Path(root) / name
+    return None
 
 
 def clear_run_dir(run_dir: Path) -> None:

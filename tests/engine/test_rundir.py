@@ -281,3 +281,20 @@ def test_a_run_directory_carrying_links_is_refused_and_their_targets_untouched(r
         (tmp_path / f"{name}.ours").rename(moved)
     assert _snapshot(elsewhere) == {"part-00000.parquet": hashlib.sha256(b"someone's shard").hexdigest(),
                                     "runlog.jsonl": hashlib.sha256(b"someone's log\n").hexdigest()}
+
+
+def test_card_commands_write_only_into_a_run_reasonledger_made(recipe, tmp_path):
+    run = tmp_path / "run"
+    build(recipe, run, show_progress=False)
+    assert CliRunner().invoke(app, ["card", str(run)]).exit_code == 0
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "recipe.json").write_text((run / "recipe.json").read_text())
+    (stranger / "card").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    for args in (["card", str(stranger)], ["card", "set", "biases", "none", "--run", str(stranger)]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1 and "not a reasonledger run directory" in result.output, result.output
+    write_marker(stranger, "build")
+    result = CliRunner().invoke(app, ["card", str(stranger)])
+    assert result.exit_code == 1 and "holds a link" in result.output
+    assert not (tmp_path / "elsewhere").exists()

@@ -31,10 +31,12 @@ def _render(run: Path) -> dict[str, Any]:
     from reasonledger.cards.overrides import CardFieldError
     from reasonledger.cards.release import load_recipe_of, write_release_card
     from reasonledger.cards.schema import CardSchemaError
+    from reasonledger.engine.rundir import OwnershipError, check_run_dir
 
     try:
+        check_run_dir(run)  # the card is written into the run: only one reasonledger made, with no links
         return write_release_card(run, load_recipe_of(run))
-    except (FileNotFoundError, AuditError, CardFieldError, CardSchemaError) as exc:
+    except (FileNotFoundError, AuditError, CardFieldError, CardSchemaError, OwnershipError) as exc:
         fail(str(exc))
 
 
@@ -74,18 +76,20 @@ def set_field(key: str = typer.Argument(..., help="Card field, e.g. motivation, 
     from reasonledger.engine import safe_yaml
     from reasonledger.cards.release import build_card, load_recipe_of, missing_fields
     from reasonledger.cards.schema import CardSchemaError, check_card
+    from reasonledger.engine.rundir import OwnershipError, check_run_dir
 
     try:  # YAML for lists and numbers; dates stay the text they were written as
         parsed = json.loads(json.dumps(safe_yaml.safe_load(value), default=str))
     except yaml.YAMLError:
         parsed = value
     try:
+        check_run_dir(run)
         trial = build_card(run, load_recipe_of(run))
         overrides.apply(trial, {key: parsed}, "card set")
         trial["missing"] = missing_fields(trial)
         check_card(trial)  # a value the schema refuses is never saved
         fields = {**overrides.load(run / "card"), key: parsed}
-    except (FileNotFoundError, overrides.CardFieldError, CardSchemaError) as exc:
+    except (FileNotFoundError, overrides.CardFieldError, CardSchemaError, OwnershipError) as exc:
         fail(str(exc))
     overrides.save(run / "card", fields)
     card = _render(run)

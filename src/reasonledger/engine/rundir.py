@@ -176,20 +176,28 @@ def claim_run_dir(run_dir: Path, kind: str = "build", force: bool = False) -> No
         run_dir.mkdir(parents=True, exist_ok=True)
     elif not run_dir.is_dir():
         raise OwnershipError(f"--out {run_dir} exists and is not a directory; choose another --out")
-    marker = read_marker(run_dir)
-    if marker is None:
+    if read_marker(run_dir) is None:
         if any(not p.name.startswith((MARKER, LOCK)) for p in run_dir.iterdir()):
             raise OwnershipError(f"--out {run_dir} exists and is not a reasonledger run directory (no {MARKER} "
                                  f"marker; {_foreign(run_dir)}); nothing was changed. Choose a new or empty --out")
         write_marker(run_dir, kind)
-    elif marker["kind"] != kind:
-        raise OwnershipError(f"--out {run_dir} holds a reasonledger {marker['kind']} output, not a {kind} run; "
-                             f"choose another --out")
+    check_run_dir(run_dir, kind)
+
+
+def check_run_dir(run_dir: Path, kind: str = "build") -> None:
+    """Check that reasonledger made `run_dir` (its marker says `kind`) and that it holds no links,
+    before writing into it."""
+    marker = read_marker(run_dir)
+    if marker is None:
+        raise OwnershipError(f"{run_dir} is not a reasonledger run directory (no {MARKER} marker); "
+                             f"give the --out of `reasonledger build`")
+    if marker["kind"] != kind:
+        raise OwnershipError(f"{run_dir} holds a reasonledger {marker['kind']} output, not a {kind} run; "
+                             f"choose another directory")
     link = _first_link(run_dir)
     if link:
-        raise OwnershipError(f"--out {run_dir} holds a link, {link} -> {os.readlink(link)}; a run directory "
-                             f"holds none (writing through it would change files outside). Remove it, or choose "
-                             f"another --out")
+        raise OwnershipError(f"{run_dir} holds a link, {link} -> {os.readlink(link)}; a run directory holds "
+                             f"none (writing through it would change files outside). Remove it, or choose another")
 
 
 def _first_link(directory: Path) -> Path | None:
@@ -264,5 +272,5 @@ def staged_output(out: Path, kind: str, inputs: Iterable[Path | str] = (), force
         (out / LOCK).unlink()  # it guarded the staging directory; the output needs none
 
 
-__all__ = ["LOCK", "MARKER", "OwnershipError", "check_apart", "check_replaceable", "claim_run_dir",
+__all__ = ["LOCK", "MARKER", "OwnershipError", "check_apart", "check_replaceable", "check_run_dir", "claim_run_dir",
            "clear_run_dir", "contains", "hold_lock", "never_delete", "read_marker", "staged_output", "write_marker"]

@@ -128,12 +128,20 @@ def test_the_default_key_goes_only_to_the_users_endpoint(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
     monkeypatch.setenv("REASONLEDGER_ENDPOINT", "http://127.0.0.1:9/v1")  # what `build --endpoint` sets
     assert _bearer(GeneratorSpec(model="m")) == "Bearer sk-openai"
+    monkeypatch.delenv("REASONLEDGER_ENDPOINT")
     # a recipe that picks its own endpoint does not get the user's default key
     recipe_endpoint = GeneratorSpec(model="m", endpoint="http://collector.example/v1")
     assert _bearer(recipe_endpoint) is None and "build --endpoint URL" in recipe_endpoint.key_withheld()
     assert _bearer(GeneratorSpec(model="m", endpoint="http://collector.example/v1", api_key_env="OPENAI_API_KEY")) is None
     monkeypatch.setenv("REASONLEDGER_API_KEY_ENV", "OPENAI_API_KEY")  # the user names it: sent
     assert _bearer(recipe_endpoint) == "Bearer sk-openai"
+
+
+def test_the_users_endpoint_overrides_the_recipes(monkeypatch):
+    spec = GeneratorSpec(model="m", endpoint="http://collector.example/v1")
+    assert spec.resolved_endpoint() == "http://collector.example/v1" and spec.key_withheld()
+    monkeypatch.setenv("REASONLEDGER_ENDPOINT", "http://127.0.0.1:9/v1")
+    assert spec.resolved_endpoint() == "http://127.0.0.1:9/v1" and not spec.key_withheld()
 
 
 def test_a_refusal_says_the_key_was_withheld(monkeypatch):

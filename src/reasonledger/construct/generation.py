@@ -92,7 +92,8 @@ class GeneratorSpec(BaseModel):
     model: str | None = Field(None, description="openai: unset means the server's only model (GET /models)")
     revision: str | None = None
     api: Literal["chat", "completions"] = "chat"
-    endpoint: str | None = Field(None, description=f"openai: base URL ending in /v1; default ${ENDPOINT_ENV}")
+    endpoint: str | None = Field(None, description=f"openai: base URL ending in /v1; ${ENDPOINT_ENV} (build --endpoint) "
+                                 "overrides it")
     api_key_env: str | None = Field(None, description="the environment variable holding the key: one of "
                                     f"{', '.join(DEFAULT_KEY_ENVS)} (default, first set), the one named by "
                                     "`build --api-key-env`, or one listed under `api_key_env` in the user's config")
@@ -136,7 +137,8 @@ class GeneratorSpec(BaseModel):
         return self
 
     def resolved_endpoint(self) -> str | None:
-        endpoint = self.endpoint or os.environ.get(ENDPOINT_ENV)
+        """The user's endpoint (`build --endpoint`, REASONLEDGER_ENDPOINT) if set, else the recipe's."""
+        endpoint = os.environ.get(ENDPOINT_ENV) or self.endpoint
         return endpoint.rstrip("/") if endpoint else None
 
     def resolved_api_key(self) -> str | None:
@@ -151,7 +153,7 @@ class GeneratorSpec(BaseModel):
         """Why no key is sent, if none is: a recipe that picks its own endpoint gets a key only from a
         variable the user named (command line or config file), never one of the defaults, or a shared
         recipe could send the user's OPENAI_API_KEY to any host it likes."""
-        if not self.endpoint:  # the user's endpoint (--endpoint, REASONLEDGER_ENDPOINT)
+        if not self.endpoint or os.environ.get(ENDPOINT_ENV):  # the user's endpoint is the one used
             return None
         if os.environ.get(KEY_ENV_CHOICE) or (self.api_key_env and self.api_key_env in load_user_config().api_key_env):
             return None

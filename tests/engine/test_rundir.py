@@ -298,3 +298,14 @@ def test_card_commands_write_only_into_a_run_reasonledger_made(recipe, tmp_path)
     result = CliRunner().invoke(app, ["card", str(stranger)])
     assert result.exit_code == 1 and "holds a link" in result.output
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_run_from_before_markers_is_refused_with_what_to_do(recipe, tmp_path):
+    run = tmp_path / "run"
+    build(recipe, run, show_progress=False)
+    (run / MARKER).unlink()
+    before = _snapshot(run)
+    for args in (["build", str(recipe), "--out", str(run), "--quiet"], ["card", str(run)]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1 and "made before run directories were marked" in result.output, result.output
+    assert _snapshot(run) == before

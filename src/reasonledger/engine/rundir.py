@@ -92,8 +92,15 @@ def _foreign(directory: Path) -> str:
     """What a directory holds, said briefly (and why it is special, when it is)."""
     names = sorted(p.name for p in directory.iterdir())
     shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-    reason = never_delete(directory)
+    reason = never_delete(directory) or (_OLD_RUN if _looks_like_old_run(directory) else None)
     return f"{len(names)} entr{'y' if len(names) == 1 else 'ies'}: {shown}" + (f"; {reason}" if reason else "")
+
+
+_OLD_RUN = "it looks like a run made before run directories were marked: build it again into a new --out"
+
+
+def _looks_like_old_run(directory: Path) -> bool:
+    return (directory / "recipe.json").is_file() and (directory / "runlog.jsonl").is_file()
 
 
 def check_replaceable(out: Path, force: bool, option: str = "--out", kinds: Iterable[str] | None = None) -> bool:
@@ -190,7 +197,7 @@ def check_run_dir(run_dir: Path, kind: str = "build") -> None:
     marker = read_marker(run_dir)
     if marker is None:
         raise OwnershipError(f"{run_dir} is not a reasonledger run directory (no {MARKER} marker); "
-                             f"give the --out of `reasonledger build`")
+                             + (_OLD_RUN if _looks_like_old_run(run_dir) else "give the --out of `reasonledger build`"))
     if marker["kind"] != kind:
         raise OwnershipError(f"{run_dir} holds a reasonledger {marker['kind']} output, not a {kind} run; "
                              f"choose another directory")

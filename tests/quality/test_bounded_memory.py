@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import random
 import textwrap
+from pathlib import Path
 
 
 COPIES = 50_000
+_LETTERS = random.Random(9)
+VOCAB = ["".join(_LETTERS.choices("abcdefghijklmnopqrstuvwxyz", k=_LETTERS.randint(3, 8))) for _ in range(5000)]
 
 _DUPS = textwrap.dedent("""
     import json, random, sys
@@ -46,6 +50,28 @@ _DUPS = textwrap.dedent("""
 """)
 
 
+_AGAINST = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from reasonledger.quality.audit import AuditConfig, Auditor
+    from reasonledger.records.model import Record
+
+    path, semantic = sys.argv[1], sys.argv[2] == "on"
+    status = lambda key: int(next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key)).split()[1])
+    quoted = json.loads(Path(path).open().readline())["question"]
+    texts = ["What is the capital of France?", "Solve: " + quoted, "Reverse a list in Python."]
+    Path("/proc/self/clear_refs").write_text("5")
+    base = status("VmRSS:")
+    auditor = Auditor(AuditConfig(sections=["contamination"], against=[f"jsonl:{path}?prompt_field=question&name=bench"],
+                                  contamination={"semantic": semantic}))
+    auditor.add_many(Record(kind="prompt_answer", task={"prompt": t, "source": {"dataset": "d", "row_id": str(n)}})
+                     for n, t in enumerate(texts))
+    result = auditor.finish()["contamination"]
+    print(json.dumps({"kib": status("VmHWM:") - base, "flagged_ids": result["flagged_ids"],
+                      "items": result["benchmarks"]["bench"]["items"]}))
+""")
+
+
 def _child(script: str, *args: str) -> dict:
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -63,3 +89,21 @@ def test_copies_of_one_prompt_cost_less_than_distinct_prompts() -> None:
     # each (the record id kept for the report), less than distinct prompts do.
     assert same["kib"] < COPIES * 2, same
     assert same["kib"] <= distinct["kib"] + 16 * 1024, (same, distinct)
+
+
+ITEMS = 100_000
+
+
+def test_a_large_benchmark_costs_a_bounded_amount_per_item(tmp_path: Path) -> None:
+    """3 records against 100,000 benchmark items: the old index took ~2.8 KB an item (2.8 GB for a
+    million); now the items' own text plus 8 bytes per distinct n-gram and transients."""
+    rng = random.Random(5)
+    path = tmp_path / "bench.jsonl"
+    with path.open("w") as handle:
+        for number in range(ITEMS):
+            words = " ".join(rng.choice(VOCAB) for _ in range(40))
+            handle.write(json.dumps({"question": f"Item {number}: {words}?"}) + "\n")
+    result = _child(_AGAINST, str(path), "off")
+    assert result["items"] == ITEMS and len(result["flagged_ids"]) == 1
+    item_bytes = path.stat().st_size / ITEMS
+    assert result["kib"] * 1024 / ITEMS < item_bytes + 1500, (result["kib"], item_bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,6 +56,20 @@ def test_items_shorter_than_n_are_reported() -> None:
     assert index.too_short == [0]
 
 
+def test_an_index_built_in_slices_finds_and_locates_the_same() -> None:
+    items = [f"item {k} says that {ITEM.lower()} and then {k} more" for k in range(9)] + [ITEM, "too short"]
+    text = "Some preamble words here. " + ITEM + " And a tail."
+    whole, sliced = NgramIndex(items, n=8), NgramIndex(items, n=8, slice_items=2)
+    assert whole.keys.tolist() == sliced.keys.tolist() and whole.item_ngrams.tolist() == sliced.item_ngrams.tolist()
+    assert whole.too_short == sliced.too_short == [10]
+    matches = sliced.match([text], 0.5)
+    assert [(m.item, m.score) for m in matches] == [(m.item, m.score) for m in whole.match([text], 0.5)]
+    assert {m.item for m in matches if m.score == 1.0} == {9}
+    [(start, end)] = sliced.locate([text], [9])
+    assert text[start:end] == ITEM.rstrip(".")
+    assert sliced.keys.dtype == np.uint64 and sliced.keys.nbytes == 8 * int(sliced.item_ngrams.sum())  # 8 bytes an n-gram
+
+
 def test_unicode_text_is_normalised_before_matching() -> None:
     index = NgramIndex(["Ｃafé prices rise by 5 “percent” each year for ten years in a row now"], n=6)
     assert index.match(["café PRICES rise by 9 percent each year for ten years in a row now"], 1.0)
@@ -67,12 +82,26 @@ _text = st.lists(st.tuples(_word, _space), min_size=0, max_size=30).map(lambda p
 
 
 @settings(max_examples=120, deadline=None)
-@given(items=st.lists(_text, min_size=1, max_size=4), texts=st.lists(_text, min_size=1, max_size=4),
-       n=st.integers(1, 4), digits=st.booleans())
-def test_scores_equal_the_plain_python_reference(items: list[str], texts: list[str], n: int, digits: bool) -> None:
+@given(items=st.lists(_text, min_size=1, max_size=6), texts=st.lists(_text, min_size=1, max_size=4),
+       n=st.integers(1, 4), digits=st.booleans(), slice_items=st.integers(1, 7))
+def test_scores_equal_the_plain_python_reference(items: list[str], texts: list[str], n: int, digits: bool,
+                                                 slice_items: int) -> None:
     norm = Normalisation(digits_to_zero=digits)
-    got = {(m.text_index, m.item): m.score for m in NgramIndex(items, n, norm).match(texts, min_score=1e-9)}
+    index = NgramIndex(items, n, norm, slice_items=slice_items)  # built a few items at a time
+    got = {(m.text_index, m.item): m.score for m in index.match(texts, min_score=1e-9)}
     want = {key: score for key, score in reference_scores(items, texts, n, norm).items() if score > 0}
     assert got.keys() == want.keys()
     for key, score in want.items():
         assert abs(got[key] - score) < 1e-12
+
+
+def test_locating_many_items_that_share_their_n_grams_stays_linear() -> None:
+    """Items that normalise alike (numbers map to 0) all match one text; locating each costs the
+    text's length, not the text times every item sharing its n-grams."""
+    items = [f"Question {k}: {ITEM}" for k in range(3000)]
+    text = "Copied: " + items[0]
+    index = NgramIndex(items, n=8)
+    matches = index.match([text], 0.5)
+    assert len(matches) == 3000 and {m.score for m in matches} == {1.0}
+    spans = index.locate([text] * len(matches), [m.item for m in matches])
+    assert set(spans) == {(text.index("Question"), len(text) - 1)}  # from the first word to the last, "." dropped

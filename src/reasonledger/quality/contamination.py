@@ -4,11 +4,14 @@ The exact pass reads each record's whole text (prompt, reference, every response
 when it contains at least `min_containment` of a benchmark item's n-grams. The semantic pass
 embeds the record's prompt, shortlists benchmark items by cosine, and flags only what the second
 check (`paraphrase.SecondCheck`) confirms, saying what decided. Records stream through in
-batches; memory is the benchmark index plus the hits.
+batches; memory is the benchmark (its texts, 8 bytes per distinct n-gram of an item, and with the
+semantic pass one float16 vector per item) plus the hits, and no step holds a matrix of every
+record against every item: cosines are taken a slice of items at a time.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +25,12 @@ from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse
 from reasonledger.quality.ngrams import NgramIndex
 from reasonledger.quality.paraphrase import SecondCheck
 from reasonledger.quality.text import Normalisation, record_text
-from reasonledger.records.model import Record, json_digest, prompt_text
+from reasonledger.records.model import Record, canonical_json, prompt_text
 from reasonledger.records.quarantine import BadRow
 
 SPAN_CHARS = 400
+_ITEMS_PER_SLICE = 1 << 14  # benchmark items embedded at once
+_COSINES_PER_SLICE = 1 << 22  # (text, item) cosines held at once: 16 MiB of float32
 
 
 class ContaminationConfig(BaseModel):
@@ -62,8 +67,13 @@ class Benchmark:
     texts: list[str]
 
     def digest(self) -> str:
-        """sha256 of the items' texts in order: identifies the benchmark where no revision does."""
-        return json_digest(self.texts, 64)
+        """sha256 of the items' texts in order (`json_digest` of the list, fed one text at a time so
+        a large benchmark is never serialised whole): identifies it where no revision does."""
+        digest = hashlib.sha256(b"[")
+        for number, text in enumerate(self.texts):
+            digest.update(((b"," if number else b"") + canonical_json(text).encode()))
+        digest.update(b"]")
+        return digest.hexdigest()
 
 
 def load_benchmark(spec: DataSpec | str) -> Benchmark:
@@ -96,7 +106,7 @@ class ContaminationScan:
     config: ContaminationConfig = field(default_factory=ContaminationConfig)
 
     def __post_init__(self) -> None:
-        self.owner: list[tuple[int, int]] = [(b, r) for b, bench in enumerate(self.benchmarks) for r in range(len(bench.texts))]
+        self.first_item = np.cumsum([0] + [len(b.texts) for b in self.benchmarks])  # benchmark b owns [first[b], first[b+1])
         self.texts = [t for bench in self.benchmarks for t in bench.texts]
         self.index = NgramIndex(self.texts, self.config.n, self.config.normalisation)
         self.embedder = None
@@ -105,15 +115,22 @@ class ContaminationScan:
 
             self.embedder = StaticEmbedder(self.config.dims)
             self.embedder.fit_idf(self.texts)
-            self.vectors = self.embedder.encode(self.texts)
+            self.vectors = np.empty((len(self.texts), self.config.dims), np.float16)  # half the bytes; cosines to 1e-3
+            for first in range(0, len(self.texts), _ITEMS_PER_SLICE):
+                self.vectors[first:first + _ITEMS_PER_SLICE] = self.embedder.encode(self.texts[first:first + _ITEMS_PER_SLICE])
         self.hits: list[dict[str, Any]] = []
         self.flagged: dict[str, set[str]] = {b.name: set() for b in self.benchmarks}
         self.counts: Counter[str] = Counter()
         self.rejected_examples: list[dict[str, Any]] = []
 
+    def owner(self, item: int) -> tuple[int, int]:
+        """(benchmark, row within it) of an item."""
+        bench = int(np.searchsorted(self.first_item, item, "right")) - 1
+        return bench, item - int(self.first_item[bench])
+
     def _hit(self, record: Record, item: int, method: str, score: float, span: dict[str, Any],
              **evidence: Any) -> dict[str, Any]:
-        bench_index, row = self.owner[item]
+        bench_index, row = self.owner(item)
         bench = self.benchmarks[bench_index]
         return {"record_id": record.id, "benchmark": bench.name, "benchmark_row": bench.rows[row],
                 "method": method, "score": round(score, 4), "matched_span": span, **evidence}
@@ -145,24 +162,43 @@ class ContaminationScan:
         self.counts["records"] += len(records)
         return found
 
+    def _shortlist(self, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text, item, cosine) of each text's `top_k` closest items at or above `shortlist`, per
+        text closest first. Items are taken a slice at a time and only each slice's `top_k` per
+        text is kept, so memory is one slice's cosines, whatever the benchmark's size."""
+        queries = self.embedder.encode(prompts)
+        k, step = self.config.top_k, max(1, _COSINES_PER_SLICE // max(1, len(prompts)))
+        rows, items, sims = [], [], []
+        for first in range(0, len(self.vectors), step):
+            block = queries @ self.vectors[first:first + step].astype(np.float32).T
+            if block.shape[1] > k:  # the k best of this slice per text; the rest cannot make the top k
+                best = np.argpartition(-block, k - 1, axis=1)[:, :k]
+                block_items = best + first
+                block = np.take_along_axis(block, best, axis=1)
+            else:
+                block_items = np.broadcast_to(np.arange(first, first + block.shape[1]), block.shape)
+            keep = block >= self.config.shortlist
+            rows.append(np.nonzero(keep)[0])
+            items.append(block_items[keep])
+            sims.append(block[keep])
+        rows, items, sims = (np.concatenate(x) if x else np.zeros(0) for x in (rows, items, sims))
+        order = np.lexsort((items, -sims, rows))  # per text, the closest items first (ties: earlier item)
+        rows, items, sims = rows[order], items[order], sims[order]
+        top = (np.arange(len(rows)) - np.searchsorted(rows, rows)) < k  # position within its text
+        return rows[top].astype(np.int64), items[top].astype(np.int64), sims[top]
+
     def _semantic(self, records: Sequence[Record], seen: set[tuple[int, int]]) -> list[dict[str, Any]]:
         prompts = [prompt_text(r.task) for r in records]
-        sims = self.embedder.encode(prompts) @ self.vectors.T
-        rows, items = np.nonzero(sims >= self.config.shortlist)
-        order = np.lexsort((-sims[rows, items], rows))  # per text, the closest items first
-        rows, items = rows[order], items[order]
-        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)  # position within its text
         found = []
-        for text_index, item in zip(rows[rank < self.config.top_k].tolist(), items[rank < self.config.top_k].tolist()):
+        for text_index, item, cosine in zip(*(x.tolist() for x in self._shortlist(prompts))):
             if (text_index, item) in seen:
                 continue
             self.counts["semantic_shortlisted"] += 1
-            cosine = float(sims[text_index, item])
             ok, evidence = self.config.second_check.decide(self.texts[item], prompts[text_index])
             if not ok:
                 self.counts["semantic_rejected_by_second_check"] += 1
                 if len(self.rejected_examples) < 5:
-                    bench_index, row = self.owner[item]
+                    bench_index, row = self.owner(item)
                     self.rejected_examples.append({"record_id": records[text_index].id, "benchmark": self.benchmarks[bench_index].name,
                                                    "benchmark_row": self.benchmarks[bench_index].rows[row],
                                                    "cosine": round(cosine, 4), "second_check": evidence})
@@ -185,7 +221,7 @@ class ContaminationScan:
             "flagged": len(flagged_ids),
             "by_benchmark": {name: len(ids) for name, ids in self.flagged.items()},
             "benchmarks": {b.name: {"name": b.name, "spec": b.spec, "revision": b.revision, "items": len(b.texts),
-                                    "items_too_short_for_ngrams": sum(1 for i in self.index.too_short if self.owner[i][0] == n),
+                                    "items_too_short_for_ngrams": sum(1 for i in self.index.too_short if self.owner(i)[0] == n),
                                     "flagged": len(self.flagged[b.name])}
                            for n, b in enumerate(self.benchmarks)},
             "hits_by_method": dict(sorted(methods.items())),

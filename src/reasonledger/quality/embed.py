@@ -129,20 +129,25 @@ class StaticEmbedder:
         cache = self._word_ids
         return [[i for w in ws for i in cache[w]] for ws in words]
 
-    def fit_idf(self, texts: Sequence[str]) -> None:
-        """Weight tokens by their inverse document frequency in `texts` (smoothed, at least 1)."""
+    def fit_idf(self, texts: Sequence[str], batch: int = 4096) -> None:
+        """Weight tokens by their inverse document frequency in `texts` (smoothed, at least 1).
+        Texts are tokenized a batch at a time, so a large benchmark never holds every token list."""
         seen = np.zeros(len(self.table), np.int64)
-        for ids in self._ids(texts):
-            seen[np.unique(np.asarray(ids, np.int64))] += 1
+        for first in range(0, len(texts), batch):
+            token_lists = self._ids(texts[first:first + batch])
+            lengths = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+            flat = np.fromiter((i for ids in token_lists for i in ids), np.int64, int(lengths.sum()))
+            owner = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+            pairs = np.unique(owner * len(self.table) + flat)  # each token once per text
+            seen += np.bincount(pairs % len(self.table), minlength=len(self.table))
         self.idf = (np.log((1 + len(texts)) / (1 + seen)) + 1).astype(np.float32)
         self.idf_fitted_on = len(texts)
 
     def encode(self, texts: Sequence[str], batch: int = 256) -> np.ndarray:
         """Unit vectors, one row per text (a text with no tokens gets a zero row)."""
         out = np.zeros((len(texts), self.table.shape[1]), np.float32)
-        token_lists = self._ids(texts)
         for first in range(0, len(texts), batch):  # batches keep the gathered rows in cache
-            chunk = token_lists[first:first + batch]
+            chunk = self._ids(texts[first:first + batch])
             lengths = np.fromiter(map(len, chunk), np.int64, len(chunk))
             rows = np.flatnonzero(lengths)
             if not len(rows):

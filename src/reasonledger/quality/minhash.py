@@ -30,6 +30,7 @@ from reasonledger.quality.ngrams import (
     hash_words,
     mix64,
     multipliers,
+    ranges,
     window_hashes,
 )
 from reasonledger.quality.text import Normalisation
@@ -129,11 +130,6 @@ def signatures(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) 
     return out
 
 
-def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Concatenated aranges: starts[k] .. starts[k] + sizes[k] - 1 for every k."""
-    return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-
-
 _TAG_BITS = 21
 
 
@@ -160,7 +156,7 @@ def jaccards(flat: np.ndarray, offsets: np.ndarray, pairs: np.ndarray, chunk: in
         for column in (0, 1):
             docs = pairs[first:last, column]
             tags = np.repeat(np.arange(count), sizes[docs])
-            sides.append(_tagged_distinct(flat[_ranges(offsets[docs], sizes[docs])], tags))
+            sides.append(_tagged_distinct(flat[ranges(offsets[docs], sizes[docs])], tags))
         both = np.sort(np.concatenate(sides), kind="stable")  # two sorted runs: timsort merges them
         common = np.bincount((both[1:][both[1:] == both[:-1]] & low).astype(np.int64), minlength=count)
         union = sum(np.bincount((side & low).astype(np.int64), minlength=count) for side in sides) - common
@@ -189,7 +185,7 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, max_bucket: int) ->
         position = np.arange(len(keys)) - np.repeat(starts, sizes)
         partners = np.where(position < max_bucket, np.repeat(sizes, sizes) - position - 1, 0)
         left = np.repeat(members, partners)
-        right = members[_ranges(np.arange(len(keys)) + 1, partners)]
+        right = members[ranges(np.arange(len(keys)) + 1, partners)]
         found.append(np.minimum(left, right) * count + np.maximum(left, right))
     keys = distinct(np.concatenate(found)) if found else np.empty(0, np.int64)
     return np.stack([keys // count, keys % count], axis=1), oversized

@@ -7,9 +7,14 @@ Speed comes from never touching a word in Python bytecode. Many texts are normal
 and joined (a NUL word marks each boundary); word boundaries, a 64-bit hash of every word (its
 bytes read eight at a time as integers and mixed; the same in every process and run) and the
 hash of every n-gram (a random linear combination of word hashes) are a handful of array
-operations. N-grams are looked up with one `searchsorted` in the benchmark's sorted hashes,
-behind a bitmap that turns most misses away first. A false match needs a 64-bit collision, and
-a flag needs a share of an item's n-grams, not one.
+operations. N-grams are looked up with `searchsorted` in the benchmark's sorted keys, behind a
+bitmap that turns most misses away first.
+
+The index is one sorted uint64 array, 8 bytes per distinct (item, n-gram): the n-gram's hash with
+its low bits replaced by the item's number, so the items holding an n-gram are one run of keys.
+It is built a slice of items at a time, so a benchmark of a million items never holds more than
+one slice's words at once. A false match needs a collision of the remaining 64 - log2(items) bits
+(44 for a million items), and a flag needs a share of an item's n-grams, not one.
 """
 
 from __future__ import annotations
@@ -140,6 +145,11 @@ def window_hashes(words: Words, n: int, multipliers: np.ndarray) -> tuple[np.nda
     return hashes, (crossings[n:n + count] - crossings[:count]) == 0
 
 
+def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Concatenated aranges: starts[k] .. starts[k] + sizes[k] - 1 for every k."""
+    return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+
+
 def multipliers(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(1, 2**62, size=n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
@@ -156,51 +166,67 @@ class NgramIndex:
     """The n-grams of a fixed set of benchmark items; `match` finds the items contained in texts."""
 
     def __init__(self, texts: Sequence[str], n: int = 8, normalisation: Normalisation | None = None,
-                 seed: int = 0x5EED) -> None:
+                 seed: int = 0x5EED, slice_items: int = 4096) -> None:
         self.n, self.norm = n, normalisation or Normalisation()
         self.multipliers = multipliers(n, seed)
-        words = hash_words(texts, self.norm)
-        hashes, valid = window_hashes(words, n, self.multipliers)
-        owner = words.text[: len(hashes)][valid]
-        order = np.lexsort((hashes[valid], owner))
-        owner, flat = owner[order], hashes[valid][order]
-        distinct = np.ones(len(flat), bool)  # each item's distinct n-grams
-        distinct[1:] = (flat[1:] != flat[:-1]) | (owner[1:] != owner[:-1])
-        owner, flat = owner[distinct], flat[distinct]
-        self.by_item, self.item_offsets = flat, np.searchsorted(owner, np.arange(len(texts) + 1))  # per item, sorted
-        self.item_ngrams = np.bincount(owner, minlength=len(texts))
-        self.too_short = np.flatnonzero(self.item_ngrams == 0).tolist()
-        order = np.argsort(flat, kind="stable")
-        flat, self.owners = flat[order], owner[order].astype(np.int64)
-        # CSR: the unique hashes, and for each the slice of `owners` holding the items that contain it.
-        starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1]))) if len(flat) else np.zeros(0, np.int64)
-        self.hashes = flat[starts]
-        self.starts = np.append(starts, len(flat))
+        self.item_bits = max(1, (len(texts) - 1).bit_length())
+        self.low = np.uint64((1 << self.item_bits) - 1)
+        self.item_ngrams = np.zeros(len(texts), np.int32)
         self.bitmap = np.zeros(1 << _BITMAP_BITS, bool)
-        self.bitmap[self._slot(self.hashes)] = True
+        parts = []
+        for first in range(0, len(texts), slice_items):
+            keys = self._keys(texts[first:first + slice_items], first)
+            self.item_ngrams[first:first + slice_items] = np.bincount(
+                (keys & self.low).astype(np.int64) - first, minlength=min(slice_items, len(texts) - first))
+            self.bitmap[self._slot(keys)] = True
+            parts.append(keys)
+        self.keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+        del parts
+        self.keys.sort()
+        self.too_short = np.flatnonzero(self.item_ngrams == 0).tolist()
+
+    def _keys(self, texts: Sequence[str], first: int) -> np.ndarray:
+        """The distinct keys (n-gram hash, item number in the low bits) of items first, first+1, ..."""
+        words = hash_words(texts, self.norm)
+        hashes, valid = window_hashes(words, self.n, self.multipliers)
+        owner = words.text[: len(hashes)][valid].astype(np.uint64) + np.uint64(first)
+        return distinct((hashes[valid] & ~self.low) | owner)
 
     @staticmethod
     def _slot(hashes: np.ndarray) -> np.ndarray:
         return (hashes >> np.uint64(64 - _BITMAP_BITS)).astype(np.intp)
 
-    def item_hashes(self, item: int) -> np.ndarray:
-        """The item's distinct n-gram hashes, sorted."""
-        return self.by_item[self.item_offsets[item]:self.item_offsets[item + 1]]
+    def _windows(self, texts: Sequence[str]) -> tuple[Words, np.ndarray, np.ndarray, np.ndarray]:
+        """(words, positions of the windows that are benchmark n-grams, and for each the run of
+        keys [lo, hi) holding its items)."""
+        words = hash_words(texts, self.norm)
+        hashes, valid = window_hashes(words, self.n, self.multipliers)
+        hashes &= ~self.low
+        valid &= self.bitmap[self._slot(hashes)]
+        positions = np.flatnonzero(valid)
+        wanted = hashes[positions]
+        lo = np.searchsorted(self.keys, wanted)
+        hi = np.searchsorted(self.keys, wanted | self.low, "right")
+        found = hi > lo
+        return words, positions[found], lo[found], hi[found]
 
     def locate(self, texts: Sequence[str], items: Sequence[int]) -> list[tuple[int, int]]:
         """For each (text, item), the character span of the text from the first to the last word of
         the item's n-grams in it (the whole text when it is not ASCII, since normalised bytes then
-        map to characters only loosely, or when the item is not found)."""
+        map to characters only loosely, or when the item is not found). Each window of the text is
+        looked up as the key it would have in that item, so the cost is the text's length, however
+        many other items share its n-grams."""
         words = hash_words(texts, self.norm)
         hashes, valid = window_hashes(words, self.n, self.multipliers)
+        hashes &= ~self.low
         first_word = np.searchsorted(words.text, np.arange(len(texts))) + (np.arange(len(texts)) > 0)
         spans = []
         for index, (text, item) in enumerate(zip(texts, items)):
             start = first_word[index]
             stop = max(start, (first_word[index + 1] - 1 if index + 1 < len(texts) else len(words.hashes)) - self.n + 1)
-            own, window = self.item_hashes(item), hashes[start:stop]
-            at = np.minimum(np.searchsorted(own, window), max(len(own) - 1, 0))
-            hit = np.flatnonzero(valid[start:stop] & (own[at] == window)) if len(own) else []
+            wanted = hashes[start:stop] | np.uint64(item)
+            at = np.minimum(np.searchsorted(self.keys, wanted), max(len(self.keys) - 1, 0))
+            hit = np.flatnonzero(valid[start:stop] & (self.keys[at] == wanted)) if len(self.keys) else []
             if not len(hit) or not text.isascii():
                 spans.append((0, len(text)))
                 continue
@@ -209,38 +235,29 @@ class NgramIndex:
             spans.append((found[int(hit[0])].start(), found[last].end()))
         return spans
 
-    def _found(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(text index, slot in `hashes`) of every window of `texts` that is a benchmark n-gram."""
-        words = hash_words(texts, self.norm)
-        hashes, valid = window_hashes(words, self.n, self.multipliers)
-        valid &= self.bitmap[self._slot(hashes)]
-        positions = np.flatnonzero(valid)
-        slot = np.searchsorted(self.hashes, hashes[positions])
-        slot[slot == len(self.hashes)] = 0
-        found = self.hashes[slot] == hashes[positions]
-        return words.text[positions[found]], slot[found]
-
     def contains_any(self, texts: Sequence[str]) -> np.ndarray:
         """For each text, whether it shares at least one n-gram with any benchmark item."""
         flags = np.zeros(len(texts), bool)
-        if len(texts) and len(self.hashes):
-            flags[self._found(texts)[0]] = True
+        if len(texts) and len(self.keys):
+            words, positions, *_ = self._windows(texts)
+            flags[words.text[positions]] = True
         return flags
 
     def match(self, texts: Sequence[str], min_score: float) -> list[Match]:
         """Every (text, item) whose containment score is at least `min_score`."""
-        if not len(texts) or not len(self.hashes):
+        if not len(texts) or not len(self.keys):
             return []
-        text_of, slot = self._found(texts)
-        if not len(slot):
+        words, positions, lo, hi = self._windows(texts)
+        if not len(positions):
             return []
-        width = np.int64(len(self.hashes))
-        pairs = distinct(text_of.astype(np.int64) * width + slot)  # distinct n-grams per text
-        texts_of, slots = pairs // width, pairs % width
-        sizes = self.starts[slots + 1] - self.starts[slots]
-        offsets = np.repeat(self.starts[slots] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        # each distinct n-gram of a text once: a run of keys is one n-gram
+        width = np.int64(len(self.keys))
+        pairs = distinct(words.text[positions].astype(np.int64) * width + lo.astype(np.int64))
+        texts_of, lo = pairs // width, pairs % width
+        hi = np.searchsorted(self.keys, self.keys[lo] | self.low, "right")
+        owners = (self.keys[ranges(lo, hi - lo)] & self.low).astype(np.int64)
         items = np.int64(len(self.item_ngrams))
-        combined, counts = distinct(np.repeat(texts_of, sizes) * items + self.owners[offsets], counts=True)
+        combined, counts = distinct(np.repeat(texts_of, hi - lo) * items + owners, counts=True)
         keys = np.stack([combined // items, combined % items], axis=1)
         scores = counts / self.item_ngrams[keys[:, 1]]
         keep = np.flatnonzero(scores >= min_score)

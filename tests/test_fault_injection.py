@@ -1,5 +1,5 @@
 """Fault injection: `reasonledger import` and `reasonledger verify` are SIGKILLed at random points
-(a fixed seed), half of them anywhere in the run and half while the output is being written. After
+(a fixed seed), alternately anywhere in the run and while the output is being written. After
 every kill the input must be byte-identical and the output either absent or complete (every shard
 matching its manifest); the next run must finish and leave no staging behind. Never partial.
 Most runs replace an earlier output with --force; every third writes a new one."""
@@ -19,7 +19,7 @@ from reasonledger.engine.rundir import read_marker
 from reasonledger.records.parquet import sha256_file
 
 SEED = 20261205
-KILLS = 6  # per command
+KILLS = 5  # per command
 IMPORT_ROWS, VERIFY_ROWS = 1000, 300
 
 

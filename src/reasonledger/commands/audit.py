@@ -49,8 +49,8 @@ def register(app: typer.Typer) -> None:
         from reasonledger.quality.audit import AuditConfig, Auditor
         from reasonledger.quality.embed import EmbedderUnavailable
         from reasonledger.quality.inputs import SpecError, open_records, parse_spec
-        from reasonledger.records.io import data_path
         from reasonledger.quality.report import TITLES, headline, write_report
+        from reasonledger.records.io import data_path
         from reasonledger.records.quarantine import Quarantine
 
         try:
@@ -77,10 +77,9 @@ def register(app: typer.Typer) -> None:
                 write_report(result, staging, auditor.points, getattr(auditor, "point_sources", None))
         except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError, OwnershipError) as exc:
             fail(str(exc))
-        paths = {kind: out / f"audit.{kind}" for kind in ("json", "md", "html")}
         for key, title in TITLES.items():
             if key not in result:
                 continue
             console.print(f"[bold]{escape(title)}[/bold]: {escape(headline(key, result[key]))}")
-        console.print(escape(f"wrote {paths['json']}, {paths['md']}, {paths['html']}"))
+        console.print(escape(f"wrote {out / 'audit.json'}, {out / 'audit.md'}, {out / 'audit.html'}"))
         finish(quarantine.count, strict, out / "rejected" / "quarantine.jsonl" if quarantine.count else None)

@@ -8,12 +8,20 @@ from typing import Any
 
 from reasonledger.records.canonical import loads_row
 from reasonledger.records.jsonl import read_json_lines
-from reasonledger.records.quarantine import BadRow
+from reasonledger.records.quarantine import MAX_KEPT_BYTES, BadRow
+
+# A JSON array is parsed whole (several times its size in memory): larger ones must be JSONL.
+MAX_DOCUMENT_BYTES = MAX_KEPT_BYTES
 
 
 def json_rows(path: Path) -> Iterator[tuple[int, Any] | BadRow]:
     """(row number, object) from a JSON array file or a JSONL(.gz) file, whichever `path` is."""
     if path.suffix == ".json":
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            yield BadRow(str(path), 0, f"a JSON document of {size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} read "
+                         "whole; convert it to JSONL (one row per line) to import it")
+            return
         try:
             value = loads_row(path.read_bytes().decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:

@@ -63,10 +63,9 @@ def test_difficulty_carries_its_conditioning(audited: tuple[Path, dict, str]) ->
 
 def test_length_trap_is_measured_per_policy(audited: tuple[Path, dict, str]) -> None:
     trap = audited[1]["length_trap"]
-    assert trap["overall"]["attempts"] == 4 * 1319 and -1 <= trap["overall"]["correlation"] <= 1
+    assert trap["overall"]["attempts"] == 4 * 1319 and -1 <= trap["overall"]["pooled"]["r"] <= 1
     assert len(trap["by_policy"]) == 4 and trap["overall"]["mean_words_wrong"] is not None
-    assert trap["trap"] == (trap["overall"]["correlation"] <= -0.1 or any(
-        g["flagged"] for g in [*trap["by_source"].values(), *trap["by_policy"].values()]))
+    assert trap["trap"] == any(g["flagged"] for g in [trap["overall"], *trap["by_source"].values(), *trap["by_policy"].values()])
 
 
 def test_verifier_agreement_against_the_authors_labels(audited: tuple[Path, dict, str]) -> None:

@@ -48,7 +48,7 @@ def test_length_trap_flags_when_long_attempts_are_wrong() -> None:
     audit.add(outcomes(rollout_set("q", ["short answer 4"] * 5 + ["a very long wandering answer " * 20] * 5,
                                    [True] * 5 + [False] * 5)))
     result = audit.result()
-    assert result["trap"] and result["overall"]["correlation"] < -0.9
+    assert result["trap"] and result["overall"]["pooled"]["r"] < -0.9
     assert result["overall"]["mean_words_wrong"] > result["overall"]["mean_words_right"]
 
 

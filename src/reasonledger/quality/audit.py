@@ -19,8 +19,10 @@ left out of `AuditConfig.sections` is absent; `records` is the number of records
   `prompts`, `mean_pass_rate`, `histogram` {edges, counts}, `band` {low, high, count, share,
   confident_count, confident_share}, `posterior`, `by_source`, `per_prompt` [{record_id,
   passed, n, pass_rate, interval}].
-- `length_trap`: `applicable`, `verifier`, `overall`/`by_source`/`by_policy` {attempts,
-  accuracy, correlation, mean/median words right/wrong, by_length, flagged}, `flagged`, `trap`.
+- `length_trap`: `applicable`, `verifier`, `flag_rule`, `groups_tested`, `overall`/`by_source`/
+  `by_policy` {attempts, prompts, accuracy, mean/median words right/wrong, `pooled` {r, p, by_length},
+  `between_prompts` {r, p}, `within_prompts` {status, r, p, p_holm, conditional_logit, by_deviation},
+  flagged}, `flagged`, `trap` (see quality/length_trap.py).
 - `trace_answer_consistency`: `checked`, `consistent`, `inconsistent`, `flagged`,
   `answer_without_trace`, `no_stated_answer`, `trace_without_answer_field`, `extraction_rules`, `examples`.
 - `verifier_agreement`: `applicable`, `ran` (the verifier run here, if any), `pairs` [{a, b,

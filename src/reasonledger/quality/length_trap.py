@@ -1,43 +1,154 @@
-"""The length trap: long traces are not better reasoning. Trace length against correctness.
+"""The length trap: are longer attempts the wrong ones? Trace length against correctness, within prompts.
 
-For every judged attempt (one verifier), the length in words and whether it passed. Reported
-overall, per source and per policy: the point-biserial correlation (Pearson's r between length
-and pass), mean lengths of right and wrong attempts, and accuracy by length quintile. A group is
-flagged when longer attempts are the wrong ones: r at or below -`flag_r`.
+Pooled over prompts, length and correctness are confounded by difficulty: hard prompts get long
+attempts and low accuracy, so the pooled correlation is negative even when, among attempts at the
+same prompt, the longer ones are as often (or more often) right. The question the trap asks is the
+within-prompt one, so for every group (overall, per source, per policy) this reports three figures,
+each labelled:
+
+- `pooled`: the point-biserial r over all attempts (with its naive t-test p, which ignores that
+  attempts at one prompt are not independent); mixes difficulty with length.
+- `between_prompts`: r between a prompt's mean length and its pass rate, over prompts.
+- `within_prompts`: over prompts with several attempts, the prompt-demeaned r (t-test with the
+  prompts' means counted as fitted parameters), and a conditional logistic regression with one
+  stratum per prompt, length per standard deviation as the covariate and, where a group mixes
+  policies, policy indicators: its log odds ratio, Wald interval and likelihood-ratio p.
+
+A group is flagged only when the within-prompt log odds ratio is negative, its p is below `alpha`
+after Holm's correction over every group tested, and the demeaned r is at or below -`flag_r` (a
+large data set makes tiny effects significant; the trap is about effects worth reading). Where a
+group has one attempt per prompt, length cannot be separated from difficulty: it is reported as not
+separable and never flagged. A prompt is a record (a rollout set's rollouts share one prompt).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from reasonledger.quality.outcomes import Outcome
+from reasonledger.stats.clogit import estimable_columns, first_effect
+from reasonledger.stats.pvalues import correlation_p, holm
+
+POOLED_NOTE = "all attempts pooled across prompts: mixes prompt difficulty with length; p ignores clustering"
+BETWEEN_NOTE = "prompt mean length against prompt pass rate, one point per prompt"
+NOT_SEPARABLE = "one attempt per prompt: length cannot be separated from prompt difficulty, so no flag"
 
 
-def _summary(lengths: np.ndarray, passed: np.ndarray, flag_r: float, quantiles: int) -> dict[str, Any]:
+def _r(x: np.ndarray, y: np.ndarray) -> float | None:
+    sx, sy = float(np.sqrt((x * x).sum())), float(np.sqrt((y * y).sum()))
+    return float((x * y).sum() / (sx * sy)) if sx > 0 and sy > 0 else None
+
+
+def _correlation(x: np.ndarray, y: np.ndarray, fitted: int = 2) -> dict[str, Any]:
+    r = _r(x - x.mean(), y - y.mean()) if len(x) > 1 else None
+    return {"r": None if r is None else round(r, 4),
+            "p": None if r is None else float(f"{correlation_p(r, len(x), fitted):.3g}")}
+
+
+def _demean(values: np.ndarray, prompts: np.ndarray) -> np.ndarray:
+    sums, counts = np.bincount(prompts, values), np.bincount(prompts)
+    return values - (sums / np.maximum(counts, 1))[prompts]
+
+
+def _bins(deviation: np.ndarray, outcome: np.ndarray, quantiles: int, key: str) -> list[dict[str, Any]]:
+    edges = np.unique(np.quantile(deviation, np.linspace(0, 1, quantiles + 1)))
+    which = np.clip(np.searchsorted(edges, deviation, side="right") - 1, 0, max(len(edges) - 2, 0))
+    return [{"from_words": round(float(edges[i]), 1), "to_words": round(float(edges[i + 1]), 1),
+             "attempts": int((which == i).sum()), key: round(float(outcome[which == i].mean()), 4)}
+            for i in range(len(edges) - 1) if (which == i).any()]
+
+
+def _within(lengths: np.ndarray, passed: np.ndarray, prompts: np.ndarray, policies: np.ndarray,
+            quantiles: int, level: float) -> dict[str, Any]:
+    counts = np.bincount(prompts)
+    several = counts[prompts] > 1
+    if not several.any():
+        return {"status": "not_separable", "reason": NOT_SEPARABLE}
+    passes = np.bincount(prompts, passed.astype(float))
+    informative = several & (passes[prompts] > 0) & (passes[prompts] < counts[prompts])
+    n_prompts = int(len(np.unique(prompts[informative])))
+    out: dict[str, Any] = {"prompts_with_several_attempts": int(len(np.unique(prompts[several]))),
+                           "informative_prompts": n_prompts, "attempts": int(informative.sum())}
+    if not n_prompts:
+        return {"status": "no_information", **out,
+                "reason": "no prompt has both a passing and a failing attempt; nothing to compare within prompts"}
+    length, ok, prompt = lengths[informative], passed[informative].astype(float), prompts[informative]
+    _, prompt = np.unique(prompt, return_inverse=True)
+    d_length, d_ok = _demean(length, prompt), _demean(ok, prompt)
+    r = _r(d_length, d_ok)
+    if r is None:
+        return {"status": "no_information", **out, "reason": "lengths do not vary within any informative prompt"}
+    sd = float(lengths.std())
+    names = sorted(set(policies.tolist()), key=lambda p: (-(policies == p).sum(), p))
+    design = np.column_stack([(lengths - lengths.mean()) / sd, *((policies == p).astype(float) for p in names[1:])])
+    columns = estimable_columns(prompts, design)
+    effect = first_effect(prompts, passed, design[:, columns], level) if columns and columns[0] == 0 else None
+    covariates = ["length (per SD)"] + [f"policy={names[c]}" for c in columns[1:]]
+    out.update({
+        "status": "measured",
+        "r": round(r, 4), "p": float(f"{correlation_p(r, len(length), n_prompts + 1):.3g}"),
+        "by_deviation": _bins(d_length, d_ok, quantiles, "pass_minus_prompt_rate"),
+        "conditional_logit": None if effect is None else {
+            "log_odds_ratio_per_sd": round(effect.coef, 4), "se": None if effect.se is None else round(effect.se, 4),
+            "interval": None if effect.interval is None else [round(v, 4) for v in effect.interval],
+            "level": level, "p": float(f"{effect.p:.3g}"), "test": "likelihood ratio", "sd_words": round(sd, 1),
+            "covariates": covariates, "separated": effect.separated,
+            "reference_policy": names[0] if len(columns) > 1 else None},
+    })
+    if effect is not None and effect.separated:
+        out["conditional_logit"]["note"] = ("length separates passes from failures within prompts: the odds ratio "
+                                            "is unbounded and has no Wald interval; the likelihood-ratio p stands")
+    return out
+
+
+def _summary(lengths: np.ndarray, passed: np.ndarray, prompts: np.ndarray, policies: np.ndarray,
+             quantiles: int, level: float) -> dict[str, Any]:
     right, wrong = lengths[passed], lengths[~passed]
-    r = None
-    if len(right) and len(wrong) and lengths.std() > 0:
-        r = float(np.corrcoef(lengths, passed.astype(float))[0, 1])
-    edges = np.unique(np.quantile(lengths, np.linspace(0, 1, quantiles + 1)))
-    which = np.clip(np.searchsorted(edges, lengths, side="right") - 1, 0, max(len(edges) - 2, 0))
-    by_length = [{"from_words": int(edges[i]), "to_words": int(edges[i + 1]), "attempts": int((which == i).sum()),
-                  "accuracy": round(float(passed[which == i].mean()), 4)}
-                 for i in range(len(edges) - 1) if (which == i).any()]
+    _, prompt = np.unique(prompts, return_inverse=True)
+    counts = np.bincount(prompt)
     return {
         "attempts": len(lengths),
+        "prompts": len(counts),
         "accuracy": round(float(passed.mean()), 4),
-        "correlation": None if r is None else round(r, 4),
         "mean_words_right": round(float(right.mean()), 1) if len(right) else None,
         "mean_words_wrong": round(float(wrong.mean()), 1) if len(wrong) else None,
         "median_words_right": float(np.median(right)) if len(right) else None,
         "median_words_wrong": float(np.median(wrong)) if len(wrong) else None,
-        "by_length": by_length,
-        "flagged": r is not None and r <= -flag_r,
+        "pooled": {**_correlation(lengths, passed.astype(float)), "note": POOLED_NOTE,
+                   "by_length": _bins(lengths, passed.astype(float), quantiles, "accuracy")},
+        "between_prompts": {**_correlation(np.bincount(prompt, lengths) / counts, np.bincount(prompt, passed) / counts),
+                            "prompts": len(counts), "note": BETWEEN_NOTE},
+        "within_prompts": _within(lengths, passed, prompt, policies, quantiles, level),
     }
+
+
+class _Interned:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        return self.index.setdefault(key, len(self.index))
+
+    def names(self) -> np.ndarray:
+        return np.array(list(self.index), dtype=object)
+
+
+@dataclass
+class _Attempts:
+    """One verifier's judged attempts, stored compactly (numbers per attempt, strings interned)."""
+
+    lengths: array = field(default_factory=lambda: array("q"))
+    passed: array = field(default_factory=lambda: array("b"))
+    prompts: array = field(default_factory=lambda: array("q"))
+    sources: array = field(default_factory=lambda: array("q"))
+    policies: array = field(default_factory=lambda: array("q"))
+    prompt_ids: _Interned = field(default_factory=_Interned)
+    source_ids: _Interned = field(default_factory=_Interned)
+    policy_ids: _Interned = field(default_factory=_Interned)
 
 
 @dataclass
@@ -45,42 +156,54 @@ class LengthTrapAudit:
     verifier: str | None = None
     flag_r: float = 0.1
     quantiles: int = 5
-    rows: dict[str, list[tuple[int, bool, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    alpha: float = 0.05
+    level: float = 0.95
+    rows: dict[str, _Attempts] = field(default_factory=dict)
 
     def add(self, outcomes: list[Outcome]) -> None:
         for row in outcomes:
             if self.verifier and row.verifier != self.verifier and not row.verifier.startswith(f"{self.verifier}@"):
                 continue
-            self.rows[row.verifier].append((len(row.text.split()), row.passed, row.source, row.policy or "unknown"))
-
-    def arrays(self) -> tuple[str, np.ndarray, np.ndarray, list[str], list[str]] | None:
-        """(verifier, lengths, passed, sources, policies) of the verifier with most attempts."""
-        if not self.rows:
-            return None
-        chosen = max(self.rows, key=lambda v: (len(self.rows[v]), v))
-        rows = self.rows[chosen]
-        return (chosen, np.array([r[0] for r in rows], float), np.array([r[1] for r in rows], bool),
-                [r[2] for r in rows], [r[3] for r in rows])
+            seen = self.rows.setdefault(row.verifier, _Attempts())
+            seen.lengths.append(len(row.text.split()))
+            seen.passed.append(bool(row.passed))
+            seen.prompts.append(seen.prompt_ids(row.record_id))
+            seen.sources.append(seen.source_ids(row.source))
+            seen.policies.append(seen.policy_ids(row.policy or "unknown"))
 
     def result(self) -> dict[str, Any]:
-        data = self.arrays()
-        if data is None:
+        if not self.rows:
             return {"applicable": False, "reason": "no judged traces (verdicts on rollouts or answers) in the data"}
-        verifier, lengths, passed, sources, policies = data
+        verifier = max(self.rows, key=lambda v: (len(self.rows[v].lengths), v))
+        seen = self.rows[verifier]
+        lengths = np.array(seen.lengths, dtype=float)
+        passed = np.array(seen.passed, dtype=bool)
+        prompts = np.array(seen.prompts, dtype=np.int64)
+        sources = seen.source_ids.names()[np.array(seen.sources, dtype=np.int64)]
+        policies = seen.policy_ids.names()[np.array(seen.policies, dtype=np.int64)]
 
-        def grouped(keys: list[str]) -> dict[str, Any]:
-            out = {}
-            for key in sorted(set(keys)):
-                mask = np.array([k == key for k in keys])
-                out[key] = _summary(lengths[mask], passed[mask], self.flag_r, self.quantiles)
-            return out
+        def summary(mask: np.ndarray) -> dict[str, Any]:
+            return _summary(lengths[mask], passed[mask], prompts[mask], policies[mask], self.quantiles, self.level)
 
-        overall = _summary(lengths, passed, self.flag_r, self.quantiles)
-        by_source, by_policy = grouped(sources), grouped(policies)
-        flagged = ["overall"] if overall["flagged"] else []
-        flagged += [f"source:{k}" for k, v in by_source.items() if v["flagged"]]
-        flagged += [f"policy:{k}" for k, v in by_policy.items() if v["flagged"]]
+        groups = {"overall": summary(np.ones(len(lengths), bool))}
+        groups |= {f"source:{k}": summary(sources == k) for k in sorted(set(sources.tolist()))}
+        groups |= {f"policy:{k}": summary(policies == k) for k in sorted(set(policies.tolist()))}
+        tested = [k for k, g in groups.items() if (g["within_prompts"].get("conditional_logit") or {}).get("p") is not None]
+        adjusted = dict(zip(tested, holm([groups[k]["within_prompts"]["conditional_logit"]["p"] for k in tested])))
+        for name, group in groups.items():
+            within = group["within_prompts"]
+            if name in adjusted:
+                within["p_holm"] = float(f"{adjusted[name]:.3g}")
+            logit = within.get("conditional_logit") or {}
+            group["flagged"] = bool(name in adjusted and logit["log_odds_ratio_per_sd"] < 0
+                                    and adjusted[name] < self.alpha and within["r"] <= -self.flag_r)
+        flagged = [k for k, g in groups.items() if g["flagged"]]
         return {"applicable": True, "verifier": verifier, "length_unit": "words (whitespace-separated)",
-                "flag_rule": f"correlation of length with passing <= -{self.flag_r}",
-                "overall": overall, "by_source": by_source, "by_policy": by_policy,
+                "flag_rule": (f"within prompts: conditional-logit log odds ratio of length < 0 with likelihood-ratio p "
+                              f"< {self.alpha} after Holm's correction over the {len(tested)} group(s) tested, and "
+                              f"prompt-demeaned r <= -{self.flag_r}; groups with one attempt per prompt are not tested"),
+                "groups_tested": len(tested),
+                "overall": groups["overall"],
+                "by_source": {k.split(":", 1)[1]: v for k, v in groups.items() if k.startswith("source:")},
+                "by_policy": {k.split(":", 1)[1]: v for k, v in groups.items() if k.startswith("policy:")},
                 "flagged": flagged, "trap": bool(flagged)}

@@ -46,10 +46,7 @@ def headline(name: str, section: dict[str, Any]) -> str:
                 f"(mean pass rate {section['mean_pass_rate']:.3f}); policy {', '.join(c['policy'])}; "
                 f"n {', '.join(c['n'])}; temperature {', '.join(c['temperature'])}; verifier {c['verifier']}")
     if name == "length_trap":
-        o = section["overall"]
-        trap = "TRAP: longer attempts are the wrong ones" if section["trap"] else "no trap"
-        return (f"{trap}; r = {o['correlation']}, mean words right {o['mean_words_right']} vs wrong "
-                f"{o['mean_words_wrong']} over {o['attempts']:,} attempts ({section['verifier']})")
+        return _length_trap_headline(section)
     if name == "trace_answer_consistency":
         return (f"{section['inconsistent']:,} of {section['checked']:,} traces state another answer; "
                 f"{section['answer_without_trace']:,} answers without a trace")
@@ -70,6 +67,31 @@ def headline(name: str, section: dict[str, Any]) -> str:
     return ""
 
 
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def _length_trap_headline(section: dict[str, Any]) -> str:
+    """Within-prompt effect first (what the flag reads), the pooled figure beside it, labelled."""
+    o = section["overall"]
+    within, pooled = o["within_prompts"], o["pooled"]
+    tail = (f"pooled r = {_signed(pooled['r'])} (across prompts, confounded by difficulty) over "
+            f"{o['attempts']:,} attempts ({section['verifier']})")
+    if section["trap"]:
+        lead = f"TRAP: within the same prompt, longer attempts are the wrong ones ({', '.join(section['flagged'])})"
+    elif within["status"] != "measured":
+        return f"no flag: {within['reason']}; {tail}"
+    else:
+        lead = "no trap within prompts"
+    if within["status"] == "measured" and within.get("conditional_logit"):
+        logit = within["conditional_logit"]
+        interval = (f" [{logit['interval'][0]:+.3f}, {logit['interval'][1]:+.3f}]" if logit["interval"] else " (unbounded)")
+        lead += (f"; within prompts: log odds ratio {logit['log_odds_ratio_per_sd']:+.3f}{interval} per SD of length "
+                 f"(p = {logit['p']:.2g}, Holm {within.get('p_holm', logit['p']):.2g}), demeaned r = {_signed(within['r'])}, "
+                 f"{within['informative_prompts']:,} informative prompts")
+    return f"{lead}; {tail}"
+
+
 def write_json(result: dict[str, Any], out: Path) -> Path:
     path = Path(out) / "audit.json"
     write_json_atomic(result, path)
@@ -84,6 +106,11 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines += ["", "## Contamination", "", "| benchmark | revision | items | flagged records |", "|---|---|---|---|"]
         lines += [f"| {b['name']} | {b['revision'] or 'unknown'} | {b['items']:,} | {b['flagged']:,} |"
                   for b in contamination["benchmarks"].values()]
+    trap_rows = [_trap_row(label, group) for label, group in _trap_groups(result.get("length_trap", {}))]
+    if trap_rows:
+        lines += ["", "## Length trap", "", "| " + " | ".join(trap_rows[0]) + " |", "|" + "---|" * len(trap_rows[0])]
+        lines += ["| " + " | ".join(str(v) for v in row.values()) + " |" for row in trap_rows]
+        lines += ["", f"Flag rule: {result['length_trap']['flag_rule']}."]
     lineage = result.get("lineage_completeness", {}).get("by_source")
     if lineage:
         lines += ["", "## Lineage completeness", "", "| source | records | missing fields |", "|---|---|---|"]
@@ -124,17 +151,17 @@ def plots(result: dict[str, Any], points: Any = None, point_sources: list[str] |
         ax.legend()
         out["difficulty"] = _png(fig)
     trap = result.get("length_trap", {})
-    if trap.get("applicable"):
+    measured = {label: g["within_prompts"] for label, g in _trap_groups(trap) if g["within_prompts"]["status"] == "measured"}
+    if trap.get("applicable") and measured:
         fig, ax = plt.subplots(figsize=(6, 3))
-        groups = {"overall": trap["overall"], **{f"source: {k}": v for k, v in trap["by_source"].items()}}
-        if len(trap["by_policy"]) > 1:
-            groups.update({f"policy: {k}": v for k, v in trap["by_policy"].items()})
-        for label, group in groups.items():
-            bins = group["by_length"]
-            ax.plot([(b["from_words"] + b["to_words"]) / 2 for b in bins], [b["accuracy"] for b in bins], marker="o",
-                    label=f"{label} (r={group['correlation']})", linewidth=2.5 if label == "overall" else 1)
-        ax.set_xlabel("trace length (words, quintile midpoints)")
-        ax.set_ylabel("accuracy")
+        for label, within in measured.items():
+            bins = within["by_deviation"]
+            ax.plot([(b["from_words"] + b["to_words"]) / 2 for b in bins], [b["pass_minus_prompt_rate"] for b in bins],
+                    marker="o", label=f"{label} (within r={_signed(within['r'])})", linewidth=2.5 if label == "overall" else 1)
+        ax.axhline(0, color="#888", linewidth=0.8)
+        ax.set_xlabel("length minus the prompt's mean length (words, quintile midpoints)")
+        ax.set_ylabel("passed minus the prompt's pass rate")
+        ax.set_title("Within prompts (prompts with both passing and failing attempts)", fontsize=9)
         ax.legend(fontsize=7)
         out["length_trap"] = _png(fig)
     if points is not None and len(points):
@@ -179,10 +206,7 @@ def _details(name: str, section: dict[str, Any]) -> str:
     if name == "difficulty" and section.get("by_source"):
         parts.append("<h3>By source</h3>" + _table([{"source": k, **v} for k, v in section["by_source"].items()]))
     if name == "length_trap" and section.get("applicable"):
-        groups = [{"group": "overall", **section["overall"]}]
-        groups += [{"group": f"source: {k}", **v} for k, v in section["by_source"].items()]
-        groups += [{"group": f"policy: {k}", **v} for k, v in section["by_policy"].items()]
-        parts.append(_table(groups))
+        parts.append(_table([_trap_row(label, group) for label, group in _trap_groups(section)]))
     if name == "verifier_agreement" and section.get("pairs"):
         parts.append(_table([{k: v for k, v in p.items() if not k.startswith("examples")} |
                              ({"FN rate": p["against_label"]["false_negative_rate"], "FP rate": p["against_label"]["false_positive_rate"]}
@@ -201,6 +225,29 @@ def _details(name: str, section: dict[str, Any]) -> str:
     if name == "near_duplicates" and section.get("pairs"):
         parts.append("<h3>Verified pairs</h3>" + _table(section["pairs"]))
     return "".join(parts)
+
+
+def _trap_groups(section: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    if not section.get("applicable"):
+        return []
+    return [("overall", section["overall"]), *((f"source: {k}", v) for k, v in section["by_source"].items()),
+            *((f"policy: {k}", v) for k, v in section["by_policy"].items())]
+
+
+def _trap_row(label: str, group: dict[str, Any]) -> dict[str, Any]:
+    """One table row per group: the within-prompt test beside the pooled and between-prompt figures."""
+    within = group["within_prompts"]
+    logit = within.get("conditional_logit") or {}
+    interval = logit.get("interval")
+    return {"group": label, "attempts": group["attempts"], "prompts": group["prompts"], "accuracy": group["accuracy"],
+            "within: status": within["status"], "within: informative prompts": within.get("informative_prompts", "—"),
+            "within: demeaned r (p)": f"{_signed(within['r'])} ({within['p']:.2g})" if "r" in within else "—",
+            "within: log OR per SD [CI]": (f"{logit['log_odds_ratio_per_sd']:+.3f} "
+                                           + (f"[{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "(unbounded)"))
+            if logit else "—",
+            "within: p (Holm)": f"{logit['p']:.2g} ({within['p_holm']:.2g})" if "p_holm" in within else "—",
+            "between prompts r": _signed(group["between_prompts"]["r"]), "pooled r": _signed(group["pooled"]["r"]),
+            "flagged": group["flagged"]}
 
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}

@@ -1,0 +1,47 @@
+"""Two-sided p-values from the t, normal and chi-square(1) distributions, and Holm's correction.
+
+The t tail comes from the incomplete beta: P(|T_df| > t) = I_{df/(df+t^2)}(df/2, 1/2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from reasonledger.stats.beta import beta_cdf
+
+
+def t_two_sided(t: float, df: float) -> float:
+    if df <= 0 or not math.isfinite(t):
+        return 0.0 if math.isinf(t) else float("nan")
+    return beta_cdf(df / (df + t * t), df / 2.0, 0.5)
+
+
+def normal_two_sided(z: float) -> float:
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def chi2_1(statistic: float) -> float:
+    """P(chi-square with one degree of freedom > statistic)."""
+    return math.erfc(math.sqrt(max(statistic, 0.0) / 2.0))
+
+
+def correlation_p(r: float, n: int, fitted: int = 2) -> float:
+    """p of Pearson's r on n pairs by the t-test with n - fitted degrees of freedom."""
+    df = n - fitted
+    if df <= 0:
+        return float("nan")
+    if abs(r) >= 1.0:
+        return 0.0
+    return t_two_sided(r * math.sqrt(df / (1.0 - r * r)), df)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error control over the tests given)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    adjusted, running = [1.0] * m, 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted

@@ -21,6 +21,9 @@ MANIFEST = "manifest.json"
 DEFAULT_SHARD_ROWS = 1000
 # A cell is bounded like a JSONL line.
 DEFAULT_MAX_CELL_BYTES = DEFAULT_MAX_LINE_BYTES
+# A column chunk larger than this is decoded only when no cell in it need be over the limit:
+# decoding costs two to three times the chunk (pages, dictionary, Arrow copy).
+MAX_CHUNK_BYTES = 256 * 1024 * 1024
 # Fixed writer settings: the same records always give the same bytes.
 _WRITE_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
 
@@ -175,11 +178,6 @@ def parquet_rows(path: Path, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES, batch
             yield BadRow(name, number + 1, f"could not read row group {group} from this row on: {exc}")
 
 
-# A column chunk larger than this is decoded only when no cell in it can be over the limit:
-# decoding costs two to three times the chunk (pages, dictionary, Arrow copy).
-MAX_CHUNK_BYTES = 256 * 1024 * 1024
-
-
 def _too_big_to_read(meta: Any, max_cell_bytes: int) -> str | None:
     rows = max(meta.num_rows, 1)
     for i in range(meta.num_columns):
@@ -217,7 +215,7 @@ def _oversized_row(row: pa.RecordBatch, name: str, number: int, cells: list[tupl
                    max_cell_bytes: int) -> BadRow:
     """The row's small cells as raw JSON; its largest cell, when it is text or bytes, spilled whole."""
     big = {column for column, _ in cells}
-    small = {k: v for k, v in row.select([c for c in row.schema.names if c not in big]).to_pylist()[0].items()}
+    small = row.select([c for c in row.schema.names if c not in big]).to_pylist()[0]
     said = ", ".join(f"{column!r} ({size:,} bytes)" for column, size in cells)
     column, _ = max(cells, key=lambda cell: cell[1])
     value = row.column(column)[0]

@@ -403,3 +403,15 @@ def test_importers_turn_hostile_rows_into_bad_rows(tmp_path):
                                   '"test": "def check(c): pass", "entry_point": "f"}', "{not json"], "he.jsonl")
     items = list(import_file(humaneval, "humaneval"))
     assert len(items) == 1 and isinstance(items[0], BadRow) and "stopped reading here" in items[0].reason
+
+
+def test_a_gzip_that_is_not_one_or_is_cut_short_is_a_bad_row(tmp_path):
+    fake = tmp_path / "fake.jsonl.gz"
+    fake.write_bytes(b'{"kind": "prompt_answer"}\n')
+    (only,) = list(read_records(fake))
+    assert isinstance(only, BadRow) and only.line == 1 and "cannot read the file from here on" in only.reason
+    whole = gzip.compress(b"".join(json.dumps(_row(**{"task.prompt": str(i)})).encode() + b"\n" for i in range(2000)))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    good, bad = _split(list(read_records(cut)))
+    assert good and len(bad) == 1 and "cannot read the file from here on" in bad[len(good) + 1].reason

@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -42,13 +43,20 @@ def read_json_lines(
         number = 0
         blank_from = 0
         while True:
-            chunk = handle.readline(max_line_bytes + 1)
+            try:
+                chunk, long_line = handle.readline(max_line_bytes + 1), None
+                if len(chunk) > max_line_bytes and not chunk.endswith(b"\n"):
+                    long_line = _spill_long_line(name, number + 1, chunk, handle, max_line_bytes)
+            except (OSError, EOFError, zlib.error) as exc:  # not gzip, truncated, corrupt
+                yield BadRow(name, number + 1, f"cannot read the file from here on ({type(exc).__name__}: {exc}); "
+                             "the lines before were read")
+                return
             if not chunk:
                 break
             number += 1
-            if len(chunk) > max_line_bytes and not chunk.endswith(b"\n"):
+            if long_line is not None:
                 blank_from = 0
-                yield _spill_long_line(name, number, chunk, handle, max_line_bytes)
+                yield long_line
                 continue
             if not chunk.strip():
                 if not blank_from:

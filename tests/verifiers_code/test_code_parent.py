@@ -254,3 +254,23 @@ def test_pytest_judge_works_in_the_bubblewrap_fallback_too() -> None:
         assert honest.passed, honest.evidence["tests"]
         for attack, source in PYTEST_ATTACKS.items():
             assert not v.verify(PY_SECRET, source).passed, attack
+
+
+BAD_REFERENCES = {
+    "atol not a number": {**CALL_ADD, "atol": "x"},
+    "atol NaN": {**CALL_ADD, "atol": float("nan")},
+    "tagged expected not in the encoding": {**CALL_ADD, "encoding": "tagged", "cases": [{"args": [1, 2], "expected": {"zz": 1}}]},
+    "tagged kwargs not encoded": {**CALL_ADD, "encoding": "tagged", "cases": [{"args": [1], "kwargs": {"b": 2}, "expected": 3}]},
+    "float_tol not a number": {"format": "stdio", "cases": [{"input": "", "output": "3\n"}], "checker": "float", "float_tol": "abc"},
+    "setup not source": {"format": "assert", "fn_name": "add", "test": "assert add(1, 2) == 3\n", "setup": 5},
+    "entry not a name": {"format": "assert", "fn_name": "add", "test": "assert add(1, 2) == 3\n", "entry": 5},
+}
+
+
+@needs_sandbox
+def test_any_bad_reference_fails_only_its_row(verifier) -> None:
+    pairs = [(CALL_ADD, ADD), *((ref, ADD) for ref in BAD_REFERENCES.values()), (PY_ADD, ADD)]
+    out = verifier.verify_many(pairs)
+    assert out[0].passed and out[-1].passed
+    for name, v in zip(BAD_REFERENCES, out[1:-1]):
+        assert not v.passed and v.evidence["error"].startswith("invalid reference: "), (name, v.evidence)

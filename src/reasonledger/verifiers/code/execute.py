@@ -17,6 +17,7 @@ from typing import Any
 
 from reasonledger.verifiers.code import runner
 from reasonledger.verifiers.code.checkers import check_stdio, to_plain_json, values_equal
+from reasonledger.verifiers.code.formats import ReferenceError_
 from reasonledger.verifiers.code.pool import Limits, Run, Slot
 
 PASS, WA, RE, TLE, MLE, OLE, NOT_RUN = "pass", "wrong_answer", "runtime_error", "timeout", "memory_limit", "output_limit", "not_run"
@@ -116,9 +117,9 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                     except (ValueError, TypeError, RecursionError) as exc:
                         results.append({"name": f"case {i}", "status": WA, "time": dt, "error": f"undecodable value: {exc}"})
                     else:
-                        expected = runner.decode(case["expected"]) if tagged else case["expected"]
+                        expected = _expected(run, case, i) if tagged else case["expected"]
                         cmp_got = got if tagged else to_plain_json(got)
-                        ok = values_equal(cmp_got, expected, float(ref.get("atol", 0.0) or 0.0))
+                        ok = values_equal(cmp_got, expected, ref["atol"])
                         r = {"name": f"case {i}", "status": PASS if ok else WA, "time": dt}
                         if not ok:
                             r["got"], r["expected"] = _short(got), _short(expected)
@@ -147,6 +148,16 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
         results.append({"name": f"case {j}", "status": NOT_RUN, "time": 0.0,
                         "error": "not run after repeated timeouts" if timeouts >= st.max_timeouts else "not run (fail fast)"})
     return results
+
+
+def _expected(run: Run, case: dict, i: int) -> Any:
+    """A tagged case's expected value, decoded; one that does not decode makes the reference invalid."""
+    try:
+        return runner.decode(case["expected"])
+    except (ValueError, TypeError, RecursionError) as exc:
+        run.kill()
+        run.finish()
+        raise ReferenceError_(f"case {i}: expected is not in the tagged encoding ({exc})") from None
 
 
 def _attach_run_io(results: list[dict], run: Run) -> None:
@@ -465,7 +476,7 @@ def run_stdio(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                 ok, note = _special_judge(slot, checker["program"], case, stdout, st)
                 r["checker"] = note
             else:
-                ok = check_stdio(checker, stdout, case["output"], float(ref.get("float_tol", 1e-6)))
+                ok = check_stdio(checker, stdout, case["output"], ref["float_tol"])
             r["status"] = PASS if ok else WA
             if not ok:
                 r["expected"] = _short(case["output"])

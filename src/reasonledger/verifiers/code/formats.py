@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -61,20 +62,25 @@ def normalise(ref: Any) -> dict:
                 raise ReferenceError_(f"case {i} needs 'expected'")
             args = c.get("args", [])
             kwargs = c.get("kwargs", {})
-            if out.get("encoding", "json") == "json" and (not isinstance(args, list) or not isinstance(kwargs, dict)):
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise ReferenceError_(f"case {i}: args must be a list, kwargs a dict")
+            if out.get("encoding") == "tagged" and kwargs and not (set(kwargs) == {"d"} and isinstance(kwargs["d"], list)):
+                raise ReferenceError_(f"case {i}: tagged kwargs are a dict in the tagged encoding, {{'d': [[key, value], ...]}}")
             norm.append({"args": args, "kwargs": kwargs, "expected": c["expected"]})
         out["cases"] = norm
         out.setdefault("encoding", "json")
         if out["encoding"] not in ("json", "tagged"):
             raise ReferenceError_("encoding is 'json' or 'tagged'")
-        out.setdefault("atol", 0.0)
+        out["atol"] = _tolerance(ref, "atol", 0.0)
     elif fmt == "assert":
         _need(ref, "test", str)
         if not _need(ref, "fn_name", str).isidentifier():
             raise ReferenceError_("fn_name must be an identifier")
-        out.setdefault("setup", "")
-        out.setdefault("entry", None)
+        if not isinstance(out.setdefault("setup", ""), str):
+            raise ReferenceError_("'setup' must be program source (a string)")
+        entry = out.setdefault("entry", None)
+        if entry is not None and not (isinstance(entry, str) and entry.isidentifier()):
+            raise ReferenceError_("'entry' must be the name of a function of the test program")
     elif fmt == "stdio":
         cases = _need(ref, "cases", list)
         for i, c in enumerate(cases):
@@ -87,10 +93,19 @@ def normalise(ref: Any) -> dict:
         elif checker not in STDIO_CHECKERS:
             raise ReferenceError_(f"unknown checker {checker!r}")
         out["checker"] = checker
-        out.setdefault("float_tol", 1e-6)
+        out["float_tol"] = _tolerance(ref, "float_tol", 1e-6)
     elif fmt == "pytest":
         out["test_ids"], out["solution_names"] = pytest_file(_need(ref, "test", str))
     return out
+
+
+def _tolerance(ref: dict, key: str, default: float) -> float:
+    value = ref.get(key)
+    if value is None:
+        return default
+    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+        raise ReferenceError_(f"{key!r} must be a finite number >= 0, not {value!r}")
+    return float(value)
 
 
 @lru_cache(maxsize=256)

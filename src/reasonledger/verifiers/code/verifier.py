@@ -37,7 +37,8 @@ class CodeVerifier(Verifier):
     id = "code"
     # 1.1.0: SysV IPC refused, /dev/shm writable (multiprocessing locks work)
     # 1.2.0: values compared by type and shape (a float tolerance no longer lets [[2.5]] pass for 2.5, True for 1)
-    #        a pytest file that does not parse is an invalid reference of its own row (it aborted the whole verify)
+    #        a pytest file that does not parse, a tolerance that is no number, a tagged value that does not decode, a
+    #        setup that is no source: an invalid reference of its own row (each aborted the whole verify_many)
     #        a reply on the result channel is bounded by the output limit (and 2**20 lists/objects) before it is decoded
     #        (output_limit), dicts and sets whose keys hash alike are malformed (wrong_answer), and a reply already in
     #        the pipe when a late parent thread looks is read before a timeout is declared
@@ -112,7 +113,10 @@ class CodeVerifier(Verifier):
         except ReferenceError_ as exc:
             return self.verdict(False, score=0.0, error=f"invalid reference: {exc}", tests=[])
         code, how = extract_code(response or "")
-        tests = execute.RUNNERS[ref["format"]](slot, ref, code, self._settings())
+        try:
+            tests = execute.RUNNERS[ref["format"]](slot, ref, code, self._settings())
+        except ReferenceError_ as exc:  # found while running (a tagged expected value that does not decode)
+            return self.verdict(False, score=0.0, error=f"invalid reference: {exc}", tests=[])
         counts = Counter(t["status"] for t in tests)
         n = len(tests)
         passed_n = counts.get(execute.PASS, 0)

@@ -51,4 +51,8 @@ def test_every_style_passes_the_code_verifier_and_the_reasoning_is_not_run() -> 
         wrong = v.verify(ref, f"<think>\n```python\n{PROGRAM}```\n</think>\nThe answer:\n```python\n{WRONG}```")
     for (name, _), verdict in zip(CASES, verdicts):
         assert verdict.passed, (name, verdict.evidence["extraction"], verdict.evidence["first_failure"])
+        # named as every verifier names its answer, for the trainers' logs (rewards.py reads these keys)
+        assert verdict.evidence["extracted"].strip() == PROGRAM.strip()
+        assert verdict.evidence["rule"] == ("bare" if name.endswith("bare") else
+                                            "after_prose" if "prose" in name else "code_block"), name
     assert not wrong.passed

@@ -24,7 +24,8 @@ PASS, WA, RE, TLE, MLE, OLE, NOT_RUN = "pass", "wrong_answer", "runtime_error", 
 SHOW = 2000  # characters of stdout/stderr/values kept in evidence
 
 
-def _short(x: Any, n: int = SHOW) -> str:
+def short(x: Any, n: int = SHOW) -> str:
+    """`x` as text, cut to `n` characters with a note of how many more there were."""
     s = x if isinstance(x, str) else repr(x)
     return s if len(s) <= n else s[:n] + f"... [{len(s) - n} more]"
 
@@ -110,7 +111,7 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                 if "err" in msg:
                     err = msg["err"] if isinstance(msg["err"], dict) else {"type": "?", "msg": str(msg["err"])}
                     results.append({"name": f"case {i}", "status": MLE if err.get("type") == "MemoryError" else RE,
-                                    "time": dt, "error": {k: _short(str(v), 1000) for k, v in err.items()}})
+                                    "time": dt, "error": {k: short(str(v), 1000) for k, v in err.items()}})
                 else:
                     try:
                         got = runner.decode(msg["ok"])
@@ -122,7 +123,7 @@ def run_call(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                         ok = values_equal(cmp_got, expected, ref["atol"])
                         r = {"name": f"case {i}", "status": PASS if ok else WA, "time": dt}
                         if not ok:
-                            r["got"], r["expected"] = _short(got), _short(expected)
+                            r["got"], r["expected"] = short(got), short(expected)
                         results.append(r)
                 i += 1
                 t0 = now
@@ -211,12 +212,12 @@ def _failure_from(run: Run, ev: tuple, what: str) -> tuple[str, Any]:
     if kind == "msg":
         msg = ev[2]
         if msg.get("load") == "error":
-            err = {k: _short(str(v), 1000) for k, v in msg.items() if k != "load"}
+            err = {k: short(str(v), 1000) for k, v in msg.items() if k != "load"}
             return (MLE if msg.get("type") == "MemoryError" else RE), err
         if msg.get("load") == "exit":
             return RE, f"the solution exited while loading (code {msg.get('code')})"
         run.kill()
-        return RE, f"unexpected message {_short(json.dumps(msg), 200)}"
+        return RE, f"unexpected message {short(json.dumps(msg), 200)}"
     if kind == "exit":
         return RE, f"the process ended before answering ({_exit_desc(ev[2])})"
     return RE, "the run ended unexpectedly"
@@ -271,7 +272,7 @@ def run_assert(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
             err = msg["error"] if isinstance(msg["error"], dict) else {"msg": str(msg["error"])}
             by_candidate = msg.get("by") == "candidate"
             r["status"] = (MLE if err.get("type") == "MemoryError" else RE) if by_candidate else WA
-            r["error"] = {k: _short(str(v), 1000) for k, v in err.items()}
+            r["error"] = {k: short(str(v), 1000) for k, v in err.items()}
             if not by_candidate:
                 r["error"]["raised_by"] = "test"
         return r
@@ -321,7 +322,7 @@ def _run_judged(slot: Slot, ref: dict, source: str, st: Settings, judge: dict, o
                     err = msg.get("error") if isinstance(msg.get("error"), dict) else {"msg": str(msg.get("error"))}
                     by_candidate = msg.get("by") == "candidate"
                     fatal = {"name": "test program", "status": (MLE if err.get("type") == "MemoryError" else RE) if by_candidate else RE,
-                             "error": {**{k: _short(str(v), 1000) for k, v in err.items()},
+                             "error": {**{k: short(str(v), 1000) for k, v in err.items()},
                                        "raised_by": "candidate" if by_candidate else "test"}}
                 break
             else:
@@ -443,7 +444,7 @@ def run_program(slot: Slot, source: str, stdin: str, limits: Limits, role: str =
         if end_msg and end_msg.get("end") == "error":
             err = end_msg.get("error") if isinstance(end_msg.get("error"), dict) else {}
             status = MLE if err.get("type") == "MemoryError" else RE
-            detail = {k: _short(str(v), 1000) for k, v in err.items()}
+            detail = {k: short(str(v), 1000) for k, v in err.items()}
         elif "signal" in ex:
             status = TLE if ex["signal"] == signal.SIGXCPU else (OLE if ex["signal"] == signal.SIGXFSZ else RE)
             detail = _exit_desc(ex)
@@ -479,7 +480,7 @@ def run_stdio(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
                 ok = check_stdio(checker, stdout, case["output"], ref["float_tol"])
             r["status"] = PASS if ok else WA
             if not ok:
-                r["expected"] = _short(case["output"])
+                r["expected"] = short(case["output"])
         timeouts += r["status"] == TLE
         results.append(r)
     return results
@@ -515,9 +516,9 @@ def run_pytest(slot: Slot, ref: dict, source: str, st: Settings) -> list[dict]:
         outcome = msg.get("outcome")
         when = msg.get("when")
         r = {"name": node if when == "call" else f"{node} ({when})", "time": float(msg.get("t") or 0.0),
-             "status": PASS if outcome in ("passed", "skipped") else WA, "outcome": _short(str(outcome), 50)}
+             "status": PASS if outcome in ("passed", "skipped") else WA, "outcome": short(str(outcome), 50)}
         if "error" in msg:
-            r["error"] = _short(str(msg["error"]), 1500)
+            r["error"] = short(str(msg["error"]), 1500)
         return r
 
     judge = {"mode": "pytest", "test": ref["test"], "test_name": f"test_{secrets.token_hex(4)}.py",
@@ -552,7 +553,7 @@ def record_outputs(slot: Slot, fn_name: str, source: str, cases: list[tuple[Any,
             if ev[0] == "msg" and "ok" in ev[2]:
                 out.append({"ok": ev[2]["ok"]})
             elif ev[0] == "msg" and "err" in ev[2]:
-                out.append({"error": _short(str(ev[2]["err"].get("type")), 100) if isinstance(ev[2]["err"], dict) else "error"})
+                out.append({"error": short(str(ev[2]["err"].get("type")), 100) if isinstance(ev[2]["err"], dict) else "error"})
             else:
                 _, detail = _failure_from(run, ev, f"case {i}")
                 out.append({"error": str(detail)})

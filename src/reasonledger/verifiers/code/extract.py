@@ -28,26 +28,26 @@ _PROSE_SEARCH_MAX = 1 << 16  # characters: a longer text is given whole
 
 def extract_code(response: str) -> tuple[str, dict]:
     """(code, how): `how` goes into the verdict's evidence (source: markdown_fence, whole_response,
-    after_prose or none)."""
+    after_prose or none; rule: code_block, bare, after_prose or None, as answers.py names its rules)."""
     fenced = extract_answer(response, ("code_block",))
     if fenced.answer is not None:
-        return fenced.answer, {"source": "markdown_fence", "rule": fenced.rule}
+        return fenced.answer, {"source": "markdown_fence", "rule": "code_block"}
     visible = after_reasoning(response)
     if visible is None:
-        return "", {"source": "none", "note": "a <think> block is never closed: no program after it"}
+        return "", {"source": "none", "rule": None, "note": "a <think> block is never closed: no program after it"}
     text = visible.strip("\n")
     if len(text) > _PROSE_SEARCH_MAX or _parses(text):
-        return text, {"source": "whole_response"}
+        return text, {"source": "whole_response", "rule": "bare"}
     starts = [0] + [m.start() for m in islice(_CODE_LINE.finditer(text), _STARTS_TRIED) if m.start()]
     for start in starts[1:]:
         if _parses(text[start:]):
-            return text[start:], {"source": "after_prose", "skipped_chars": start}
+            return text[start:], {"source": "after_prose", "rule": "after_prose", "skipped_chars": start}
     ends = [m.start() for m in _PARAGRAPH_END.finditer(text)][::-1][:_ENDS_TRIED]
     for start in starts[:4]:  # prose after the program too: cut at a paragraph break
         for end in ends:
             if end > start and _parses(text[start:end]):
-                return text[start:end], {"source": "after_prose", "skipped_chars": start, "cut_at": end}
-    return text, {"source": "whole_response", "note": "does not parse as Python"}
+                return text[start:end], {"source": "after_prose", "rule": "after_prose", "skipped_chars": start, "cut_at": end}
+    return text, {"source": "whole_response", "rule": "bare", "note": "does not parse as Python"}
 
 
 def _parses(source: str) -> bool:

@@ -129,6 +129,8 @@ class CodeVerifier(Verifier):
             "first_failure": next((t for t in tests if t["status"] != execute.PASS), None),
             "tests": tests,
             "extraction": how,
+            "extracted": execute.short(code) if code else None,  # as every verifier names its answer (rewards log it)
+            "rule": how["rule"],
             "isolation": slot.mode,
         }
         return self.verdict(passed, score=passed_n / n if n else 0.0, **evidence)

@@ -36,7 +36,7 @@ def test_impossible_counts_are_refused(n: int, c: int, k: int) -> None:
         pass_at_k(n, c, k)
 
 
-def test_bootstrap_interval_matches_naive_resampling_and_shrinks_with_more_problems() -> None:
+def test_interval_inside_agrees_with_naive_resampling_and_shrinks_with_more_problems() -> None:
     rng = np.random.default_rng(3)
     n = np.full(400, 8)
     c = rng.binomial(8, 0.3, size=400)

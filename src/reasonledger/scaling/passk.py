@@ -1,8 +1,17 @@
-"""Unbiased pass@k (Chen et al. 2021) with bootstrap intervals over problems.
+"""Unbiased pass@k (Chen et al. 2021) with intervals over problems that never collapse at 0 or 1.
 
 pass@k for one problem with n samples of which c passed is 1 - C(n-c, k) / C(n, k): the chance
 that k samples drawn without replacement from the n contain at least one pass. The binomials
 overflow for large n, so it is computed as the product 1 - prod_{i=n-c+1..n} (1 - k/i).
+
+The interval is for the mean over the population the problems were drawn from. Its variance comes
+from a cluster bootstrap over problems (rollouts of one problem are resampled together); it is
+turned into an effective number of trials n* = p(1-p)/var (never more than the independent k-sample
+groups the data holds), shrunk for the bootstrap's m - 1 degrees of freedom, and the interval is
+the Jeffreys Beta interval for n* p successes in n* trials (Korn and Graubard 1998). Inside (0, 1) it
+behaves like the bootstrap; at 0 or 1, where the bootstrap returns a zero-width interval, it keeps
+the width the number of trials allows. Coverage is checked by simulation in
+tests/scaling/test_intervals_coverage.py and tabulated by benchmarks/scaling_coverage.py.
 """
 
 from __future__ import annotations
@@ -14,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reasonledger.records.model import Kind, Record
+from reasonledger.stats.beta import beta_quantile
+from reasonledger.stats.pvalues import normal_quantile, t_quantile
 
 ROLLOUT_PREFIX = "rollout:"
 
@@ -29,9 +40,13 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1, dtype=float)))
 
 
+INTERVAL_METHOD = ("Jeffreys Beta interval on the effective number of trials (Korn-Graubard), variance from a "
+                   "cluster bootstrap over problems")
+
+
 @dataclass(frozen=True)
 class Estimate:
-    """A mean over problems with a bootstrap percentile interval; `excluded` had fewer than k samples."""
+    """A mean over problems with its interval; `excluded` had fewer than k samples."""
 
     value: float | None
     low: float | None
@@ -44,20 +59,35 @@ class Estimate:
                 "problems": self.problems, "excluded": self.excluded}
 
 
-def bootstrap_mean(values: np.ndarray, n_boot: int, level: float, rng: np.random.Generator) -> Estimate:
-    """Mean of per-problem values with a percentile interval from resampling problems.
+def bootstrap_variance(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> float:
+    """Variance of the mean of per-problem values over resamples of problems.
 
     Per-problem values take few distinct values (one per (n, c) pair), so a resample of m problems
     is drawn as multinomial counts over the distinct values: exact, and O(n_boot x distinct).
     """
     m = len(values)
+    distinct, counts = np.unique(values, return_counts=True)
+    return float((rng.multinomial(m, counts / m, size=n_boot) @ distinct / m).var())
+
+
+def effective_interval(values: np.ndarray, trials: int, n_boot: int, level: float,
+                       rng: np.random.Generator) -> Estimate:
+    """The mean of `values` (each in [0, 1]) with the interval described in the module docstring;
+    `trials` caps the effective number of trials (the independent k-sample groups in the data)."""
+    m = len(values)
     if m == 0:
         return Estimate(None, None, None, 0)
-    distinct, counts = np.unique(values, return_counts=True)
-    draws = rng.multinomial(m, counts / m, size=n_boot) @ distinct / m
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return Estimate(float(values.mean()), float(low), float(high), m)
+    mean = float(values.mean())
+    variance = bootstrap_variance(values, n_boot, rng) if m > 1 else 0.0
+    n_eff = float(trials)
+    if variance > 0 and 0 < mean < 1:
+        n_eff = min(mean * (1 - mean) / variance, n_eff)
+    if m > 1:  # the variance is estimated from m problems: widen as a t with m - 1 df would
+        n_eff *= (normal_quantile(0.5 + level / 2) / t_quantile(0.5 + level / 2, m - 1)) ** 2
+    x, tail = n_eff * mean, (1 - level) / 2
+    low = 0.0 if mean <= 0 else beta_quantile(tail, x + 0.5, n_eff - x + 0.5)
+    high = 1.0 if mean >= 1 else beta_quantile(1 - tail, x + 0.5, n_eff - x + 0.5)
+    return Estimate(mean, min(low, mean), max(high, mean), m)
 
 
 def passk_estimate(n: np.ndarray, c: np.ndarray, k: int, n_boot: int = 1000, level: float = 0.95,
@@ -67,7 +97,8 @@ def passk_estimate(n: np.ndarray, c: np.ndarray, k: int, n_boot: int = 1000, lev
     # few distinct (n, c) pairs: compute pass@k once per pair
     pairs, inverse = np.unique(np.stack([n[usable], c[usable]], axis=1), axis=0, return_inverse=True)
     values = np.array([pass_at_k(int(a), int(b), k) for a, b in pairs], dtype=float)[inverse.reshape(-1)]
-    estimate = bootstrap_mean(values, n_boot, level, np.random.default_rng(seed))
+    trials = int((n[usable] // k).sum())
+    estimate = effective_interval(values, trials, n_boot, level, np.random.default_rng(seed))
     return Estimate(estimate.value, estimate.low, estimate.high, estimate.problems, int((~usable).sum()))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reasonledger.stats.pvalues import chi2_1
+from reasonledger.stats.pvalues import chi2_1, normal_quantile
 
 CHUNK = 2048  # strata per vectorised block: memory is CHUNK x (s+1) x p x p floats
 
@@ -179,15 +179,7 @@ def first_effect(strata: np.ndarray, y: np.ndarray, x: np.ndarray, level: float 
     separated = se is None or abs(coef) > 15
     interval = None
     if not separated and se is not None:
-        z = _normal_quantile(0.5 + level / 2)
+        z = normal_quantile(0.5 + level / 2)
         interval = (coef - z * se, coef + z * se)
     return Effect(coef, None if separated else se, interval, p, separated, full.strata, full.attempts)
 
-
-def _normal_quantile(q: float) -> float:
-    """Inverse of the standard normal cdf by bisection on erfc."""
-    low, high = -10.0, 10.0
-    for _ in range(100):
-        mid = (low + high) / 2
-        low, high = (mid, high) if 0.5 * math.erfc(-mid / math.sqrt(2)) < q else (low, mid)
-    return (low + high) / 2

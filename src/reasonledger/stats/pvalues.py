@@ -26,6 +26,25 @@ def chi2_1(statistic: float) -> float:
     return math.erfc(math.sqrt(max(statistic, 0.0) / 2.0))
 
 
+def _bisect(cdf_below, low: float, high: float) -> float:
+    for _ in range(200):
+        mid = (low + high) / 2
+        low, high = (mid, high) if cdf_below(mid) else (low, mid)
+    return (low + high) / 2
+
+
+def normal_quantile(q: float) -> float:
+    """Inverse of the standard normal cdf."""
+    return _bisect(lambda z: 0.5 * math.erfc(-z / math.sqrt(2.0)) < q, -40.0, 40.0)
+
+
+def t_quantile(q: float, df: float) -> float:
+    """Inverse of Student's t cdf, for q >= 0.5."""
+    if q < 0.5:
+        return -t_quantile(1.0 - q, df)
+    return _bisect(lambda t: 1.0 - t_two_sided(t, df) / 2.0 < q, 0.0, 1e7)
+
+
 def correlation_p(r: float, n: int, fitted: int = 2) -> float:
     """p of Pearson's r on n pairs by the t-test with n - fitted degrees of freedom."""
     df = n - fitted

@@ -244,8 +244,9 @@ def _record_rows(n=3):
 
 def test_bad_parquet_rows_are_bad_rows_with_their_row_number(tmp_path):
     from reasonledger.records.arrow import RECORD_SCHEMA
-    rows = _record_rows(7)
+    rows = _record_rows(8)
     rows[1]["behaviour_json"] = "{not json"
+    rows[6]["meta_json"] = '{"a": 1, "a": 2}'
     rows[2]["kind"] = "poem"
     rows[3]["source"] = None
     rows[4]["verdicts"] = [{"verifier": "v", "version": "1", "score": float("nan"), "passed": True,
@@ -253,7 +254,8 @@ def test_bad_parquet_rows_are_bad_rows_with_their_row_number(tmp_path):
     rows[5]["reference_json"] = '{"a": ' * 5000 + "1" + "}" * 5000
     pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), tmp_path / "bad.parquet")
     good, bad = _split(list(read_records(tmp_path / "bad.parquet")))
-    assert len(good) == 2 and sorted(bad) == [2, 3, 4, 5, 6]
+    assert len(good) == 2 and sorted(bad) == [2, 3, 4, 5, 6, 7]
+    assert "duplicate key 'a'" in bad[7].reason and "nested more than 100 levels" in bad[6].reason
     assert "bad.parquet" in bad[2].file and "JSONDecodeError" in bad[2].reason
     assert "kind" in bad[3].reason
     assert "verdicts.0.score: Input should be a finite number" in bad[5].reason

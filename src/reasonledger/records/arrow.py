@@ -8,7 +8,7 @@ is stored as canonical JSON strings so no shape is lost and the bytes are determ
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -88,17 +88,18 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-def row_to_record(row: dict[str, Any]) -> Record:
-    prompt = row["prompt"] if row["prompt"] is not None else json.loads(row["prompt_messages_json"])
+def row_to_record(row: dict[str, Any], loads: Callable[[str], Any] = json.loads) -> Record:
+    """The record a row holds; `loads` parses its JSON cells (`canonical.loads_row` for untrusted files)."""
+    prompt = row["prompt"] if row["prompt"] is not None else loads(row["prompt_messages_json"])
     verifier = row.get("verifier")
     task = {
         "prompt": prompt,
-        "reference": json.loads(row["reference_json"]),
+        "reference": loads(row["reference_json"]),
         "domain": row.get("domain"),
         "source": _drop_none(row["source"]),
         "verifier": None if verifier is None else _drop_none({
             "name": verifier["name"], "version": verifier.get("version"),
-            "config": json.loads(verifier["config_json"] or "{}"),
+            "config": loads(verifier["config_json"] or "{}"),
         }),
     }
     return Record.model_validate({
@@ -106,20 +107,20 @@ def row_to_record(row: dict[str, Any]) -> Record:
         "kind": row["kind"],
         "schema_version": row["schema_version"],
         "task": task,
-        "behaviour": json.loads(row["behaviour_json"]),
+        "behaviour": loads(row["behaviour_json"]),
         "verdicts": [
-            {**{k: v for k, v in verdict.items() if k != "evidence_json"}, "evidence": json.loads(verdict["evidence_json"])}
+            {**{k: v for k, v in verdict.items() if k != "evidence_json"}, "evidence": loads(verdict["evidence_json"])}
             for verdict in row["verdicts"] or []
         ],
         "lineage": {
             "parents": row["parents"] or [],
             "events": [
                 _drop_none({**{k: v for k, v in event.items() if k != "sampling_json"},
-                            "sampling": None if event.get("sampling_json") is None else json.loads(event["sampling_json"])})
+                            "sampling": None if event.get("sampling_json") is None else loads(event["sampling_json"])})
                 for event in row["lineage_events"] or []
             ],
         },
-        "meta": json.loads(row["meta_json"]),
+        "meta": loads(row["meta_json"]),
     })
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reasonledger.records.arrow import RECORD_SCHEMA, records_to_table, row_to_record
+from reasonledger.records.canonical import loads_row
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES, parse_rows, raw_json
 from reasonledger.records.model import SCHEMA_VERSION, Record
 from reasonledger.records.quarantine import BadRow, Spill
@@ -232,7 +233,7 @@ def parquet_records(path: Path | str, max_cell_bytes: int = DEFAULT_MAX_CELL_BYT
     """Records from Parquet shards someone handed us, a small batch at a time; bad rows are BadRows."""
     for shard in parquet_files(path):
         rows = parquet_rows(shard, max_cell_bytes, require=lambda schema, shard=shard: _require_records(schema, shard))
-        yield from parse_rows(rows, str(shard), lambda row, _: row_to_record(row))
+        yield from parse_rows(rows, str(shard), lambda row, _: row_to_record(row, loads_row))
 
 
 def read_parquet_records(path: Path | str, batch_rows: int = 1024) -> Iterator[Record]:

@@ -115,23 +115,27 @@ def _misses(table: dict) -> set[tuple[str, str, str]]:
     return misses
 
 
-# What verifiers.answers does not read yet: prose after "the answer is" (syllogism's "No", word lists),
-# and "I don't know." taken as a bare answer (countdown's scorer gives any answer 0.01).
-KNOWN_GAPS = {(trainer, "answer_is", "correct") for trainer in ("verl", "verl_batch", "trl", "openrlhf")} | {
-    (trainer, style, "idk") for trainer in ("verl", "verl_batch", "trl", "openrlhf")
-    for style in ("bare", "answer_tag", "answer_is", "boxed", "hashes")}
-
-
 def test_a_correct_answer_earns_full_reward_in_every_style_through_every_trainer(style_table):
     """>= 0.99 mean reward for the gold in each style, "I don't know" 0, another row's gold passing in
     at most 1% of rows: through verl's single and batch calls, TRL's call and OpenRLHF's call."""
-    assert _misses(style_table) - KNOWN_GAPS == set()
+    assert _misses(style_table) == set()
     assert all(cell["wrong_rows"] > 0.9 * cell["rows"] for styles in style_table.values() for cell in styles.values())
 
 
-@pytest.mark.xfail(strict=True, reason="verifiers.answers: prose after 'the answer is', and 'I don't know' as no answer")
-def test_the_known_gaps_are_closed(style_table):
-    assert _misses(style_table) & KNOWN_GAPS == set()
+@pytest.mark.parametrize(("text", "answer", "rule"), [
+    ("So the answer is No.", "No", "answer_is"),  # a yes/no answer, not a negation
+    ("Thus the answer is Charlotte is a villain, and Noah is a hero.", "Charlotte is a villain, and Noah is a hero", "answer_is"),
+    ("I don't know.", None, "refusal"),
+    ("No idea", None, "refusal"),
+    ("01:45:29.840", "01:45:29.840", "bare"),  # no final-line rule cutting a number out of a non-number answer
+])
+def test_prose_answers_and_refusals(text, answer, rule):
+    from reasonledger.verifiers.answers import DEFAULT_RULES, extract_answer
+    from reasonledger.verifiers.text import final_answer
+
+    found = final_answer(text)
+    assert (found.answer, found.rule) == (answer, rule)
+    assert extract_answer("So the answer is No.", DEFAULT_RULES).answer is None  # math reads no prose
 
 
 def _load_by_path(module_name: str, register: bool):

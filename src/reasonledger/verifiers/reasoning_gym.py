@@ -15,9 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from reasonledger.records.model import Verdict
-from reasonledger.verifiers.answers import extract_answer
 from reasonledger.verifiers.base import Verifier
-from reasonledger.verifiers.text import ANSWER_RULES
+from reasonledger.verifiers.text import ANSWER_RULES, final_answer
 
 RG_VERSION = importlib.metadata.version("reasoning-gym")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -72,11 +71,15 @@ def _scorer(dataset: str) -> Callable[..., float]:
 
 
 
+NO_ANSWER = "no answer found (an unclosed <think>, an empty text, or a refusal such as \"I don't know\")"
+
+
 class ReasoningGymVerifier(Verifier):
     """Scores an answer with the reasoning-gym task's own scorer, guarded against its known bugs.
 
-    The final answer is extracted first (`verifiers.answers` with `text.ANSWER_RULES`), so the
-    scorer sees the answer alone however it was written; the evidence names the rule that fired.
+    The final answer is extracted first (`text.final_answer`: `verifiers.answers` with
+    `text.ANSWER_RULES`; a bare refusal is no answer and scores 0), so the scorer sees the answer
+    alone however it was written; the evidence names the rule that fired.
     Reference: `{"dataset": name, "answer": gold, "metadata": {...}}` as the reasoning-gym source
     writes it, or the gold answer alone with `dataset` in the config. Config: `pass_threshold`
     (default 1.0): scores below it are partial credit, not a pass.
@@ -100,11 +103,11 @@ class ReasoningGymVerifier(Verifier):
             dataset = task.get("dataset") or self.config.get("dataset")
             if not dataset:
                 raise ValueError("a reasoning_gym reference needs `dataset` (or the verifier config must name it)")
-            found = extract_answer(response, ANSWER_RULES)
+            found = final_answer(response)
             evidence: dict[str, Any] = {"dataset": dataset, "extracted": found.answer, "rule": found.rule,
                                         "scorer": f"reasoning_gym {RG_VERSION}"}
             if found.answer is None:
-                verdicts.append(self.verdict(False, 0.0, **evidence, reason="no answer found (an unclosed <think>, or an empty text)"))
+                verdicts.append(self.verdict(False, 0.0, **evidence, reason=NO_ANSWER))
                 continue
             key = (id(reference), found.answer)
             if key not in scored:

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from reasonledger.records.model import Verdict
-from reasonledger.verifiers.answers import extract_answer
+from reasonledger.verifiers.answers import Extracted, extract_answer
 from reasonledger.verifiers.base import Verifier
 
 # how a short final answer may be written, tried in this order (verifiers.answers): <answer> tags,
@@ -15,6 +15,14 @@ from reasonledger.verifiers.base import Verifier
 # number out of a line, which cuts answers that are not numbers ("01:45:29.840" -> "29.840",
 # "6.00i" -> "6.00"; benchmarks/cards_calibration.py measured it).
 ANSWER_RULES = ("answer_tag", "boxed", "answer_is", "answer_colon", "hashes", "bare")
+# a whole response that declines to answer ("I don't know.", "No idea", "I'm not sure") states no answer:
+# taken as a bare answer it would earn what a scorer gives any text (countdown 0.01, spell_backward
+# per-letter credit)
+_REFUSAL = re.compile(
+    r"\W*(?:i\s*)?(?:(?:do|can)\s*(?:not|n't)\s+(?:know|tell|say)|cannot\s+(?:know|tell|say)|(?:have\s+)?no\s+idea"
+    r"|(?:am|'m)\s+not\s+sure|not\s+sure)\b[^\n]{0,40}$",
+    re.IGNORECASE,
+)
 _CHOICE = re.compile(r"^\(?([A-Za-z])[).:]?(?:\s|$)")
 
 
@@ -25,6 +33,14 @@ def normalise(text: str, case_sensitive: bool = False) -> str:
     text = text.strip("$").strip().strip("\"'`").strip()
     text = text.rstrip(".").strip()
     return text if case_sensitive else text.casefold()
+
+
+def final_answer(response: str) -> Extracted:
+    """The answer a response states, by `ANSWER_RULES`; a bare refusal states none."""
+    found = extract_answer(response, ANSWER_RULES)
+    if found.rule == "bare" and found.answer is not None and _REFUSAL.match(found.answer):
+        return Extracted(None, "refusal")
+    return found
 
 
 def reference_answers(reference: Any) -> list[str]:
@@ -41,7 +57,7 @@ def reference_answers(reference: Any) -> list[str]:
 class ExactMatchVerifier(Verifier):
     """Passes when the extracted answer equals a reference answer after normalisation.
 
-    The answer is read with `ANSWER_RULES`; the verdict's evidence names the rule that fired.
+    The answer is read with `ANSWER_RULES` (`final_answer`); the verdict's evidence names the rule.
 
     Config: `case_sensitive` (default false); `choice` (default false): compare only the leading
     option letter of each side, for multiple-choice answers like "(B) 42".
@@ -53,7 +69,7 @@ class ExactMatchVerifier(Verifier):
 
     def verify(self, reference: Any, response: str) -> Verdict:
         case_sensitive = bool(self.config.get("case_sensitive", False))
-        found = extract_answer(response, ANSWER_RULES)
+        found = final_answer(response)
         got = normalise(found.answer or "", case_sensitive)
         golds = [normalise(g, case_sensitive) for g in reference_answers(reference)]
         if self.config.get("choice"):

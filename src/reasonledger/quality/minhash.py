@@ -170,7 +170,7 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, max_bucket: int) ->
     later one, except that in a bucket over `max_bucket` only the first `max_bucket` members are
     paired with the rest (such buckets are counted, so a report can say so)."""
     mult = multipliers(rows, 7)
-    found = []
+    found = np.empty(0, np.int64)  # distinct so far: a pair proposed by many bands is held once
     oversized = 0
     present = np.flatnonzero(sigs[:, 0] != np.iinfo(np.uint32).max)
     count = np.int64(len(sigs))
@@ -186,9 +186,8 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, max_bucket: int) ->
         partners = np.where(position < max_bucket, np.repeat(sizes, sizes) - position - 1, 0)
         left = np.repeat(members, partners)
         right = members[ranges(np.arange(len(keys)) + 1, partners)]
-        found.append(np.minimum(left, right) * count + np.maximum(left, right))
-    keys = distinct(np.concatenate(found)) if found else np.empty(0, np.int64)
-    return np.stack([keys // count, keys % count], axis=1), oversized
+        found = distinct(np.concatenate([found, np.minimum(left, right) * count + np.maximum(left, right)]))
+    return np.stack([found // count, found % count], axis=1), oversized
 
 
 @dataclass

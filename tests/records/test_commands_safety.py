@@ -204,9 +204,10 @@ def test_replay_file_never_overwrites_its_input_or_an_existing_file(tmp_path):
 
 
 def test_scaling_fit_saves_only_into_a_run(tmp_path):
+    (tmp_path / "data").mkdir()
     result = _run("scaling", "fit", str(tmp_path / "curve.csv"), "--save", str(tmp_path))
-    assert result.exit_code == 1 and "not a run directory" in result.output
-    assert list(tmp_path.iterdir()) == []
+    assert result.exit_code == 1 and "not a reasonledger run directory" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]
 
 
 HOSTILE = "ds[/x] [bold red]boom[/bold red] [link=file:///etc/passwd]x[/link]"

@@ -9,6 +9,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from reasonledger.cli import app
+from reasonledger.engine.rundir import write_marker
 from reasonledger.records.parquet import write_parquet_shards
 from reasonledger.scaling.card import scaling_section
 from reasonledger.scaling.sigmoid import sigmoid
@@ -52,6 +53,7 @@ def test_fit_two_curves_splits_the_gain_and_saves_it_for_the_card(tmp_path: Path
     run = tmp_path / "run"
     write_parquet_shards([rollout_set(f"p{i}", [i % 2 == 0, True], rollout_meta=[{"tokens": 10 * i}, {"tokens": 5}])
                           for i in range(6)], run / "data")
+    write_marker(run, "build")  # as `reasonledger build` marks its run directories
     result = runner.invoke(app, ["scaling", "fit", str(_curves_csv(tmp_path / "c.csv")), "--bootstrap", "50",
                                  "--save", str(run), "--json"])
     assert result.exit_code == 0, result.output

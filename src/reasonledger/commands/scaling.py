@@ -150,8 +150,8 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = typer.Option(500, "--bootstrap", min=0, help="Residual-bootstrap refits."),
         level: float = typer.Option(0.95, "--level", min=0.5, max=0.999),
         seed: int = typer.Option(0, "--seed"),
-        save: Path = typer.Option(None, "--save", help="Run directory (holding data/) to keep the fit in "
-                                  "(its card then shows it)."),
+        save: Path = typer.Option(None, "--save", help="Run directory (the --out of `reasonledger build`) to keep "
+                                  "the fit in (its card then shows it)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Fit R(C) = R0 + (A - R0) / (1 + (C_mid/C)^B) with bootstrap intervals; split gains into ceiling and efficiency."""
@@ -159,8 +159,13 @@ def register(app: typer.Typer) -> None:
         from reasonledger.scaling.curves import CurveFileError, fit_curves, read_curve_csv
         from reasonledger.scaling.sigmoid import FitError
 
-        if save and not (save / "data").is_dir():
-            fail(f"--save {save}: not a run directory (no data/); give the --out of `reasonledger build`")
+        if save:
+            from reasonledger.engine.rundir import OwnershipError, check_run_dir
+
+            try:
+                check_run_dir(save)  # the fit is written into the run: only one reasonledger made, with no links
+            except OwnershipError as exc:
+                fail(f"--save {exc}")
         try:
             report = fit_curves(read_curve_csv(curve_csv, compute_column, reward_column, curve_column),
                                 r0, baseline, at, bootstrap, level, seed)

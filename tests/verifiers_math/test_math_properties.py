@@ -2,7 +2,6 @@
 
 from fractions import Fraction
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from reasonledger.verifiers.math import MathVerifier
@@ -69,14 +68,6 @@ _PIECES = st.sampled_from([
     "\\pm", "\\infty", "\\pi", "x", "e", "i", "2", "10", "0.5", "-", "+", "*", "/", "|", "\\boxed{", "$", "\\text{cm}",
     "\\begin{pmatrix}", "\\end{pmatrix}", "&", "\\\\", "\\sum_{k=1}^{n}", "%", "\\ldots", " and ", "\\cup", "\\in",
 ])
-
-
-@pytest.fixture(scope="module")
-def sympy_worker_started():
-    """A sympy worker's one-off start (importing sympy; not billed to a check) happens before any check is timed."""
-    from reasonledger.verifiers.math.pool import shared_pool
-
-    assert shared_pool().run("hold", (0.0,), 60.0) == ("ok", True)
 
 
 @settings(max_examples=300, deadline=None)

@@ -60,7 +60,7 @@ _BARE_BOX = re.compile(r"[^\s$.,;]*")  # `\boxed 5`
 _TRIES = 100  # answer phrases and boxes read from the end; past that a text is spam, not an answer
 _PHRASES = re.compile(
     r"(?P<answer_is>(?:final answer|the answer|answer)\s*(?:is|would be|will be|should be)\s*:?)|"
-    r"(?P<answer_colon>(?:final answer|answer)\s*\**\s*:\**)|(?P<hashes>####)",
+    r"(?P<answer_colon>(?:final answer|answer)\s*(?:\*+\s*)?:\**)|(?P<hashes>####)",  # no two \\s* side by side
     re.IGNORECASE,
 )
 _DELIMS = re.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)|(?<!\\)\$")
@@ -71,6 +71,9 @@ _NUMBER = re.compile(
 _CONNECTOR_STRIP = re.compile(r"\\text(?:bf|rm|normal)?\s*\{([^{}]*)\}|\\q?quad|\\[,;:! ]|\\\(|\\\)|\\\[|\\\]|\$|\*\*")
 _CONNECTOR_WORD = re.compile(r"\b(?:and|or)\b|&", re.IGNORECASE)
 _WINDOW = 2_100  # longest stretch read after a phrase or as a final line: past any answer-length limit
+_LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\[a-zA-Z]+")  # not prose: \\frac, \\begin{pmatrix}
+_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
+_MATH_WORDS = frozenset("and sin cos tan cot sec csc log exp sqrt max min gcd lcm mod det abs".split())
 _LINE_LABEL = re.compile(r"^\w{1,12}\s*:\s+")
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*$", re.MULTILINE)
@@ -166,11 +169,12 @@ def answer_tag(text: str) -> str | None:
 
 
 def code_block(text: str) -> str | None:
-    """The body of the last fenced code block (an unclosed fence runs to the end)."""
+    """The body of the last fenced code block (an unclosed fence runs to the end); of the last one
+    tagged python when one is (an output example in a plain block often follows the program)."""
     fences = list(_FENCE.finditer(text))
     if not fences:
         return None
-    blocks: list[tuple[int, int]] = []
+    blocks: list[tuple[int, int, bool]] = []
     i = 0
     while i < len(fences):
         opening = fences[i]
@@ -181,9 +185,10 @@ def code_block(text: str) -> str | None:
                                        and not fences[j].group(0).strip().strip("`~")):
             j += 1
         body_end = fences[j].start() if j < len(fences) else len(text)
-        blocks.append((body_start, body_end))
+        info = opening.group(0).strip().strip("`~").split()
+        blocks.append((body_start, body_end, bool(info) and info[0].lower() in ("python", "py", "python3", "py3")))
         i = j + 1
-    start, end = blocks[-1]
+    start, end, _ = ([b for b in blocks if b[2]] or blocks)[-1]
     body = text[start:end].strip("\n")
     return body if body.strip() else None
 
@@ -332,7 +337,7 @@ def markers(text: str, rules: Sequence[str]) -> Extracted | None:
             elif _negated(text, m.start()):
                 answer = None  # "is not the answer: 3"
             else:
-                answer = _from_phrase(phrase)
+                answer = _from_phrase(phrase, prose="bare" in rules)
             if answer:
                 cand = (end, 0, answer, rule, not math_segments(phrase))
                 if best is None or cand[:2] > best[:2]:
@@ -368,9 +373,12 @@ def _phrase_text(text: str, start: int, limit: int) -> str:
     return text[i:j]
 
 
-def _from_phrase(phrase: str) -> str | None:
-    """The answer inside the text after "the answer is": boxes, then math, then the whole, then a number."""
-    if _HEDGE.search(phrase) or re.match(r"\W*(?:\w+\s+)?(?:not|never|no)\b", phrase, re.IGNORECASE):
+def _from_phrase(phrase: str, prose: bool = False) -> str | None:
+    """The answer inside the text after "the answer is": boxes, then math, then the whole, then a number.
+    With `prose` (the caller takes prose answers: its rules include `bare`), a sentence holding no
+    number is the answer ("Noah is a hero", a word list), and a lone "No" is a yes/no answer."""
+    negated = re.match(r"\W*(?:\w+\s+)?(?:not|never|no)\b", phrase, re.IGNORECASE)
+    if _HEDGE.search(phrase) or negated and not (prose and re.fullmatch(r"\W*no\W*", phrase, re.IGNORECASE)):
         return None
     boxes = box_groups(phrase)
     if boxes:
@@ -394,7 +402,7 @@ def _from_phrase(phrase: str) -> str | None:
     nums = list(_NUMBER.finditer(phrase))
     if nums:
         return nums[-1].group(0).strip()
-    return None
+    return (stripped or None) if prose else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,6 +415,8 @@ def _final_region(text: str) -> str:
     tail_from = max(0, len(text) - _WINDOW)
     tail = text[tail_from:]
     start = tail.rfind("\n") + 1
+    if start == 0 and tail_from > 0 and "\n" not in text[tail_from - 1 : tail_from]:
+        return ""  # a last line longer than the window is prose, not an answer statement
     for s, e, _ in math_segments(tail):
         if s < start < e:
             start = s
@@ -453,7 +463,9 @@ def final_line(text: str) -> Extracted | None:
     for m in _NUMBER.finditer("".join(masked)):
         cands.append((m.start(), m.end(), m.group(0), True))
     whole = _LINE_LABEL.sub("", strip_math(sentence))
-    if whole and not _PROSE_WORD.findall(re.sub(r"\\[a-zA-Z]+", " ", whole)) and (
+    outside = _LATEX_COMMAND.sub(" ", "".join(masked)) if segs else ""  # words beside delimited math are prose
+    if whole and not _PROSE_WORD.findall(_LATEX_COMMAND.sub(" ", whole)) and not any(
+            w.lower() not in _MATH_WORDS for w in _WORD.findall(outside)) and (
             not cands or re.search(r"[\\=<>^(){}\[\]]", whole)):
         if _NEGATION_WORD.search(whole):
             return None  # "not \\boxed{3}"

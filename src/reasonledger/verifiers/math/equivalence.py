@@ -865,6 +865,8 @@ def _close(a: Any, b: Any, rel_tol: float) -> bool:
             return a == b
     diff = abs(a - b)
     scale = max(abs(a), abs(b))
+    if isinstance(diff, Fraction) and isinstance(scale, Fraction):
+        return bool(diff <= Fraction(rel_tol) * scale)  # exact: a float product overflows past 2^1024
     return bool(diff <= rel_tol * scale)
 
 

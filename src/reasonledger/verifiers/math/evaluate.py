@@ -35,6 +35,15 @@ class DomainError(Exception):
     """Division by zero, log of zero and the like at this point."""
 
 
+class ShapeError(Exception):
+    """A matrix where a number is needed (`M!`, `\\sqrt{M}`, `2^M`) or matrices of mismatched shapes.
+
+    Not passed on to sympy: the answer is malformed, and the verdict says so."""
+
+
+MAX_MATRIX_POWER = 1_000  # M^k by repeated squaring, up to this k
+
+
 def _context(dps: int) -> Any:
     ctx = mpmath.ctx_mp.MPContext()
     ctx.dps = dps
@@ -85,6 +94,13 @@ class Evaluator:
             raise Unsupported(f"{kind} has no numeric value")
         return fn(node)
 
+    def scalar(self, node: Node, what: str) -> Any:
+        """The value of `node`, which `what` needs to be a number."""
+        v = self.value(node)
+        if isinstance(v, Matrix):
+            raise ShapeError(f"a matrix where {what} needs a number")
+        return v
+
     # -- leaves
     def _num(self, node: Node) -> Any:
         return node[1] if self.mode == "exact" else self.mp.mpf(node[1].numerator) / node[1].denominator
@@ -110,7 +126,7 @@ class Evaluator:
         return self._lift(Fraction(int(node[1], node[2])))
 
     def _pct(self, node: Node) -> Any:
-        return self.value(node[1]) / 100
+        return self.scalar(node[1], "a percentage") / 100
 
     def _text(self, node: Node) -> Any:
         raise Unsupported("text")
@@ -140,7 +156,7 @@ class Evaluator:
     def _inv(self, node: Node) -> Any:
         v = self.value(node[1])
         if isinstance(v, Matrix):
-            raise Unsupported("matrix inverse")
+            raise ShapeError("the inverse of a matrix is not evaluated")
         if v == 0:
             raise DomainError("division by zero")
         return 1 / v
@@ -149,9 +165,29 @@ class Evaluator:
         base = self.value(node[1])
         exp_node = node[2]
         exp = self.value(exp_node)
-        if isinstance(base, Matrix) or isinstance(exp, Matrix):
-            raise Unsupported("matrix power")
+        if isinstance(exp, Matrix):
+            raise ShapeError("a matrix as an exponent")
+        if isinstance(base, Matrix):
+            return self._matrix_power(base, exp)
         return self.power(base, exp)
+
+    def _matrix_power(self, m: Matrix, exp: Any) -> Matrix:
+        """M^k for a square M and a whole k in [0, MAX_MATRIX_POWER], by repeated squaring."""
+        n, cols = m.shape
+        if n != cols:
+            raise ShapeError(f"a power of a non-square {n}x{cols} matrix")
+        k = _whole(exp, self.mp)
+        if k is None or k < 0 or k > MAX_MATRIX_POWER:
+            raise ShapeError(f"a matrix power other than a whole number from 0 to {MAX_MATRIX_POWER:,}")
+        result = Matrix([[self._lift(Fraction(int(i == j))) for j in range(n)] for i in range(n)])
+        square = m
+        while k:
+            if k & 1:
+                result = _times(result, square, self)
+            k >>= 1
+            if k:
+                square = _times(square, square, self)
+        return result
 
     def power(self, base: Any, exp: Any) -> Any:
         if self.mode == "exact":
@@ -190,8 +226,8 @@ class Evaluator:
         return mp.power(base, exp)
 
     def _root(self, node: Node) -> Any:
-        x = self.value(node[1])
-        n = self.value(node[2])
+        x = self.scalar(node[1], "a root")
+        n = self.scalar(node[2], "a root index")
         if self.mode == "exact":
             if n.denominator != 1 or n.numerator < 2:
                 raise NotExact("root index")
@@ -215,7 +251,7 @@ class Evaluator:
         return mp.power(x, 1 / n)
 
     def _fact(self, node: Node) -> Any:
-        x = self.value(node[1])
+        x = self.scalar(node[1], "a factorial")
         if self.mode == "exact":
             if x.denominator != 1 or x < 0:
                 raise NotExact("factorial of a non-integer")
@@ -229,7 +265,7 @@ class Evaluator:
     def _abs(self, node: Node) -> Any:
         v = self.value(node[1])
         if isinstance(v, Matrix):
-            raise Unsupported("|matrix|")
+            raise ShapeError("|matrix| (a determinant is written \\det)")
         return abs(v)
 
     def _ufunc(self, node: Node) -> Any:
@@ -244,7 +280,7 @@ class Evaluator:
         if isinstance(v, Fraction):
             return f"{v.numerator}/{v.denominator}"
         if isinstance(v, Matrix):
-            raise Unsupported("matrix argument")
+            raise ShapeError("a matrix as a function argument or subscript")
         re_, im_ = self.mp.re(v), self.mp.im(v)
         if im_ == 0 and re_ == int(re_) and abs(re_) < 10**15:
             return f"{int(re_)}/1"
@@ -258,7 +294,7 @@ class Evaluator:
 
     def _big(self, node: Node, add: bool) -> Any:
         _, var, lo_n, hi_n, body = node
-        lo, hi = self.value(lo_n), self.value(hi_n)
+        lo, hi = self.scalar(lo_n, "a bound of a sum or product"), self.scalar(hi_n, "a bound of a sum or product")
         if self.mode == "mp":
             if self.mp.im(lo) != 0 or self.mp.im(hi) != 0 or lo != int(lo) or hi != int(hi):
                 raise Unsupported("non-integer bounds")
@@ -273,7 +309,7 @@ class Evaluator:
             k = lo
             while k <= hi:
                 self.env[var] = k
-                v = self.value(body)
+                v = self.scalar(body, "a term of a sum or product")
                 total = total + v if add else total * v
                 k += 1
         finally:
@@ -284,7 +320,7 @@ class Evaluator:
         return total
 
     def _matrix(self, node: Node) -> Any:
-        return Matrix([[self.value(c) for c in row] for row in node[1]])
+        return Matrix([[self.scalar(c, "a matrix entry") for c in row] for row in node[1]])
 
     def _func(self, node: Node) -> Any:
         name = node[1]
@@ -292,10 +328,10 @@ class Evaluator:
         if name == "det":
             m = args[0]
             if not isinstance(m, Matrix) or m.shape[0] != m.shape[1]:
-                raise Unsupported("det of a non-square matrix")
-            return _det([row[:] for row in m.rows])
+                raise ShapeError("det of something other than a square matrix")
+            return _det(m.rows, self.deadline)
         if any(isinstance(a, Matrix) for a in args):
-            raise Unsupported(f"{name} of a matrix")
+            raise ShapeError(f"{name} of a matrix")
         if self.mode == "exact":
             return self._exact_func(name, args)
         return self._mp_func(name, args)
@@ -381,7 +417,7 @@ def _size(n: Any) -> str:
 def _plus(a: Any, b: Any) -> Any:
     if isinstance(a, Matrix) or isinstance(b, Matrix):
         if not (isinstance(a, Matrix) and isinstance(b, Matrix)) or a.shape != b.shape:
-            raise Unsupported("adding a matrix and a scalar")
+            raise ShapeError("a matrix added to a number or to a matrix of another shape")
         return Matrix([[x + y for x, y in zip(ra, rb)] for ra, rb in zip(a.rows, b.rows)])
     return a + b
 
@@ -396,8 +432,13 @@ def _times(a: Any, b: Any, ev: Evaluator) -> Any:
     if isinstance(a, Matrix) and isinstance(b, Matrix):
         (n, m), (m2, p) = a.shape, b.shape
         if m != m2:
-            raise Unsupported("matrix shapes do not match")
-        return Matrix([[sum((a.rows[i][k] * b.rows[k][j] for k in range(m)), ev._lift(Fraction(0))) for j in range(p)] for i in range(n)])
+            raise ShapeError("a product of matrices whose shapes do not match")
+        rows = []
+        for i in range(n):
+            if ev.deadline is not None:
+                ev.deadline.check()
+            rows.append([sum((a.rows[i][k] * b.rows[k][j] for k in range(m)), ev._lift(Fraction(0))) for j in range(p)])
+        return Matrix(rows)
     if isinstance(a, Matrix):
         return _scale(a, b)
     if isinstance(b, Matrix):
@@ -405,18 +446,41 @@ def _times(a: Any, b: Any, ev: Evaluator) -> Any:
     return a * b
 
 
-def _det(rows: list[list[Any]]) -> Any:
-    n = len(rows)
-    if n == 1:
-        return rows[0][0]
-    if n == 2:
-        return rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
-    total: Any = 0
-    for j in range(n):
-        minor = [r[:j] + r[j + 1 :] for r in rows[1:]]
-        term = rows[0][j] * _det(minor)
-        total = total + term if j % 2 == 0 else total - term
-    return total
+def _det(rows: list[list[Any]], deadline: Deadline | None) -> Any:
+    """Gaussian elimination with the largest pivot: O(n^3) and checking the deadline (cofactor
+    expansion is O(n!): an 11x11 determinant ran for minutes). Exact for Fractions."""
+    a = [r[:] for r in rows]
+    if any(isinstance(x, Matrix) for r in a for x in r):
+        raise ShapeError("a matrix inside a matrix")
+    n = len(a)
+    result: Any = 1
+    for c in range(n):
+        pivot = max(range(c, n), key=lambda r: abs(a[r][c]))
+        if a[pivot][c] == 0:
+            return a[0][0] * 0
+        if pivot != c:
+            a[c], a[pivot] = a[pivot], a[c]
+            result = -result
+        p = a[c][c]
+        result = result * p
+        for r in range(c + 1, n):
+            if deadline is not None:
+                deadline.check()
+            f = a[r][c] / p
+            if f:
+                row, top = a[r], a[c]
+                for k in range(c + 1, n):
+                    row[k] = row[k] - f * top[k]
+    return result
+
+
+def _whole(x: Any, mp: Any) -> int | None:
+    """x as an int when it is a whole real number (Fraction or mpmath), else None."""
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else None
+    if mp is None or mp.im(x) != 0 or mp.re(x) != int(mp.re(x)):
+        return None
+    return int(mp.re(x))
 
 
 def _iroot(n: int, k: int) -> int | None:

@@ -63,7 +63,8 @@ def _looks_like_answer(text: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 # multiple choice
 
-_CHOICE_TEXT = re.compile(r"^\s*\(?\s*([A-J])\s*\)?\s*[.:]?\s*$")
+_WORD_AFTER = re.compile(r"[ \t\n]{1,20}[a-z]")  # "A robe", "I think": a word, not an option
+_CHOICE_TEXT = re.compile(r"\(?\s?([A-J])\s?\)?[.:]?")  # full match of the stripped text
 
 
 def choice_letter(answer: str) -> str | None:
@@ -71,8 +72,8 @@ def choice_letter(answer: str) -> str | None:
     s = answer
     for _ in range(3):
         s = re.sub(r"\\(?:text|textbf|mathrm|mathbf|boxed)\s*\{([^{}]*)\}", r"\1", s)
-    s = strip_math(s)
-    m = _CHOICE_TEXT.match(s)
+    s = strip_math(s).strip()
+    m = _CHOICE_TEXT.fullmatch(s)
     return m.group(1) if m else None
 
 
@@ -86,17 +87,18 @@ def extract_choice(text: str, letters: str = "ABCDEFGHIJ") -> Extraction | None:
         letter = choice_letter(boxes[-1][2][-1])
         if letter and letter in letters:
             found.append((3, boxes[-1][1], letter, "boxed"))
-    for m in re.finditer(rf"(?:answer|option|choice)\s*(?:is|:)?\s*[:\s]*\**\s*\(?([{opts}])\)?(?![a-zA-Z])", text, re.IGNORECASE):
+    # every repetition is bounded or line-local, so no pattern rescans a long run of spaces or newlines
+    for m in re.finditer(rf"(?:answer|option|choice)[\s:*]{{0,20}}(?:is\b[\s:*]{{0,20}})?\(?([{opts}])\)?(?![a-zA-Z])", text, re.IGNORECASE):
         if m.group(1).upper() in letters:
-            found.append((2, m.end(), m.group(1).upper(), "answer_phrase"))
-    for m in re.finditer(rf"(?m)^\s*\**(?:\(([{opts}])\)|([{opts}])[.:)]|([{opts}])\**\s*$)", text):
+            found.append((2, m.end(), m.group(1).upper(), "answer_is"))
+    for m in re.finditer(rf"(?m)^[ \t]*\**(?:\(([{opts}])\)|([{opts}])[.:)]|([{opts}])\**[ \t]*$)", text):
         found.append((1, m.end(), m.group(1) or m.group(2) or m.group(3), "line_start"))
     if found:
         found.sort()
         _, _, letter, rule = found[-1]
         return Extraction(letter, rule)
     alone = [m for m in re.finditer(rf"(?<![\w\\])([{opts}])(?![\w])", text)
-             if not (m.group(1) in "AI" and re.match(r"\s+[a-z]", text[m.end():]))]
+             if not (m.group(1) in "AI" and _WORD_AFTER.match(text, m.end()))]
     if alone:
         return Extraction(alone[-1].group(1), "standalone_letter")
     return None

@@ -107,12 +107,15 @@ def measurement_units(words: list[str]) -> frozenset[str]:
                 out.add(canon)
     return frozenset(out)
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+(?![a-zA-Z]))?|\.\d+")
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+(?![a-zA-Z]))?|\.\d+", re.ASCII)
+_DIGITS = frozenset("0123456789")
 _LETTERS = re.compile(r"[A-Za-z]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
-_THOUSANDS_TAIL = re.compile(r",\d{3}(?!\d)")
-_SPACE_THOUSANDS_TAIL = re.compile(r" \d{3}(?![\d.])")
-_REPEATING = re.compile(r"(\d*)\.(\d*)\\(?:overline|dot)\{?(\d+)\}?")
+_THOUSANDS_TAIL = re.compile(r",\d{3}(?!\d)", re.ASCII)
+_SPACE_THOUSANDS_TAIL = re.compile(r" \d{3}(?![\d.])", re.ASCII)
+_DECIMALS = re.compile(r"\.\d+", re.ASCII)
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\(?:overline|dot)\{?(\d+)\}?", re.ASCII)
 
 
 def _repeating_decimal(m: re.Match[str]) -> str:
@@ -133,9 +136,10 @@ def tokenize(text: str, limits: Limits) -> list[tuple[str, object]]:
         if c.isspace():
             i += 1
             continue
-        if c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        if c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
-            assert m is not None
+            if m is None:  # pragma: no cover - a digit always starts a number
+                raise ParseError(f"unexpected number at {text[i:i + 12]!r}")
             num = m.group(0)
             j = m.end()
             intpart = num.split(".")[0]
@@ -148,11 +152,10 @@ def tokenize(text: str, limits: Limits) -> list[tuple[str, object]]:
                 if groups and (depth == 0 or groups >= 2):
                     num = text[i:k].replace(",", "")
                     j = k
-                    if j < n and text[j] == "." and j + 1 < n and text[j + 1].isdigit():
-                        d = re.match(r"\.\d+", text[j:])
-                        assert d is not None
+                    if j < n and text[j] == "." and j + 1 < n and text[j + 1] in _DIGITS:
+                        d = _DECIMALS.match(text, j)
                         num += d.group(0)
-                        j += d.end()
+                        j = d.end()
                 elif not groups:
                     k = j
                     while (t := _SPACE_THOUSANDS_TAIL.match(text, k)) is not None:
@@ -166,7 +169,9 @@ def tokenize(text: str, limits: Limits) -> list[tuple[str, object]]:
             continue
         if c.isalpha():
             m = _LETTERS.match(text, i)
-            assert m is not None
+            if m is None:
+                raise ParseError(f"unexpected letter {c!r} (U+{ord(c):04X}): only Latin letters are read as variables; "
+                                 "look-alike letters from other scripts (Cyrillic, Greek) are not taken for Latin ones")
             word = m.group(0)
             i = m.end()
             _letters(word, out)

@@ -7,9 +7,10 @@ the time it has left and, if the answer is late, kills the worker and reports a 
 
 Workers are plain subprocesses (`python -m reasonledger.verifiers.math.worker`), not
 multiprocessing children: they never re-import the caller's `__main__`, and they can be started
-from any thread and from daemonic processes. A worker imports sympy once when it starts; that
-start-up is not counted against a check's budget, and a killed worker is replaced the next time
-one is needed.
+from any thread and from daemonic processes. A worker imports sympy once when it starts; the
+pool's first start-up is not counted against a check's budget. Later start-ups (more workers, or
+the replacement of a killed one, begun the moment it is killed) run in the background: a check
+waits for a worker only within its own budget, so no check outlasts its time limit.
 """
 
 from __future__ import annotations
@@ -84,43 +85,78 @@ class SymbolicPool:
         self.size = size or os.cpu_count() or 1
         self.startup_grace = startup_grace
         self._idle: list[_Worker] = []
-        self._count = 0
+        self._count = 0  # workers idle, busy or starting
+        self._warm = False  # a first worker has started: later start-ups happen in the background
+        self._closed = False
         self._cond = threading.Condition()
         self._pid = os.getpid()
         self.kills = 0
 
     def _reset_after_fork(self) -> None:
         if os.getpid() != self._pid:  # a forked child must not share its parent's pipes
-            self._idle, self._count, self._pid = [], 0, os.getpid()
+            self._idle, self._count, self._warm, self._pid = [], 0, False, os.getpid()
 
     def _acquire(self, deadline: float) -> tuple[_Worker | None, float]:
-        """An idle worker, or a new one (and the seconds its start-up took, which are not billed)."""
+        """An idle worker (waiting for one at most until `deadline`), and the seconds a start-up took.
+
+        Only the pool's first start-up is waited for outside the deadline (importing sympy is not a
+        check's cost); later ones run in the background, so a check never waits past its budget."""
         with self._cond:
             self._reset_after_fork()
-            while not self._idle and self._count >= self.size:
+            self._closed = False
+            while not self._idle:
+                if self._count < self.size:
+                    self._count += 1
+                    if not self._warm:
+                        break
+                    self._spawn_in_background()
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._cond.wait(left):
                     return None, 0.0
             if self._idle:
                 return self._idle.pop(), 0.0
-            self._count += 1
         t0 = time.monotonic()
-        try:
-            worker = _Worker(self.startup_grace)
-        except Exception:
-            with self._cond:
-                self._count -= 1
-                self._cond.notify()
-            raise
+        worker = self._start()
+        with self._cond:
+            self._warm = True
         return worker, time.monotonic() - t0
 
+    def _start(self) -> _Worker:
+        """A new worker for a slot already counted; on failure the slot is given back."""
+        try:
+            return _Worker(self.startup_grace)
+        except Exception:
+            with self._cond:
+                self._count = max(0, self._count - 1)
+                self._cond.notify_all()
+            raise
+
+    def _spawn_in_background(self) -> None:
+        """Start a worker for a counted slot on a daemon thread; it joins the idle list when ready."""
+        def start() -> None:
+            try:
+                worker = self._start()
+            except (TimeoutError, OSError):
+                return
+            with self._cond:
+                if not self._closed:
+                    self._idle.append(worker)
+                    self._cond.notify_all()
+                    return
+            worker.kill()
+
+        threading.Thread(target=start, name="sympy-worker-start", daemon=True).start()
+
     def _release(self, worker: _Worker | None) -> None:
+        """Give a worker back; None after a kill, and then a replacement starts in the background at once."""
         with self._cond:
-            if worker is None:
-                self._count -= 1
-            else:
+            if worker is not None:
                 self._idle.append(worker)
-            self._cond.notify()
+            elif self._warm and not self._closed:
+                self._spawn_in_background()  # the killed worker's slot stays counted
+            else:
+                self._count = max(0, self._count - 1)
+            self._cond.notify_all()
 
     def run(self, name: str, args: tuple[Any, ...], timeout: float) -> tuple[str, Any]:
         """Run symbolic.`name`(*args) in a worker; kill it if it has not answered within `timeout` s."""
@@ -148,9 +184,11 @@ class SymbolicPool:
         return "timeout", f"sympy gave no answer within {timeout:.2f} s; its worker was killed"
 
     def close(self) -> None:
+        """Stop the idle workers; workers still starting stop when they are ready."""
         with self._cond:
             workers, self._idle = self._idle, []
             self._count = 0
+            self._closed = True
         for w in workers:
             try:
                 w.tx.send(None)

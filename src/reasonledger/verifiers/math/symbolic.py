@@ -26,6 +26,9 @@ class NotConvertible(Exception):
     pass
 
 
+_MAX_DET_SIZE = 16
+
+
 def to_sympy(node: Any) -> Any:
     kind = node[0]
     if kind == "num":
@@ -69,7 +72,10 @@ def to_sympy(node: Any) -> Any:
         if name in ("gcd", "lcm"):
             return (sp.gcd if name == "gcd" else sp.lcm)(*args)
         if name == "det":
-            return sp.Matrix(args[0]).det()
+            m = args[0]
+            if not isinstance(m, sp.MatrixBase) or not m.is_square or m.rows > _MAX_DET_SIZE:
+                raise NotConvertible(f"det needs a square matrix of at most {_MAX_DET_SIZE} rows")
+            return m.det(method="bareiss")  # polynomial; cofactor expansion is O(n!)
         raise NotConvertible(name)
     if kind == "ufunc":
         return sp.Function(node[1])(*[to_sympy(a) for a in node[2]])

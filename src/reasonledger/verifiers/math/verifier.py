@@ -21,6 +21,7 @@ from reasonledger.records.model import Verdict
 from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.math import extract as ex
 from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings
+from reasonledger.verifiers.math.evaluate import ShapeError
 from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
 from reasonledger.verifiers.math.normalize import compact, normalize
 from reasonledger.verifiers.math.parse import ParseError, measurement_units, parse, prepare
@@ -77,6 +78,8 @@ class MathVerifier(Verifier):
             passed, method, reason = False, "timeout", f"time limit of {self.config['timeout']} s reached"
         except RecursionError:
             passed, method, reason = False, "limits", "pathological input: nested too deeply"
+        except ShapeError as exc:
+            passed, method, reason = False, "shape", f"the answer is not a well-formed value: {exc}"
         except Exception as exc:  # noqa: BLE001 - a verifier bug must fail one check, never a reward batch
             passed, method, reason = False, "error", f"internal error: {type(exc).__name__}: {exc}"[:300]
         evidence["method"] = method
@@ -148,7 +151,7 @@ class MathVerifier(Verifier):
         if status == "timeout":
             return Outcome(False, "symbolic_timeout", str(value))
         if status == "error":
-            return Outcome(False, "symbolic_error", str(value))
+            return Outcome(False, "symbolic_error", "sympy could not evaluate the answer", {"sympy_error": str(value)[:300]})
         equal, how = value
         if equal is None:
             return Outcome(False, "symbolic", f"sympy could not decide ({how})")

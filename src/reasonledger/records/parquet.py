@@ -25,6 +25,7 @@ DEFAULT_MAX_CELL_BYTES = DEFAULT_MAX_LINE_BYTES
 # A column chunk larger than this is decoded only when no cell in it need be over the limit:
 # decoding costs two to three times the chunk (pages, dictionary, Arrow copy).
 MAX_CHUNK_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 100
 # Fixed writer settings: the same records always give the same bytes.
 _WRITE_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
 
@@ -180,14 +181,23 @@ def parquet_rows(path: Path, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES, batch
 
 
 def _too_big_to_read(meta: Any, max_cell_bytes: int) -> str | None:
+    """Why a row group is not decoded, if it is not: a column chunk over MAX_CHUNK_BYTES that certainly
+    holds an oversized cell (its average cell is over the limit) or expands more than MAX_RATIO times
+    (a decompression bomb: honest text compresses a few times, not a thousand)."""
     rows = max(meta.num_rows, 1)
     for i in range(meta.num_columns):
         column = meta.column(i)
-        size = column.total_uncompressed_size
-        if size > MAX_CHUNK_BYTES and size / rows > max_cell_bytes:
-            return (f"column {column.path_in_schema!r} holds {size:,} bytes in {meta.num_rows:,} row(s), so a cell "
-                    f"is over the {max_cell_bytes:,}-byte limit and the chunk is too large to decode; "
-                    "write the file with smaller cells (or row groups)")
+        size, packed = column.total_uncompressed_size, max(column.total_compressed_size, 1)
+        if size <= MAX_CHUNK_BYTES:
+            continue
+        if size / rows > max_cell_bytes:
+            why = f"so a cell is over the {max_cell_bytes:,}-byte limit"
+        elif size > MAX_RATIO * packed:
+            why = f"expanded from {packed:,} bytes ({size // packed:,} to 1: a decompression bomb?)"
+        else:
+            continue
+        return (f"column {column.path_in_schema!r} holds {size:,} bytes in {meta.num_rows:,} row(s), {why}; the "
+                "row group is too large to decode safely: write the file with smaller cells or row groups")
     return None
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.records.canonical import loads_row
+from reasonledger.records.importers._common import MAX_DOCUMENT_BYTES
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.quarantine import BadRow
@@ -17,6 +18,10 @@ def read_rg_rollouts(path: Path, model: str | None = None) -> Iterator[Record | 
 
     The stored scores are reasoning-gym's at eval time, bugs included (see verifiers.reasoning_gym).
     """
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        yield BadRow(str(path), 0, f"{path.stat().st_size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} a result file "
+                     "is read whole; split it")
+        return
     try:
         doc = loads_row(path.read_text(encoding="utf-8"))
         results, name, config = doc["results"], doc["name"], doc.get("config") or {}

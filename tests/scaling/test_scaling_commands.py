@@ -20,9 +20,10 @@ runner = CliRunner()
 
 def _curves_csv(path: Path) -> Path:
     rows = ["compute,reward,curve"]
+    noise = np.random.default_rng(0).normal(0, 0.0005, 12)  # exact points would leave no noise to size intervals
     for name, a in (("base", 0.6), ("new", 0.75)):
-        for c in np.logspace(1, 5, 12):
-            rows.append(f"{c},{sigmoid(c, 0.1, a, 1.5, 1000.0)},{name}")
+        for c, e in zip(np.logspace(1, 5, 12), noise):
+            rows.append(f"{c},{sigmoid(c, 0.1, a, 1.5, 1000.0) + e},{name}")
     path.write_text("\n".join(rows) + "\n")
     return path
 

@@ -34,8 +34,8 @@ def test_points_before_the_inflection_give_a_warning_and_a_wide_ceiling() -> Non
     fit = fit_sigmoid(*_points(1, 2.5, 10, seed=1), n_boot=200)
     assert not fit.reaches_inflection
     assert any("do not reach the inflection" in w for w in fit.warnings)
-    low, high = fit.intervals["A"]
-    assert high - low > 1.0  # the flat start is compatible with almost any ceiling
+    # the flat start is compatible with almost any ceiling: A is not reported as a number
+    assert fit.status["A"] == "unidentified" and fit.as_dict()["params"]["A"] is None
 
 
 def test_fixed_r0_is_kept_and_fewer_parameters_are_fitted() -> None:
@@ -45,7 +45,8 @@ def test_fixed_r0_is_kept_and_fewer_parameters_are_fitted() -> None:
 
 
 @pytest.mark.parametrize("compute, reward, message", [
-    ([1, 2, 3], [0.1, 0.2, 0.3], "cannot fit 4 parameters"),
+    ([1, 2, 3], [0.1, 0.2, 0.3], "cannot determine 4 parameters"),
+    ([1, 2, 3, 4], [0.1, 0.2, 0.3, 0.4], "cannot fit 4 parameters"),
     ([0, 1, 2, 3, 4], [0.1] * 5, "positive"),
     ([1, 2, 3, 4, 5], [0.1, 0.2, float("nan"), 0.3, 0.4], "finite"),
 ])
@@ -55,12 +56,20 @@ def test_bad_points_are_refused(compute: list[float], reward: list[float], messa
 
 
 def test_a_higher_ceiling_alone_is_all_ceiling_share() -> None:
-    base = fit_sigmoid(*_points(1, 5, 16, seed=1, noise=0.0), r0=0.1, n_boot=0)
-    new = fit_sigmoid(*_points(1, 5, 16, seed=1, noise=0.0, A=0.8), r0=0.1, n_boot=0)
+    # noise-free points would give zero-width intervals, which the fit reports as unidentified
+    base = fit_sigmoid(*_points(1, 5, 16, seed=1, noise=0.0005), r0=0.1, n_boot=0)
+    new = fit_sigmoid(*_points(1, 5, 16, seed=1, noise=0.0005, A=0.8), r0=0.1, n_boot=0)
     split = split_gain(base, new)
     assert split["compute"] == pytest.approx(1e5)
-    assert split["shares"]["ceiling"] == pytest.approx(split["gain"], abs=1e-4)
-    assert split["shares"]["efficiency"] == pytest.approx(0.0, abs=1e-4)
+    assert split["shares"]["ceiling"] == pytest.approx(split["gain"], abs=2e-3)
+    assert split["shares"]["efficiency"] == pytest.approx(0.0, abs=2e-3)
+
+
+def test_no_split_from_a_fit_with_unidentified_parameters() -> None:
+    base = fit_sigmoid(*_points(1, 5, 12, seed=1), n_boot=0)
+    flat = fit_sigmoid(np.logspace(1, 5, 12), np.full(12, 0.3) + np.random.default_rng(0).normal(0, 0.005, 12), n_boot=0)
+    split = split_gain(base, flat)
+    assert split["shares"] is None and "unidentified" in split["warnings"][0]
 
 
 def test_shares_of_a_mixed_gain_add_up_and_carry_intervals() -> None:

@@ -147,14 +147,15 @@ def register(app: typer.Typer) -> None:
         r0: float = typer.Option(None, "--r0", help="Fix the starting reward R0 instead of fitting it."),
         baseline: str = typer.Option(None, "--baseline", help="Curve the others' gains are split against (default: the first)."),
         at: float = typer.Option(None, "--at", help="Compute at which gains are split (default: the largest both runs reached)."),
-        bootstrap: int = typer.Option(500, "--bootstrap", min=0, help="Residual-bootstrap refits."),
+        bootstrap: int = typer.Option(500, "--bootstrap", min=0, help="Parameter draws from each fit's t distribution, "
+                                      "for the intervals of gain splits."),
         level: float = typer.Option(0.95, "--level", min=0.5, max=0.999),
         seed: int = typer.Option(0, "--seed"),
         save: Path = typer.Option(None, "--save", help="Run directory (the --out of `reasonledger build`) to keep "
                                   "the fit in (its card then shows it)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Fit R(C) = R0 + (A - R0) / (1 + (C_mid/C)^B) with bootstrap intervals; split gains into ceiling and efficiency."""
+        """Fit R(C) = R0 + (A - R0) / (1 + (C_mid/C)^B) with t intervals, lack-of-fit and monotonicity checks; split gains into ceiling and efficiency."""
         from reasonledger.scaling.card import save_curves
         from reasonledger.scaling.curves import CurveFileError, fit_curves, read_curve_csv
         from reasonledger.scaling.sigmoid import FitError
@@ -176,21 +177,19 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(json.dumps(report, sort_keys=True))
             return
-        table = Table(title=escape(f"{report['model']} ({level:.0%} bootstrap intervals)"))
-        for column in ("curve", "points", "R0", "A (ceiling)", "B (efficiency)", "C_mid"):
-            table.add_column(column, justify="right" if column != "curve" else "left")
+        from reasonledger.scaling.curves import FIT_COLUMNS, fit_row, gain_line
+
+        table = Table(title=escape(f"{report['model']} ({level:.0%} t intervals)"))
+        for column in FIT_COLUMNS:
+            table.add_column(column, justify="left" if column in ("curve", "checks") else "right")
         for name, result in report["fits"].items():
-            cells = [f"{result['params'][p]:.4g}" + (f" [{result['intervals'][p][0]:.4g}, {result['intervals'][p][1]:.4g}]"
-                                                     if result["intervals"] else "") for p in ("R0", "A", "B", "C_mid")]
-            table.add_row(escape(name), str(result["points"]), *map(escape, cells))
+            table.add_row(*map(escape, fit_row(name, result)))
         console.print(table)
         for name, result in report["fits"].items():
             for warning in result["warnings"]:
                 console.print(f"[yellow]warning ({escape(name)}):[/yellow] {escape(warning)}")
         for name, gain in report.get("gains", {}).items():
-            shares = ", ".join(f"{f} {v:+.4f}" + (f" [{gain['intervals'][f][0]:+.4f}, {gain['intervals'][f][1]:+.4f}]"
-                                                   if "intervals" in gain else "") for f, v in gain["shares"].items())
-            console.print(escape(f"{name} vs {report['baseline']} at C={gain['compute']:.4g}: gain {gain['gain']:+.4f} = {shares}"))
+            console.print(escape(gain_line(name, report["baseline"], gain)))
             for warning in gain["warnings"]:
                 console.print(f"[yellow]warning ({escape(name)} vs {escape(report['baseline'])}):[/yellow] {escape(warning)}")
 

@@ -68,3 +68,31 @@ def fit_curves(curves: dict[str, tuple[list[float], list[float]]], r0: float | N
         report["baseline"] = baseline
         report["gains"] = {name: split_gain(fits[baseline], fit, at) for name, fit in fits.items() if name != baseline}
     return report
+
+
+FIT_COLUMNS = ("curve", "points", "R0", "A (ceiling)", "B (efficiency)", "C_mid", "rms", "checks")
+
+
+def fit_row(name: str, fit: dict[str, object]) -> list[str]:
+    """One printed row of a fit: an estimate with its interval, `unidentified`, or `fixed`; the residual
+    size; and what the lack-of-fit and monotonicity checks found."""
+    cells = [name, str(fit["points"])]
+    for p in ("R0", "A", "B", "C_mid"):
+        value, interval, status = fit["params"][p], fit["intervals"][p], fit["status"][p]
+        cells.append("unidentified" if status == "unidentified" else
+                     f"{value:.4g} (fixed)" if status == "fixed" else f"{value:.4g} [{interval[0]:.4g}, {interval[1]:.4g}]")
+    lof, mono = fit["lack_of_fit"], fit["monotonicity"]
+    checks = ["lack of fit: " + ("not testable" if lof.get("p") is None else f"p={lof['p']:.2g}"),
+              "falls after its peak" if mono.get("falls") else "monotone" if mono.get("falls") is False else "monotone: n/a"]
+    return cells + [f"{fit['rms']:.3g}", "; ".join(checks)]
+
+
+def gain_line(name: str, baseline: str, gain: dict[str, object]) -> str:
+    """`new vs base at C=...: gain ... = ceiling ... [..], efficiency ...`, or the gain alone when it is not split."""
+    head = f"{name} vs {baseline} at C={gain['compute']:.4g}: gain {gain['gain']:+.4f}"
+    if not gain["shares"]:
+        return head + " (not split)"
+    intervals = gain.get("intervals") or {}
+    return head + " = " + ", ".join(
+        f"{f} {v:+.4f}" + (f" [{intervals[f][0]:+.4f}, {intervals[f][1]:+.4f}]" if f in intervals else "")
+        for f, v in gain["shares"].items())

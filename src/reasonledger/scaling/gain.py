@@ -39,12 +39,18 @@ def matched_compute(base: SigmoidFit, new: SigmoidFit) -> float:
 
 
 def split_gain(base: SigmoidFit, new: SigmoidFit, compute: float | None = None) -> dict[str, object]:
-    """Gain at `compute` (default: matched_compute) and its shares, with intervals from the bootstrap draws."""
+    """Gain at `compute` (default: matched_compute) and its shares, with intervals from the fits' parameter draws;
+    no shares when either fit has an unidentified parameter."""
     compute = matched_compute(base, new) if compute is None else compute
     if compute <= 0:
         raise ValueError("compute must be positive")
-    point = _shapley(base.params, new.params, compute)
     gain = float(new.predict(compute) - base.predict(compute))
+    unidentified = [name for name, fit in (("baseline", base), ("new", new)) if not fit.identified]
+    if unidentified:
+        return {"compute": compute, "gain": gain, "shares": None,
+                "warnings": [f"the {' and '.join(unidentified)} fit has unidentified parameters: the gain is not split "
+                             f"into ceiling and efficiency"]}
+    point = _shapley(base.params, new.params, compute)
     result: dict[str, object] = {"compute": compute, "gain": gain, "shares": point}
     draws = min(len(base.draws), len(new.draws))
     if draws:

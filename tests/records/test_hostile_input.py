@@ -55,6 +55,8 @@ NON_FINITE = [
     ("verdicts", '[{"verifier": "v", "version": "1", "score": NaN, "passed": true}]', "verdicts.0.score"),
     ("behaviour", '{"steps": [{"text": "a", "label": Infinity}]}', "behaviour.steps.0.label"),
     ("task.verifier", '{"name": "math", "config": {"tol": NaN}}', "task.verifier.config.tol"),
+    ("lineage", '{"events": [{"stage": "s", "step": "x", "sampling": {"t": NaN}}]}', "lineage.events.0.sampling.t"),
+    ("task.reference", "1e999", "task.reference"),
 ]
 
 

@@ -69,9 +69,10 @@ def _estimate_table(title: str, rows: dict[str, dict[str, dict[str, Any]]], firs
     table.add_column("problems", justify="right")
     for column in columns:
         table.add_column(escape(column), justify="right")
+    from reasonledger.scaling.passk import problems_label
+
     for name, cells in rows.items():
-        table.add_row(escape(name), f"{max(c['problems'] for c in cells.values()):,}",
-                      *(escape(_cell(cells[c])) for c in columns))
+        table.add_row(escape(name), problems_label(cells), *(escape(_cell(cells[c])) for c in columns))
     return table
 
 
@@ -126,7 +127,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(json.dumps(report, sort_keys=True))
         else:
-            console.print(_estimate_table(f"pass@k over {report['problems']:,} problems ({level:.0%} bootstrap intervals)",
+            console.print(_estimate_table(f"pass@k over {report['problems']:,} problems ({level:.0%} intervals; problems "
+                                          f"per k when they differ)",
                                           report["table"], "source"))
             _show_notes(report)
             if budget:

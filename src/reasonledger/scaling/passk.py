@@ -229,15 +229,51 @@ def default_ks(problems: Sequence[Problem]) -> list[int]:
     return [2 ** i for i in range(max(smallest, 1).bit_length())]
 
 
+def by_problem(problems: Sequence[Problem]) -> list[Problem]:
+    """One entry per problem key, its records' rollouts pooled (records that announce different budgets
+    in their prompts pose the same problem)."""
+    merged: dict[str, Problem] = {}
+    for p in problems:
+        seen = merged.get(p.key)
+        merged[p.key] = p if seen is None else Problem(
+            seen.group, seen.key, seen.passed + p.passed, seen.tokens + p.tokens, seen.budgets + p.budgets,
+            seen.models | p.models, seen.max_tokens if seen.max_tokens == p.max_tokens else None)
+    return list(merged.values())
+
+
+def problems_label(cells: dict[str, dict[str, object]]) -> str:
+    """The problems a table row counts: one number, or one per k when problems with n < k drop out."""
+    counts = [int(c["problems"]) for c in cells.values()]
+    return f"{counts[0]:,}" if len(set(counts)) == 1 else " / ".join(f"{n:,}" for n in counts)
+
+
+def _population_notes(table: dict[str, dict[str, dict[str, object]]]) -> list[str]:
+    notes = []
+    for group, cells in table.items():
+        counts = {k: c["problems"] for k, c in cells.items()}
+        if len(set(counts.values())) > 1:
+            notes.append(f"{group}: columns count different problems ({', '.join(f'{k} over {n:,}' for k, n in counts.items())}): "
+                         f"problems with fewer than k rollouts are left out of pass@k, so pass@k can fall as k grows; "
+                         f"compare columns with k up to the smallest rollout count")
+    return notes
+
+
 def passk_report(outcomes: Outcomes, ks: Sequence[int] | None = None, n_boot: int = 1000, level: float = 0.95,
                  seed: int = 0) -> dict[str, object]:
-    """Everything `scaling passk` prints: the table, what was skipped and why, and caveats."""
-    ks = list(ks) if ks else default_ks(outcomes.problems)
+    """Everything `scaling passk` prints: the table, what was skipped and why, and caveats. Rollouts that
+    announce budgets are pooled per problem here (pass@(k,T) gives each budget its own column)."""
+    problems = outcomes.problems
     notes = []
-    mixed = sum(1 for p in outcomes.problems if len(p.models) > 1)
+    if any(b is not None for p in problems for b in p.budgets):
+        problems = by_problem(problems)
+        notes.append(f"rollouts under different announced budgets are pooled per problem ({len(outcomes.problems):,} "
+                     f"records, {len(problems):,} problems); pass@(k,T) gives each budget its own column")
+    ks = list(ks) if ks else default_ks(problems)
+    mixed = sum(1 for p in problems if len(p.models) > 1)
     if mixed:
         notes.append(f"{mixed:,} problem(s) have rollouts from several models; pass@k assumes samples of one "
                      f"policy, so read it there as 'any of k models'")
-    return {"ks": ks, "level": level, "bootstrap": n_boot, "problems": len(outcomes.problems),
+    table = passk_table(problems, ks, n_boot, level, seed)
+    return {"ks": ks, "level": level, "bootstrap": n_boot, "interval": INTERVAL_METHOD, "problems": len(problems),
             "verifiers": dict(sorted(outcomes.verifiers.items())), "skipped": dict(sorted(outcomes.skipped.items())),
-            "notes": notes, "table": passk_table(outcomes.problems, ks, n_boot, level, seed)}
+            "notes": notes + _population_notes(table), "table": table}

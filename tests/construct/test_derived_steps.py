@@ -10,7 +10,8 @@ import pytest
 
 from reasonledger.construct.band import BandFilter
 from reasonledger.construct.consistency import SelfConsistency, extract
-from reasonledger.construct.passrate import PassRate, beta_interval
+from reasonledger.construct.passrate import PassRate
+from reasonledger.stats.beta import beta_interval
 from reasonledger.construct.preference import PreferencePairs
 from reasonledger.construct.rejection import RejectionSample
 from reasonledger.construct.segment import Segmentation, segment, step_texts
@@ -47,7 +48,7 @@ def run(step, records, label="01-step"):
 
 @pytest.mark.parametrize("c,n", [(0, 4), (1, 4), (3, 8), (8, 8), (17, 64)])
 def test_beta_interval_is_the_posterior_quantiles(c, n):
-    lo, hi = beta_interval(c, n, 0.5, 0.5, 0.9)
+    lo, hi = beta_interval(c, n, (0.5, 0.5), 0.9)
     a, b = 0.5 + c, 0.5 + n - c
     assert float(mpmath.betainc(a, b, 0, lo, regularized=True)) == pytest.approx(0.05, abs=1e-9)
     assert float(mpmath.betainc(a, b, 0, hi, regularized=True)) == pytest.approx(0.95, abs=1e-9)
@@ -57,7 +58,7 @@ def test_pass_rate_carries_its_conditioning():
     (out,), ctx = run(PassRate(), [rollout_set(["12", "11", "12", "x"])])
     stats = out.meta["pass_rate"]
     assert (stats["c"], stats["n"], stats["rate"]) == (2, 4, 0.5)
-    assert stats["interval"] == [round(x, 6) for x in beta_interval(2, 4, 0.5, 0.5, 0.9)]
+    assert stats["interval"] == [round(x, 6) for x in beta_interval(2, 4, (0.5, 0.5), 0.9)]
     assert stats["conditioning"] == {"policy": "policy-7b", "revision": "abc123", "n": 4, "temperature": 0.8,
                                      "max_tokens": 512, "template": "{prompt}", "verifier": "exact",
                                      "verifier_version": "2.0.0", "verifier_config": out.verdicts[0].config_hash}

@@ -6,12 +6,13 @@ import pytest
 
 from reasonledger.quality.agreement import AgreementAudit
 from reasonledger.quality.consistency import ConsistencyAudit, stated_answer
-from reasonledger.quality.difficulty import DifficultyAudit, beta_cdf, beta_interval
+from reasonledger.quality.difficulty import DifficultyAudit
 from reasonledger.quality.inputs import SpecError, parse_spec
 from reasonledger.quality.length_trap import LengthTrapAudit
 from reasonledger.quality.lineage import LineageAudit, missing_fields
 from reasonledger.quality.outcomes import outcomes
 from reasonledger.records.model import Record, Verdict
+from reasonledger.stats.beta import beta_cdf, beta_interval
 
 
 def rollout_set(prompt: str, responses: list[str], passed: list[bool], answers: list[str | None] | None = None,
@@ -25,8 +26,8 @@ def rollout_set(prompt: str, responses: list[str], passed: list[bool], answers: 
 
 
 def test_beta_interval_matches_closed_forms() -> None:
-    assert beta_interval(0, 0) == pytest.approx((0.025, 0.975), abs=1e-4)  # Beta(1,1) is uniform
-    low, high = beta_interval(4, 4)  # Beta(5,1): cdf x**5
+    assert beta_interval(0, 0, (1, 1), 0.95) == pytest.approx((0.025, 0.975), abs=1e-4)  # Beta(1,1) is uniform
+    low, high = beta_interval(4, 4, (1, 1), 0.95)  # Beta(5,1): cdf x**5
     assert low == pytest.approx(0.025 ** 0.2, abs=1e-4) and high == pytest.approx(0.975 ** 0.2, abs=1e-4)
     assert beta_cdf(0.3, 2, 3) == pytest.approx(1 - (1 - 0.3) ** 4 - 4 * 0.3 * (1 - 0.3) ** 3, abs=1e-10)
 

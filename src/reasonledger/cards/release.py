@@ -18,8 +18,10 @@ from reasonledger.cards.overrides import HUMAN_FIELDS, UNKNOWN
 from reasonledger.cards.runfacts import run_facts
 from reasonledger.cards.scan import PASS_RATE_BINS, DataFacts, scan
 from reasonledger.cards.verifier_cards import family_of, stamped_config_hash, verifier_card
+from reasonledger.engine.rundir import RunDir
 from reasonledger.records.io import iter_valid
 from reasonledger.records.parquet import MANIFEST, sha256_file, write_json_atomic
+from reasonledger.stats.beta import posteriors_used
 
 CARD_VERSION = 1
 NOT_APPLICABLE = "not_applicable"
@@ -267,10 +269,11 @@ def _file_entry(path: Path, base: Path) -> dict[str, Any]:
 
 
 def _manifest(run_dir: Path) -> dict[str, Any]:
-    data = json.loads((run_dir / "data" / MANIFEST).read_text())
-    exports = sorted((run_dir / "exports").glob("*")) if (run_dir / "exports").is_dir() else []
+    run = RunDir(run_dir)
+    data = json.loads((run.data / MANIFEST).read_text())
+    exports = sorted(run.exports.glob("*")) if run.exports.is_dir() else []
     return {
-        "data": {**data, "directory": "data"},
+        "data": {**data, "directory": run.data.name},
         "exports": [_file_entry(p, run_dir) for p in exports if p.is_file()],
     }
 
@@ -306,7 +309,7 @@ def _describe(card: dict[str, Any]) -> str:
 def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
     run_dir = Path(run_dir)
     run = run_facts(run_dir)
-    facts = scan(iter_valid(run_dir / "data"))
+    facts = scan(iter_valid(RunDir(run_dir).data))
     audit = audit_mod.fold(run_dir)
     verifiers = _verifier_groups(facts)
     recipe_section = _recipe(facts, run, recipe, verifiers)
@@ -331,7 +334,8 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         "verification": _verification(facts, verifiers, [spec.name for spec in recipe.outputs]),
         "recipe": recipe_section,
         "funnel": run["funnel"],
-        "pass_rate": _pass_rate(facts, run, audit),
+        "pass_rate": {**_pass_rate(facts, run, audit),  # with the Beta prior and level each interval used, and the default
+                      "posterior": posteriors_used(run["funnel"]["steps"], (audit or {}).get("difficulty"))},
         "dedup": _dedup(facts, run, audit),
         "contamination": _contamination(run, audit),
         "lineage": _lineage(facts, audit),
@@ -344,7 +348,8 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
     }
     card["description"] = _describe(card)
     overrides.apply(card, dict(recipe.card), "recipe card:")
-    overrides.apply(card, overrides.load(run_dir / "card"), f"{run_dir / 'card' / overrides.OVERRIDES}")
+    card_dir = RunDir(run_dir).card
+    overrides.apply(card, overrides.load(card_dir), f"{card_dir / overrides.OVERRIDES}")
     card["missing"] = missing_fields(card)
     return card
 
@@ -353,21 +358,20 @@ def _scaling(run_dir: Path, facts: DataFacts) -> dict[str, Any]:
     """pass@k, pass@(k,T), reuse and saved curve fits (scaling/card.py), when the run has them.
     `scaling_section` reads the data again, so it is asked only when the scan saw rollout sets
     or the run keeps saved curves."""
-    from reasonledger.scaling.card import CURVES_FILE, scaling_section
+    from reasonledger.scaling.card import scaling_section
 
-    wanted = "rollout_set" in facts.by_kind or (run_dir / CURVES_FILE).exists()
+    wanted = "rollout_set" in facts.by_kind or RunDir(run_dir).curves.exists()
     return (scaling_section(run_dir) if wanted else None) or {
         "status": "not_applicable", "reason": "no judged rollouts and no saved scaling curves in this run"}
 
 
 def load_recipe_of(run_dir: Path) -> Any:
     """The resolved recipe a build stored in its run directory."""
-    from reasonledger.engine.build import RESOLVED_RECIPE
     from reasonledger.engine.recipe import Recipe
 
-    path = Path(run_dir) / RESOLVED_RECIPE
+    path = RunDir(run_dir).recipe
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: not a reasonledger run directory (no {RESOLVED_RECIPE}); "
+        raise FileNotFoundError(f"{path}: not a reasonledger run directory (no {path.name}); "
                                 "give the --out directory of `reasonledger build`")
     return Recipe.model_validate(json.loads(path.read_text())["recipe"])
 
@@ -379,7 +383,7 @@ def write_release_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
 
     card = build_card(run_dir, recipe)
     check_card(card)
-    out = Path(run_dir) / "card"
+    out = RunDir(run_dir).card
     write_json_atomic(card, out / "card.json")
     write_renderings(card, out)
     return card

@@ -4,6 +4,9 @@
 With a handful of rollouts the point estimate is noisy, so the default rule reads the posterior
 interval: `interval` drops a prompt only when its whole interval lies outside the band (confidently
 too easy or too hard); `inside` keeps it only when its whole interval lies inside; `point` uses c/n.
+The interval is the one `pass_rate` attached: its prior and level are the shared default
+(`reasonledger.stats.beta.DEFAULT_POSTERIOR`) unless the recipe set them on `pass_rate`, and the card
+shows which.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ one policy at temperature 0.6 and hard for another at 1.0. The conditioning trav
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,28 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonledger.construct.derived import RolloutSetStep, rollout_verdicts
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Record
-
-
-def beta_quantile(q: float, a: float, b: float) -> float:
-    """The q-quantile of Beta(a, b), by bisection on the quality package's incomplete beta function."""
-    from reasonledger.quality.difficulty import beta_cdf
-
-    lo, hi = 0.0, 1.0
-    for _ in range(64):
-        mid = (lo + hi) / 2
-        if beta_cdf(mid, a, b) < q:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
-
-
-@lru_cache(maxsize=4096)
-def beta_interval(c: int, n: int, prior_a: float, prior_b: float, level: float) -> tuple[float, float]:
-    """The equal-tailed `level` interval of the Beta(prior_a + c, prior_b + n - c) posterior."""
-    a, b = prior_a + c, prior_b + n - c
-    tail = (1.0 - level) / 2.0
-    return beta_quantile(tail, a, b), beta_quantile(1.0 - tail, a, b)
+from reasonledger.stats.beta import DEFAULT_POSTERIOR, beta_interval
 
 
 UNKNOWN = "unknown"
@@ -69,8 +47,9 @@ def conditioning(record: Record, verdict: Any, n: int) -> dict[str, Any]:
 class PassRateParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     verifier: str | None = Field(None, description="whose verdicts count (default: the last verifier that judged the rollouts)")
-    prior: tuple[float, float] = Field((0.5, 0.5), description="Beta prior (a, b); Jeffreys by default")
-    level: float = Field(0.9, gt=0, lt=1)
+    prior: tuple[float, float] = Field(DEFAULT_POSTERIOR.prior, description="Beta prior (a, b); the shared default "
+                                       "(reasonledger.stats.beta.DEFAULT_POSTERIOR) unless the recipe sets one")
+    level: float = Field(DEFAULT_POSTERIOR.level, gt=0, lt=1)
 
 
 @register_step
@@ -90,7 +69,7 @@ class PassRate(RolloutSetStep):
         if len(verdicts) < total:
             ctx.count("rollouts_unverified", total - len(verdicts))
         c, n = sum(v.passed for v in verdicts.values()), len(verdicts)
-        lo, hi = beta_interval(c, n, a, b, self.params.level)
+        lo, hi = beta_interval(c, n, (a, b), self.params.level)
         ctx.count("all_correct" if c == n else "all_wrong" if c == 0 else "mixed")
         stats = {"c": c, "n": n, "rate": c / n, "mean": (a + c) / (a + b + n),
                  "interval": [round(lo, 6), round(hi, 6)], "level": self.params.level, "prior": [a, b],

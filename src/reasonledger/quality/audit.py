@@ -61,6 +61,7 @@ from reasonledger.quality.mixture import MixtureAudit
 from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
+from reasonledger.stats.beta import DEFAULT_POSTERIOR
 
 Section = Literal["contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
                   "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture"]
@@ -75,7 +76,7 @@ class AuditConfig(BaseModel):
     near_duplicates: NearDupConfig = Field(default_factory=NearDupConfig)
     verifier: str | None = None  # the verifier whose verdicts define difficulty and the length trap
     band: tuple[float, float] = (0.25, 0.75)
-    level: float = Field(0.95, gt=0, lt=1)
+    level: float = Field(DEFAULT_POSTERIOR.level, gt=0, lt=1)  # difficulty's posterior intervals (shared default)
     flag_r: float = Field(0.1, ge=0, le=1)
     run_verifier: str | None = None  # verifier agreement: run this one against the stored verdicts
     run_verifier_config: dict[str, Any] = Field(default_factory=dict)

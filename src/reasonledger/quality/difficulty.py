@@ -3,67 +3,21 @@
 Difficulty is model-relative: a pass rate means nothing without the policy that sampled, how
 many samples, at which temperature, and which verifier judged them. So this section always
 carries that conditioning, and says `unknown` where the data does not record it; no band share
-is reported without it. With a uniform prior, k passes in n give the posterior Beta(k+1, n-k+1).
+is reported without it. k passes in n give the posterior Beta(a + k, b + n - k) under the prior
+Beta(a, b); prior and level default to `reasonledger.stats.beta.DEFAULT_POSTERIOR`, the same as the
+`pass_rate` step's, and the section records which were used.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from reasonledger.quality.outcomes import Outcome
+from reasonledger.stats.beta import DEFAULT_POSTERIOR, beta_interval, posterior_record
 
 UNKNOWN = "unknown"
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the regularised incomplete beta (Lentz's method)."""
-    tiny, qab, qap, qam = 1e-300, a + b, a + 1, a - 1
-    c, d = 1.0, 1 - qab * x / qap
-    d = 1 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        m2 = 2 * m
-        for numerator in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
-            d = 1 + numerator * d
-            d = 1 / (d if abs(d) > tiny else tiny)
-            c = 1 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1) < 1e-12:
-            break
-    return h
-
-
-def beta_cdf(x: float, a: float, b: float) -> float:
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1) / (a + b + 2):
-        return front * _betacf(a, b, x) / a
-    return 1 - front * _betacf(b, a, 1 - x) / b
-
-
-def beta_quantile(q: float, a: float, b: float) -> float:
-    """The q-quantile of Beta(a, b), by bisection on `beta_cdf`."""
-    low, high = 0.0, 1.0
-    for _ in range(64):
-        mid = (low + high) / 2
-        low, high = (mid, high) if beta_cdf(mid, a, b) < q else (low, mid)
-    return (low + high) / 2
-
-
-@lru_cache(maxsize=65536)
-def beta_interval(passed: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Equal-tailed posterior interval of the pass rate after `passed` of `n`, uniform prior."""
-    a, b = passed + 1, n - passed + 1
-    tail = (1 - level) / 2
-    return round(beta_quantile(tail, a, b), 4), round(beta_quantile(1 - tail, a, b), 4)
 
 
 @dataclass
@@ -72,7 +26,8 @@ class DifficultyAudit:
 
     verifier: str | None = None
     band: tuple[float, float] = (0.25, 0.75)
-    level: float = 0.95
+    level: float = DEFAULT_POSTERIOR.level
+    prior: tuple[float, float] = DEFAULT_POSTERIOR.prior
     bins: int = 10
     max_listed: int = 5000
     tallies: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(dict))
@@ -100,8 +55,8 @@ class DifficultyAudit:
         rates = {rid: passed / n for rid, (passed, n) in tallies.items()}
         low, high = self.band
         in_band = [rid for rid, rate in rates.items() if low <= rate <= high]
-        confident = [rid for rid, (passed, n) in tallies.items()
-                     if low <= beta_interval(passed, n, self.level)[0] and beta_interval(passed, n, self.level)[1] <= high]
+        intervals = {rid: beta_interval(passed, n, self.prior, self.level) for rid, (passed, n) in tallies.items()}
+        confident = [rid for rid, (lo, hi) in intervals.items() if low <= lo and hi <= high]
         edges = [i / self.bins for i in range(self.bins + 1)]
         counts = [0] * self.bins
         for rate in rates.values():
@@ -128,11 +83,11 @@ class DifficultyAudit:
             "band": {"low": low, "high": high, "count": len(in_band), "share": round(len(in_band) / len(rates), 4),
                      "confident_count": len(confident), "confident_share": round(len(confident) / len(rates), 4),
                      "confident_means": f"the whole {self.level:.0%} posterior interval lies inside the band"},
-            "posterior": {"prior": "Beta(1, 1)", "level": self.level},
+            "posterior": posterior_record(self.prior, self.level),
             "by_source": {s: {"prompts": len(v), "mean_pass_rate": round(sum(v) / len(v), 4),
                               "band_share": round(sum(low <= r <= high for r in v) / len(v), 4)}
                           for s, v in sorted(by_source.items())},
             "per_prompt": [{"record_id": rid, "passed": p, "n": n, "pass_rate": round(p / n, 4),
-                            "interval": list(beta_interval(p, n, self.level))} for rid, (p, n) in listed],
+                            "interval": [round(v, 4) for v in intervals[rid]]} for rid, (p, n) in listed],
             "per_prompt_truncated": len(tallies) > len(listed),
         }

@@ -11,8 +11,10 @@ DasGupta 2001), where the uniform prior's interval is pulled towards 1/2.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,28 @@ class Posterior:
 
 
 DEFAULT_POSTERIOR = Posterior(prior=(0.5, 0.5), level=0.9)
+
+
+def posterior_record(prior: Sequence[float], level: float) -> dict[str, object]:
+    """The prior and level used, beside the default, for a report or card to show both."""
+    used = Posterior((float(prior[0]), float(prior[1])), float(level))
+    return {**used.describe(), "default": DEFAULT_POSTERIOR.describe(), "overrides_default": used != DEFAULT_POSTERIOR}
+
+
+def posteriors_used(steps: Sequence[dict[str, Any]], difficulty: dict[str, Any] | None) -> dict[str, object]:
+    """For the release card: the default, and the posterior each place that made an interval used
+    (the `pass_rate` steps of the run, from their recorded params; the audit's difficulty section)."""
+    used: dict[str, object] = {"default": DEFAULT_POSTERIOR.describe()}
+    for step in steps:
+        if step.get("step") == "pass_rate":
+            params = step.get("params", {})
+            label = step.get("label") or "pass_rate"
+            used[f"step {label}"] = posterior_record(params.get("prior", DEFAULT_POSTERIOR.prior),
+                                                     params.get("level", DEFAULT_POSTERIOR.level))
+    if difficulty and isinstance(difficulty.get("posterior"), dict):
+        used["audit difficulty"] = difficulty["posterior"]
+    used["overridden"] = [k for k, v in used.items() if isinstance(v, dict) and v.get("overrides_default")]
+    return used
 
 
 def _betacf(a: float, b: float, x: float) -> float:

@@ -12,11 +12,16 @@ $(VENV)/.base: pyproject.toml
 	$(PY) -m pip install -q -e .
 	touch $@
 
+# The quickstart draws its tasks from reasoning-gym, the `[gym]` extra.
+$(VENV)/.demo: $(VENV)/.base pyproject.toml
+	$(PY) -m pip install -q -e '.[gym]'
+	touch $@
+
 $(VENV)/.test: $(VENV)/.base pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.base
+demo: $(VENV)/.demo
 	$(VENV)/bin/reasonledger build examples/quickstart.yaml --out $(RUN_DIR)
 	@echo "outputs: $(RUN_DIR)/data (Parquet + manifest.json), $(RUN_DIR)/exports, $(RUN_DIR)/card, $(RUN_DIR)/runlog.jsonl"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasonledger import gym
 from reasonledger.engine.pipeline import derived_seed
 from reasonledger.engine.source import Source, register_source
 from reasonledger.records.model import Kind, Record
@@ -33,13 +34,15 @@ class RgParams(BaseModel):
 def check_task(where: str, task: RgTask) -> None:
     """A task name reasoning-gym knows, with a config its generator accepts: checked when the recipe
     loads, so a typo fails at once with the known names instead of quarantining every row."""
-    from reasoning_gym.factory import DATASETS
-
-    if task.name not in DATASETS:
-        close = difflib.get_close_matches(task.name, DATASETS, n=3)
+    try:
+        known = gym.load("reasoning_gym.factory", "the reasoning_gym source").DATASETS
+    except gym.GymMissing as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if task.name not in known:
+        close = difflib.get_close_matches(task.name, known, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ValueError(f"{where}: unknown reasoning-gym task {task.name!r}{hint}; known: {', '.join(sorted(DATASETS))}")
-    _, config_class = DATASETS[task.name]
+        raise ValueError(f"{where}: unknown reasoning-gym task {task.name!r}{hint}; known: {', '.join(sorted(known))}")
+    _, config_class = known[task.name]
     try:
         config = config_class(**task.config)
         if hasattr(config, "validate"):
@@ -83,8 +86,7 @@ class ReasoningGymSource(Source):
 
     @cached_property
     def _datasets(self) -> list[Any]:
-        import reasoning_gym
-
+        reasoning_gym = gym.load(what="the reasoning_gym source")
         return [reasoning_gym.create_dataset(t.name, size=max(self._size(i), 1), seed=self._seed(t), **t.config)
                 for i, t in enumerate(self._tasks)]
 
@@ -125,7 +127,5 @@ class ReasoningGymSource(Source):
 @lru_cache(maxsize=None)
 def _domain(task: str) -> str:
     """The reasoning-gym package a task lives in (arithmetic, algebra, logic, games, ...)."""
-    import reasoning_gym
-
-    module = type(reasoning_gym.create_dataset(task, size=1, seed=0)).__module__
+    module = type(gym.load(what="the reasoning_gym source").create_dataset(task, size=1, seed=0)).__module__
     return module.split(".")[1] if module.count(".") >= 1 else "reasoning"

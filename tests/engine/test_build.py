@@ -58,7 +58,7 @@ def test_every_kept_record_carries_its_gold_check_and_families(small_run):
     for record in records:
         (gold,) = [v for v in record.verdicts if v.target == "reference"]
         assert gold.passed and gold.verifier == record.task.verifier.name
-        assert gold.version == record.task.verifier.version != None  # noqa: E711
+        assert gold.version is not None and gold.version == record.task.verifier.version
 
 
 def test_funnel_keeps_every_drop_with_its_reason(small_run):

@@ -180,7 +180,7 @@ def test_credentials_of_the_users_endpoint_are_never_printed(monkeypatch):
     backend = OpenAIBackend(GeneratorSpec(retries=0, timeout=5))  # no model: it asks the (refusing) server
     try:
         with pytest.raises(ValueError, match=r"http://\*\*\*:\*\*\*@127.0.0.1:9/v1/models\?key=\*\*\*") as info:
-            backend.model
+            _ = backend.model
         assert "hunter2" not in str(info.value) and "sk-live" not in str(info.value)
     finally:
         backend.close()

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-from reasonledger.verifiers.code.cgroups import SlotCgroup  # noqa: E402
+from reasonledger.verifiers.code.cgroups import SlotCgroup
 
 
 def run(cmd: list[str], pids: int = 256, memory: int = 4 << 30, timeout: float = 300.0, **kw) -> subprocess.CompletedProcess:

@@ -108,7 +108,7 @@ def _bounded(fn, seconds: float):
     def call() -> None:
         try:
             out.append(("ok", fn()))
-        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+        except BaseException as exc:  # raised again in the test's thread
             out.append(("raised", exc))
 
     t = threading.Thread(target=call, daemon=True)
@@ -190,7 +190,7 @@ def test_hostile_replies_do_not_make_honest_samples_in_the_same_batch_time_out()
     with get_verifier("code", time_limit=1.0, slots=2) as v:
         for _ in range(2):
             out = _bounded(lambda: v.verify_many(pairs), 120)
-            for (ref, src), verdict in zip(pairs, out):
+            for (_ref, src), verdict in zip(pairs, out):
                 if src == honest[1]:
                     assert verdict.passed, verdict.evidence["first_failure"]
                 else:

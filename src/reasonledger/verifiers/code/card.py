@@ -49,7 +49,7 @@ def load_calibration() -> dict[str, Any]:
 def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
     try:
         isolation = verifier.isolation
-    except Exception as exc:  # noqa: BLE001 - the card must render even where the sandbox cannot start
+    except Exception as exc:  # the card must render even where the sandbox cannot start
         isolation = {**probe(), "error": str(exc)}
     return {
         **base,

@@ -117,7 +117,7 @@ def _close(got: Any, expected: Any, atol: float, rtol: float) -> bool:
         return False
     try:
         return bool(got == expected)
-    except Exception:  # noqa: BLE001 - e.g. comparing iterators; never equal then
+    except Exception:  # e.g. comparing iterators; never equal then
         return False
 
 

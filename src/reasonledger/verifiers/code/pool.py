@@ -709,7 +709,7 @@ class SandboxPool:
         for s in self.slots:
             try:
                 s.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self.slots = []
 
@@ -722,7 +722,7 @@ class SandboxPool:
     def __del__(self) -> None:
         try:
             self.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
 

@@ -350,7 +350,7 @@ def format_exception(exc: BaseException) -> str:
         name = cls.__qualname__ if cls.__module__ in ("builtins", "__main__") else f"{cls.__module__}.{cls.__qualname__}"
         try:
             msg = str(e)
-        except Exception:  # noqa: BLE001
+        except Exception:
             msg = "<exception str() failed>"
         parts.append(f"{name}: {msg}\n" if msg else f"{name}\n")
     return "".join(parts)
@@ -381,7 +381,7 @@ def compile_candidate(source: str):
     compiles it again and reports the error itself)."""
     try:
         return compile(source, _FILENAMES["source"], "exec")
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         return None
 
 
@@ -405,7 +405,7 @@ def mode_serve(ch: Channel, job: dict) -> None:
         _flush()
         ch.send({"load": "exit", "code": str(exc.code)[:100]})
         return
-    except BaseException as exc:  # noqa: BLE001 - any failure of the candidate is data
+    except BaseException as exc:  # any failure of the candidate is data
         _flush()
         ch.send({"load": "error", **_exc_info(exc)})
         return
@@ -435,7 +435,7 @@ def _serve_call(ch: Channel, mod, req: dict) -> None:
         _flush()
         ch.send({"err": {"type": "SystemExit", "msg": str(exc.code)[:100], "tb": ""}})
         return
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         _flush()
         ch.send({"err": _exc_info(exc)})
         return
@@ -495,7 +495,7 @@ def mode_judge(ch: Channel, job: dict) -> None:
         state["last_call_error"] = None
         try:
             ok = bool(thunk())
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             cand = getattr(exc, "__rl_candidate__", None)
             ch.send({"assert": lineno, "ok": False, "error": cand or _exc_info(exc), "by": "candidate" if cand else "test"})
             return
@@ -510,7 +510,7 @@ def mode_judge(ch: Channel, job: dict) -> None:
         exec(_code(job, "test"), env)
         if job.get("entry"):
             env[job["entry"]](env[names[0]])
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         cand = getattr(exc, "__rl_candidate__", None) or state["last_call_error"]
         _flush()
         ch.send({"end": "error", "by": "candidate" if cand else "test", "error": cand or _exc_info(exc), "asserts": state["n"]})
@@ -557,7 +557,7 @@ def mode_stdio(ch: Channel, job: dict) -> None:
             print(c, file=sys.stderr)
         ch.send({"end": "exit", "code": code_num})
         return
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         _flush()
         ch.send({"end": "error", "error": _exc_info(exc)})
         return
@@ -609,7 +609,7 @@ def mode_pytest(ch: Channel, job: dict) -> None:
             f.write("[pytest]\n")
         code = pytest.main(["-q", "-p", "no:cacheprovider", "--noconftest", "-c", os.path.join(here, "pytest.ini"),
                             "--rootdir", here, "--confcutdir", here, path], plugins=[Reporter()])
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         _flush()
         ch.send({"end": "error", "by": "test", "error": _exc_info(exc)})
         return
@@ -662,7 +662,7 @@ def child_main(spec: dict) -> None:
         if spec.get("code") is not None and job.get("source") == spec.get("source"):
             job["code_source"] = spec["code"]
         MODES[job["mode"]](ch, job)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         status = 71
         try:
             os.write(2, ("sandbox runner failure: " + repr(exc) + "\n").encode())

@@ -156,7 +156,7 @@ class CodeVerifier(Verifier):
                 for i in todo:
                     with pool.slot() as slot:
                         out[i] = self._verify_in(slot, *pairs[i])
-            except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+            except BaseException as exc:  # raised again in the caller
                 errors.append(exc)
 
         threads = [threading.Thread(target=drain, args=(k,)) for k in range(n)]

@@ -45,8 +45,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lockdown  # noqa: E402
-import runner  # noqa: E402
+import lockdown
+import runner
 
 sys.path.pop(0)
 
@@ -323,7 +323,7 @@ def main() -> None:
         runner.prepare_stdio()
         info = _lock(cfg)
         _send(ctrl, {"ready": True, "lockdown": info})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _send(ctrl, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         os._exit(1)
     serve(cfg, ctrl)

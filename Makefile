@@ -33,6 +33,7 @@ system-deps:
 
 test: $(VENV)/.test system-deps
 	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q
 
 clean:

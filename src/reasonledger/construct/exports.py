@@ -1,6 +1,7 @@
 """Training exports of constructed data, one JSON object per line, in the run's record order:
 
-- `sft`: chat JSONL, {"messages": [..., {"role": "assistant", ...}]}, from `trace` records;
+- `sft`: chat JSONL, {"messages": [..., {"role": "assistant", ...}]}, from `trace` records and from
+  `prompt_answer` records whose response a verifier passed (no record any verdict failed);
 - `dpo`: TRL's conversational preference format {"prompt", "chosen", "rejected"}, from `preference_pair`s;
 - `trl_stepwise`: TRL's stepwise supervision {"prompt", "completions", "labels"}, from labelled `step_trace`s.
 
@@ -47,8 +48,19 @@ def assistant_text(record: Record) -> str:
     return response
 
 
+def _judged(record: Record) -> bool | None:
+    """True when every verdict on the record passed, False when any failed, None when none judged it."""
+    return all(v.passed for v in record.verdicts) if record.verdicts else None
+
+
 def sft_row(record: Record) -> dict[str, Any] | None:
-    if record.kind != Kind.trace:
+    """A demonstration: a trace, or a prompt_answer's response that a verifier passed; never a
+    response any verdict failed (an imported answer is no demonstration until something checked it)."""
+    judged = _judged(record)
+    if record.kind not in (Kind.trace, Kind.prompt_answer) or judged is False or \
+            (record.kind == Kind.prompt_answer and not judged):
+        return None
+    if record.behaviour.response is None and record.behaviour.trace is None:
         return None
     return {"messages": [*prompt_messages(record), {"role": "assistant", "content": assistant_text(record)}],
             **_links(record, rollout_index=record.meta.get("rollout_index"))}

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 DATA = Path(os.environ.get("REASONLEDGER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 COMMAND = ".venv/bin/python benchmarks/math_verify_bench.py"
+VERIFY_MANY_MARK = "<!-- verify_many_bench -->"
 
 # Why we believe our verdict (not the expectation) is right, for the suite cases where one
 # default configuration cannot agree. Keyed by the case id's distinctive part.
@@ -170,12 +171,12 @@ def throughput(verifier, pairs: list[dict], cores: int) -> dict:
         lat.append(time.perf_counter() - t)
     single = len(items) / (time.perf_counter() - t0)
     lat.sort()
-    # every core: warm the pool once (start-up reported apart), then time a full pass
+    # every core: a first pass starts the worker processes (reported apart), then a timed pass on warm workers
     t = time.perf_counter()
-    verifier.verify_many(items[:256], workers=cores)
+    verifier.verify_many(items, workers=cores, pool=True)
     startup = time.perf_counter() - t
     t = time.perf_counter()
-    verifier.verify_many(items, workers=cores)
+    verifier.verify_many(items, workers=cores, pool=True)
     many = len(items) / (time.perf_counter() - t)
     verifier.close()
     # math-verify: one process, main thread (how reward functions call it), then a pool of `cores`
@@ -258,8 +259,8 @@ def markdown(suite: dict, gsm: dict, fps: list[dict], speed: dict, version: str,
           f"{s['math_verify_p50_ms']:.2f} ms | {s['math_verify_p99_ms']:.2f} ms |",
           f"| Math-Verify, pool of {s['cores']} processes | {s['math_verify_pool_pairs_per_s']:,.1f} | | |", "",
           f"Speed-up: {s['speedup']:.1f}x Math-Verify in one process, {s['speedup_vs_math_verify_pool']:.1f}x Math-Verify "
-          f"on the same {s['cores']} cores, {s['speedup_single_core']:.1f}x core for core. The process pool's one-off start-up "
-          f"({s['pool_startup_s']:.2f} s) is not in these figures; the slowest single check took {s['max_ms']:.1f} ms.",
+          f"on the same {s['cores']} cores, {s['speedup_single_core']:.1f}x core for core. The first `verify_many` pass, "
+          f"while its worker processes started, took {s['pool_startup_s']:.2f} s and is not in these figures; the slowest single check took {s['max_ms']:.1f} ms.",
           "", "## Cost of the hard time bound", "",
           f"sympy runs only in a killable worker subprocess. Starting one (importing sympy) took {kill['worker_startup_s']:.2f} s, "
           f"once per process and not billed to a check; a round trip to a warm worker {kill['round_trip_ms']:.2f} ms; a job given "
@@ -306,7 +307,9 @@ def main() -> None:
                  "false_negatives": 0, "math_verify_agreement": sum(not f["math_verify"] for f in fps) / len(fps)})
     CALIBRATION.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
     write_card_files(v)
-    (ROOT / "benchmarks" / "math.md").write_text(report, encoding="utf-8")
+    md = ROOT / "benchmarks" / "math.md"
+    kept = md.read_text(encoding="utf-8").partition(VERIFY_MANY_MARK)  # benchmarks/verify_many_bench.py's section
+    md.write_text(report + ("\n" + kept[1] + kept[2] if kept[1] else ""), encoding="utf-8")
     print(f"wrote {CALIBRATION.relative_to(ROOT)}, the card and benchmarks/math.md")
 
 

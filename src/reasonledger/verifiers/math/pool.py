@@ -16,7 +16,6 @@ waits for a worker only within its own budget, so no check outlasts its time lim
 from __future__ import annotations
 
 import atexit
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -25,14 +24,6 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-
-
-def context() -> Any:
-    """The forkserver context for `verify_many`'s process pool: children start clean, from any thread."""
-    try:
-        return mp.get_context("forkserver")
-    except ValueError:  # pragma: no cover - platforms without fork
-        return mp.get_context("spawn")
 
 
 def _worker_env() -> dict[str, str]:
@@ -45,25 +36,37 @@ def _worker_env() -> dict[str, str]:
 
 
 class _Worker:
-    """One worker subprocess, spoken to over framed pipes (multiprocessing's Connection)."""
+    """One worker subprocess of `kind` ("symbolic" or "verify"), spoken to over framed pipes.
 
-    __slots__ = ("proc", "rx", "tx")
+    With `grace` the constructor waits for the worker's ready frame (killing it after `grace`
+    seconds); without, the caller polls `rx` for it and calls `mark_ready`."""
 
-    def __init__(self, grace: float) -> None:
+    __slots__ = ("proc", "rx", "tx", "ready")
+
+    def __init__(self, grace: float | None = None, kind: str = "symbolic") -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reasonledger.verifiers.math.worker"],
+            [sys.executable, "-m", "reasonledger.verifiers.math.worker", kind],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_worker_env(), close_fds=True,
         )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.tx = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
-        self.rx = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
-        self.proc.stdin.close()
-        self.proc.stdout.close()
-        if not self.rx.poll(grace):
-            self.kill()
-            raise TimeoutError(f"sympy worker did not start within {grace:.0f} s")
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - PIPE always gives both
+            raise OSError("worker pipes missing")
+        self.tx = Connection(os.dup(stdin.fileno()), readable=False)
+        self.rx = Connection(os.dup(stdout.fileno()), writable=False)
+        stdin.close()
+        stdout.close()
+        self.ready = False
+        if grace is not None:
+            if not self.rx.poll(grace):
+                self.kill()
+                raise TimeoutError(f"sympy worker did not start within {grace:.0f} s")
+            self.mark_ready()
+
+    def mark_ready(self) -> None:
+        """Read the ready frame (the caller saw `rx` readable)."""
         self.rx.recv()
+        self.ready = True
 
     def kill(self) -> None:
         try:
@@ -76,6 +79,14 @@ class _Worker:
                 c.close()
             except OSError:
                 pass
+
+    def stop(self) -> None:
+        """Ask the worker to finish (a None frame), then make sure it has."""
+        try:
+            self.tx.send(None)
+        except OSError:
+            pass
+        self.kill()
 
 
 class SymbolicPool:
@@ -190,11 +201,7 @@ class SymbolicPool:
             self._count = 0
             self._closed = True
         for w in workers:
-            try:
-                w.tx.send(None)
-            except OSError:
-                pass
-            w.kill()
+            w.stop()
 
 
 _POOL: SymbolicPool | None = None

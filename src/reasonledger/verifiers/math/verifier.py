@@ -11,9 +11,7 @@ and, when it did not pass, why.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -63,8 +61,6 @@ class MathVerifier(Verifier):
             percent_forms=bool(merged["percent_forms"]),
             set_relation_symmetric=bool(merged["set_relation_symmetric"]), limits=limits,
         )
-        self._executor: ProcessPoolExecutor | None = None
-        self._executor_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------ one check
     def verify(self, reference: Any, response: str) -> Verdict:
@@ -158,43 +154,26 @@ class MathVerifier(Verifier):
         return Outcome(bool(equal), "symbolic", "" if equal else f"sympy: {how}", {"sympy": how})
 
     # ------------------------------------------------------------------------------ many checks
-    def verify_many(self, pairs: Iterable[tuple[Any, str]], workers: int | None = None, chunk: int = 128) -> list[Verdict]:
-        """Verdicts in input order, from a process pool over every core (sequential for small batches)."""
+    def verify_many(self, pairs: Iterable[tuple[Any, str]], workers: int | None = None, chunk: int | None = None,
+                    pool: bool | None = None) -> list[Verdict]:
+        """Verdicts in input order. Small batches run in this thread (as fast as a loop of `verify`);
+        large ones also use warm worker processes, one per core (`batch.py`). `pool` forces the
+        choice; it works from scripts without a main guard, `python -`, notebooks and threads."""
+        from reasonledger.verifiers.math import batch
+
         pairs = list(pairs)
-        n = workers or os.cpu_count() or 1
-        if n <= 1 or len(pairs) < 2 * chunk:
+        cores = workers or os.cpu_count() or 1
+        if not batch.use_workers(len(pairs), cores, pool):
             return [self.verify(r, p) for r, p in pairs]
-        executor = self._pool(n)
-        chunks = [pairs[i : i + chunk] for i in range(0, len(pairs), chunk)]
-        out: list[Verdict] = []
-        for part in executor.map(_verify_chunk, [(self.config, c) for c in chunks]):
-            out.extend(part)
-        return out
-
-    def _pool(self, n: int) -> ProcessPoolExecutor:
-        with self._executor_lock:
-            if self._executor is None:
-                from reasonledger.verifiers.math.pool import context
-
-                self._executor = ProcessPoolExecutor(n, mp_context=context())
-            return self._executor
+        size = chunk or max(16, min(256, len(pairs) // (cores * 8)))
+        seconds = size * (2 * float(self.config["timeout"]) + 0.1) + 30.0  # the sympy sub-worker's start is unbilled
+        return batch.run(pairs, dict(self.config), self.verify, cores, size, seconds)
 
     def close(self) -> None:
         """Stop the verify_many worker processes (they also stop when the interpreter exits)."""
-        with self._executor_lock:
-            if self._executor is not None:
-                self._executor.shutdown(cancel_futures=True)
-                self._executor = None
+        from reasonledger.verifiers.math import batch
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_executor"] = None
-        state.pop("_executor_lock", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._executor_lock = threading.Lock()
+        batch.shared_batch_pool().close()
 
     # ------------------------------------------------------------------------------ card
     def card(self) -> dict[str, Any]:
@@ -206,8 +185,8 @@ class MathVerifier(Verifier):
 _WORKER_VERIFIERS: dict[str, MathVerifier] = {}
 
 
-def _verify_chunk(job: tuple[dict[str, Any], list[tuple[Any, str]]]) -> list[Verdict]:
-    config, pairs = job
+def verify_chunk(config: dict[str, Any], pairs: list[tuple[Any, str]]) -> list[Verdict]:
+    """A `verify` worker's job (see batch.py): the verdicts of one chunk under `config`."""
     key = repr(sorted(config.items()))
     verifier = _WORKER_VERIFIERS.get(key)
     if verifier is None:

@@ -1,8 +1,10 @@
-"""Entry point of one sympy worker process (`python -m reasonledger.verifiers.math.worker`).
+"""Entry point of one worker process (`python -m reasonledger.verifiers.math.worker KIND`).
 
-Reads (function name, args) frames on stdin, answers ("ok", value) or ("error", message) on
-stdout, one job at a time, until stdin closes or a None frame arrives. The parent kills it when
-an answer is late; nothing here needs to be interruptible.
+KIND `symbolic` (sympy, for `pool.SymbolicPool`) or `verify` (chunks of `verify_many`, for
+`batch.py`). Reads (function name, args) frames on stdin, answers ("ok", value) or ("error",
+message) on stdout, one job at a time, until stdin closes or a None frame arrives. The parent
+kills it when an answer is late; nothing here needs to be interruptible. A plain subprocess,
+not a multiprocessing child, so it never imports the caller's `__main__`.
 """
 
 from __future__ import annotations
@@ -10,14 +12,24 @@ from __future__ import annotations
 import os
 import sys
 from multiprocessing.connection import Connection
+from typing import Any
+
+
+def _handlers(kind: str) -> Any:
+    if kind == "verify":
+        from reasonledger.verifiers.math import verifier
+
+        return {"verify_chunk": verifier.verify_chunk}
+    from reasonledger.verifiers.math import symbolic
+
+    return {"compare": symbolic.compare, "hold": symbolic.hold}
 
 
 def main() -> None:
     rx = Connection(os.dup(0), writable=False)
     tx = Connection(os.dup(1), readable=False)
     sys.stdout = sys.stderr  # nothing but frames may reach the parent's pipe
-    from reasonledger.verifiers.math import symbolic
-
+    handlers = _handlers(sys.argv[1] if len(sys.argv) > 1 else "symbolic")
     tx.send(("ready", os.getpid()))
     while True:
         try:
@@ -28,7 +40,7 @@ def main() -> None:
             return
         name, args = msg
         try:
-            tx.send(("ok", getattr(symbolic, name)(*args)))
+            tx.send(("ok", handlers[name](*args)))
         except Exception as exc:  # noqa: BLE001 - report and serve the next job
             tx.send(("error", f"{type(exc).__name__}: {exc}"))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests" / "verifiers_code"))
+sys.path.insert(0, str(ROOT / "tests" / "verifiers" / "code"))
 
 F = {"format": "call", "fn_name": "f", "cases": [{"args": [], "expected": 7}]}  # no sample returns (or forges) 7
 S = {"format": "stdio", "cases": [{"input": "", "output": "7\n"}]}

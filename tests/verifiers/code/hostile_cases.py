@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[2]
+CHECKOUT = Path(__file__).resolve().parents[3]
 F42 = {"format": "call", "fn_name": "f", "cases": [{"args": [], "expected": 42}]}
 F7 = {"format": "call", "fn_name": "f", "cases": [{"args": [], "expected": 7}]}
 A42 = {"format": "assert", "fn_name": "f", "test": "assert f() == 42\n"}

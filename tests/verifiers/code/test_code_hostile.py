@@ -17,12 +17,10 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import hostile_cases  # noqa: E402
-import safetynet  # noqa: E402
+from reasonledger.verifiers.code.probe import probe
+from tests.verifiers.code import hostile_cases, safetynet
 
-from reasonledger.verifiers.code.probe import probe  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 pytestmark = pytest.mark.skipif(
     probe()["level_value"] < 2 or not probe()["cgroup"], reason=f"no sandbox here: {probe().get('missing')}"

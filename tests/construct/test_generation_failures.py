@@ -9,7 +9,8 @@ import json
 import pytest
 
 from reasonledger.commands.construct import generation_report
-from reasonledger.construct.failures import FAILURES, FailureLog, read_failures
+from reasonledger.construct.failures import FailureLog, read_failures
+from reasonledger.engine.rundir import RunDir
 from reasonledger.construct.openai_server import Fault
 from reasonledger.construct.rollouts import GenerationFailed
 from reasonledger.engine.build import build
@@ -64,10 +65,11 @@ def test_on_failure_stop_then_resume_resends_only_what_failed(serve, tmp_path, m
 
 
 def test_the_failures_file_keeps_the_latest_entry_per_request_and_skips_a_cut_line(tmp_path):
-    log = FailureLog(tmp_path)
+    run = RunDir(tmp_path)
+    log = FailureLog(run.failures)
     for request, attempts in (("a", 1), ("b", 1), ("a", 2)):
         log.add({"request": request, "attempts": attempts})
-    with (tmp_path / FAILURES).open("ab") as handle:
+    with run.failures.open("ab") as handle:
         handle.write('{"request": "c", "message": "é'.encode()[:-1])  # killed mid-write, inside a UTF-8 character
-    assert read_failures(tmp_path) == [{"request": "a", "attempts": 2}, {"request": "b", "attempts": 1}]
-    assert read_failures(tmp_path / "no-run") == []
+    assert read_failures(run.failures) == [{"request": "a", "attempts": 2}, {"request": "b", "attempts": 1}]
+    assert read_failures(RunDir(tmp_path / "no-run").failures) == []

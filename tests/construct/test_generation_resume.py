@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 
 from reasonledger.construct.openai_server import Choice, Fault, ServerStats, body_key
-from reasonledger.construct.request_cache import REQUEST_CACHE, RequestCache
+from reasonledger.construct.request_cache import RequestCache
+from reasonledger.engine.rundir import RunDir
 
 PROMPTS = 48
 RECIPE = {
@@ -63,7 +64,7 @@ def _outputs(run: Path) -> dict[str, bytes]:
 
 
 def _cached_bodies(run: Path) -> set[str]:
-    cache = RequestCache(run / REQUEST_CACHE)
+    cache = RequestCache(RunDir(run).request_cache)
     bodies = {re.search(r"\[(\w+)\]$", r.choices[0].text).group(1) for r in cache.get_many(cache.keys()).values()}
     cache.close()
     return bodies

@@ -11,7 +11,8 @@ import pytest
 from reasonledger.construct.generation import Failure, GenerationRequest, GeneratorSpec, Response
 from reasonledger.construct.generator import Generator
 from reasonledger.construct.openai_server import Choice, Fault, body_key
-from reasonledger.construct.request_cache import REQUEST_CACHE, RequestCache
+from reasonledger.construct.request_cache import RequestCache
+from reasonledger.engine.rundir import RunDir
 from reasonledger.engine.step import StepContext
 
 
@@ -110,7 +111,7 @@ def test_a_request_that_got_an_answer_is_never_sent_again(serve, tmp_path):
             assert generator.counters["requests.cached"] == 12 and generator.counters["requests.sent"] == 8
         assert server.stats.requests == 20 and set(server.stats.received.values()) == {1}
     assert [o.choices for o in second[:12]] == [o.choices for o in first] and all(o.cached for o in second[:12])
-    cache = RequestCache(tmp_path / REQUEST_CACHE)
+    cache = RequestCache(RunDir(tmp_path).request_cache)
     assert cache.keys() == {r.key for r in requests}
     cache.close()
 

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.cards.overrides import UNKNOWN
+from reasonledger.engine.rundir import RunDir
 from reasonledger.quality.audit import SECTIONS as AUDIT_SECTIONS
 from reasonledger.records.parquet import sha256_file
 
-AUDIT_PATHS = ("audit/audit.json", "audit.json")
+AUDIT_FILE = "audit.json"  # in the run's audit folder, or (written by hand) at its root
 SECTIONS = (*AUDIT_SECTIONS, "config")
 _COUNT_KEYS = ("flagged", "contaminated", "n_flagged", "hits", "matches", "duplicates", "pairs", "clusters", "count")
 
@@ -25,8 +26,8 @@ class AuditError(ValueError):
 
 
 def find_audit(run_dir: Path) -> Path | None:
-    for relative in AUDIT_PATHS:
-        path = Path(run_dir) / relative
+    run = RunDir(run_dir)
+    for path in (run.audit / AUDIT_FILE, run.root / AUDIT_FILE):
         if path.is_file():
             return path
     return None

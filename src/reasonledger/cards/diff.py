@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.cards.overrides import UNKNOWN
+from reasonledger.engine.rundir import RunDir
 
 TEACHER_KEYS = ("policy", "revision")  # conditioning fields that belong to the teacher knob
 
@@ -115,7 +116,7 @@ KNOBS = (
 def load_card(path: Path | str) -> dict[str, Any]:
     """A card from a card.json file or a run directory."""
     path = Path(path)
-    file = path / "card" / "card.json" if path.is_dir() else path
+    file = RunDir(path).card / "card.json" if path.is_dir() else path
     if not file.is_file():
         raise FileNotFoundError(f"{path}: no card.json (give a run directory or a card.json file)")
     try:

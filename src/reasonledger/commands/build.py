@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
             os.environ["REASONLEDGER_ALLOW_OUTSIDE_PATHS"] = "1"
 
         from reasonledger.engine.executor import ExecutorError
-        from reasonledger.engine.rundir import OwnershipError
+        from reasonledger.engine.rundir import OwnershipError, RunDir
 
         options: dict[str, object] = {"address": address}
         if executor == "ray":
@@ -60,4 +60,4 @@ def register(app: typer.Typer) -> None:
         for name, path in result.outputs.items():
             console.print(escape(f"  export {name}: {path}"))
         console.print(f"  card: {run}/card/card.md   run log: {run}/runlog.jsonl")
-        finish(result.quarantined, strict, result.run_dir / "rejected" / "quarantine.jsonl")
+        finish(result.quarantined, strict, RunDir(result.run_dir).quarantine)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from reasonledger.commands._common import console, fail, print_json
+from reasonledger.engine.rundir import RunDir
 
 
 class _CardGroup(TyperGroup):
@@ -44,7 +45,7 @@ def _summary(run: Path, card: dict[str, Any]) -> None:
     from reasonledger.cards.croissant import check_croissant
     from reasonledger.cards.schema import check_card
 
-    out = run / "card"
+    out = RunDir(run).card
     schema = "valid" if check_card(card) else "not checked (install reasonledger[cards] for jsonschema)"
     console.print(escape(f"card of {card['name']}: {card['records']:,} records, contract {card['verification']['contract']}; "
                   f"card.json schema {schema}"))
@@ -88,12 +89,12 @@ def set_field(key: str = typer.Argument(..., help="Card field, e.g. motivation, 
         overrides.apply(trial, {key: parsed}, "card set")
         trial["missing"] = missing_fields(trial)
         check_card(trial)  # a value the schema refuses is never saved
-        fields = {**overrides.load(run / "card"), key: parsed}
+        fields = {**overrides.load(RunDir(run).card), key: parsed}
     except (FileNotFoundError, overrides.CardFieldError, CardSchemaError, OwnershipError) as exc:
         fail(str(exc))
-    overrides.save(run / "card", fields)
+    overrides.save(RunDir(run).card, fields)
     card = _render(run)
-    console.print(escape(f"set {key} in {run / 'card' / overrides.OVERRIDES}"))
+    console.print(escape(f"set {key} in {RunDir(run).card / overrides.OVERRIDES}"))
     _summary(run, card)
 
 

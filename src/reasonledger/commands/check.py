@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run each record's verifier (or the named one) over a dataset and write records with verdicts."""
         from reasonledger.construct.verify import Verify
-        from reasonledger.engine.rundir import staged_output
+        from reasonledger.engine.rundir import RunDir, staged_output
         from reasonledger.engine.step import StepContext
         from reasonledger.records.io import read_records
         from reasonledger.records.parquet import write_parquet_shards
@@ -85,10 +85,10 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         try:  # OwnershipError (a refused --out) is a ValueError
             with staged_output(out, "verify", [data], force, replaces=DATASET_KINDS) as staging, \
-                    Ticker("verify", quiet) as ticker, Quarantine(staging / "rejected") as q:
-                ctx = StepContext(stage="verify", seed=0, run_dir=str(staging))
+                    Ticker("verify", quiet) as ticker, Quarantine(RunDir(staging).rejected) as q:
+                ctx = StepContext(stage="verify", seed=0, run=RunDir(staging))
                 records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
-                manifest = write_parquet_shards(ticker.wrap(records), staging / "data")
+                manifest = write_parquet_shards(ticker.wrap(records), RunDir(staging).data)
                 cache = getattr(getattr(step, "pool", None), "cache", None)
                 if cache is not None:
                     cache.close()  # before the rename, so its write-ahead log is folded into caches/verdicts.sqlite
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         console.print(escape(f"verified {manifest['rows']:,} record(s): {counts.get('verify.passed', 0):,} checks passed, "
                              f"{counts.get('verify.failed', 0):,} failed, {counts.get('verify.no_verifier', 0):,} records "
                              f"without a verifier; written to {out}/data"))
-        finish(q.count, False, out / "rejected" / "quarantine.jsonl" if q.count else None)
+        finish(q.count, False, RunDir(out).quarantine if q.count else None)
 
     @app.command()
     def verifiers() -> None:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reasonledger.commands._common import console, fail, print_json
+from reasonledger.engine.rundir import RunDir
 
 construct = typer.Typer(help="Construction with a model in the loop: replay server, replay files, cost report.",
                         no_args_is_help=True)
@@ -103,10 +104,11 @@ def replay_file(
 def generation_report(run_dir: Path) -> dict[str, Any]:
     """Per generating step: requests sent, cached and failed, tokens, cost and wire events; plus
     the failures not since resolved by a resumed run."""
-    from reasonledger.construct.failures import FAILURES, read_failures
-    from reasonledger.construct.request_cache import REQUEST_CACHE, RequestCache
+    from reasonledger.construct.failures import read_failures
+    from reasonledger.construct.request_cache import RequestCache
     from reasonledger.engine.runlog import RunLog, latest_by
 
+    run = RunDir(run_dir)
     events = list(RunLog(run_dir).events())
     steps = []
     for stage in latest_by(events, "stage", "stage").values():
@@ -116,15 +118,15 @@ def generation_report(run_dir: Path) -> dict[str, Any]:
                 steps.append({"step": step["label"], "versions": step.get("versions", {}),
                               **{k: v for k, v in counters.items()
                                  if k.startswith(("requests.", "tokens.", "wire.", "cost_usd"))}})
-    failures = read_failures(run_dir)
-    if failures and (run_dir / REQUEST_CACHE).exists():
-        cache = RequestCache(run_dir / REQUEST_CACHE)
+    failures = read_failures(run.failures)
+    if failures and run.request_cache.exists():
+        cache = RequestCache(run.request_cache)
         answered = cache.keys()
         cache.close()
         failures = [f for f in failures if f.get("request") not in answered]
     return {"run": str(run_dir), "steps": steps, "failures": len(failures),
             "failures_by_kind": dict(Counter(f["kind"] for f in failures)),
-            "failures_file": str(run_dir / FAILURES) if failures else None,
+            "failures_file": str(run.failures) if failures else None,
             "first_failures": [{k: f.get(k) for k in ("record", "kind", "message", "attempts")} for f in failures[:5]]}
 
 
@@ -134,7 +136,7 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What generation cost in a run (requests, tokens, dollars, retries) and which requests failed."""
-    if not (run_dir / "runlog.jsonl").exists():
+    if not RunDir(run_dir).runlog.exists():
         fail(f"{run_dir}: no runlog.jsonl; is this a run directory?")
     result = generation_report(run_dir)
     if as_json:

@@ -15,15 +15,12 @@ from typing import Any
 from reasonledger.records.jsonl import read_json_lines
 from reasonledger.records.quarantine import BadRow
 
-FAILURES = "failures.jsonl"
-
-
 class FailureLog:
-    """Appends to `run_dir/failures.jsonl` (one write per line, so worker processes can share it);
-    without a run directory the entries are only kept in memory."""
+    """Appends to the run's failures file (`RunDir.failures`; one write per line, so worker processes
+    can share it); without one the entries are only kept in memory."""
 
-    def __init__(self, run_dir: str | Path | None) -> None:
-        self.path = Path(run_dir) / FAILURES if run_dir else None
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
         self.entries: list[dict[str, Any]] = []
 
     def add(self, entry: dict[str, Any]) -> None:
@@ -38,9 +35,9 @@ class FailureLog:
             os.close(fd)
 
 
-def read_failures(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The failures of a run, the latest entry per request (a resumed shard may have retried one)."""
-    path = Path(run_dir) / FAILURES
+def read_failures(path: Path) -> list[dict[str, Any]]:
+    """The failures in a run's failures file, the latest entry per request (a resumed shard may have
+    retried one)."""
     if not path.exists():
         return []
     latest: dict[str, dict[str, Any]] = {}

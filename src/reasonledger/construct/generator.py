@@ -17,7 +17,8 @@ from typing import Any
 from reasonledger.construct.backends import Backend, make_backend
 from reasonledger.construct.failures import FailureLog
 from reasonledger.construct.generation import Failure, GenerationRequest, GeneratorSpec, Outcome, Response, excerpt
-from reasonledger.construct.request_cache import REQUEST_CACHE, RequestCache
+from reasonledger.construct.request_cache import RequestCache
+from reasonledger.engine.rundir import RunDir, as_run
 from reasonledger.engine.step import Step, StepContext
 
 
@@ -26,12 +27,13 @@ def cost_usd(spec: GeneratorSpec, prompt_tokens: int, completion_tokens: int) ->
 
 
 class Generator:
-    def __init__(self, spec: GeneratorSpec, run_dir: str | Path | None, step: str = "") -> None:
+    def __init__(self, spec: GeneratorSpec, run: RunDir | Path | str | None, step: str = "") -> None:
         self.spec, self.step = spec, step
         self.backend: Backend = make_backend(spec)
-        use_cache = run_dir is not None and spec.cache and self.backend.cacheable
-        self.cache = RequestCache(Path(run_dir) / REQUEST_CACHE) if use_cache else None
-        self.failures = FailureLog(run_dir)
+        run = as_run(run)
+        use_cache = run is not None and spec.cache and self.backend.cacheable
+        self.cache = RequestCache(run.request_cache) if use_cache and run else None
+        self.failures = FailureLog(run.failures if run else None)
         self.counters: Counter[str] = Counter()
         self._pending: list[tuple[str, Response]] = []
         self._flushed_events: Counter[str] = Counter()
@@ -156,4 +158,4 @@ def open_generator(step: Step, ctx: StepContext) -> Generator:
     """The generator of a step's `generator` params, with replay files read from the recipe's folder."""
     spec: GeneratorSpec = step.params.generator  # type: ignore[attr-defined]
     spec = spec.model_copy(update={"replay": [str(path) for path in replay_files(step)]})
-    return Generator(spec, ctx.run_dir, ctx.step)
+    return Generator(spec, ctx.run, ctx.step)

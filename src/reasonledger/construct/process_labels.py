@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -227,7 +226,7 @@ class ProcessLabels(GeneratingStep):
         )
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        cache = Path(ctx.run_dir) / "caches" / "verdicts.sqlite" if ctx.run_dir else None
+        cache = ctx.run.verdict_cache if ctx.run else None
         pool = VerifierPool(self.params.verifier, {}, cache)
         with open_generator(self, ctx) as generator:
             model = generator.model

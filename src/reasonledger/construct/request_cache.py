@@ -16,8 +16,6 @@ from pathlib import Path
 from reasonledger.construct.generation import Response
 from reasonledger.engine.sqlite_store import open_shared
 
-REQUEST_CACHE = Path("caches") / "requests.sqlite"
-
 
 class RequestCache:
     def __init__(self, path: Path | str) -> None:

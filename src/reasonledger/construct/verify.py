@@ -150,7 +150,7 @@ class _VerifyingStep(Step):
     Params = VerifyParams
 
     def _pool(self, ctx: StepContext) -> VerifierPool:
-        cache = Path(ctx.run_dir) / "caches" / "verdicts.sqlite" if (ctx.run_dir and self.params.cache) else None
+        cache = ctx.run.verdict_cache if (ctx.run and self.params.cache) else None
         self.pool = VerifierPool(self.params.verifier, self.params.config, cache)
         return self.pool
 

@@ -23,7 +23,7 @@ from reasonledger.engine.accounting import check as check_losses
 from reasonledger.engine.executor import Executor, make_executor
 from reasonledger.engine.pipeline import run_steps, stages, step_label
 from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_recipe
-from reasonledger.engine.rundir import check_apart, claim_run_dir, clear_run_dir, hold_lock
+from reasonledger.engine.rundir import RunDir, check_apart, claim_run_dir, clear_run_dir, hold_lock
 from reasonledger.engine.runlog import RunLog
 from reasonledger.engine.source import pin_verifier_version
 from reasonledger.engine.step import Rejection, Step, StepContext
@@ -31,9 +31,6 @@ from reasonledger.records.arrow import records_to_table
 from reasonledger.records.model import Record
 from reasonledger.records.parquet import read_parquet_records, write_json_atomic, write_parquet_shards, write_table_atomic
 from reasonledger.records.quarantine import BadRow, Quarantine
-
-RESOLVED_RECIPE = "recipe.json"
-
 
 @dataclass(frozen=True)
 class ShardTask:
@@ -51,10 +48,6 @@ class BuildResult:
     rejected: int
     quarantined: int
     outputs: dict[str, str] = field(default_factory=dict)
-
-
-def _stage_dir(run_dir: Path, stage: int) -> Path:
-    return run_dir / "work" / f"stage-{stage:02d}"
 
 
 def _rejected_records(rejections: list[Rejection], stage: int) -> list[Record]:
@@ -94,7 +87,8 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
     """Worker entry point: read one shard (from its source or the previous stage), run the steps."""
     recipe_json, base_dir, run_dir, step_indices, task = payload
     sources, steps = _instantiated(recipe_json, base_dir)
-    ctx = StepContext(stage=f"stage-{task.stage:02d}", seed=recipe_json["seed"], run_dir=run_dir)
+    run = RunDir(Path(run_dir))
+    ctx = StepContext(stage=f"stage-{task.stage:02d}", seed=recipe_json["seed"], run=run)
     bad: list[BadRow] = []
     if task.stage == 0:
         def inputs() -> Iterator[Record]:
@@ -107,7 +101,7 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
                     ctx.counters[read_counter(task.source, record)] += 1  # per-source accounting
                     yield record
     else:
-        previous = _stage_dir(Path(run_dir), task.stage - 1) / f"shard-{task.shard:05d}.parquet"
+        previous = run.stage(task.stage - 1) / f"shard-{task.shard:05d}.parquet"
 
         def inputs() -> Iterator[Record]:
             yield from read_parquet_records(previous)
@@ -119,7 +113,7 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
             yield record
     chosen = [(i, steps[i]) for i in step_indices]
     kept = list(run_steps(tally(inputs()), chosen, ctx, task.shard))
-    return _write_shard(_stage_dir(Path(run_dir), task.stage), task.stage, task.shard, kept, ctx.rejected,
+    return _write_shard(run.stage(task.stage), task.stage, task.shard, kept, ctx.rejected,
                         ctx.counters, bad, counted["in"])
 
 
@@ -127,12 +121,13 @@ class Build:
     def __init__(self, recipe: Recipe, base_dir: Path, run_dir: Path, executor: Executor,
                  show_progress: bool = True) -> None:
         self.recipe, self.base_dir, self.run_dir, self.executor = recipe, base_dir, run_dir, executor
+        self.paths = RunDir(run_dir)
         self.sources, self.steps = instantiate(recipe, base_dir)
         self.runlog = RunLog(run_dir)
         self.show_progress = show_progress
 
     def _prepare(self, force: bool) -> None:
-        resolved = self.run_dir / RESOLVED_RECIPE
+        resolved = self.paths.recipe
         if force:
             clear_run_dir(self.run_dir)
         if resolved.exists():
@@ -173,7 +168,7 @@ class Build:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       disable=not self.show_progress, transient=False) as progress:
             for stage, (scope, stage_steps) in enumerate(stages(self.steps)):
-                if (_stage_dir(self.run_dir, stage) / "done.json").exists():
+                if (self.paths.stage(stage) / "done.json").exists():
                     continue
                 names = ", ".join(step.name for _, step in stage_steps) or "read sources"
                 bar = progress.add_task(f"stage {stage}: {names}", total=len(tasks))
@@ -187,7 +182,7 @@ class Build:
 
     def _run_record_stage(self, stage: int, stage_steps: list[tuple[int, Step]], tasks: list[ShardTask],
                           advance: Any) -> list[dict[str, Any]]:
-        out = _stage_dir(self.run_dir, stage)
+        out = self.paths.stage(stage)
         out.mkdir(parents=True, exist_ok=True)
         markers: dict[int, dict[str, Any]] = {}
         recipe_json, step_indices = self.recipe.model_dump(mode="json"), [i for i, _ in stage_steps]
@@ -208,12 +203,12 @@ class Build:
     def _run_global_stage(self, stage: int, stage_steps: list[tuple[int, Step]], tasks: list[ShardTask],
                           advance: Any) -> list[dict[str, Any]]:
         """One process sees every record in shard order; outputs keep the shard they arrived in."""
-        out = _stage_dir(self.run_dir, stage)
+        out = self.paths.stage(stage)
         if out.exists():
             shutil.rmtree(out)  # a global stage is redone whole: its state spans every shard
         out.mkdir(parents=True)
-        previous = _stage_dir(self.run_dir, stage - 1)
-        ctx = StepContext(stage=f"stage-{stage:02d}", seed=self.recipe.seed, run_dir=str(self.run_dir))
+        previous = self.paths.stage(stage - 1)
+        ctx = StepContext(stage=f"stage-{stage:02d}", seed=self.recipe.seed, run=self.paths)
         kept: dict[int, list[Record]] = {t.shard: [] for t in tasks}
         rejected: dict[int, list[Rejection]] = {t.shard: [] for t in tasks}
         records_in: Counter[int] = Counter()
@@ -274,14 +269,14 @@ class Build:
             quarantined=sum(m.get("quarantined", 0) for m in markers), steps=funnel,
             sources=[s.describe() for s in self.sources] if stage == 0 else None,
         )
-        write_json_atomic({"stage": stage, "shards": len(markers)}, _stage_dir(self.run_dir, stage) / "done.json")
+        write_json_atomic({"stage": stage, "shards": len(markers)}, self.paths.stage(stage) / "done.json")
 
     def _finalize(self, tasks: list[ShardTask]) -> BuildResult:
         from reasonledger.cards.release import write_release_card
         from reasonledger.records.exporters import export
 
         n_stages = len(stages(self.steps))
-        last = _stage_dir(self.run_dir, n_stages - 1)
+        last = self.paths.stage(n_stages - 1)
 
         def final_records() -> Iterator[Record]:
             for task in tasks:
@@ -290,34 +285,34 @@ class Build:
         def rejected_records() -> Iterator[Record]:
             for stage in range(n_stages):
                 for task in tasks:
-                    yield from read_parquet_records(_stage_dir(self.run_dir, stage) / f"shard-{task.shard:05d}.rejected.parquet")
+                    yield from read_parquet_records(self.paths.stage(stage) / f"shard-{task.shard:05d}.rejected.parquet")
 
-        ledger = Ledger.from_markers(_stage_dir(self.run_dir, 0) / f"shard-{t.shard:05d}.json" for t in tasks)
-        manifest = write_parquet_shards(ledger.count_released(final_records()), self.run_dir / "data", self.recipe.shard_rows)
-        rejected = write_parquet_shards(ledger.count_rejected(rejected_records()), self.run_dir / "rejected",
+        ledger = Ledger.from_markers(self.paths.stage(0) / f"shard-{t.shard:05d}.json" for t in tasks)
+        manifest = write_parquet_shards(ledger.count_released(final_records()), self.paths.data, self.recipe.shard_rows)
+        rejected = write_parquet_shards(ledger.count_rejected(rejected_records()), self.paths.rejected,
                                         self.recipe.shard_rows)
         quarantined = self._merge_quarantine(tasks)
         accounting = ledger.summary([s.describe() for s in self.sources], self.recipe.max_loss, self.recipe.allow_loss)
         self.runlog.append("accounting", **accounting)
         outputs = {} if accounting["failures"] else {  # a failed build exports nothing (no empty, unreadable file)
-            spec.name: str(export(spec.name, self.run_dir / "data", self.run_dir / "exports", spec.options))
+            spec.name: str(export(spec.name, self.paths.data, self.paths.exports, spec.options))
             for spec in self.recipe.outputs}
         self.runlog.append("outputs", records=manifest["rows"], rejected=rejected["rows"], quarantined=quarantined,
                            exports=sorted(outputs),
                            prompt_format={s.name: s.prompt_format() for s in self.recipe.outputs if s.prompt_format()})
         write_release_card(self.run_dir, self.recipe)
-        check_losses(accounting, self.run_dir / "card" / "card.md")  # after the card, which shows the failed funnel
+        check_losses(accounting, self.paths.card / "card.md")  # after the card, which shows the failed funnel
         self.runlog.append("run_end", records=manifest["rows"])
         return BuildResult(self.run_dir, manifest["rows"], rejected["rows"], quarantined, outputs)
 
     def _merge_quarantine(self, tasks: list[ShardTask]) -> int:
         """The shards' quarantine entries in shard order, and the blobs holding their large raw rows
         (entries name them relative to the quarantine file, so they move with it)."""
-        target = self.run_dir / "rejected" / "quarantine.jsonl"
+        target = self.paths.quarantine
         blobs = target.parent / "blobs"
         lines = []
         for task in tasks:
-            part = _stage_dir(self.run_dir, 0) / f"shard-{task.shard:05d}.quarantine"
+            part = self.paths.stage(0) / f"shard-{task.shard:05d}.quarantine"
             if (part / "quarantine.jsonl").exists():
                 lines.extend((part / "quarantine.jsonl").read_text(encoding="utf-8").splitlines())
             for blob in sorted((part / "blobs").glob("*.bin")):

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,85 @@ MARKER = ".reasonledger-run"
 LOCK = ".reasonledger-lock"
 # Hidden siblings of an output while it is written (`.NAME.partial-*`) or replaced (`.NAME.old-*`).
 _STAGING = (".partial-", ".old-")
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """Every path of a run, named once; steps, the build and the card read their paths from here."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def data(self) -> Path:
+        """The released records (Parquet shards and their manifest)."""
+        return self.root / "data"
+
+    @property
+    def rejected(self) -> Path:
+        """Dropped records, each with its reason, and the quarantine of unreadable rows."""
+        return self.root / "rejected"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.rejected / "quarantine.jsonl"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def work(self) -> Path:
+        """Stage outputs and spill files: what a killed build resumes from."""
+        return self.root / "work"
+
+    def stage(self, index: int) -> Path:
+        return self.work / f"stage-{index:02d}"
+
+    @property
+    def caches(self) -> Path:
+        return self.root / "caches"
+
+    @property
+    def verdict_cache(self) -> Path:
+        return self.caches / "verdicts.sqlite"
+
+    @property
+    def request_cache(self) -> Path:
+        return self.caches / "requests.sqlite"
+
+    @property
+    def failures(self) -> Path:
+        """Generation requests that failed after their retries, one JSON line each."""
+        return self.root / "failures.jsonl"
+
+    @property
+    def audit(self) -> Path:
+        return self.root / "audit"
+
+    @property
+    def curves(self) -> Path:
+        return self.root / "scaling" / "curves.json"
+
+    @property
+    def card(self) -> Path:
+        return self.root / "card"
+
+    @property
+    def recipe(self) -> Path:
+        """The resolved recipe and its digest, written when the run starts."""
+        return self.root / "recipe.json"
+
+    @property
+    def runlog(self) -> Path:
+        return self.root / "runlog.jsonl"
+
+
+def as_run(value: RunDir | Path | str | None) -> RunDir | None:
+    """A run's paths from a RunDir or its root folder (None stays None: no run, nothing on disk)."""
+    return value if value is None or isinstance(value, RunDir) else RunDir(Path(value))
 
 
 class OwnershipError(ValueError):
@@ -100,7 +180,8 @@ _OLD_RUN = "it looks like a run made before run directories were marked: build i
 
 
 def _looks_like_old_run(directory: Path) -> bool:
-    return (directory / "recipe.json").is_file() and (directory / "runlog.jsonl").is_file()
+    run = RunDir(directory)
+    return run.recipe.is_file() and run.runlog.is_file()
 
 
 def check_replaceable(out: Path, force: bool, option: str = "--out", kinds: Iterable[str] | None = None) -> bool:
@@ -279,5 +360,5 @@ def staged_output(out: Path, kind: str, inputs: Iterable[Path | str] = (), force
         (out / LOCK).unlink()  # it guarded the staging directory; the output needs none
 
 
-__all__ = ["LOCK", "MARKER", "OwnershipError", "check_apart", "check_replaceable", "check_run_dir", "claim_run_dir",
+__all__ = ["LOCK", "MARKER", "OwnershipError", "RunDir", "as_run", "check_apart", "check_replaceable", "check_run_dir", "claim_run_dir",
            "clear_run_dir", "contains", "hold_lock", "never_delete", "read_marker", "staged_output", "write_marker"]

@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger import __version__
-
-RUNLOG = "runlog.jsonl"
-
+from reasonledger.engine.rundir import RunDir
 
 class RunLog:
     def __init__(self, run_dir: Path) -> None:
-        self.path = Path(run_dir) / RUNLOG
+        self.path = RunDir(run_dir).runlog
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         entry = {"event": event, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from reasonledger.engine.rundir import RunDir, as_run
 from reasonledger.records.model import Record, json_digest
 
 
@@ -27,7 +28,8 @@ class Rejection:
 
 @dataclass
 class StepContext:
-    """What a step may touch while it runs: counters, the rejected list, its seed and the run folder.
+    """What a step may touch while it runs: counters, the rejected list, its seed and the run's paths
+    (`run`, None when a step runs outside a build; a folder given as a path is taken as a run's root).
 
     Each step gets its own view (`for_step`) sharing the counters and rejected list, because chained
     generators interleave and a drop must be charged to the step that made it.
@@ -35,13 +37,16 @@ class StepContext:
 
     stage: str
     seed: int
-    run_dir: str | None = None
+    run: RunDir | None = None
     step: str = ""
     counters: Counter[str] = field(default_factory=Counter)
     rejected: list[Rejection] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.run = as_run(self.run)
+
     def for_step(self, step: str, seed: int) -> "StepContext":
-        return StepContext(self.stage, seed, self.run_dir, step, self.counters, self.rejected)
+        return StepContext(self.stage, seed, self.run, step, self.counters, self.rejected)
 
     def drop(self, record: Record, reason: str, detail: str | None = None) -> None:
         """Drop a record for a reason; it is kept in the run's rejected store, never lost."""

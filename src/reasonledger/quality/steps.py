@@ -91,7 +91,7 @@ class NearDedup(Step):
         """Records are spilled to Parquet while their texts are collected, so memory holds the
         distinct texts and their signatures, not the records (an exact copy costs one number); the
         second pass reads them back in order."""
-        spill_root = Path(ctx.run_dir) / "work" if ctx.run_dir else None
+        spill_root = ctx.run.work if ctx.run else None
         if spill_root:
             spill_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="near_dedup-", dir=spill_root) as spill:
@@ -148,5 +148,5 @@ class Audit(Step):
         for section in ("contamination", "near_duplicates", "exact_duplicates"):
             if section in result:
                 ctx.count(section, result[section]["flagged"])
-        out = Path(ctx.run_dir or ".") / self.params.out
+        out = (ctx.run.root if ctx.run else Path(".")) / self.params.out
         write_report(result, out, auditor.points, auditor.point_sources)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reasonledger.engine.rundir import RunDir
 from reasonledger.records.io import data_path, iter_valid
 from reasonledger.records.model import Kind
 from reasonledger.records.parquet import write_json_atomic
@@ -13,14 +14,13 @@ from reasonledger.scaling.budget import passk_budget_report
 from reasonledger.scaling.passk import ROLLOUT_PREFIX, collect_outcomes, passk_report
 from reasonledger.scaling.reuse import reuse_report
 
-CURVES_FILE = Path("scaling") / "curves.json"
 NO_BUDGET = ("not applicable: no rollout carries a token count (rollout.meta.tokens) or an announced "
              "budget (rollout.meta.budget or record.meta.budget)")
 
 
 def save_curves(run_dir: Path | str, report: dict[str, Any]) -> Path:
     """Keep a `scaling fit` result with a run, so its card shows the curves."""
-    path = Path(run_dir) / CURVES_FILE
+    path = RunDir(run_dir).curves
     write_json_atomic(report, path)
     return path
 
@@ -52,7 +52,7 @@ def scaling_section(run_dir: Path | str, n_boot: int = 1000) -> dict[str, Any] |
             section["by_verifier"] = {name: _passk_sections(data, name, n_boot) for name in verifiers}
         if verifiers:
             section["reuse"] = reuse_report(iter_valid(data), verifier=verifiers[0] if len(verifiers) > 1 else None)
-    curves = run_dir / CURVES_FILE
+    curves = RunDir(run_dir).curves
     if curves.exists():
         section["curves"] = json.loads(curves.read_text(encoding="utf-8"))
     return section or None

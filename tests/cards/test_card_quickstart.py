@@ -15,7 +15,7 @@ from reasonledger.cards.release import load_recipe_of
 from reasonledger.cards.schema import CardSchemaError, check_card
 from reasonledger.records.io import iter_valid
 
-ARTIFACTS = ("card.json", "card.md", "report.html", "croissant.json", "README.md")
+ARTIFACTS = ("card.json", "card.md", "report.html", "README.md")
 
 
 def _as_list(value: object) -> list:
@@ -34,6 +34,7 @@ def test_build_writes_every_card_artifact(quickstart_run: Path) -> None:
     for name in ARTIFACTS:
         path = quickstart_run / "card" / name
         assert path.is_file() and path.stat().st_size > 500, name
+    assert (quickstart_run / "croissant.json").stat().st_size > 500  # at the release root, beside data/ and exports/
 
 
 def test_card_json_is_valid_against_the_shipped_schema(quickstart_run: Path) -> None:
@@ -85,15 +86,21 @@ def test_hub_readme_has_yaml_metadata_and_the_key_fields(quickstart_run: Path) -
     text = (quickstart_run / "card" / "README.md").read_text()
     assert text.startswith("---\n")
     meta = yaml.safe_load(text.split("---\n")[1])
-    assert meta["license"] == "apache-2.0"
+    assert meta["license"] == "apache-2.0" and "license_name" not in meta
     assert meta["size_categories"] == ["n<1K"]
-    assert meta["configs"][0]["data_files"][0]["path"] == "data/*.parquet"
+    assert meta["task_categories"] == ["text-generation"] and meta["language"] == ["en"]
+    configs = {c["config_name"]: c for c in meta["configs"]}
+    assert configs["default"]["data_files"] == [{"split": "train", "path": "data/*.parquet"}]
+    assert configs["default"]["default"] is True
+    exports = [p for p in sorted((quickstart_run / "exports").iterdir()) if _rows(p)]
+    assert sorted(f["path"] for c in meta["configs"] if c["config_name"] != "default" for f in c["data_files"]) == \
+        [f"exports/{p.name}" for p in exports]
     assert "| verification contract | programmatic |" in text
 
 
 def test_croissant_validates_and_round_trips(quickstart_run: Path) -> None:
     mlc = pytest.importorskip("mlcroissant", reason="the cards extra (mlcroissant) is not installed")
-    path = quickstart_run / "card" / "croissant.json"
+    path = quickstart_run / "croissant.json"
     doc = json.loads(path.read_text())
     assert check_croissant(doc) == []
     dataset = mlc.Dataset(str(path))  # raises ValidationError on any error
@@ -105,19 +112,48 @@ def test_croissant_validates_and_round_trips(quickstart_run: Path) -> None:
     card = _card(quickstart_run)
     tools = sorted({f"{v['id']}@{v['version']}" for v in card["recipe"]["verifiers"]})
     assert _as_list(back["rai:machineAnnotationTools"]) == doc["rai:machineAnnotationTools"] == tools
-    # the records read back through Croissant are the released records, shard by shard
-    ids = []
-    for record_set in doc["recordSet"]:
-        name = record_set["@id"]
-        ids += [row[f"{name}/id"].decode() for row in dataset.records(name)]
-    assert ids == [r.id for r in iter_valid(quickstart_run / "data")]
+    # one RecordSet per config, not per shard: the records read back are the released records
+    readme = yaml.safe_load((quickstart_run / "card" / "README.md").read_text().split("---\n")[1])
+    assert [rs["@id"] for rs in doc["recordSet"]] == [c["config_name"] for c in readme["configs"]]
+    assert [fs["includes"] for fs in doc["distribution"] if fs["@type"] == "cr:FileSet"] == \
+        [[f["path"] for f in c["data_files"]] for c in readme["configs"]]
+    records = list(iter_valid(quickstart_run / "data"))
+    rows = list(dataset.records("default"))
+    assert [row["default/id"].decode() for row in rows] == [r.id for r in records]
+    # nested provenance, lineage and verdicts come back as they were written
+    first = rows[0]
+    assert first["default/source"]["default/source/dataset"].decode() == records[0].task.source.dataset
+    assert [(v["default/verdicts/verifier"].decode(), v["default/verdicts/passed"]) for v in first["default/verdicts"]] \
+        == [(v.verifier, v.passed) for v in records[0].verdicts]
+    assert [e["default/lineage_events/step"].decode() for e in first["default/lineage_events"]] == \
+        [e.step for e in records[0].lineage.events]
+    for record_set in doc["recordSet"][1:]:  # every export iterates all its rows
+        config = next(c for c in readme["configs"] if c["config_name"] == record_set["@id"])
+        assert len(list(dataset.records(record_set["@id"]))) == sum(_rows(quickstart_run / f["path"]) for f in config["data_files"])
+    # every column is described, nested ones included
+    fields = [f for rs in doc["recordSet"] for f in _walk(rs["field"])]
+    assert fields and not [f["@id"] for f in fields if not f.get("description") or "not described" in f["description"]]
+    assert {"default/verdicts/passed", "default/verdicts/evidence_json", "default/lineage_events/model",
+            "default/source/license", "verl/extra_info/reference_json"} <= {f["@id"] for f in fields}
     stages = [a["prov:label"] for a in doc["prov:wasGeneratedBy"]]
     assert stages == ["read sources", *_recipe_steps(quickstart_run), "write release"]
     assert doc["rl:verificationContract"] == "programmatic"
 
 
+def _walk(fields: list[dict]) -> list[dict]:
+    return [x for f in fields for x in (f, *_walk(f.get("subField", [])))]
+
+
+def _rows(path: Path) -> int:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return len(path.read_text().splitlines())
+
+
 def test_croissant_check_reports_what_mlcroissant_only_warns_about(quickstart_run: Path) -> None:
-    doc = json.loads((quickstart_run / "card" / "croissant.json").read_text())
+    doc = json.loads((quickstart_run / "croissant.json").read_text())
     bare = {k: v for k, v in doc.items() if k not in ("license", "datePublished")}
     problems = check_croissant(bare)
     assert any(p.startswith("license") for p in problems)

@@ -23,7 +23,7 @@ def test_card_set_fills_a_human_field_and_re_renders(run_copy: Path) -> None:
     assert card["biases"] == ["arithmetic-heavy", "English only"]
     assert "biases" not in card["missing"]
     assert "arithmetic-heavy" in (run_copy / "card" / "card.md").read_text()
-    croissant = json.loads((run_copy / "card" / "croissant.json").read_text())
+    croissant = json.loads((run_copy / "croissant.json").read_text())
     assert croissant["rai:dataBiases"] == ["arithmetic-heavy", "English only"]
     assert json.loads((run_copy / "card" / "overrides.json").read_text()) == {"biases": ["arithmetic-heavy", "English only"]}
     # a re-render keeps the person's answer
@@ -44,7 +44,7 @@ def test_a_value_the_schema_refuses_is_not_saved(run_copy: Path) -> None:
     assert result.exit_code == 1 and "date_published" in result.output
     assert not (run_copy / "card" / "overrides.json").exists()
     assert runner.invoke(app, ["card", "set", "date_published", "2026-12-01", "--run", str(run_copy)]).exit_code == 0
-    croissant = json.loads((run_copy / "card" / "croissant.json").read_text())
+    croissant = json.loads((run_copy / "croissant.json").read_text())
     assert croissant["datePublished"] == "2026-12-01"
 
 

@@ -2,17 +2,26 @@
 
 Construction stages are PROV activities; fields specific to reasoning data (verification
 contract, granularity, funnel counts, pass-rate band, contamination) live in the project's own
-namespace `rl:`. Data shards are FileObjects with sha256, so any Croissant reader checks them.
+namespace `rl:`. Each config of the release (the records, each trainer export) is one FileSet and
+one RecordSet whose fields are read from the files' own schema, nested ones (source, verifier, verdicts,
+lineage, chat messages) as sub-fields; the data manifest, which holds every shard's sha256, is a
+FileObject with its own sha256.
 `check_croissant` enforces what mlcroissant only warns about: a licence and a publication date.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from reasonledger import __version__
+from reasonledger.cards.configs import Config, release_configs
 from reasonledger.cards.overrides import UNKNOWN
+from reasonledger.records.parquet import sha256_file
 
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"
 RAI_1_0 = "http://mlcommons.org/croissant/RAI/1.0"
@@ -58,18 +67,9 @@ CONTEXT: dict[str, Any] = {
     "subField": "cr:subField",
     "transform": "cr:transform",
 }
-# Record columns a Croissant reader can load as they are (JSON columns stay JSON text).
-FIELDS = (
-    ("id", "sc:Text", "Content hash of kind, prompt, reference and behaviour."),
-    ("kind", "sc:Text", "Record kind: prompt_answer, trace, step_trace, rollout_set, preference_pair, ..."),
-    ("prompt", "sc:Text", "The prompt as text (null when it is a chat; see prompt_messages_json)."),
-    ("prompt_messages_json", "sc:Text", "The prompt as chat messages, JSON."),
-    ("reference_json", "sc:Text", "The reference (gold answer, tests, rubric, environment spec), JSON."),
-    ("domain", "sc:Text", "Task domain."),
-    ("behaviour_json", "sc:Text", "What the model did (trace, steps, rollouts, chosen/rejected, actions), JSON."),
-    ("meta_json", "sc:Text", "Anything else the record keeps, JSON."),
-)
 _SPDX = "https://spdx.org/licenses/{}.html"
+# The file name, at the release root beside data/ and exports/.
+CROISSANT = "croissant.json"
 
 
 def _known(value: Any) -> bool:
@@ -156,25 +156,169 @@ def _reasoning_fields(card: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _distribution(card: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A FileObject per data shard (checked by sha256) and a RecordSet per shard with the record columns."""
-    shards = card["manifest"]["data"]["shards"]
-    files = [{"@type": "cr:FileObject", "@id": s["file"], "name": s["file"], "contentUrl": f"../data/{s['file']}",
-              "encodingFormat": "application/x-parquet", "sha256": s["sha256"], "rl:rows": s["rows"]} for s in shards]
+# What each column holds, by dotted path; `config:path` where an export's column differs from the records'.
+DESCRIPTIONS = {
+    "id": "Content hash of kind, prompt, reference and behaviour: the record's identity across runs.",
+    "kind": "Record kind: prompt_answer, trace, step_trace, rollout_set, preference_pair, tool_trajectory, episode, judgment.",
+    "schema_version": "Version of the record schema the row was written with.",
+    "prompt": "The prompt as text (null when it is a chat; see prompt_messages_json).",
+    "prompt_messages_json": "The prompt as chat messages [{role, content}], JSON text (null when it is plain text).",
+    "reference_json": "The reference the verifier checks against (gold answer, tests, rubric, environment spec), JSON text.",
+    "domain": "Task domain (arithmetic, algebra, code, ...).",
+    "source": "Where the task came from.",
+    "source.dataset": "Source dataset name.",
+    "source.revision": "Source dataset revision (commit, version or package pin).",
+    "source.row_id": "The row's id in the source dataset.",
+    "source.license": "Licence of the source dataset (SPDX id where known).",
+    "source.split": "Split of the source dataset.",
+    "verifier": "The verifier that judges this task (its contract).",
+    "verifier.name": "Verifier id (math, exact, code, reasoning_gym, ...).",
+    "verifier.version": "Verifier version the task asks for (null: the installed one).",
+    "verifier.config_json": "Verifier configuration, JSON text.",
+    "behaviour_json": "What the model did: response, trace, steps, rollouts, chosen/rejected, actions; JSON text.",
+    "verdicts": "Every verdict given to this record, one per verifier run and target.",
+    "verdicts.verifier": "Id of the verifier that gave the verdict.",
+    "verdicts.version": "Version of that verifier.",
+    "verdicts.config_hash": "Hash of the verifier configuration used.",
+    "verdicts.target": "What was judged: answer, trace, steps, rollouts, chosen, ...",
+    "verdicts.score": "Score in [0, 1].",
+    "verdicts.passed": "Whether the target passed.",
+    "verdicts.label_source": "Who gave the label: programmatic, model, human, dataset.",
+    "verdicts.evidence_json": "The verifier's evidence (extracted answer, rule, tests run, ...), JSON text.",
+    "parents": "Ids of the records this one was derived from.",
+    "lineage_events": "The steps that made or changed this record, in order.",
+    "lineage_events.stage": "Build stage (source, generate, verify, filter, derive, ...).",
+    "lineage_events.step": "Step name within the stage.",
+    "lineage_events.params_hash": "Hash of the step's parameters.",
+    "lineage_events.model": "Model that generated text in this step, if any.",
+    "lineage_events.revision": "Revision of that model.",
+    "lineage_events.sampling_json": "Sampling parameters of the generation, JSON text.",
+    "lineage_events.seed": "Seed of the step.",
+    "meta_json": "Anything else the record keeps, JSON text.",
+    # trainer exports
+    "data_source": "Source dataset of the record (verl's reward routing key).",
+    "datasource": "Source dataset of the record.",
+    "verl:prompt": "The prompt as chat messages, with the export's system prompt and instruction.",
+    "trl_grpo:prompt": "The prompt as chat messages, with the export's system prompt and instruction.",
+    "dpo:prompt": "The chat the model was sent.",
+    "trl_stepwise:prompt": "The last user message the model was sent.",
+    "prompt.role": "Message role (system, user, assistant).",
+    "prompt.content": "Message text.",
+    "ability": "Task domain as verl's `ability`.",
+    "reward_model": "verl's reward specification.",
+    "reward_model.style": "Always `rule`: a programmatic verifier gives the reward.",
+    "reward_model.ground_truth": "The gold answer as text.",
+    "extra_info": "What reasonledger.rewards.compute_score needs to call the record's own verifier.",
+    "extra_info.split": "train or val.",
+    "extra_info.index": "Row index within the split.",
+    "extra_info.record_id": "Id of the record the row was exported from.",
+    "extra_info.verifier": "Verifier id.",
+    "extra_info.verifier_config_json": "Verifier configuration, JSON text.",
+    "extra_info.reference_json": "The full reference, JSON text.",
+    "answer": "The gold answer as text.",
+    "solution": "The gold answer as text (the column TRL's accuracy_reward reads).",
+    "reference": "The full reference, JSON text.",
+    "trl_grpo:verifier": "Verifier id.",
+    "verifier_config": "Verifier configuration, JSON text.",
+    "record_id": "Id of the record the row was exported from.",
+    "input": "The prompt as chat messages (OpenRLHF's --data.input_key).",
+    "input.role": "Message role.",
+    "input.content": "Message text.",
+    "label": "JSON text with the verifier, its config and the reference (OpenRLHF's --data.label_key).",
+    "messages": "The chat: the prompt's messages, then the assistant's response.",
+    "messages.role": "Message role.",
+    "messages.content": "Message text.",
+    "chosen": "The preferred response, as one assistant message.",
+    "chosen.role": "Message role (assistant).",
+    "chosen.content": "Message text.",
+    "rejected": "The dispreferred response, as one assistant message.",
+    "rejected.role": "Message role (assistant).",
+    "rejected.content": "Message text.",
+    "rollout_set": "Id of the rollout set the row came from (null when none).",
+    "rollout_index": "Index of the rollout within its set (null when none).",
+    "chosen_rollout": "Index of the chosen rollout within its set.",
+    "rejected_rollout": "Index of the rejected rollout within its set.",
+    "completions": "The steps of the trace, in order.",
+    "labels": "Whether each step is correct.",
+    "label_sources": "Who labelled each step: programmatic, model, human, dataset.",
+}
+_SAMPLE_ROWS = 200
+
+
+def describe_column(config: str, path: str) -> str:
+    """The description of a column, or a plain statement of its name when none is written."""
+    return DESCRIPTIONS.get(f"{config}:{path}") or DESCRIPTIONS.get(path) or f"Column {path} (not described)."
+
+
+def _data_type(kind: pa.DataType) -> str:
+    if pa.types.is_boolean(kind):
+        return "sc:Boolean"
+    if pa.types.is_integer(kind):
+        return "sc:Integer"
+    if pa.types.is_floating(kind):
+        return "sc:Float"
+    return "sc:Text"
+
+
+def _schema(root: Path, config: Config) -> pa.Schema:
+    """The columns of a config, from the Parquet footer or the first JSON lines of its first file."""
+    first = sorted(root.glob(config.paths[0]))[0]
+    if first.suffix == ".parquet":
+        return pq.read_schema(first)
+    rows = []
+    with first.open(encoding="utf-8") as handle:
+        for line in handle:
+            rows.append(json.loads(line))
+            if len(rows) == _SAMPLE_ROWS:
+                break
+    return pa.Table.from_pylist(rows).schema
+
+
+def _field(config: Config, fileset: str, column: str, path: str, kind: pa.DataType) -> dict[str, Any]:
+    """One field; a struct (or list of structs) gets a sub-field per member, read by JSON path."""
+    field: dict[str, Any] = {"@type": "cr:Field", "@id": f"{config.name}/{path.replace('.', '/')}",
+                             "name": path.rsplit(".", 1)[-1], "description": describe_column(config.name, path)}
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        field["repeated"] = True
+        kind = kind.value_type
+    if pa.types.is_struct(kind):
+        field["subField"] = [_field(config, fileset, column, f"{path}.{kind.field(i).name}", kind.field(i).type)
+                             for i in range(kind.num_fields)]
+        return field
+    source: dict[str, Any] = {"fileSet": {"@id": fileset}, "extract": {"column": column}}
+    if path != column:
+        source["transform"] = {"jsonPath": path.split(".", 1)[1]}
+    return {**field, "dataType": _data_type(kind), "source": source}
+
+
+def _distribution(card: dict[str, Any], root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One FileSet and one RecordSet per config (records, each export); the data manifest, which
+    lists every shard with its sha256, as a checked FileObject."""
+    manifest = f"{card['manifest']['data'].get('directory', 'data')}/manifest.json"
+    files: list[dict[str, Any]] = [{
+        "@type": "cr:FileObject", "@id": "data-manifest", "name": "data-manifest", "contentUrl": manifest,
+        "encodingFormat": "application/json", "sha256": sha256_file(root / manifest),
+        "description": "The record shards with their rows and sha256."}]
     record_sets = []
-    for s in shards:
-        stem = s["file"].removesuffix(".parquet")
-        record_sets.append({
-            "@type": "cr:RecordSet", "@id": stem, "name": stem, "key": {"@id": f"{stem}/id"},
-            "description": f"The {s['rows']:,} records of shard {s['file']}; every shard has the same fields.",
-            "field": [{"@type": "cr:Field", "@id": f"{stem}/{col}", "name": col, "description": desc, "dataType": dtype,
-                       "source": {"fileObject": {"@id": s["file"]}, "extract": {"column": col}}}
-                      for col, dtype, desc in FIELDS]})
+    for config in release_configs(card):
+        fileset = f"{config.name}-files"
+        files.append({"@type": "cr:FileSet", "@id": fileset, "name": fileset, "encodingFormat": config.encoding,
+                      "includes": config.paths, "description": "; ".join(f"{split}: {path}" for split, path in config.splits)})
+        schema = _schema(root, config)
+        record_set: dict[str, Any] = {
+            "@type": "cr:RecordSet", "@id": config.name, "name": config.name,
+            "description": (f"The {config.rows:,} released records." if config.name == "default" else
+                            f"The {config.name} export: {config.rows:,} rows over {len(config.splits)} split(s)."),
+            "field": [_field(config, fileset, name, name, schema.field(name).type) for name in schema.names]}
+        if "id" in schema.names and config.name == "default":
+            record_set["key"] = {"@id": "default/id"}
+        record_sets.append(record_set)
     return files, record_sets
 
-
-def to_croissant(card: dict[str, Any]) -> dict[str, Any]:
-    files, record_sets = _distribution(card)
+def to_croissant(card: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The Croissant of the release whose root (data/, exports/, card/) is `root`, where croissant.json
+    is written: its FileSets name files relative to it, as a reader resolves them."""
+    files, record_sets = _distribution(card, root)
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",

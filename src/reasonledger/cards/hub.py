@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
+from reasonledger.cards.configs import DATA_CONFIG, release_configs
 from reasonledger.cards.markdown import fmt, loss_lines, md_text, plain, source_rows
 from reasonledger.cards.overrides import UNKNOWN
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
           (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
-_TASKS = {"prompt_answer": "question-answering", "trace": "text-generation", "step_trace": "text-classification",
+# Reasoning and RL sets are `text-generation` on the Hub, prompt sets included: the model writes the answer.
+_TASKS = {"prompt_answer": "text-generation", "trace": "text-generation", "step_trace": "text-classification",
           "rollout_set": "text-generation", "preference_pair": "text-generation", "tool_trajectory": "text-generation",
           "episode": "reinforcement-learning", "judgment": "text-classification"}
 
@@ -20,12 +23,30 @@ def size_category(n: int) -> str:
     return next((label for bound, label in _SIZES if n < bound), "n>100M")
 
 
-def _hub_license(card: dict[str, Any]) -> str:
-    """The Hub takes one lower-case licence id; several licences are "other" with the list in the block."""
-    licenses = [x for x in (card["license"] if isinstance(card["license"], list) else [card["license"]]) if x != UNKNOWN]
+# Where a release of mixed licences lists each source's licence (written by `reasonledger publish`).
+LICENSES_FILE = "LICENSES.md"
+
+
+def licenses_of(card: dict[str, Any]) -> list[str]:
+    return [str(x) for x in (card["license"] if isinstance(card["license"], list) else [card["license"]]) if x != UNKNOWN]
+
+
+def _hub_license(card: dict[str, Any]) -> dict[str, str]:
+    """The Hub takes one lower-case licence id; several licences are `other`, with a `license_name`
+    made of theirs and a `license_link` to the file that lists each source's licence."""
+    licenses = licenses_of(card)
     if len(licenses) == 1:
-        return str(licenses[0]).lower()
-    return "other" if licenses else UNKNOWN
+        return {"license": licenses[0].lower()}
+    if not licenses:
+        return {"license": UNKNOWN}
+    name = "mixed-" + "-".join(re.sub(r"[^a-z0-9.]+", "-", x.lower()).strip("-") for x in sorted(licenses))
+    return {"license": "other", "license_name": name, "license_link": LICENSES_FILE}
+
+
+def hub_configs(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Hub's `configs`: the records as `default`, each trainer export as its own config."""
+    return [{"config_name": c.name, "data_files": [{"split": split, "path": path} for split, path in c.splits],
+             **({"default": True} if c.name == DATA_CONFIG else {})} for c in release_configs(card)]
 
 
 class _Dumper(yaml.SafeDumper):
@@ -54,12 +75,12 @@ def _yaml(meta: dict[str, Any]) -> str:
 def front_matter(card: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "pretty_name": card["name"],
-        "license": _hub_license(card),
+        **_hub_license(card),
         "size_categories": [size_category(card["records"])],
         "task_categories": sorted({_TASKS[k] for k in card["objects"]["by_kind"]}),
         "tags": ["reasoning", "reasonledger", f"verification-{card['verification']['contract']}",
                  *card["verification"]["training_use"]],
-        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/*.parquet"}]}],
+        "configs": hub_configs(card),
     }
     if card["language"] != UNKNOWN:
         meta["language"] = card["language"] if isinstance(card["language"], list) else [card["language"]]

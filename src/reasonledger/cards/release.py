@@ -377,7 +377,8 @@ def load_recipe_of(run_dir: Path) -> Any:
 
 
 def write_release_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
-    """Compute the card and write card.json with every rendering into `run_dir/card/`."""
+    """Compute the card and write card.json with every rendering into `run_dir/card/` (croissant.json
+    into `run_dir`, the release root)."""
     from reasonledger.cards.render import write_renderings
     from reasonledger.cards.schema import check_card
 
@@ -385,5 +386,5 @@ def write_release_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
     check_card(card)
     out = RunDir(run_dir).card
     write_json_atomic(card, out / "card.json")
-    write_renderings(card, out)
+    write_renderings(card, out, Path(run_dir))
     return card

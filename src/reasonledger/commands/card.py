@@ -42,7 +42,7 @@ def _render(run: Path) -> dict[str, Any]:
 
 
 def _summary(run: Path, card: dict[str, Any]) -> None:
-    from reasonledger.cards.croissant import check_croissant
+    from reasonledger.cards.croissant import CROISSANT, check_croissant
     from reasonledger.cards.schema import check_card
 
     out = RunDir(run).card
@@ -50,7 +50,7 @@ def _summary(run: Path, card: dict[str, Any]) -> None:
     console.print(escape(f"card of {card['name']}: {card['records']:,} records, contract {card['verification']['contract']}; "
                   f"card.json schema {schema}"))
     console.print(escape(f"  written: {', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))} in {out}"))
-    for problem in check_croissant(json.loads((out / "croissant.json").read_text())):
+    for problem in check_croissant(json.loads((run / CROISSANT).read_text())):
         console.print(f"  [yellow]croissant: {escape(problem)}[/yellow]")
     if card["missing"]:
         console.print(escape(f"  {len(card['missing'])} field(s) still unknown: {', '.join(card['missing'])}"))

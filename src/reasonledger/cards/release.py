@@ -268,7 +268,7 @@ def _file_entry(path: Path, base: Path) -> dict[str, Any]:
     return entry
 
 
-def _manifest(run_dir: Path) -> dict[str, Any]:
+def release_manifest(run_dir: Path) -> dict[str, Any]:
     run = RunDir(run_dir)
     data = json.loads((run.data / MANIFEST).read_text())
     exports = sorted(run.exports.glob("*")) if run.exports.is_dir() else []
@@ -342,7 +342,7 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         "verifier_cards": _verifier_section(verifiers, facts),
         "audit": {k: audit[k] for k in ("path", "sha256", "sections", "not_run", "other_sections")} if audit else {
             "status": "not_run", "hint": "run `reasonledger audit` on this run, then `reasonledger card` to fold it in"},
-        "manifest": _manifest(run_dir),
+        "manifest": release_manifest(run_dir),
         "scaling": _scaling(run_dir, facts),
         **{key: UNKNOWN for key in HUMAN_FIELDS},
     }

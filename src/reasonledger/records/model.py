@@ -30,7 +30,8 @@ class Kind(str, Enum):
     judgment = "judgment"
 
 
-LabelSource = Literal["programmatic", "environment", "human", "judge", "mc_hard", "mc_soft", "consensus"]
+# `dataset`: a label the imported file carried (e.g. OpenR1's `correctness_math_verify`), kept as stored.
+LabelSource = Literal["programmatic", "environment", "human", "judge", "mc_hard", "mc_soft", "consensus", "dataset"]
 
 
 class _Strict(BaseModel):

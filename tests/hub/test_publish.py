@@ -174,3 +174,14 @@ def test_jsonl_to_parquet_types_columns_from_every_row(tmp_path: Path) -> None:
     (tmp_path / "empty.jsonl").write_text("")
     assert jsonl_to_parquet(tmp_path / "empty.jsonl", tmp_path / "empty.parquet") == 0
     assert not (tmp_path / "empty.parquet").exists()
+
+
+def test_configs_leave_out_what_has_no_rows(release: Path) -> None:
+    from reasonledger.cards.configs import release_configs
+
+    card = json.loads((release / "card" / "card.json").read_text())
+    assert [c.name for c in release_configs(card)] == ["default", "openrlhf", "trl_grpo", "verl"]
+    card["manifest"]["data"]["shards"] = []
+    card["manifest"]["exports"] = [{**e, "rows": 0} if e["file"].startswith("exports/verl") else e
+                                   for e in card["manifest"]["exports"]]
+    assert [c.name for c in release_configs(card)] == ["openrlhf", "trl_grpo"]

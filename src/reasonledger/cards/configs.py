@@ -33,10 +33,11 @@ def _split_of(file: str) -> str:
 
 
 def release_configs(card: dict[str, Any]) -> list[Config]:
-    """The data config, then one config per export output in name order."""
+    """The data config (when there are records), then one config per non-empty export in name order."""
     data = card["manifest"]["data"]
-    configs = [Config(DATA_CONFIG, (("train", f"{data.get('directory', 'data')}/*.parquet"),), FORMATS[".parquet"],
-                      sum(s["rows"] for s in data["shards"]))]
+    rows = sum(s["rows"] for s in data["shards"])
+    configs = [Config(DATA_CONFIG, (("train", f"{data.get('directory', 'data')}/*.parquet"),), FORMATS[".parquet"], rows)
+               ] if rows else []  # a release of no records has no table to load
     by_output: dict[str, list[dict[str, Any]]] = {}
     for entry in card["manifest"]["exports"]:
         suffix = PurePosixPath(entry["file"]).suffix

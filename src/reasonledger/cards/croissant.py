@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reasonledger import __version__
-from reasonledger.cards.configs import Config, release_configs
+from reasonledger.cards.configs import DATA_CONFIG, Config, release_configs
 from reasonledger.cards.overrides import UNKNOWN
 from reasonledger.records.parquet import sha256_file
 
@@ -307,11 +307,11 @@ def _distribution(card: dict[str, Any], root: Path) -> tuple[list[dict[str, Any]
         schema = _schema(root, config)
         record_set: dict[str, Any] = {
             "@type": "cr:RecordSet", "@id": config.name, "name": config.name,
-            "description": (f"The {config.rows:,} released records." if config.name == "default" else
+            "description": (f"The {config.rows:,} released records." if config.name == DATA_CONFIG else
                             f"The {config.name} export: {config.rows:,} rows over {len(config.splits)} split(s)."),
             "field": [_field(config, fileset, name, name, schema.field(name).type) for name in schema.names]}
-        if "id" in schema.names and config.name == "default":
-            record_set["key"] = {"@id": "default/id"}
+        if "id" in schema.names and config.name == DATA_CONFIG:
+            record_set["key"] = {"@id": f"{DATA_CONFIG}/id"}
         record_sets.append(record_set)
     return files, record_sets
 

@@ -29,7 +29,7 @@ from reasonledger.records.model import Record, canonical_json, prompt_text
 from reasonledger.records.quarantine import BadRow
 
 SPAN_CHARS = 400
-_ITEMS_PER_SLICE = 1 << 14  # benchmark items embedded at once
+_ITEMS_PER_SLICE = 1 << 14  # benchmark items embedded, or widened to float32 for cosines, at once
 _COSINES_PER_SLICE = 1 << 22  # (text, item) cosines held at once: 16 MiB of float32
 
 
@@ -167,7 +167,7 @@ class ContaminationScan:
         text closest first. Items are taken a slice at a time and only each slice's `top_k` per
         text is kept, so memory is one slice's cosines, whatever the benchmark's size."""
         queries = self.embedder.encode(prompts)
-        k, step = self.config.top_k, max(1, _COSINES_PER_SLICE // max(1, len(prompts)))
+        k, step = self.config.top_k, max(1, min(_ITEMS_PER_SLICE, _COSINES_PER_SLICE // max(1, len(prompts))))
         rows, items, sims = [], [], []
         for first in range(0, len(self.vectors), step):
             block = queries @ self.vectors[first:first + step].astype(np.float32).T

@@ -118,30 +118,32 @@ class StaticEmbedder:
                               stacklevel=2)
         self.idf = np.ones(len(self.table), np.float32)
         self.idf_fitted_on = 0
-        self._word_ids: dict[str, list[int]] = {}
+        self._word_ids: dict[str, bytes] = {}
 
-    def _ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """WordPiece ids of each text. BERT's pre-tokenizer splits at whitespace and punctuation and
-        never looks across words, so each distinct word is tokenized once and its ids reused."""
+    def _ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """WordPiece ids of `texts`, concatenated, and how many each text has. BERT's pre-tokenizer
+        splits at whitespace and punctuation and never looks across words, so each distinct word is
+        tokenized once; its ids are cached as int32 bytes (a few dozen bytes a word, not a list of
+        Python ints)."""
         words = [text.lower().split() for text in texts]
         if len(self._word_ids) > _CACHED_WORDS:
             self._word_ids.clear()
         new = list({w for ws in words for w in ws}.difference(self._word_ids))
         if new:
             for word, encoding in zip(new, self.tokenizer.encode_batch(new, add_special_tokens=False)):
-                self._word_ids[word] = encoding.ids
+                self._word_ids[word] = np.asarray(encoding.ids, np.int32).tobytes()
         cache = self._word_ids
-        return [[i for w in ws for i in cache[w]] for ws in words]
+        joined = [b"".join([cache[w] for w in ws]) for ws in words]
+        lengths = np.fromiter((len(ids) // 4 for ids in joined), np.int64, len(joined))
+        return np.frombuffer(b"".join(joined), np.int32).astype(np.int64), lengths
 
     def fit_idf(self, texts: Sequence[str], batch: int = 4096) -> None:
         """Weight tokens by their inverse document frequency in `texts` (smoothed, at least 1).
         Texts are tokenized a batch at a time, so a large benchmark never holds every token list."""
         seen = np.zeros(len(self.table), np.int64)
         for first in range(0, len(texts), batch):
-            token_lists = self._ids(texts[first:first + batch])
-            lengths = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
-            flat = np.fromiter((i for ids in token_lists for i in ids), np.int64, int(lengths.sum()))
-            owner = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+            flat, lengths = self._ids(texts[first:first + batch])
+            owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
             pairs = np.unique(owner * len(self.table) + flat)  # each token once per text
             seen += np.bincount(pairs % len(self.table), minlength=len(self.table))
         self.idf = (np.log((1 + len(texts)) / (1 + seen)) + 1).astype(np.float32)
@@ -151,12 +153,10 @@ class StaticEmbedder:
         """Unit vectors, one row per text (a text with no tokens gets a zero row)."""
         out = np.zeros((len(texts), self.table.shape[1]), np.float32)
         for first in range(0, len(texts), batch):  # batches keep the gathered rows in cache
-            chunk = self._ids(texts[first:first + batch])
-            lengths = np.fromiter(map(len, chunk), np.int64, len(chunk))
+            flat, lengths = self._ids(texts[first:first + batch])
             rows = np.flatnonzero(lengths)
             if not len(rows):
                 continue
-            flat = np.concatenate([np.asarray(ids, np.int64) for ids in chunk if ids])
             weights = self.idf[flat]
             starts = np.concatenate(([0], np.cumsum(lengths[rows])[:-1]))
             sums = np.add.reduceat(self.table[flat] * weights[:, None], starts, axis=0)

@@ -51,7 +51,11 @@ def _front_matter(folder: Path) -> dict:
 def test_the_folder_is_a_hub_dataset_repository(run: Path, release: Path) -> None:
     assert sorted(p.name for p in release.iterdir()) == [".reasonledger-run", "README.md", "card", "croissant.json",
                                                          "data", "exports"]
-    assert sorted(p.name for p in (release / "card").iterdir()) == ["card.json", "card.md", "report.html"]
+    assert sorted(p.name for p in (release / "card").iterdir()) == ["card.json", "card.md", "figures", "report.html"]
+    readme = (release / "README.md").read_text()
+    for name in ("funnel", "verdicts", "kinds", "domains"):  # the card's figures, shown in the README
+        assert (release / "card" / "figures" / f"{name}.svg").read_text().startswith("<svg")
+        assert f"](card/figures/{name}.svg)" in readme
     meta = _front_matter(release)
     assert meta["task_categories"] == ["text-generation"] and meta["language"] == ["en"]
     assert meta["license"] == "apache-2.0"

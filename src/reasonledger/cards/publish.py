@@ -1,8 +1,8 @@
 """A run laid out as a Hugging Face dataset repository, and pushed to the Hub when asked.
 
 The folder holds README.md at its root (the Hub's YAML with a config for the records and one per
-trainer export, then the card's key fields), croissant.json beside it, data/ and exports/, card/ with
-card.json, card.md and report.html, and LICENSES.md when the sources' licences differ. `datasets`
+trainer export, then the card's key fields and figures), croissant.json beside it, data/ and exports/,
+card/ with card.json, card.md, report.html and the figures as SVG, and LICENSES.md when the sources' licences differ. `datasets`
 picks one reader for a whole repository, so JSON Lines exports (openrlhf, sft, dpo, ...) are published
 as Parquet with the same rows and columns; `datasets.load_dataset(folder, config)` then loads every
 config. The work files, caches and rejected rows of the run stay behind.
@@ -25,6 +25,7 @@ from reasonledger.cards.overrides import UNKNOWN
 from reasonledger.engine.rundir import LOCK, MARKER
 
 README = "README.md"
+FIGURES = "card/figures"
 _BATCH = 10_000
 _HIDDEN = [MARKER, LOCK, f"{MARKER}.*"]
 
@@ -68,6 +69,21 @@ def _licenses_text(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _add_figures(card: dict[str, Any], folder: Path) -> None:
+    """The card's charts as SVG files in card/figures/, shown at the end of the README."""
+    from reasonledger.cards.report import figures
+
+    shown = []
+    for name, (title, chart) in figures(card).items():
+        if chart.startswith("<svg"):  # not the note a chart with nothing to plot is
+            (folder / FIGURES).mkdir(parents=True, exist_ok=True)
+            (folder / FIGURES / f"{name}.svg").write_text(chart, encoding="utf-8")
+            shown += [f"### {title}", "", f"![{title}]({FIGURES}/{name}.svg)", ""]
+    if shown:
+        with (folder / README).open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(["", "## Figures", "", *shown]) + "\n")
+
+
 def lay_out(run: Path, card: dict[str, Any], folder: Path) -> list[str]:
     """Write the release of `run` into the empty `folder`; returns what a person should still fill in."""
     from reasonledger.cards.release import release_manifest
@@ -85,6 +101,7 @@ def lay_out(run: Path, card: dict[str, Any], folder: Path) -> list[str]:
     write_json_atomic(card, folder / "card" / "card.json")
     write_renderings(card, folder / "card", folder)
     os.replace(folder / "card" / README, folder / README)  # the Hub reads the README at the root
+    _add_figures(card, folder)
     if len(licenses_of(card)) > 1:
         (folder / LICENSES_FILE).write_text(_licenses_text(card), encoding="utf-8")
     todo = []

@@ -23,6 +23,8 @@ from reasonledger.verifiers.answers import DEFAULT_RULES, RULES, Extracted, extr
     ("She makes 9 * 2 = 18 every day.\nA: 18", "18", "final_line"),
     ("Therefore, there are 12 distinct sequences. I hope it is correct.", "12", "final_line"),
     ("The distance between A and B is 5.", "5", "final_line"),
+    ("It is 5 cm.", "5 cm", "final_line"),
+    ("There are 12 in the box.", "12", "final_line"),
     ("$(2, 3)$", "(2, 3)", "final_line"),
 ])
 def test_each_rule_fires_and_is_named(text, answer, rule):

@@ -13,6 +13,7 @@ def v():
 @pytest.mark.parametrize("reference,response,method", [
     (r"5 \text{ m}", r"5 \text{ cm}", "units"),
     (r"$5$ \text{ kg}", r"The mass is $\boxed{5 \text{ g}}$.", "units"),
+    (r"5 \text{ m}", "The length is 5 cm.", "units"),
     ("2000000", "2000001.5", "exact_rational"),
     ("3", "2.9999999", "exact_rational"),
     ("3", "I first got 3 but that was wrong. I do not know the answer.", "extraction"),
@@ -33,6 +34,7 @@ def test_wrong_answers_fail_with_a_reason(v, reference, response, method):
 @pytest.mark.parametrize("reference,response", [
     (r"5 \text{ m}", r"5 \text{ meters}"),  # the same unit spelled out
     (r"5 \text{ m}", "5"),  # units on one side only are dropped
+    ("5", "The length is 5 cm."),
     ("15", r"$\boxed{15\mbox{ cm}^2}$"),
     ("2000000", "2000000.0"),  # an integer written as a decimal
     ("2,000,000", "2000000"),

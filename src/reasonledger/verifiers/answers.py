@@ -74,6 +74,8 @@ _WINDOW = 2_100  # longest stretch read after a phrase or as a final line: past 
 _LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]*\}|\\[a-zA-Z]+")  # not prose: \\frac, \\begin{pmatrix}
 _WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _MATH_WORDS = frozenset("and sin cos tan cot sec csc log exp sqrt max min gcd lcm mod det abs".split())
+_UNIT_TAIL = re.compile(r"[ \t]?([a-zA-Z]{1,3}|°)(?![\w])")
+_SMALL_WORDS = frozenset("a an and or the to of by at on in it is as be if so we he she per for are was has had not its".split())
 _LINE_LABEL = re.compile(r"^\w{1,12}\s*:\s+")
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*$", re.MULTILINE)
@@ -461,7 +463,9 @@ def final_line(text: str) -> Extracted | None:
     for s, e, _ in segs:
         masked[s:e] = " " * (e - s)
     for m in _NUMBER.finditer("".join(masked)):
-        cands.append((m.start(), m.end(), m.group(0), True))
+        unit = _UNIT_TAIL.match(sentence, m.end())  # "5 cm": the unit is part of the answer
+        keep = unit is not None and unit.group(1).lower() not in _SMALL_WORDS
+        cands.append((m.start(), m.end(), sentence[m.start() : unit.end()] if keep else m.group(0), True))
     whole = _LINE_LABEL.sub("", strip_math(sentence))
     outside = _LATEX_COMMAND.sub(" ", "".join(masked)) if segs else ""  # words beside delimited math are prose
     if whole and not _PROSE_WORD.findall(_LATEX_COMMAND.sub(" ", whole)) and not any(

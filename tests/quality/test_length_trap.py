@@ -123,3 +123,25 @@ def test_conditional_likelihood_equals_enumeration_over_subsets() -> None:
     numeric = [(_terms(_blocks(strata, y, x), beta + step * e)[0] - _terms(_blocks(strata, y, x), beta - step * e)[0])
                / (2 * step) for e in np.eye(3)]
     assert gradient == pytest.approx(numeric, rel=1e-5)
+
+
+def test_processbench_has_one_attempt_per_policy_and_problem_and_is_not_flagged(shared_data) -> None:
+    """ProcessBench gsm8k: 400 solutions of 375 problems by 12 generators; the old audit flagged 10
+    policies on the pooled r alone. Within a policy no problem is attempted twice."""
+    from reasonledger.records.importers.processbench import read_processbench
+
+    result = audit(list(read_processbench(shared_data / "processbench" / "gsm8k.json")))
+    assert not result["trap"]
+    assert all(g["within_prompts"]["status"] == "not_separable" for g in result["by_policy"].values())
+    within = result["overall"]["within_prompts"]  # 23 problems were solved twice, one three times
+    assert within["prompts_with_several_attempts"] == 24 and within["status"] in ("measured", "no_information")
+
+
+def test_separate_records_with_the_same_prompt_are_one_prompt() -> None:
+    records = []
+    for i in range(30):
+        for length, ok in ((10, True), (40, False)):  # one record per attempt, long ones wrong
+            records.append(rollout_set(f"question {i}", [length], [ok]))
+    result = audit(records)
+    assert result["overall"]["prompts"] == 30 and result["overall"]["within_prompts"]["informative_prompts"] == 30
+    assert result["trap"]

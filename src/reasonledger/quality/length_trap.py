@@ -18,7 +18,8 @@ A group is flagged only when the within-prompt log odds ratio is negative, its p
 after Holm's correction over every group tested, and the demeaned r is at or below -`flag_r` (a
 large data set makes tiny effects significant; the trap is about effects worth reading). Where a
 group has one attempt per prompt, length cannot be separated from difficulty: it is reported as not
-separable and never flagged. A prompt is a record (a rollout set's rollouts share one prompt).
+separable and never flagged. Attempts share a prompt when their records' normalised prompts are
+the same (the rollouts of one rollout set, or separate records asking the same question).
 """
 
 from __future__ import annotations
@@ -128,9 +129,9 @@ def _summary(lengths: np.ndarray, passed: np.ndarray, prompts: np.ndarray, polic
 
 class _Interned:
     def __init__(self) -> None:
-        self.index: dict[str, int] = {}
+        self.index: dict[object, int] = {}
 
-    def __call__(self, key: str) -> int:
+    def __call__(self, key: object) -> int:
         return self.index.setdefault(key, len(self.index))
 
     def names(self) -> np.ndarray:
@@ -146,7 +147,7 @@ class _Attempts:
     prompts: array = field(default_factory=lambda: array("q"))
     sources: array = field(default_factory=lambda: array("q"))
     policies: array = field(default_factory=lambda: array("q"))
-    prompt_ids: _Interned = field(default_factory=_Interned)
+    prompt_ids: _Interned = field(default_factory=_Interned)  # keys: prompt digests (bytes) or record ids
     source_ids: _Interned = field(default_factory=_Interned)
     policy_ids: _Interned = field(default_factory=_Interned)
 
@@ -167,7 +168,7 @@ class LengthTrapAudit:
             seen = self.rows.setdefault(row.verifier, _Attempts())
             seen.lengths.append(len(row.text.split()))
             seen.passed.append(bool(row.passed))
-            seen.prompts.append(seen.prompt_ids(row.record_id))
+            seen.prompts.append(seen.prompt_ids(row.prompt or row.record_id))
             seen.sources.append(seen.source_ids(row.source))
             seen.policies.append(seen.policy_ids(row.policy or "unknown"))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reasonledger.construct.verify import targets
+from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.records.model import Record
 
 
@@ -25,6 +26,7 @@ class Outcome:
     passed: bool
     policy: str | None
     temperature: Any
+    prompt: bytes = b""  # digest of the normalised prompt: attempts at one prompt share it across records
 
 
 def verifier_key(verifier: str, version: str) -> str:
@@ -56,11 +58,12 @@ def outcomes(record: Record) -> list[Outcome]:
     if record.behaviour.steps and "answer" not in texts:  # a step trace is judged as a whole
         texts["answer"] = "\n".join(step.text for step in record.behaviour.steps)
     rows = []
+    prompt = prompt_digest(record)
     for verdict in record.verdicts:
         if verdict.target not in texts:
             continue
         policy, temperature = _policy(record, verdict.target)
         rows.append(Outcome(record.id, source_name(record), verdict.target, texts[verdict.target],
                             verifier_key(verdict.verifier, verdict.version), verdict.label_source, verdict.passed,
-                            policy, temperature))
+                            policy, temperature, prompt))
     return rows

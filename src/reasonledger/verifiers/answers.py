@@ -323,7 +323,7 @@ def markers(text: str, rules: Sequence[str]) -> Extracted | None:
                 break
     wanted = [r for r in ("answer_is", "answer_colon", "hashes") if r in rules]
     if wanted:
-        found = list(_PHRASES.finditer(text))
+        found = _last_phrases(text)
         for i in range(len(found) - 1, max(-1, len(found) - 1 - _TRIES), -1):
             m = found[i]
             rule = m.lastgroup or ""
@@ -348,6 +348,20 @@ def markers(text: str, rules: Sequence[str]) -> Extracted | None:
     if best is None:
         return None
     return Extracted(best[2].strip(), best[3], best[4])
+
+
+def _last_phrases(text: str) -> list[re.Match[str]]:
+    """The answer phrases of the text's tail, in order: at least the last `_TRIES` + 1 of them (or all).
+
+    Tails of doubling length are searched, so a text of many phrases costs time for its last ones
+    only. A phrase cut by a tail's start ("answer is" of "the answer is") has the same rule and end."""
+    size = 8_192
+    while True:
+        start = max(0, len(text) - size)
+        found = list(_PHRASES.finditer(text, start))
+        if start == 0 or len(found) > _TRIES:
+            return found
+        size *= 4
 
 
 def _phrase_text(text: str, start: int, limit: int) -> str:

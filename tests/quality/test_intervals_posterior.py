@@ -82,3 +82,13 @@ def test_band_filter_reads_the_interval_pass_rate_attached() -> None:
     assert record.meta["pass_rate"]["interval"][1] == pytest.approx(beta_interval(0, 8, (1, 1), 0.95)[1], abs=1e-6)
     kept = list(BandFilter(lo=0.5, hi=1.0).process(iter([record]), StepContext("s", 1, None, "02-band_filter")))
     assert kept == []  # 0/8: the uniform 95% interval ends at 0.31, confidently too hard
+
+
+def test_the_card_line_names_the_default_and_each_override() -> None:
+    from reasonledger.stats.beta import describe_posteriors
+
+    steps = [{"step": "pass_rate", "label": "03-pass_rate", "params": {"prior": [1, 1], "level": 0.95}}]
+    line = describe_posteriors(posteriors_used(steps, None))
+    assert line == ("default Beta(0.5, 0.5) (Jeffreys) at 90%; step 03-pass_rate: Beta(1, 1) (uniform) at 95% "
+                    "(overrides the default)")
+    assert describe_posteriors(None) == "unknown"

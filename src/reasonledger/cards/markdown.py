@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reasonledger.cards.overrides import UNKNOWN
+from reasonledger.stats.beta import describe_posteriors
 
 HEADINGS = ("TL;DR", "Why this matters", "What is the data object?", "Verification contract", "Construction recipe",
             "How it can be used", "Audit checklist", "Known limitations", "Links")
@@ -244,7 +245,8 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += table(SOURCE_HEADER, source_rows(card))
     p = card["pass_rate"]
     lines += ["### Pass-rate band", "", f"- band: {fmt(p['band'])} ({fmt(p['status'])}); filter: {fmt(p['filter'])}",
-              f"- conditioning: {fmt(p['conditioning'])}", ""]
+              f"- conditioning: {fmt(p['conditioning'])}",
+              f"- posterior intervals: {md_text(describe_posteriors(p.get('posterior')))}", ""]
     lines += ["## How it can be used", "", f"- training use (from the record shapes): {fmt(v['training_use'])}",
               f"- trainer exports written: {fmt(v['trainer_exports'])}",
               f"- what every exported prompt carries (system prompt, instruction): {fmt(card['recipe'].get('prompt_format'))}",

@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Unbiased pass@k with bootstrap intervals over problems, per source and overall; pass@(k,T) with --budgets."""
+        """Unbiased pass@k with intervals over problems (never zero width at 0 or 1), per source and overall; pass@(k,T) with --budgets."""
         from reasonledger.scaling.budget import passk_budget_report
         from reasonledger.scaling.passk import VerdictChoiceError, collect_outcomes, passk_report
 

@@ -110,3 +110,17 @@ def clopper_pearson(passed: int, n: int, level: float) -> tuple[float, float]:
     low = 0.0 if passed == 0 else beta_quantile(tail, passed, n - passed + 1)
     high = 1.0 if passed == n else beta_quantile(1.0 - tail, passed + 1, n - passed)
     return low, high
+
+
+def describe_posteriors(used: dict[str, Any] | None) -> str:
+    """One line for a card: the default, then each place that made intervals, marking overrides."""
+    if not used:
+        return "unknown"
+
+    def one(entry: dict[str, Any]) -> str:
+        return f"{entry['prior_name']} at {entry['level']:.0%}"
+
+    parts = [f"default {one(used['default'])}"]
+    parts += [f"{name}: {one(entry)}" + (" (overrides the default)" if entry.get("overrides_default") else "")
+              for name, entry in used.items() if name not in ("default", "overridden") and isinstance(entry, dict)]
+    return "; ".join(parts)

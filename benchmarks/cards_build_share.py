@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from reasonledger.cards.release import load_recipe_of, write_release_card
-from reasonledger.engine.build import build
+from reasonledger.product import build
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart.yaml"
 

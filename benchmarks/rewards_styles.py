@@ -48,7 +48,7 @@ TRAINERS = ("verl", "verl_batch", "trl", "openrlhf")
 
 
 def build_quickstart(out: Path, overrides: list[str]) -> Path:
-    from reasonledger.engine.build import build
+    from reasonledger.product import build
 
     build(QUICKSTART, out, overrides, show_progress=False)
     return out

@@ -103,7 +103,7 @@ def cpu_costs(size: int, replicas: int, work: Path) -> dict[str, float]:
 def run(sources: list[dict[str, Any]], steps: list[dict[str, Any]], executor: str, workers: int,
         shard_rows: int, work: Path) -> dict[str, Any]:
     from reasonledger.engine.build import Build
-    from reasonledger.engine.executor import make_executor
+    from reasonledger.engine.executors import make_executor
     from reasonledger.engine.recipe import load_recipe
 
     recipe_path = work / "recipe.yaml"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import reasonledger.rewards as rewards
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.engine.recipe import RecipeError, load_recipe
 from reasonledger.records.exporters.rl import split_of
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.engine.recipe import Recipe
 from reasonledger.records.model import Record
 from reasonledger.records.parquet import write_parquet_shards

@@ -9,7 +9,7 @@ import pytest
 
 from reasonledger.cards.schema import check_card
 from reasonledger.engine.accounting import LossError
-from reasonledger.engine.build import build
+from reasonledger.product import build
 
 
 def test_the_build_steps_checks_reach_the_card(shared_data, tmp_path, monkeypatch):

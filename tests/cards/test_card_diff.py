@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from reasonledger.cards.diff import diff_cards, load_card
 from reasonledger.cards.release import write_release_card
 from reasonledger.cli import app
-from reasonledger.engine.build import build
+from reasonledger.product import build
 
 from .conftest import QUICKSTART, SMALL, constructed_run, rollout_record
 

@@ -13,7 +13,7 @@ import yaml
 
 from reasonledger.cards.markdown import md_code, md_text
 from reasonledger.cards.release import write_release_card
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.records.model import Record
 
 from .conftest import constructed_run

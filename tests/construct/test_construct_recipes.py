@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from reasonledger.cli import app
 from reasonledger.construct.openai_server import Choice
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.engine.recipe import instantiate, load_recipe
 from reasonledger.records.io import iter_valid
 from reasonledger.records.model import Kind

@@ -13,7 +13,7 @@ from reasonledger.construct.failures import FailureLog, read_failures
 from reasonledger.engine.rundir import RunDir
 from reasonledger.construct.openai_server import Fault
 from reasonledger.construct.rollouts import GenerationFailed
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.records.io import iter_valid
 
 from .test_generation_resume import _recipe, answer

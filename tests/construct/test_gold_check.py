@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reasonledger.construct.verify import GoldCheck, gold_candidate
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.engine.step import StepContext
 from reasonledger.records.io import iter_valid
 from reasonledger.records.model import Record

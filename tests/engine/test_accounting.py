@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from reasonledger.cli import app
 from reasonledger.engine.accounting import Ledger, LossError
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import BadRow
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.records.io import iter_valid
 from reasonledger.rewards import compute_score, trl_reward_funcs
 

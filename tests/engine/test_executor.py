@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reasonledger.engine.executor import LocalExecutor, worker_share
+from reasonledger.engine.executors import LocalExecutor, worker_share
 
 
 def test_pool_workers_know_how_many_share_the_builds_limits(monkeypatch):

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reasonledger.cli import app
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.engine.rundir import (LOCK, MARKER, OwnershipError, check_replaceable, clear_run_dir, hold_lock,
                                         never_delete, read_marker, write_marker)
 

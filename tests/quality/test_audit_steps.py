@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from reasonledger.engine.build import build
+from reasonledger.product import build
 from reasonledger.engine.step import StepContext
 from reasonledger.quality.steps import NearDedup
 from reasonledger.records.io import iter_valid

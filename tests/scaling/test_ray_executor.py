@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from reasonledger.engine.build import Build, build
-from reasonledger.engine.executor import ExecutorError, make_executor, worker_share
-from reasonledger.engine.ray_executor import PROBE_PREFIX, RayExecutor, check_probes, node_capacity, plan_placement
+from reasonledger.engine.build import Build
+from reasonledger.product import build, write_card
+from reasonledger.engine.executors import ExecutorError, make_executor, worker_share
+from reasonledger.engine.executors.ray import PROBE_PREFIX, RayExecutor, check_probes, node_capacity, plan_placement
 from reasonledger.engine.recipe import load_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,7 +141,7 @@ def test_a_ray_build_killed_and_resumed_gives_the_local_bytes_and_leaves_nothing
 
     executor = RayExecutor(2, shared_paths=[out])
     try:
-        Build(load_recipe(quickstart, SMALL), quickstart.parent, out, executor, show_progress=False).run()
+        Build(load_recipe(quickstart, SMALL), quickstart.parent, out, executor, show_progress=False).run(finish=write_card)
         node = ray.get_runtime_context().get_node_id()
         assert executor.placement == {node: 2}
         assert executor.shards_by_node == {node: 21 - done}  # only the unfinished shards ran again
@@ -183,7 +184,7 @@ def test_on_a_three_node_cluster_each_worker_node_gets_a_worker_and_the_bytes_ma
         out = tmp_path / "run"
         executor = RayExecutor(None, address=cluster.address, shared_paths=[out])
         try:
-            Build(load_recipe(quickstart, SMALL), quickstart.parent, out, executor, show_progress=False).run()
+            Build(load_recipe(quickstart, SMALL), quickstart.parent, out, executor, show_progress=False).run(finish=write_card)
             nodes = {node.node_id for node in workers}
             assert executor.placement == dict.fromkeys(nodes, 1)  # the head, with no worker resource, gets none
             assert set(executor.shards_by_node) == nodes and sum(executor.shards_by_node.values()) == 21

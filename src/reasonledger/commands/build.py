@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
                                                  "outside its own folder (refused by default)."),
     ) -> None:
         """Run a recipe into a run directory: data/, rejected/, exports/, card/, runlog.jsonl."""
-        from reasonledger.engine.build import build as run_build
+        from reasonledger.product import build as run_build
 
         if endpoint:
             os.environ["REASONLEDGER_ENDPOINT"] = endpoint
@@ -43,8 +43,9 @@ def register(app: typer.Typer) -> None:
         if allow_outside_paths:
             os.environ["REASONLEDGER_ALLOW_OUTSIDE_PATHS"] = "1"
 
-        from reasonledger.engine.executor import ExecutorError
+        from reasonledger.engine.executors import ExecutorError
         from reasonledger.engine.rundir import OwnershipError, RunDir
+        from reasonledger.records.quarantine import TooManyBadRows
 
         options: dict[str, object] = {"address": address}
         if executor == "ray":
@@ -52,7 +53,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,
                                show_progress=not quiet, **options)
-        except (RecipeError, ExecutorError, OwnershipError) as exc:
+        except (RecipeError, ExecutorError, OwnershipError, TooManyBadRows) as exc:
             fail(str(exc))
         run = escape(str(result.run_dir))
         console.print(f"[green]built[/green] {result.records:,} records into {run}/data "

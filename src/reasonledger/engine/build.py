@@ -1,8 +1,10 @@
-"""`reasonledger build`: run a recipe into a run directory, resumably and deterministically.
+"""Run a recipe into a run directory, resumably and deterministically, up to a `BuildResult`.
 
 Every shard of every stage is written atomically with a done marker, so a killed build resumes
 at the first unfinished shard; `data/`, `rejected/` and `exports/` are then rewritten from the
 stage outputs in shard order, which makes them byte-identical whatever was killed and when.
+What is made of a finished build (the release card) is the caller's `finish`, run under the
+run directory's lock before the run log's `run_end`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from reasonledger.engine.accounting import Ledger, quarantine_counter, read_counter
 from reasonledger.engine.accounting import check as check_losses
-from reasonledger.engine.executor import Executor, make_executor
+from reasonledger.engine.executors import Executor, make_executor
 from reasonledger.engine.pipeline import run_steps, stages, step_label
 from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_recipe
 from reasonledger.engine.rundir import RunDir, check_apart, claim_run_dir, clear_run_dir, hold_lock
@@ -44,10 +46,16 @@ class ShardTask:
 @dataclass
 class BuildResult:
     run_dir: Path
+    recipe: Recipe
     records: int
     rejected: int
     quarantined: int
     outputs: dict[str, str] = field(default_factory=dict)
+    # The ledger's summary: reads, releases and losses per source, and the failures it found.
+    accounting: dict[str, Any] = field(default_factory=dict)
+
+
+Finish = Callable[[BuildResult], None]
 
 
 def _rejected_records(rejections: list[Rejection], stage: int) -> list[Record]:
@@ -155,14 +163,15 @@ class Build:
         """What the build reads and the run directory must never hold: the recipe's folder, the sources' files."""
         return [self.base_dir, *(f for source in self.sources for f in getattr(source, "files", []))]
 
-    def run(self, force: bool = False) -> BuildResult:
-        """Build while holding the run directory's lock: one build per run directory at a time."""
+    def run(self, force: bool = False, finish: Finish | None = None) -> BuildResult:
+        """Build while holding the run directory's lock: one build per run directory at a time.
+        `finish` sees the result before the losses are checked (it may raise with a better pointer)."""
         check_apart(self.run_dir, self._inputs(), inside_ok=True)
         claim_run_dir(self.run_dir, force=force)
         with hold_lock(self.run_dir):
-            return self._run(force)
+            return self._run(force, finish)
 
-    def _run(self, force: bool) -> BuildResult:
+    def _run(self, force: bool, finish: Finish | None) -> BuildResult:
         self._prepare(force)
         tasks = self._tasks()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -178,7 +187,12 @@ class Build:
                 else:
                     markers = self._run_global_stage(stage, stage_steps, tasks, lambda bar=bar: progress.advance(bar))
                 self._log_stage(stage, stage_steps, markers, time.perf_counter() - started)
-        return self._finalize(tasks)
+        result = self._finalize(tasks)
+        if finish is not None:
+            finish(result)
+        check_losses(result.accounting)
+        self.runlog.append("run_end", records=result.records)
+        return result
 
     def _run_record_stage(self, stage: int, stage_steps: list[tuple[int, Step]], tasks: list[ShardTask],
                           advance: Any) -> list[dict[str, Any]]:
@@ -272,7 +286,6 @@ class Build:
         write_json_atomic({"stage": stage, "shards": len(markers)}, self.paths.stage(stage) / "done.json")
 
     def _finalize(self, tasks: list[ShardTask]) -> BuildResult:
-        from reasonledger.cards.release import write_release_card
         from reasonledger.records.exporters import export
 
         n_stages = len(stages(self.steps))
@@ -300,10 +313,8 @@ class Build:
         self.runlog.append("outputs", records=manifest["rows"], rejected=rejected["rows"], quarantined=quarantined,
                            exports=sorted(outputs),
                            prompt_format={s.name: s.prompt_format() for s in self.recipe.outputs if s.prompt_format()})
-        write_release_card(self.run_dir, self.recipe)
-        check_losses(accounting, self.paths.card / "card.md")  # after the card, which shows the failed funnel
-        self.runlog.append("run_end", records=manifest["rows"])
-        return BuildResult(self.run_dir, manifest["rows"], rejected["rows"], quarantined, outputs)
+        return BuildResult(self.run_dir, self.recipe, manifest["rows"], rejected["rows"], quarantined, outputs,
+                           accounting)
 
     def _merge_quarantine(self, tasks: list[ShardTask]) -> int:
         """The shards' quarantine entries in shard order, and the blobs holding their large raw rows
@@ -327,14 +338,14 @@ class Build:
 
 def build(recipe_path: Path | str, out: Path | str, overrides: list[str] | tuple[str, ...] = (),
           force: bool = False, executor: str = "local", workers: int | None = None,
-          show_progress: bool = True, **executor_options: Any) -> BuildResult:
+          show_progress: bool = True, finish: Finish | None = None, **executor_options: Any) -> BuildResult:
     recipe_path = Path(recipe_path)
     recipe = load_recipe(recipe_path, overrides)
     runner = make_executor(executor, workers or recipe.workers, **executor_options)
     try:
-        return Build(recipe, recipe_path.resolve().parent, Path(out), runner, show_progress).run(force)
+        return Build(recipe, recipe_path.resolve().parent, Path(out), runner, show_progress).run(force, finish)
     finally:
         runner.close()
 
 
-__all__ = ["Build", "BuildResult", "build", "run_record_shard"]
+__all__ = ["Build", "BuildResult", "Finish", "build", "run_record_shard"]

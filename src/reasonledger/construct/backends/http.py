@@ -23,7 +23,7 @@ from reasonledger.construct.backends import Backend, Done
 from reasonledger.construct.generation import (
     BadResponse, Failure, GenerationRequest, GeneratorSpec, Outcome, excerpt, parse_completion, redact_url, scrub,
     url_secrets)
-from reasonledger.engine.executor import worker_share
+from reasonledger.engine.executors.base import worker_share
 
 PATHS = {"chat": "/chat/completions", "completions": "/completions"}
 RETRYABLE = {408, 409, 425, 429}

@@ -1,11 +1,10 @@
-"""Executors run one function over many shard tasks. Steps never know which executor runs them."""
+"""What every executor is: one function over many shard tasks, results as they complete. Steps
+never know which executor runs them."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
 
@@ -22,7 +21,8 @@ def worker_share() -> int:
         return 1
 
 
-def _join_pool(workers: int) -> None:
+def join_pool(workers: int) -> None:
+    """Run in each worker process as it starts: say how many workers share the build."""
     os.environ[WORKERS_ENV] = str(workers)
 
 
@@ -38,42 +38,3 @@ class Executor(Protocol):
 
     def close(self) -> None:
         """Release what the executor started (worker processes, a cluster session)."""
-
-
-class LocalExecutor:
-    """A process pool on this machine (the default). One worker runs inline, without a pool."""
-
-    name = "local"
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
-
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
-        if self.workers == 1 or len(tasks) <= 1:
-            for task in tasks:
-                yield fn(task)
-            return
-        context = multiprocessing.get_context("forkserver")
-        size = min(self.workers, len(tasks))
-        with ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_join_pool, initargs=(size,)) as pool:
-            pending: set[Future[Any]] = {pool.submit(fn, task) for task in tasks}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-
-    def close(self) -> None:
-        """Nothing outlives `map_unordered`: its pool closes when the stage ends."""
-
-
-def make_executor(name: str, workers: int | None = None, **options: Any) -> Executor:
-    if name == "local":
-        given = sorted(k for k, v in options.items() if v is not None)
-        if given:
-            raise ExecutorError(f"the local executor takes no {', '.join(given)}; did you mean --executor ray?")
-        return LocalExecutor(workers)
-    if name == "ray":
-        from reasonledger.engine.ray_executor import RayExecutor
-
-        return RayExecutor(workers, **options)
-    raise ExecutorError(f"unknown executor {name!r}; available: local, ray")

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasonledger.engine.executor import WORKERS_ENV, ExecutorError
+from reasonledger.engine.executors.base import WORKERS_ENV, ExecutorError
 
 WORKER_RESOURCE = "reasonledger_worker"
 PROBE_PREFIX = ".reasonledger-probe-"

@@ -145,3 +145,14 @@ def test_separate_records_with_the_same_prompt_are_one_prompt() -> None:
     result = audit(records)
     assert result["overall"]["prompts"] == 30 and result["overall"]["within_prompts"]["informative_prompts"] == 30
     assert result["trap"]
+
+
+def test_the_report_plots_within_prompt_differences_only_when_measured() -> None:
+    from reasonledger.quality.report import plots
+
+    rng = np.random.default_rng(4)
+    measured = audit([rollout_set(f"q{i}", rng.integers(10, 90, size=4).tolist(), [True, False, True, False])
+                      for i in range(20)])
+    assert "length_trap" in plots({"length_trap": measured})
+    single = audit([rollout_set(f"q{i}", [10 + i], [i % 2 == 0]) for i in range(20)])
+    assert "length_trap" not in plots({"length_trap": single})  # no pooled scatter in its place

@@ -73,6 +73,10 @@ def test_only_the_text_after_the_last_think_counts():
     "The answer is not 3.",
     "The answer is maybe 3.",
     "I guess it is 3.",
+    "It's probably 3",
+    "The answer could be 3.",
+    "3 is not the answer.",
+    "Either 3 or 4",
     "We start with 17 apples and 4 pears.\nSo the result follows from the above.",
     "",
 ])

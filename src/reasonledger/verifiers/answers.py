@@ -81,9 +81,12 @@ _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*$", re.MULTILINE)
 # words that make a statement no answer: a negation just before it, a hedge anywhere in it
 _NEGATION = re.compile(r"(?:\bnot|\bnever|n't|\bcannot)\W*(?:\w+\W*)?$", re.IGNORECASE)
+_HEDGE_NEAR = re.compile(r"\b(?:could|might|may|likely)\W*(?:\w+\W*)?$", re.IGNORECASE)  # "could be 3", not "... could be in D is 19"
+_JUDGED = re.compile(r"\b(?:is|are|was|were|not|never|wrong|incorrect|false)\b|n't\b", re.IGNORECASE)  # "3 is wrong"
 _NEGATION_WORD = re.compile(r"\b(?:not|never|cannot)\b|n't\b", re.IGNORECASE)
 _HEDGE = re.compile(
-    r"\b(?:maybe|perhaps|possibly|somewhere|not sure|unsure|guess|(?:do|does|did)\s+not\s+know|(?:don|doesn|didn)'t\s+know|no idea)\b",
+    r"\b(?:maybe|perhaps|possibly|probably|somewhere|not sure|unsure|uncertain|not certain|guess|"
+    r"(?:do|does|did)\s+not\s+know|(?:don|doesn|didn)'t\s+know|no idea)\b",
     re.IGNORECASE,
 )
 # what links a number to its statement in prose: "... is 12", "= 7", "Answer: 3", "that $x<3$"
@@ -490,11 +493,13 @@ def final_line(text: str) -> Extracted | None:
         return Extracted(whole.strip().rstrip(".,;:"), "final_line", not segs and "\\" not in whole)  # all math
     if sentence.lstrip().startswith("(") and sentence.rstrip(" .").endswith(")"):
         return None  # an aside, not a statement
-    if len(cands) == 1 and not _DELIMS.sub(" ", sentence[: cands[0][0]]).strip(" *"):
+    rest = _DELIMS.sub(" ", sentence[cands[0][1] :]) if len(cands) == 1 else ""
+    if len(cands) == 1 and not _DELIMS.sub(" ", sentence[: cands[0][0]]).strip(" *") and not _JUDGED.search(rest) and len(
+            _WORD.findall(rest)) <= 2:  # "28 percent", "5 \\text{ meters}"; not "3 is not the answer"
         return Extracted(strip_math(cands[0][2]).rstrip(".,;:"), "final_line", cands[0][3])  # "28 percent"
     for start, _, answer, plain in sorted(cands, key=lambda c: c[1], reverse=True):
         before = _DELIMS.sub(" ", sentence[max(0, start - 60) : start]).rstrip(" *")
-        if _negated(sentence, start):
+        if _negated(sentence, start) or _HEDGE_NEAR.search(before):
             continue
         if _LINK.search(before) or _CONCLUSION.match(before):
             return Extracted(strip_math(answer).rstrip(".,;:"), "final_line", plain)

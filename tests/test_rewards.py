@@ -48,7 +48,8 @@ def _verl_rows(run: Path) -> list[dict]:
     ([{"verl": {"instrution": "x"}}], "instrution: Extra inputs are not permitted (options it takes: system_prompt, instruction, val_fraction)"),
     ([{"verl": {"val_fraction": 1.5}}], "val_fraction: Input should be less than 1"),
     ([{"verl": "x"}], "the options of output 'verl' must be a mapping"),
-    ([{"sft": {"instruction": "x"}}], "(options it takes: none)"),
+    ([{"sft": {"instruction": "x"}}], "(options it takes: judged_only)"),
+    ([{"dpo": {"instruction": "x"}}], "(options it takes: none)"),
 ])
 def test_outputs_and_their_options_are_checked_when_the_recipe_loads(tmp_path, outputs, message):
     recipe = yaml.safe_load(QUICKSTART.read_text())

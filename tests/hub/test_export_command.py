@@ -76,7 +76,14 @@ def test_every_output_loads_with_datasets_and_keeps_its_records(data: Path, tmp_
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["bad_rows"] == 1 and manifest["outputs"]["trl_stepwise"]["files"][0]["rows"] == 0
     assert [f["rows"] for f in manifest["outputs"]["sft"]["files"]] == [2]
-    assert "trl_stepwise: no record of this data is of a kind it exports" in result.output
+    assert "trl_stepwise: no record of this data is one it exports" in result.output
+
+
+def test_sft_takes_unjudged_responses_when_asked_but_never_a_failed_one(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sft"
+    assert _run("export", data, "--to", "sft", "--option", "judged_only=false", "--out", out).exit_code == 3
+    rows = datasets.load_dataset("json", data_files=str(out / "sft.jsonl"), split="train")
+    assert rows["record_id"] == [RECORDS[0].id, RECORDS[3].id, RECORDS[4].id]  # not the failed 3+1, nor the bare task
 
 
 def test_rl_exports_take_the_recipe_options(data: Path, tmp_path: Path) -> None:
@@ -111,7 +118,7 @@ def test_a_run_or_import_directory_is_exported_from_its_data(data: Path, tmp_pat
 def test_bad_options_and_unsafe_outputs_are_refused_before_anything_is_written(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = _run("export", data, "--to", "sft", "--out", out, "--option", "val_fraction=0.1")
-    assert result.exit_code == 1 and "output 'sft'" in result.output and "options it takes: none" in result.output
+    assert result.exit_code == 1 and "output 'sft'" in result.output and "options it takes: judged_only" in result.output
     result = _run("export", data, "--to", "verl", "--out", out, "--option", "val_fracton=0.1")
     assert result.exit_code == 1 and "val_fracton" in result.output and "val_fraction" in result.output
     result = _run("export", data, "--to", "verl", "--out", out, "--option", "nokey")

@@ -14,7 +14,8 @@ from reasonledger.commands._common import Ticker, console, fail, finish, report_
 # The manifest of what an export directory holds: the input, each output with its options and files.
 EXPORT_MANIFEST = "export.json"
 OUTPUTS_HELP = ("verl, trl_grpo, openrlhf (RL prompt sets with the verifier and reference for the reward); "
-                "sft (chat demonstrations: traces, and prompt_answer responses a verifier passed); "
+                "sft (chat demonstrations: traces, prompt_answer responses a verifier passed, rollouts every "
+                "verdict on them passed); "
                 "dpo (preference pairs, TRL's conversational format); trl_stepwise (labelled step traces)")
 
 
@@ -84,7 +85,8 @@ def register(app: typer.Typer) -> None:
         to: list[str] = typer.Option(..., "--to", "-t", help=f"Output (repeat for several): {OUTPUTS_HELP}."),
         out: Path = typer.Option(..., "--out", "-o", help="Output directory; new or empty, written whole at the end."),
         option: list[str] = typer.Option([], "--option", help="KEY=VALUE, an option as a recipe output takes it "
-                                         "(verl, trl_grpo, openrlhf: system_prompt, instruction, val_fraction); "
+                                         "(verl, trl_grpo, openrlhf: system_prompt, instruction, val_fraction; "
+                                         "sft: judged_only=false to take unjudged responses too); "
                                          "repeat for several; every --to must take it."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only an export reasonledger wrote)."),
@@ -124,6 +126,7 @@ def register(app: typer.Typer) -> None:
             files = ", ".join(f"{f['file']} ({f['rows']:,} rows)" for f in entry["files"])
             console.print(escape(f"{name}: {files}"))
             if not any(f["rows"] for f in entry["files"]):
-                console.print(f"[yellow]{escape(name)}: no record of this data is of a kind it exports[/yellow]")
+                console.print(f"[yellow]{escape(name)}: no record of this data is one it exports "
+                              f"(`reasonledger export --help` says which each takes)[/yellow]")
         console.print(escape(f"exported into {out}"))
         finish(q.count, strict, out / "rejected" / "quarantine.jsonl" if q.count else None)

@@ -1,7 +1,9 @@
 """Training exports of constructed data, one JSON object per line, in the run's record order:
 
-- `sft`: chat JSONL, {"messages": [..., {"role": "assistant", ...}]}, from `trace` records and from
-  `prompt_answer` records whose response a verifier passed (no record any verdict failed);
+- `sft`: chat JSONL, {"messages": [..., {"role": "assistant", ...}]}, from `trace` records, from
+  `prompt_answer` records whose response a verifier passed (or, with `judged_only: false`, that none
+  failed), and from each rollout of a `rollout_set` that every verdict on it passed (unless traces
+  were sampled from that set: they stand for it);
 - `dpo`: TRL's conversational preference format {"prompt", "chosen", "rejected"}, from `preference_pair`s;
 - `trl_stepwise`: TRL's stepwise supervision {"prompt", "completions", "labels"}, from labelled `step_trace`s.
 
@@ -12,10 +14,13 @@ can be traced back to the rollouts and verdicts it came from.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasonledger.construct.derived import rollout_index
 from reasonledger.records.exporters import register_exporter
 from reasonledger.records.exporters.rl import chat_prompt
 from reasonledger.records.io import iter_valid
@@ -53,17 +58,39 @@ def _judged(record: Record) -> bool | None:
     return all(v.passed for v in record.verdicts) if record.verdicts else None
 
 
-def sft_row(record: Record) -> dict[str, Any] | None:
-    """A demonstration: a trace, or a prompt_answer's response that a verifier passed; never a
-    response any verdict failed (an imported answer is no demonstration until something checked it)."""
+class SftOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    judged_only: bool = Field(True, description="prompt_answer responses only when a verifier passed them; false "
+                                                "also takes responses nothing judged (a file of demonstrations)")
+
+
+def sft_row(record: Record, judged_only: bool = True) -> dict[str, Any] | None:
+    """A demonstration: a trace, or a prompt_answer's response that a verifier passed (with
+    `judged_only`, an imported answer is no demonstration until something checked it); never a
+    response any verdict failed."""
     judged = _judged(record)
     if record.kind not in (Kind.trace, Kind.prompt_answer) or judged is False or \
-            (record.kind == Kind.prompt_answer and not judged):
+            (record.kind == Kind.prompt_answer and judged_only and not judged):
         return None
     if record.behaviour.response is None and record.behaviour.trace is None:
         return None
     return {"messages": [*prompt_messages(record), {"role": "assistant", "content": assistant_text(record)}],
             **_links(record, rollout_index=record.meta.get("rollout_index"))}
+
+
+def rollout_sft_rows(record: Record) -> list[dict[str, Any]]:
+    """One demonstration per rollout of a rollout set that every verdict on it passed (stored labels,
+    such as OpenR1's correctness_math_verify, or this tool's verifiers)."""
+    if record.kind != Kind.rollout_set:
+        return []
+    verdicts: dict[int, list[bool]] = {}
+    for verdict in record.verdicts:
+        j = rollout_index(verdict.target)
+        if j is not None:
+            verdicts.setdefault(j, []).append(verdict.passed)
+    return [{"messages": [*prompt_messages(record), {"role": "assistant", "content": rollout.response}],
+             "record_id": record.id, "rollout_set": record.id, "rollout_index": j}
+            for j, rollout in enumerate(record.behaviour.rollouts or []) if verdicts.get(j) and all(verdicts[j])]
 
 
 def dpo_row(record: Record) -> dict[str, Any] | None:
@@ -100,8 +127,21 @@ def _write(data_dir: Path, out: Path, row: Callable[[Record], dict[str, Any] | N
     return out
 
 
-def export_sft(data_dir: Path, out_dir: Path) -> Path:
-    return _write(data_dir, out_dir / "sft.jsonl", sft_row)
+def sft_rows(record: Record, options: SftOptions, sampled: set[str]) -> Iterable[dict[str, Any]]:
+    """The demonstrations of one record; a rollout set in `sampled` (the released traces were chosen
+    from it, by rejection sampling) is represented by those traces alone."""
+    row = sft_row(record, options.judged_only)
+    if row is not None:
+        return [row]
+    return [] if record.id in sampled else rollout_sft_rows(record)
+
+
+def export_sft(data_dir: Path, out_dir: Path, options: SftOptions | None = None) -> Path:
+    options = options or SftOptions()
+    sampled = {r.meta["rollout_set"] for r in iter_valid(data_dir) if r.kind == Kind.trace and r.meta.get("rollout_set")}
+    out = out_dir / "sft.jsonl"
+    write_jsonl((row for record in iter_valid(data_dir) for row in sft_rows(record, options, sampled)), out)
+    return out
 
 
 def export_dpo(data_dir: Path, out_dir: Path) -> Path:
@@ -112,7 +152,7 @@ def export_trl_stepwise(data_dir: Path, out_dir: Path) -> Path:
     return _write(data_dir, out_dir / "trl_stepwise.jsonl", stepwise_row)
 
 
-register_exporter("sft", export_sft)
+register_exporter("sft", export_sft, SftOptions)
 register_exporter("dpo", export_dpo)
 register_exporter("trl_stepwise", export_trl_stepwise)
 

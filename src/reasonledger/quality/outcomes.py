@@ -58,10 +58,11 @@ def outcomes(record: Record) -> list[Outcome]:
     if record.behaviour.steps and "answer" not in texts:  # a step trace is judged as a whole
         texts["answer"] = "\n".join(step.text for step in record.behaviour.steps)
     rows = []
-    prompt = prompt_digest(record)
+    prompt = b""
     for verdict in record.verdicts:
         if verdict.target not in texts:
             continue
+        prompt = prompt or prompt_digest(record)
         policy, temperature = _policy(record, verdict.target)
         rows.append(Outcome(record.id, source_name(record), verdict.target, texts[verdict.target],
                             verifier_key(verdict.verifier, verdict.version), verdict.label_source, verdict.passed,

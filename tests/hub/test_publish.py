@@ -189,3 +189,22 @@ def test_configs_leave_out_what_has_no_rows(release: Path) -> None:
     card["manifest"]["exports"] = [{**e, "rows": 0} if e["file"].startswith("exports/verl") else e
                                    for e in card["manifest"]["exports"]]
     assert [c.name for c in release_configs(card)] == ["openrlhf", "trl_grpo"]
+
+
+def test_mixed_licences_are_listed_beside_the_readme_and_unknowns_are_named(run: Path, release: Path,
+                                                                            tmp_path: Path) -> None:
+    from reasonledger.cards.publish import lay_out
+
+    card = json.loads((release / "card" / "card.json").read_text())
+    sources = card["recipe"]["prompt_sources"]
+    card["recipe"]["prompt_sources"] = [{**sources[0], "license": "CC-BY-4.0"}, *sources[1:]]
+    card["license"], card["language"] = ["Apache-2.0", "CC-BY-4.0"], "unknown"
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    todo = lay_out(run, card, folder)
+    meta = _front_matter(folder)
+    assert (meta["license"], meta["license_link"]) == ("other", "LICENSES.md") and "language" not in meta
+    listed = (folder / "LICENSES.md").read_text()
+    assert f"| {sources[0]['dataset']} | {sources[0]['revision']} | CC-BY-4.0 | {sources[0]['records']:,} |" in listed
+    assert all(f"| {s['dataset']} |" in listed for s in sources)
+    assert [t.split(":")[0] for t in todo] == ["language"]

@@ -22,8 +22,10 @@ def register(app: typer.Typer) -> None:
         private: bool = typer.Option(False, "--private", help="With --push: create the repository private."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only a release reasonledger wrote)."),
     ) -> None:
-        """A Hub dataset folder: README.md (configs for the records and each export, the card's figures),
-        croissant.json, data/, exports/, card/; `datasets.load_dataset(OUT, CONFIG)` loads each config."""
+        """Lay a run out as a Hugging Face dataset repository; push it with --push.
+
+        README.md (a config for the records and one per export, the card's figures), croissant.json,
+        data/, exports/ and card/; `datasets.load_dataset(OUT, CONFIG)` loads each config."""
         from reasonledger.cards.audit import AuditError
         from reasonledger.cards.croissant import CROISSANT, check_croissant
         from reasonledger.cards.overrides import CardFieldError

@@ -134,7 +134,10 @@ def test_processbench_has_one_attempt_per_policy_and_problem_and_is_not_flagged(
     assert not result["trap"]
     assert all(g["within_prompts"]["status"] == "not_separable" for g in result["by_policy"].values())
     within = result["overall"]["within_prompts"]  # 23 problems were solved twice, one three times
-    assert within["prompts_with_several_attempts"] == 24 and within["status"] in ("measured", "no_information")
+    assert within["prompts_with_several_attempts"] == 24 and within["informative_prompts"] == 23
+    # 12 generators: 23 informative pairs cannot carry 11 policy indicators and length (the fit would separate)
+    assert within["conditional_logit"]["fitted"] is False and "5 per covariate" in within["conditional_logit"]["reason"]
+    assert headline("length_trap", result).startswith("no flag")
 
 
 def test_separate_records_with_the_same_prompt_are_one_prompt() -> None:

@@ -12,7 +12,8 @@ each labelled:
 - `within_prompts`: over prompts with several attempts, the prompt-demeaned r (t-test with the
   prompts' means counted as fitted parameters), and a conditional logistic regression with one
   stratum per prompt, length per standard deviation as the covariate and, where a group mixes
-  policies, policy indicators: its log odds ratio, Wald interval and likelihood-ratio p.
+  policies, policy indicators: its log odds ratio, Wald interval and likelihood-ratio p. It is
+  fitted only with at least 5 attempts of the rarer outcome (in prompts with both) per covariate.
 
 A group is flagged only when the within-prompt log odds ratio is negative, its p is below `alpha`
 after Holm's correction over every group tested, and the demeaned r is at or below -`flag_r` (a
@@ -37,6 +38,7 @@ from reasonledger.stats.pvalues import correlation_p, holm
 POOLED_NOTE = "all attempts pooled across prompts: mixes prompt difficulty with length; p ignores clustering"
 BETWEEN_NOTE = "prompt mean length against prompt pass rate, one point per prompt"
 NOT_SEPARABLE = "one attempt per prompt: length cannot be separated from prompt difficulty, so no flag"
+EVENTS_PER_COVARIATE = 5
 
 
 def _r(x: np.ndarray, y: np.ndarray) -> float | None:
@@ -87,23 +89,40 @@ def _within(lengths: np.ndarray, passed: np.ndarray, prompts: np.ndarray, polici
     names = sorted(set(policies.tolist()), key=lambda p: (-(policies == p).sum(), p))
     design = np.column_stack([(lengths - lengths.mean()) / sd, *((policies == p).astype(float) for p in names[1:])])
     columns = estimable_columns(prompts, design)
-    effect = first_effect(prompts, passed, design[:, columns], level) if columns and columns[0] == 0 else None
     covariates = ["length (per SD)"] + [f"policy={names[c]}" for c in columns[1:]]
-    out.update({
-        "status": "measured",
-        "r": round(r, 4), "p": float(f"{correlation_p(r, len(length), n_prompts + 1):.3g}"),
-        "by_deviation": _bins(d_length, d_ok, quantiles, "pass_minus_prompt_rate"),
-        "conditional_logit": None if effect is None else {
-            "log_odds_ratio_per_sd": round(effect.coef, 4), "se": None if effect.se is None else round(effect.se, 4),
-            "interval": None if effect.interval is None else [round(v, 4) for v in effect.interval],
-            "level": level, "p": float(f"{effect.p:.3g}"), "test": "likelihood ratio", "sd_words": round(sd, 1),
-            "covariates": covariates, "separated": effect.separated,
-            "reference_policy": names[0] if len(columns) > 1 else None},
-    })
-    if effect is not None and effect.separated:
-        out["conditional_logit"]["note"] = ("length separates passes from failures within prompts: the odds ratio "
-                                            "is unbounded and has no Wald interval; the likelihood-ratio p stands")
+    out.update({"status": "measured",
+                "r": round(r, 4), "p": float(f"{correlation_p(r, len(length), n_prompts + 1):.3g}"),
+                "by_deviation": _bins(d_length, d_ok, quantiles, "pass_minus_prompt_rate"),
+                "conditional_logit": _conditional_logit(prompts, passed, informative, design, columns, covariates,
+                                                        level, sd, names[0] if len(columns) > 1 else None)})
     return out
+
+
+def _conditional_logit(prompts: np.ndarray, passed: np.ndarray, informative: np.ndarray, design: np.ndarray,
+                       columns: list[int], covariates: list[str], level: float, sd: float,
+                       reference: str | None) -> dict[str, Any]:
+    """The fitted length effect, or why it was not fitted (no length variation within prompts, or fewer
+    than EVENTS_PER_COVARIATE attempts of the rarer outcome per covariate: then the likelihood is
+    close to separable and neither the estimate nor its test can be trusted)."""
+    if not columns or columns[0] != 0:
+        return {"fitted": False, "reason": "length does not vary within prompts once policy is accounted for"}
+    events = int(min(passed[informative].sum(), (~passed[informative]).sum()))
+    if events < EVENTS_PER_COVARIATE * len(columns):
+        return {"fitted": False, "covariates": covariates,
+                "reason": f"{events} attempt(s) of the rarer outcome in informative prompts for {len(columns)} "
+                          f"covariate(s); the model needs {EVENTS_PER_COVARIATE} per covariate"}
+    effect = first_effect(prompts, passed, design[:, columns], level)
+    fit: dict[str, Any] = {
+        "fitted": True, "direction": "negative" if effect.coef < 0 else "positive",
+        "log_odds_ratio_per_sd": None if effect.separated else round(effect.coef, 4),
+        "se": None if effect.se is None else round(effect.se, 4),
+        "interval": None if effect.interval is None else [round(v, 4) for v in effect.interval],
+        "level": level, "p": float(f"{effect.p:.3g}"), "test": "likelihood ratio", "sd_words": round(sd, 1),
+        "covariates": covariates, "separated": effect.separated, "reference_policy": reference}
+    if effect.separated:
+        fit["note"] = ("length separates passes from failures within prompts: the odds ratio is unbounded (no "
+                       "estimate, no Wald interval); the likelihood-ratio p stands")
+    return fit
 
 
 def _summary(lengths: np.ndarray, passed: np.ndarray, prompts: np.ndarray, policies: np.ndarray,
@@ -196,7 +215,7 @@ class LengthTrapAudit:
             if name in adjusted:
                 within["p_holm"] = float(f"{adjusted[name]:.3g}")
             logit = within.get("conditional_logit") or {}
-            group["flagged"] = bool(name in adjusted and logit["log_odds_ratio_per_sd"] < 0
+            group["flagged"] = bool(name in adjusted and logit["direction"] == "negative"
                                     and adjusted[name] < self.alpha and within["r"] <= -self.flag_r)
         flagged = [k for k, g in groups.items() if g["flagged"]]
         return {"applicable": True, "verifier": verifier, "length_unit": "words (whitespace-separated)",

@@ -81,15 +81,25 @@ def _length_trap_headline(section: dict[str, Any]) -> str:
         lead = f"TRAP: within the same prompt, longer attempts are the wrong ones ({', '.join(section['flagged'])})"
     elif within["status"] != "measured":
         return f"no flag: {within['reason']}; {tail}"
-    else:
-        lead = "no trap within prompts"
-    if within["status"] == "measured" and within.get("conditional_logit"):
-        logit = within["conditional_logit"]
-        interval = (f" [{logit['interval'][0]:+.3f}, {logit['interval'][1]:+.3f}]" if logit["interval"] else " (unbounded)")
-        lead += (f"; within prompts: log odds ratio {logit['log_odds_ratio_per_sd']:+.3f}{interval} per SD of length "
+    logit = within.get("conditional_logit") or {}
+    if not section["trap"]:
+        lead = "no trap within prompts" if logit.get("fitted") else "no flag"
+    if logit.get("fitted"):
+        lead += (f"; within prompts: log odds ratio {_log_odds(logit)} per SD of length "
                  f"(p = {logit['p']:.2g}, Holm {within.get('p_holm', logit['p']):.2g}), demeaned r = {_signed(within['r'])}, "
                  f"{within['informative_prompts']:,} informative prompts")
+    elif within["status"] == "measured":
+        lead += (f"; within prompts: demeaned r = {_signed(within['r'])} over {within['informative_prompts']:,} informative "
+                 f"prompts, not tested ({logit['reason']})")
     return f"{lead}; {tail}"
+
+
+def _log_odds(logit: dict[str, Any]) -> str:
+    """The estimate with its interval, or `unbounded` and its direction when length separates the outcomes."""
+    if logit["log_odds_ratio_per_sd"] is None:
+        return f"unbounded ({logit['direction']}; separation)"
+    interval = logit["interval"]
+    return f"{logit['log_odds_ratio_per_sd']:+.3f}" + (f" [{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "")
 
 
 def write_json(result: dict[str, Any], out: Path) -> Path:
@@ -238,15 +248,14 @@ def _trap_row(label: str, group: dict[str, Any]) -> dict[str, Any]:
     """One table row per group: the within-prompt test beside the pooled and between-prompt figures."""
     within = group["within_prompts"]
     logit = within.get("conditional_logit") or {}
-    interval = logit.get("interval")
     return {"group": label, "attempts": group["attempts"], "prompts": group["prompts"], "accuracy": group["accuracy"],
             "within: status": within["status"], "within: informative prompts": within.get("informative_prompts", "—"),
             "within: demeaned r (p)": f"{_signed(within['r'])} ({within['p']:.2g})" if "r" in within else "—",
-            "within: log OR per SD [CI]": (f"{logit['log_odds_ratio_per_sd']:+.3f} "
-                                           + (f"[{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "(unbounded)"))
-            if logit else "—",
+            "within: log OR per SD [CI]": _log_odds(logit) if logit.get("fitted") else "not fitted" if logit else "—",
             "within: p (Holm)": f"{logit['p']:.2g} ({within['p_holm']:.2g})" if "p_holm" in within else "—",
-            "between prompts r": _signed(group["between_prompts"]["r"]), "pooled r": _signed(group["pooled"]["r"]),
+            "between prompts r": _signed(group["between_prompts"]["r"]),
+            "pooled r (naive p)": f"{_signed(group['pooled']['r'])}" + (f" ({group['pooled']['p']:.2g})"
+                                                                       if group["pooled"]["p"] is not None else ""),
             "flagged": group["flagged"]}
 
 

@@ -53,6 +53,7 @@ def test_the_folder_is_a_hub_dataset_repository(run: Path, release: Path) -> Non
                                                          "data", "exports"]
     assert sorted(p.name for p in (release / "card").iterdir()) == ["card.json", "card.md", "figures", "report.html"]
     readme = (release / "README.md").read_text()
+    assert "is in `card/card.md`" in readme  # the README at the root points into card/
     for name in ("funnel", "verdicts", "kinds", "domains"):  # the card's figures, shown in the README
         assert (release / "card" / "figures" / f"{name}.svg").read_text().startswith("<svg")
         assert f"](card/figures/{name}.svg)" in readme

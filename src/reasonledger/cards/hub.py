@@ -87,7 +87,8 @@ def front_matter(card: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def render_hub_readme(card: dict[str, Any]) -> str:
+def render_hub_readme(card: dict[str, Any], card_dir: str = "") -> str:
+    """The README; `card_dir` is where card.md and card.json are, seen from it (`card/` at a release's root)."""
     v, r, p = card["verification"], card["recipe"], card["pass_rate"]
     block = [
         ("records", card["records"]), ("record kinds", card["objects"]["by_kind"]),
@@ -116,6 +117,7 @@ def render_hub_readme(card: dict[str, Any]) -> str:
               "## Limitations", "", f"- biases: {fmt(card['biases'])}",
               f"- decontamination sufficient: {fmt(card['decontamination_sufficient'])}",
               f"- maintenance: {fmt(card['maintenance'])}", "",
-              "The full card with the verifier cards, funnel and audit checklist is in `card.md`; the "
-              "machine-readable one in `card.json`, with Croissant metadata in `croissant.json`.", ""]
+              f"The full card with the verifier cards, funnel and audit checklist is in `{card_dir}card.md`; the "
+              f"machine-readable one in `{card_dir}card.json`, with Croissant metadata in `croissant.json` at the "
+              "release root.", ""]
     return "\n".join(lines)

@@ -11,7 +11,6 @@ config. The work files, caches and rejected rows of the run stay behind.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reasonledger.cards.configs import release_configs
-from reasonledger.cards.hub import LICENSES_FILE, licenses_of
+from reasonledger.cards.hub import LICENSES_FILE, licenses_of, render_hub_readme
 from reasonledger.cards.overrides import UNKNOWN
 from reasonledger.engine.rundir import LOCK, MARKER
 
@@ -100,7 +99,8 @@ def lay_out(run: Path, card: dict[str, Any], folder: Path) -> list[str]:
     card = {**card, "manifest": release_manifest(folder)}  # the files of the release, as published
     write_json_atomic(card, folder / "card" / "card.json")
     write_renderings(card, folder / "card", folder)
-    os.replace(folder / "card" / README, folder / README)  # the Hub reads the README at the root
+    (folder / "card" / README).unlink()  # the Hub reads the README at the root, where card/ is a folder
+    (folder / README).write_text(render_hub_readme(card, "card/"), encoding="utf-8")
     _add_figures(card, folder)
     if len(licenses_of(card)) > 1:
         (folder / LICENSES_FILE).write_text(_licenses_text(card), encoding="utf-8")

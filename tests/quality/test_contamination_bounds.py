@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reasonledger.quality import contamination
@@ -34,5 +35,12 @@ def test_cosines_taken_a_slice_of_items_at_a_time_shortlist_the_same(shared_data
     whole = [x.tolist() for x in scan._shortlist(prompts)]
     monkeypatch.setattr(contamination, "_COSINES_PER_SLICE", 7 * len(prompts))  # slices of 7 items
     sliced = [x.tolist() for x in scan._shortlist(prompts)]
-    assert len(whole[0]) > len(records)  # several items per text: the per-slice top k is exercised
+    assert len(whole[0]) > len(records)  # several items per text
     assert sliced[:2] == whole[:2] and sliced[2] == pytest.approx(whole[2])
+
+    # every item passes a shortlist of -1, so the kept list is cut back many times on the way
+    scan.config = ContaminationConfig(shortlist=-1, top_k=4)
+    got = [x.tolist() for x in scan._shortlist(prompts)]
+    sims = scan.embedder.encode(prompts) @ scan.vectors.astype(np.float32).T
+    want = [(row, item) for row in range(len(prompts)) for item in np.argsort(-sims[row], kind="stable")[:4].tolist()]
+    assert list(zip(got[0], got[1])) == want

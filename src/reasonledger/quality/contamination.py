@@ -164,28 +164,19 @@ class ContaminationScan:
 
     def _shortlist(self, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text, item, cosine) of each text's `top_k` closest items at or above `shortlist`, per
-        text closest first. Items are taken a slice at a time and only each slice's `top_k` per
-        text is kept, so memory is one slice's cosines, whatever the benchmark's size."""
+        text closest first. Items are taken a slice at a time; what passes the shortlist is kept,
+        cut back to each text's `top_k` whenever it grows past a few per text, so memory is one
+        slice's cosines plus a bounded list, whatever the benchmark's size."""
         queries = self.embedder.encode(prompts)
         k, step = self.config.top_k, max(1, min(_ITEMS_PER_SLICE, _COSINES_PER_SLICE // max(1, len(prompts))))
-        rows, items, sims = [], [], []
+        kept = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
         for first in range(0, len(self.vectors), step):
             block = queries @ self.vectors[first:first + step].astype(np.float32).T
-            if block.shape[1] > k:  # the k best of this slice per text; the rest cannot make the top k
-                best = np.argpartition(-block, k - 1, axis=1)[:, :k]
-                block_items = best + first
-                block = np.take_along_axis(block, best, axis=1)
-            else:
-                block_items = np.broadcast_to(np.arange(first, first + block.shape[1]), block.shape)
-            keep = block >= self.config.shortlist
-            rows.append(np.nonzero(keep)[0])
-            items.append(block_items[keep])
-            sims.append(block[keep])
-        rows, items, sims = (np.concatenate(x) if x else np.zeros(0) for x in (rows, items, sims))
-        order = np.lexsort((items, -sims, rows))  # per text, the closest items first (ties: earlier item)
-        rows, items, sims = rows[order], items[order], sims[order]
-        top = (np.arange(len(rows)) - np.searchsorted(rows, rows)) < k  # position within its text
-        return rows[top].astype(np.int64), items[top].astype(np.int64), sims[top]
+            rows, items = np.nonzero(block >= self.config.shortlist)
+            kept = tuple(np.concatenate(pair) for pair in zip(kept, (rows, items + first, block[rows, items])))
+            if len(kept[0]) > 4 * k * len(prompts):
+                kept = _top(*kept, k)
+        return _top(*kept, k)
 
     def _semantic(self, records: Sequence[Record], seen: set[tuple[int, int]]) -> list[dict[str, Any]]:
         prompts = [prompt_text(r.task) for r in records]
@@ -237,3 +228,11 @@ class ContaminationScan:
         return {**self.config.model_dump(), "normalisation": self.config.normalisation.describe(),
                 "score": "share of the benchmark item's distinct n-grams found in the record's whole text",
                 "semantic_text": "the record's prompt", "ngram_text": "prompt, reference and every behaviour text"}
+
+
+def _top(rows: np.ndarray, items: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The `k` highest cosines of each text, per text closest first (ties: the earlier item)."""
+    order = np.lexsort((items, -sims, rows))
+    rows, items, sims = rows[order], items[order], sims[order]
+    top = (np.arange(len(rows)) - np.searchsorted(rows, rows)) < k  # position within its text
+    return rows[top].astype(np.int64), items[top].astype(np.int64), sims[top]

@@ -247,7 +247,7 @@ def _record_rows(n=3):
 def test_bad_parquet_rows_are_bad_rows_with_their_row_number(tmp_path):
     from reasonledger.records.arrow import RECORD_SCHEMA
     rows = _record_rows(8)
-    rows[1]["behaviour_json"] = "{not json"
+    rows[1]["actions_json"] = "{not json"
     rows[6]["meta_json"] = '{"a": 1, "a": 2}'
     rows[2]["kind"] = "poem"
     rows[3]["source"] = None

@@ -1,8 +1,14 @@
 """The Arrow schema of a record, and the conversion both ways.
 
-Columns that a query engine should see (id, kind, prompt, domain, source, verifier contract,
-verdicts with score and passed) are typed; free-form JSON (reference, behaviour, evidence, meta)
-is stored as canonical JSON strings so no shape is lost and the bytes are deterministic.
+Columns a query engine should see are typed: id, kind, the prompt (text or chat messages), the
+reference's answer, domain, source, verifier contract, the behaviour (response, trace, answer,
+steps with their labels, rollouts, chosen/rejected) and verdicts with score and passed, so `datasets`
+or DuckDB filter them without `json.loads`. What has no fixed shape is canonical JSON text, so no
+shape is lost and the bytes are deterministic: the whole reference (`reference_json`, which the
+record is read back from), actions, judgments, verifier configs, evidence, sampling and meta.
+
+LAYOUT 1 (before typed behaviour) kept the prompt's messages and the behaviour as JSON text; it is
+still read.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from reasonledger.records.model import Record, canonical_json
+from reasonledger.records.model import SCHEMA_VERSION, Record, canonical_json
 
+LAYOUT = 2
 _SOURCE = pa.struct([
     ("dataset", pa.string()), ("revision", pa.string()), ("row_id", pa.string()),
     ("license", pa.string()), ("split", pa.string()),
@@ -29,40 +36,67 @@ _EVENT = pa.struct([
     ("stage", pa.string()), ("step", pa.string()), ("params_hash", pa.string()), ("model", pa.string()),
     ("revision", pa.string()), ("sampling_json", pa.string()), ("seed", pa.int64()),
 ])
+_MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
+_STEP = pa.struct([("text", pa.string()), ("label", pa.float64()), ("label_source", pa.string())])
+_ROLLOUT = pa.struct([("response", pa.string()), ("answer", pa.string()), ("meta_json", pa.string())])
+# behaviour fields stored as typed text columns under their own names
+_TEXT_BEHAVIOUR = ("response", "trace", "answer", "chosen", "rejected")
 
 RECORD_SCHEMA = pa.schema([
     ("id", pa.string()),
     ("kind", pa.string()),
     ("schema_version", pa.int32()),
     ("prompt", pa.string()),
-    ("prompt_messages_json", pa.string()),
+    ("prompt_messages", pa.list_(_MESSAGE)),
+    ("reference_answer", pa.string()),
     ("reference_json", pa.string()),
     ("domain", pa.string()),
     ("source", _SOURCE),
     ("verifier", _VERIFIER),
-    ("behaviour_json", pa.string()),
+    ("response", pa.string()),
+    ("trace", pa.string()),
+    ("answer", pa.string()),
+    ("steps", pa.list_(_STEP)),
+    ("rollouts", pa.list_(_ROLLOUT)),
+    ("chosen", pa.string()),
+    ("rejected", pa.string()),
+    ("actions_json", pa.string()),
+    ("judgment_json", pa.string()),
     ("verdicts", pa.list_(_VERDICT)),
     ("parents", pa.list_(pa.string())),
     ("lineage_events", pa.list_(_EVENT)),
     ("meta_json", pa.string()),
-])
+], metadata={"reasonledger.layout": str(LAYOUT)})
 
 
 def _json_or_none(value: Any) -> str | None:
     return None if value is None else canonical_json(value)
 
 
+def reference_answer(reference: Any) -> str | None:
+    """The reference's answer as text, for filtering: the reference itself when it is a text or a
+    number, a mapping's scalar `answer`; None when it has no single answer (tests, rubrics)."""
+    if isinstance(reference, dict):
+        reference = reference.get("answer")
+    if reference is None or isinstance(reference, (dict, list)):
+        return None
+    return reference if isinstance(reference, str) else canonical_json(reference)
+
+
 def record_to_row(record: Record) -> dict[str, Any]:
+    """The row of RECORD_SCHEMA (layout LAYOUT) that holds `record`; written with the current SCHEMA_VERSION."""
     data = record.model_dump(mode="json")
-    task = data["task"]
+    task, behaviour = data["task"], data["behaviour"]
     prompt = task["prompt"]
     verifier = task.get("verifier")
+    rollouts = behaviour["rollouts"]
     return {
         "id": data["id"],
         "kind": data["kind"],
-        "schema_version": data["schema_version"],
+        "schema_version": SCHEMA_VERSION,
         "prompt": prompt if isinstance(prompt, str) else None,
-        "prompt_messages_json": None if isinstance(prompt, str) else canonical_json(prompt),
+        "prompt_messages": None if isinstance(prompt, str) else prompt,
+        "reference_answer": reference_answer(task.get("reference")),
         "reference_json": canonical_json(task.get("reference")),
         "domain": task.get("domain"),
         "source": task["source"],
@@ -70,7 +104,12 @@ def record_to_row(record: Record) -> dict[str, Any]:
             "name": verifier["name"], "version": verifier.get("version"),
             "config_json": canonical_json(verifier.get("config") or {}),
         },
-        "behaviour_json": canonical_json({k: v for k, v in data["behaviour"].items() if v is not None}),
+        **{name: behaviour[name] for name in _TEXT_BEHAVIOUR},
+        "steps": behaviour["steps"],
+        "rollouts": None if rollouts is None else [
+            {"response": r["response"], "answer": r["answer"], "meta_json": canonical_json(r["meta"])} for r in rollouts],
+        "actions_json": _json_or_none(behaviour["actions"]),
+        "judgment_json": _json_or_none(behaviour["judgment"]),
         "verdicts": [
             {**{k: v for k, v in verdict.items() if k != "evidence"}, "evidence_json": canonical_json(verdict["evidence"])}
             for verdict in data["verdicts"]
@@ -88,12 +127,32 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+def _behaviour(row: dict[str, Any], loads: Callable[[str], Any]) -> dict[str, Any]:
+    if "behaviour_json" in row:  # layout 1
+        return loads(row["behaviour_json"])
+    rollouts = row["rollouts"]
+    return _drop_none({
+        **{name: row[name] for name in _TEXT_BEHAVIOUR},
+        "steps": None if row["steps"] is None else [_drop_none(step) for step in row["steps"]],
+        "rollouts": None if rollouts is None else [
+            {"response": r["response"], "answer": r["answer"], "meta": loads(r["meta_json"] or "{}")} for r in rollouts],
+        "actions": None if row["actions_json"] is None else loads(row["actions_json"]),
+        "judgment": None if row["judgment_json"] is None else loads(row["judgment_json"]),
+    })
+
+
+def _prompt(row: dict[str, Any], loads: Callable[[str], Any]) -> Any:
+    if row["prompt"] is not None:
+        return row["prompt"]
+    return loads(row["prompt_messages_json"]) if "prompt_messages_json" in row else row["prompt_messages"]
+
+
 def row_to_record(row: dict[str, Any], loads: Callable[[str], Any] = json.loads) -> Record:
-    """The record a row holds; `loads` parses its JSON cells (`canonical.loads_row` for untrusted files)."""
-    prompt = row["prompt"] if row["prompt"] is not None else loads(row["prompt_messages_json"])
+    """The record a row holds (layout 2, or layout 1 with JSON prompt messages and behaviour);
+    `loads` parses its JSON cells (`canonical.loads_row` for untrusted files)."""
     verifier = row.get("verifier")
     task = {
-        "prompt": prompt,
+        "prompt": _prompt(row, loads),
         "reference": loads(row["reference_json"]),
         "domain": row.get("domain"),
         "source": _drop_none(row["source"]),
@@ -107,7 +166,7 @@ def row_to_record(row: dict[str, Any], loads: Callable[[str], Any] = json.loads)
         "kind": row["kind"],
         "schema_version": row["schema_version"],
         "task": task,
-        "behaviour": loads(row["behaviour_json"]),
+        "behaviour": _behaviour(row, loads),
         "verdicts": [
             {**{k: v for k, v in verdict.items() if k != "evidence_json"}, "evidence": loads(verdict["evidence_json"])}
             for verdict in row["verdicts"] or []

@@ -16,7 +16,8 @@ from pydantic_core import to_jsonable_python
 
 from reasonledger.records.canonical import has_non_finite, problem
 
-SCHEMA_VERSION = 1
+# 2: label source `dataset`; stored with the behaviour as typed columns (records.arrow LAYOUT 2).
+SCHEMA_VERSION = 2
 
 
 class Kind(str, Enum):

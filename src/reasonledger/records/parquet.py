@@ -144,7 +144,9 @@ def inside(directory: Path, name: object, listed_in: Path) -> Path:
 
 
 def is_record_table(schema: pa.Schema) -> bool:
-    return {"id", "kind", "behaviour_json", "verdicts"} <= set(schema.names)
+    """Record Parquet of either layout: behaviour as typed columns (2) or as JSON text (1)."""
+    names = set(schema.names)
+    return {"id", "kind", "verdicts"} <= names and bool({"rollouts", "behaviour_json"} & names)
 
 
 def parquet_rows(path: Path, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES, batch_rows: int = 128,

@@ -195,3 +195,15 @@ def test_max_bad_rows_on_validate_import_and_stats(tmp_path):
         result = _run(*args, "--max-bad-rows", "2")
         assert result.exit_code == 1 and "more than 2 bad rows" in result.output, (args, result.output)
         assert _run(*args, "--max-bad-rows", "5").exit_code == exit_within_limit
+
+
+def test_a_build_stopped_by_too_many_bad_rows_says_so(tmp_path):
+    _write(tmp_path / "tasks.jsonl", [{"question": "1+1?", "answer": "2"}])
+    with (tmp_path / "tasks.jsonl").open("a") as rows:
+        rows.write("{not json\n" * 5)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("name: q\nsources:\n  - type: file\n    path: tasks.jsonl\n    format: jsonl\n"
+                      "    options: {prompt_field: question, answer_field: answer, max_bad_rows: 3}\n")
+    result = _run("build", recipe, "--out", tmp_path / "run", "--quiet")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback
+    assert "more than 3 bad rows" in result.output and "options.max_bad_rows" in result.output

@@ -205,6 +205,9 @@ def test_mixed_licences_are_listed_beside_the_readme_and_unknowns_are_named(run:
     todo = lay_out(run, card, folder)
     meta = _front_matter(folder)
     assert (meta["license"], meta["license_link"]) == ("other", "LICENSES.md") and "language" not in meta
+    hub = pytest.importorskip("huggingface_hub", reason="huggingface_hub comes with datasets")
+    parsed = hub.DatasetCard.load(folder / "README.md").data
+    assert (parsed.license, parsed.license_name, parsed.license_link) == ("other", "mixed-apache-2.0-cc-by-4.0", "LICENSES.md")
     listed = (folder / "LICENSES.md").read_text()
     assert f"| {sources[0]['dataset']} | {sources[0]['revision']} | CC-BY-4.0 | {sources[0]['records']:,} |" in listed
     assert all(f"| {s['dataset']} |" in listed for s in sources)

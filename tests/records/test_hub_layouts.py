@@ -207,3 +207,28 @@ def test_a_build_stopped_by_too_many_bad_rows_says_so(tmp_path):
     result = _run("build", recipe, "--out", tmp_path / "run", "--quiet")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback
     assert "more than 3 bad rows" in result.output and "options.max_bad_rows" in result.output
+
+
+def test_openr1_parquet_verifies_per_rollout_and_loads_with_datasets(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import load_dataset
+
+    from reasonledger.records.hf import dataset_to_records
+
+    path = tmp_path / "train-00000-of-00001.parquet"  # the Hub publishes OpenR1-Math as Parquet
+    pq.write_table(pa.Table.from_pylist([OPENR1, {**OPENR1, "uuid": "u2", "correctness_math_verify": [False, False]}]),
+                   path)
+    imported = _import_cli(tmp_path, path, "openr1")
+    verified = tmp_path / "verified"
+    assert _run("verify", imported, "--out", verified, "--quiet").exit_code == 0
+    for record in read_records(verified):
+        ours = {v.target: v.passed for v in record.verdicts if v.verifier == "math"}
+        assert ours == {"rollout:0": True, "rollout:1": False}  # each completion judged on its own
+        stored = {v.target: v.passed for v in record.verdicts if v.label_source == "dataset"}
+        assert stored == ({"rollout:0": True, "rollout:1": False} if record.task.source.row_id == "5b4e-11ef"
+                          else {"rollout:0": False, "rollout:1": False})  # kept as the file said, disagreement and all
+    loaded = load_dataset("parquet", data_files=str(verified / "data" / "*.parquet"), split="train",
+                          cache_dir=str(tmp_path / "hf-cache"))
+    assert loaded[0]["rollouts"][0]["response"] == OPENR1["generations"][0]  # a typed column, no json.loads
+    assert [r.model_dump() for r in dataset_to_records(loaded)] == [r.model_dump() for r in read_records(verified)]

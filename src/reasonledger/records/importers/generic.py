@@ -94,6 +94,10 @@ def read_mapped(path: Path, prompt_field: str = "prompt", answer_field: str | No
                 if not value or not all(isinstance(v, str) for v in value):
                     raise ValueError(f"{response_field!r} must be a non-empty list of texts (one per rollout)")
                 responses = value
+            elif isinstance(value, dict):
+                raise ValueError(f"{response_field!r} is a mapping ({', '.join(map(str, value))}); "
+                                 "name the text inside it, e.g. --response-field "
+                                 f"{response_field}.{next(iter(value), 'content')}")
             elif value is not None:
                 response = str(value)
         if reference_from:

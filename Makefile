@@ -23,7 +23,7 @@ $(VENV)/.test: $(VENV)/.base pyproject.toml
 
 demo: $(VENV)/.demo
 	$(VENV)/bin/reasonledger build examples/quickstart.yaml --out $(RUN_DIR)
-	@echo "outputs: $(RUN_DIR)/data (Parquet + manifest.json), $(RUN_DIR)/exports, $(RUN_DIR)/card, $(RUN_DIR)/runlog.jsonl"
+	@echo "outputs: $(RUN_DIR)/data (Parquet + manifest.json), $(RUN_DIR)/exports, $(RUN_DIR)/card, $(RUN_DIR)/croissant.json, $(RUN_DIR)/runlog.jsonl"
 
 # Debian packages the tests need: bubblewrap etc. for the code sandbox, Chromium for the HTML reports.
 # Idempotent: each script installs only what is missing (apt-get needs root or sudo).

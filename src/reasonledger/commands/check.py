@@ -89,9 +89,7 @@ def register(app: typer.Typer) -> None:
                 ctx = StepContext(stage="verify", seed=0, run=RunDir(staging))
                 records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
                 manifest = write_parquet_shards(ticker.wrap(records), RunDir(staging).data)
-                cache = getattr(getattr(step, "pool", None), "cache", None)
-                if cache is not None:
-                    cache.close()  # before the rename, so its write-ahead log is folded into caches/verdicts.sqlite
+                step.close()  # before the rename, so the verdict cache's write-ahead log is folded into it
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         counts = ctx.counters

@@ -148,10 +148,30 @@ def replay_files(step: Step) -> list[Path]:
 
 
 class GeneratingStep(Step):
-    """A step whose params hold a `generator`; its replay files are checked when the recipe loads."""
+    """A step whose params hold a `generator`: one client per worker process (`setup`), whose
+    request cache, rate limits and connections serve every shard; its replay files are checked
+    when the recipe loads."""
+
+    generator: Generator | None = None
 
     def check_at_load(self) -> None:
         replay_files(self)
+
+    def setup(self, ctx: StepContext) -> None:
+        ctx.count("generator_clients")
+        self.generator = open_generator(self, ctx)
+
+    def close(self) -> None:
+        if self.generator is not None:
+            self.generator.close()
+            self.generator = None
+
+    def client(self, ctx: StepContext) -> Generator:
+        """The worker's generator client (set up here when the step runs outside a build, as in a test)."""
+        if self.generator is None:
+            GeneratingStep.setup(self, ctx)
+        assert self.generator is not None
+        return self.generator
 
 
 def open_generator(step: Step, ctx: StepContext) -> Generator:

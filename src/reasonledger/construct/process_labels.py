@@ -25,12 +25,12 @@ from pydantic import Field, model_validator
 from reasonledger.construct.derived import (
     derived_event, derived_lineage, inherited_generation, moved, rollout_verdicts)
 from reasonledger.construct.generation import Failure, GenerationRequest
-from reasonledger.construct.generator import GeneratingStep, Generator, open_generator
+from reasonledger.construct.generator import GeneratingStep, Generator
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.construct.rollouts import failure_detail, stop_or_drop
 from reasonledger.construct.segment import Segmentation, segment, step_texts
-from reasonledger.construct.verify import VerifierPool
+from reasonledger.construct.verify import VerifierPool, open_pool
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, canonical_json
@@ -225,20 +225,33 @@ class ProcessLabels(GeneratingStep):
                   **inherited_generation(job.record)},
         )
 
+    pool: VerifierPool | None = None
+
+    def setup(self, ctx: StepContext) -> None:
+        super().setup(ctx)
+        self.pool = open_pool(ctx, self.params.verifier, {})
+
+    def close(self) -> None:
+        super().close()
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        cache = ctx.run.verdict_cache if ctx.run else None
-        pool = VerifierPool(self.params.verifier, {}, cache)
-        with open_generator(self, ctx) as generator:
-            model = generator.model
-            for batch in batches(records, self.params.batch):
-                jobs = {id(r): self._jobs(r, pool, ctx) for r in batch if r.kind == Kind.rollout_set}
-                flat = [job for js in jobs.values() for job in js]
-                while self._round(flat, generator, pool, model, ctx):
-                    pass
-                for record in batch:
-                    if record.kind != Kind.rollout_set or self.params.keep_input:
-                        yield record
-                    yield from self._finish(jobs.get(id(record), []), ctx, model)
+        if self.pool is None or self.generator is None:
+            self.setup(ctx)  # outside a build, as in a test
+        pool, generator = self.pool, self.client(ctx)
+        assert pool is not None
+        model = generator.model
+        for batch in batches(records, self.params.batch):
+            jobs = {id(r): self._jobs(r, pool, ctx) for r in batch if r.kind == Kind.rollout_set}
+            flat = [job for js in jobs.values() for job in js]
+            while self._round(flat, generator, pool, model, ctx):
+                pass
+            for record in batch:
+                if record.kind != Kind.rollout_set or self.params.keep_input:
+                    yield record
+                yield from self._finish(jobs.get(id(record), []), ctx, model)
 
     def _finish(self, jobs: list[Job], ctx: StepContext, model: str) -> Iterator[Record]:
         for job in jobs:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from reasonledger.construct.generation import Failure, GenerationRequest, Outcome
-from reasonledger.construct.generator import GeneratingStep, open_generator
+from reasonledger.construct.generator import GeneratingStep
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generation_meta, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.engine.pipeline import batches
@@ -93,19 +93,19 @@ class Rollouts(GeneratingStep):
                       meta=generation_meta(record, p.generator.api, prompt_body))
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        with open_generator(self, ctx) as generator:
-            model = generator.model
-            for batch in batches(records, self.params.batch):
-                plans = [(record, *self._requests(record, model)) for record in batch]
-                requests = [r for plan in plans for r in plan[3]]
-                owners = [plan[0].id for plan in plans for _ in plan[3]]
-                outcomes = iter(generator.generate(requests, owners))
-                generator.flush(ctx)
-                for record, prompt_body, seed, mine in plans:
-                    got = [next(outcomes) for _ in mine]
-                    failures = [o for o in got if isinstance(o, Failure)]
-                    if failures:
-                        stop_or_drop(self, ctx, record, failures)
-                        continue
-                    ctx.count("rollouts", self.params.n)
-                    yield self._rollout_set(record, ctx, model, prompt_body, seed, mine, got)
+        generator = self.client(ctx)
+        model = generator.model
+        for batch in batches(records, self.params.batch):
+            plans = [(record, *self._requests(record, model)) for record in batch]
+            requests = [r for plan in plans for r in plan[3]]
+            owners = [plan[0].id for plan in plans for _ in plan[3]]
+            outcomes = iter(generator.generate(requests, owners))
+            generator.flush(ctx)
+            for record, prompt_body, seed, mine in plans:
+                got = [next(outcomes) for _ in mine]
+                failures = [o for o in got if isinstance(o, Failure)]
+                if failures:
+                    stop_or_drop(self, ctx, record, failures)
+                    continue
+                ctx.count("rollouts", self.params.n)
+                yield self._rollout_set(record, ctx, model, prompt_body, seed, mine, got)

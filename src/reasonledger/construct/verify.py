@@ -132,6 +132,23 @@ class VerifierPool:
     def versions(self) -> dict[str, str]:
         return dict(self._versions)
 
+    def close(self) -> None:
+        """Close every verifier instance (their sandboxes and worker processes) and the verdict cache."""
+        for verifier in self._instances.values():
+            verifier.close()
+        self._instances.clear()
+        self._open.clear()
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+
+def open_pool(ctx: StepContext, name: str | None, config: dict[str, Any], cache: bool = True) -> VerifierPool:
+    """A step's verifier pool for one worker process, with the run's verdict cache; counted in the
+    step's stats as `verifier_pools` (one per worker process that ran the step)."""
+    ctx.count("verifier_pools")
+    return VerifierPool(name, config, ctx.run.verdict_cache if (ctx.run and cache) else None)
+
 
 class VerifyParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -148,19 +165,29 @@ class VerifyParams(BaseModel):
 
 class _VerifyingStep(Step):
     Params = VerifyParams
+    pool: VerifierPool | None = None
+
+    def setup(self, ctx: StepContext) -> None:
+        self.pool = open_pool(ctx, self.params.verifier, self.params.config, self.params.cache)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
     def _pool(self, ctx: StepContext) -> VerifierPool:
-        cache = ctx.run.verdict_cache if (ctx.run and self.params.cache) else None
-        self.pool = VerifierPool(self.params.verifier, self.params.config, cache)
+        """The worker's pool (set up here when the step runs outside a build, as in a test)."""
+        if self.pool is None:
+            self.setup(ctx)
+        assert self.pool is not None
         return self.pool
 
     def versions(self) -> dict[str, str]:
-        pool = getattr(self, "pool", None)
         if self.params.verifier:
             from reasonledger.verifiers import verifier_class
 
             return {self.params.verifier: verifier_class(self.params.verifier).version}
-        return pool.versions() if pool else {}
+        return self.pool.versions() if self.pool else {}
 
 
 @register_step

@@ -29,6 +29,7 @@ from reasonledger.engine.rundir import RunDir, check_apart, claim_run_dir, clear
 from reasonledger.engine.runlog import RunLog
 from reasonledger.engine.source import pin_verifier_version
 from reasonledger.engine.step import Rejection, Step, StepContext
+from reasonledger.engine.worker import close_worker, load, ready_steps
 from reasonledger.records.arrow import records_to_table
 from reasonledger.records.model import Record
 from reasonledger.records.parquet import read_parquet_records, write_json_atomic, write_parquet_shards, write_table_atomic
@@ -79,22 +80,11 @@ def _write_shard(out: Path, stage: int, shard: int, kept: list[Record], rejectio
     return marker
 
 
-# Per worker process: the instantiated recipe, so sources and steps are built once per process.
-_WORKER_CACHE: dict[str, tuple[list[Any], list[Step]]] = {}
-
-
-def _instantiated(recipe_json: dict[str, Any], base_dir: str) -> tuple[list[Any], list[Step]]:
-    recipe = Recipe.model_validate(recipe_json)
-    key = f"{recipe.digest}:{base_dir}"  # the same recipe beside other files reads other data
-    if key not in _WORKER_CACHE:
-        _WORKER_CACHE[key] = instantiate(recipe, Path(base_dir))
-    return _WORKER_CACHE[key]
-
-
 def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTask]) -> dict[str, Any]:
     """Worker entry point: read one shard (from its source or the previous stage), run the steps."""
     recipe_json, base_dir, run_dir, step_indices, task = payload
-    sources, steps = _instantiated(recipe_json, base_dir)
+    loaded = load(recipe_json, base_dir, run_dir)
+    sources = loaded.sources
     run = RunDir(Path(run_dir))
     ctx = StepContext(stage=f"stage-{task.stage:02d}", seed=recipe_json["seed"], run=run)
     bad: list[BadRow] = []
@@ -119,7 +109,7 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
         for record in records:
             counted["in"] += 1
             yield record
-    chosen = [(i, steps[i]) for i in step_indices]
+    chosen = ready_steps(loaded, step_indices, ctx)
     kept = list(run_steps(tally(inputs()), chosen, ctx, task.shard))
     return _write_shard(run.stage(task.stage), task.stage, task.shard, kept, ctx.rejected,
                         ctx.counters, bad, counted["in"])
@@ -169,7 +159,10 @@ class Build:
         check_apart(self.run_dir, self._inputs(), inside_ok=True)
         claim_run_dir(self.run_dir, force=force)
         with hold_lock(self.run_dir):
-            return self._run(force, finish)
+            try:
+                return self._run(force, finish)
+            finally:
+                close_worker()  # the steps set up for shards run inline, in this process
 
     def _run(self, force: bool, finish: Finish | None) -> BuildResult:
         self._prepare(force)
@@ -221,8 +214,18 @@ class Build:
         if out.exists():
             shutil.rmtree(out)  # a global stage is redone whole: its state spans every shard
         out.mkdir(parents=True)
-        previous = self.paths.stage(stage - 1)
         ctx = StepContext(stage=f"stage-{stage:02d}", seed=self.recipe.seed, run=self.paths)
+        for index, step in stage_steps:
+            step.setup(ctx.for_step(step_label(index, step), ctx.seed))
+        try:
+            return self._global_pass(stage, stage_steps, tasks, advance, ctx)
+        finally:
+            for _, step in stage_steps:
+                step.close()
+
+    def _global_pass(self, stage: int, stage_steps: list[tuple[int, Step]], tasks: list[ShardTask],
+                     advance: Any, ctx: StepContext) -> list[dict[str, Any]]:
+        out, previous = self.paths.stage(stage), self.paths.stage(stage - 1)
         kept: dict[int, list[Record]] = {t.shard: [] for t in tasks}
         rejected: dict[int, list[Rejection]] = {t.shard: [] for t in tasks}
         records_in: Counter[int] = Counter()

@@ -59,7 +59,10 @@ class StepContext:
 
 class Step:
     """Base class. `scope = "record"` steps run shard by shard in any worker; `"global"` steps see
-    every record in order in one process (dedup, for example). A step never knows where it runs."""
+    every record in order in one process (dedup, for example). A step never knows where it runs.
+
+    Lifecycle: `setup(ctx)` once per worker process before the step's first shard there, `process`
+    for each shard (it only streams), `close()` when the worker is done with the step."""
 
     name: ClassVar[str]
     scope: ClassVar[Literal["record", "global"]] = "record"
@@ -94,6 +97,13 @@ class Step:
     def versions(self) -> dict[str, str]:
         """Versions of what this step depends on (verifiers, models), for the run log."""
         return {}
+
+    def setup(self, ctx: StepContext) -> None:
+        """Build what the step keeps for its life in this worker process (verifier pools, generator
+        clients, caches); count what was built in `ctx`, so the run log shows it."""
+
+    def close(self) -> None:
+        """Release what `setup` built (worker processes, sandboxes, connections)."""
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         raise NotImplementedError

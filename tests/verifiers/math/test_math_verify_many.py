@@ -12,7 +12,7 @@ import pytest
 
 from reasonledger.verifiers.math import MathVerifier, batch
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 # no `if __name__ == "__main__":` guard, on purpose; one check needs sympy, one is pathological
 SCRIPT = textwrap.dedent(f"""

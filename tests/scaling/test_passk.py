@@ -1,4 +1,4 @@
-"""pass@k: the product form against the binomial definition, the bootstrap, and real GSM8K rollouts."""
+"""pass@k: the product form against the binomial definition, the interval over problems, and real GSM8K rollouts."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ ValueKind = Literal["fact", "question", "placeholder"]
 PLACEHOLDERS = frozenset({"", "unknown", "tbd", "todo", "n/a", "na", "none", "null", "?", "-", "unspecified",
                           "not reported", "not specified", "unclear"})
 # To-do phrasings the curators used where a value belongs ("Check official artifact license before reuse.").
-_TODO = re.compile(r"^(check|verify|confirm|tbd|todo|needs?)\b", re.IGNORECASE)
+_TODO = re.compile(r"^(check|verify|confirm|tbd|todo|needs?)(\b|_)", re.IGNORECASE)
 _QUESTION_START = re.compile(
     r"^(which|what|who|whom|whose|why|where|when|how|whether|is|are|was|were|do|does|did|can|could|should|"
     r"would|will|has|have|had)\b", re.IGNORECASE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reasonledger.atlas.load import Atlas, Entry, load
@@ -106,16 +106,18 @@ def cite_card(card: dict[str, Any], levels: str = DEFAULT_LEVELS, atlas: Atlas |
     return out
 
 
-def markdown(literature: dict[str, Any], heading: str = "##") -> str:
-    """The literature block of card.md / audit.md."""
+def markdown(literature: dict[str, Any], text: Callable[[Any], str] = str,
+             code: Callable[[Any], str] = lambda v: f"`{v}`", heading: str = "##") -> str:
+    """The literature block of card.md / audit.md; `text` and `code` escape atlas values for the page."""
     lines = [f"{heading} What the literature knows", "",
-             f"Atlas {literature['source']} @ {literature['revision']}, curation levels {literature['levels']}; "
-             f"{literature['quoted']}.", ""]
+             text(f"Atlas {literature['source']} @ {literature['revision']}, curation levels {literature['levels']}; "
+                  f"{literature['quoted']}."), ""]
     for name, section in literature["sections"].items():
-        lines += [f"{heading}# {TITLES.get(name, name)}", "", f"Cited: {section['basis']} ({len(section['entries'])}).", ""]
+        lines += [f"{heading}# {TITLES.get(name, name)}", "",
+                  text(f"Cited: {section['basis']} ({len(section['entries'])})."), ""]
         for e in section["entries"]:
-            modes = "; ".join(e["failure_modes"]) or "no known failure mode recorded"
-            lines.append(f"- **{e['title']}** ({e['year']}, `{e['id']}`, {e['level']}): {modes}")
+            modes = " ".join(e["failure_modes"]) or "no known failure mode recorded"
+            lines.append(f"- **{text(e['title'])}** ({e['year']}, {code(e['id'])}, {text(e['level'])}): {text(modes)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -129,9 +131,16 @@ def html_block(literature: dict[str, Any]) -> str:
         parts.append(f"<h3>{esc(TITLES.get(name, name))}</h3><p>Cited: {esc(section['basis'])} "
                      f"({len(section['entries'])}).</p><ul>")
         for e in section["entries"]:
-            modes = "; ".join(e["failure_modes"]) or "no known failure mode recorded"
+            modes = " ".join(e["failure_modes"]) or "no known failure mode recorded"
             parts.append(f"<li><b>{esc(e['title'])}</b> ({e['year']}, <code>{esc(e['id'])}</code>, "
                          f"{esc(e['level'])}): {esc(modes)}</li>")
         parts.append("</ul>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def cite_audit(result: dict[str, Any], levels: str = DEFAULT_LEVELS) -> dict[str, Any]:
+    """Citations for an audit result (audit.json): one block per finding that was measured."""
+    measured = [name for name, section in result.items() if isinstance(section, dict) and finding_of(name)
+                and section.get("applicable") is not False and section.get("method") != "not run"]
+    return cite_findings(measured, levels)

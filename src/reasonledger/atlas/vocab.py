@@ -65,3 +65,17 @@ def kinds(granularities: list[str]) -> list[str]:
 
 def steps(layers: list[str]) -> list[str]:
     return sorted({s for layer in layers for s in STEPS_OF_LAYER.get(layer, ())})
+
+
+def layer_of_step(step: str) -> str | None:
+    """The first construction layer (in the atlas's order) whose steps include `step`."""
+    return next((layer for layer, names in STEPS_OF_LAYER.items() if step in names), None)
+
+
+# A release card's training uses (cards/release.py) in the atlas's words; uses with no atlas word are left out.
+TRAINING_USE_OF_CARD: dict[str, str] = {
+    "rl_with_verifiable_rewards": "rlvr", "sft": "sft", "distillation": "distillation",
+    "rejection_sampling_sft": "sft", "process_reward_model_training": "process_supervision",
+    "dpo": "preference_learning", "reward_model_training": "reward_modeling", "judge_training": "reward_modeling",
+    "agent_sft": "agent_training", "agentic_rl": "agent_training",
+}

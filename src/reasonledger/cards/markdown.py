@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from reasonledger.atlas.cite import markdown as literature_markdown
 from reasonledger.cards.overrides import UNKNOWN
 from reasonledger.stats.beta import describe_posteriors
 
@@ -252,6 +253,8 @@ def render_markdown(card: dict[str, Any]) -> str:
               f"- what every exported prompt carries (system prompt, instruction): {fmt(card['recipe'].get('prompt_format'))}",
               f"- intended uses: {fmt(card['intended_uses'])}", f"- out-of-scope uses: {fmt(card['out_of_scope_uses'])}", ""]
     lines += ["## Audit checklist", ""] + [f"- [{'x' if done else ' '}] {md_text(text)}" for done, text in checklist(card)] + [""]
+    if card.get("literature"):  # cards computed before the atlas link have none
+        lines += [literature_markdown(card["literature"], md_text, md_code)]
     lines += ["## Known limitations", "", f"- biases: {fmt(card['biases'])}", f"- maintenance: {fmt(card['maintenance'])}"]
     lines += [f"- {md_text(line)}" for line in loss_lines(card)[1:]]
     for vc in card["verifier_cards"]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger import __version__
+from reasonledger.atlas.cite import cite_card
 from reasonledger.cards import audit as audit_mod
 from reasonledger.cards import overrides
 from reasonledger.cards.overrides import HUMAN_FIELDS, UNKNOWN
@@ -347,6 +348,7 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
         **{key: UNKNOWN for key in HUMAN_FIELDS},
     }
     card["description"] = _describe(card)
+    card["literature"] = cite_card(card)  # the atlas entries (L4-L5) sharing its family, kinds and findings
     overrides.apply(card, dict(recipe.card), "recipe card:")
     card_dir = RunDir(run_dir).card
     overrides.apply(card, overrides.load(card_dir), f"{card_dir / overrides.OVERRIDES}")

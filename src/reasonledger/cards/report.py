@@ -6,6 +6,7 @@ import json
 from html import escape
 from typing import Any
 
+from reasonledger.atlas.cite import html_block as literature_html
 from reasonledger.cards import svg
 from reasonledger.cards.markdown import SOURCE_HEADER, calibration_lines, checklist, loss_lines, plain, source_rows, verifier_rows
 
@@ -110,6 +111,7 @@ def render_report(card: dict[str, Any]) -> str:
                  if bench else f"<p>Status: {escape(cont['status'])}</p>",
                  "<h3>Audit sections</h3>", _table(["section", "summary"], audit_rows) if audit_rows
                  else f"<p>{escape(audit.get('hint', 'no audit'))}</p>"),
+        literature_html(card["literature"]) if card.get("literature") else "",
         _section("Sources and licences", _table(["dataset", "revision", "licence", "records"],
                  [[s["dataset"], s["revision"], s["license"], s["records"]] for s in card["recipe"]["prompt_sources"]])),
         _section("Manifest", _table(["file", "rows", "sha256"], [[s["file"], s["rows"], s["sha256"]]

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from reasonledger.atlas.cite import cite_audit, html_block as literature_html, markdown as literature_markdown
 from reasonledger.records.parquet import write_json_atomic
 
 TITLES = {
@@ -126,6 +127,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines += ["", "## Lineage completeness", "", "| source | records | missing fields |", "|---|---|---|"]
         lines += [f"| {s} | {v['records']:,} | {', '.join(f'{f} ({n:,})' for f, n in v['missing'].items()) or '—'} |"
                   for s, v in lineage.items()]
+    lines += ["", literature_markdown(cite_audit(result))]  # what the literature found on these findings
     lines += ["", "Every parameter used is under `config` in audit.json.", ""]
     return "\n".join(lines)
 
@@ -276,7 +278,7 @@ def render_html(result: dict[str, Any], images: dict[str, str]) -> str:
     config = html.escape(json.dumps(result["config"], indent=1))
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Data audit</title><style>{_STYLE}</style></head>"
             f"<body><h1>Data audit</h1><p>{result['records']:,} records.</p><table>{summary}</table>{''.join(sections)}"
-            f"<h2>Configuration</h2><pre>{config}</pre></body></html>")
+            f"{literature_html(cite_audit(result))}<h2>Configuration</h2><pre>{config}</pre></body></html>")
 
 
 def write_report(result: dict[str, Any], out: Path, points: Any = None, point_sources: list[str] | None = None) -> dict[str, Path]:

@@ -1,4 +1,4 @@
-"""Release-card commands: `card RUN` (re-render), `card set`, `card diff`, `card verifiers`, `reaudit`."""
+"""Release-card commands: `card RUN` (re-render), `card set`, `card diff`, `card verifiers`, `card export`, `reaudit`."""
 
 from __future__ import annotations
 
@@ -133,6 +133,30 @@ def verifiers(as_json: bool = typer.Option(False, "--json", help="Print the card
                              + [f"  {k.replace('_', ' ')}: {plain(vc[k])}"
                                 for k in ("formats", "native_signal", "known_false_positives", "known_false_negatives",
                                           "calibration")]) + "\n")
+
+
+@card_app.command("export")
+def export_card(source: Path = typer.Argument(..., help="A run directory or a card.json."),
+                atlas: bool = typer.Option(False, "--atlas", help="As a literature-atlas entry (papers.yaml form)."),
+                out: Path = typer.Option(None, "--out", "-o", help="Write the entry to this file instead of stdout.")) -> None:
+    """A release card in another catalogue's form; `--atlas`: an entry for the survey's atlas, checked against its schema."""
+    import yaml
+
+    from reasonledger.atlas.export import to_entry
+    from reasonledger.cards.diff import load_card
+
+    if not atlas:
+        fail("say which form to export: --atlas (a papers.yaml entry for the literature atlas)")
+    try:
+        entry = to_entry(load_card(source))
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        fail(f"{exc.args[0] if exc.args else exc}")
+    text = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=120)
+    if out is None:
+        print_json(text.rstrip("\n"))
+        return
+    out.write_text(text, encoding="utf-8")
+    console.print(escape(f"atlas entry {entry['id']} ({entry['curation_level']}, valid against the atlas schema) written to {out}"))
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,8 @@ from reasonledger.atlas import vocab
 from reasonledger.atlas.fields import Tagged, facts, tag
 
 LEVEL = re.compile(r"^L([0-5])_[a-z_]+$")
+# A study's name is what it is called, even when it is phrased as a question ("Is your agent smarter ...?").
+NAMES = frozenset({"id", "title"})
 MAX_ERRORS_SHOWN = 20
 
 
@@ -31,6 +33,10 @@ class Pin:
     source: str
     revision: str
     sha256: str
+
+
+def _tag(path: str, value: Any) -> Tagged:
+    return Tagged(value, "fact") if path in NAMES and value else tag(value)
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class Entry:
         value: Any = self.raw
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
-        return tag(value)
+        return _tag(path, value)
 
     def tagged(self) -> dict[str, Tagged]:
         """Every leaf field by dotted path, each tagged."""
@@ -80,7 +86,7 @@ class Entry:
                 for key, item in value.items():
                     walk(f"{prefix}.{key}" if prefix else key, item)
             else:
-                out[prefix] = tag(value)
+                out[prefix] = _tag(prefix, value)
 
         walk("", self.raw)
         return out
@@ -191,11 +197,16 @@ def parse(text: str, schema_: dict[str, Any], where: str, pinned: Pin | None = N
 
 
 @cache
+def _shipped() -> Atlas:
+    text = gzip.decompress(_data("papers.yaml.gz").read_bytes()).decode("utf-8")
+    return parse(text, schema(), "papers.yaml (shipped)", pin())
+
+
 def load(path: Path | None = None) -> Atlas:
-    """The shipped atlas (sha256-checked), or the papers.yaml at `path` checked against the shipped schema."""
+    """The shipped atlas (sha256-checked, read once per process), or the papers.yaml at `path` checked
+    against the shipped schema."""
     if path is None:
-        text = gzip.decompress(_data("papers.yaml.gz").read_bytes()).decode("utf-8")
-        return parse(text, schema(), "papers.yaml (shipped)", pin())
+        return _shipped()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:

@@ -55,15 +55,28 @@ SymbolicFn = Callable[[Node, Node, str], "Outcome | None"]
 class Comparer:
     """Compares reference and response trees; one instance per check (it holds the deadline)."""
 
-    def __init__(self, settings: Settings, deadline: Deadline, symbolic: SymbolicFn | None = None) -> None:
+    def __init__(self, settings: Settings, deadline: Deadline, symbolic: SymbolicFn | None = None,
+                 integer_names: set[str] | frozenset[str] = frozenset()) -> None:
         self.s = settings
         self.deadline = deadline
         self.symbolic = symbolic
         self.symbolic_used = False
+        self.integer_names = INTEGER_PARAMETERS | set(integer_names)
+        self.rules: list[dict[str, Any]] = []  # the precision and form rules (PRECISION_RULES) that accepted a comparison
+
+    def _accept(self, method: str, rule: str, **detail: Any) -> Outcome:
+        self.rules.append({"rule": rule, **detail})
+        return Outcome(True, method, detail={"rule": rule, **detail})
 
     # ----------------------------------------------------------------------------- entry
     def compare(self, ref: Node, resp: Node) -> Outcome:
         self.deadline.check()
+        both = approximated(ref)
+        if both is not None:
+            return self._exact_or_approximate(both, resp)
+        resp_both = approximated(resp)
+        if resp_both is not None:
+            resp = resp_both[0]  # a response that states both is judged on its exact value
         ref_v, resp_v = view(ref), view(resp)
         if canon(ref_v) == canon(resp_v):
             return Outcome(True, "structural")
@@ -77,6 +90,18 @@ class Comparer:
         if is_realset(ref_v) or is_realset(resp_v):
             return self._realsets(ref_v, resp_v)
         return self._scalars(ref_v, resp_v)
+
+    def _exact_or_approximate(self, both: tuple[Node, Node], resp: Node) -> Outcome:
+        """A reference `A \\approx d`: the response equals A, or d at d's stated precision."""
+        exact = self.compare(both[0], resp)
+        if exact.equal:
+            return self._accept(exact.method, "reference_exact_and_approximate", matched="exact part")
+        if not has_decimal(resp):  # an exact response is judged on the exact part alone
+            return exact
+        approx = self.compare(both[1], resp)
+        if approx.equal:
+            return self._accept(approx.method, "reference_exact_and_approximate", matched="approximate part")
+        return Outcome(False, exact.method, f"neither the exact nor the approximate reference: {exact.reason}")
 
     # ----------------------------------------------------------------------------- labels
     def _assignments(self, ref: Node, resp: Node) -> Outcome:
@@ -122,8 +147,15 @@ class Comparer:
                 return self._by_label(rl, pl)  # type: ignore[arg-type]
             if self.s.strict_labels and len(rkeys) == len(ritems) and len(pkeys) == len(pitems):
                 return Outcome(False, "labels", f"the reference names {sorted(rkeys)}, the response {sorted(pkeys)}")
+        named = _named_against_bare(rl, pl)
         ritems = [strip_label(x) for x in ritems]
         pitems = [strip_label(x) for x in pitems]
+        if named and len(ritems) == len(pitems):
+            for i, (a, b) in enumerate(zip(ritems, pitems)):
+                out = self.compare(a, b)
+                if not out.equal:
+                    return Outcome(False, out.method, f"item {i + 1} (named values are compared in the order named): {out.reason}".strip())
+            return self._accept("ordered", "named_values_in_order", items=len(ritems))
         ordered = rkind == "tuple" or any(x[0] == "ellipsis" for x in ritems + pitems)
         if rkind == "set" and pkind == "tuple" and len(pitems) == 2 and len(ritems) != 2:
             return Outcome(False, "shape", "the reference is a set, the response an ordered pair")
@@ -186,7 +218,7 @@ class Comparer:
 
     # ----------------------------------------------------------------------------- sets of reals
     def _realsets(self, ref: Node, resp: Node) -> Outcome:
-        a, b = realset(ref), realset(resp)
+        a, b = self._pieces(ref), self._pieces(resp)
         if a is None or b is None:
             return Outcome(False, "shape", f"a {ref[0]} against a {resp[0]}")
         if len(a) == len(b):
@@ -213,6 +245,68 @@ class Comparer:
                 if not out.equal:
                     return Outcome(False, "interval", f"endpoint: {out.reason}")
         return Outcome(True, "interval", detail={"pieces": len(a)})
+
+    def _pieces(self, node: Node) -> list[Node] | None:
+        """`realset`, and also set-builder sets, inequalities joined by "or", and a set minus finitely many points."""
+        kind = node[0]
+        if kind == "setbuilder":
+            pieces = self._solved(node[2])
+            if pieces is not None:
+                self.rules.append({"rule": "set_builder", "variable": node[1]})
+            return pieces
+        if kind == "or":
+            pieces = self._solved(node)
+            if pieces is not None:
+                self.rules.append({"rule": "inequalities_or"})
+            return pieces
+        if kind == "setminus":
+            whole, points = self._pieces(node[1]), node[2]
+            if whole is None or points[0] != "set":
+                return None
+            out = self._without_points(whole, list(points[1]))
+            if out is not None:
+                self.rules.append({"rule": "set_difference", "points": len(points[1])})
+            return out
+        return realset(node)
+
+    def _solved(self, cond: Node) -> list[Node] | None:
+        """The set of reals where `cond` holds: one relation, or relations joined by "or" (a union)."""
+        if cond[0] == "or":
+            out: list[Node] = []
+            for part in cond[1]:
+                sub = self._solved(part)
+                if sub is None:
+                    return None
+                out.extend(sub)
+            return out
+        if cond[0] == "rel" and cond[2] == ("!=",) and cond[1][0][0] == "sym" and not free_symbols(cond[1][1]):
+            point = cond[1][1]  # x != a: the reals without a
+            return [("interval", ("neg", ("const", "oo")), point, False, False), ("interval", point, ("const", "oo"), False, False)]
+        if is_relation(cond):
+            return relation_to_set(cond, self)
+        return realset(view(cond))
+
+    def _without_points(self, pieces: list[Node], points: list[Node]) -> list[Node] | None:
+        out = list(pieces)
+        for p in points:
+            x = _endpoint(p, self)
+            if x is None:
+                return None
+            nxt: list[Node] = []
+            for piece in out:
+                lo, hi = _endpoint(piece[1], self), _endpoint(piece[2], self)
+                if lo is None or hi is None:
+                    return None
+                inside = (lo < x or (lo == x and piece[3])) and (x < hi or (x == hi and piece[4]))
+                if not inside:
+                    nxt.append(piece)
+                    continue
+                if lo != x:
+                    nxt.append(("interval", piece[1], p, piece[3], False))
+                if hi != x:
+                    nxt.append(("interval", p, piece[2], False, piece[4]))
+            out = nxt
+        return out
 
     def _sorted_pieces(self, pieces: list[Node]) -> list[Node]:
         keys = [_endpoint(p[1], self) for p in pieces]
@@ -334,7 +428,13 @@ class Comparer:
                     if not out.equal:
                         return Outcome(False, "ratio", "the ratios differ")
                 return Outcome(True, "ratio")
-            return Outcome(False, "ratio", "a ratio against a value")
+            ratio, value = (ref, resp) if ref[0] == "ratio" else (resp, ref)
+            if value[0] != "ratio" and len(ratio[1]) == 2:
+                out = self._values(("mul", (ratio[1][0], ("inv", ratio[1][1]))), value)
+                if out.equal:
+                    return self._accept(out.method, "ratio_value", ratio=f"{canon(ratio[1][0])}:{canon(ratio[1][1])}")
+                return Outcome(False, "ratio", f"the ratio's value differs: {out.reason}")
+            return Outcome(False, "ratio", "a ratio of more than two terms against a value")
         if ref[0] == "ellipsis" or resp[0] == "ellipsis":
             return Outcome(ref[0] == resp[0], "structural", "" if ref[0] == resp[0] else "an ellipsis against a value")
         return self._values(ref, resp)
@@ -351,6 +451,12 @@ class Comparer:
         second = self._values(("mul", (pct, ("inv", ("num", Fraction(100), 0)))), plain)
         if second.equal:
             return Outcome(True, second.method, detail={"percent": "as a fraction of 100"})
+        if ref[0] == "pct":
+            stated = bare_decimal(pct)
+            if stated is not None:
+                out = self._stated_precision((stated[0] / 100, stated[1] / 100), plain, "percent_stated_precision")
+                if out is not None:
+                    return out
         return Outcome(False, first.method, first.reason or "the percentage differs")
 
     def _values(self, ref: Node, resp: Node) -> Outcome:
@@ -361,7 +467,23 @@ class Comparer:
         names = sorted(free_symbols(ref) | free_symbols(resp))
         if not names:
             return self._constants(ref, resp)
+        renamed = self._renamed_parameter(ref, resp)
+        if renamed is not None:
+            return renamed
         return self._identity(ref, resp, names)
+
+    def _renamed_parameter(self, ref: Node, resp: Node) -> Outcome | None:
+        """`\\pi k` against `n \\pi`: a periodic family whose one integer parameter has another name."""
+        fa, fb = free_symbols(ref), free_symbols(resp)
+        if len(fa) != 1 or len(fb) != 1 or fa == fb or not (has_pi(ref) and has_pi(resp)):
+            return None
+        (a,), (b,) = fa, fb
+        if a not in self.integer_names or b not in self.integer_names:
+            return None
+        out = self._identity(ref, rename(resp, b, a), [a])
+        if out.equal:
+            return self._accept(out.method, "integer_parameter", renamed=f"{b} -> {a}")
+        return out
 
     def _constants(self, ref: Node, resp: Node) -> Outcome:
         decimal = has_decimal(ref) or has_decimal(resp)
@@ -377,6 +499,9 @@ class Comparer:
             rounded = self._rounded(ref, resp, a)
             if rounded is not None:
                 return rounded
+            stated = self._reference_rounded(ref, resp)
+            if stated is not None:
+                return stated
             if not has_decimal(ref) and isinstance(a, Fraction) and a.denominator == 1:
                 # a tolerance is for approximations: 2000001.5 is not 2000000, whatever the relative error
                 return Outcome(False, "exact_rational", "the reference is an integer and the decimal is not equal to it")
@@ -415,9 +540,41 @@ class Comparer:
             return Outcome(True, "rounded_decimal", detail={"significant_digits": digits, "half_ulp": str(ulp / 2)})
         return None
 
+    def _reference_rounded(self, ref: Node, resp: Node) -> Outcome | None:
+        """A decimal reference against an exact response: does the exact value round to it at its written precision?"""
+        stated = bare_decimal(ref)
+        if stated is None or has_decimal(resp):
+            return None
+        return self._stated_precision(stated, resp, "reference_rounded")
+
+    def _stated_precision(self, stated: tuple[Fraction, Fraction], exact: Node, rule: str) -> Outcome | None:
+        """`exact` (no decimal in it) is within half a unit of the last written digit of `stated`, which has
+        at least STATED_DIGITS significant digits (0.5 is not a precision anyone states for 1/3)."""
+        value, ulp = stated
+        digits = len(str(abs(value / ulp).numerator)) if value else 0
+        if digits < STATED_DIGITS or has_decimal(exact) or free_symbols(exact) or has_kind(exact, _NOT_NUMERIC):
+            return None
+        try:
+            v = self._eval(exact, {}, "exact")
+            close = abs(v - value) <= ulp / 2
+        except NotExact:
+            try:
+                v = self._eval(exact, {}, "mp", 30)
+            except (NotExact, Unsupported, DomainError, ValueError, ZeroDivisionError):
+                return None
+            if isinstance(v, Matrix) or _im(v) != 0:
+                return None
+            close = abs(v - float(value)) <= float(ulp) / 2 * (1 + 1e-9)
+        except (Unsupported, DomainError, ValueError, ZeroDivisionError, TypeError):
+            return None
+        if isinstance(v, Matrix) or not close:
+            return None
+        return self._accept("rounded_reference", rule, decimals=_places(ulp), significant_digits=digits,
+                            half_unit=str(ulp / 2))
+
     def _close_numbers(self, ref: Node, resp: Node, a: Any, b: Any, decimal: bool) -> Outcome:
         if decimal:
-            rounded = self._rounded(ref, resp, a)
+            rounded = self._rounded(ref, resp, a) or self._reference_rounded(ref, resp)
             if rounded is not None:
                 return rounded
             ok = _close(a, b, self.s.rel_tol)
@@ -594,6 +751,8 @@ def collection(node: Node) -> tuple[str, list[Node]] | None:
             items.extend(expand_pm(x))
         return "set", items
     if kind == "tuple":
+        if has_pm(node):  # (\\pm 1, 2) is the tuples (1, 2) and (-1, 2)
+            return "set", expand_pm(node)
         return "tuple", list(node[1])
     if has_pm(node):
         return "set", expand_pm(node)
@@ -662,7 +821,7 @@ def atoms(rel: Node) -> list[tuple[Node, str, Node]]:
 
 
 def is_realset(node: Node) -> bool:
-    return node[0] in ("interval", "union", "inter", "setminus") or (node[0] == "set" and not has_pm(node))
+    return node[0] in ("interval", "union", "inter", "setminus", "setbuilder", "or") or (node[0] == "set" and not has_pm(node))
 
 
 def realset(node: Node) -> list[Node] | None:
@@ -771,7 +930,65 @@ def _endpoint(node: Node, cmp: Comparer) -> Any:
         return None
 
 
-_NOT_NUMERIC = frozenset({"interval", "tuple", "list", "set", "union", "inter", "setminus", "text", "ellipsis", "ratio", "rel", "in"})
+_NOT_NUMERIC = frozenset({"interval", "tuple", "list", "set", "union", "inter", "setminus", "setbuilder", "or", "text",
+                          "ellipsis", "ratio", "rel", "in"})
+PRECISION_RULES = {
+    "reference_rounded": "a decimal reference with >= 3 significant digits against an exact response: the exact value "
+                         "rounds to the reference at its written precision (85.71 for 600/7; half a unit of the last digit)",
+    "percent_stated_precision": "a percentage reference against a value: the same, at the percentage's written precision "
+                                "(41.4% for \\sqrt{2}-1)",
+    "reference_exact_and_approximate": "a reference A \\approx d: an exact response must equal A; a decimal response may "
+                                       "equal A or d (by the decimal rules)",
+    "named_values_in_order": "named values (p=3, q=4) against bare values: compared in the order named, exactly",
+    "ratio_value": "a two-term ratio a:b against a value: a/b must equal the value exactly",
+    "set_builder": "{x | condition} is the set of reals solving the condition",
+    "inequalities_or": "inequalities joined by 'or' are the union of their solution sets",
+    "set_difference": "a set minus finitely many points splits its intervals at those points",
+    "integer_parameter": "a periodic family (with \\pi) whose single integer parameter (k, n, m or declared in a qualifier) "
+                         "has another name is compared after renaming it; the expressions must agree exactly",
+}
+STATED_DIGITS = 3  # a decimal reference states a precision for an exact response from this many significant digits
+INTEGER_PARAMETERS = frozenset({"k", "n", "m"})  # names a periodic family's integer parameter takes
+
+
+def approximated(node: Node) -> tuple[Node, Node] | None:
+    """(exact, decimal) of `A \\approx d` with no unknowns, else None."""
+    if node[0] == "rel" and node[2] == ("~",) and not free_symbols(node) and has_decimal(node[1][1]) \
+            and not has_decimal(node[1][0]):
+        return node[1][0], node[1][1]
+    return None
+
+
+def has_pi(node: Node) -> bool:
+    return node == ("const", "pi") or any(has_pi(c) for c in children(node))
+
+
+def rename(node: Any, old: str, new: str) -> Any:
+    if node == ("sym", old):
+        return ("sym", new)
+    if isinstance(node, tuple):
+        return tuple(rename(c, old, new) for c in node)
+    return node
+
+
+def _places(ulp: Fraction) -> int:
+    places = 0
+    while ulp < 1 and places < 60:
+        ulp *= 10
+        places += 1
+    return places
+
+
+def _named_against_bare(rl: list[Any], pl: list[Any]) -> bool:
+    """The reference names each value once with a plain name (`p=3, q=4`), the response lists bare values: the
+    response is read in the order named. Indexed names (`x_1, x_2`, usually roots) and a named response keep
+    the unordered comparison."""
+    return (all(x is not None and _plain_name(x[0]) for x in rl) and len({x[0] for x in rl}) == len(rl) > 1
+            and all(x is None for x in pl))
+
+
+def _plain_name(key: str) -> bool:
+    return (key.startswith("sym:") and "_" not in key) or key.endswith("()")
 
 
 def has_kind(node: Node, kinds: frozenset[str]) -> bool:

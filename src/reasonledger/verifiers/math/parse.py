@@ -74,6 +74,7 @@ UNIT_WORDS = {
     "people", "students", "points", "ways", "times", "apples", "pages", "boxes", "balls", "cookies", "pieces",
 }
 SEP_WORDS = {"and", "or", "und", "et"}
+_INEQUALITIES = {"<", ">", "<=", ">="}
 _SEP_TEXTS = SEP_WORDS | {""}  # a \text{} that only separates items
 PERCENT_WORDS = {"percent", "pct", "percentage", "percents"}
 PLAIN_CONSTANTS = {"pi": "pi", "inf": "oo", "infty": "oo", "infinity": "oo"}
@@ -382,15 +383,20 @@ class Parser:
 
     def commalist(self, end: tuple[str, ...]) -> Node:
         items = [self.relation()]
+        joined_by_or = False
         while self._at_sep():
             while self._at_sep():
-                self.take()
+                joined_by_or |= str(self.take()[1]).strip(" ,").lower() == "or"
             if self._at_end(end) or self.at("op", ";"):
                 break
             items.append(self.relation())
             if len(items) > self.limits.max_items:
                 raise Pathological(f"more than {self.limits.max_items} items")
-        return items[0] if len(items) == 1 else ("list", tuple(items))
+        if len(items) == 1:
+            return items[0]
+        if joined_by_or and all(x[0] == "rel" and set(x[2]) <= _INEQUALITIES for x in items):
+            return ("or", tuple(items))  # x < -1 or x > 2: a union, where a comma list of inequalities is a system
+        return ("list", tuple(items))
 
     def relation(self) -> Node:
         parts = [self._ratio_or_setexpr()]
@@ -419,7 +425,7 @@ class Parser:
         return k in ("num", "id", "const", "func", "cmd") or self.peek(1) in (("op", "("), ("op", "-"))
 
     def setexpr(self) -> Node:
-        left = self.expr()
+        left = self._difference(self.expr())
         while self.at("op", "cup") or self.at("op", "cap") or self.at("op", "setminus"):
             op = self.take()[1]
             right = self.expr()
@@ -430,6 +436,13 @@ class Parser:
             else:
                 left = ("setminus", left, right)
         return left
+
+    def _difference(self, node: Node) -> Node:
+        """`A - {p}` for a set A (set-builder, interval, union) is a set difference, not a subtraction."""
+        if node[0] == "add" and len(node[1]) == 2 and node[1][0][0] in ("setbuilder", "interval", "union") \
+                and node[1][1][0] == "neg" and node[1][1][1][0] == "set":
+            return ("setminus", node[1][0], node[1][1][1])
+        return node
 
     def expr(self) -> Node:
         terms: list[Node] = []
@@ -715,6 +728,9 @@ class Parser:
         if self.at("op", "rset"):
             self.take()
             return ("set", ())
+        builder = self._set_builder()
+        if builder is not None:
+            return builder
         while True:
             items.append(self.relation())
             if self.at("op", "|") or self.at("op", ":"):
@@ -728,6 +744,22 @@ class Parser:
             break
         self.expect("op", "rset")
         return ("set", tuple(items))
+
+    def _set_builder(self) -> Node | None:
+        """`{x | cond}`, `{x : cond}`, `{x \\in S | cond}` as ("setbuilder", name, cond); None if not one."""
+        k, v = self.peek()
+        if k != "id" or len(str(v)) != 1:
+            return None
+        ahead = 1
+        if self.peek(1) == ("rel", "in"):
+            ahead = 3
+        if self.peek(ahead) not in (("op", "|"), ("op", ":")):
+            return None
+        for _ in range(ahead + 1):
+            self.take()
+        cond = self.commalist(("rset",))
+        self.expect("op", "rset")
+        return ("setbuilder", str(v), cond)
 
     def _function(self) -> Node:
         name = str(self.take()[1])

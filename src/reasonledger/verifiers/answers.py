@@ -296,7 +296,9 @@ def math_segments(text: str) -> list[tuple[int, int, str]]:
 def strip_math(s: str) -> str:
     """`s` without math delimiters, whitespace collapsed, and without edge punctuation."""
     s = _DELIMS.sub(" ", s)
-    s = " ".join(s.split()).strip(" ,;:\"'*")
+    s = " ".join(s.split())
+    minutes = s.endswith("'") and ("\\circ" in s or "°" in s)  # 60^\circ 42': the prime marks minutes
+    s = s.strip(" ,;:\"'*") + ("'" if minutes else "")
     return s[:-1].rstrip() if s.endswith(".") else s
 
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from reasonledger.records.model import Verdict
 from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.math import extract as ex
+from reasonledger.verifiers.math import forms
 from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings
 from reasonledger.verifiers.math.evaluate import ShapeError
 from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
@@ -42,7 +43,7 @@ class MathVerifier(Verifier):
     """Checks that the final answer in a model's response is mathematically equal to the reference answer."""
 
     id: ClassVar[str] = "math"
-    version: ClassVar[str] = "1.1.0"
+    version: ClassVar[str] = "1.2.0"
     family: ClassVar = "programmatic"
     label_source: ClassVar[str] = "programmatic"
 
@@ -110,7 +111,10 @@ class MathVerifier(Verifier):
         if ref_ex.text.strip() == resp_ex.text.strip():
             return True, "exact_string", ""
         precheck_answer(resp_ex.text, self.limits)
-        ref_norm, resp_norm = normalize(ref_ex.text), normalize(resp_ex.text)
+        ref_norm, ref_forms, ref_ints = _normalized(ref_ex.text)
+        resp_norm, resp_forms, resp_ints = _normalized(resp_ex.text)
+        if ref_forms or resp_forms:
+            ev["forms"] = {"reference": ref_forms, "response": resp_forms}
         a, b = compact(ref_norm), compact(resp_norm)
         ev["normalized_reference"], ev["normalized"] = a, b
         if a == b and a:
@@ -131,10 +135,13 @@ class MathVerifier(Verifier):
                 return False, "units", (f"the units differ: {', '.join(sorted(resp_measure))} against the reference's "
                                         f"{', '.join(sorted(ref_measure))} (answers in other units are not converted)")
         ev["normalized_reference"], ev["normalized"] = ref_prep, resp_prep
-        comparer = Comparer(self.settings, deadline, self._symbolic if self.config["symbolic"] else None)
+        comparer = Comparer(self.settings, deadline, self._symbolic if self.config["symbolic"] else None,
+                            integer_names=ref_ints | resp_ints)
         out = comparer.compare(ref_tree, resp_tree)
         if out.detail:
             ev["detail"] = _jsonable(out.detail)
+        if out.equal and comparer.rules:
+            ev["precision_rules"] = [dict(r) for r in dict.fromkeys(tuple(sorted(x.items())) for x in _jsonable(comparer.rules))]
         if comparer.symbolic_used:
             ev["symbolic_used"] = True
         return out.equal, out.method, out.reason
@@ -192,6 +199,13 @@ def verify_chunk(config: dict[str, Any], pairs: list[tuple[Any, str]]) -> list[V
     if verifier is None:
         verifier = _WORKER_VERIFIERS[key] = MathVerifier(**config)  # a config holds only options and limits
     return [verifier.verify(r, p) for r, p in pairs]
+
+
+def _normalized(answer: str) -> tuple[str, list[str], set[str]]:
+    """`normalize` with the answer forms of `forms.py` rewritten; the rules applied; declared integer names."""
+    text, char_rules = forms.characters(answer)
+    text, struct_rules, integers = forms.structures(normalize(text))
+    return text, char_rules + struct_rules, integers
 
 
 def _reference_text(reference: Any) -> str:

@@ -34,7 +34,7 @@ FINDING_OF_SECTION = {
     "near_duplicates": "duplicates", "exact_duplicates": "duplicates", "verifier_agreement": "verifier_agreement",
 }
 TITLES = {
-    "verification": "Same verifier family and record kinds", "length_trap": "Length trap",
+    "verification": "Same verifier family and record kinds", "verifiers": "Verifier studies", "length_trap": "Length trap",
     "difficulty": "Difficulty band", "contamination": "Contamination", "duplicates": "Duplicates",
     "verifier_agreement": "Verifier agreement", "judge_bias": "Judge bias", "agent_failures": "Agent failures",
 }
@@ -89,8 +89,9 @@ def cite_findings(sections: Iterable[str], levels: str = DEFAULT_LEVELS, atlas: 
 
 
 def cite_card(card: dict[str, Any], levels: str = DEFAULT_LEVELS, atlas: Atlas | None = None) -> dict[str, Any]:
-    """The card's `literature` section: entries sharing its verifier families and record kinds, then
-    one block per audit finding the card carries."""
+    """The card's `literature` section: entries sharing its verifier families and record kinds, the
+    verifier and reward studies of those families (beside the verifier cards), then one block per
+    audit finding the card carries."""
     atlas = atlas or load()
     families = sorted(set((card.get("verification") or {}).get("families", {}).values()))
     kinds = sorted((card.get("objects") or {}).get("by_kind", {}))
@@ -102,7 +103,11 @@ def cite_card(card: dict[str, Any], levels: str = DEFAULT_LEVELS, atlas: Atlas |
     out = cite_findings(sections, levels, atlas)
     shared = sharing(select(atlas.entries, level=levels), families, kinds)
     basis = f"families {', '.join(families) or 'none'} and kinds {', '.join(kinds) or 'none'}"
-    out["sections"] = {"verification": _section(basis, shared), **out["sections"]}
+    verifier_studies = [e for e in select(atlas.entries, level=levels)
+                        if "verifier_reward" in e.raw["source_role"] and set(families) & set(e.families)]
+    out["sections"] = {"verification": _section(basis, shared),
+                       "verifiers": _section(f"verifier and reward studies of family {', '.join(families) or 'none'}",
+                                             verifier_studies), **out["sections"]}
     return out
 
 

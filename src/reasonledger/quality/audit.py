@@ -4,16 +4,19 @@ audit.json — one key per section, each a JSON object (stable; new keys may be 
 left out of `AuditConfig.sections` is absent; `records` is the number of records audited.
 
 - `config`: every parameter used (the `AuditConfig`, with each audit's resolved settings).
-- `contamination`: `method`, `records_checked`, `flagged` (records), `by_benchmark` (name ->
-  flagged records), `benchmarks` (name -> {name, spec, revision, items, flagged, ...}),
-  `hits_by_method`, `semantic` (shortlisted, rejected_by_second_check, examples, embedder),
-  `flagged_ids`, `hits` ([{record_id, benchmark, benchmark_row, method: ngram|semantic, score,
-  matched_span: {start, end, text}, matched_ngrams/item_ngrams | second_check}]).
+- `contamination`: `method`, `records_checked`, `policy` {drop, report}, `flagged` (records with a
+  relation the policy drops), `by_relation` (records by their strongest relation), `by_benchmark`
+  (name -> flagged records), `benchmarks` (name -> {name, spec, revision, items, flagged, ...}),
+  `hits_by_method` (flagged hits), `semantic` (shortlisted, unrelated, examples, embedder),
+  `flagged_ids`, `hits` ([{record_id, benchmark, benchmark_row, relation, flagged, method:
+  ngram|semantic, score, matched_span: {start, end, text}, matched_ngrams/item_ngrams, evidence}]).
 - `near_duplicates`: `method`, `threshold`, `flagged` (records beyond the first of each cluster),
   `verified_pairs` (between records whose normalised prompts differ, plus one per exact copy,
   paired with the first record it repeats), `candidates`, `exact_pairs`, `exact_copies`,
   `clusters`, `cluster_examples` (lists of ids, every member), `pairs` ([{a, b, jaccard}],
-  truncated to `max_listed`), `oversized_buckets`.
+  truncated to `max_listed`), `oversized_buckets`, `template_clusters` ([{source, digest, shingles,
+  records, distinct_prompts, only_template, example}]: a task family's shared instruction, left
+  out of the similarity and listed apart; not near-duplicates and not flagged).
 - `exact_duplicates`: `method`, `groups`, `flagged`, `examples` (lists of ids).
 - `difficulty`: `applicable`; when true `conditioning` {policy, n, temperature, verifier},
   `prompts`, `mean_pass_rate`, `histogram` {edges, counts}, `band` {low, high, count, share,
@@ -55,9 +58,9 @@ from reasonledger.quality.difficulty import DifficultyAudit
 from reasonledger.quality.embed import EmbedderUnavailable
 from reasonledger.quality.length_trap import LengthTrapAudit
 from reasonledger.quality.lineage import LineageAudit
-from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, near_duplicates
+from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, NearDuplicates, near_duplicates
 from reasonledger.quality.minhash import describe as describe_near_dup
-from reasonledger.quality.mixture import MixtureAudit
+from reasonledger.quality.mixture import MixtureAudit, task_family
 from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
@@ -114,7 +117,8 @@ class Auditor:
         wanted = self.config.sections
         self.ids.append(record.id)
         if "near_duplicates" in wanted:
-            self.dup_texts.add(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record))
+            self.dup_texts.add(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record),
+                               source=task_family(record))
         if "exact_duplicates" in wanted:
             self.digests.setdefault(prompt_digest(record), []).append(record.id)
         rows = outcomes(record)
@@ -147,8 +151,9 @@ class Auditor:
         cfg = self.config.near_duplicates
         found = near_duplicates(self.dup_texts, cfg)
         listed = list(islice(found.iter_pairs(), self.config.max_listed))
-        return {"method": "exact copies grouped by normalised text, then MinHash LSH with every candidate verified "
-                          "by exact Jaccard", "threshold": cfg.threshold,
+        return {"method": "exact copies grouped by normalised text; each task family's shared instruction (template) "
+                          "left out; then MinHash LSH with every candidate verified by exact Jaccard",
+                "threshold": cfg.threshold,
                 "text": cfg.text, "flagged": sum(len(c) - 1 for c in found.clusters),
                 "verified_pairs": found.verified_pairs(), "candidates": found.candidates,
                 "exact_pairs": sum(1 for *_, s in found.pairs if s == 1.0) + len(found.copies),
@@ -156,7 +161,19 @@ class Auditor:
                 "largest_cluster": max((len(c) for c in found.clusters), default=0),
                 "cluster_examples": [[self.ids[i] for i in c] for c in found.clusters[:50]],
                 "pairs": [{"a": self.ids[i], "b": self.ids[j], "jaccard": round(s, 4)} for i, j, s in listed],
-                "pairs_truncated": found.verified_pairs() > len(listed), "oversized_buckets": found.oversized_buckets}
+                "pairs_truncated": found.verified_pairs() > len(listed), "oversized_buckets": found.oversized_buckets,
+                "template_clusters": self._template_clusters(found)}
+
+    def _template_clusters(self, found: NearDuplicates) -> list[dict[str, Any]]:
+        names = self.dup_texts.source_names()
+        clusters = []
+        for k, template in enumerate(found.templates):
+            members = found.template_members(k)
+            clusters.append({"source": names[template.group], "digest": template.digest, "shingles": template.shingles,
+                             "records": len(members), "distinct_prompts": template.holding,
+                             "share": round(template.holding / template.texts, 4), "only_template": template.only_template,
+                             "example": self.ids[int(members[0])]})
+        return sorted(clusters, key=lambda c: -c["records"])
 
     def _exact_duplicates(self) -> dict[str, Any]:
         groups = [ids for ids in self.digests.values() if len(ids) > 1]

@@ -1,9 +1,13 @@
-"""Contamination against benchmark sets: exact n-gram containment, then a semantic pass.
+"""Contamination against benchmark sets: exact n-gram containment, then a semantic pass; each hit
+names its relation to the benchmark item (`relations`) with the evidence that decided it.
 
-The exact pass reads each record's whole text (prompt, reference, every response) and flags it
-when it contains at least `min_containment` of a benchmark item's n-grams. The semantic pass
-embeds the record's prompt, shortlists benchmark items by cosine, and flags only what the second
-check (`paraphrase.SecondCheck`) confirms, saying what decided. Records stream through in
+The exact pass reads each record's whole text (prompt, reference, every response) and finds it
+when it contains at least `min_containment` of a benchmark item's n-grams (digits zeroed): a hit
+that also holds the item's quantities is `verbatim`, one with other quantities is decided like a
+semantic one. The semantic pass embeds the record's prompt, shortlists benchmark items by cosine,
+and names the relation on specific evidence (rarity-weighted shared terms, quantities, question).
+The `drop` policy says which relations flag a record (default: verbatim, reworded, renumbered);
+derived and template hits are reported, not flagged. Records stream through in
 batches; memory is the benchmark (its texts, 8 bytes per distinct n-gram of an item, and with the
 semantic pass one float16 vector per item) plus the hits, and no step holds a matrix of every
 record against every item: cosines are taken a slice of items at a time.
@@ -14,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -23,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonledger.engine.pipeline import batches
 from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse_spec
 from reasonledger.quality.ngrams import NgramIndex
-from reasonledger.quality.paraphrase import SecondCheck
+from reasonledger.quality.relations import RELATIONS, DEFAULT_DROP, Rarity, Relation, RelationRules, quantities_kept, stronger
 from reasonledger.quality.text import Normalisation, record_text
 from reasonledger.records.model import Record, canonical_json, prompt_text
 from reasonledger.records.quarantine import BadRow
@@ -43,9 +47,15 @@ class ContaminationConfig(BaseModel):
     semantic: bool = True
     shortlist: float = Field(0.80, ge=-1, le=1)
     top_k: int = Field(3, ge=1)
-    numbers_min: float = 0.6
-    words_with_numbers_min: float = 0.3
-    words_min: float = 0.8
+    drop: list[Relation] = Field(default_factory=lambda: list(DEFAULT_DROP))  # relations that flag a record
+    support_max: int = Field(RelationRules.support_max, ge=0)
+    min_shared_bits: float = Field(RelationRules.min_shared_bits, ge=0)
+    min_coverage: float = Field(RelationRules.min_coverage, ge=0, le=1)
+    story_bits: float = Field(RelationRules.story_bits, ge=0)
+    min_quantities: int = Field(RelationRules.min_quantities, ge=1)
+    template_coverage: float = Field(RelationRules.template_coverage, ge=0, le=1)
+    same_quantities: float = Field(RelationRules.same_quantities, ge=0, le=1)
+    same_question: float = Field(RelationRules.same_question, ge=0, le=1)
     dims: int = Field(256, ge=8, le=384)
     batch: int = Field(2048, ge=1)
 
@@ -54,8 +64,8 @@ class ContaminationConfig(BaseModel):
         return Normalisation(self.lowercase, self.punctuation, self.digits_to_zero)
 
     @property
-    def second_check(self) -> SecondCheck:
-        return SecondCheck(self.numbers_min, self.words_with_numbers_min, self.words_min)
+    def rules(self) -> RelationRules:
+        return RelationRules(**{f.name: getattr(self, f.name) for f in fields(RelationRules)})
 
 
 @dataclass
@@ -109,6 +119,8 @@ class ContaminationScan:
         self.first_item = np.cumsum([0] + [len(b.texts) for b in self.benchmarks])  # benchmark b owns [first[b], first[b+1])
         self.texts = [t for bench in self.benchmarks for t in bench.texts]
         self.index = NgramIndex(self.texts, self.config.n, self.config.normalisation)
+        self.rarity = Rarity(self.texts)
+        self.rules = self.config.rules
         self.embedder = None
         if self.config.semantic:
             from reasonledger.quality.embed import StaticEmbedder
@@ -120,6 +132,7 @@ class ContaminationScan:
                 self.vectors[first:first + _ITEMS_PER_SLICE] = self.embedder.encode(self.texts[first:first + _ITEMS_PER_SLICE])
         self.hits: list[dict[str, Any]] = []
         self.flagged: dict[str, set[str]] = {b.name: set() for b in self.benchmarks}
+        self.strongest: dict[str, str] = {}  # record id -> its strongest relation to any item
         self.counts: Counter[str] = Counter()
         self.rejected_examples: list[dict[str, Any]] = []
 
@@ -128,18 +141,21 @@ class ContaminationScan:
         bench = int(np.searchsorted(self.first_item, item, "right")) - 1
         return bench, item - int(self.first_item[bench])
 
-    def _hit(self, record: Record, item: int, method: str, score: float, span: dict[str, Any],
+    def _hit(self, record: Record, item: int, relation: str, method: str, score: float, span: dict[str, Any],
              **evidence: Any) -> dict[str, Any]:
         bench_index, row = self.owner(item)
         bench = self.benchmarks[bench_index]
         return {"record_id": record.id, "benchmark": bench.name, "benchmark_row": bench.rows[row],
+                "relation": relation, "flagged": relation in self.config.drop,
                 "method": method, "score": round(score, 4), "matched_span": span, **evidence}
 
     def scan(self, records: Sequence[Record]) -> list[dict[str, Any]]:
         """The hits in one batch of records, also kept (with the flagged ids) for `result`."""
         found = self.find(records)
         for hit in found:
-            self.flagged[hit["benchmark"]].add(hit["record_id"])
+            if hit["flagged"]:
+                self.flagged[hit["benchmark"]].add(hit["record_id"])
+            self.strongest[hit["record_id"]] = stronger(self.strongest.get(hit["record_id"]), hit["relation"])
         self.hits += found
         return found
 
@@ -153,14 +169,26 @@ class ContaminationScan:
         spans = self.index.locate([texts[m.text_index] for m in matches], [m.item for m in matches])
         for match, (start, end) in zip(matches, spans):
             seen.add((match.text_index, match.item))
-            text = texts[match.text_index]
-            found.append(self._hit(records[match.text_index], match.item, "ngram", match.score,
+            text, record = texts[match.text_index], records[match.text_index]
+            relation, evidence = self._ngram_relation(match.item, text, prompt_text(record.task))
+            if relation is None:
+                continue
+            found.append(self._hit(record, match.item, relation, "ngram", match.score,
                                    {"start": start, "end": end, "text": text[start:end][:SPAN_CHARS]},
-                                   matched_ngrams=match.matched, item_ngrams=int(self.index.item_ngrams[match.item])))
+                                   matched_ngrams=match.matched, item_ngrams=int(self.index.item_ngrams[match.item]),
+                                   evidence=evidence))
         if self.embedder is not None:
             found += self._semantic(records, seen)
         self.counts["records"] += len(records)
         return found
+
+    def _ngram_relation(self, item: int, text: str, prompt: str) -> tuple[str | None, dict[str, Any]]:
+        """An n-gram hit holding the item's quantities is verbatim; with other quantities (the n-grams
+        zero every digit) it is only what the relation rules find between the item and the prompt."""
+        relation, evidence = self.rules.classify(self.rarity, self.texts[item], prompt)
+        if relation == "reworded" and quantities_kept(self.texts[item], text)[0] == 1.0:
+            relation, evidence["decided_by"] = "verbatim", "the item's n-grams with all its quantities"
+        return relation, evidence
 
     def _shortlist(self, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text, item, cosine) of each text's `top_k` closest items at or above `shortlist`, per
@@ -185,31 +213,35 @@ class ContaminationScan:
             if (text_index, item) in seen:
                 continue
             self.counts["semantic_shortlisted"] += 1
-            ok, evidence = self.config.second_check.decide(self.texts[item], prompts[text_index])
-            if not ok:
-                self.counts["semantic_rejected_by_second_check"] += 1
+            relation, evidence = self.rules.classify(self.rarity, self.texts[item], prompts[text_index])
+            if relation is None:
+                self.counts["semantic_unrelated"] += 1
                 if len(self.rejected_examples) < 5:
                     bench_index, row = self.owner(item)
                     self.rejected_examples.append({"record_id": records[text_index].id, "benchmark": self.benchmarks[bench_index].name,
                                                    "benchmark_row": self.benchmarks[bench_index].rows[row],
-                                                   "cosine": round(cosine, 4), "second_check": evidence})
+                                                   "cosine": round(cosine, 4), "evidence": evidence})
                 continue
             span = {"start": 0, "end": len(prompts[text_index]), "text": prompts[text_index][:SPAN_CHARS]}
-            found.append(self._hit(records[text_index], item, "semantic", cosine, span, second_check=evidence))
+            found.append(self._hit(records[text_index], item, relation, "semantic", cosine, span, evidence=evidence))
         return found
 
     def scan_all(self, records: Iterable[Record]) -> Iterator[tuple[list[Record], set[str]]]:
         """Each batch with the ids flagged in it, for steps that pass records on."""
         for batch in batches(records, self.config.batch):
-            yield batch, {hit["record_id"] for hit in self.scan(batch)}
+            yield batch, {hit["record_id"] for hit in self.scan(batch) if hit["flagged"]}
 
     def result(self) -> dict[str, Any]:
         flagged_ids = sorted(set().union(*self.flagged.values())) if self.flagged else []
-        methods = Counter(hit["method"] for hit in self.hits)
+        methods = Counter(hit["method"] for hit in self.hits if hit["flagged"])
+        relations = Counter(self.strongest.values())
         return {
-            "method": "ngram containment" + (" + semantic shortlist with second check" if self.embedder else ""),
+            "method": "ngram containment" + (" + semantic shortlist" if self.embedder else "")
+                      + ", each hit's relation decided on rarity-weighted shared terms, quantities and question",
             "records_checked": self.counts["records"],
+            "policy": {"drop": list(self.config.drop), "report": [r for r in RELATIONS if r not in self.config.drop]},
             "flagged": len(flagged_ids),
+            "by_relation": {r: relations.get(r, 0) for r in RELATIONS},
             "by_benchmark": {name: len(ids) for name, ids in self.flagged.items()},
             "benchmarks": {b.name: {"name": b.name, "spec": b.spec, "revision": b.revision, "items": len(b.texts),
                                     "items_too_short_for_ngrams": sum(1 for i in self.index.too_short if self.owner(i)[0] == n),
@@ -217,7 +249,7 @@ class ContaminationScan:
                            for n, b in enumerate(self.benchmarks)},
             "hits_by_method": dict(sorted(methods.items())),
             "semantic": {"shortlisted": self.counts["semantic_shortlisted"],
-                         "rejected_by_second_check": self.counts["semantic_rejected_by_second_check"],
+                         "unrelated": self.counts["semantic_unrelated"],
                          "rejected_examples": self.rejected_examples,
                          "embedder": self.embedder.describe() if self.embedder else None} if self.config.semantic else None,
             "flagged_ids": flagged_ids,
@@ -227,7 +259,13 @@ class ContaminationScan:
     def describe(self) -> dict[str, Any]:
         return {**self.config.model_dump(), "normalisation": self.config.normalisation.describe(),
                 "score": "share of the benchmark item's distinct n-grams found in the record's whole text",
-                "semantic_text": "the record's prompt", "ngram_text": "prompt, reference and every behaviour text"}
+                "semantic_text": "the record's prompt", "ngram_text": "prompt, reference and every behaviour text",
+                "relations": "verbatim: n-gram containment holding the item's quantities; otherwise shared terms "
+                             "(numbers masked) weighted by their rarity among the benchmark's items decide: specific "
+                             f"(held by at most {self.config.support_max} other items, >= {self.config.min_shared_bits} bits, "
+                             f"coverage >= {self.config.min_coverage}) with the item's quantities -> reworded, with "
+                             "its question but other quantities -> renumbered, with another question -> derived; "
+                             "not specific -> template"}
 
 
 def _top(rows: np.ndarray, items: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

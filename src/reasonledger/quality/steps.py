@@ -24,7 +24,9 @@ from reasonledger.quality.contamination import (
     ContaminationScan,
     load_benchmark,
 )
+from reasonledger.quality.relations import RELATIONS
 from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, near_duplicates
+from reasonledger.quality.mixture import task_family
 from reasonledger.quality.report import write_report
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
@@ -37,8 +39,9 @@ class DecontaminateParams(ContaminationConfig):
 
 @register_step
 class Decontaminate(Step):
-    """Drop records that contain a benchmark item (n-gram containment) or paraphrase one (semantic
-    pass confirmed by the second check); reason `contaminated`, detail names benchmark and row."""
+    """Drop records whose strongest relation to a benchmark item is in the `drop` policy (default:
+    verbatim, reworded, renumbered); reason `contaminated`, detail names benchmark, row and relation.
+    Every record's strongest relation is counted (`relation.<name>`), dropped or not."""
 
     name = "decontaminate"
     scope = "record"
@@ -64,18 +67,22 @@ class Decontaminate(Step):
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
         for batch in batches(records, self.params.batch):
-            hits: dict[str, dict[str, Any]] = {}
+            hits: dict[str, dict[str, Any]] = {}  # each record's strongest hit
             for hit in self.scanner.find(batch):
-                hits.setdefault(hit["record_id"], hit)
+                held = hits.get(hit["record_id"])
+                if held is None or RELATIONS.index(hit["relation"]) < RELATIONS.index(held["relation"]):
+                    hits[hit["record_id"]] = hit
             for record in batch:
                 hit = hits.get(record.id)
-                if hit is None:
+                if hit is not None:
+                    ctx.count(f"relation.{hit['relation']}")
+                if hit is None or not hit["flagged"]:
                     yield record
                 else:
                     ctx.count(f"flagged.{hit['method']}")
                     ctx.count(f"benchmark.{hit['benchmark']}")
                     ctx.drop(record, "contaminated", f"{hit['benchmark']} row {hit['benchmark_row']}: "
-                                                     f"{hit['method']} score {hit['score']}")
+                                                     f"{hit['relation']} ({hit['method']} score {hit['score']})")
 
 
 @register_step
@@ -99,7 +106,8 @@ class NearDedup(Step):
 
             def collect() -> Iterator[Record]:
                 for record in records:
-                    texts.add(prompt_text(record.task) if self.params.text == "prompt" else record_text(record), record.id)
+                    texts.add(prompt_text(record.task) if self.params.text == "prompt" else record_text(record), record.id,
+                              task_family(record))
                     yield record
 
             write_parquet_shards(collect(), spill)

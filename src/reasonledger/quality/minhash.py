@@ -6,6 +6,11 @@ batch of documents as one matrix and reduced per document with `minimum.reduceat
 proposes pairs: a pair is reported when the Jaccard similarity of the two shingle sets, computed
 exactly, reaches the threshold. Clusters are the connected components of the verified pairs.
 
+Shingles do not span lines and carry their line's number (`by_line`), so a grid or a table is
+compared row by row in place. Shingles that many texts of one group (a task family) share are
+that group's template (`templates.py`): they are left out of the similarity and reported apart,
+so distinct tasks under one long instruction are not near-duplicates.
+
 Exact duplicates (the same words after normalisation) are grouped first, by a hash of the
 normalised text (`DistinctTexts`), and only one text per group is shingled and clustered: 100,000
 copies of one prompt cost about what one does (plus 8 bytes each), instead of flooding one LSH
@@ -33,6 +38,7 @@ from reasonledger.quality.ngrams import (
     ranges,
     window_hashes,
 )
+from reasonledger.quality.templates import Template, template_shingles
 from reasonledger.quality.text import Normalisation
 
 _CELLS_PER_BATCH = 1 << 22  # shingles x permutations evaluated at once (32 MiB of uint64)
@@ -49,6 +55,10 @@ class NearDupConfig(BaseModel):
     digits_to_zero: bool = False
     max_bucket: int = Field(100, ge=2)
     seed: int = 1
+    by_line: bool = True  # shingles stay within a line and carry its number
+    templates: bool = True  # leave each group's shared shingles out of the similarity
+    template_share: float = Field(0.3, gt=0, le=1)  # a shingle in this share of a group's texts is template
+    template_min_texts: int = Field(20, ge=2)  # smaller groups are not searched for a template
 
     @property
     def normalisation(self) -> Normalisation:
@@ -77,28 +87,40 @@ def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarra
     """(flat shingle hashes, offsets): text i owns flat[offsets[i]:offsets[i+1]], in text order and
     possibly repeated (MinHash does not care; `jaccards` drops repeats).
 
-    A text shorter than the shingle has one shingle, its whole word sequence; an empty text none.
+    Shingles are made within units: lines with `by_line` (each hash then mixed with the line's
+    number), else whole texts. A unit shorter than the shingle has one shingle, its whole word
+    sequence; a unit without words none. With `by_line` every line with words also has its whole
+    word sequence as a shingle, so rows of a grid that share their word n-grams (0 0 1) but not
+    their columns differ.
     """
-    words = hash_words(texts, config.normalisation)
+    if config.by_line:
+        lines = [text.split("\n") for text in texts]
+        units = [line for parts in lines for line in parts]
+        unit_text = np.repeat(np.arange(len(texts)), [len(parts) for parts in lines])
+        unit_line = np.concatenate([np.arange(len(parts)) for parts in lines]) if lines else np.zeros(0, np.int64)
+    else:
+        units, unit_text, unit_line = list(texts), np.arange(len(texts)), None
+    words = hash_words(units, config.normalisation)
     mult = multipliers(config.shingle, config.seed)
     hashes, valid = window_hashes(words, config.shingle, mult)
     owner, flat = words.text[: len(hashes)][valid], hashes[valid]
-    counts = np.bincount(owner, minlength=len(texts))
-    short = np.flatnonzero(counts == 0)
-    if len(short):  # whole-text shingles for texts with fewer words than the shingle
-        word_owner, word_hash = words.text[~words.boundary], words.hashes[~words.boundary]
-        extra_owner, extra = [], []
-        for text in short:
-            own = word_hash[word_owner == text]
-            if len(own):
-                with np.errstate(over="ignore"):
-                    extra.append((own * mult[: len(own)]).sum(dtype=np.uint64))
-                extra_owner.append(text)
-        if extra:
-            owner = np.concatenate([owner, np.array(extra_owner, owner.dtype)])
-            flat = np.concatenate([flat, np.array(extra, np.uint64)])
-            order = np.argsort(owner, kind="stable")
-            owner, flat = owner[order], flat[order]
+    whole = np.ones(len(units), bool) if config.by_line else np.bincount(owner, minlength=len(units)) == 0
+    word_owner, word_hash = words.text[~words.boundary], words.hashes[~words.boundary]
+    take = whole[word_owner]  # whole-unit shingles
+    if take.any():
+        unit_owner, unit_hash = word_owner[take], word_hash[take]
+        starts = np.flatnonzero(np.concatenate(([True], unit_owner[1:] != unit_owner[:-1])))
+        position = np.arange(len(unit_owner)) - np.repeat(starts, np.diff(np.append(starts, len(unit_owner))))
+        with np.errstate(over="ignore"):
+            extra = np.add.reduceat(mix64(unit_hash ^ (position.astype(np.uint64) * mult[0])), starts, dtype=np.uint64)
+        owner = np.concatenate([owner, unit_owner[starts]])
+        flat = np.concatenate([flat, extra])
+        order = np.argsort(owner, kind="stable")
+        owner, flat = owner[order], flat[order]
+    if unit_line is not None:
+        with np.errstate(over="ignore"):
+            flat = mix64(flat ^ (unit_line[owner].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+    owner = unit_text[owner]
     return flat, np.searchsorted(owner, np.arange(len(texts) + 1))
 
 
@@ -221,7 +243,8 @@ class Clusters:
 class DistinctTexts:
     """Texts added one at a time; a text with the same normalised words as an earlier one is kept
     only as the number of that earlier text (8 bytes), so duplicates cost no shingles, signatures
-    or pairs. `label` (e.g. a record id) is kept for the first text of each group only."""
+    or pairs. `label` (e.g. a record id) is kept for the first text of each group only; `source`
+    (e.g. a task family) names the texts a template is searched among."""
 
     def __init__(self, normalisation: Normalisation) -> None:
         self.norm = normalisation
@@ -229,9 +252,11 @@ class DistinctTexts:
         self.labels: list[object] = []
         self.first = array("q")  # for each group, the index (in adding order) of its first text
         self.group = array("q")  # for each text added, its group
+        self.source = array("q")  # for each group, the number of its first text's source
+        self.sources: dict[str, int] = {}
         self._seen: dict[bytes, int] = {}
 
-    def add(self, text: str, label: object = None) -> int:
+    def add(self, text: str, label: object = None, source: str = "") -> int:
         """Add one text; returns its group."""
         words = self.norm.apply(text).split()
         key = hashlib.blake2b(b" ".join(words), digest_size=16).digest()
@@ -241,8 +266,12 @@ class DistinctTexts:
             self.texts.append(text)
             self.labels.append(label)
             self.first.append(len(self.group))
+            self.source.append(self.sources.setdefault(source, len(self.sources)))
         self.group.append(group)
         return group
+
+    def source_names(self) -> list[str]:
+        return list(self.sources)
 
     def __len__(self) -> int:
         return len(self.group)
@@ -257,7 +286,9 @@ class NearDuplicates:
     """By text index. `pairs`: verified pairs between texts whose normalised words differ (each
     group represented by its first text). `duplicate_of[i]`: the first text with the same
     normalised words as text i (i itself for a first). `copies`: the texts with at least one word
-    that repeat an earlier text. `clusters`: every member, copies included."""
+    that repeat an earlier text. `clusters`: every member, copies included. `templates`: the
+    shared shingles left out of the similarity, one per source that has them; `template_texts[k]`
+    the distinct texts (by their number in `DistinctTexts`) of template k's source holding any."""
 
     pairs: list[tuple[int, int, float]]
     clusters: list[list[int]]
@@ -267,6 +298,8 @@ class NearDuplicates:
     rows: int
     duplicate_of: np.ndarray
     copies: np.ndarray
+    templates: list[Template] = field(default_factory=list)
+    template_texts: list[np.ndarray] = field(default_factory=list)
 
     def verified_pairs(self) -> int:
         """The pairs between distinct texts plus one Jaccard-1 pair per copy."""
@@ -277,6 +310,11 @@ class NearDuplicates:
         (first text, copy, 1.0) per copy, made as they are read."""
         copies = self.copies[np.lexsort((self.copies, self.duplicate_of[self.copies]))]
         return heapq.merge(self.pairs, ((int(self.duplicate_of[c]), int(c), 1.0) for c in copies))
+
+    def template_members(self, k: int) -> np.ndarray:
+        """Every text (copies included) holding template k's shingles, in order."""
+        firsts = np.unique(self.duplicate_of)
+        return np.flatnonzero(np.isin(self.duplicate_of, firsts[self.template_texts[k]]))
 
 
 def _expand(distinct: DistinctTexts, sizes: np.ndarray, pairs: list[tuple[int, int, float]],
@@ -308,6 +346,16 @@ def near_duplicates(texts: Iterable[str] | DistinctTexts, config: NearDupConfig 
         for text in texts:
             distinct.add(text)
     flat, offsets = shingle_sets(distinct.texts, config)
+    sizes = np.diff(offsets)  # before templates: a text of template words only still has copies
+    templates, template_texts = [], []
+    if config.templates and len(flat):
+        sources = np.frombuffer(distinct.source, np.int64)
+        shared, templates = template_shingles(flat, offsets, sources, config.template_share, config.template_min_texts)
+        owner = np.repeat(np.arange(len(sizes)), sizes)
+        holding = np.flatnonzero(np.bincount(owner[shared], minlength=len(sizes)))
+        template_texts = [holding[sources[holding] == t.group] for t in templates]
+        kept = np.bincount(owner[~shared], minlength=len(sizes))
+        flat, offsets = flat[~shared], np.concatenate(([0], np.cumsum(kept)))
     sigs = signatures(flat, offsets, config.num_perm, config.seed)
     bands, rows = lsh_bands(config.threshold, config.num_perm)
     candidates, oversized = candidate_pairs(sigs, bands, rows, config.max_bucket)
@@ -318,11 +366,16 @@ def near_duplicates(texts: Iterable[str] | DistinctTexts, config: NearDupConfig 
     verified = [(int(i), int(j), float(s)) for (i, j), s in zip(candidates[keep], similarity[keep])]
     for i, j, _ in verified:
         clusters.union(i, j)
-    pairs, groups, duplicate_of, copies = _expand(distinct, np.diff(offsets), verified, clusters.groups())
-    return NearDuplicates(pairs, groups, len(candidates), oversized, bands, rows, duplicate_of, copies)
+    pairs, groups, duplicate_of, copies = _expand(distinct, sizes, verified, clusters.groups())
+    return NearDuplicates(pairs, groups, len(candidates), oversized, bands, rows, duplicate_of, copies,
+                          templates, template_texts)
 
 
 def describe(config: NearDupConfig) -> dict[str, Any]:
     bands, rows = lsh_bands(config.threshold, config.num_perm)
     return {**config.model_dump(), "bands": bands, "rows": rows, "normalisation": config.normalisation.describe(),
-            "shingles": f"word {config.shingle}-grams", "verification": "exact Jaccard of the shingle sets"}
+            "shingles": f"word {config.shingle}-grams" + (" within a line, tagged with its number" if config.by_line else ""),
+            "templates": (f"a shingle held by at least {config.template_share:.0%} of a source's distinct prompts (sources "
+                          f"of {config.template_min_texts} or more) is that source's template and left out of the "
+                          "similarity") if config.templates else "not searched",
+            "verification": "exact Jaccard of the shingle sets" + (" outside the templates" if config.templates else "")}

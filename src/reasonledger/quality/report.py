@@ -38,7 +38,8 @@ def headline(name: str, section: dict[str, Any]) -> str:
         return f"{section['flagged']:,} of {section['records_checked']:,} records flagged ({per})"
     if name == "near_duplicates":
         return (f"{section['flagged']:,} records beyond the first of {section['clusters']:,} clusters "
-                f"(Jaccard >= {section['threshold']}, {section['verified_pairs']:,} verified pairs)")
+                f"(Jaccard >= {section['threshold']}, {section['verified_pairs']:,} verified pairs); "
+                f"{len(section.get('template_clusters', [])):,} template clusters (shared instructions, not flagged)")
     if name == "exact_duplicates":
         return f"{section['flagged']:,} records repeat a prompt ({section['groups']:,} groups)"
     if name == "difficulty":
@@ -234,6 +235,9 @@ def _details(name: str, section: dict[str, Any]) -> str:
     if name == "mixture":
         for key in ("by_source", "by_domain", "by_task_family", "by_kind"):
             parts.append(f"<h3>{key.replace('_', ' ')}</h3>" + _table([{"name": k, **v} for k, v in section[key].items()]))
+    if name == "near_duplicates" and section.get("template_clusters"):
+        parts.append("<h3>Template clusters: a shared instruction, left out of the similarity (not near-duplicates)</h3>"
+                     + _table(section["template_clusters"]))
     if name == "near_duplicates" and section.get("pairs"):
         parts.append("<h3>Verified pairs</h3>" + _table(section["pairs"]))
     return "".join(parts)

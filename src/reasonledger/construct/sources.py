@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger import gym
+from reasonledger.construct.time_limit import TimeLimitExceeded, call_with_time_limit
 from reasonledger.engine.pipeline import derived_seed
 from reasonledger.engine.source import Source, register_source
 from reasonledger.records.model import Kind, Record
@@ -24,11 +25,19 @@ class RgTask(BaseModel):
 
 
 class RgParams(BaseModel):
+    """`item_timeout_s` bounds the CPU time of generating one item (null: no limit). reasoning-gym's
+    generation is heavy-tailed: at the quickstart's seed, basic_arithmetic item 5000 needs about two
+    minutes where most items need milliseconds. An item past the limit is quarantined with the reason
+    `generation_timeout after Ns` and the shard goes on; every other item is the same as without the
+    limit. CPU time, so machine load and worker count do not change which items are cut off; only an
+    item whose cost is near the limit can differ between machines of different speed."""
+
     model_config = ConfigDict(extra="forbid")
     tasks: list[str | RgTask] = Field(min_length=1)
     size: int = Field(gt=0)
     seed: int | None = None
     domain: str | None = None
+    item_timeout_s: float | None = Field(10.0, gt=0)
 
 
 def check_task(where: str, task: RgTask) -> None:
@@ -101,7 +110,8 @@ class ReasoningGymSource(Source):
             family, item = g % families, g // families
             task = self._tasks[family]
             try:
-                entry = self._datasets[family][item]
+                dataset = self._datasets[family]  # importing reasoning-gym is not the item's time
+                entry = call_with_time_limit(lambda: dataset[item], self.params.item_timeout_s)
                 yield Record(kind=Kind.prompt_answer, task={
                     "prompt": entry["question"],
                     "reference": {"dataset": task.name, "answer": entry["answer"],
@@ -112,6 +122,11 @@ class ReasoningGymSource(Source):
                     "verifier": {"name": "reasoning_gym", "config": {"dataset": task.name}},
                 }, lineage={"events": [{"stage": "source", "step": "reasoning_gym", "seed": self._seed(task)}]},
                     meta={"task_family": task.name, "task_config": task.config})
+            except TimeLimitExceeded:
+                yield BadRow(f"reasoning_gym:{task.name}", item,
+                             f"generation_timeout after {self.params.item_timeout_s:g}s of CPU (seed {self._seed(task)}); "
+                             "raise the source's item_timeout_s to wait longer for such items",
+                             raw=f"seed={self._seed(task)}/{item}".encode())
             except Exception as exc:  # a generator bug must not end the run; the row is quarantined
                 yield BadRow(f"reasoning_gym:{task.name}", item, f"generator failed: {type(exc).__name__}: {exc}")
 
@@ -119,7 +134,7 @@ class ReasoningGymSource(Source):
         from reasonledger.verifiers.reasoning_gym import RG_VERSION
 
         return {"type": self.type, "dataset": "reasoning-gym", "revision": f"reasoning_gym=={RG_VERSION}",
-                "license": "Apache-2.0", "size": self.params.size,
+                "license": "Apache-2.0", "size": self.params.size, "item_timeout_s": self.params.item_timeout_s,
                 "tasks": [{"name": t.name, "config": t.config, "seed": self._seed(t), "size": self._size(i)}
                           for i, t in enumerate(self._tasks)]}
 

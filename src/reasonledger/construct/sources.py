@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterator
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,7 +111,7 @@ class ReasoningGymSource(Source):
             task = self._tasks[family]
             try:
                 dataset = self._datasets[family]  # importing reasoning-gym is not the item's time
-                entry = call_with_time_limit(lambda: dataset[item], self.params.item_timeout_s)
+                entry = call_with_time_limit(partial(dataset.__getitem__, item), self.params.item_timeout_s)
                 yield Record(kind=Kind.prompt_answer, task={
                     "prompt": entry["question"],
                     "reference": {"dataset": task.name, "answer": entry["answer"],

@@ -61,6 +61,7 @@ def test_no_question_or_placeholder_is_rendered(cited_everything: dict[str, Any]
             "html": lambda: html_block(cited_everything), "audit_md": lambda: audit_markdown(audit),
             "audit_html": lambda: audit_html(audit, {})}[render]()
     assert "What the literature knows" in page
+    assert "http://" not in page and "https://" not in page  # the reports are self-contained pages
     shown = [v for v in _not_facts() if v in page or md_text(v) in page]
     assert not shown, shown[:5]
 

@@ -87,3 +87,12 @@ def test_the_audit_cites_only_measured_findings() -> None:
     result = {"records": 3, "contamination": {"method": "not run"}, "length_trap": {"applicable": False},
               "difficulty": {"band": {}}, "config": {}}
     assert list(cite_audit(result)["sections"]) == ["difficulty"]
+
+
+def test_an_environment_replay_release_cites_the_environmental_entries(raw_entries: list[dict[str, Any]]) -> None:
+    card = {"verification": {"families": {"sandbox_replay": "environmental"}}, "objects": {"by_kind": {"episode": 12}}}
+    expected = {e["id"] for e in raw_entries if "environmental" in e["verification_contract"]
+                and {"full_episode", "state_action_level", "trajectory_value"} & set(e["supervision_granularity"])
+                and int(e["curation_level"][1]) >= 4}
+    cited = cite_card(card)["sections"]["verification"]["entries"]
+    assert expected and {e["id"] for e in cited} == expected

@@ -27,7 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonledger.engine.pipeline import batches
 from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse_spec
 from reasonledger.quality.ngrams import NgramIndex
-from reasonledger.quality.relations import RELATIONS, DEFAULT_DROP, Rarity, Relation, RelationRules, quantities_kept, stronger
+from reasonledger.quality.relations import (
+    DEFAULT_DROP,
+    RELATIONS,
+    Rarity,
+    Relation,
+    RelationRules,
+    expressions_kept,
+    quantities_kept,
+    stronger,
+)
 from reasonledger.quality.text import Normalisation, record_text
 from reasonledger.records.model import Record, canonical_json, prompt_text
 from reasonledger.records.quarantine import BadRow
@@ -49,13 +58,18 @@ class ContaminationConfig(BaseModel):
     top_k: int = Field(3, ge=1)
     drop: list[Relation] = Field(default_factory=lambda: list(DEFAULT_DROP))  # relations that flag a record
     support_max: int = Field(RelationRules.support_max, ge=0)
+    support_share: float = Field(RelationRules.support_share, gt=0, le=1)
     min_shared_bits: float = Field(RelationRules.min_shared_bits, ge=0)
     min_coverage: float = Field(RelationRules.min_coverage, ge=0, le=1)
     story_bits: float = Field(RelationRules.story_bits, ge=0)
-    min_quantities: int = Field(RelationRules.min_quantities, ge=1)
+    quantity_bits: float = Field(RelationRules.quantity_bits, ge=0)
     template_coverage: float = Field(RelationRules.template_coverage, ge=0, le=1)
     same_quantities: float = Field(RelationRules.same_quantities, ge=0, le=1)
+    derived_quantities: float = Field(RelationRules.derived_quantities, ge=0, le=1)
+    chain: int = Field(RelationRules.chain, ge=1)
+    same_wording: float = Field(RelationRules.same_wording, ge=0, le=1)
     same_question: float = Field(RelationRules.same_question, ge=0, le=1)
+    same_expressions: float = Field(RelationRules.same_expressions, ge=0, le=1)
     dims: int = Field(256, ge=8, le=384)
     batch: int = Field(2048, ge=1)
 
@@ -186,8 +200,9 @@ class ContaminationScan:
         """An n-gram hit holding the item's quantities is verbatim; with other quantities (the n-grams
         zero every digit) it is only what the relation rules find between the item and the prompt."""
         relation, evidence = self.rules.classify(self.rarity, self.texts[item], prompt)
-        if relation == "reworded" and quantities_kept(self.texts[item], text)[0] == 1.0:
-            relation, evidence["decided_by"] = "verbatim", "the item's n-grams with all its quantities"
+        if relation == "reworded" and quantities_kept(self.texts[item], text)[0] == 1.0 \
+                and expressions_kept(self.texts[item], text) in (None, 1.0):
+            relation, evidence["decided_by"] = "verbatim", "the item's n-grams with all its quantities and formulas"
         return relation, evidence
 
     def _shortlist(self, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from reasonledger.quality.paraphrase import _STOPWORDS, numbers
+from reasonledger.quality.text import Normalisation
 
 Relation = Literal["verbatim", "reworded", "renumbered", "derived", "template"]
 RELATIONS: tuple[str, ...] = ("verbatim", "reworded", "renumbered", "derived", "template")  # strongest first
@@ -58,6 +59,33 @@ def question(text: str) -> str:
     sentences = [s for s in _SENTENCE.split(text.strip()) if s.strip()]
     asking = [s for s in sentences if _ASKING.search(s)]
     return asking[-1] if asking else text
+
+
+_FORMAT = Normalisation(lowercase=True, punctuation=True, digits_to_zero=False)
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\[asy\](.+?)\[/asy\]", re.DOTALL)
+_FORMULA = re.compile(r"[\\^_=<>+*/]")  # what makes a $...$ span a formula, not two prices or a name
+_SPACE_OR_SIZING = re.compile(r"\s+|\\(?:left|right|displaystyle|[,;!: ])")
+
+
+def expressions(text: str) -> frozenset[str]:
+    """The formulas and figures a problem states ($...$, \\[...\\], [asy] code), spacing and
+    sizing removed: in a competition problem they are the problem, so other numbers in them make
+    another problem. Dollar signs around prose ("$5 and $10") are prices, not formulas."""
+    found = set()
+    for match in _MATH.finditer(text):
+        body = next(g for g in match.groups() if g is not None)
+        if _FORMULA.search(body):
+            found.add(_SPACE_OR_SIZING.sub("", body).replace("dfrac", "frac").replace("tfrac", "frac"))
+    return frozenset(found)
+
+
+def expressions_kept(item: str, record: str) -> float | None:
+    """Share of the item's formulas the record states too (None when the item has none)."""
+    mine = expressions(item)
+    if not mine:
+        return None
+    squeezed = _SPACE_OR_SIZING.sub("", record).replace("dfrac", "frac").replace("tfrac", "frac")
+    return sum(1 for e in mine if e in squeezed) / len(mine)
 
 
 def quantities_kept(item: str, record: str) -> tuple[float, int, int]:
@@ -97,66 +125,95 @@ class Rarity:
     def weight(self, found: frozenset[str]) -> float:
         return sum(self.bits(t) for t in found)
 
-    def support(self, found: frozenset[str], item: str, record: str, cap: int = 50) -> int:
-        """Other items holding every term of `found`: not `item` itself, nor the record's own text
-        when the benchmark holds it (auditing a set against itself). Capped: past `cap` it is a
-        template either way."""
+    def support(self, found: frozenset[str], item: str, record: str, share: float = 1.0, cap: int = 50) -> int:
+        """Other items holding at least `share` of the bits of `found` (with 1.0: every term): not
+        `item` itself, nor the record's own text when the benchmark holds it (auditing a set against
+        itself). Capped: past `cap` it is a template either way."""
         if not found:
             return self.items
-        lists = sorted((self.postings.get(t, np.zeros(0, np.int32)) for t in found), key=len)
-        own = {self.distinct.get(_key(item)), self.distinct.get(_key(record))}
-        common = lists[0]
-        for other in lists[1:]:
-            if len(common) <= len(own):
-                break
-            common = np.intersect1d(common, other, assume_unique=True)
-        return min(sum(1 for i in common.tolist() if i not in own), cap)
+        own = [i for i in {self.distinct.get(_key(item)), self.distinct.get(_key(record))} if i is not None]
+        held = [self.postings[t] for t in found if t in self.postings]
+        if not held:
+            return 0
+        bits = np.bincount(np.concatenate(held), weights=np.repeat([self.bits(t) for t in found if t in self.postings],
+                                                                    [len(p) for p in held]), minlength=self.items)
+        bits[own] = 0
+        return min(int(np.count_nonzero(bits >= share * self.weight(found) - 1e-9)), cap)
 
 
 @dataclass(frozen=True)
 class RelationRules:
     """Thresholds of the relation decision (recorded in the audit config)."""
 
-    support_max: int = 1           # a shared combination more other distinct items hold is a template
-    min_shared_bits: float = 45.0  # specific wording: at least this much rare vocabulary in common ...
-    min_coverage: float = 0.6      # ... covering at least this share of the item's bits
-    story_bits: float = 20.0       # with the item's quantities, this much rare vocabulary suffices
-    min_quantities: int = 3        # quantities alone (a rare set of at least this many) identify a story
+    support_max: int = 1           # a shared combination more other distinct items hold is a template ...
+    support_share: float = 0.8     # ... counting an item that holds this share of its bits
+    min_shared_bits: float = 30.0  # the same story: at least this much rare vocabulary in common ...
+    min_coverage: float = 0.45     # ... covering at least this share of the item's bits
+    story_bits: float = 20.0       # with the item's quantities, this much rare vocabulary suffices ...
+    quantity_bits: float = 8.0     # ... when the shared quantities are this rare (small counts are not)
     template_coverage: float = 0.5  # not specific, reported as template from this coverage on
-    same_quantities: float = 0.8   # reworded: this share of the item's quantities kept, count within one
-    same_question: float = 0.5     # renumbered: this share of the item's question bits asked again
+    same_quantities: float = 0.8   # the item's quantities: this share kept, count within one
+    derived_quantities: float = 0.5  # derived: this share of the item's quantities kept (same story, other question)
+    chain: int = 3                 # derived: the item states at least this many quantities
+    same_wording: float = 0.7      # renumbered: each text repeats this share of the other's bits
+    same_question: float = 0.5     # the item's question: this share of its asking sentence's bits asked again
+    same_expressions: float = 0.5  # a problem stated in formulas: this share of them in the record
 
     def classify(self, rarity: Rarity, item: str, record: str) -> tuple[str | None, dict[str, Any]]:
         """The relation of `record` to benchmark `item` (None: unrelated), with its evidence."""
+        if _FORMAT.words(item) == _FORMAT.words(record):
+            return "verbatim", {"decided_by": "the same text up to case, spacing and punctuation"}
         item_terms, record_terms = terms(item), terms(record)
         shared = item_terms & record_terms
         item_bits, shared_bits = rarity.weight(item_terms), rarity.weight(shared)
         coverage = shared_bits / item_bits if item_bits else 0.0
-        support = rarity.support(shared, item, record)
+        record_bits = rarity.weight(record_terms)
+        back = shared_bits / record_bits if record_bits else 0.0
+        support = rarity.support(shared, item, record, self.support_share)
         kept, item_count, record_count = quantities_kept(item, record)
-        same_numbers = item_count > 0 and kept >= self.same_quantities and abs(record_count - item_count) <= 1
-        number_support = rarity.support(shared_quantities(item, record) | shared, item, record)
+        quantities = shared_quantities(item, record)
+        quantity_bits = rarity.weight(quantities)
+        number_support = rarity.support(quantities | shared, item, record, self.support_share)
+        formulas = expressions_kept(item, record)
         asked = terms(question(item))
         asked_bits = rarity.weight(asked)
         same_q = rarity.weight(asked & terms(question(record))) / asked_bits if asked_bits else 1.0
         evidence: dict[str, Any] = {
-            "shared_bits": round(shared_bits, 1), "coverage": round(coverage, 3), "support": support,
+            "shared_bits": round(shared_bits, 1), "coverage": round(coverage, 3),
+            "coverage_of_record": round(back, 3), "support": support,
             "quantities_kept": round(kept, 3), "quantities": [item_count, record_count],
-            "support_with_quantities": number_support, "question_overlap": round(same_q, 3),
+            "quantity_bits": round(quantity_bits, 1), "support_with_quantities": number_support,
+            "formulas_kept": None if formulas is None else round(formulas, 3), "question_overlap": round(same_q, 3),
             "rarest_shared": sorted(shared, key=rarity.bits, reverse=True)[:6]}
-        worded = support <= self.support_max and shared_bits >= self.min_shared_bits and coverage >= self.min_coverage
-        if same_numbers and number_support <= self.support_max and (
-                shared_bits >= self.story_bits or item_count >= self.min_quantities):
-            relation, evidence["decided_by"] = "reworded", ("the item's quantities, a combination with the shared "
-                                                           "terms no other benchmark item holds")
-        elif not worded:
+        story = support <= self.support_max and shared_bits >= self.min_shared_bits and coverage >= self.min_coverage
+        by_quantities = (item_count >= 2 and kept >= self.same_quantities and abs(record_count - item_count) <= 1
+                         and number_support <= self.support_max and shared_bits >= self.story_bits
+                         and quantity_bits >= self.quantity_bits)
+        if formulas is not None and formulas < self.same_expressions:
+            relation = "template" if coverage >= self.template_coverage else None
+            evidence["decided_by"] = "the item's formulas are not in the record: its phrasing, other mathematics"
+        elif by_quantities:
+            relation, evidence["decided_by"] = "reworded", ("the item's quantities with shared terms no other "
+                                                           "benchmark item holds")
+        elif not story:
             relation = "template" if coverage >= self.template_coverage else None
             evidence["decided_by"] = (f"shared terms held by {support} other benchmark items" if support > self.support_max
                                       else f"{shared_bits:.0f} shared bits, coverage {coverage:.2f}: not specific")
-        elif same_q >= self.same_question:
-            relation, evidence["decided_by"] = "renumbered", "specific shared wording and question, other quantities"
+        elif same_q < self.same_question:
+            if item_count >= self.chain and kept >= self.derived_quantities:
+                relation, evidence["decided_by"] = "derived", "the item's story and most of its quantities, another question"
+            else:
+                relation = "template"
+                evidence["decided_by"] = "shared wording, another question and other quantities: no story in common"
+        elif kept >= self.same_quantities or (kept >= self.derived_quantities and quantity_bits >= self.quantity_bits
+                                              and min(coverage, back) < self.same_wording):
+            relation, evidence["decided_by"] = "reworded", "the item's story, question and (most of its rare) quantities"
+        elif item_count >= 2 and min(coverage, back) >= self.same_wording:
+            relation, evidence["decided_by"] = "renumbered", "the item's wording and question, other quantities"
         else:
-            relation, evidence["decided_by"] = "derived", "specific shared wording, other quantities and question"
+            relation = "template"
+            evidence["decided_by"] = (f"shared story words, other quantities, and the texts repeat only {coverage:.2f} "
+                                      f"and {back:.2f} of each other's bits: not the same wording")
         return relation, evidence
 
 

@@ -7,8 +7,13 @@ Measures, on the real data in ../shared/data:
   1. agreement with Math-Verify's own test suite (mathverify_suite/cases.jsonl), ONE default
      configuration for both verifiers, every disagreement listed with the reason;
   2. agreement with the `is_correct` labels of gsm8k/example_model_solutions.jsonl;
-  3. the Math-Verify false positives named in issue 3 (both verdicts);
-  4. throughput and latency on a mixed set of real answers (the suite's LaTeX, GSM8K rollouts,
+  3. the Math-Verify false positives named in issue 3 (both verdicts), and the pairs the precision rules
+     of issue 15 knowingly accept;
+  4. the answer forms of issue 15 (the classes of tests/verifiers/math/test_math_answer_forms.py, read from
+     that file so the test and this table are one list): correct answers accepted, wrong ones rejected;
+  5. internal errors (verdicts with method `error`) on every reference/answer pair of the shared data
+     (the pairs of tests/verifiers/math/test_math_internal_errors.py);
+  6. throughput and latency on a mixed set of real answers (the suite's LaTeX, GSM8K rollouts,
      reasoning-gym rollouts): this verifier on one core (`verify`) and on every core
      (`verify_many`), Math-Verify on one process (as reward functions call it) and on a pool.
 
@@ -54,6 +59,10 @@ FALSE_POSITIVES = [  # (reference, wrong response) pairs Math-Verify accepts (is
     ("$1, 3, 5, \\ldots, 2n-1$", "$1, 2, \\ldots, n$"),
     ("$10^{-7}$", "$2 \\times 10^{-7}$"),
     ("$0.0000001$", "$0.0000003$"),
+]
+RULE_FALSE_POSITIVES = [  # wrong responses the issue-15 precision rules accept by design (listed on the card)
+    ("3.14", "$\\frac{22}{7}$"),  # 22/7 = 3.1428... rounds to the reference's 3.14
+    ("0.458", "$\\frac{27}{59} + \\frac{1}{10000}$"),  # within half a unit of the reference's last digit
 ]
 
 
@@ -151,10 +160,43 @@ def _why(case_id: str) -> str:
 
 def false_positive_section(verifier) -> list[dict]:
     out = []
-    for ref, wrong in FALSE_POSITIVES:
+    for ref, wrong in FALSE_POSITIVES + RULE_FALSE_POSITIVES:
         v = verifier.verify(ref, wrong)
+        rules = ", ".join(r["rule"] for r in v.evidence.get("precision_rules", []))
         out.append({"reference": ref, "response": wrong, "math_verify": mv_verify(ref, wrong), "ours": v.passed,
-                    "method": v.evidence.get("method"), "reason": v.evidence.get("reason", "")})
+                    "method": v.evidence.get("method"), "reason": v.evidence.get("reason") or f"rule {rules}"})
+    return out
+
+
+def answer_forms_section(verifier) -> dict:
+    """Issue 15's classes: each correct pair must pass, each wrong counterpart fail (ours and Math-Verify)."""
+    sys.path.insert(0, str(ROOT / "tests" / "verifiers" / "math"))
+    from test_math_answer_forms import CLASSES
+
+    rows = []
+    for cls, ref, good, _rule, wrong in CLASSES:
+        rows.append({"class": cls, "reference": ref, "response": good, "correct": True,
+                     "ours": verifier.verify(ref, good).passed, "math_verify": mv_verify(ref, good)})
+        for bad in wrong:
+            rows.append({"class": cls, "reference": ref, "response": bad, "correct": False,
+                         "ours": verifier.verify(ref, bad).passed, "math_verify": mv_verify(ref, bad)})
+    good = [r for r in rows if r["correct"]]
+    bad = [r for r in rows if not r["correct"]]
+    return {"n_correct": len(good), "n_wrong": len(bad),
+            "ours_accepted": sum(r["ours"] for r in good), "ours_false_positives": sum(r["ours"] for r in bad),
+            "mv_accepted": sum(r["math_verify"] for r in good), "mv_false_positives": sum(r["math_verify"] for r in bad),
+            "rows": rows}
+
+
+def internal_errors_section(verifier) -> dict:
+    """Per source of the shared data: pairs checked and verdicts that are internal errors."""
+    sys.path.insert(0, str(ROOT / "tests" / "verifiers" / "math"))
+    from test_math_internal_errors import real_pairs
+
+    out = {}
+    for source, items in real_pairs(DATA).items():
+        errors = [verifier.verify(r, p).evidence for r, p in items]
+        out[source] = {"n": len(items), "errors": sum(e["method"] == "error" for e in errors)}
     return out
 
 
@@ -226,7 +268,8 @@ def kill_cost() -> dict:
             "status": status}
 
 
-def markdown(suite: dict, gsm: dict, fps: list[dict], speed: dict, version: str, kill: dict, load: tuple) -> str:
+def markdown(suite: dict, gsm: dict, fps: list[dict], forms: dict, errors: dict, speed: dict, version: str, kill: dict,
+             load: tuple) -> str:
     L = [f"# Math verifier ({version}) against Math-Verify 0.9.0", "",
          f"Command: `{COMMAND}` (one run measures both; data from `../shared/data`). "
          f"Machine: {os.cpu_count()} cores, shared with other work (load average {load[0]:.1f} at the start of the run, "
@@ -245,11 +288,27 @@ def markdown(suite: dict, gsm: dict, fps: list[dict], speed: dict, version: str,
         L += ["", "Math-Verify's own disagreements with the expectations: "
               + (", ".join(f"`{d['id']}`" for d in a["math_verify_disagreements"][:20]) or "none")
               + (" ..." if len(a["math_verify_disagreements"]) > 20 else "")]
-    L += ["", "## Math-Verify's false positives (issue 3)", "", "| reference | wrong response | Math-Verify | this verifier | why |",
-          "|---|---|---|---|---|"]
+    L += ["", "## Math-Verify's false positives (issue 3) and what the precision rules accept (issue 15)", "",
+          f"The first {len(FALSE_POSITIVES)} rows are Math-Verify's false positives; the last {len(RULE_FALSE_POSITIVES)} are wrong "
+          "answers the issue-15 rule for a decimal reference accepts by design (the reference states no more precision).", "",
+          "| reference | wrong response | Math-Verify | this verifier | why |", "|---|---|---|---|---|"]
     for f in fps:
         L.append(f"| `{f['reference']}` | `{f['response']}` | {'accepts' if f['math_verify'] else 'rejects'} | "
                  f"{'accepts' if f['ours'] else 'rejects'} | {f['method']}: {f['reason']} |")
+    L += ["", "## Answer forms that rules missed (issue 15)", "",
+          f"Every class of `tests/verifiers/math/test_math_answer_forms.py` (its list is read by this script): "
+          f"{forms['n_correct']} correct answers, {forms['n_wrong']} wrong counterparts.", "",
+          "| | correct accepted | wrong accepted (false positives) |", "|---|---|---|",
+          f"| this verifier | {forms['ours_accepted']}/{forms['n_correct']} | {forms['ours_false_positives']}/{forms['n_wrong']} |",
+          f"| Math-Verify 0.9.0 | {forms['mv_accepted']}/{forms['n_correct']} | {forms['mv_false_positives']}/{forms['n_wrong']} |",
+          "", "Math-Verify's verdicts that differ from the truth: "
+          + ("; ".join(f"`{r['reference']}` / `{r['response']}` ({'accepts a wrong answer' if r['math_verify'] else 'rejects'})"
+                       for r in forms["rows"] if r["math_verify"] != r["correct"]) or "none") + "."]
+    L += ["", "## Internal errors on every real answer (issue 15)", "",
+          "Every reference/answer pair in `../shared/data` (also `pytest tests/verifiers/math/test_math_internal_errors.py`):", "",
+          "| source | pairs | internal errors |", "|---|---|---|"]
+    L += [f"| {k} | {e['n']:,} | {e['errors']} |" for k, e in errors.items()]
+    L.append(f"| all | {sum(e['n'] for e in errors.values()):,} | {sum(e['errors'] for e in errors.values())} |")
     s = speed
     L += ["", "## Throughput", "", f"{s['set']}: {s['n']} pairs.", "",
           "| | pairs/s | p50 | p99 |", "|---|---|---|---|",
@@ -285,9 +344,11 @@ def main() -> None:
     suite = agreement("Math-Verify test suite", suite_pairs(), v)
     gsm = agreement("GSM8K example_model_solutions is_correct", gsm8k_pairs(), v)
     fps = false_positive_section(v)
+    forms = answer_forms_section(v)
+    errors = internal_errors_section(v)
     speed = throughput(v, mixed_set(), args.cores)
     kill = kill_cost()
-    report = markdown(suite, gsm, fps, speed, v.version, kill, load)
+    report = markdown(suite, gsm, fps, forms, errors, speed, v.version, kill, load)
     print(report)
     if args.no_write:
         return
@@ -302,9 +363,18 @@ def main() -> None:
     runs[0]["time_bound"] = kill
     runs[0]["throughput"] = {k: speed[k] for k in ("set", "n", "cores", "pairs_per_s", "single_core_pairs_per_s", "p50_ms",
                                                    "p99_ms", "math_verify_pairs_per_s", "math_verify_pool_pairs_per_s")}
+    mv_fps = fps[:len(FALSE_POSITIVES)]
     runs.append({"version": v.version, "config_hash": v.config_hash, "command": COMMAND, "set": "Math-Verify false positives (issue 3)",
-                 "n": len(fps), "agreement": sum(not f["ours"] for f in fps) / len(fps), "false_positives": sum(f["ours"] for f in fps),
-                 "false_negatives": 0, "math_verify_agreement": sum(not f["math_verify"] for f in fps) / len(fps)})
+                 "n": len(mv_fps), "agreement": sum(not f["ours"] for f in mv_fps) / len(mv_fps),
+                 "false_positives": sum(f["ours"] for f in mv_fps),
+                 "false_negatives": 0, "math_verify_agreement": sum(not f["math_verify"] for f in mv_fps) / len(mv_fps)})
+    n_forms = forms["n_correct"] + forms["n_wrong"]
+    runs.append({"version": v.version, "config_hash": v.config_hash, "command": COMMAND,
+                 "set": "issue 15 answer forms (correct and wrong pairs)", "n": n_forms,
+                 "agreement": (forms["ours_accepted"] + forms["n_wrong"] - forms["ours_false_positives"]) / n_forms,
+                 "false_positives": forms["ours_false_positives"], "false_negatives": forms["n_correct"] - forms["ours_accepted"],
+                 "math_verify_agreement": (forms["mv_accepted"] + forms["n_wrong"] - forms["mv_false_positives"]) / n_forms,
+                 "rule_false_positives": [{k: f[k] for k in ("reference", "response", "ours")} for f in fps[len(FALSE_POSITIVES):]]})
     CALIBRATION.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
     write_card_files(v)
     md = ROOT / "benchmarks" / "math.md"

@@ -12,6 +12,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from reasonledger.verifiers.math.equivalence import PRECISION_RULES
+from reasonledger.verifiers.math.forms import FORM_RULES
+
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
 CHECKS = ("the final answer in a model's response is mathematically equal to the reference answer: "
@@ -36,12 +39,14 @@ FORMATS = {
     "notation": ["LaTeX (\\frac, \\sqrt[n], \\left/\\right, \\text, \\mathrm, \\cdot, \\times, \\pm, \\infty, \\pi, e, i, "
                  "degrees, \\%, thousands separators 1{,}000 and 1,\\!000, scientific notation, repeating decimals)",
                  "plain text (2^3, **, sqrt(), pi, decimal commas like 2,74 in prose)", "tuples, intervals, unions, "
-                 "sets, lists, x = 3, x \\in [a, b], chains a < x <= b, matrices (pmatrix, bmatrix, array), units"],
+                 "sets, lists, x = 3, x \\in [a, b], chains a < x <= b, matrices (pmatrix, bmatrix, array), units",
+                 "set-builder {x | ...} and set differences, inequalities joined by 'or', ratios a:b, A \\approx d, "
+                 "mixed numbers, degrees and minutes, circled and full-width digits, HTML <sup>/<sub> (see the rules below)"],
 }
 
 NATIVE_SIGNAL = "boolean (score 1.0 or 0.0) with evidence: extracted texts and rules, normalised forms, deciding method, reason"
 
-METHODS = ["exact_string", "normalized_string", "structural", "exact_rational", "rounded_decimal", "numeric",
+METHODS = ["exact_string", "normalized_string", "structural", "exact_rational", "rounded_decimal", "rounded_reference", "numeric",
            "random_points", "set", "ordered", "labels", "interval", "relation", "matrix", "text", "choice", "units",
            "symbolic (sympy in a killable worker)", "limits (pathological input)", "timeout"]
 
@@ -56,11 +61,19 @@ KNOWN_FALSE_POSITIVES = [
     "a percentage matches both its number and its fraction: 28% matches 28 and 0.28",
     "labels of functions ignore argument names: W(n) = 1 matches W(x) = 1",
     "`a = b` with constants on both sides is read as the value b (1/2 = 10/9 answers 10/9)",
+    "a decimal reference with >= 3 significant digits accepts an exact response within half a unit of its last digit "
+    "(rule reference_rounded): 22/7 passes a reference 3.14, since the reference states no more precision",
+    "named values (p=3, q=4) against bare values are read in the order named; a response that lists them in another "
+    "order on purpose fails, and one that happens to match the order passes",
+    "an integer followed by a proper fraction of integers, as a whole item, is a mixed number: 2\\frac{1}{2} is 5/2, never 1",
 ]
 
 KNOWN_FALSE_NEGATIVES = [
-    "answers outside the parser: integrals, limits, set-builder notation, piecewise functions, words with "
-    "meaning (\"infinitely many\") - they pass only when equal as normalised strings",
+    "answers outside the parser: integrals, limits, piecewise functions, words with meaning (\"infinitely many\", "
+    "\"the round trip\") - they pass only when equal as normalised strings; no rule can judge a sentence, and the "
+    "optional model-fallback judge of issue 15 is not built",
+    "set-builder sets are solved only for conditions in one variable that bound a linear term or |x| (or x != a)",
+    "a decimal response is not rounded to a less precise decimal reference: 85.714 fails 85.71 (only exact responses are)",
     "final-line extraction reads only the last sentence of the last line, and only when it is an answer statement: "
     "a correct number in a final line like 'I counted 12 in the box' is not read",
     "answers in other units are not converted: 500 cm fails 5 m",
@@ -100,6 +113,8 @@ def build_card(verifier: Any, base: dict[str, Any]) -> dict[str, Any]:
                       "note": "relative only: |a - b| <= tol * max(|a|, |b|), and only for a decimal against a "
                                "non-integer reference; exact rationals are compared exactly, an integer reference "
                                "admits no tolerance"},
+        "precision_rules": PRECISION_RULES,
+        "form_rules": FORM_RULES,
         "known_false_positives": KNOWN_FALSE_POSITIVES,
         "known_false_negatives": KNOWN_FALSE_NEGATIVES,
         "calibration": load_calibration(verifier.version),
@@ -123,7 +138,10 @@ def card_markdown(card: dict[str, Any]) -> str:
               "## Limits", "", "| limit | value |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in card["limits"].items()]
     lines += ["", f"Tolerance: rel_tol={card['tolerance']['rel_tol']}, exact_rel_tol={card['tolerance']['exact_rel_tol']} "
-              f"({card['tolerance']['note']}).", "", "## Known false positives", ""]
+              f"({card['tolerance']['note']}).", "", "## Precision and form rules", "",
+              "Each rule that accepts a comparison is named in the verdict's evidence (`precision_rules`, `forms`).", ""]
+    lines += [f"- `{k}`: {v}" for k, v in {**card["precision_rules"], **card["form_rules"]}.items()]
+    lines += ["", "## Known false positives", ""]
     lines += [f"- {x}" for x in card["known_false_positives"]]
     lines += ["", "## Known false negatives", ""] + [f"- {x}" for x in card["known_false_negatives"]]
     lines += ["", "## Measured agreement", ""]

@@ -279,9 +279,13 @@ class Comparer:
                     return None
                 out.extend(sub)
             return out
-        if cond[0] == "rel" and cond[2] == ("!=",) and cond[1][0][0] == "sym" and not free_symbols(cond[1][1]):
-            point = cond[1][1]  # x != a: the reals without a
-            return [("interval", ("neg", ("const", "oo")), point, False, False), ("interval", point, ("const", "oo"), False, False)]
+        if cond[0] == "list" and any(_exclusion(x) for x in cond[1]):  # x < 3/2, x != -6: bounds, then points removed
+            rest = [x for x in cond[1] if not _exclusion(x)]
+            whole = [("interval", ("neg", ("const", "oo")), ("const", "oo"), False, False)] if not rest else \
+                self._solved(rest[0] if len(rest) == 1 else ("list", tuple(rest)))
+            return None if whole is None else self._without_points(whole, [x[1][1] for x in cond[1] if _exclusion(x)])
+        if _exclusion(cond):
+            return self._solved(("list", (cond,)))
         if is_relation(cond):
             return relation_to_set(cond, self)
         return realset(view(cond))
@@ -957,6 +961,11 @@ def approximated(node: Node) -> tuple[Node, Node] | None:
             and not has_decimal(node[1][0]):
         return node[1][0], node[1][1]
     return None
+
+
+def _exclusion(node: Node) -> bool:
+    """`x != a` with a constant a."""
+    return node[0] == "rel" and node[2] == ("!=",) and node[1][0][0] == "sym" and not free_symbols(node[1][1])
 
 
 def has_pi(node: Node) -> bool:

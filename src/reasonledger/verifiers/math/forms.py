@@ -73,7 +73,7 @@ def structures(normalized: str) -> tuple[str, list[str], set[str]]:
         rules.append("degrees_minutes")
         s = t
     m = _QUALIFIER.search(s)
-    if m and m.start() > 0 and "=" not in m.group("rest") and ";" not in m.group("rest") and "\\text" not in m.group("rest"):
+    if m and m.start() > 0 and "=" not in m.group("rest") and ";" not in m.group("rest"):
         integers = set(_INTEGER_NAME.findall(s[m.start():]))
         s = s[:m.start()].rstrip(" ,")
         rules.append("qualifier")

@@ -53,6 +53,7 @@ class ContaminationConfig(BaseModel):
     punctuation: bool = True
     digits_to_zero: bool = True
     min_containment: float = Field(0.5, gt=0, le=1)
+    verbatim_containment: float = Field(0.8, gt=0, le=1)  # an n-gram hit this complete, with the item's numbers, is a copy
     semantic: bool = True
     shortlist: float = Field(0.80, ge=-1, le=1)
     top_k: int = Field(3, ge=1)
@@ -184,7 +185,7 @@ class ContaminationScan:
         for match, (start, end) in zip(matches, spans):
             seen.add((match.text_index, match.item))
             text, record = texts[match.text_index], records[match.text_index]
-            relation, evidence = self._ngram_relation(match.item, text, prompt_text(record.task))
+            relation, evidence = self._ngram_relation(match.item, match.score, text, prompt_text(record.task))
             if relation is None:
                 continue
             found.append(self._hit(record, match.item, relation, "ngram", match.score,
@@ -196,14 +197,16 @@ class ContaminationScan:
         self.counts["records"] += len(records)
         return found
 
-    def _ngram_relation(self, item: int, text: str, prompt: str) -> tuple[str | None, dict[str, Any]]:
-        """An n-gram hit holding the item's quantities is verbatim; with other quantities (the n-grams
-        zero every digit) it is only what the relation rules find between the item and the prompt."""
-        relation, evidence = self.rules.classify(self.rarity, self.texts[item], prompt)
-        if relation == "reworded" and quantities_kept(self.texts[item], text)[0] == 1.0 \
-                and expressions_kept(self.texts[item], text) in (None, 1.0):
-            relation, evidence["decided_by"] = "verbatim", "the item's n-grams with all its quantities and formulas"
-        return relation, evidence
+    def _ngram_relation(self, item: int, containment: float, text: str, prompt: str) -> tuple[str | None, dict[str, Any]]:
+        """An n-gram hit holding nearly all the item's n-grams (`verbatim_containment`) and all its
+        quantities and formulas is verbatim, however common its words; with other quantities or formulas (the n-grams zero every digit) it is only what the
+        relation rules find between the item and the prompt."""
+        kept, item_count, text_count = quantities_kept(self.texts[item], text)
+        formulas = expressions_kept(self.texts[item], text)
+        if containment >= self.config.verbatim_containment and kept == 1.0 and formulas in (None, 1.0):
+            return "verbatim", {"quantities_kept": kept, "quantities": [item_count, text_count], "formulas_kept": formulas,
+                                "decided_by": "the item's n-grams with all its quantities and formulas"}
+        return self.rules.classify(self.rarity, self.texts[item], prompt)
 
     def _shortlist(self, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text, item, cosine) of each text's `top_k` closest items at or above `shortlist`, per

@@ -184,7 +184,7 @@ class RelationRules:
             "quantities_kept": round(kept, 3), "quantities": [item_count, record_count],
             "quantity_bits": round(quantity_bits, 1), "support_with_quantities": number_support,
             "formulas_kept": None if formulas is None else round(formulas, 3), "question_overlap": round(same_q, 3),
-            "rarest_shared": sorted(shared, key=rarity.bits, reverse=True)[:6]}
+            "rarest_shared": sorted(shared, key=lambda t: (-rarity.bits(t), t))[:6]}
         story = support <= self.support_max and shared_bits >= self.min_shared_bits and coverage >= self.min_coverage
         by_quantities = (item_count >= 2 and kept >= self.same_quantities and abs(record_count - item_count) <= 1
                          and number_support <= self.support_max and shared_bits >= self.story_bits

@@ -1,0 +1,154 @@
+"""Each contamination hit names its relation on specific evidence; the policy decides what is flagged."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from reasonledger.engine.step import StepContext
+from reasonledger.quality.contamination import Benchmark, ContaminationConfig, ContaminationScan, load_benchmark
+from reasonledger.quality.embed import EmbedderUnavailable
+from reasonledger.quality.relations import RELATIONS, Rarity, RelationRules, expressions
+from reasonledger.quality.steps import Decontaminate
+from reasonledger.records.model import Kind, Record
+
+STORY = ("Marisol bakes 14 trays of cinnamon rolls with 12 rolls on each tray for the harbour festival. She sells "
+         "all but 9 rolls before noon and gives 5 of the rest to the lighthouse keeper. How many rolls did she sell "
+         "before noon?")
+REMAINDERS = [f"Determine the remainder of {a} (mod {m})." for a, m in ((194, 11), (2023, 7), (88, 5), (1001, 13))]
+OTHERS = ["Tom walks 3 miles to the library and back at 2 miles per hour. How long is he away from home?",
+          "A garden has 5 rows of tulips with 16 tulips in each row. Rabbits eat a quarter of them. How many are left?",
+          "Compute $\\dbinom{8}{4}$.", "Given $f(x) = \\frac{\\sqrt{2x-6}}{x-3}$, what is the smallest integer $x$ "
+          "such that $f(x)$ is a real number?"]
+ITEMS = [STORY, *REMAINDERS, *OTHERS]
+
+
+def classify(record: str, item: str = STORY) -> tuple[str | None, dict]:
+    return RelationRules().classify(Rarity(ITEMS), item, record)
+
+
+def test_a_story_retold_with_its_quantities_is_reworded_and_with_other_numbers_renumbered() -> None:
+    reworded = ("For the harbour festival Marisol makes cinnamon rolls: 14 trays, 12 on each. Before noon all but 9 "
+                "are sold, and the lighthouse keeper gets 5 of the leftovers. How many rolls did she sell before noon?")
+    relation, evidence = classify(reworded)
+    assert relation == "reworded", evidence
+    assert evidence["quantities_kept"] == 1.0 and evidence["support"] == 0 and evidence["rarest_shared"][0] == "cinnamon"
+    renumbered = STORY.replace("14", "17").replace("12 rolls", "10 rolls").replace("9 rolls", "6 rolls")
+    relation, evidence = classify(renumbered)
+    assert relation == "renumbered", evidence
+    assert evidence["quantities_kept"] < 0.5 and evidence["question_overlap"] == 1.0
+
+
+def test_the_question_asked_the_other_way_round_is_derived() -> None:
+    reversed_ = ("Marisol bakes trays of cinnamon rolls with 12 rolls on each tray for the harbour festival. She sells "
+                 "all but 9 rolls before noon, 159 rolls in all, and gives 5 of the rest to the lighthouse keeper. How "
+                 "many trays did she bake?")
+    relation, evidence = classify(reversed_)
+    assert relation == "derived", evidence
+    assert evidence["question_overlap"] < 0.5 and evidence["quantities_kept"] == 0.75
+
+
+def test_a_generic_phrasing_many_items_share_is_only_a_template() -> None:
+    relation, evidence = classify("Determine the remainder of 500 (mod 9).", REMAINDERS[0])
+    assert relation == "template", evidence
+    assert evidence["support"] >= 2 and "other benchmark items" in evidence["decided_by"]
+
+
+def test_other_formulas_under_the_same_words_are_another_problem() -> None:
+    other = "Given $f(x) = \\frac{\\sqrt{x-1}}{x-2}$, what is the smallest integer $x$ such that $f(x)$ is a real number?"
+    relation, evidence = classify(other, OTHERS[3])
+    assert relation == "template" and evidence["formulas_kept"] == 0.0, evidence
+    assert expressions("It costs $5 and $10 at the fair.") == frozenset()  # prices, not formulas
+
+
+def test_the_same_text_up_to_formatting_is_verbatim_and_unrelated_text_is_nothing() -> None:
+    assert classify(OTHERS[2], OTHERS[2].upper())[0] == "verbatim"
+    assert classify("Write a function that reverses a linked list in place.")[0] is None
+
+
+def prompts(texts: list[str]) -> list[Record]:
+    return [Record(kind=Kind.prompt_answer, task={"prompt": t, "source": {"dataset": "t", "row_id": str(i)}})
+            for i, t in enumerate(texts)]
+
+
+def test_the_policy_decides_what_is_flagged_and_every_relation_is_counted() -> None:
+    bench = Benchmark("toy", "toy", None, [str(i) for i in range(len(ITEMS))], ITEMS)
+    copy = STORY.replace("Marisol", "Marisol, a baker,")
+    records = prompts([copy, "Determine the remainder of 500 (mod 9) when the number is divided.", "Hello there."])
+    default = ContaminationScan([bench], ContaminationConfig(semantic=False))
+    default.scan(records)
+    result = default.result()
+    assert result["policy"] == {"drop": ["verbatim", "reworded", "renumbered"], "report": ["derived", "template"]}
+    assert result["flagged_ids"] == [records[0].id] and result["by_relation"]["verbatim"] == 1
+    assert all(hit["relation"] in RELATIONS and "evidence" in hit for hit in result["hits"])
+    strict = ContaminationScan([bench], ContaminationConfig(semantic=False, drop=["template"]))
+    strict.scan(records)
+    assert strict.result()["flagged"] == 0  # the copy is verbatim, which this policy keeps
+
+
+def test_the_decontaminate_step_drops_by_policy_and_counts_relations(tmp_path: Path) -> None:
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"question": t}) + "\n" for t in ITEMS))
+    spec = f"jsonl:{bench}?prompt_field=question&name=toy"
+    records = prompts([STORY, "Hello there."])
+    ctx = StepContext("stage-00", 0, str(tmp_path), "decontaminate")
+    kept = list(Decontaminate(against=[spec], semantic=False).process(iter(records), ctx))
+    assert [r.id for r in kept] == [records[1].id]
+    assert ctx.mine.counts["relation.verbatim"] == 1
+    ctx = StepContext("stage-00", 0, str(tmp_path), "decontaminate")
+    kept = list(Decontaminate(against=[spec], semantic=False, drop=["derived"]).process(iter(records), ctx))
+    assert len(kept) == 2 and ctx.mine.counts["relation.verbatim"] == 1
+
+
+def scan_of(benchmark: str, records: list[Record]) -> ContaminationScan:
+    try:
+        scan = ContaminationScan([load_benchmark(benchmark)])
+    except EmbedderUnavailable as exc:
+        pytest.skip(f"semantic pass unavailable: {exc}")
+    scan.scan(records)
+    return scan
+
+
+def test_gsm_plus_rewrites_get_the_relation_their_rewrite_made(shared_data: Path) -> None:
+    """Regression floors at the figures measured in benchmarks/quality.md (not yet the issue's 97%)."""
+    rows = [json.loads(line) for line in (shared_data / "gsmplus/testmini.jsonl").read_text().splitlines()]
+    records = prompts([r["question"] for r in rows])
+    benchmark = f"gsm8k:{shared_data}/gsm8k/test.jsonl"
+    bench = load_benchmark(benchmark)
+    row_of = {text.strip(): row for row, text in zip(bench.rows, bench.texts)}
+    seed = {rec.id: row_of[r["seed_question"].strip()] for rec, r in zip(records, rows)}
+    found: dict[str, str] = {}
+    for hit in scan_of(benchmark, records).result()["hits"]:
+        if hit["benchmark_row"] == seed[hit["record_id"]]:
+            old = found.get(hit["record_id"])
+            found[hit["record_id"]] = hit["relation"] if old is None else min(old, hit["relation"], key=RELATIONS.index)
+    table: dict[str, Counter] = {}
+    for rec, r in zip(records, rows):
+        table.setdefault(r["perturbation_type"], Counter())[found.get(rec.id, "none")] += 1
+    same = lambda kind: sum(table[kind][r] for r in ("verbatim", "reworded", "renumbered")) / 300  # noqa: E731
+    for kind in ("numerical substitution", "digit expansion", "integer-decimal-fraction conversion",
+                 "distraction insertion"):
+        assert same(kind) >= 0.94, (kind, table[kind])
+    assert same("problem understanding") >= 0.70, table["problem understanding"]
+    for kind in ("adding operation", "reversing operation", "critical thinking"):
+        assert (same(kind) * 300 + table[kind]["derived"]) / 300 >= 0.85, (kind, table[kind])
+    assert table["reversing operation"]["derived"] >= 60  # a question asked the other way round is not a copy
+
+
+def test_processbench_math_against_itself_keeps_different_problems_at_template(shared_data: Path) -> None:
+    rows = json.loads((shared_data / "processbench/math.json").read_text())
+    records = prompts([r["problem"] for r in rows])
+    scan = scan_of(f"processbench:{shared_data}/processbench/math.json", records)
+    index = {rec.id: i for i, rec in enumerate(records)}
+    stronger = set()
+    for hit in scan.result()["hits"]:
+        i, j = index[hit["record_id"]], scan.benchmarks[0].rows.index(hit["benchmark_row"])
+        if i != j and RELATIONS.index(hit["relation"]) < RELATIONS.index("template"):
+            stronger.add((min(i, j), max(i, j)))
+    same_text = {(i, j) for i, j in stronger if " ".join(rows[i]["problem"].lower().split())
+                 == " ".join(rows[j]["problem"].lower().split())}
+    assert len(same_text) >= 40  # ProcessBench solves some problems twice, by different generators
+    assert len(stronger - same_text) <= 6, sorted(stronger - same_text)

@@ -12,7 +12,7 @@ the benchmark's own items:
   specific, one many items hold is a template and proves nothing however complete the overlap;
 - the mathematics beside the words: the item's quantities found in the record (`quantities_kept`,
   with number words read as numbers), how many quantities each has, and the question's target
-  (the asking sentence's terms, weighted the same way).
+  (the item's asking sentence, weighted the same way, against the record's best matching one).
 
 Relations, strongest first: `verbatim` (n-gram containment with the item's quantities),
 `reworded` (specific shared story, same quantities, same question), `renumbered` (specific shared
@@ -54,11 +54,10 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(t for t in (m.lower() for m in _TERM.findall(text)) if t not in _STOPWORDS)
 
 
-def question(text: str) -> str:
-    """The asking sentence: the last one with a question mark or an asking verb (the whole text when none)."""
-    sentences = [s for s in _SENTENCE.split(text.strip()) if s.strip()]
-    asking = [s for s in sentences if _ASKING.search(s)]
-    return asking[-1] if asking else text
+def asking(text: str) -> list[str]:
+    """The sentences that ask (a question mark or an asking verb); the whole text when none does."""
+    found = [s for s in _SENTENCE.split(text.strip()) if s.strip() and _ASKING.search(s)]
+    return found or [text]
 
 
 _FORMAT = Normalisation(lowercase=True, punctuation=True, digits_to_zero=False)
@@ -155,7 +154,8 @@ class RelationRules:
     same_quantities: float = 0.8   # the item's quantities: this share kept, count within one
     derived_quantities: float = 0.5  # derived: this share of the item's quantities kept (same story, other question)
     chain: int = 3                 # derived: the item states at least this many quantities
-    same_wording: float = 0.7      # renumbered: each text repeats this share of the other's bits
+    same_wording: float = 0.7      # renumbered: the record repeats this share of the item's bits (and the item
+                                   # `min_coverage` of the record's)
     same_question: float = 0.5     # the item's question: this share of its asking sentence's bits asked again
     same_expressions: float = 0.5  # a problem stated in formulas: this share of them in the record
 
@@ -175,9 +175,9 @@ class RelationRules:
         quantity_bits = rarity.weight(quantities)
         number_support = rarity.support(quantities | shared, item, record, self.support_share)
         formulas = expressions_kept(item, record)
-        asked = terms(question(item))
+        asked = terms(asking(item)[-1])  # a benchmark item ends with its question; a record may add instructions
         asked_bits = rarity.weight(asked)
-        same_q = rarity.weight(asked & terms(question(record))) / asked_bits if asked_bits else 1.0
+        same_q = max(rarity.weight(asked & terms(s)) for s in asking(record)) / asked_bits if asked_bits else 1.0
         evidence: dict[str, Any] = {
             "shared_bits": round(shared_bits, 1), "coverage": round(coverage, 3),
             "coverage_of_record": round(back, 3), "support": support,
@@ -208,7 +208,7 @@ class RelationRules:
         elif kept >= self.same_quantities or (kept >= self.derived_quantities and quantity_bits >= self.quantity_bits
                                               and min(coverage, back) < self.same_wording):
             relation, evidence["decided_by"] = "reworded", "the item's story, question and (most of its rare) quantities"
-        elif item_count >= 2 and min(coverage, back) >= self.same_wording:
+        elif item_count >= 2 and coverage >= self.same_wording and back >= self.min_coverage:
             relation, evidence["decided_by"] = "renumbered", "the item's wording and question, other quantities"
         else:
             relation = "template"

@@ -155,7 +155,7 @@ class RelationRules:
     derived_quantities: float = 0.5  # derived: this share of the item's quantities kept (same story, other question)
     chain: int = 3                 # derived: the item states at least this many quantities
     same_wording: float = 0.7      # renumbered: the record repeats this share of the item's bits (and the item
-                                   # `min_coverage` of the record's)
+                                   # `min_coverage` of the record's, or as many quantities, at least `chain`)
     same_question: float = 0.5     # the item's question: this share of its asking sentence's bits asked again
     same_expressions: float = 0.5  # a problem stated in formulas: this share of them in the record
 
@@ -208,8 +208,11 @@ class RelationRules:
         elif kept >= self.same_quantities or (kept >= self.derived_quantities and quantity_bits >= self.quantity_bits
                                               and min(coverage, back) < self.same_wording):
             relation, evidence["decided_by"] = "reworded", "the item's story, question and (most of its rare) quantities"
-        elif item_count >= 2 and coverage >= self.same_wording and back >= self.min_coverage:
-            relation, evidence["decided_by"] = "renumbered", "the item's wording and question, other quantities"
+        elif item_count >= 2 and coverage >= self.same_wording and (
+                back >= self.min_coverage or (item_count >= self.chain and record_count == item_count)):
+            relation, evidence["decided_by"] = "renumbered", ("the item's wording, question and "
+                                                             + ("chain of quantities" if record_count == item_count
+                                                                else "most of the record's words") + ", other values")
         else:
             relation = "template"
             evidence["decided_by"] = (f"shared story words, other quantities, and the texts repeat only {coverage:.2f} "

@@ -8,7 +8,10 @@ only when nothing cheaper can decide.
 
 Shapes follow the reference: a set or a bare list of answers is compared without order; a tuple,
 an interval or a sequence with `\\ldots` keeps its order; `x = 3` is the value 3 under the
-label x; a labelled list (`a=1, b=2`) is compared label by label.
+label x; a labelled list (`a=1, b=2`) is compared label by label, and against bare values in the
+order named. Rules beyond plain equality (a reference rounded to its written precision, a ratio
+against its value, set-builder sets ...) are listed in `PRECISION_RULES` and named in the evidence
+whenever one accepts a comparison.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """`get_verifier("math")`: does the model's final answer equal the reference?
 
 Pipeline of one check: extract the answer from the response (and from the reference, which may
-be a whole solution), reject pathological answers by inspection, then compare: exact string,
-normalised string, then the parsed trees (see `equivalence.py`). Everything in this process is
+be a whole solution), reject pathological answers by inspection, rewrite answer forms to their value
+(`forms.py`: mixed numbers, degrees and minutes, qualifiers, circled digits ...), then compare: exact
+string, normalised string, then the parsed trees (see `equivalence.py`). Everything in this process is
 bounded by `limits.py`; sympy runs only in the killable workers of `pool.py`. The verdict carries
-the extracted texts, the rule that found each, the normalised forms, the method that decided
-and, when it did not pass, why.
+the extracted texts, the rule that found each, the normalised forms, the form and precision rules
+applied (`forms`, `precision_rules`), the method that decided and, when it did not pass, why.
 """
 
 from __future__ import annotations

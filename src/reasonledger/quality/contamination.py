@@ -66,6 +66,7 @@ class ContaminationConfig(BaseModel):
     quantity_bits: float = Field(RelationRules.quantity_bits, ge=0)
     template_coverage: float = Field(RelationRules.template_coverage, ge=0, le=1)
     same_quantities: float = Field(RelationRules.same_quantities, ge=0, le=1)
+    derived_bits: float = Field(RelationRules.derived_bits, ge=0)
     derived_quantities: float = Field(RelationRules.derived_quantities, ge=0, le=1)
     chain: int = Field(RelationRules.chain, ge=1)
     same_wording: float = Field(RelationRules.same_wording, ge=0, le=1)

@@ -62,7 +62,7 @@ def asking(text: str) -> list[str]:
 
 _FORMAT = Normalisation(lowercase=True, punctuation=True, digits_to_zero=False)
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\[asy\](.+?)\[/asy\]", re.DOTALL)
-_FORMULA = re.compile(r"[\\^_=<>+*/]")  # what makes a $...$ span a formula, not two prices or a name
+_FORMULA = re.compile(r"[\\^_={}<>]")  # what makes a $...$ span a formula, not prices ("$20/hour") or a name
 _SPACE_OR_SIZING = re.compile(r"\s+|\\(?:left|right|displaystyle|[,;!: ])")
 
 
@@ -79,12 +79,13 @@ def expressions(text: str) -> frozenset[str]:
 
 
 def expressions_kept(item: str, record: str) -> float | None:
-    """Share of the item's formulas the record states too (None when the item has none)."""
+    """Share of the item's formulas, by length, the record states too (None when the item has none):
+    a shared "a > 0" beside another matrix is not the same mathematics."""
     mine = expressions(item)
     if not mine:
         return None
     squeezed = _SPACE_OR_SIZING.sub("", record).replace("dfrac", "frac").replace("tfrac", "frac")
-    return sum(1 for e in mine if e in squeezed) / len(mine)
+    return sum(len(e) for e in mine if e in squeezed) / sum(len(e) for e in mine)
 
 
 def quantities_kept(item: str, record: str) -> tuple[float, int, int]:
@@ -152,6 +153,7 @@ class RelationRules:
     quantity_bits: float = 8.0     # ... when the shared quantities are this rare (small counts are not)
     template_coverage: float = 0.5  # not specific, reported as template from this coverage on
     same_quantities: float = 0.8   # the item's quantities: this share kept, count within one
+    derived_bits: float = 5.0      # derived, or renumbered with another count: the quantities kept are this rare
     derived_quantities: float = 0.5  # derived: this share of the item's quantities kept (same story, other question)
     chain: int = 3                 # derived: the item states at least this many quantities
     same_wording: float = 0.7      # renumbered: the record repeats this share of the item's bits (and the item
@@ -200,8 +202,8 @@ class RelationRules:
             evidence["decided_by"] = (f"shared terms held by {support} other benchmark items" if support > self.support_max
                                       else f"{shared_bits:.0f} shared bits, coverage {coverage:.2f}: not specific")
         elif same_q < self.same_question:
-            if item_count >= self.chain and kept >= self.derived_quantities:
-                relation, evidence["decided_by"] = "derived", "the item's story and most of its quantities, another question"
+            if item_count >= self.chain and kept >= self.derived_quantities and quantity_bits >= self.derived_bits:
+                relation, evidence["decided_by"] = "derived", "the item's story and most of its (rare) quantities, another question"
             else:
                 relation = "template"
                 evidence["decided_by"] = "shared wording, another question and other quantities: no story in common"
@@ -209,7 +211,10 @@ class RelationRules:
                                               and min(coverage, back) < self.same_wording):
             relation, evidence["decided_by"] = "reworded", "the item's story, question and (most of its rare) quantities"
         elif item_count >= 2 and coverage >= self.same_wording and (
-                back >= self.min_coverage or (item_count >= self.chain and record_count == item_count)):
+                back >= self.same_wording + 0.1
+                or (back >= self.min_coverage and (abs(record_count - item_count) <= max(1, item_count // 2)
+                                                   or quantity_bits >= self.derived_bits))
+                or (item_count >= self.chain and record_count == item_count)):
             relation, evidence["decided_by"] = "renumbered", ("the item's wording, question and "
                                                              + ("chain of quantities" if record_count == item_count
                                                                 else "most of the record's words") + ", other values")

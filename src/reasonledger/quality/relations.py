@@ -204,6 +204,8 @@ class RelationRules:
         elif same_q < self.same_question:
             if item_count >= self.chain and kept >= self.derived_quantities and quantity_bits >= self.derived_bits:
                 relation, evidence["decided_by"] = "derived", "the item's story and most of its (rare) quantities, another question"
+            elif coverage >= self.same_wording and back >= self.same_wording - 0.1:
+                relation, evidence["decided_by"] = "derived", "the item's wording nearly both ways, another question"
             else:
                 relation = "template"
                 evidence["decided_by"] = "shared wording, another question and other quantities: no story in common"

@@ -67,6 +67,9 @@ _PIECES = st.sampled_from([
     "\\frac", "\\sqrt", "{", "}", "(", ")", "[", "]", "\\{", "\\}", "^", "_", "!", "=", "<", "\\le", ",", ";", ":",
     "\\pm", "\\infty", "\\pi", "x", "e", "i", "2", "10", "0.5", "-", "+", "*", "/", "|", "\\boxed{", "$", "\\text{cm}",
     "\\begin{pmatrix}", "\\end{pmatrix}", "&", "\\\\", "\\sum_{k=1}^{n}", "%", "\\ldots", " and ", "\\cup", "\\in",
+    # the answer forms of issue 15
+    "\\mid", "\\neq", "\\text{ or }", "\\setminus", "\\approx", "1.36", "41.4\\%", "21 \\dfrac{13}{14}", "^\\circ", "42'",
+    "\u2462", "\uff11\uff12", "<sup>", "</sup>", "\\text{ for all }", "\\mathbb{Z}", "k", "n", "p=3", "\u2032",
 ])
 
 

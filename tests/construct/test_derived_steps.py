@@ -62,7 +62,7 @@ def test_pass_rate_carries_its_conditioning():
     assert stats["conditioning"] == {"policy": "policy-7b", "revision": "abc123", "n": 4, "temperature": 0.8,
                                      "max_tokens": 512, "template": "{prompt}", "verifier": "exact",
                                      "verifier_version": "2.0.0", "verifier_config": out.verdicts[0].config_hash}
-    assert ctx.counters["01-step.mixed"] == 1
+    assert ctx.stats["01-step"].counts["mixed"] == 1
 
 
 def test_pass_rate_says_unknown_and_drops_unverified():
@@ -121,7 +121,7 @@ def test_preference_pairs_pair_correct_with_wrong_and_keep_both_verdicts():
         assert pair.behaviour.rejected == source.behaviour.rollouts[rejected.evidence["rollout"]].response
     assert len(run(PreferencePairs(select="all"), [source])[0]) == 1 + 4
     _, ctx = run(PreferencePairs(), [rollout_set(["12", "12"])])
-    assert ctx.counters["01-step.no_pair_all_correct"] == 1
+    assert ctx.stats["01-step"].counts["no_pair_all_correct"] == 1
 
 
 def test_self_consistency_labels_by_majority_and_refuses_ties():

@@ -56,7 +56,7 @@ def _code_record(solution: str | None) -> Record:
 def test_tests_without_a_solution_are_kept_unchecked_and_counted() -> None:
     kept, ctx = _gold([_code_record(None)])
     assert [r.meta["gold"] for r in kept] == ["unchecked"] and kept[0].verdicts == []
-    assert ctx.counters["00-gold_check.unchecked"] == 1 and not ctx.rejected
+    assert ctx.stats["00-gold_check"].counts["unchecked"] == 1 and not ctx.rejected
 
 
 def test_a_task_with_no_reference_at_all_is_dropped_with_its_reason() -> None:

@@ -85,8 +85,8 @@ def test_garbage_and_truncated_json_end_in_the_failures_file_with_a_clear_error(
     assert "looks truncated" in entries[0]["message"] and entries[0]["body"].startswith('{"id": "cmpl-')
     assert "not JSON" in entries[1]["message"] and "<html>" in entries[1]["body"]
     assert entries[0]["prompt"] == "please cut" and entries[0]["request"] == requests[0].key
-    assert ctx.counters["00-rollouts.requests.failed"] == 2 and ctx.counters["00-rollouts.requests.failed.bad_json"] == 2
-    assert ctx.counters["00-rollouts.requests.sent"] == 1
+    assert ctx.stats["00-rollouts"].counts["requests.failed"] == 2 and ctx.stats["00-rollouts"].counts["requests.failed.bad_json"] == 2
+    assert ctx.stats["00-rollouts"].counts["requests.sent"] == 1
 
 
 def test_client_errors_are_not_retried(serve, tmp_path):
@@ -134,8 +134,8 @@ def test_n_samples_per_request_usage_and_cost(serve, tmp_path):
     prompt_tokens = sum(o.prompt_tokens for o in outcomes)
     completion_tokens = sum(o.completion_tokens for o in outcomes)
     assert prompt_tokens == 5 * 2 and completion_tokens == 5 * 4 * 8  # the server counts whitespace tokens
-    assert ctx.counters["00-rollouts.tokens.completion"] == completion_tokens
-    assert ctx.counters["00-rollouts.cost_usd"] == pytest.approx((prompt_tokens * 2.0 + completion_tokens * 10.0) / 1e6)
+    assert ctx.stats["00-rollouts"].counts["tokens.completion"] == completion_tokens
+    assert ctx.stats["00-rollouts"].counts["cost_usd"] == pytest.approx((prompt_tokens * 2.0 + completion_tokens * 10.0) / 1e6)
 
 
 def test_completions_api(serve):

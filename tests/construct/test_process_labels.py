@@ -76,7 +76,7 @@ def test_math_shepherd_hard_and_soft_labels(serve, tmp_path):
         assert answer_verdict.evidence["rollout"] == trace.meta["rollout_index"]
         assert trace.meta["process_labels"]["first_error"] == first_error
         assert trace.meta["segmentation"]["rule"] == "lines" and len(trace.meta["segmentation"]["spans"]) == 4
-    assert ctx.counters["01-process_labels.probes"] == 12
+    assert ctx.stats["01-process_labels"].counts["probes"] == 12
 
 
 def test_hard_labels_default(serve, tmp_path):

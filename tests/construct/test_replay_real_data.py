@@ -86,7 +86,7 @@ def test_deepseek_r1_rollouts_replay_with_their_scores(shared_data):
         assert trace.behaviour.response == parent.behaviour.rollouts[j].response
         passed = [int(v.target.split(":")[1]) for v in parent.verdicts if v.verifier == "reasoning_gym" and v.passed]
         assert j == min(passed, key=lambda i: (len(parent.behaviour.rollouts[i].response), i))
-    assert ctx.counters["03-rejection_sample.traces"] == sum(1 for r in out if r.kind == Kind.trace) > 0
+    assert ctx.stats["03-rejection_sample"].counts["traces"] == sum(1 for r in out if r.kind == Kind.trace) > 0
 
 
 def test_deepseek_r1_rollouts_served_over_http(shared_data, serve):
@@ -103,7 +103,7 @@ def test_deepseek_r1_rollouts_served_over_http(shared_data, serve):
         # per-sample seeds are consecutive, so the 3 samples are the 3 recorded completions (in seed order)
         assert sorted(r.response for r in rollout_set.behaviour.rollouts) == sorted(r.response for r in original.behaviour.rollouts)
         assert rollout_set.lineage.events[-1].sampling["max_tokens"] == 32768
-    assert ctx.counters["00-rollouts.requests.sent"] == 36
+    assert ctx.stats["00-rollouts"].counts["requests.sent"] == 36
 
 
 def test_replay_store_errors_name_the_file_and_line(tmp_path):

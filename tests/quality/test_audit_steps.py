@@ -63,4 +63,4 @@ def test_near_dedup_drops_every_copy_and_names_whom_it_repeats(tmp_path: Path) -
     first = records[0].id
     assert details[records[2].id] == details[records[4].id] == f"cluster of {first}; Jaccard 1.000 with {first}"
     assert details[records[3].id].startswith(f"cluster of {first}; Jaccard 0.7")
-    assert ctx.counters["near_dedup.verified_pairs"] == 3 and ctx.counters["near_dedup.dropped.near_duplicate"] == 3
+    assert ctx.stats["near_dedup"].counts["verified_pairs"] == 3 and ctx.stats["near_dedup"].dropped["near_duplicate"] == 3

@@ -92,9 +92,9 @@ def register(app: typer.Typer) -> None:
                 step.close()  # before the rename, so the verdict cache's write-ahead log is folded into it
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
-        counts = ctx.counters
-        console.print(escape(f"verified {manifest['rows']:,} record(s): {counts.get('verify.passed', 0):,} checks passed, "
-                             f"{counts.get('verify.failed', 0):,} failed, {counts.get('verify.no_verifier', 0):,} records "
+        counts = ctx.stats["verify"].counts if "verify" in ctx.stats else {}
+        console.print(escape(f"verified {manifest['rows']:,} record(s): {counts.get('passed', 0):,} checks passed, "
+                             f"{counts.get('failed', 0):,} failed, {counts.get('no_verifier', 0):,} records "
                              f"without a verifier; written to {out}/data"))
         finish(q.count, False, RunDir(out).quarantine if q.count else None)
 

@@ -158,7 +158,7 @@ class GeneratingStep(Step):
         replay_files(self)
 
     def setup(self, ctx: StepContext) -> None:
-        ctx.count("generator_clients")
+        ctx.count_setup("generator_clients")
         self.generator = open_generator(self, ctx)
 
     def close(self) -> None:

@@ -146,7 +146,7 @@ class VerifierPool:
 def open_pool(ctx: StepContext, name: str | None, config: dict[str, Any], cache: bool = True) -> VerifierPool:
     """A step's verifier pool for one worker process, with the run's verdict cache; counted in the
     step's stats as `verifier_pools` (one per worker process that ran the step)."""
-    ctx.count("verifier_pools")
+    ctx.count_setup("verifier_pools")
     return VerifierPool(name, config, ctx.run.verdict_cache if (ctx.run and cache) else None)
 
 

@@ -28,7 +28,7 @@ from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_re
 from reasonledger.engine.rundir import RunDir, check_apart, claim_run_dir, clear_run_dir, hold_lock
 from reasonledger.engine.runlog import RunLog
 from reasonledger.engine.source import pin_verifier_version
-from reasonledger.engine.step import Rejection, Step, StepContext
+from reasonledger.engine.step import Rejection, Step, StepContext, StepStats
 from reasonledger.engine.worker import close_worker, load, ready_steps
 from reasonledger.records.arrow import records_to_table
 from reasonledger.records.model import Record
@@ -65,8 +65,10 @@ def _rejected_records(rejections: list[Rejection], stage: int) -> list[Record]:
 
 
 def _write_shard(out: Path, stage: int, shard: int, kept: list[Record], rejections: list[Rejection],
-                 counters: dict[str, int], bad: list[BadRow], records_in: int) -> dict[str, Any]:
-    """Write one shard's outputs, then its marker last: the marker's presence means the shard is done."""
+                 counters: dict[str, int], stats: dict[str, StepStats], bad: list[BadRow],
+                 records_in: int) -> dict[str, Any]:
+    """Write one shard's outputs, then its marker last: the marker's presence means the shard is done.
+    The marker holds the sources' counters (for the ledger) and each step's stats."""
     write_table_atomic(records_to_table(kept), out / f"shard-{shard:05d}.parquet")
     write_table_atomic(records_to_table(_rejected_records(rejections, stage)), out / f"shard-{shard:05d}.rejected.parquet")
     shutil.rmtree(out / f"shard-{shard:05d}.quarantine", ignore_errors=True)  # a killed attempt's rows, not twice
@@ -75,7 +77,8 @@ def _write_shard(out: Path, stage: int, shard: int, kept: list[Record], rejectio
             for row in bad:
                 quarantine.add(row)
     marker = {"shard": shard, "in": records_in, "out": len(kept), "quarantined": len(bad),
-              "counters": dict(sorted(counters.items()))}
+              "counters": dict(sorted(counters.items())),
+              "steps": {label: s.to_json() for label, s in sorted(stats.items())}}
     write_json_atomic(marker, out / f"shard-{shard:05d}.json")
     return marker
 
@@ -112,7 +115,7 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
     chosen = ready_steps(loaded, step_indices, ctx)
     kept = list(run_steps(tally(inputs()), chosen, ctx, task.shard))
     return _write_shard(run.stage(task.stage), task.stage, task.shard, kept, ctx.rejected,
-                        ctx.counters, bad, counted["in"])
+                        ctx.counters, ctx.stats, bad, counted["in"])
 
 
 class Build:
@@ -242,7 +245,7 @@ class Build:
             latest input and inputs come in shard order, so nothing can reach those shards any more."""
             for task in tasks[len(markers):until]:
                 markers.append(_write_shard(out, stage, task.shard, kept.pop(task.shard), rejected.pop(task.shard),
-                                            {}, [], records_in[task.shard]))
+                                            {}, {}, [], records_in[task.shard]))
                 advance()
 
         def inputs() -> Iterator[Record]:
@@ -259,26 +262,26 @@ class Build:
             kept[state["shard"]].append(record)
         claim_rejections()
         flush(len(tasks))
-        markers[0]["counters"] = dict(sorted(ctx.counters.items()))  # a global stage's counters span all shards
+        # a global stage's stats span all shards: the first shard's marker holds them
+        markers[0]["steps"] = {label: s.to_json() for label, s in sorted(ctx.stats.items())}
         write_json_atomic(markers[0], out / f"shard-{tasks[0].shard:05d}.json")
         return markers
 
     def _log_stage(self, stage: int, stage_steps: list[tuple[int, Step]], markers: list[dict[str, Any]],
                    seconds: float) -> None:
-        counters: Counter[str] = Counter()
+        totals: dict[str, StepStats] = {}
         for marker in markers:
-            counters.update(marker["counters"])
+            for label, value in marker.get("steps", {}).items():
+                totals.setdefault(label, StepStats()).add(StepStats.from_json(value))
         funnel = []
         for index, step in stage_steps:
             label = step_label(index, step)
-            prefix = f"{label}.dropped."
+            stats = totals.get(label, StepStats()).to_json()
             funnel.append({
                 "step": step.name, "label": label, "params": step.params.model_dump(mode="json"),
                 "params_hash": step.params_hash, "versions": step.versions(),
-                "in": counters.get(f"{label}.in", 0), "out": counters.get(f"{label}.out", 0),
-                "dropped": {k[len(prefix):]: v for k, v in sorted(counters.items()) if k.startswith(prefix)},
-                "counters": {k[len(label) + 1:]: v for k, v in sorted(counters.items())
-                             if k.startswith(label + ".") and not k.startswith(prefix) and k[len(label) + 1:] not in ("in", "out")},
+                "in": stats["in"], "out": stats["out"], "dropped": stats["dropped"], "counters": stats["counts"],
+                "set_up": stats["set_up"],
             })
         self.runlog.append(
             "stage", stage=f"stage-{stage:02d}", seed=self.recipe.seed, seconds=round(seconds, 3),

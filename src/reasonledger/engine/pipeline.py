@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Literal
 
-from reasonledger.engine.step import Step, StepContext
+from reasonledger.engine.step import Step, StepContext, StepStats
 from reasonledger.records.model import Record
 
 
@@ -27,19 +27,24 @@ def step_label(index: int, step: Step) -> str:
     return f"{index:02d}-{step.name}"
 
 
-def _counted(records: Iterator[Record], ctx: StepContext, key: str) -> Iterator[Record]:
+def _counted_in(records: Iterator[Record], stats: StepStats) -> Iterator[Record]:
     for record in records:
-        ctx.counters[key] += 1
+        stats.records_in += 1
+        yield record
+
+
+def _counted_out(records: Iterator[Record], stats: StepStats) -> Iterator[Record]:
+    for record in records:
+        stats.records_out += 1
         yield record
 
 
 def run_steps(records: Iterator[Record], steps: list[tuple[int, Step]], ctx: StepContext,
               shard: int | Literal["all"]) -> Iterator[Record]:
-    """Chain `steps` (with their recipe indices) over `records`; counters land in `ctx.counters`."""
+    """Chain `steps` (with their recipe indices) over `records`; each step's stats land in `ctx.stats`."""
     for index, step in steps:
-        label = step_label(index, step)
-        view = ctx.for_step(label, derived_seed(ctx.seed, index, shard))
-        records = _counted(step.process(_counted(records, ctx, f"{label}.in"), view), ctx, f"{label}.out")
+        view = ctx.for_step(step_label(index, step), derived_seed(ctx.seed, index, shard))
+        records = _counted_out(step.process(_counted_in(records, view.mine), view), view.mine)
     return records
 
 

@@ -27,12 +27,42 @@ class Rejection:
 
 
 @dataclass
+class StepStats:
+    """What one step did: records in and out, drops by reason, the step's own counts, and what its
+    setup built in the worker processes (`set_up`: that depends on where it ran, not on the data,
+    so it is kept apart from the counts the card reads)."""
+
+    records_in: int = 0
+    records_out: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
+    set_up: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: "StepStats") -> None:
+        self.records_in += other.records_in
+        self.records_out += other.records_out
+        self.dropped.update(other.dropped)
+        self.counts.update(other.counts)
+        self.set_up.update(other.set_up)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"in": self.records_in, "out": self.records_out, "dropped": dict(sorted(self.dropped.items())),
+                "counts": dict(sorted(self.counts.items())), "set_up": dict(sorted(self.set_up.items()))}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> "StepStats":
+        return cls(value["in"], value["out"], Counter(value["dropped"]), Counter(value["counts"]),
+                   Counter(value["set_up"]))
+
+
+@dataclass
 class StepContext:
-    """What a step may touch while it runs: counters, the rejected list, its seed and the run's paths
+    """What a step may touch while it runs: its stats, the rejected list, its seed and the run's paths
     (`run`, None when a step runs outside a build; a folder given as a path is taken as a run's root).
 
-    Each step gets its own view (`for_step`) sharing the counters and rejected list, because chained
-    generators interleave and a drop must be charged to the step that made it.
+    Each step gets its own view (`for_step`) sharing the stats (by step label) and the rejected list,
+    because chained generators interleave and a drop must be charged to the step that made it.
+    `counters` is the engine's own tally of what each source read and quarantined.
     """
 
     stage: str
@@ -41,20 +71,30 @@ class StepContext:
     step: str = ""
     counters: Counter[str] = field(default_factory=Counter)
     rejected: list[Rejection] = field(default_factory=list)
+    stats: dict[str, StepStats] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.run = as_run(self.run)
 
     def for_step(self, step: str, seed: int) -> "StepContext":
-        return StepContext(self.stage, seed, self.run, step, self.counters, self.rejected)
+        return StepContext(self.stage, seed, self.run, step, self.counters, self.rejected, self.stats)
+
+    @property
+    def mine(self) -> StepStats:
+        """This step's stats."""
+        return self.stats.setdefault(self.step, StepStats())
 
     def drop(self, record: Record, reason: str, detail: str | None = None) -> None:
         """Drop a record for a reason; it is kept in the run's rejected store, never lost."""
         self.rejected.append(Rejection(record, self.step, reason, detail))
-        self.counters[f"{self.step}.dropped.{reason}"] += 1
+        self.mine.dropped[reason] += 1
 
-    def count(self, name: str, n: int = 1) -> None:
-        self.counters[f"{self.step}.{name}"] += n
+    def count(self, name: str, n: float = 1) -> None:
+        self.mine.counts[name] += n
+
+    def count_setup(self, built: str) -> None:
+        """Count what `Step.setup` built in this worker process (a verifier pool, a generator client)."""
+        self.mine.set_up[built] += 1
 
 
 class Step:

@@ -40,7 +40,7 @@ DEFAULT_DROP: tuple[str, ...] = ("verbatim", "reworded", "renumbered")
 
 _TERM = re.compile(r"\\[a-zA-Z]+|[a-zA-Z]{3,}")
 _SENTENCE = re.compile(r"(?<=[.?!])\s+|\n+")
-_ASKING = re.compile(r"\?|^\s*(?:how|what|which|find|compute|determine|evaluate|calculate|express|simplify|solve|"
+_ASKING = re.compile(r"\?|^\s*(?:how|what|which|find|compute|determine|evaluate|calculate|express|simplify|solve|work|"
                      r"show|prove|give|if)\b", re.IGNORECASE)
 
 
@@ -54,9 +54,12 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(t for t in (m.lower() for m in _TERM.findall(text)) if t not in _STOPWORDS)
 
 
-def asking(text: str) -> list[str]:
-    """The sentences that ask (a question mark or an asking verb); the whole text when none does."""
-    found = [s for s in _SENTENCE.split(text.strip()) if s.strip() and _ASKING.search(s)]
+def asking(text: str, context: int = 0) -> list[str]:
+    """The sentences that ask (a question mark or an asking verb), each with the `context`
+    sentences before it (a question often leans on the one before: "Given this, how many ..."); the
+    whole text when none asks."""
+    sentences = [s for s in _SENTENCE.split(text.strip()) if s.strip()]
+    found = [" ".join(sentences[max(0, i - context):i + 1]) for i, s in enumerate(sentences) if _ASKING.search(s)]
     return found or [text]
 
 
@@ -179,7 +182,10 @@ class RelationRules:
         formulas = expressions_kept(item, record)
         asked = terms(asking(item)[-1])  # a benchmark item ends with its question; a record may add instructions
         asked_bits = rarity.weight(asked)
-        same_q = max(rarity.weight(asked & terms(s)) for s in asking(record)) / asked_bits if asked_bits else 1.0
+        # with all the item's quantities still given, the question may lean on the sentence before it;
+        # with one missing, that sentence may hold the item's target as a given (a reversed question)
+        context = 1 if kept >= self.same_quantities else 0
+        same_q = max(rarity.weight(asked & terms(s)) for s in asking(record, context)) / asked_bits if asked_bits else 1.0
         evidence: dict[str, Any] = {
             "shared_bits": round(shared_bits, 1), "coverage": round(coverage, 3),
             "coverage_of_record": round(back, 3), "support": support,

@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--peer-docs", type=int, default=10000, help="datasketch is timed on the first N docs")
     parser.add_argument("--runs", type=int, default=2, help="time each tool this many times, keep the fastest")
     args = parser.parse_args()
-    config = NearDupConfig(threshold=0.8, num_perm=128, shingle=3)
+    config = NearDupConfig(threshold=0.8, num_perm=128, shingle=3, by_line=False, templates=False)  # the peers shingle whole texts
     docs = corpus(args.data, args.docs)
     words = sum(len(d.split()) for d in docs)
     print(f"{len(docs):,} documents ({words / len(docs):.0f} words each on average), threshold {config.threshold}, "

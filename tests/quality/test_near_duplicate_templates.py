@@ -9,7 +9,7 @@ import random
 import numpy as np
 
 from reasonledger.quality.audit import AuditConfig, audit_records
-from reasonledger.quality.minhash import NearDupConfig, near_duplicates, shingle_sets
+from reasonledger.quality.minhash import NearDupConfig, near_duplicates, shingles
 from reasonledger.quality.templates import template_shingles
 from reasonledger.records.model import Record
 
@@ -23,6 +23,8 @@ INSTRUCTION = ("In solving equations, please follow these instructions:\n"
 
 def task(rng: random.Random) -> str:
     terms = " + ".join(f"{rng.randint(2, 99)}*x**{k}" for k in range(rng.randint(4, 6), 0, -1))
+    if rng.random() < 0.2:  # a fifth put the equation on the first line: the instruction starts a line earlier
+        return f"Determine the real value(s) of x that satisfies: {terms} = 0\n{INSTRUCTION}"
     return f"Solve the polynomial equation for real x:\n{terms} - {rng.randint(1, 99)} = 0\n{INSTRUCTION}"
 
 
@@ -34,7 +36,7 @@ def family(count: int = 400, seed: int = 5) -> list[str]:
 def test_distinct_tasks_under_a_long_instruction_are_a_template_not_near_duplicates() -> None:
     texts = family()
     without = near_duplicates(texts, NearDupConfig(templates=False))
-    assert max(map(len, without.clusters)) > 250  # the instruction alone makes them one cluster
+    assert max(map(len, without.clusters)) > 200  # the instruction alone makes hundreds of them one cluster
     found = near_duplicates(texts, NearDupConfig())
     assert found.clusters == [] and found.pairs == []
     [template] = found.templates
@@ -47,7 +49,7 @@ def test_true_near_duplicates_under_the_instruction_are_still_found() -> None:
     texts = family()
     rng = random.Random(9)
     planted = []
-    for source in rng.sample(range(len(texts)), 30):
+    for source in rng.sample([i for i, text in enumerate(texts) if text.startswith("Solve")], 30):
         head, rest = texts[source].split("\n", 1)
         equation, instruction = rest.split("\n", 1)
         texts.append(f"{head}\n{equation} + 0*x**5\n{instruction}")  # the same task, one term added
@@ -63,7 +65,7 @@ def test_a_template_is_searched_within_its_source_only() -> None:
     phrase below the share, is compared in full."""
     texts = family(100)
     config = NearDupConfig(template_share=0.3, template_min_texts=20)
-    flat, offsets = shingle_sets(texts, config)
+    _, flat, offsets = shingles(texts, config)
     sources = np.array([0] * 60 + [1] * 15 + [2] * 25)
     mask, templates = template_shingles(flat, offsets, sources, config.template_share, config.template_min_texts)
     assert [t.group for t in templates] == [0, 2]  # source 1 has 15 texts, under the minimum of 20
@@ -72,7 +74,7 @@ def test_a_template_is_searched_within_its_source_only() -> None:
     assert templates[0].digest == templates[1].digest  # the same instruction, the same digest
     # below the share: a phrase in 5 of 60 texts stays specific
     texts = [t.replace("Solve", "Kindly and carefully solve", 1) if i < 5 else t for i, t in enumerate(family(60))]
-    flat, offsets = shingle_sets(texts, config)
+    _, flat, offsets = shingles(texts, config)
     mask, _ = template_shingles(flat, offsets, np.zeros(60, np.int64), 0.3, 20)
     owner = np.repeat(np.arange(60), np.diff(offsets))
     assert (~mask[owner == 0]).sum() > (~mask[owner == 5]).sum()

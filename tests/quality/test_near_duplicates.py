@@ -19,11 +19,11 @@ from reasonledger.quality.minhash import (
 
 
 def shingles(text: str, config: NearDupConfig) -> set[tuple[object, ...]]:
-    """Word n-grams within each line, tagged with its number, and each line's whole word sequence."""
+    """Word n-grams within each line, and each line's whole word sequence with the line's number."""
     n, found = config.shingle, set()
     for number, line in enumerate(text.split("\n")):
         words = config.normalisation.words(line)
-        found |= {(number, *words[i:i + n]) for i in range(len(words) - n + 1)}
+        found |= {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
         found |= {(number, "whole line", *words)} if words else set()
     return found
 

@@ -6,8 +6,8 @@ batch of documents as one matrix and reduced per document with `minimum.reduceat
 proposes pairs: a pair is reported when the Jaccard similarity of the two shingle sets, computed
 exactly, reaches the threshold. Clusters are the connected components of the verified pairs.
 
-Shingles do not span lines and carry their line's number (`by_line`), so a grid or a table is
-compared row by row in place. Shingles that many texts of one group (a task family) share are
+Shingles do not span lines, and each line is also one shingle with its number (`by_line`), so a
+grid or a table is compared row by row in place. Shingles that many texts of one group (a task family) share are
 that group's template (`templates.py`): they are left out of the similarity and reported apart,
 so distinct tasks under one long instruction are not near-duplicates.
 
@@ -85,13 +85,20 @@ def lsh_bands(threshold: float, num_perm: int, recall_at_threshold: float = 0.99
 
 def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, np.ndarray]:
     """(flat shingle hashes, offsets): text i owns flat[offsets[i]:offsets[i+1]], in text order and
-    possibly repeated (MinHash does not care; `jaccards` drops repeats).
+    possibly repeated (MinHash does not care; `jaccards` drops repeats)."""
+    flat, _, offsets = shingles(texts, config)
+    return flat, offsets
 
-    Shingles are made within units: lines with `by_line` (each hash then mixed with the line's
-    number), else whole texts. A unit shorter than the shingle has one shingle, its whole word
-    sequence; a unit without words none. With `by_line` every line with words also has its whole
-    word sequence as a shingle, so rows of a grid that share their word n-grams (0 0 1) but not
-    their columns differ.
+
+def shingles(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat, content, offsets): the shingles compared (`shingle_sets`) and, at the same places,
+    what each says regardless of where it stands (what a template is counted on).
+
+    Word n-grams are made within units: lines with `by_line`, else whole texts. A unit shorter
+    than the shingle has one shingle, its whole word sequence; a unit without words none. With
+    `by_line` every line with words also has its whole word sequence as a shingle, compared with
+    the line's number mixed in, so two grids whose rows share their word n-grams (0 0 1) differ
+    by where those rows and columns are; a shared line counts as template wherever it stands.
     """
     if config.by_line:
         lines = [text.split("\n") for text in texts]
@@ -103,7 +110,8 @@ def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarra
     words = hash_words(units, config.normalisation)
     mult = multipliers(config.shingle, config.seed)
     hashes, valid = window_hashes(words, config.shingle, mult)
-    owner, flat = words.text[: len(hashes)][valid], hashes[valid]
+    owner, content = words.text[: len(hashes)][valid], hashes[valid]
+    flat = content
     whole = np.ones(len(units), bool) if config.by_line else np.bincount(owner, minlength=len(units)) == 0
     word_owner, word_hash = words.text[~words.boundary], words.hashes[~words.boundary]
     take = whole[word_owner]  # whole-unit shingles
@@ -113,15 +121,13 @@ def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarra
         position = np.arange(len(unit_owner)) - np.repeat(starts, np.diff(np.append(starts, len(unit_owner))))
         with np.errstate(over="ignore"):
             extra = np.add.reduceat(mix64(unit_hash ^ (position.astype(np.uint64) * mult[0])), starts, dtype=np.uint64)
+            placed = extra if unit_line is None else \
+                mix64(extra ^ (unit_line[unit_owner[starts]].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
         owner = np.concatenate([owner, unit_owner[starts]])
-        flat = np.concatenate([flat, extra])
         order = np.argsort(owner, kind="stable")
-        owner, flat = owner[order], flat[order]
-    if unit_line is not None:
-        with np.errstate(over="ignore"):
-            flat = mix64(flat ^ (unit_line[owner].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+        owner, content, flat = owner[order], np.concatenate([content, extra])[order], np.concatenate([flat, placed])[order]
     owner = unit_text[owner]
-    return flat, np.searchsorted(owner, np.arange(len(texts) + 1))
+    return flat, content, np.searchsorted(owner, np.arange(len(texts) + 1))
 
 
 def signatures(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
@@ -345,12 +351,12 @@ def near_duplicates(texts: Iterable[str] | DistinctTexts, config: NearDupConfig 
     if distinct is not texts:
         for text in texts:
             distinct.add(text)
-    flat, offsets = shingle_sets(distinct.texts, config)
+    flat, content, offsets = shingles(distinct.texts, config)
     sizes = np.diff(offsets)  # before templates: a text of template words only still has copies
     templates, template_texts = [], []
     if config.templates and len(flat):
         sources = np.frombuffer(distinct.source, np.int64)
-        shared, templates = template_shingles(flat, offsets, sources, config.template_share, config.template_min_texts)
+        shared, templates = template_shingles(content, offsets, sources, config.template_share, config.template_min_texts)
         owner = np.repeat(np.arange(len(sizes)), sizes)
         holding = np.flatnonzero(np.bincount(owner[shared], minlength=len(sizes)))
         template_texts = [holding[sources[holding] == t.group] for t in templates]
@@ -374,7 +380,8 @@ def near_duplicates(texts: Iterable[str] | DistinctTexts, config: NearDupConfig 
 def describe(config: NearDupConfig) -> dict[str, Any]:
     bands, rows = lsh_bands(config.threshold, config.num_perm)
     return {**config.model_dump(), "bands": bands, "rows": rows, "normalisation": config.normalisation.describe(),
-            "shingles": f"word {config.shingle}-grams" + (" within a line, tagged with its number" if config.by_line else ""),
+            "shingles": f"word {config.shingle}-grams" + (" within a line, and each line's words with its number"
+                                                          if config.by_line else ""),
             "templates": (f"a shingle held by at least {config.template_share:.0%} of a source's distinct prompts (sources "
                           f"of {config.template_min_texts} or more) is that source's template and left out of the "
                           "similarity") if config.templates else "not searched",

@@ -1,0 +1,86 @@
+"""Near-duplicates on quickstart builds of two sizes: template clusters apart from near-duplicates,
+the largest near-duplicate cluster of each task family, and the time per record of the
+near-duplicate audit at each size (linear cost: the two per-record times agree).
+
+Each run directory is audited in a fresh process (`near_duplicates` section only, records read
+from the run's data/); CPU seconds (process time) are reported beside wall seconds, because the
+machine may be shared. The same audit is run with templates off for the before figure.
+
+Build the inputs (1/5 of the size, then the size):
+  reasonledger build examples/quickstart.yaml --out /tmp/qs4k --set sources.0.size=4000 --quiet
+  reasonledger build examples/quickstart.yaml --out /tmp/qs20k --set sources.0.size=20000 --quiet
+Run: .venv/bin/python benchmarks/quality_templates.py /tmp/qs4k /tmp/qs20k
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+_ONE = textwrap.dedent("""
+    import json, resource, sys, time
+    from collections import Counter
+    from reasonledger.quality.audit import AuditConfig, Auditor
+    from reasonledger.quality.minhash import NearDupConfig, near_duplicates
+    from reasonledger.quality.mixture import task_family
+    from reasonledger.records.parquet import read_parquet_records
+
+    run, templates = sys.argv[1], sys.argv[2] == "on"
+    records = list(read_parquet_records(run + "/data"))
+    families = {r.id: task_family(r) for r in records}
+    warm = Auditor(AuditConfig(sections=["near_duplicates"], embedding_map=False))  # imports and caches warm
+    warm.add_many(records[:50])
+    warm.finish()
+    config = AuditConfig(sections=["near_duplicates"], embedding_map=False, max_listed=1,
+                         near_duplicates=NearDupConfig(templates=templates, by_line=templates))
+    wall, cpu = time.perf_counter(), time.process_time()
+    auditor = Auditor(config)
+    auditor.add_many(records)
+    section = auditor.finish()["near_duplicates"]
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    largest = Counter()  # every cluster, not only the listed ones: cluster again, untimed
+    for cluster in near_duplicates(auditor.dup_texts, config.near_duplicates).clusters:
+        for family, size in Counter(families[auditor.ids[i]] for i in cluster).items():
+            largest[family] = max(largest[family], size)
+    print(json.dumps({"records": len(records), "wall_ms": 1000 * wall / len(records), "cpu_ms": 1000 * cpu / len(records),
+                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "flagged": section["flagged"], "clusters": section["clusters"],
+                      "largest_cluster": section["largest_cluster"], "largest_by_family": dict(largest.most_common(5)),
+                      "template_clusters": [{k: c[k] for k in ("source", "shingles", "records", "digest")}
+                                            for c in section["template_clusters"]]}))
+""")
+
+
+def audit(run: Path, templates: bool) -> dict:
+    out = subprocess.run([sys.executable, "-c", _ONE, str(run), "on" if templates else "off"],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("small", type=Path, help="run directory of the smaller build")
+    parser.add_argument("large", type=Path, help="run directory of the larger build (about 5x)")
+    parser.add_argument("--before", action="store_true", help="also audit with templates and line shingles off")
+    args = parser.parse_args()
+    results = {}
+    for label, run in (("small", args.small), ("large", args.large)):
+        for templates in (True, False) if args.before else (True,):
+            r = results[label, templates] = audit(run, templates)
+            print(f"{label} {'templates on ' if templates else 'templates off'}: {r['records']:,} records, "
+                  f"{r['cpu_ms']:.3f} ms CPU ({r['wall_ms']:.3f} ms wall) per record, peak {r['peak_mib']:.0f} MiB; "
+                  f"{r['flagged']:,} flagged in {r['clusters']:,} clusters, largest {r['largest_cluster']:,}; "
+                  f"largest cluster by family {r['largest_by_family']}; {len(r['template_clusters'])} template clusters")
+    for c in results["large", True]["template_clusters"]:
+        print(f"  template {c['source']}: {c['shingles']} shingles, {c['records']:,} records, digest {c['digest']}")
+    small, large = results["small", True], results["large", True]
+    print(f"per-record CPU time, large / small: {large['cpu_ms'] / small['cpu_ms']:.3f} "
+          f"(wall {large['wall_ms'] / small['wall_ms']:.3f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -103,6 +103,12 @@ def test_a_comma_list_of_inequalities_stays_a_system(v):
     assert not v.verify(r"x<-1 \text{ or } x>2", r"\boxed{\varnothing}").passed
 
 
+def test_a_case_distinction_is_not_a_qualifier(v):
+    piecewise = r"3 \text{ when } n \text{ is odd}, 5 \text{ when } n \text{ is even}"
+    assert not v.verify(piecewise, r"\boxed{3}").passed
+    assert not v.verify(r"f(x) = 1 \text{ for } x > 0", r"\boxed{f(x) = 1 \text{ for } x > 1}").passed
+
+
 def test_a_fraction_after_a_product_is_not_a_mixed_number(v):
     assert not v.verify(r"2\frac{1}{2}x", r"\boxed{\frac{5}{2}x}").passed  # 2 * x/2 is x
     assert v.verify(r"3 \cdot \frac{1}{2}", r"\boxed{\frac{3}{2}}").passed

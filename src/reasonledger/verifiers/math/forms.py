@@ -19,7 +19,7 @@ FORM_RULES = {
     "mixed_number": "an integer followed by a proper fraction of integers, as a whole item, is their sum (21 \\frac{13}{14} = 307/14)",
     "degrees_minutes": "D^\\circ M' S'' is (D + M/60 + S/3600)^\\circ, exactly",
     "qualifier": "a trailing qualifier ('for all x', 'where k is an integer', ', k \\in \\mathbb{Z}', '\\forall x') is dropped "
-                 "when it holds no further equation; an integer it declares may be renamed (see integer_parameter)",
+                 "when it holds no further equation, case or number; an integer it declares may be renamed (see integer_parameter)",
 }
 
 _CIRCLED = re.compile("[\u2460-\u2473]+")
@@ -39,6 +39,7 @@ _DMS = re.compile(_NUM + _DEG + _NUM + _MIN + r"(?:\s*" + _NUM + _SEC + r")?")
 _QUALIFIER = re.compile(
     r"\s*,?\s*(?:\\text\s*\{\s*,?\s*(?:for\s+all|for\s+any|for\s+every|for\s+each|for|where|with|when)\b[^{}]*\}"
     r"|\\forall\b|(?<=,)\s*[a-zA-Z]\s*\\in\s*\\mathbb\s*\{?\s*[ZN]\s*\}?)(?P<rest>.*)$", re.DOTALL)
+_NOT_A_QUALIFIER = re.compile(r"[=;\d]")  # another equation, case or number: a piecewise answer, not a qualifier
 _INTEGER_NAME = re.compile(r"(?<![A-Za-z\\])([a-zA-Z])\s*(?:\\in\s*\\mathbb\s*\{?\s*[ZN]\s*\}?|\\text\s*\{\s*is\s+an?\s+(?:integer|whole number)\b)")
 
 
@@ -73,7 +74,7 @@ def structures(normalized: str) -> tuple[str, list[str], set[str]]:
         rules.append("degrees_minutes")
         s = t
     m = _QUALIFIER.search(s)
-    if m and m.start() > 0 and "=" not in m.group("rest") and ";" not in m.group("rest"):
+    if m and m.start() > 0 and not _NOT_A_QUALIFIER.search(m.group("rest")):
         integers = set(_INTEGER_NAME.findall(s[m.start():]))
         s = s[:m.start()].rstrip(" ,")
         rules.append("qualifier")

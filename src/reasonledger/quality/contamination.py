@@ -55,7 +55,7 @@ class ContaminationConfig(BaseModel):
     min_containment: float = Field(0.5, gt=0, le=1)
     verbatim_containment: float = Field(0.8, gt=0, le=1)  # an n-gram hit this complete, with the item's numbers, is a copy
     semantic: bool = True
-    shortlist: float = Field(0.80, ge=-1, le=1)
+    shortlist: float = Field(0.70, ge=-1, le=1)  # the relation rules decide; the floor only bounds their work
     top_k: int = Field(3, ge=1)
     drop: list[Relation] = Field(default_factory=lambda: list(DEFAULT_DROP))  # relations that flag a record
     support_max: int = Field(RelationRules.support_max, ge=0)
@@ -70,6 +70,7 @@ class ContaminationConfig(BaseModel):
     derived_quantities: float = Field(RelationRules.derived_quantities, ge=0, le=1)
     chain: int = Field(RelationRules.chain, ge=1)
     same_wording: float = Field(RelationRules.same_wording, ge=0, le=1)
+    most_quantities: float = Field(RelationRules.most_quantities, ge=0, le=1)
     same_question: float = Field(RelationRules.same_question, ge=0, le=1)
     same_expressions: float = Field(RelationRules.same_expressions, ge=0, le=1)
     dims: int = Field(256, ge=8, le=384)

@@ -155,7 +155,8 @@ class RelationRules:
     story_bits: float = 20.0       # with the item's quantities, this much rare vocabulary suffices ...
     quantity_bits: float = 8.0     # ... when the shared quantities are this rare (small counts are not)
     template_coverage: float = 0.5  # not specific, reported as template from this coverage on
-    same_quantities: float = 0.8   # the item's quantities: this share kept, count within one
+    same_quantities: float = 0.8   # the item's quantities: this share kept, count within one ...
+    most_quantities: float = 0.66  # ... or this share, as many quantities and the question (a rewording restates one)
     derived_bits: float = 5.0      # derived, or renumbered with another count: the quantities kept are this rare
     derived_quantities: float = 0.5  # derived: this share of the item's quantities kept (same story, other question)
     chain: int = 3                 # derived: the item states at least this many quantities
@@ -194,7 +195,9 @@ class RelationRules:
             "formulas_kept": None if formulas is None else round(formulas, 3), "question_overlap": round(same_q, 3),
             "rarest_shared": sorted(shared, key=lambda t: (-rarity.bits(t), t))[:6]}
         story = support <= self.support_max and shared_bits >= self.min_shared_bits and coverage >= self.min_coverage
-        by_quantities = (item_count >= 2 and kept >= self.same_quantities and abs(record_count - item_count) <= 1
+        by_quantities = (item_count >= 2 and (kept >= self.same_quantities and abs(record_count - item_count) <= 1
+                                              or kept >= self.most_quantities and record_count == item_count
+                                              and same_q >= self.same_question)
                          and number_support <= self.support_max and shared_bits >= self.story_bits
                          and quantity_bits >= self.quantity_bits)
         if formulas is not None and formulas < self.same_expressions:

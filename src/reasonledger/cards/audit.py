@@ -100,8 +100,9 @@ def contamination(section: Any) -> dict[str, Any]:
     if not isinstance(total, int):
         total = sum(b["flagged"] for b in benchmarks if isinstance(b["flagged"], int)) if benchmarks else UNKNOWN
     found = {"status": "run", "method": method, "benchmarks": benchmarks or UNKNOWN, "flagged": total}
-    if "records_checked" in info:
-        found["records_checked"] = info["records_checked"]
+    for key in ("records_checked", "policy", "by_relation"):
+        if key in info:
+            found[key] = info[key]
     return found
 
 

@@ -92,7 +92,9 @@ def checklist(card: dict[str, Any]) -> list[tuple[bool, str]]:
         (d["near"]["status"] == "run", f"near-duplicate check: {d['near']['status']}"),
         (c["status"] == "run", f"contamination check: {c['status']}"
                                + (": " + ", ".join(f"{b['name']}@{b['revision']} ({b['method']}): {plain(b['flagged'])} flagged"
-                                                   for b in bench) if bench else "")),
+                                                   for b in bench) if bench else "")
+                               + (f"; records by relation: {', '.join(f'{k} {v:,}' for k, v in c['by_relation'].items())}"
+                                  f" (dropped: {', '.join(c['policy']['drop']) or 'none'})" if c.get("by_relation") else "")),
         (card["decontamination_sufficient"] not in (UNKNOWN, False, "no"),
          f"decontamination judged sufficient: {plain(card['decontamination_sufficient'])}"),
         (p["status"] != "not_measured", f"pass-rate band: {plain(p['band'])} ({p['status']})"),

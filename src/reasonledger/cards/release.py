@@ -20,6 +20,7 @@ from reasonledger.cards.runfacts import run_facts
 from reasonledger.cards.scan import PASS_RATE_BINS, DataFacts, scan
 from reasonledger.cards.verifier_cards import family_of, stamped_config_hash, verifier_card
 from reasonledger.engine.rundir import RunDir
+from reasonledger.quality.relations import DEFAULT_DROP, RELATIONS
 from reasonledger.records.io import iter_valid
 from reasonledger.records.parquet import MANIFEST, sha256_file, write_json_atomic
 from reasonledger.stats.beta import posteriors_used
@@ -223,11 +224,15 @@ def _decontaminated_in_build(run: dict[str, Any]) -> dict[str, Any] | None:
     if not steps:
         return None
     benchmarks: dict[str, dict[str, Any]] = {}
-    methods = set()
+    methods, drops, relations = set(), set(), {}
     for step in steps:
         params = step["params"]
         methods.add(f"{params.get('n', UNKNOWN)}-gram containment >= {params.get('min_containment', UNKNOWN)}"
-                    + (" + semantic shortlist with second check" if params.get("semantic") else ""))
+                    + (" + semantic shortlist" if params.get("semantic") else "") + ", relation named on rarity-weighted evidence")
+        drops.add(tuple(params.get("drop", DEFAULT_DROP)))
+        for key, value in step["counters"].items():
+            if key.startswith("relation."):
+                relations[key.removeprefix("relation.")] = relations.get(key.removeprefix("relation."), 0) + value
         for key, revision in step["versions"].items():
             if key.startswith("benchmark:"):
                 name = key.removeprefix("benchmark:")
@@ -237,7 +242,10 @@ def _decontaminated_in_build(run: dict[str, Any]) -> dict[str, Any] | None:
     return {"status": "run", "where": "build (decontaminate step: flagged records dropped, reason `contaminated`)",
             "method": method, "benchmarks": [{**b, "method": method} for b in benchmarks.values()] or UNKNOWN,
             "flagged": sum(s["dropped"].get("contaminated", 0) for s in steps),
-            "records_checked": sum(s["in"] for s in steps)}
+            "records_checked": sum(s["in"] for s in steps),
+            "policy": {"drop": sorted({r for d in drops for r in d}, key=RELATIONS.index),
+                       "report": [r for r in RELATIONS if all(r not in d for d in drops)]},
+            "by_relation": {r: int(relations.get(r, 0)) for r in RELATIONS}}
 
 
 def _lineage(facts: DataFacts, audit: dict[str, Any] | None) -> dict[str, Any]:

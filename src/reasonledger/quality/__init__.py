@@ -4,8 +4,9 @@
 (`audit.Auditor`) and writes DIR/audit.json (structure in `audit`'s docstring), audit.md and a
 self-contained audit.html (`report`). The modules, one audit each:
 
-- `contamination` (with `ngrams`, `embed`, `paraphrase`): exact n-gram containment, then a
-  semantic shortlist confirmed by an explainable second check;
+- `contamination` (with `ngrams`, `embed`, `paraphrase`, `relations`): exact n-gram containment,
+  then a semantic shortlist; each hit names its relation (verbatim, reworded, renumbered, derived,
+  template) on rarity-weighted evidence, and a policy says which relations flag;
 - `minhash`: near-duplicates, every candidate verified by exact Jaccard; exact duplicates reuse
   `dedup_exact.prompt_digest`;
 - `difficulty`: pass rate per prompt with a Beta posterior interval, always with its conditioning;

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from reasonledger.quality.paraphrase import _STOPWORDS, numbers
+from reasonledger.quality.paraphrase import STOPWORDS, numbers
 from reasonledger.quality.text import Normalisation
 
 Relation = Literal["verbatim", "reworded", "renumbered", "derived", "template"]
@@ -51,7 +51,7 @@ def _key(text: str) -> str:
 def terms(text: str) -> frozenset[str]:
     """Content words (3+ letters, not stopwords) and LaTeX commands, lowercased; numbers are masked
     by leaving them out, so a renumbered copy keeps every term."""
-    return frozenset(t for t in (m.lower() for m in _TERM.findall(text)) if t not in _STOPWORDS)
+    return frozenset(t for t in (m.lower() for m in _TERM.findall(text)) if t not in STOPWORDS)
 
 
 def asking(text: str, context: int = 0) -> list[str]:

@@ -150,5 +150,5 @@ def test_processbench_math_against_itself_keeps_different_problems_at_template(s
             stronger.add((min(i, j), max(i, j)))
     same_text = {(i, j) for i, j in stronger if " ".join(rows[i]["problem"].lower().split())
                  == " ".join(rows[j]["problem"].lower().split())}
-    assert len(same_text) >= 40  # ProcessBench solves some problems twice, by different generators
-    assert len(stronger - same_text) <= 6, sorted(stronger - same_text)
+    assert len(same_text) >= 40  # ProcessBench solves some problems twice, by different generators (45)
+    assert not stronger - same_text, sorted(stronger - same_text)  # different problems stay at template at most

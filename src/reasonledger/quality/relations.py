@@ -65,7 +65,7 @@ def asking(text: str, context: int = 0) -> list[str]:
 
 _FORMAT = Normalisation(lowercase=True, punctuation=True, digits_to_zero=False)
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\[asy\](.+?)\[/asy\]", re.DOTALL)
-_FORMULA = re.compile(r"[\\^_={}<>]")  # what makes a $...$ span a formula, not prices ("$20/hour") or a name
+_FORMULA = re.compile(r"[\\^_={}<>!]")  # what makes a $...$ span a formula, not prices ("$20/hour") or a name
 _SPACE_OR_SIZING = re.compile(r"\s+|\\(?:left|right|displaystyle|[,;!: ])")
 
 
@@ -82,9 +82,12 @@ def expressions(text: str) -> frozenset[str]:
 
 
 def expressions_kept(item: str, record: str) -> float | None:
-    """Share of the item's formulas, by length, the record states too (None when the item has none):
-    a shared "a > 0" beside another matrix is not the same mathematics."""
+    """Share of the item's formulas, by length, the record states too (None when the item has none);
+    those with numbers in them when there are any: a shared reminder or "a > 0" beside another
+    matrix is not the same mathematics."""
     mine = expressions(item)
+    numeric = {e for e in mine if any(c.isdigit() for c in e)}
+    mine = numeric or mine  # the formulas that carry quantities are the ones a renumbering changes
     if not mine:
         return None
     squeezed = _SPACE_OR_SIZING.sub("", record).replace("dfrac", "frac").replace("tfrac", "frac")

@@ -65,17 +65,17 @@ def test_a_template_is_searched_within_its_source_only() -> None:
     phrase below the share, is compared in full."""
     texts = family(100)
     config = NearDupConfig(template_share=0.3, template_min_texts=20)
-    _, flat, offsets = shingles(texts, config)
+    flat, from_end, offsets = shingles(texts, config)
     sources = np.array([0] * 60 + [1] * 15 + [2] * 25)
-    mask, templates = template_shingles(flat, offsets, sources, config.template_share, config.template_min_texts)
+    mask, templates = template_shingles([flat, from_end], offsets, sources, config.template_share, config.template_min_texts)
     assert [t.group for t in templates] == [0, 2]  # source 1 has 15 texts, under the minimum of 20
     owner = np.repeat(np.arange(len(texts)), np.diff(offsets))
     assert not mask[np.isin(owner, range(60, 75))].any()
     assert templates[0].digest == templates[1].digest  # the same instruction, the same digest
     # below the share: a phrase in 5 of 60 texts stays specific
     texts = [t.replace("Solve", "Kindly and carefully solve", 1) if i < 5 else t for i, t in enumerate(family(60))]
-    _, flat, offsets = shingles(texts, config)
-    mask, _ = template_shingles(flat, offsets, np.zeros(60, np.int64), 0.3, 20)
+    flat, from_end, offsets = shingles(texts, config)
+    mask, _ = template_shingles([flat, from_end], offsets, np.zeros(60, np.int64), 0.3, 20)
     owner = np.repeat(np.arange(60), np.diff(offsets))
     assert (~mask[owner == 0]).sum() > (~mask[owner == 5]).sum()
 

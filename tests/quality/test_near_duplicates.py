@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,3 +134,15 @@ def test_copies_change_nothing_but_the_members(picks: list[int]) -> None:
         want.setdefault(firsts[cluster[0]], set()).update(firsts[m] for m in cluster)
     assert found.clusters == sorted(sorted(g) for g in want.values() if len(g) > 1)
     assert len(found.pairs) == len(alone.pairs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "\n"]), max_size=14).map(" ".join), min_size=2, max_size=6))
+def test_line_shingles_equal_the_reference_definition(texts: list[str]) -> None:
+    """Multi-line texts: the hashed shingle sets have the Jaccard of `shingles` above."""
+    config = NearDupConfig(shingle=2)
+    flat, offsets = shingle_sets(texts, config)
+    pairs = np.array([(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))], np.int64)
+    for (i, j), value in zip(pairs.tolist(), jaccards(flat, offsets, pairs)):
+        a, b = shingles(texts[i], config), shingles(texts[j], config)
+        assert value == pytest.approx(len(a & b) / len(a | b) if a | b else 1.0)

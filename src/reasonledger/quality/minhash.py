@@ -91,14 +91,15 @@ def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarra
 
 
 def shingles(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(flat, content, offsets): the shingles compared (`shingle_sets`) and, at the same places,
-    what each says regardless of where it stands (what a template is counted on).
+    """(flat, from_end, offsets): the shingles compared (`shingle_sets`) and the same shingles
+    with each line numbered from the text's end instead of its start.
 
     Word n-grams are made within units: lines with `by_line`, else whole texts. A unit shorter
     than the shingle has one shingle, its whole word sequence; a unit without words none. With
-    `by_line` every line with words also has its whole word sequence as a shingle, compared with
-    the line's number mixed in, so two grids whose rows share their word n-grams (0 0 1) differ
-    by where those rows and columns are; a shared line counts as template wherever it stands.
+    `by_line` every line with words also has its whole word sequence as a shingle, with the line's
+    number mixed in, so two grids whose rows share their word n-grams (0 0 1) differ by where those
+    rows and columns are. Templates are counted on both numberings: an instruction after a task
+    of one or two lines is the same instruction (`from_end`), and so is one before it (`flat`).
     """
     if config.by_line:
         lines = [text.split("\n") for text in texts]
@@ -110,8 +111,8 @@ def shingles(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, n
     words = hash_words(units, config.normalisation)
     mult = multipliers(config.shingle, config.seed)
     hashes, valid = window_hashes(words, config.shingle, mult)
-    owner, content = words.text[: len(hashes)][valid], hashes[valid]
-    flat = content
+    owner, flat = words.text[: len(hashes)][valid], hashes[valid]
+    from_end = flat
     whole = np.ones(len(units), bool) if config.by_line else np.bincount(owner, minlength=len(units)) == 0
     word_owner, word_hash = words.text[~words.boundary], words.hashes[~words.boundary]
     take = whole[word_owner]  # whole-unit shingles
@@ -121,13 +122,17 @@ def shingles(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, n
         position = np.arange(len(unit_owner)) - np.repeat(starts, np.diff(np.append(starts, len(unit_owner))))
         with np.errstate(over="ignore"):
             extra = np.add.reduceat(mix64(unit_hash ^ (position.astype(np.uint64) * mult[0])), starts, dtype=np.uint64)
-            placed = extra if unit_line is None else \
-                mix64(extra ^ (unit_line[unit_owner[starts]].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+            numbered = [extra, extra]
+            if unit_line is not None:  # numbered from the start, and from the end
+                line = unit_line[unit_owner[starts]]
+                last = np.repeat(np.cumsum(np.bincount(unit_text, minlength=len(texts))) - 1, np.bincount(unit_text, minlength=len(texts)))
+                for k, number in enumerate((line, last[unit_owner[starts]] - unit_owner[starts] + 2**32)):
+                    numbered[k] = mix64(extra ^ (number.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
         owner = np.concatenate([owner, unit_owner[starts]])
         order = np.argsort(owner, kind="stable")
-        owner, content, flat = owner[order], np.concatenate([content, extra])[order], np.concatenate([flat, placed])[order]
+        owner, flat, from_end = owner[order], np.concatenate([flat, numbered[0]])[order], np.concatenate([from_end, numbered[1]])[order]
     owner = unit_text[owner]
-    return flat, content, np.searchsorted(owner, np.arange(len(texts) + 1))
+    return flat, from_end, np.searchsorted(owner, np.arange(len(texts) + 1))
 
 
 def signatures(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
@@ -351,12 +356,13 @@ def near_duplicates(texts: Iterable[str] | DistinctTexts, config: NearDupConfig 
     if distinct is not texts:
         for text in texts:
             distinct.add(text)
-    flat, content, offsets = shingles(distinct.texts, config)
+    flat, from_end, offsets = shingles(distinct.texts, config)
     sizes = np.diff(offsets)  # before templates: a text of template words only still has copies
     templates, template_texts = [], []
     if config.templates and len(flat):
         sources = np.frombuffer(distinct.source, np.int64)
-        shared, templates = template_shingles(content, offsets, sources, config.template_share, config.template_min_texts)
+        shared, templates = template_shingles([flat, from_end], offsets, sources, config.template_share,
+                                              config.template_min_texts)
         owner = np.repeat(np.arange(len(sizes)), sizes)
         holding = np.flatnonzero(np.bincount(owner[shared], minlength=len(sizes)))
         template_texts = [holding[sources[holding] == t.group] for t in templates]

@@ -36,15 +36,27 @@ class Template:
     digest: str
 
 
-def template_shingles(flat: np.ndarray, offsets: np.ndarray, groups: np.ndarray, share: float,
+def template_shingles(views: list[np.ndarray], offsets: np.ndarray, groups: np.ndarray, share: float,
                       min_texts: int) -> tuple[np.ndarray, list[Template]]:
-    """(mask over `flat`, True for a template shingle; the templates found, by group).
+    """(mask over the shingles, True for a template shingle; the templates found, by group).
 
-    Text i owns flat[offsets[i]:offsets[i+1]] and belongs to groups[i]; groups with fewer than
-    `min_texts` texts with shingles have no template.
+    Text i owns view[offsets[i]:offsets[i+1]] of every view (the same shingles, hashed in
+    different ways: a shingle frequent in any view is template) and belongs to groups[i]; groups
+    with fewer than `min_texts` texts with shingles have no template.
     """
     sizes = np.diff(offsets)
     owner = np.repeat(np.arange(len(sizes)), sizes)
+    with_shingles = np.bincount(groups[sizes > 0], minlength=int(groups.max(initial=-1)) + 1)
+    needed = np.maximum(np.ceil(share * with_shingles), 2)
+    needed[with_shingles < min_texts] = np.inf
+    mask = np.zeros(len(views[0]), bool)
+    for view in views:
+        mask |= _frequent(view, owner, groups, needed)
+    return mask, _describe(views[0], owner, groups, sizes, mask, with_shingles)
+
+
+def _frequent(flat: np.ndarray, owner: np.ndarray, groups: np.ndarray, needed: np.ndarray) -> np.ndarray:
+    """True where a shingle is held by at least `needed[group]` distinct texts of its group."""
     group_of = groups[owner].astype(np.uint64)
     with np.errstate(over="ignore"):
         keys = mix64(flat ^ ((group_of + np.uint64(1)) * _GROUP_MIX))
@@ -54,13 +66,10 @@ def template_shingles(flat: np.ndarray, offsets: np.ndarray, groups: np.ndarray,
     new_text = new_key | np.concatenate(([True], texts[1:] != texts[:-1])) if len(ordered) else new_key
     run = np.cumsum(new_key) - 1
     frequency = np.bincount(run, weights=new_text, minlength=int(new_key.sum())).astype(np.int64)
-    with_shingles = np.bincount(groups[sizes > 0], minlength=int(groups.max(initial=-1)) + 1)
-    needed = np.maximum(np.ceil(share * with_shingles), 2)
-    needed[with_shingles < min_texts] = np.inf
     in_template = frequency >= needed[groups[texts[new_key]]]
     mask = np.empty(len(flat), bool)
     mask[order] = in_template[run]
-    return mask, _describe(flat, owner, groups, sizes, mask, with_shingles)
+    return mask
 
 
 def _describe(flat: np.ndarray, owner: np.ndarray, groups: np.ndarray, sizes: np.ndarray, mask: np.ndarray,

@@ -187,7 +187,9 @@ class ContaminationScan:
         for match, (start, end) in zip(matches, spans):
             seen.add((match.text_index, match.item))
             text, record = texts[match.text_index], records[match.text_index]
-            relation, evidence = self._ngram_relation(match.item, match.score, text, prompt_text(record.task))
+            prompt = prompt_text(record.task)  # record_text starts with it; a match past it is judged on its span
+            relation, evidence = self._ngram_relation(match.item, match.score,
+                                                      prompt if end <= len(prompt) else text[start:end])
             if relation is None:
                 continue
             found.append(self._hit(record, match.item, relation, "ngram", match.score,
@@ -199,16 +201,18 @@ class ContaminationScan:
         self.counts["records"] += len(records)
         return found
 
-    def _ngram_relation(self, item: int, containment: float, text: str, prompt: str) -> tuple[str | None, dict[str, Any]]:
-        """An n-gram hit holding nearly all the item's n-grams (`verbatim_containment`) and all its
-        quantities and formulas is verbatim, however common its words; with other quantities or formulas (the n-grams zero every digit) it is only what the
-        relation rules find between the item and the prompt."""
-        kept, item_count, text_count = quantities_kept(self.texts[item], text)
-        formulas = expressions_kept(self.texts[item], text)
-        if containment >= self.config.verbatim_containment and kept == 1.0 and formulas in (None, 1.0):
-            return "verbatim", {"quantities_kept": kept, "quantities": [item_count, text_count], "formulas_kept": formulas,
-                                "decided_by": "the item's n-grams with all its quantities and formulas"}
-        return self.rules.classify(self.rarity, self.texts[item], prompt)
+    def _ngram_relation(self, item: int, containment: float, where: str) -> tuple[str | None, dict[str, Any]]:
+        """The relation of an n-gram hit, judged on `where` (the prompt, or the matched span when the
+        match lies past it): nearly all the item's n-grams (`verbatim_containment`) with all its
+        quantities and formulas is verbatim, however common its words; anything less (the n-grams
+        zero every digit) is what the relation rules find."""
+        if containment >= self.config.verbatim_containment:
+            kept, item_count, where_count = quantities_kept(self.texts[item], where)
+            formulas = expressions_kept(self.texts[item], where) if kept == 1.0 else 0.0
+            if kept == 1.0 and formulas in (None, 1.0):
+                return "verbatim", {"quantities_kept": kept, "quantities": [item_count, where_count],
+                                    "formulas_kept": formulas, "decided_by": "the item's n-grams with all its quantities and formulas"}
+        return self.rules.classify(self.rarity, self.texts[item], where)
 
     def _shortlist(self, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text, item, cosine) of each text's `top_k` closest items at or above `shortlist`, per

@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -48,6 +49,7 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+@lru_cache(maxsize=1 << 14)  # benchmark items come back for every record that meets them
 def terms(text: str) -> frozenset[str]:
     """Content words (3+ letters, not stopwords) and LaTeX commands, lowercased; numbers are masked
     by leaving them out, so a renumbered copy keeps every term."""
@@ -69,6 +71,7 @@ _FORMULA = re.compile(r"[\\^_={}<>!]")  # what makes a $...$ span a formula, not
 _SPACE_OR_SIZING = re.compile(r"\s+|\\(?:left|right|displaystyle|[,;!: ])")
 
 
+@lru_cache(maxsize=1 << 14)
 def expressions(text: str) -> frozenset[str]:
     """The formulas and figures a problem states ($...$, \\[...\\], [asy] code), spacing and
     sizing removed: in a competition problem they are the problem, so other numbers in them make
@@ -122,11 +125,12 @@ class Rarity:
                 postings.setdefault(term, []).append(len(self.distinct) - 1)
         self.items = len(self.distinct)
         self.postings = {t: np.asarray(p, np.int32) for t, p in postings.items()}
+        self.unseen = math.log2((self.items + 1) / 1.5)
+        self._bits = {t: math.log2((self.items + 1) / (len(p) + 0.5)) for t, p in self.postings.items()}
 
     def bits(self, term: str) -> float:
         """Inverse document frequency in bits; a term no item holds is as rare as one item's."""
-        df = len(self.postings.get(term, ()))
-        return math.log2((self.items + 1) / (max(df, 1) + 0.5))
+        return self._bits.get(term, self.unseen)
 
     def weight(self, found: frozenset[str]) -> float:
         return sum(self.bits(t) for t in found)

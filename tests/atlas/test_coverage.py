@@ -14,7 +14,7 @@ from reasonledger.records.importers import IMPORTERS
 from reasonledger.records.model import Kind, Record
 from reasonledger.verifiers import available_verifiers, verifier_class
 from reasonledger.verifiers.base import Verifier
-from reasonledger.verifiers.registry import _REGISTERED, register
+from reasonledger.verifiers.registry import VERIFIERS, register
 
 
 class _EpisodeStep(Step):
@@ -37,8 +37,8 @@ def extra_registrations() -> Iterator[None]:
     register_step(_EpisodeStep)
     register(_Sandbox)
     yield
-    del step_module._STEPS[_EpisodeStep.name]
-    del _REGISTERED[_Sandbox.id]
+    step_module.STEPS.remove(_EpisodeStep.name)
+    VERIFIERS.remove(_Sandbox.id)
 
 
 def test_verifiers_sit_in_their_family_row() -> None:

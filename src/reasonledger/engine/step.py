@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reasonledger.engine.rundir import RunDir, as_run
 from reasonledger.records.model import Record, json_digest
+from reasonledger.registry import Registry, registry
 
 
 class NoParams(BaseModel):
@@ -149,31 +150,19 @@ class Step:
         raise NotImplementedError
 
 
-_STEPS: dict[str, type[Step]] = {}
-# Modules whose import registers steps; imported on first lookup so the CLI starts fast.
-STEP_MODULES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
+# Filled by the `reasonledger.plugins` entry points (reasonledger's own: reasonledger/builtins.py).
+STEPS: Registry[type[Step]] = registry("step type")
 
 
 def register_step(cls: type[Step]) -> type[Step]:
-    _STEPS[cls.name] = cls
+    """Class decorator: make a step available to recipes as `type: <cls.name>`."""
+    STEPS.add(cls.name, cls)
     return cls
 
 
-def _load_step_modules() -> None:
-    import importlib
-
-    for module in STEP_MODULES:
-        importlib.import_module(module)
-
-
 def step_class(name: str) -> type[Step]:
-    if name not in _STEPS:
-        _load_step_modules()
-    if name not in _STEPS:
-        raise KeyError(f"unknown step type {name!r}; known: {', '.join(known_steps())}")
-    return _STEPS[name]
+    return STEPS.get(name)
 
 
 def known_steps() -> list[str]:
-    _load_step_modules()
-    return sorted(_STEPS)
+    return STEPS.names()

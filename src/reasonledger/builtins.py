@@ -1,0 +1,29 @@
+"""reasonledger's own plugins, declared in one place: the composition root behind the package's
+`reasonledger.plugins` entry point (pyproject.toml). Third-party packages add theirs the same way."""
+
+from __future__ import annotations
+
+import importlib
+
+from reasonledger.verifiers.registry import VERIFIERS
+
+# Named, not imported: a verifier's module (and its extra) loads only when a recipe or a row asks for it.
+BUILTIN_VERIFIERS = {
+    "exact": "reasonledger.verifiers.text:ExactMatchVerifier",
+    "reasoning_gym": "reasonledger.verifiers.reasoning_gym:ReasoningGymVerifier",
+    "math": "reasonledger.verifiers.math:MathVerifier",
+    "code": "reasonledger.verifiers.code:CodeVerifier",
+}
+# Packages whose import registers their steps (`@register_step`).
+STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
+
+
+def register() -> None:
+    """Add the built-in verifiers and steps to their registries."""
+    for name, target in BUILTIN_VERIFIERS.items():
+        VERIFIERS.add(name, target)
+    for package in STEP_PACKAGES:
+        importlib.import_module(package)
+
+
+__all__ = ["BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]

@@ -1,0 +1,31 @@
+"""`reasonledger plugins`: every step and verifier a recipe can name, with the package it came from."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from reasonledger.commands._common import console, print_json
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON: {kind: {name: origin}}.")) -> None:
+        """List every registered plugin by kind with its origin (the distribution whose
+        `reasonledger.plugins` entry point added it)."""
+        import reasonledger.engine.step
+        import reasonledger.verifiers.registry  # noqa: F401  (they hold the step and verifier registries)
+        from reasonledger.registry import REGISTRIES
+
+        found = {kind: REGISTRIES[kind].origins() for kind in sorted(REGISTRIES)}
+        if as_json:
+            print_json(json.dumps(found, indent=2, sort_keys=True))
+            return
+        table = Table("kind", "name", "origin")
+        for kind, names in found.items():
+            for name, origin in names.items():
+                table.add_row(escape(kind), escape(name), escape(origin))
+        console.print(table)

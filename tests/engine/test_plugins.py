@@ -1,0 +1,78 @@
+"""A package outside src/reasonledger (tests/plugin_pkg) adds a step and a verifier through the
+`reasonledger.plugins` entry-point group; a recipe names both and builds, on 1 and 2 workers, and
+`reasonledger plugins` lists them with their origin."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reasonledger import registry
+from reasonledger.construct.verify import gold_answer
+from reasonledger.engine.recipe import RecipeError
+from reasonledger.engine.step import STEPS
+from reasonledger.product import build
+from reasonledger.records.io import iter_valid
+from reasonledger.verifiers.registry import VERIFIERS
+
+PACKAGE = Path(__file__).resolve().parents[1] / "plugin_pkg"
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The package installed as an installer would: its source and a .dist-info with its entry
+    points on the path (worker processes get the same path), and the plugins loaded afresh."""
+    project = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["project"]
+    site = tmp_path / "site"
+    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
+    groups = project["entry-points"]
+    (info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items()) for group, points in groups.items()))
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(PACKAGE / "src"))
+    monkeypatch.setattr(registry, "_loaded", False)
+    yield
+    for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity")):
+        if name in table.origins():
+            table.remove(name)
+
+
+def _recipe(tmp_path: Path, step: str = "prompt_length") -> Path:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps({"question": f"Is {n} even or odd? Answer with a number of its parity.",
+                                         "answer": answer}) + "\n" for n, answer in enumerate(["4", "7", "x", "10"])))
+    recipe = tmp_path / "plugin.yaml"
+    recipe.write_text(f"name: plugin\nseed: 1\nshard_rows: 1\nsources:\n  - type: file\n    path: tasks.jsonl\n"
+                      f"    format: jsonl\n    options: {{prompt_field: question, answer_field: answer, verifier: parity}}\n"
+                      f"steps:\n  - type: {step}\n    max_chars: 1000\n  - type: gold_check\noutputs: [verl]\n")
+    return recipe
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_recipe_names_a_plugin_step_and_verifier_and_builds(installed: None, tmp_path: Path, workers: int) -> None:
+    result = build(_recipe(tmp_path), tmp_path / "run", workers=workers, show_progress=False)
+    kept = list(iter_valid(tmp_path / "run" / "data"))
+    assert result.records == 3 and all(r.meta["prompt_chars"] > 0 for r in kept)
+    assert {v.verifier for r in kept for v in r.verdicts} == {"parity"}
+    (rejected,) = iter_valid(tmp_path / "run" / "rejected")
+    assert gold_answer(rejected.task.reference) == "x" and rejected.meta["rejection"]["reason"] == "gold_fails_verifier"
+
+
+def test_plugins_lists_each_kind_with_its_origin(installed: None) -> None:
+    from reasonledger.cli import app
+
+    listed = json.loads(CliRunner().invoke(app, ["plugins", "--json"]).stdout)
+    assert listed["step type"]["prompt_length"] == "rl-plugin-demo" and listed["verifier"]["parity"] == "rl-plugin-demo"
+    assert listed["step type"]["gold_check"] == "reasonledger" and listed["verifier"]["math"] == "reasonledger"
+
+
+def test_an_unknown_step_names_the_plugins_among_the_known(installed: None, tmp_path: Path) -> None:
+    with pytest.raises(RecipeError, match=r"unknown step type 'prompt_lenght'; known: .*prompt_length"):
+        build(_recipe(tmp_path, "prompt_lenght"), tmp_path / "run", show_progress=False)

@@ -1,0 +1,55 @@
+"""A third-party plugin: the `prompt_length` step and the `parity` verifier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.records.model import Record, Verdict
+from reasonledger.verifiers import Verifier
+from reasonledger.verifiers import register as register_verifier
+
+
+class PromptLengthParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_chars: int = 10_000
+
+
+class PromptLength(Step):
+    """Record each prompt's length in `meta.prompt_chars`; drop prompts longer than `max_chars`."""
+
+    name = "prompt_length"
+    Params = PromptLengthParams
+
+    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+        for record in records:
+            chars = len(str(record.task.prompt))
+            if chars > self.params.max_chars:
+                ctx.drop(record, "too_long", f"{chars} characters")
+                continue
+            ctx.count("measured")
+            yield record.model_copy(update={"meta": {**record.meta, "prompt_chars": chars}})
+
+
+class ParityVerifier(Verifier):
+    """Passes when the response is an integer of the reference answer's parity."""
+
+    id = "parity"
+    version = "0.1.0"
+    family = "programmatic"
+
+    def verify(self, reference: Any, response: str) -> Verdict:
+        answer = reference.get("answer") if isinstance(reference, dict) else reference
+        try:
+            passed = int(str(response).strip()) % 2 == int(str(answer).strip()) % 2
+        except ValueError:
+            return self.verdict(False, 0.0, reason="not an integer")
+        return self.verdict(passed, float(passed))
+
+
+def register() -> None:
+    register_step(PromptLength)
+    register_verifier(ParityVerifier)

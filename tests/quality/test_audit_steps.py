@@ -57,10 +57,10 @@ def test_near_dedup_drops_every_copy_and_names_whom_it_repeats(tmp_path: Path) -
     records = [Record(kind="prompt_answer", task={"prompt": p, "reference": str(i), "source": {"dataset": "d", "row_id": str(i)}})
                for i, p in enumerate(prompts)]
     ctx = StepContext("stage-00", 0, str(tmp_path), "near_dedup")
-    kept = list(NearDedup(threshold=0.7).process(iter(records), ctx))
+    kept = list(NearDedup(threshold=0.65).process(iter(records), ctx))
     assert [r.id for r in kept] == [records[0].id, records[1].id, records[5].id]
     details = {r.record.id: r.detail for r in ctx.rejected}
     first = records[0].id
     assert details[records[2].id] == details[records[4].id] == f"cluster of {first}; Jaccard 1.000 with {first}"
-    assert details[records[3].id].startswith(f"cluster of {first}; Jaccard 0.7")
+    assert details[records[3].id] == f"cluster of {first}; Jaccard 0.667 with {first}"  # 18 of 27 shingles
     assert ctx.stats["near_dedup"].counts["verified_pairs"] == 3 and ctx.stats["near_dedup"].dropped["near_duplicate"] == 3

@@ -1,4 +1,4 @@
-"""reasonledger's own plugins, declared in one place: the composition root behind the package's
+"""reasonledger's own plugins (verifiers, steps, sources), declared in one place: the composition root behind the package's
 `reasonledger.plugins` entry point (pyproject.toml). Third-party packages add theirs the same way."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ BUILTIN_VERIFIERS = {
     "math": "reasonledger.verifiers.math:MathVerifier",
     "code": "reasonledger.verifiers.code:CodeVerifier",
 }
-# Packages whose import registers their steps (`@register_step`).
+# Packages whose import registers their steps and sources (`@register_step`, `@register_source`).
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
 
 
 def register() -> None:
-    """Add the built-in verifiers and steps to their registries."""
+    """Add the built-in verifiers, steps and sources to their registries."""
     for name, target in BUILTIN_VERIFIERS.items():
         VERIFIERS.add(name, target)
     for package in STEP_PACKAGES:

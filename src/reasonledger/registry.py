@@ -83,13 +83,19 @@ def load_plugins() -> None:
     _loaded = True
     found = sorted(entry_points(group=GROUP), key=lambda ep: (ep.dist is None or ep.dist.name != "reasonledger",
                                                             ep.dist.name if ep.dist else "", ep.name))
+    if not any(entry.dist and entry.dist.name == "reasonledger" for entry in found):
+        # a source tree on the path that was never installed has no metadata: its own plugins still load
+        _call("reasonledger", importlib.import_module("reasonledger.builtins").register)
     for entry in found:
-        _loading.append(entry.dist.name if entry.dist else entry.value.partition(":")[0])
-        try:
-            register: Callable[[], None] = entry.load()
-            register()
-        finally:
-            _loading.pop()
+        _call(entry.dist.name if entry.dist else entry.value.partition(":")[0], entry.load())
+
+
+def _call(origin: str, register: Callable[[], None]) -> None:
+    _loading.append(origin)
+    try:
+        register()
+    finally:
+        _loading.pop()
 
 
 __all__ = ["GROUP", "REGISTRIES", "Registry", "load_plugins", "registry"]

@@ -1,4 +1,4 @@
-"""`reasonledger plugins`: every step and verifier a recipe can name, with the package it came from."""
+"""`reasonledger plugins`: every source, step and verifier a recipe can name, with the package it came from."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ def register(app: typer.Typer) -> None:
     def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON: {kind: {name: origin}}.")) -> None:
         """List every registered plugin by kind with its origin (the distribution whose
         `reasonledger.plugins` entry point added it)."""
+        import reasonledger.engine.source
         import reasonledger.engine.step
-        import reasonledger.verifiers.registry  # noqa: F401  (they hold the step and verifier registries)
+        import reasonledger.verifiers.registry  # noqa: F401  (they hold the registries)
         from reasonledger.registry import REGISTRIES
 
         found = {kind: REGISTRIES[kind].origins() for kind in sorted(REGISTRIES)}

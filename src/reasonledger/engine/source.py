@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from reasonledger.engine.step import NoParams
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import BadRow
+from reasonledger.registry import Registry, registry
 
 
 class Source:
@@ -81,17 +82,15 @@ def pin_verifier_version(record: Record) -> Record:
     return record.model_copy(update={"task": task})
 
 
-_SOURCES: dict[str, type[Source]] = {}
+# Filled by the `reasonledger.plugins` entry points (reasonledger's own: reasonledger/builtins.py).
+SOURCES: Registry[type[Source]] = registry("source type")
 
 
 def register_source(cls: type[Source]) -> type[Source]:
-    _SOURCES[cls.type] = cls
+    """Class decorator: make a source available to recipes as `type: <cls.type>`."""
+    SOURCES.add(cls.type, cls)
     return cls
 
 
 def source_class(name: str) -> type[Source]:
-    if name not in _SOURCES:
-        import reasonledger.construct  # noqa: F401  (registers the built-in sources)
-    if name not in _SOURCES:
-        raise KeyError(f"unknown source type {name!r}; known: {', '.join(sorted(_SOURCES))}")
-    return _SOURCES[name]
+    return SOURCES.get(name)

@@ -284,12 +284,14 @@ class ContaminationScan:
         return {**self.config.model_dump(), "normalisation": self.config.normalisation.describe(),
                 "score": "share of the benchmark item's distinct n-grams found in the record's whole text",
                 "semantic_text": "the record's prompt", "ngram_text": "prompt, reference and every behaviour text",
-                "relations": "verbatim: n-gram containment holding the item's quantities; otherwise shared terms "
-                             "(numbers masked) weighted by their rarity among the benchmark's items decide: specific "
-                             f"(held by at most {self.config.support_max} other items, >= {self.config.min_shared_bits} bits, "
-                             f"coverage >= {self.config.min_coverage}) with the item's quantities -> reworded, with "
-                             "its question but other quantities -> renumbered, with another question -> derived; "
-                             "not specific -> template"}
+                "relations": "verbatim: an n-gram hit of at least verbatim_containment holding all the item's "
+                             "quantities and formulas, or the same text up to formatting; otherwise the relation rules "
+                             "(quality/relations.py) weigh the shared terms (numbers masked) in bits of rarity among the "
+                             "benchmark's distinct items, their support (other items holding support_share of those bits), "
+                             "the item's quantities and formulas kept and its question: the item's quantities over a "
+                             "specific story -> reworded; its wording and question with other quantities -> renumbered; "
+                             "its story with another question -> derived; other formulas or a common phrasing -> template",
+                "evidence": "each hit's `evidence` holds the figures that decided it and `decided_by` says which rule"}
 
 
 def _top(rows: np.ndarray, items: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,8 +22,10 @@ quantities asked the other way round), `template` (shared phrasing that is not s
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,8 +47,9 @@ _ASKING = re.compile(r"\?|^\s*(?:how|what|which|find|compute|determine|evaluate|
                      r"show|prove|give|if)\b", re.IGNORECASE)
 
 
-def _key(text: str) -> str:
-    return " ".join(text.lower().split())
+def _key(text: str) -> bytes:
+    """A problem's identity up to case and spacing, as 8 bytes (the benchmark's texts are not copied)."""
+    return hashlib.blake2b(" ".join(text.lower().split()).encode(), digest_size=8).digest()
 
 
 @lru_cache(maxsize=1 << 14)  # benchmark items come back for every record that meets them
@@ -110,27 +113,39 @@ def shared_quantities(item: str, record: str) -> frozenset[str]:
 
 
 class Rarity:
-    """Document frequencies of terms over a benchmark's items, and each term's posting list, so the
-    support of a combination of terms (how many items hold all of them) is one intersection."""
+    """Document frequencies of terms over a benchmark's distinct items, and each term's posting list
+    (one int32 array sliced by term: 4 bytes per distinct term of an item), so the support of a
+    combination of terms is one weighted count over its postings."""
 
     def __init__(self, texts: Sequence[str]) -> None:
-        postings: dict[str, list[int]] = {}
-        self.distinct: dict[str, int] = {}  # a problem the benchmark holds twice is one problem, not a template
+        ids: dict[str, int] = {}
+        pairs = array("q")  # term id << 32 | item number, 8 bytes a posting until sorted
+        self.distinct: dict[bytes, int] = {}  # a problem the benchmark holds twice is one problem, not a template
         for text in texts:
             key = _key(text)
             if key in self.distinct:
                 continue
-            self.distinct[key] = len(self.distinct)
-            for term in terms(text) | {"#" + q for q in numbers(text)}:
-                postings.setdefault(term, []).append(len(self.distinct) - 1)
-        self.items = len(self.distinct)
-        self.postings = {t: np.asarray(p, np.int32) for t, p in postings.items()}
+            self.distinct[key] = number = len(self.distinct)
+            for term in terms.__wrapped__(text) | {"#" + q for q in numbers.__wrapped__(text)}:  # not cached
+                pairs.append(ids.setdefault(term, len(ids)) << 32 | number)
+        self.items, self.ids = len(self.distinct), ids
+        packed = np.frombuffer(pairs, np.int64)  # sorted and masked in place: no copy of the pairs
+        packed.sort()
+        self.offsets = np.searchsorted(packed, np.arange(len(ids) + 1, dtype=np.int64) << 32)
+        np.bitwise_and(packed, 0xFFFFFFFF, out=packed)
+        self.postings = packed.astype(np.int32)
+        del packed, pairs
         self.unseen = math.log2((self.items + 1) / 1.5)
-        self._bits = {t: math.log2((self.items + 1) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        self._bits = np.log2((self.items + 1) / (np.diff(self.offsets) + 0.5))
+
+    def _held(self, term: str) -> np.ndarray:
+        number = self.ids.get(term)
+        return self.postings[self.offsets[number]:self.offsets[number + 1]] if number is not None else self.postings[:0]
 
     def bits(self, term: str) -> float:
         """Inverse document frequency in bits; a term no item holds is as rare as one item's."""
-        return self._bits.get(term, self.unseen)
+        number = self.ids.get(term)
+        return float(self._bits[number]) if number is not None else self.unseen
 
     def weight(self, found: frozenset[str]) -> float:
         return sum(self.bits(t) for t in found)
@@ -142,11 +157,12 @@ class Rarity:
         if not found:
             return self.items
         own = [i for i in {self.distinct.get(_key(item)), self.distinct.get(_key(record))} if i is not None]
-        held = [self.postings[t] for t in found if t in self.postings]
-        if not held:
+        known = [t for t in found if t in self.ids]
+        if not known:
             return 0
-        bits = np.bincount(np.concatenate(held), weights=np.repeat([self.bits(t) for t in found if t in self.postings],
-                                                                    [len(p) for p in held]), minlength=self.items)
+        held = [self._held(t) for t in known]
+        bits = np.bincount(np.concatenate(held), weights=np.repeat([self.bits(t) for t in known], [len(h) for h in held]),
+                           minlength=self.items)
         bits[own] = 0
         return min(int(np.count_nonzero(bits >= share * self.weight(found) - 1e-9)), cap)
 

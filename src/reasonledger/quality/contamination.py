@@ -55,7 +55,7 @@ class ContaminationConfig(BaseModel):
     min_containment: float = Field(0.5, gt=0, le=1)
     verbatim_containment: float = Field(0.8, gt=0, le=1)  # an n-gram hit this complete, with the item's numbers, is a copy
     semantic: bool = True
-    shortlist: float = Field(0.70, ge=-1, le=1)  # the relation rules decide; the floor only bounds their work
+    shortlist: float = Field(0.80, ge=-1, le=1)
     top_k: int = Field(3, ge=1)
     drop: list[Relation] = Field(default_factory=lambda: list(DEFAULT_DROP))  # relations that flag a record
     support_max: int = Field(RelationRules.support_max, ge=0)

@@ -1,10 +1,11 @@
-"""reasonledger's own plugins (verifiers, steps, sources), declared in one place: the composition root behind the package's
+"""reasonledger's own plugins (verifiers, generation backends, steps, sources), declared in one place: the composition root behind the package's
 `reasonledger.plugins` entry point (pyproject.toml). Third-party packages add theirs the same way."""
 
 from __future__ import annotations
 
 import importlib
 
+from reasonledger.registry import registry
 from reasonledger.verifiers.registry import VERIFIERS
 
 # Named, not imported: a verifier's module (and its extra) loads only when a recipe or a row asks for it.
@@ -14,16 +15,23 @@ BUILTIN_VERIFIERS = {
     "math": "reasonledger.verifiers.math:MathVerifier",
     "code": "reasonledger.verifiers.code:CodeVerifier",
 }
+BUILTIN_BACKENDS = {
+    "openai": "reasonledger.construct.backends.http:OpenAIBackend",
+    "replay": "reasonledger.construct.backends.replay:ReplayBackend",
+    "vllm": "reasonledger.construct.backends.vllm_offline:VLLMBackend",
+}
 # Packages whose import registers their steps and sources (`@register_step`, `@register_source`).
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
 
 
 def register() -> None:
-    """Add the built-in verifiers, steps and sources to their registries."""
+    """Add the built-in verifiers, generation backends, steps and sources to their registries."""
     for name, target in BUILTIN_VERIFIERS.items():
         VERIFIERS.add(name, target)
+    for name, target in BUILTIN_BACKENDS.items():
+        registry("generation backend").add(name, target)
     for package in STEP_PACKAGES:
         importlib.import_module(package)
 
 
-__all__ = ["BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]
+__all__ = ["BUILTIN_BACKENDS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]

@@ -12,12 +12,13 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from reasonledger.records.model import canonical_json
+from reasonledger.registry import registry
 from reasonledger.userconfig import load_user_config
 
 ENDPOINT_ENV = "REASONLEDGER_ENDPOINT"
@@ -79,6 +80,20 @@ class Prices(BaseModel):
     completion: float = Field(0.0, ge=0)
 
 
+# Generation backends by name: reasonledger's own (openai, replay, vllm) and any a plugin adds;
+# the factory is construct/backends/make_backend.
+BACKENDS = registry("generation backend")
+
+
+def _known_backend(name: str) -> str:
+    if name not in BACKENDS:
+        raise ValueError(f"unknown generation backend {name!r}; known: {', '.join(BACKENDS.names())}")
+    return name
+
+
+BackendName = Annotated[str, AfterValidator(_known_backend)]
+
+
 class GeneratorSpec(BaseModel):
     """Which backend generates, for which model, and how hard it may push the server.
 
@@ -88,7 +103,7 @@ class GeneratorSpec(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    backend: Literal["openai", "replay", "vllm"] = "openai"
+    backend: BackendName = "openai"
     model: str | None = Field(None, description="openai: unset means the server's only model (GET /models)")
     revision: str | None = None
     api: Literal["chat", "completions"] = "chat"

@@ -3,12 +3,11 @@ and vLLM in process. A backend answers a list of requests, reporting each outcom
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from reasonledger.construct.generation import GenerationRequest, GeneratorSpec, Outcome
+from reasonledger.construct.generation import BACKENDS, GenerationRequest, GeneratorSpec, Outcome
 
 # done(index, outcome) is called once per request, as soon as its outcome is known.
 Done = Callable[[int, Outcome], None]
@@ -44,14 +43,8 @@ class Backend:
         """Release connections, event loops or GPU memory."""
 
 
-_BACKENDS = {
-    "openai": "reasonledger.construct.backends.http:OpenAIBackend",
-    "replay": "reasonledger.construct.backends.replay:ReplayBackend",
-    "vllm": "reasonledger.construct.backends.vllm_offline:VLLMBackend",
-}
-
-
 def make_backend(spec: GeneratorSpec) -> Backend:
-    """The backend named by `spec.backend`, imported only when used (vLLM is an optional extra)."""
-    module, _, attr = _BACKENDS[spec.backend].partition(":")
-    return getattr(importlib.import_module(module), attr)(spec)
+    """The backend named by `spec.backend` (the `generation backend` registry), imported only when
+    used (vLLM is an optional extra)."""
+    backend: type[Backend] = BACKENDS.get(spec.backend)
+    return backend(spec)

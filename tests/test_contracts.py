@@ -4,8 +4,8 @@ A step: a registry name equal to its `name`, a scope, a pydantic `Params` that r
 misspelt param fails when the recipe loads (naming the step and the param), and a `process`. A verifier:
 an `id` equal to its registry name, a semantic version, a family, a label source, and `verify`/`verify_many`
 returning `Verdict`s stamped with its id, version and config hash, agreeing with each other.
-A plugin added to either registry is taken in here; a verifier without an example below fails the test
-that lists them, so a new verifier cannot go unchecked.
+A plugin added to either registry is taken in here; a built-in verifier without an example below fails
+the test that lists them, so a new verifier cannot go unchecked.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from reasonledger.engine.step import Step, known_steps, step_class
 from reasonledger.records.model import LabelSource, Verdict
 from reasonledger.verifiers import available_verifiers, get_verifier, verifier_class
 from reasonledger.verifiers.base import Family
+from reasonledger.verifiers.registry import VERIFIERS
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 
@@ -90,16 +91,17 @@ EXAMPLES: dict[str, typing.Callable[[], tuple[dict, typing.Any, str, str]]] = {
 }
 
 
-def test_every_registered_verifier_has_an_example_here():
-    assert set(available_verifiers()) == set(EXAMPLES), "add an example for each new verifier to EXAMPLES"
+def test_every_built_in_verifier_has_an_example_here():
+    built_in = {name for name, origin in VERIFIERS.origins().items() if origin == "reasonledger"}
+    assert built_in == set(EXAMPLES), "add an example for each new verifier to EXAMPLES"
 
 
 @pytest.mark.parametrize("name", available_verifiers())
 def test_a_verifier_declares_its_id_version_family_and_label_source(name):
-    if name not in EXAMPLES:
-        pytest.fail(f"no example for verifier {name!r} in EXAMPLES")
-    EXAMPLES[name]()  # skips when the verifier's optional dependency is missing
-    cls = verifier_class(name)
+    try:
+        cls = verifier_class(name)
+    except KeyError as exc:  # a built-in whose optional extra is not installed (reasoning_gym without [gym])
+        pytest.skip(str(exc))
     assert cls.id == name
     assert SEMVER.match(cls.version), f"{name} version {cls.version!r} is not a semantic version"
     assert cls.family in typing.get_args(Family)
@@ -108,8 +110,8 @@ def test_a_verifier_declares_its_id_version_family_and_label_source(name):
 
 @pytest.mark.parametrize("name", available_verifiers())
 def test_verify_and_verify_many_return_stamped_verdicts_that_agree(name):
-    if name not in EXAMPLES:
-        pytest.fail(f"no example for verifier {name!r} in EXAMPLES")
+    if name not in EXAMPLES:  # a third party's verifier: its own tests hold its examples
+        pytest.skip(f"no example for the plugin verifier {name!r}")
     config, reference, right, wrong = EXAMPLES[name]()
     verifier = get_verifier(name, **config)
     try:

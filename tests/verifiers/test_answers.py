@@ -91,7 +91,8 @@ def test_a_negated_box_does_not_hide_the_affirmed_one():
 @pytest.mark.parametrize("text", ["answer: " * 49_000, "the answer is " * 28_000, "#### " * 50_000,
                                   r"\boxed{} " * 50_000, "not \\boxed{1}. " * 30_000, "<answer>" * 50_000])
 def test_extraction_is_linear_on_repeated_phrases(text):
-    # quadratic extraction took 19-46 s on the first two; the bound is generous for a shared machine
+    # quadratic extraction took 19-46 s on the first two; linear takes about 0.3 s on an idle core, and the
+    # bound leaves room for a machine whose other core and this one are both busy
     t0 = time.perf_counter()
     extract_answer(text, RULES)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 3.0

@@ -113,7 +113,8 @@ def scan_of(benchmark: str, records: list[Record]) -> ContaminationScan:
 
 
 def test_gsm_plus_rewrites_get_the_relation_their_rewrite_made(shared_data: Path) -> None:
-    """Regression floors at the figures measured in benchmarks/quality.md (not yet the issue's 97%)."""
+    """Floors just under the figures in benchmarks/quality.md: the issue's bars (97% and 90%) hold for
+    every type but "problem understanding" (76%, not yet 97%)."""
     rows = [json.loads(line) for line in (shared_data / "gsmplus/testmini.jsonl").read_text().splitlines()]
     records = prompts([r["question"] for r in rows])
     benchmark = f"gsm8k:{shared_data}/gsm8k/test.jsonl"
@@ -131,10 +132,10 @@ def test_gsm_plus_rewrites_get_the_relation_their_rewrite_made(shared_data: Path
     same = lambda kind: sum(table[kind][r] for r in ("verbatim", "reworded", "renumbered")) / 300  # noqa: E731
     for kind in ("numerical substitution", "digit expansion", "integer-decimal-fraction conversion",
                  "distraction insertion"):
-        assert same(kind) >= 0.94, (kind, table[kind])
-    assert same("problem understanding") >= 0.70, table["problem understanding"]
+        assert same(kind) >= 0.96, (kind, table[kind])
+    assert same("problem understanding") >= 0.74, table["problem understanding"]
     for kind in ("adding operation", "reversing operation", "critical thinking"):
-        assert (same(kind) * 300 + table[kind]["derived"]) / 300 >= 0.85, (kind, table[kind])
+        assert (same(kind) * 300 + table[kind]["derived"]) / 300 >= 0.93, (kind, table[kind])
     assert table["reversing operation"]["derived"] >= 60  # a question asked the other way round is not a copy
 
 
@@ -152,3 +153,22 @@ def test_processbench_math_against_itself_keeps_different_problems_at_template(s
                  == " ".join(rows[j]["problem"].lower().split())}
     assert len(same_text) >= 40  # ProcessBench solves some problems twice, by different generators (45)
     assert not stronger - same_text, sorted(stronger - same_text)  # different problems stay at template at most
+
+
+def test_the_audit_command_takes_the_policy(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from reasonledger.cli import app
+
+    bench, data = tmp_path / "bench.jsonl", tmp_path / "data.jsonl"
+    bench.write_text("".join(json.dumps({"question": t}) + "\n" for t in ITEMS))
+    data.write_text(json.dumps({"question": STORY}) + "\n" + json.dumps({"question": "Hello there."}) + "\n")
+    for drop, flagged in ((["--drop", "verbatim"], 1), (["--drop", "derived", "--drop", "template"], 0)):
+        out = tmp_path / f"audit-{flagged}"
+        result = CliRunner().invoke(app, ["audit", f"jsonl:{data}?prompt_field=question", "--against",
+                                          f"jsonl:{bench}?prompt_field=question&name=toy", "--only", "contamination",
+                                          "--no-semantic", "--out", str(out), "--quiet", *drop])
+        assert result.exit_code == 0, result.output
+        section = json.loads((out / "audit.json").read_text())["contamination"]
+        assert section["flagged"] == flagged and section["by_relation"]["verbatim"] == 1
+        assert section["policy"]["drop"] == drop[1::2]

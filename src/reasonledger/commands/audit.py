@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
                                          help="Contamination: punctuation breaks words."),
         semantic: bool = typer.Option(True, "--semantic/--no-semantic", help="Contamination: the paraphrase pass."),
         shortlist: float = typer.Option(0.80, help="Semantic pass: cosine that shortlists a benchmark item."),
+        drop: list[str] = typer.Option([], "--drop", help="Contamination: a relation that flags a record (repeatable: "
+                                       "verbatim, reworded, renumbered, derived, template; default the first three, "
+                                       "the others are reported)."),
         near_dup_threshold: float = typer.Option(0.8, help="Near-duplicates: Jaccard of word 3-gram sets."),
         near_dup_text: str = typer.Option("prompt", help="Near-duplicates: compare the `prompt` or the whole `record`."),
         verifier: str = typer.Option(None, help="Difficulty/length trap: use verdicts of this verifier (default: the commonest)."),
@@ -60,7 +63,7 @@ def register(app: typer.Typer) -> None:
                 embedding_map=embedding_map,
                 contamination={"n": ngram, "min_containment": min_containment, "digits_to_zero": digits_to_zero,
                                "lowercase": lowercase, "punctuation": punctuation, "semantic": semantic,
-                               "shortlist": shortlist},
+                               "shortlist": shortlist, **({"drop": drop} if drop else {})},
                 near_duplicates={"threshold": near_dup_threshold, "text": near_dup_text})
         except (ValueError, ValidationError) as exc:
             fail(f"bad option: {exc}")

@@ -1,10 +1,12 @@
-"""reasonledger's own plugins (verifiers, generation backends, steps, sources), declared in one place: the composition root behind the package's
-`reasonledger.plugins` entry point (pyproject.toml). Third-party packages add theirs the same way."""
+"""reasonledger's own plugins (verifiers, exporters, generation backends, steps, sources), declared
+in one place: the composition root behind the package's `reasonledger.plugins` entry point
+(pyproject.toml). Third-party packages add theirs the same way."""
 
 from __future__ import annotations
 
 import importlib
 
+from reasonledger.records.exporters import register_exporter, rl
 from reasonledger.registry import registry
 from reasonledger.verifiers.registry import VERIFIERS
 
@@ -20,14 +22,16 @@ BUILTIN_BACKENDS = {
     "replay": "reasonledger.construct.backends.replay:ReplayBackend",
     "vllm": "reasonledger.construct.backends.vllm_offline:VLLMBackend",
 }
-# Packages whose import registers their steps and sources (`@register_step`, `@register_source`).
+# Packages whose import registers their steps, sources and exporters (`@register_step`, ...).
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
 
 
 def register() -> None:
-    """Add the built-in verifiers, generation backends, steps and sources to their registries."""
+    """Add the built-in verifiers, exporters, generation backends, steps and sources to their registries."""
     for name, target in BUILTIN_VERIFIERS.items():
         VERIFIERS.add(name, target)
+    for name in ("verl", "trl_grpo", "openrlhf"):  # the RL prompt sets; construct adds SFT, DPO and PRM
+        register_exporter(name, getattr(rl, f"export_{name}"), rl.PromptOptions)
     for name, target in BUILTIN_BACKENDS.items():
         registry("generation backend").add(name, target)
     for package in STEP_PACKAGES:

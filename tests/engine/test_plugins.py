@@ -1,6 +1,6 @@
-"""A package outside src/reasonledger (tests/plugin_pkg) adds a step and a verifier through the
-`reasonledger.plugins` entry-point group; a recipe names both and builds, on 1 and 2 workers, and
-`reasonledger plugins` lists them with their origin."""
+"""A package outside src/reasonledger (tests/plugin_pkg) adds a step, a verifier and an output
+through the `reasonledger.plugins` entry-point group; a recipe names all three and builds, on 1 and
+2 workers, and `reasonledger plugins` lists them with their origin."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from reasonledger import registry
 from reasonledger.construct.verify import gold_answer
 from reasonledger.engine.recipe import RecipeError
 from reasonledger.engine.step import STEPS
+from reasonledger.records.exporters import EXPORTERS
 from reasonledger.product import build
 from reasonledger.records.io import iter_valid
 from reasonledger.verifiers.registry import VERIFIERS
@@ -39,7 +40,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.syspath_prepend(str(PACKAGE / "src"))
     monkeypatch.setattr(registry, "_loaded", False)
     yield
-    for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity")):
+    for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity"), (EXPORTERS, "prompt_lengths")):
         if name in table.origins():
             table.remove(name)
 
@@ -51,7 +52,7 @@ def _recipe(tmp_path: Path, step: str = "prompt_length") -> Path:
     recipe = tmp_path / "plugin.yaml"
     recipe.write_text(f"name: plugin\nseed: 1\nshard_rows: 1\nsources:\n  - type: file\n    path: tasks.jsonl\n"
                       f"    format: jsonl\n    options: {{prompt_field: question, answer_field: answer, verifier: parity}}\n"
-                      f"steps:\n  - type: {step}\n    max_chars: 1000\n  - type: gold_check\noutputs: [verl]\n")
+                      f"steps:\n  - type: {step}\n    max_chars: 1000\n  - type: gold_check\noutputs: [verl, prompt_lengths]\n")
     return recipe
 
 
@@ -63,13 +64,16 @@ def test_a_recipe_names_a_plugin_step_and_verifier_and_builds(installed: None, t
     assert {v.verifier for r in kept for v in r.verdicts} == {"parity"}
     (rejected,) = iter_valid(tmp_path / "run" / "rejected")
     assert gold_answer(rejected.task.reference) == "x" and rejected.meta["rejection"]["reason"] == "gold_fails_verifier"
+    lines = Path(result.outputs["prompt_lengths"]).read_text().splitlines()
+    assert sorted(json.loads(line)["id"] for line in lines) == sorted(r.id for r in kept)
 
 
 def test_plugins_lists_each_kind_with_its_origin(installed: None) -> None:
     from reasonledger.cli import app
 
     listed = json.loads(CliRunner().invoke(app, ["plugins", "--json"]).stdout)
-    assert listed["step type"]["prompt_length"] == "rl-plugin-demo" and listed["verifier"]["parity"] == "rl-plugin-demo"
+    assert listed["step type"]["prompt_length"] == listed["verifier"]["parity"] == "rl-plugin-demo"
+    assert listed["output"]["prompt_lengths"] == "rl-plugin-demo" and listed["output"]["verl"] == "reasonledger"
     assert listed["step type"]["gold_check"] == "reasonledger" and listed["verifier"]["math"] == "reasonledger"
 
 

@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         import reasonledger.construct.generation
         import reasonledger.engine.source
         import reasonledger.engine.step
+        import reasonledger.records.exporters
         import reasonledger.verifiers.registry  # noqa: F401  (they hold the registries)
         from reasonledger.registry import REGISTRIES
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer, model_validator
 
 from reasonledger.records.exporters import rl
+from reasonledger.registry import Registry, registry
 
 
 class NoOptions(BaseModel):
@@ -23,33 +24,31 @@ class NoOptions(BaseModel):
 
 Exporter = Callable[..., Path]
 
-EXPORTERS: dict[str, Exporter] = {}
-OPTIONS: dict[str, type[BaseModel]] = {}
+
+class Output(NamedTuple):
+    exporter: Exporter
+    options: type[BaseModel]
+
+
+# Filled by the `reasonledger.plugins` entry points (reasonledger's own: reasonledger/builtins.py).
+EXPORTERS: Registry[Output] = registry("output")
 
 
 def register_exporter(name: str, exporter: Exporter, options: type[BaseModel] | None = None) -> None:
     """`exporter(data_dir, out_dir)` writes and returns its file; with an `options` model it is called
     `exporter(data_dir, out_dir, options)` with the validated options."""
-    EXPORTERS[name] = exporter
-    OPTIONS[name] = options or NoOptions
-
-
-register_exporter("verl", rl.export_verl, rl.PromptOptions)
-register_exporter("trl_grpo", rl.export_trl_grpo, rl.PromptOptions)
-register_exporter("openrlhf", rl.export_openrlhf, rl.PromptOptions)
+    EXPORTERS.add(name, Output(exporter, options or NoOptions))
 
 
 def known_outputs() -> list[str]:
-    import reasonledger.construct  # noqa: F401  (construction registers its SFT/DPO/PRM exports)
-
-    return sorted(EXPORTERS)
+    return EXPORTERS.names()
 
 
 def output_options(name: str, options: dict[str, Any] | None = None) -> BaseModel:
     """The validated options of output `name`; ValueError naming the known outputs or options."""
-    if name not in EXPORTERS and name not in known_outputs():
+    if name not in EXPORTERS:
         raise ValueError(f"unknown output {name!r}; known outputs: {', '.join(known_outputs())}")
-    model = OPTIONS[name]
+    model = EXPORTERS.get(name).options
     try:
         return model.model_validate(options or {})
     except ValidationError as exc:
@@ -101,6 +100,7 @@ def export(name: str, data_dir: Path, out_dir: Path, options: dict[str, Any] | N
     """Write export `name` of the records in `data_dir` into `out_dir`; returns the (training) file written."""
     validated = output_options(name, options)
     out_dir.mkdir(parents=True, exist_ok=True)
+    exporter = EXPORTERS.get(name).exporter
     if isinstance(validated, NoOptions):
-        return EXPORTERS[name](data_dir, out_dir)
-    return EXPORTERS[name](data_dir, out_dir, validated)
+        return exporter(data_dir, out_dir)
+    return exporter(data_dir, out_dir, validated)

@@ -1,13 +1,17 @@
-"""A third-party plugin: the `prompt_length` step and the `parity` verifier."""
+"""A third-party plugin: the `prompt_length` step, the `parity` verifier and the `prompt_lengths` output."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.records.exporters import register_exporter
+from reasonledger.records.io import iter_valid
 from reasonledger.records.model import Record, Verdict
 from reasonledger.verifiers import Verifier
 from reasonledger.verifiers import register as register_verifier
@@ -50,6 +54,15 @@ class ParityVerifier(Verifier):
         return self.verdict(passed, float(passed))
 
 
+def export_prompt_lengths(data_dir: Path, out_dir: Path) -> Path:
+    """One JSON line per record: its id and prompt length."""
+    out = out_dir / "prompt_lengths.jsonl"
+    out.write_text("".join(json.dumps({"id": r.id, "prompt_chars": r.meta.get("prompt_chars")}) + "\n"
+                           for r in iter_valid(data_dir)))
+    return out
+
+
 def register() -> None:
     register_step(PromptLength)
     register_verifier(ParityVerifier)
+    register_exporter("prompt_lengths", export_prompt_lengths)

@@ -1,6 +1,6 @@
 """A package outside src/reasonledger (tests/plugin_pkg) adds a step, a verifier and an output
 through the `reasonledger.plugins` entry-point group; a recipe names all three and builds, on 1 and
-2 workers, and `reasonledger plugins` lists them with their origin."""
+2 local workers and on Ray, and `reasonledger plugins` lists them with their origin."""
 
 from __future__ import annotations
 
@@ -80,3 +80,13 @@ def test_plugins_lists_each_kind_with_its_origin(installed: None) -> None:
 def test_an_unknown_step_names_the_plugins_among_the_known(installed: None, tmp_path: Path) -> None:
     with pytest.raises(RecipeError, match=r"unknown step type 'prompt_lenght'; known: .*prompt_length"):
         build(_recipe(tmp_path, "prompt_lenght"), tmp_path / "run", show_progress=False)
+
+
+def test_ray_workers_load_the_plugins_too(installed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ray", reason="the Ray executor needs the scaling extra")
+    import sys
+
+    monkeypatch.setenv("PYTHONPATH", ":".join(sys.path))  # a local Ray's workers start with the driver's environment
+    out = tmp_path / "run"
+    result = build(_recipe(tmp_path), out, executor="ray", workers=2, show_progress=False, shared_paths=[out])
+    assert result.records == 3 and Path(result.outputs["prompt_lengths"]).read_text().count("\n") == 3

@@ -16,7 +16,8 @@ merges `custom_reward_function.reward_kwargs` into every call):
   `rule` (the extraction rule that fired) and `verifier` (`id@version`).
 - `compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **kwargs)`, the
   call of verl's BatchRewardManager (verl/workers/reward_manager/batch.py,
-  `reward_model.reward_manager=batch`): the same scores, judged with each verifier's `verify_many`.
+  `reward_model.reward_manager=batch`): the same scores, judged with each verifier's `verify_many`
+  (or its `judge_many`, which skips building verdicts).
 
 TRL (`GRPOTrainer(reward_funcs=trl_reward_funcs(), train_dataset=<trl_grpo export>)`): TRL calls
 `reward_func(prompts=..., completions=..., completion_ids=..., **columns)` with every dataset column
@@ -35,12 +36,13 @@ This file is loaded by path as well as imported, so it uses absolute imports onl
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from reasonledger.records.exporters.rl import parse_openrlhf_label
-from reasonledger.records.model import Verdict, canonical_json
+from reasonledger.records.model import canonical_json
 from reasonledger.verifiers import Verifier, get_verifier
 from reasonledger.verifiers.policy import verifier_config
 
@@ -74,28 +76,47 @@ def _strip_end_tokens(text: Any) -> str:
 # distinct job once (a GRPO group often repeats a completion).
 
 
-def _judge_many(jobs: list[tuple[str, str, str, str]]) -> list[Verdict]:
-    """One verdict per job, in order, each verifier's distinct jobs judged with one `verify_many`."""
+class _Judged(NamedTuple):
+    """What a reward reads of a verdict; verifiers with `judge_many` give it without building verdicts."""
+
+    score: float
+    passed: bool
+    evidence: dict[str, Any]
+    verifier: str  # id@version
+
+
+def _judge_group(verifier: Verifier, pairs: list[tuple[Any, str]]) -> list[_Judged]:
+    stamp = f"{verifier.id}@{verifier.version}"
+    judge_many = getattr(verifier, "judge_many", None)
+    if judge_many is not None:
+        judged = [_Judged(float(score), bool(passed), evidence, stamp) for passed, score, evidence in judge_many(pairs)]
+        if all(math.isfinite(j.score) for j in judged):
+            return judged  # else a verdict refuses the score, as it always did (verify_many below)
+    return [_Judged(float(v.score), bool(v.passed), v.evidence or {}, f"{v.verifier}@{v.version}")
+            for v in verifier.verify_many(pairs)]
+
+
+def _judge_many(jobs: list[tuple[str, str, str, str]]) -> list[_Judged]:
+    """One judgement per job, in order, each verifier's distinct jobs judged in one call."""
     groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for name, config, reference, response in dict.fromkeys(jobs):
         groups.setdefault((name, config), []).append((reference, response))
-    verdicts: dict[tuple[str, str, str, str], Verdict] = {}
+    judged: dict[tuple[str, str, str, str], _Judged] = {}
     references: dict[str, Any] = {}  # each distinct reference parsed once: one object per task
     for (name, config), pairs in groups.items():
         parsed = [(references[ref] if ref in references else references.setdefault(ref, json.loads(ref)), resp)
                   for ref, resp in pairs]
-        judged = _verifier(name, config).verify_many(parsed)
-        verdicts.update({(name, config, ref, resp): v for (ref, resp), v in zip(pairs, judged)})
-    return [verdicts[job] for job in jobs]
+        results = _judge_group(_verifier(name, config), parsed)
+        judged.update({(name, config, ref, resp): j for (ref, resp), j in zip(pairs, results)})
+    return [judged[job] for job in jobs]
 
 
-def _details(verdict: Verdict) -> dict[str, Any]:
+def _details(verdict: _Judged) -> dict[str, Any]:
     """The verdict as verl's reward_extra_info: every key on every row, strings never None."""
-    evidence = verdict.evidence or {}
-    extracted = evidence.get("extracted")
-    return {"score": float(verdict.score), "acc": bool(verdict.passed),
-            "pred": "" if extracted is None else str(extracted), "rule": str(evidence.get("rule") or ""),
-            "verifier": f"{verdict.verifier}@{verdict.version}"}
+    extracted = verdict.evidence.get("extracted")
+    return {"score": verdict.score, "acc": verdict.passed,
+            "pred": "" if extracted is None else str(extracted), "rule": str(verdict.evidence.get("rule") or ""),
+            "verifier": verdict.verifier}
 
 
 # ------------------------------------------------------------------------------------------ verl
@@ -173,7 +194,7 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[str], **kwa
     verdicts = _judge_many(jobs)
     rewards = [float(v.score) for v in verdicts]
     passed = [float(v.passed) for v in verdicts]
-    found = [float((v.evidence or {}).get("extracted") is not None) for v in verdicts]
+    found = [float(v.evidence.get("extracted") is not None) for v in verdicts]
     try:
         import torch
     except ImportError:

@@ -16,6 +16,7 @@ from typing import Any
 from reasonledger import gym
 from reasonledger.records.model import Verdict
 from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.answers import Extracted
 from reasonledger.verifiers.text import ANSWER_RULES, final_answer
 
 RG_VERSION = gym.version()  # GymMissing (naming the `[gym]` extra) when it is not installed
@@ -91,28 +92,35 @@ class ReasoningGymVerifier(Verifier):
         return self.verify_many([(reference, response)])[0]
 
     def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
-        """Verdicts in order; each distinct (reference, extracted answer) is scored once, so a group of
-        completions that reach the same answer in different words costs one scorer call."""
+        """Verdicts in order (see `judge_many`)."""
+        return [self.verdict(passed, score, **evidence) for passed, score, evidence in self.judge_many(pairs)]
+
+    def judge_many(self, pairs: Iterable[tuple[Any, str]]) -> list[tuple[bool, float, dict[str, Any]]]:
+        """(passed, score, evidence) in order, without building verdicts (a trainer's reward needs the score
+        only); each distinct response is read once and each distinct (reference, extracted answer) is
+        scored once, so a group of completions that reach the same answer in different words costs one
+        scorer call."""
         pairs = list(pairs)  # keeps every reference alive while its id() keys the scores below
         scored: dict[tuple[int, str], tuple[bool, float, dict[str, Any]]] = {}
-        verdicts = []
+        answers: dict[str, Extracted] = {}
+        judged = []
         for reference, response in pairs:
             task = reference if isinstance(reference, dict) else {"answer": reference}  # a bare gold: task in the config
             dataset = task.get("dataset") or self.config.get("dataset")
             if not dataset:
                 raise ValueError("a reasoning_gym reference needs `dataset` (or the verifier config must name it)")
-            found = final_answer(response)
+            found = answers.get(response) or answers.setdefault(response, final_answer(response))
             evidence: dict[str, Any] = {"dataset": dataset, "extracted": found.answer, "rule": found.rule,
                                         "scorer": f"reasoning_gym {RG_VERSION}"}
             if found.answer is None:
-                verdicts.append(self.verdict(False, 0.0, **evidence, reason=NO_ANSWER))
+                judged.append((False, 0.0, {**evidence, "reason": NO_ANSWER}))
                 continue
             key = (id(reference), found.answer)
             if key not in scored:
                 scored[key] = self._score(task, dataset, found.answer)
             passed, score, more = scored[key]
-            verdicts.append(self.verdict(passed, score, **evidence, **more))
-        return verdicts
+            judged.append((passed, score, {**evidence, **more}))
+        return judged
 
     def _score(self, task: dict[str, Any], dataset: str, answer: str) -> tuple[bool, float, dict[str, Any]]:
         """(passed, score, evidence) of one answer by the task's scorer and its guard."""

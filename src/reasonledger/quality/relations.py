@@ -241,8 +241,9 @@ class RelationRules:
             else:
                 relation = "template"
                 evidence["decided_by"] = "shared wording, another question and other quantities: no story in common"
-        elif kept >= self.same_quantities or (kept >= self.derived_quantities and quantity_bits >= self.quantity_bits
-                                              and min(coverage, back) < self.same_wording):
+        elif kept >= self.same_quantities or (min(coverage, back) < self.same_wording and (
+                kept >= self.derived_quantities and quantity_bits >= self.quantity_bits
+                or kept >= self.most_quantities and abs(record_count - item_count) <= 1)):
             relation, evidence["decided_by"] = "reworded", "the item's story, question and (most of its rare) quantities"
         elif item_count >= 2 and coverage >= self.same_wording and (
                 back >= self.same_wording + 0.1

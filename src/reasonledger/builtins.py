@@ -1,4 +1,4 @@
-"""reasonledger's own plugins (verifiers, exporters, generation backends, steps, sources), declared
+"""reasonledger's own plugins (verifiers, importers, exporters, generation backends, steps, sources), declared
 in one place: the composition root behind the package's `reasonledger.plugins` entry point
 (pyproject.toml). Third-party packages add theirs the same way."""
 
@@ -17,6 +17,24 @@ BUILTIN_VERIFIERS = {
     "math": "reasonledger.verifiers.math:MathVerifier",
     "code": "reasonledger.verifiers.code:CodeVerifier",
 }
+_IMPORTERS = "reasonledger.records.importers"
+BUILTIN_IMPORTERS = {
+    "records": f"{_IMPORTERS}.generic:read_envelope",
+    "gsm8k": f"{_IMPORTERS}.gsm8k:read_gsm8k",
+    "gsm8k-solutions": f"{_IMPORTERS}.gsm8k:read_gsm8k_solutions",
+    "math": f"{_IMPORTERS}.math_style:read_math",
+    "processbench": f"{_IMPORTERS}.processbench:read_processbench",
+    "humaneval": f"{_IMPORTERS}.code:read_humaneval",
+    "humanevalplus": f"{_IMPORTERS}.code:read_humanevalplus",
+    "mbpp": f"{_IMPORTERS}.code:read_mbpp",
+    "rg-rollouts": f"{_IMPORTERS}.rg_rollouts:read_rg_rollouts",
+    "jsonl": f"{_IMPORTERS}.generic:read_mapped",
+    "parquet": f"{_IMPORTERS}.generic:read_mapped",
+    "openr1": f"{_IMPORTERS}.presets:read_openr1",
+    "numina": f"{_IMPORTERS}.presets:read_numina",
+    "chat": f"{_IMPORTERS}.presets:read_chat",
+    "openai-tools": f"{_IMPORTERS}.presets:read_openai_tools",
+}
 BUILTIN_BACKENDS = {
     "openai": "reasonledger.construct.backends.http:OpenAIBackend",
     "replay": "reasonledger.construct.backends.replay:ReplayBackend",
@@ -27,15 +45,18 @@ STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger
 
 
 def register() -> None:
-    """Add the built-in verifiers, exporters, generation backends, steps and sources to their registries."""
+    """Add the built-in verifiers, importers, exporters, generation backends, steps and sources to
+    their registries."""
     for name, target in BUILTIN_VERIFIERS.items():
         VERIFIERS.add(name, target)
     for name in ("verl", "trl_grpo", "openrlhf"):  # the RL prompt sets; construct adds SFT, DPO and PRM
         register_exporter(name, getattr(rl, f"export_{name}"), rl.PromptOptions)
     for name, target in BUILTIN_BACKENDS.items():
         registry("generation backend").add(name, target)
+    for name, target in BUILTIN_IMPORTERS.items():
+        registry("import format").add(name, target)
     for package in STEP_PACKAGES:
         importlib.import_module(package)
 
 
-__all__ = ["BUILTIN_BACKENDS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]
+__all__ = ["BUILTIN_BACKENDS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]

@@ -10,7 +10,7 @@ fails with the known names of its kind.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
@@ -21,9 +21,10 @@ _loaded = False
 _loading: list[str] = []  # the distribution whose plugins are being loaded (its name is each entry's origin)
 
 
-class Registry(Generic[T]):
+class Registry(Mapping[str, T], Generic[T]):
     """Names of one kind of plugin, each with its origin (the distribution that added it). An item
-    may be given as "module:attribute", imported on first use, so that naming a plugin costs nothing."""
+    may be given as "module:attribute", imported on first use, so that naming a plugin costs nothing.
+    It reads as a mapping of name to plugin (every plugin loaded first)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -40,7 +41,8 @@ class Registry(Generic[T]):
         del self._items[name]
         del self._origins[name]
 
-    def get(self, name: str) -> T:
+    def __getitem__(self, name: str) -> T:
+        """The plugin called `name`; KeyError naming the known ones."""
         load_plugins()
         if name not in self._items:
             raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
@@ -54,7 +56,13 @@ class Registry(Generic[T]):
             self._items[name] = item
         return item  # type: ignore[return-value]
 
-    def __contains__(self, name: str) -> bool:
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def __contains__(self, name: object) -> bool:
         load_plugins()
         return name in self._items
 

@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         import reasonledger.engine.source
         import reasonledger.engine.step
         import reasonledger.records.exporters
+        import reasonledger.records.importers
         import reasonledger.verifiers.registry  # noqa: F401  (they hold the registries)
         from reasonledger.registry import REGISTRIES
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from reasonledger.commands._common import DATASET_KINDS, Ticker, console, fail, finish, print_json, report_bad, split_bad
 from reasonledger.engine.rundir import staged_output
+from reasonledger.builtins import BUILTIN_IMPORTERS
 from reasonledger.records.importers import IMPORTERS, import_file, importer_options
 from reasonledger.records.importers.inputs import input_files
 from reasonledger.records.io import read_records
@@ -123,7 +124,8 @@ def register(app: typer.Typer) -> None:
     def import_(
         file: Path = typer.Argument(..., help="A file, a directory (its .json/.jsonl/.jsonl.gz/.parquet files) "
                                     "or a quoted glob ('data/train-*.parquet'), read in sorted order."),
-        fmt: str = typer.Option(..., "--format", "-f", help=f"One of: {', '.join(sorted(IMPORTERS))}."),
+        fmt: str = typer.Option(..., "--format", "-f", help=f"One of: {', '.join(sorted(BUILTIN_IMPORTERS))}, "
+                                "or one a plugin adds (`reasonledger plugins`)."),
         out: Path = typer.Option(..., "--out", "-o", help="Output directory (data/ and rejected/, as a build); "
                                  "new or empty, written whole at the end."),
         prompt_field: str = typer.Option(None, help="jsonl/parquet: the prompt field; dotted paths with list indices (messages.0.content); chat messages are split at the last user turn."),

@@ -93,4 +93,4 @@ def register_source(cls: type[Source]) -> type[Source]:
 
 
 def source_class(name: str) -> type[Source]:
-    return SOURCES.get(name)
+    return SOURCES[name]

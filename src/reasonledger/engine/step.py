@@ -161,7 +161,7 @@ def register_step(cls: type[Step]) -> type[Step]:
 
 
 def step_class(name: str) -> type[Step]:
-    return STEPS.get(name)
+    return STEPS[name]
 
 
 def known_steps() -> list[str]:

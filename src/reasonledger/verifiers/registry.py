@@ -21,7 +21,7 @@ def register(cls: type[Verifier]) -> type[Verifier]:
 
 
 def verifier_class(name: str) -> type[Verifier]:
-    return VERIFIERS.get(name)
+    return VERIFIERS[name]
 
 
 def get_verifier(name: str, **config: Any) -> Verifier:

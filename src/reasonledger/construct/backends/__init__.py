@@ -46,5 +46,5 @@ class Backend:
 def make_backend(spec: GeneratorSpec) -> Backend:
     """The backend named by `spec.backend` (the `generation backend` registry), imported only when
     used (vLLM is an optional extra)."""
-    backend: type[Backend] = BACKENDS.get(spec.backend)
+    backend: type[Backend] = BACKENDS[spec.backend]
     return backend(spec)

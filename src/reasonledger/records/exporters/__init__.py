@@ -48,7 +48,7 @@ def output_options(name: str, options: dict[str, Any] | None = None) -> BaseMode
     """The validated options of output `name`; ValueError naming the known outputs or options."""
     if name not in EXPORTERS:
         raise ValueError(f"unknown output {name!r}; known outputs: {', '.join(known_outputs())}")
-    model = EXPORTERS.get(name).options
+    model = EXPORTERS[name].options
     try:
         return model.model_validate(options or {})
     except ValidationError as exc:
@@ -100,7 +100,7 @@ def export(name: str, data_dir: Path, out_dir: Path, options: dict[str, Any] | N
     """Write export `name` of the records in `data_dir` into `out_dir`; returns the (training) file written."""
     validated = output_options(name, options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    exporter = EXPORTERS.get(name).exporter
+    exporter = EXPORTERS[name].exporter
     if isinstance(validated, NoOptions):
         return exporter(data_dir, out_dir)
     return exporter(data_dir, out_dir, validated)

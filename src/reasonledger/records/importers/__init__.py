@@ -7,29 +7,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from reasonledger.records.importers import code, generic, gsm8k, math_style, presets, processbench, rg_rollouts
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, cap_bad_rows
+from reasonledger.registry import Registry, registry
 
 Importer = Callable[..., Iterator[Record | BadRow]]
 
-IMPORTERS: dict[str, Importer] = {
-    "records": generic.read_envelope,
-    "gsm8k": gsm8k.read_gsm8k,
-    "gsm8k-solutions": gsm8k.read_gsm8k_solutions,
-    "math": math_style.read_math,
-    "processbench": processbench.read_processbench,
-    "humaneval": code.read_humaneval,
-    "humanevalplus": code.read_humanevalplus,
-    "mbpp": code.read_mbpp,
-    "rg-rollouts": rg_rollouts.read_rg_rollouts,
-    "jsonl": generic.read_mapped,
-    "parquet": generic.read_mapped,
-    "openr1": presets.read_openr1,
-    "numina": presets.read_numina,
-    "chat": presets.read_chat,
-    "openai-tools": presets.read_openai_tools,
-}
+# Formats by name, filled by the `reasonledger.plugins` entry points (reasonledger's own:
+# reasonledger/builtins.py); an importer is `importer(path, **options)`.
+IMPORTERS: Registry[Importer] = registry("import format")
 
 
 def importer_options(fmt: str) -> list[str]:
@@ -42,5 +28,5 @@ def import_file(path: Path | str, fmt: str, max_bad_rows: int = DEFAULT_MAX_BAD_
     """Records from `path` in format `fmt`; options are the importer's keyword arguments.
     Stops with TooManyBadRows (a ValueError) after `max_bad_rows` bad rows."""
     if fmt not in IMPORTERS:
-        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(IMPORTERS))}")
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(IMPORTERS)}")
     return cap_bad_rows(IMPORTERS[fmt](Path(path), **options), max_bad_rows)

@@ -7,9 +7,9 @@ proposes pairs: a pair is reported when the Jaccard similarity of the two shingl
 exactly, reaches the threshold. Clusters are the connected components of the verified pairs.
 
 Shingles do not span lines, and each line is also one shingle with its number (`by_line`), so a
-grid or a table is compared row by row in place. Shingles that many texts of one group (a task family) share are
-that group's template (`templates.py`): they are left out of the similarity and reported apart,
-so distinct tasks under one long instruction are not near-duplicates.
+grid or a table is compared row by row in place. Shingles that many texts of one group (a task
+family) share are that group's template (`templates.py`): they are left out of the similarity and
+reported apart, so distinct tasks under one long instruction are not near-duplicates.
 
 Exact duplicates (the same words after normalisation) are grouped first, by a hash of the
 normalised text (`DistinctTexts`), and only one text per group is shingled and clustered: 100,000

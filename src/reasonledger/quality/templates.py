@@ -6,9 +6,10 @@ shingle held by at least `share` of a group's distinct texts is part of that gro
 it is left out of the similarity (only what is specific to each task is compared) and the
 template is reported on its own, with a digest of its shingles and its size.
 
-Found in one linear pass over the shingles already made for MinHash: each (group, shingle) is
-one 64-bit key, and its document frequency is the number of distinct texts in its run of equal
-keys after one stable sort (the texts are in order within a run, so repeats are adjacent).
+Found from the shingles already made for MinHash, with no second pass over the records: each
+(group, shingle) is one 64-bit key, and its document frequency is the number of distinct texts in
+its run of equal keys after one stable sort (the texts are in order within a run, so repeats are
+adjacent); a line's shingle is counted once numbered from the text's start and once from its end.
 """
 
 from __future__ import annotations

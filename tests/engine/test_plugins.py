@@ -1,6 +1,6 @@
-"""A package outside src/reasonledger (tests/plugin_pkg) adds a step, a verifier and an output
-through the `reasonledger.plugins` entry-point group; a recipe names all three and builds, on 1 and
-2 local workers and on Ray, and `reasonledger plugins` lists them with their origin."""
+"""A package outside src/reasonledger (tests/plugin_pkg) adds an import format, a step, a verifier
+and an output through the `reasonledger.plugins` entry-point group; a recipe names all four and
+builds, on 1 and 2 local workers and on Ray, and `reasonledger plugins` lists them with their origin."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from reasonledger.construct.verify import gold_answer
 from reasonledger.engine.recipe import RecipeError
 from reasonledger.engine.step import STEPS
 from reasonledger.records.exporters import EXPORTERS
+from reasonledger.records.importers import IMPORTERS
 from reasonledger.product import build
 from reasonledger.records.io import iter_valid
 from reasonledger.verifiers.registry import VERIFIERS
@@ -40,18 +41,18 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.syspath_prepend(str(PACKAGE / "src"))
     monkeypatch.setattr(registry, "_loaded", False)
     yield
-    for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity"), (EXPORTERS, "prompt_lengths")):
+    for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity"), (EXPORTERS, "prompt_lengths"),
+                        (IMPORTERS, "qa_lines")):
         if name in table.origins():
             table.remove(name)
 
 
 def _recipe(tmp_path: Path, step: str = "prompt_length") -> Path:
-    tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text("".join(json.dumps({"question": f"Is {n} even or odd? Answer with a number of its parity.",
-                                         "answer": answer}) + "\n" for n, answer in enumerate(["4", "7", "x", "10"])))
+    lines = [f"Give a number of the parity of {n}. | {answer}" for n, answer in enumerate(["4", "7", "x", "10"])]
+    (tmp_path / "tasks.txt").write_text("\n".join([*lines, "a line with no answer"]) + "\n")
     recipe = tmp_path / "plugin.yaml"
-    recipe.write_text(f"name: plugin\nseed: 1\nshard_rows: 1\nsources:\n  - type: file\n    path: tasks.jsonl\n"
-                      f"    format: jsonl\n    options: {{prompt_field: question, answer_field: answer, verifier: parity}}\n"
+    recipe.write_text(f"name: plugin\nseed: 1\nshard_rows: 1\nsources:\n  - type: file\n    path: tasks.txt\n"
+                      f"    format: qa_lines\n"
                       f"steps:\n  - type: {step}\n    max_chars: 1000\n  - type: gold_check\noutputs: [verl, prompt_lengths]\n")
     return recipe
 
@@ -60,7 +61,7 @@ def _recipe(tmp_path: Path, step: str = "prompt_length") -> Path:
 def test_a_recipe_names_a_plugin_step_and_verifier_and_builds(installed: None, tmp_path: Path, workers: int) -> None:
     result = build(_recipe(tmp_path), tmp_path / "run", workers=workers, show_progress=False)
     kept = list(iter_valid(tmp_path / "run" / "data"))
-    assert result.records == 3 and all(r.meta["prompt_chars"] > 0 for r in kept)
+    assert result.records == 3 and result.quarantined == 1 and all(r.meta["prompt_chars"] > 0 for r in kept)
     assert {v.verifier for r in kept for v in r.verdicts} == {"parity"}
     (rejected,) = iter_valid(tmp_path / "run" / "rejected")
     assert gold_answer(rejected.task.reference) == "x" and rejected.meta["rejection"]["reason"] == "gold_fails_verifier"
@@ -73,7 +74,8 @@ def test_plugins_lists_each_kind_with_its_origin(installed: None) -> None:
 
     listed = json.loads(CliRunner().invoke(app, ["plugins", "--json"]).stdout)
     assert listed["step type"]["prompt_length"] == listed["verifier"]["parity"] == "rl-plugin-demo"
-    assert listed["output"]["prompt_lengths"] == "rl-plugin-demo" and listed["output"]["verl"] == "reasonledger"
+    assert listed["output"]["prompt_lengths"] == listed["import format"]["qa_lines"] == "rl-plugin-demo"
+    assert listed["output"]["verl"] == listed["import format"]["gsm8k"] == "reasonledger"
     assert listed["step type"]["gold_check"] == "reasonledger" and listed["verifier"]["math"] == "reasonledger"
 
 

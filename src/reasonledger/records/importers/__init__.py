@@ -18,6 +18,11 @@ Importer = Callable[..., Iterator[Record | BadRow]]
 IMPORTERS: Registry[Importer] = registry("import format")
 
 
+def register_importer(name: str, importer: Importer) -> None:
+    """Make `importer(path, **options)` (yielding Records and BadRows) a format recipes and commands name."""
+    IMPORTERS.add(name, importer)
+
+
 def importer_options(fmt: str) -> list[str]:
     """The keyword options the `fmt` importer takes (its preset values are defaults one may override)."""
     return [name for name in inspect.signature(IMPORTERS[fmt]).parameters if name != "path"]

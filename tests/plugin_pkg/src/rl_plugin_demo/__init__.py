@@ -1,4 +1,5 @@
-"""A third-party plugin: the `prompt_length` step, the `parity` verifier and the `prompt_lengths` output."""
+"""A third-party plugin: the `qa_lines` import format, the `prompt_length` step, the `parity` verifier
+and the `prompt_lengths` output."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.exporters import register_exporter
+from reasonledger.records.importers import register_importer
 from reasonledger.records.io import iter_valid
+from reasonledger.records.quarantine import BadRow
 from reasonledger.records.model import Record, Verdict
 from reasonledger.verifiers import Verifier
 from reasonledger.verifiers import register as register_verifier
@@ -54,6 +57,18 @@ class ParityVerifier(Verifier):
         return self.verdict(passed, float(passed))
 
 
+def read_qa_lines(path: Path) -> Iterator[Record | BadRow]:
+    """`question | answer` per line, judged by the parity verifier; a line without ` | ` is a bad row."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        question, sep, answer = line.partition(" | ")
+        if not sep:
+            yield BadRow(file=str(path), line=number, reason="no ' | ' between question and answer", raw=line.encode())
+            continue
+        yield Record(kind="prompt_answer", task={"prompt": question, "reference": answer.strip(),
+                                                 "source": {"dataset": "demo/qa_lines", "row_id": str(number)},
+                                                 "verifier": {"name": "parity"}})
+
+
 def export_prompt_lengths(data_dir: Path, out_dir: Path) -> Path:
     """One JSON line per record: its id and prompt length."""
     out = out_dir / "prompt_lengths.jsonl"
@@ -63,6 +78,7 @@ def export_prompt_lengths(data_dir: Path, out_dir: Path) -> Path:
 
 
 def register() -> None:
+    register_importer("qa_lines", read_qa_lines)
     register_step(PromptLength)
     register_verifier(ParityVerifier)
     register_exporter("prompt_lengths", export_prompt_lengths)

@@ -85,11 +85,12 @@ class _Judged(NamedTuple):
     verifier: str  # id@version
 
 
-def _judge_group(verifier: Verifier, pairs: list[tuple[Any, str]]) -> list[_Judged]:
+def _judge_group(verifier: Verifier, pairs: list[tuple[Any, str]], answers: dict[str, Any]) -> list[_Judged]:
     stamp = f"{verifier.id}@{verifier.version}"
     judge_many = getattr(verifier, "judge_many", None)
     if judge_many is not None:
-        judged = [_Judged(float(score), bool(passed), evidence, stamp) for passed, score, evidence in judge_many(pairs)]
+        judged = [_Judged(float(score), bool(passed), evidence, stamp)
+                  for passed, score, evidence in judge_many(pairs, answers=answers)]
         if all(math.isfinite(j.score) for j in judged):
             return judged  # else a verdict refuses the score, as it always did (verify_many below)
     return [_Judged(float(v.score), bool(v.passed), v.evidence or {}, f"{v.verifier}@{v.version}")
@@ -103,10 +104,11 @@ def _judge_many(jobs: list[tuple[str, str, str, str]]) -> list[_Judged]:
         groups.setdefault((name, config), []).append((reference, response))
     judged: dict[tuple[str, str, str, str], _Judged] = {}
     references: dict[str, Any] = {}  # each distinct reference parsed once: one object per task
+    answers: dict[str, Any] = {}  # each distinct response read once (by the verifiers that share the reading)
     for (name, config), pairs in groups.items():
         parsed = [(references[ref] if ref in references else references.setdefault(ref, json.loads(ref)), resp)
                   for ref, resp in pairs]
-        results = _judge_group(_verifier(name, config), parsed)
+        results = _judge_group(_verifier(name, config), parsed, answers)
         judged.update({(name, config, ref, resp): j for (ref, resp), j in zip(pairs, results)})
     return [judged[job] for job in jobs]
 

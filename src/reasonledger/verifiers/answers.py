@@ -144,6 +144,8 @@ def extract_answer(text: str, rules: Sequence[str] = DEFAULT_RULES) -> Extracted
 def after_reasoning(text: str) -> str | None:
     """The text after the last `</think>`; None when a `<think>` is still open at the end."""
     text = "" if text is None else str(text)
+    if "<" not in text:
+        return text  # no think tag: the cheap common case
     last_close = None
     for last_close in _THINK_CLOSE.finditer(text):
         pass
@@ -155,8 +157,9 @@ def after_reasoning(text: str) -> str | None:
 
 def clean(text: str) -> str:
     """Drop chat-template tokens and GSM8K calculator notes; unescape literal newlines."""
-    text = _CHAT_TOKENS.sub("", text)
-    text = _CALCULATOR.sub("", text)
+    if "<" in text:  # every chat token and calculator note starts with one
+        text = _CHAT_TOKENS.sub("", text)
+        text = _CALCULATOR.sub("", text)
     if "\n" not in text and "\\n" in text:
         text = re.sub(r"\\n(?![a-zA-Z])", "\n", text)  # JSON-escaped text: `\n` before a non-letter
     return text.strip()
@@ -164,6 +167,8 @@ def clean(text: str) -> str:
 
 def answer_tag(text: str) -> str | None:
     """The content of the last `<answer>` tag (to its `</answer>` or the end); None without one."""
+    if "<" not in text:
+        return None
     last = None
     for last in _TAG_OPEN.finditer(text):
         pass
@@ -204,7 +209,9 @@ def code_block(text: str) -> str | None:
 
 def find_boxes(text: str) -> list[tuple[int, int, str]]:
     """(start, end, content) of every \\boxed{...}; an unclosed box runs to the end of the text."""
-    out = []
+    out: list[tuple[int, int, str]] = []
+    if "\\" not in text:
+        return out  # every box starts with a backslash
     for m in _BOX_START.finditer(text):
         if out and m.start() < out[-1][1]:
             continue  # a box inside a box: the outer one is the answer

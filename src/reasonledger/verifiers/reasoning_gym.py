@@ -95,14 +95,15 @@ class ReasoningGymVerifier(Verifier):
         """Verdicts in order (see `judge_many`)."""
         return [self.verdict(passed, score, **evidence) for passed, score, evidence in self.judge_many(pairs)]
 
-    def judge_many(self, pairs: Iterable[tuple[Any, str]]) -> list[tuple[bool, float, dict[str, Any]]]:
+    def judge_many(self, pairs: Iterable[tuple[Any, str]],
+                   answers: dict[str, Extracted] | None = None) -> list[tuple[bool, float, dict[str, Any]]]:
         """(passed, score, evidence) in order, without building verdicts (a trainer's reward needs the score
         only); each distinct response is read once and each distinct (reference, extracted answer) is
         scored once, so a group of completions that reach the same answer in different words costs one
-        scorer call."""
+        scorer call. `answers` (response -> extracted answer) lets a caller share the reading across calls."""
         pairs = list(pairs)  # keeps every reference alive while its id() keys the scores below
         scored: dict[tuple[int, str], tuple[bool, float, dict[str, Any]]] = {}
-        answers: dict[str, Extracted] = {}
+        answers = {} if answers is None else answers
         judged = []
         for reference, response in pairs:
             task = reference if isinstance(reference, dict) else {"answer": reference}  # a bare gold: task in the config

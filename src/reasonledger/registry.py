@@ -92,8 +92,8 @@ def load_plugins() -> None:
     found = sorted(entry_points(group=GROUP), key=lambda ep: (ep.dist is None or ep.dist.name != "reasonledger",
                                                             ep.dist.name if ep.dist else "", ep.name))
     if not any(entry.dist and entry.dist.name == "reasonledger" for entry in found):
-        # a source tree on the path that was never installed has no metadata: its own plugins still load
-        _call("reasonledger", importlib.import_module("reasonledger.builtins").register)
+        raise RuntimeError(f"reasonledger's own plugins are not declared here (no {GROUP} entry point of the "
+                           "reasonledger distribution): install the package (pip install -e .), not only its source")
     for entry in found:
         _call(entry.dist.name if entry.dist else entry.value.partition(":")[0], entry.load())
 

@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.engine.source import Source, check_inside, register_source
+from reasonledger.engine.recipe_paths import check_inside
+from reasonledger.engine.source import Source, register_source
 from reasonledger.records.importers import IMPORTERS, import_file
 from reasonledger.records.model import LineageEvent, Record
 from reasonledger.records.quarantine import BadRow

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from reasonledger.engine.recipe_paths import check_inside
 from reasonledger.engine.rundir import RunDir, as_run
 from reasonledger.records.model import Record, json_digest
 from reasonledger.registry import Registry, registry
@@ -120,8 +121,6 @@ class Step:
         candidate = Path(path)
         if self.base_dir is None:
             return candidate
-        from reasonledger.engine.source import check_inside
-
         resolved = candidate if candidate.is_absolute() else self.base_dir / candidate
         check_inside(self.base_dir, [resolved], param)
         return resolved

@@ -146,3 +146,13 @@ def test_line_shingles_equal_the_reference_definition(texts: list[str]) -> None:
     for (i, j), value in zip(pairs.tolist(), jaccards(flat, offsets, pairs)):
         a, b = shingles(texts[i], config), shingles(texts[j], config)
         assert value == pytest.approx(len(a & b) / len(a | b) if a | b else 1.0)
+
+
+def test_shingling_in_batches_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reasonledger.quality import minhash
+
+    texts = ["a b c\nd e", "", "x y", "one two three four\n\nfive"] * 3
+    whole = minhash.shingles(texts, NearDupConfig())
+    monkeypatch.setattr(minhash, "_TEXTS_PER_BATCH", 5)  # 12 texts: batches of 5, 5 and 2
+    for got, want in zip(minhash.shingles(texts, NearDupConfig()), whole):
+        assert got.tolist() == want.tolist()

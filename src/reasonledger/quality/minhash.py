@@ -42,6 +42,7 @@ from reasonledger.quality.templates import Template, template_shingles
 from reasonledger.quality.text import Normalisation
 
 _CELLS_PER_BATCH = 1 << 22  # shingles x permutations evaluated at once (32 MiB of uint64)
+_TEXTS_PER_BATCH = 4096  # texts shingled at once
 
 
 class NearDupConfig(BaseModel):
@@ -100,7 +101,17 @@ def shingles(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, n
     number mixed in, so two grids whose rows share their word n-grams (0 0 1) differ by where those
     rows and columns are. Templates are counted on both numberings: an instruction after a task
     of one or two lines is the same instruction (`from_end`), and so is one before it (`flat`).
+    Made `_TEXTS_PER_BATCH` texts at a time, so every array of a batch stays small.
     """
+    parts = [_shingles(texts[first:first + _TEXTS_PER_BATCH], config) for first in range(0, len(texts), _TEXTS_PER_BATCH)]
+    if not parts:
+        return np.empty(0, np.uint64), np.empty(0, np.uint64), np.zeros(1, np.int64)
+    starts = np.cumsum([0] + [len(flat) for flat, _, _ in parts[:-1]])
+    offsets = np.concatenate([[0]] + [o[1:] + start for (_, _, o), start in zip(parts, starts)])
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), offsets
+
+
+def _shingles(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if config.by_line:
         lines = [text.split("\n") for text in texts]
         units = [line for parts in lines for line in parts]

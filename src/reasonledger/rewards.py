@@ -90,7 +90,7 @@ def _judge_group(verifier: Verifier, pairs: list[tuple[Any, str]], answers: dict
     judge_many = getattr(verifier, "judge_many", None)
     if judge_many is not None:
         judged = [_Judged(float(score), bool(passed), evidence, stamp)
-                  for passed, score, evidence in judge_many(pairs, answers=answers)]
+                  for passed, score, evidence in judge_many(pairs, answers=answers.setdefault(verifier.id, {}))]
         if all(math.isfinite(j.score) for j in judged):
             return judged  # else a verdict refuses the score, as it always did (verify_many below)
     return [_Judged(float(v.score), bool(v.passed), v.evidence or {}, f"{v.verifier}@{v.version}")
@@ -104,7 +104,7 @@ def _judge_many(jobs: list[tuple[str, str, str, str]]) -> list[_Judged]:
         groups.setdefault((name, config), []).append((reference, response))
     judged: dict[tuple[str, str, str, str], _Judged] = {}
     references: dict[str, Any] = {}  # each distinct reference parsed once: one object per task
-    answers: dict[str, Any] = {}  # each distinct response read once (by the verifiers that share the reading)
+    answers: dict[str, Any] = {}  # verifier id -> response -> its reading: each distinct response read once a verifier
     for (name, config), pairs in groups.items():
         parsed = [(references[ref] if ref in references else references.setdefault(ref, json.loads(ref)), resp)
                   for ref, resp in pairs]

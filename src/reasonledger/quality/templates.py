@@ -7,9 +7,9 @@ it is left out of the similarity (only what is specific to each task is compared
 template is reported on its own, with a digest of its shingles and its size.
 
 Found from the shingles already made for MinHash, with no second pass over the records: each
-(group, shingle) is one 64-bit key, and its document frequency is the number of distinct texts in
-its run of equal keys after one stable sort (the texts are in order within a run, so repeats are
-adjacent); a line's shingle is counted once numbered from the text's start and once from its end.
+(group, shingle) is one 64-bit key carrying the text's number in its low bits, and its document
+frequency is the length of its run after one sort and dropping repeats; a line's shingle is
+counted once numbered from the text's start and once from its end.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reasonledger.quality.ngrams import mix64
+from reasonledger.quality.ngrams import distinct, mix64
 
 _GROUP_MIX = np.uint64(0xD6E8FEB86659FD93)
 
@@ -50,27 +50,33 @@ def template_shingles(views: list[np.ndarray], offsets: np.ndarray, groups: np.n
     with_shingles = np.bincount(groups[sizes > 0], minlength=int(groups.max(initial=-1)) + 1)
     needed = np.maximum(np.ceil(share * with_shingles), 2)
     needed[with_shingles < min_texts] = np.inf
-    mask = np.zeros(len(views[0]), bool)
-    for view in views:
-        mask |= _frequent(view, owner, groups, needed)
+    mask = _frequent(views[0], owner, groups, needed)
+    for view in views[1:]:  # only where it hashes a shingle differently is there anything new to count
+        differs = np.flatnonzero(view != views[0])
+        mask[differs] |= _frequent(view[differs], owner[differs], groups, needed)
     return mask, _describe(views[0], owner, groups, sizes, mask, with_shingles)
 
 
 def _frequent(flat: np.ndarray, owner: np.ndarray, groups: np.ndarray, needed: np.ndarray) -> np.ndarray:
-    """True where a shingle is held by at least `needed[group]` distinct texts of its group."""
-    group_of = groups[owner].astype(np.uint64)
+    """True where a shingle is held by at least `needed[group]` distinct texts of its group.
+
+    Each (group, shingle) hash keeps its high bits and takes the text's number in its low bits, so
+    one sort of plain integers lists every key's texts together, once each (no gathers of the
+    shingles in sorted order); a collision needs the remaining high bits to agree."""
+    bits = np.uint64(max(1, int(len(groups) - 1).bit_length()))
+    low = np.uint64((1 << int(bits)) - 1)
     with np.errstate(over="ignore"):
-        keys = mix64(flat ^ ((group_of + np.uint64(1)) * _GROUP_MIX))
-    order = np.argsort(keys, kind="stable")  # stable: each run of equal keys lists its texts in order
-    ordered, texts = keys[order], owner[order]
-    new_key = np.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else np.zeros(0, bool)
-    new_text = new_key | np.concatenate(([True], texts[1:] != texts[:-1])) if len(ordered) else new_key
-    run = np.cumsum(new_key) - 1
-    frequency = np.bincount(run, weights=new_text, minlength=int(new_key.sum())).astype(np.int64)
-    in_template = frequency >= needed[groups[texts[new_key]]]
-    mask = np.empty(len(flat), bool)
-    mask[order] = in_template[run]
-    return mask
+        high = mix64(flat ^ ((groups[owner].astype(np.uint64) + np.uint64(1)) * _GROUP_MIX)) & ~low
+    pairs = distinct(high | owner.astype(np.uint64))  # (key, text), each once
+    keys = pairs & ~low
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, np.int64)
+    frequency = np.diff(np.append(first, len(keys)))
+    text = (pairs[first] & low).astype(np.int64)
+    shared = keys[first][frequency >= needed[groups[text]]]  # sorted
+    if not len(shared):
+        return np.zeros(len(flat), bool)
+    at = np.minimum(np.searchsorted(shared, high), len(shared) - 1)
+    return shared[at] == high
 
 
 def _describe(flat: np.ndarray, owner: np.ndarray, groups: np.ndarray, sizes: np.ndarray, mask: np.ndarray,

@@ -28,8 +28,8 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from reasonledger.verifiers.math.pool import _Worker
+from reasonledger.verifiers.math.verifier import COLD_MIN
 
-COLD_MIN = 4_000  # pairs that pay for starting workers (about 1 s of CPU each on a 2-core machine)
 WARM_MIN = 256  # pairs worth sending to workers that are already running
 START_GRACE = 60.0  # seconds a worker may take to import before it is given up
 last_run: dict[str, int] = {}  # chunks verified by workers and in the calling thread, in the latest `run`

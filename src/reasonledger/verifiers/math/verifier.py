@@ -12,6 +12,7 @@ applied (`forms`, `precision_rules`), the method that decided and, when it did n
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any, ClassVar
@@ -25,6 +26,8 @@ from reasonledger.verifiers.math.evaluate import ShapeError
 from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
 from reasonledger.verifiers.math.normalize import compact, normalize
 from reasonledger.verifiers.math.parse import ParseError, measurement_units, parse, prepare
+
+COLD_MIN = 4_000  # pairs that pay for starting verify_many workers (about 1 s of CPU each on a 2-core machine)
 
 DEFAULTS: dict[str, Any] = {
     "timeout": 1.0,
@@ -167,9 +170,11 @@ class MathVerifier(Verifier):
         """Verdicts in input order. Small batches run in this thread (as fast as a loop of `verify`);
         large ones also use warm worker processes, one per core (`batch.py`). `pool` forces the
         choice; it works from scripts without a main guard, `python -`, notebooks and threads."""
+        pairs = list(pairs)
+        if pool is None and len(pairs) < COLD_MIN and __package__ + ".batch" not in sys.modules:
+            return [self.verify(r, p) for r, p in pairs]  # no workers can be warm: skip importing them
         from reasonledger.verifiers.math import batch
 
-        pairs = list(pairs)
         cores = workers or os.cpu_count() or 1
         if not batch.use_workers(len(pairs), cores, pool):
             return [self.verify(r, p) for r, p in pairs]

@@ -28,7 +28,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from reasonledger.verifiers.math.pool import _Worker
-from reasonledger.verifiers.math.verifier import COLD_MIN
+from reasonledger.verifiers.math.limits import COLD_MIN
 
 WARM_MIN = 256  # pairs worth sending to workers that are already running
 START_GRACE = 60.0  # seconds a worker may take to import before it is given up

@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+COLD_MIN = 4_000  # a batch worth starting verify_many's workers for (about 1 s of CPU each on a 2-core machine)
+
 
 class Pathological(Exception):
     """The input is too large or too deep to be checked within the limits; `reason` says which."""

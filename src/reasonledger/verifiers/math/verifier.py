@@ -23,11 +23,9 @@ from reasonledger.verifiers.math import extract as ex
 from reasonledger.verifiers.math import forms
 from reasonledger.verifiers.math.equivalence import Comparer, Outcome, Settings
 from reasonledger.verifiers.math.evaluate import ShapeError
-from reasonledger.verifiers.math.limits import Deadline, Limits, OutOfTime, Pathological, precheck_answer
+from reasonledger.verifiers.math.limits import COLD_MIN, Deadline, Limits, OutOfTime, Pathological, precheck_answer
 from reasonledger.verifiers.math.normalize import compact, normalize
 from reasonledger.verifiers.math.parse import ParseError, measurement_units, parse, prepare
-
-COLD_MIN = 4_000  # pairs that pay for starting verify_many workers (about 1 s of CPU each on a 2-core machine)
 
 DEFAULTS: dict[str, Any] = {
     "timeout": 1.0,

@@ -11,16 +11,12 @@ from reasonledger.verifiers.code import runner
 from reasonledger.verifiers.code.checkers import check_stdio, values_equal
 from reasonledger.verifiers.code.extract import extract_code
 from reasonledger.verifiers.code.formats import ReferenceError_, normalise
-from reasonledger.verifiers.code.probe import probe
-
-needs_sandbox = pytest.mark.skipif(probe()["level_value"] < 2, reason=f"no sandbox here: {probe().get('missing')}")
+from tests.verifiers.code.sandbox import code_verifier, needs_sandbox
 
 
 @pytest.fixture(scope="module")
 def verifier():
-    v = get_verifier("code", time_limit=2.0, slots=2)
-    yield v
-    v.close()
+    yield from code_verifier()
 
 
 def test_encoding_round_trip_keeps_builtin_types() -> None:

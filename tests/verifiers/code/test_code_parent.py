@@ -9,15 +9,12 @@ import pytest
 from reasonledger.verifiers import get_verifier
 from reasonledger.verifiers.code.checkers import values_equal
 from reasonledger.verifiers.code.probe import probe
-
-needs_sandbox = pytest.mark.skipif(probe()["level_value"] < 2, reason=f"no sandbox here: {probe().get('missing')}")
+from tests.verifiers.code.sandbox import code_verifier, needs_sandbox
 
 
 @pytest.fixture(scope="module")
 def verifier():
-    v = get_verifier("code", time_limit=2.0, slots=2)
-    yield v
-    v.close()
+    yield from code_verifier()
 
 
 # --- tolerance respects type and shape ---------------------------------------------------------

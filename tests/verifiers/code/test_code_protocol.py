@@ -12,15 +12,14 @@ from reasonledger.verifiers import get_verifier
 from reasonledger.verifiers.code import runner
 from reasonledger.verifiers.code.pool import INLINE_MAX, Limits, SandboxPool
 from reasonledger.verifiers.code.probe import probe
+from tests.verifiers.code.sandbox import code_verifier, needs_sandbox
 
-pytestmark = pytest.mark.skipif(probe()["level_value"] < 2, reason=f"no sandbox here: {probe().get('missing')}")
+pytestmark = needs_sandbox
 
 
 @pytest.fixture(scope="module")
 def verifier():
-    v = get_verifier("code", time_limit=2.0, slots=1)
-    yield v
-    v.close()
+    yield from code_verifier(slots=1)
 
 
 def test_a_job_larger_than_the_control_message_goes_on_the_request_pipe(verifier) -> None:

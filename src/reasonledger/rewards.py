@@ -38,22 +38,34 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import lru_cache
+import threading
 from typing import Any, NamedTuple
 
+from reasonledger.construct.verify import VerifierPool
 from reasonledger.records.exporters.rl import parse_openrlhf_label
 from reasonledger.records.model import canonical_json
-from reasonledger.verifiers import Verifier, get_verifier
-from reasonledger.verifiers.policy import verifier_config
+from reasonledger.verifiers import Verifier
 
 # what trainers leave at the end of a decoded response: end-of-turn and padding tokens
 _END_TOKENS = re.compile(r"(?:\s*(?:<\|[^<>|]{1,40}\|>|<｜[^<>｜]{1,40}｜>|</s>|<eos>|<end_of_turn>|<pad>))+\s*$")
 
 
-@lru_cache(maxsize=256)
+_POOL: list[VerifierPool] = []  # made on first use: it reads the operator's config
+_POOL_LOCK = threading.Lock()
+
+
 def _verifier(name: str, config_json: str) -> Verifier:
-    # the row's config may tighten the operator's limits, never raise them (verifiers/policy.py)
-    return get_verifier(name, **verifier_config(name, json.loads(config_json or "{}")))
+    """The row's verifier from the same bounded pool the build uses: its config may tighten the
+    operator's limits, never raise them, and at most `VerifierPool.MAX_OPEN` keep processes open."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(VerifierPool(None, {}, None))
+        return _POOL[0].get(name, json.loads(config_json or "{}"))
+
+
+def _ran(verifier: Verifier) -> None:
+    with _POOL_LOCK:
+        _POOL[0].release(verifier)
 
 
 def _infer_verifier(data_source: str) -> tuple[str, str]:
@@ -108,7 +120,9 @@ def _judge_many(jobs: list[tuple[str, str, str, str]]) -> list[_Judged]:
     for (name, config), pairs in groups.items():
         parsed = [(references[ref] if ref in references else references.setdefault(ref, json.loads(ref)), resp)
                   for ref, resp in pairs]
-        results = _judge_group(_verifier(name, config), parsed, answers)
+        verifier = _verifier(name, config)
+        results = _judge_group(verifier, parsed, answers)
+        _ran(verifier)
         judged.update({(name, config, ref, resp): j for (ref, resp), j in zip(pairs, results)})
     return [judged[job] for job in jobs]
 

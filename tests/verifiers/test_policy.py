@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import fields
 from typing import Any, ClassVar
@@ -236,3 +237,16 @@ def test_trainer_rewards_run_a_rows_verifier_under_the_operators_limits():
 
     rewarded = _verifier("code", '{"memory_limit_mb": 6144, "time_limit": 2}')
     assert (rewarded.options["memory_limit_mb"], rewarded.options["time_limit"]) == (1024, 2)
+
+
+def test_rewards_share_the_bounded_pool():
+    """A trainer scoring rows of 25 distinct configs keeps as few open as a build does (rewards.py
+    once kept 256 instances in an lru_cache and closed none)."""
+    from reasonledger.rewards import compute_score_batch
+
+    PoolProbe.open_now = PoolProbe.most_open = PoolProbe.made = 0
+    extra = [{"verifier": "pool_probe_h3", "verifier_config_json": json.dumps({"variant": i})} for i in range(25)]
+    scores = compute_score_batch(data_sources=["probe"] * 25, solution_strs=["1"] * 25,
+                                 ground_truths=["1"] * 25, extra_infos=extra)
+    assert scores == [1.0] * 25
+    assert PoolProbe.made == 25 and PoolProbe.open_now <= VerifierPool.MAX_OPEN

@@ -81,7 +81,11 @@ class VerifierPool:
         if self.name is None and spec is None:
             raise ValueError("record names no verifier and none was given")
         name = self.name or spec.name
-        asked = self.config if self.name else {**(spec.config if spec else {}), **self.config}
+        return self.get(name, self.config if self.name else {**(spec.config if spec else {}), **self.config})
+
+    def get(self, name: str, asked: dict[str, Any]) -> Verifier:
+        """The kept instance of `name` for the config `asked` (clamped by the operator's limits), made
+        if it is new; the least recently used beyond `MAX_KEPT` is closed."""
         config = verifier_config(name, asked)
         key = f"{name}:{json_digest(config)}"
         verifier = self._instances.pop(key, None)
@@ -95,10 +99,10 @@ class VerifierPool:
         if len(self._instances) > self.MAX_KEPT:
             _, old = self._instances.popitem(last=False)
             self._open.pop(id(old), None)
-            old.close()  # a batch still holding it may open it again: `_release` then counts it
+            old.close()  # a batch still holding it may open it again: `release` then counts it
         return verifier
 
-    def _release(self, verifier: Verifier) -> None:
+    def release(self, verifier: Verifier) -> None:
         """After `verifier` ran its share of a batch: keep at most MAX_OPEN verifiers that have run open."""
         self._open.pop(id(verifier), None)
         self._open[id(verifier)] = verifier
@@ -124,7 +128,7 @@ class VerifierPool:
             for i, verdict in zip(indices, verifier.verify_many([(jobs[i][1], jobs[i][2]) for i in indices])):
                 results[i] = verdict
                 fresh.append((keys[i], verdict))
-            self._release(verifier)
+            self.release(verifier)
         if self.cache and fresh:
             self.cache.put_many(fresh)
         return [v.model_copy(update={"target": jobs[i][3]}) for i, v in enumerate(results) if v is not None]

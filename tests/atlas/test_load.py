@@ -72,3 +72,13 @@ def test_a_bad_level_and_a_duplicate_id_are_refused(raw_entries, tmp_path: Path)
 def test_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(AtlasError, match="cannot read the atlas"):
         load(tmp_path / "nope.yaml")
+
+
+def test_a_user_atlas_with_an_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    # nine levels of nine aliases expand to 9**9 values; the shared YAML bounds refuse it before expanding
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    bomb = tmp_path / "papers.yaml"
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(AtlasError, match="not valid YAML"):
+        load(bomb)

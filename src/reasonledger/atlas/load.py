@@ -17,6 +17,7 @@ import yaml
 
 from reasonledger.atlas import vocab
 from reasonledger.atlas.fields import Tagged, facts, tag
+from reasonledger.engine import safe_yaml
 
 LEVEL = re.compile(r"^L([0-5])_[a-z_]+$")
 # A study's name is what it is called, even when it is phrased as a question ("Is your agent smarter ...?").
@@ -184,7 +185,10 @@ def parse(text: str, schema_: dict[str, Any], where: str, pinned: Pin | None = N
             raise AtlasError(f"{where}: sha256 {digest} is not the pinned {pinned.sha256} "
                              f"({pinned.source} @ {pinned.revision}); reinstall reasonledger")
     try:
-        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        # the shipped text is checked against its pin, so the fast loader reads it; a user's file gets
+        # the alias, depth and size bounds every other user YAML gets
+        raw = (yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if pinned is not None
+               else safe_yaml.safe_load(text))
     except yaml.YAMLError as exc:
         raise AtlasError(f"{where}: not valid YAML: {exc}") from None
     lines = _entry_lines(text)

@@ -1,0 +1,1 @@
+"""Environments: deterministic worlds that environmental verifiers replay episodes against."""

@@ -1,0 +1,108 @@
+"""The environment protocol: a deterministic, pure-Python world an agent acts on through named tools.
+
+An environment is reset to a task's initial state, takes one parsed tool call at a time, and can show
+its state as canonical JSON with a cheap hash. Model output reaches it only as a `ToolCall` (a name
+and JSON arguments) dispatched through the environment's method table; nothing is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from reasonledger.records.model import json_digest
+
+# Why a call failed: the tool refused it, no tool has that name, the arguments do not bind to the
+# tool's signature or have the wrong types, or the environment's policy forbids it.
+ErrorKind = Literal["tool_error", "unknown_tool", "bad_arguments", "policy"]
+
+
+class ToolError(Exception):
+    """Raised by a tool for a failure the agent should see (unknown user, no seats left, ...)."""
+
+
+class PolicyViolation(ToolError):
+    """Raised by a tool when the call is well-formed but the environment's policy forbids it."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call as the model wrote it, after parsing: `arguments` is decoded JSON, never code."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+
+    @classmethod
+    def from_openai(cls, call: Mapping[str, Any]) -> "ToolCall":
+        """From an OpenAI `tool_calls` entry; arguments given as a JSON string are decoded (a string
+        that is not a JSON object becomes `{"__unparsed__": text}`, which no tool signature accepts)."""
+        function = call.get("function") or {}
+        raw = function.get("arguments", {})
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw) if raw.strip() else {}
+            except json.JSONDecodeError:
+                raw = {"__unparsed__": raw}
+        if not isinstance(raw, dict):
+            raw = {"__unparsed__": raw}
+        return cls(name=str(function.get("name", "")), arguments=raw, id=str(call.get("id", "")))
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one call did: the observation the agent sees, whether it succeeded, and whether the state moved."""
+
+    observation: Any
+    ok: bool = True
+    error_kind: ErrorKind | None = None
+    changed: bool = False
+
+
+class Environment:
+    """Base class. Subclasses set `id` and `version`, fill `tools` (name -> method name) and implement
+    `reset`, `state` and `check`; `step` dispatches through `tools` and classifies failures.
+
+    Subclasses that keep their state as a mapping of tables may override `state_hash` with a per-row
+    hash so per-step hashes stay cheap on large databases.
+    """
+
+    id: ClassVar[str]
+    version: ClassVar[str]
+    # tool name -> the name of the method that implements it
+    tools: ClassVar[Mapping[str, str]] = {}
+
+    def reset(self, task: Mapping[str, Any], seed: int = 0) -> None:
+        raise NotImplementedError
+
+    def state(self) -> Any:
+        """The whole state as canonical JSON data (dicts, lists, strings, numbers, booleans, None)."""
+        raise NotImplementedError
+
+    def state_hash(self) -> str:
+        return json_digest(self.state(), length=32)
+
+    def step(self, call: ToolCall) -> StepResult:
+        method_name = self.tools.get(call.name)
+        if method_name is None:
+            return StepResult(f"Error: unknown tool {call.name!r}", ok=False, error_kind="unknown_tool")
+        method: Callable[..., Any] = getattr(self, method_name)
+        try:
+            inspect.signature(method).bind(**call.arguments)
+        except TypeError as exc:
+            return StepResult(f"Error: {exc}", ok=False, error_kind="bad_arguments")
+        before = self.state_hash()
+        try:
+            observation = method(**call.arguments)
+        except PolicyViolation as exc:
+            return StepResult(f"Error: {exc}", ok=False, error_kind="policy", changed=self.state_hash() != before)
+        except ToolError as exc:
+            return StepResult(f"Error: {exc}", ok=False, error_kind="tool_error", changed=self.state_hash() != before)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            # a value of the wrong type or shape inside well-bound arguments
+            return StepResult(f"Error: {type(exc).__name__}: {exc}", ok=False, error_kind="bad_arguments",
+                              changed=self.state_hash() != before)
+        return StepResult(observation, ok=True, changed=self.state_hash() != before)

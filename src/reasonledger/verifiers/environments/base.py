@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -62,6 +62,17 @@ class StepResult:
     changed: bool = False
 
 
+@dataclass(frozen=True)
+class Component:
+    """One reward component's judgment (`state`, `outputs`, `actions`, ...): each is its own verdict,
+    so one never overwrites another."""
+
+    name: str
+    passed: bool
+    score: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
 class Environment:
     """Base class. Subclasses set `id` and `version`, fill `tools` (name -> method name) and implement
     `reset`, `state` and `check`; `step` dispatches through `tools` and classifies failures.
@@ -76,6 +87,12 @@ class Environment:
     tools: ClassVar[Mapping[str, str]] = {}
 
     def reset(self, task: Mapping[str, Any], seed: int = 0) -> None:
+        raise NotImplementedError
+
+    def check(self, task: Mapping[str, Any], said: Sequence[str], calls: Sequence[ToolCall]) -> list[Component]:
+        """Judge an episode that has just been replayed on this instance (so `state()` is its final
+        state): `said` is what the agent told the user, `calls` the calls it made, in order. An
+        environment may rebuild anything it needs (the gold final state) on a fresh instance."""
         raise NotImplementedError
 
     def state(self) -> Any:

@@ -25,7 +25,7 @@ PROMPT = ("A farmer has 17 sheep and buys 3 times as many goats as sheep. He the
 
 def serve(port: int) -> None:
     os.sched_setaffinity(0, {1})
-    from reasonledger.construct.openai_server import Choice, OpenAIServer
+    from reasonledger.generation.openai_server import Choice, OpenAIServer
 
     answer = [Choice("Step 1: 17 * 3 = 51 goats.\nStep 2: 51 // 2 = 25 sold.\n<answer>39</answer>")]
 
@@ -39,7 +39,7 @@ def serve(port: int) -> None:
 
 
 def requests(count: int) -> list:
-    from reasonledger.construct.generation import GenerationRequest
+    from reasonledger.generation.protocol import GenerationRequest
 
     return [GenerationRequest("chat", {"model": "bench", "messages": [{"role": "user", "content": PROMPT}],
                                        "temperature": 1.0, "top_p": 1.0, "max_tokens": 1024, "seed": i}, 0)
@@ -63,8 +63,8 @@ def measure(name: str, count: int, run, repeat: int) -> dict:
 
 
 def ours(url: str, count: int, concurrency: int, client: str, run_dir: str | None) -> None:
-    from reasonledger.construct.generation import GeneratorSpec, Response
-    from reasonledger.construct.generator import Generator
+    from reasonledger.generation.protocol import GeneratorSpec, Response
+    from reasonledger.generation.generator import Generator
 
     spec = GeneratorSpec(endpoint=url, model="bench", concurrency=concurrency, client=client)
     with Generator(spec, run_dir) as generator:

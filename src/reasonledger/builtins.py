@@ -36,9 +36,9 @@ BUILTIN_IMPORTERS = {
     "openai-tools": f"{_IMPORTERS}.presets:read_openai_tools",
 }
 BUILTIN_BACKENDS = {
-    "openai": "reasonledger.construct.backends.http:OpenAIBackend",
-    "replay": "reasonledger.construct.backends.replay:ReplayBackend",
-    "vllm": "reasonledger.construct.backends.vllm_offline:VLLMBackend",
+    "openai": "reasonledger.generation.backends.http:OpenAIBackend",
+    "replay": "reasonledger.generation.backends.replay:ReplayBackend",
+    "vllm": "reasonledger.generation.backends.vllm_offline:VLLMBackend",
 }
 # Packages whose import registers their steps, sources and exporters (`@register_step`, ...).
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")

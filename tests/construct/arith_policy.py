@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reasonledger.construct.openai_server import Choice
+from reasonledger.generation.openai_server import Choice
 
 OPS = {"Add": ("+", lambda x, y: x + y), "Multiply by": ("*", lambda x, y: x * y), "Subtract": ("-", lambda x, y: x - y)}
 _OP = re.compile(r"(Add|Multiply by|Subtract) (\d+)\.")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reasonledger.construct.generation import GeneratorSpec
+from reasonledger.generation.protocol import GeneratorSpec
 from reasonledger.construct.rollouts import Rollouts
 from reasonledger.engine.step import StepContext
 
@@ -48,7 +48,7 @@ def test_serve_answers_from_a_replay_file(tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
 def test_vllm_backend_without_vllm_says_what_to_do():
-    from reasonledger.construct.backends import make_backend
+    from reasonledger.generation.backends import make_backend
 
     with pytest.raises(ValueError, match="pip install vllm"):
         make_backend(GeneratorSpec(backend="vllm", model="Qwen/Qwen2.5-0.5B-Instruct"))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from reasonledger.cli import app
-from reasonledger.construct.openai_server import Choice
+from reasonledger.generation.openai_server import Choice
 from reasonledger.product import build
 from reasonledger.engine.recipe import instantiate, load_recipe
 from reasonledger.records.io import iter_valid

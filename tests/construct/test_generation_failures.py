@@ -9,9 +9,9 @@ import json
 import pytest
 
 from reasonledger.commands.construct import generation_report
-from reasonledger.construct.failures import FailureLog, read_failures
+from reasonledger.generation.failures import FailureLog, read_failures
 from reasonledger.engine.rundir import RunDir
-from reasonledger.construct.openai_server import Fault
+from reasonledger.generation.openai_server import Fault
 from reasonledger.construct.rollouts import GenerationFailed
 from reasonledger.product import build
 from reasonledger.records.io import iter_valid

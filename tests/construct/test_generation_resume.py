@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from reasonledger.construct.openai_server import Choice, Fault, ServerStats, body_key
-from reasonledger.construct.request_cache import RequestCache
+from reasonledger.generation.openai_server import Choice, Fault, ServerStats, body_key
+from reasonledger.generation.request_cache import RequestCache
 from reasonledger.engine.rundir import RunDir
 
 PROMPTS = 48

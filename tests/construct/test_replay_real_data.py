@@ -9,7 +9,7 @@ from itertools import islice
 
 import pytest
 
-from reasonledger.construct.backends.replay import ReplayStore, replay_answerer
+from reasonledger.generation.backends.replay import ReplayStore, replay_answerer
 from reasonledger.construct.passrate import PassRate
 from reasonledger.construct.preference import PreferencePairs
 from reasonledger.construct.rejection import RejectionSample

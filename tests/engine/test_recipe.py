@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from reasonledger.construct.generation import GeneratorSpec, redact_url
+from reasonledger.generation.protocol import GeneratorSpec, redact_url
 from reasonledger.engine.recipe import RecipeError, apply_override, load_recipe
 
 BASE = """
@@ -115,7 +115,7 @@ def test_the_key_comes_from_the_default_or_the_chosen_variable_only(monkeypatch)
 
 
 def _bearer(spec: GeneratorSpec) -> str | None:
-    from reasonledger.construct.backends.http import OpenAIBackend
+    from reasonledger.generation.backends.http import OpenAIBackend
 
     backend = OpenAIBackend(spec)
     try:
@@ -145,9 +145,9 @@ def test_the_users_endpoint_overrides_the_recipes(monkeypatch):
 
 
 def test_a_refusal_says_the_key_was_withheld(monkeypatch):
-    from reasonledger.construct.backends.http import OpenAIBackend
-    from reasonledger.construct.generation import Failure, GenerationRequest
-    from reasonledger.construct.openai_server import Fault, OpenAIServer, ServerThread
+    from reasonledger.generation.backends.http import OpenAIBackend
+    from reasonledger.generation.protocol import Failure, GenerationRequest
+    from reasonledger.generation.openai_server import Fault, OpenAIServer, ServerThread
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
     with ServerThread(OpenAIServer(lambda api, body: [], lambda api, body, i: Fault(status=401))) as server:
@@ -169,7 +169,7 @@ def test_a_recipe_endpoint_with_credentials_is_refused_without_printing_them(tmp
 
 
 def test_credentials_of_the_users_endpoint_are_never_printed(monkeypatch):
-    from reasonledger.construct.backends.http import OpenAIBackend
+    from reasonledger.generation.backends.http import OpenAIBackend
 
     monkeypatch.setenv("REASONLEDGER_ENDPOINT", "http://me:hunter2@127.0.0.1:9/v1?key=sk-live")
     backend = OpenAIBackend(GeneratorSpec(model="m"))

@@ -34,8 +34,8 @@ def serve(
     """Answer OpenAI chat/completions requests on 127.0.0.1 from recorded completions (a dry run for recipes)."""
     import asyncio
 
-    from reasonledger.construct.backends.replay import ReplayError, ReplayStore, replay_answerer
-    from reasonledger.construct.openai_server import OpenAIServer
+    from reasonledger.generation.backends.replay import ReplayError, ReplayStore, replay_answerer
+    from reasonledger.generation.openai_server import OpenAIServer
 
     try:
         store = ReplayStore(files, fmt)
@@ -65,7 +65,7 @@ def replay_file(
     import os
     import tempfile
 
-    from reasonledger.construct.backends.replay import ReplayError, read_rollout_sets, replay_line, rollout_set_entry
+    from reasonledger.generation.backends.replay import ReplayError, read_rollout_sets, replay_line, rollout_set_entry
     from reasonledger.engine.rundir import check_apart
     from reasonledger.records.io import data_path, iter_valid
     from reasonledger.records.model import Kind
@@ -104,8 +104,8 @@ def replay_file(
 def generation_report(run_dir: Path) -> dict[str, Any]:
     """Per generating step: requests sent, cached and failed, tokens, cost and wire events; plus
     the failures not since resolved by a resumed run."""
-    from reasonledger.construct.failures import read_failures
-    from reasonledger.construct.request_cache import RequestCache
+    from reasonledger.generation.failures import read_failures
+    from reasonledger.generation.request_cache import RequestCache
     from reasonledger.engine.runlog import RunLog, latest_by
 
     run = RunDir(run_dir)

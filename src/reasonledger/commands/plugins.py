@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON: {kind: {name: origin}}.")) -> None:
         """List every registered plugin by kind with its origin (the distribution whose
         `reasonledger.plugins` entry point added it)."""
-        import reasonledger.construct.generation
+        import reasonledger.generation.protocol
         import reasonledger.engine.source
         import reasonledger.engine.step
         import reasonledger.records.exporters

@@ -24,8 +24,9 @@ from pydantic import Field, model_validator
 
 from reasonledger.construct.derived import (
     derived_event, derived_lineage, inherited_generation, moved, rollout_verdicts)
-from reasonledger.construct.generation import Failure, GenerationRequest
-from reasonledger.construct.generator import GeneratingStep, Generator
+from reasonledger.generation.protocol import Failure, GenerationRequest
+from reasonledger.construct.generating import GeneratingStep
+from reasonledger.generation.generator import Generator
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.construct.rollouts import failure_detail, stop_or_drop

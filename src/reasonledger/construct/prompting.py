@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reasonledger.construct.generation import GenerationRequest, GeneratorSpec, Sampling
+from reasonledger.generation.protocol import GenerationRequest, GeneratorSpec, Sampling
 from reasonledger.engine.pipeline import derived_seed
 from reasonledger.records.model import Record, Task, prompt_text
 

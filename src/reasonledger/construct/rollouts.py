@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from reasonledger.construct.generation import Failure, GenerationRequest, Outcome
-from reasonledger.construct.generator import GeneratingStep
+from reasonledger.generation.protocol import Failure, GenerationRequest, Outcome
+from reasonledger.construct.generating import GeneratingStep
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generation_meta, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.engine.pipeline import batches

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from reasonledger.construct.generation import BACKENDS, GenerationRequest, GeneratorSpec, Outcome
+from reasonledger.generation.protocol import BACKENDS, GenerationRequest, GeneratorSpec, Outcome
 
 # done(index, outcome) is called once per request, as soon as its outcome is known.
 Done = Callable[[int, Outcome], None]

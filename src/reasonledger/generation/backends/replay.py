@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasonledger.construct.backends import Backend, Done
-from reasonledger.construct.generation import Choice, Failure, GenerationRequest, GeneratorSpec, Response, excerpt, lookup_text
+from reasonledger.generation.backends import Backend, Done
+from reasonledger.generation.protocol import Choice, Failure, GenerationRequest, GeneratorSpec, Response, excerpt, lookup_text
 from reasonledger.records.jsonl import read_json_lines
 from reasonledger.records.model import Kind, Record, prompt_text
-from reasonledger.records.quarantine import BadRow
+from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, cap_bad_rows
+from reasonledger.registry import registry
+
+IMPORT_FORMATS = registry("import format")
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,11 @@ def rollout_set_entry(record: Record) -> tuple[str, list[Recorded]]:
 
 
 def read_rollout_sets(path: Path, fmt: str) -> Iterator[tuple[str, list[Recorded]]]:
-    from reasonledger.records.importers import import_file
-
-    for item in import_file(path, fmt):
+    """Rollout sets read by the `fmt` importer, looked up by name in the registry (the importers live
+    in a room above this one)."""
+    if fmt not in IMPORT_FORMATS:
+        raise ReplayError(f"replay_format: unknown format {fmt!r}; known: replay, {', '.join(IMPORT_FORMATS)}")
+    for item in cap_bad_rows(IMPORT_FORMATS[fmt](path), DEFAULT_MAX_BAD_ROWS):
         if isinstance(item, BadRow):
             raise ReplayError(item.message())
         if item.kind == Kind.rollout_set:

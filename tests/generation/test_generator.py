@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from reasonledger.construct.generation import Failure, GenerationRequest, GeneratorSpec, Response
-from reasonledger.construct.generator import Generator
-from reasonledger.construct.openai_server import Choice, Fault, body_key
-from reasonledger.construct.request_cache import RequestCache
+from reasonledger.generation.protocol import Failure, GenerationRequest, GeneratorSpec, Response
+from reasonledger.generation.generator import Generator
+from reasonledger.generation.openai_server import Choice, Fault, body_key
+from reasonledger.generation.request_cache import RequestCache
 from reasonledger.engine.rundir import RunDir
 from reasonledger.engine.step import StepContext
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from reasonledger.construct.generation import Response
+from reasonledger.generation.protocol import Response
 from reasonledger.engine.sqlite_store import open_shared
 
 

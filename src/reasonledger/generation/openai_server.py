@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasonledger.construct.generation import Choice
+from reasonledger.generation.protocol import Choice
 
 ROUTES = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reasonledger.construct.backends import Backend, Done
-from reasonledger.construct.generation import Choice, GenerationRequest, GeneratorSpec, Response
+from reasonledger.generation.backends import Backend, Done
+from reasonledger.generation.protocol import Choice, GenerationRequest, GeneratorSpec, Response
 
 SAMPLING_KEYS = ("n", "temperature", "top_p", "top_k", "min_p", "max_tokens", "stop", "seed",
                  "presence_penalty", "frequency_penalty", "repetition_penalty")

@@ -19,8 +19,8 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 
-from reasonledger.construct.backends import Backend, Done
-from reasonledger.construct.generation import (
+from reasonledger.generation.backends import Backend, Done
+from reasonledger.generation.protocol import (
     BadResponse, Failure, GenerationRequest, GeneratorSpec, Outcome, excerpt, parse_completion, redact_url, scrub,
     url_secrets)
 from reasonledger.engine.executors.base import worker_share

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reasonledger.construct.backends import Backend, make_backend
-from reasonledger.construct.failures import FailureLog
-from reasonledger.construct.generation import Failure, GenerationRequest, GeneratorSpec, Outcome, Response, excerpt
-from reasonledger.construct.request_cache import RequestCache
+from reasonledger.generation.backends import Backend, make_backend
+from reasonledger.generation.failures import FailureLog
+from reasonledger.generation.protocol import Failure, GenerationRequest, GeneratorSpec, Outcome, Response, excerpt
+from reasonledger.generation.request_cache import RequestCache
 from reasonledger.engine.rundir import RunDir, as_run
-from reasonledger.engine.step import Step, StepContext
+from reasonledger.engine.step import StepContext
 
 
 def cost_usd(spec: GeneratorSpec, prompt_tokens: int, completion_tokens: int) -> float:
@@ -134,48 +134,3 @@ class Generator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def replay_files(step: Step) -> list[Path]:
-    """A step's replay files, read from the recipe's folder (never outside it unless the user allows)."""
-    files = []
-    for path in step.params.generator.replay:  # type: ignore[attr-defined]
-        resolved = step.resolve(path, "generator.replay")
-        if not resolved.is_file():
-            raise ValueError(f"generator.replay: no such file {resolved}")
-        files.append(resolved)
-    return files
-
-
-class GeneratingStep(Step):
-    """A step whose params hold a `generator`: one client per worker process (`setup`), whose
-    request cache, rate limits and connections serve every shard; its replay files are checked
-    when the recipe loads."""
-
-    generator: Generator | None = None
-
-    def check_at_load(self) -> None:
-        replay_files(self)
-
-    def setup(self, ctx: StepContext) -> None:
-        ctx.count_setup("generator_clients")
-        self.generator = open_generator(self, ctx)
-
-    def close(self) -> None:
-        if self.generator is not None:
-            self.generator.close()
-            self.generator = None
-
-    def client(self, ctx: StepContext) -> Generator:
-        """The worker's generator client (set up here when the step runs outside a build, as in a test)."""
-        if self.generator is None:
-            GeneratingStep.setup(self, ctx)
-        assert self.generator is not None
-        return self.generator
-
-
-def open_generator(step: Step, ctx: StepContext) -> Generator:
-    """The generator of a step's `generator` params, with replay files read from the recipe's folder."""
-    spec: GeneratorSpec = step.params.generator  # type: ignore[attr-defined]
-    spec = spec.model_copy(update={"replay": [str(path) for path in replay_files(step)]})
-    return Generator(spec, ctx.run, ctx.step)

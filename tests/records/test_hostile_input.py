@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from reasonledger.records.io import read_records
-from reasonledger.records.importers import import_file
+from reasonledger.formats.importers import import_file
 from reasonledger.records.model import Record
 from reasonledger.records.parquet import write_parquet_shards
 from reasonledger.records.quarantine import BadRow, Quarantine, TooManyBadRows
@@ -247,7 +247,7 @@ def _record_rows(n=3):
 def test_bad_parquet_rows_are_bad_rows_with_their_row_number(tmp_path):
     from reasonledger.records.arrow import RECORD_SCHEMA
     rows = _record_rows(8)
-    rows[1]["actions_json"] = "{not json"
+    rows[1]["scaffold_json"] = "{not json"
     rows[6]["meta_json"] = '{"a": 1, "a": 2}'
     rows[2]["kind"] = "poem"
     rows[3]["source"] = None

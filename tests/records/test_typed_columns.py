@@ -32,7 +32,8 @@ def test_behaviour_and_reference_are_typed_columns(tmp_path):
     assert rows["step_trace"]["steps"] == [{"text": "1+1=2", "label": 1.0, "label_source": "human"}]
     assert (rows["trace"]["trace"], rows["trace"]["answer"]) == ("1+1=2", "2")
     assert (rows["preference_pair"]["chosen"], rows["preference_pair"]["rejected"]) == ("2", "3")
-    assert rows["preference_pair"]["prompt_messages"] == [{"role": "user", "content": "1+1?"}]
+    assert rows["preference_pair"]["prompt_messages"] == [
+        {"role": "user", "content": "1+1?", "tool_calls": None, "tool_call_id": None, "name": None}]
 
     # a filter in Arrow itself: records with a rollout answering "3"
     responses = pc.struct_field(pc.list_flatten(table["rollouts"]), "response")
@@ -79,7 +80,7 @@ def _layout_1_row(record):
     }
 
 
-def test_layout_1_shards_are_still_read_and_rewritten_in_layout_2(tmp_path):
+def test_layout_1_shards_are_still_read_and_rewritten_in_the_current_layout(tmp_path):
     old = tmp_path / "old"
     old.mkdir()
     pq.write_table(pa.Table.from_pylist([_layout_1_row(r) for r in ONE_OF_EACH], schema=_LAYOUT_1), old / "part-00000.parquet")
@@ -88,6 +89,6 @@ def test_layout_1_shards_are_still_read_and_rewritten_in_layout_2(tmp_path):
     assert [r.model_dump() for r in read_records(old)] == expected  # the bounded reader of handed-in files too
     again = write_parquet_shards(read_parquet_records(old), tmp_path / "new")
     rewritten = list(read_parquet_records(tmp_path / "new"))
-    assert [r.id for r in rewritten] == [r.id for r in ONE_OF_EACH] and again["schema_version"] == SCHEMA_VERSION == 2
+    assert [r.id for r in rewritten] == [r.id for r in ONE_OF_EACH] and again["schema_version"] == SCHEMA_VERSION == 3
     assert {r.schema_version for r in rewritten} == {SCHEMA_VERSION}
     assert "rollouts" in pq.read_schema(tmp_path / "new" / "part-00000.parquet").names

@@ -194,6 +194,21 @@ DESCRIPTIONS = {
     "default:chosen": "The preferred response of a preference pair.",
     "default:rejected": "The dispreferred response of a preference pair.",
     "actions_json": "The actions of a tool trajectory or episode (action, observation, state change, ok), JSON text.",
+    "actions": "The tool calls of a tool trajectory or episode, in order, failed ones included.",
+    "actions.id": "The call's id (OpenAI tool_call id).",
+    "actions.name": "The tool called.",
+    "actions.arguments_json": "The call's arguments, JSON text (null when they were not a JSON object: see action_json).",
+    "actions.observation_json": "What the call returned, JSON text.",
+    "actions.observation_hash": "Hash of what the call returned.",
+    "actions.ok": "Whether the call succeeded.",
+    "actions.error_kind": "Why it failed: tool_error, unknown_tool, bad_arguments, policy.",
+    "actions.provenance": "recorded (a model made the call) or synthetic (a converter made it up: not evidence).",
+    "actions.state_hash": "Hash of the environment's state after the call, when known.",
+    "actions.state_diff_json": "The change the call made to the state, JSON text.",
+    "actions.action_json": "The call in a raw form that could not be normalised, JSON text.",
+    "default:messages": "The whole conversation of a tool trajectory or episode, tool turns included.",
+    "termination": "How the episode ended: agent_stop, user_stop, max_steps, error.",
+    "scaffold_json": "The loop that ran the episode (system prompt hash, agent loop, ...), JSON text.",
     "judgment_json": "The judgment of a judgment record, JSON text.",
     "verdicts": "Every verdict given to this record, one per verifier run and target.",
     "verdicts.verifier": "Id of the verifier that gave the verdict.",
@@ -261,6 +276,17 @@ DESCRIPTIONS = {
     "labels": "Whether each step is correct.",
     "label_sources": "Who labelled each step: programmatic, model, human, dataset.",
 }
+# the tool-call members of a chat message, in the records' prompt and in an agent's conversation
+DESCRIPTIONS.update({f"{column}.{member}": text for column in ("prompt_messages", "messages") for member, text in {
+    "tool_calls": "The tool calls of an assistant turn.",
+    "tool_calls.id": "The call's id.",
+    "tool_calls.type": "Always `function`.",
+    "tool_calls.function": "The function called.",
+    "tool_calls.function.name": "The tool's name.",
+    "tool_calls.function.arguments": "The call's arguments as the model wrote them, JSON text.",
+    "tool_call_id": "The call a tool turn answers.",
+    "name": "The tool that answered (tool turns).",
+}.items()})
 _SAMPLE_ROWS = 200
 
 

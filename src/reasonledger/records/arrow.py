@@ -2,13 +2,15 @@
 
 Columns a query engine should see are typed: id, kind, the prompt (text or chat messages), the
 reference's answer, domain, source, verifier contract, the behaviour (response, trace, answer,
-steps with their labels, rollouts, chosen/rejected) and verdicts with score and passed, so `datasets`
-or DuckDB filter them without `json.loads`. What has no fixed shape is canonical JSON text, so no
-shape is lost and the bytes are deterministic: the whole reference (`reference_json`, which the
-record is read back from), actions, judgments, verifier configs, evidence, sampling and meta.
+steps with their labels, rollouts, chosen/rejected, an agent's messages with their tool calls, its
+actions as (id, name, ok, error kind, provenance, hashes), termination) and verdicts with score and
+passed, so `datasets` or DuckDB filter them without `json.loads`. What has no fixed shape is canonical
+JSON text, so no shape is lost and the bytes are deterministic: the whole reference (`reference_json`,
+which the record is read back from), tool arguments and observations, judgments, verifier configs,
+evidence, sampling and meta.
 
-LAYOUT 1 (before typed behaviour) kept the prompt's messages and the behaviour as JSON text; it is
-still read.
+Older layouts are still read: LAYOUT 1 kept the prompt's messages and the behaviour as JSON text,
+LAYOUT 2 the actions as one JSON text (`actions_json`) and messages without tool calls.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pyarrow as pa
 
 from reasonledger.records.model import SCHEMA_VERSION, Record, canonical_json
 
-LAYOUT = 2
+LAYOUT = 3
 _SOURCE = pa.struct([
     ("dataset", pa.string()), ("revision", pa.string()), ("row_id", pa.string()),
     ("license", pa.string()), ("split", pa.string()),
@@ -36,7 +38,22 @@ _EVENT = pa.struct([
     ("stage", pa.string()), ("step", pa.string()), ("params_hash", pa.string()), ("model", pa.string()),
     ("revision", pa.string()), ("sampling_json", pa.string()), ("seed", pa.int64()),
 ])
-_MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
+_TOOL_CALL = pa.struct([
+    ("id", pa.string()), ("type", pa.string()),
+    ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())])),
+])
+_MESSAGE = pa.struct([
+    ("role", pa.string()), ("content", pa.string()), ("tool_calls", pa.list_(_TOOL_CALL)),
+    ("tool_call_id", pa.string()), ("name", pa.string()),
+])
+_ACTION = pa.struct([
+    ("id", pa.string()), ("name", pa.string()), ("arguments_json", pa.string()), ("observation_json", pa.string()),
+    ("observation_hash", pa.string()), ("ok", pa.bool_()), ("error_kind", pa.string()),
+    ("provenance", pa.string()), ("state_hash", pa.string()), ("state_diff_json", pa.string()),
+    ("action_json", pa.string()),
+])
+# action fields kept as canonical JSON text (no fixed shape), under `<name>_json`
+_JSON_ACTION = ("arguments", "observation", "state_diff", "action")
 _STEP = pa.struct([("text", pa.string()), ("label", pa.float64()), ("label_source", pa.string())])
 _ROLLOUT = pa.struct([("response", pa.string()), ("answer", pa.string()), ("meta_json", pa.string())])
 # behaviour fields stored as typed text columns under their own names
@@ -60,7 +77,10 @@ RECORD_SCHEMA = pa.schema([
     ("rollouts", pa.list_(_ROLLOUT)),
     ("chosen", pa.string()),
     ("rejected", pa.string()),
-    ("actions_json", pa.string()),
+    ("actions", pa.list_(_ACTION)),
+    ("messages", pa.list_(_MESSAGE)),
+    ("termination", pa.string()),
+    ("scaffold_json", pa.string()),
     ("judgment_json", pa.string()),
     ("verdicts", pa.list_(_VERDICT)),
     ("parents", pa.list_(pa.string())),
@@ -108,7 +128,12 @@ def record_to_row(record: Record) -> dict[str, Any]:
         "steps": behaviour["steps"],
         "rollouts": None if rollouts is None else [
             {"response": r["response"], "answer": r["answer"], "meta_json": canonical_json(r["meta"])} for r in rollouts],
-        "actions_json": _json_or_none(behaviour["actions"]),
+        "actions": None if behaviour["actions"] is None else [
+            {**{k: v for k, v in action.items() if k not in _JSON_ACTION},
+             **{f"{k}_json": _json_or_none(action[k]) for k in _JSON_ACTION}} for action in behaviour["actions"]],
+        "messages": behaviour["messages"],
+        "termination": behaviour["termination"],
+        "scaffold_json": _json_or_none(behaviour["scaffold"]),
         "judgment_json": _json_or_none(behaviour["judgment"]),
         "verdicts": [
             {**{k: v for k, v in verdict.items() if k != "evidence"}, "evidence_json": canonical_json(verdict["evidence"])}
@@ -127,6 +152,28 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+def _message(message: dict[str, Any]) -> dict[str, Any]:
+    calls = message.get("tool_calls")
+    if calls is not None:
+        message = {**message, "tool_calls": [_drop_none(call) for call in calls]}
+    return _drop_none(message)
+
+
+def _messages(messages: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    return None if messages is None else [_message(m) for m in messages]
+
+
+def _actions(row: dict[str, Any], loads: Callable[[str], Any]) -> list[dict[str, Any]] | None:
+    if "actions_json" in row:  # layout 2
+        return None if row["actions_json"] is None else loads(row["actions_json"])
+    if row["actions"] is None:
+        return None
+    return [_drop_none({**{k: v for k, v in action.items() if not k.endswith("_json")},
+                        **{k: None if action[f"{k}_json"] is None else loads(action[f"{k}_json"])
+                           for k in _JSON_ACTION}})
+            for action in row["actions"]]
+
+
 def _behaviour(row: dict[str, Any], loads: Callable[[str], Any]) -> dict[str, Any]:
     if "behaviour_json" in row:  # layout 1
         return loads(row["behaviour_json"])
@@ -136,7 +183,10 @@ def _behaviour(row: dict[str, Any], loads: Callable[[str], Any]) -> dict[str, An
         "steps": None if row["steps"] is None else [_drop_none(step) for step in row["steps"]],
         "rollouts": None if rollouts is None else [
             {"response": r["response"], "answer": r["answer"], "meta": loads(r["meta_json"] or "{}")} for r in rollouts],
-        "actions": None if row["actions_json"] is None else loads(row["actions_json"]),
+        "actions": _actions(row, loads),
+        "messages": _messages(row.get("messages")),
+        "termination": row.get("termination"),
+        "scaffold": None if row.get("scaffold_json") is None else loads(row["scaffold_json"]),
         "judgment": None if row["judgment_json"] is None else loads(row["judgment_json"]),
     })
 
@@ -144,11 +194,12 @@ def _behaviour(row: dict[str, Any], loads: Callable[[str], Any]) -> dict[str, An
 def _prompt(row: dict[str, Any], loads: Callable[[str], Any]) -> Any:
     if row["prompt"] is not None:
         return row["prompt"]
-    return loads(row["prompt_messages_json"]) if "prompt_messages_json" in row else row["prompt_messages"]
+    return loads(row["prompt_messages_json"]) if "prompt_messages_json" in row else _messages(row["prompt_messages"])
 
 
 def row_to_record(row: dict[str, Any], loads: Callable[[str], Any] = json.loads) -> Record:
-    """The record a row holds (layout 2, or layout 1 with JSON prompt messages and behaviour);
+    """The record a row holds (layout 3; layout 2 with actions as JSON text; layout 1 with JSON prompt
+    messages and behaviour);
     `loads` parses its JSON cells (`canonical.loads_row` for untrusted files)."""
     verifier = row.get("verifier")
     task = {

@@ -11,13 +11,15 @@ import json
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import to_jsonable_python
 
 from reasonledger.records.canonical import has_non_finite, problem
 
 # 2: label source `dataset`; stored with the behaviour as typed columns (records.arrow LAYOUT 2).
-SCHEMA_VERSION = 2
+# 3: agent data: messages with tool calls, normalised actions, termination and scaffold (LAYOUT 3).
+#    Records of 1 and 2 read unchanged and keep their ids.
+SCHEMA_VERSION = 3
 
 
 class Kind(str, Enum):
@@ -40,9 +42,41 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+class ToolFunction(_Strict):
+    name: str
+    # JSON text exactly as the model wrote it (it may not parse: that is the model's error, kept);
+    # a mapping given here is written as JSON.
+    arguments: str = "{}"
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _arguments_text(cls, value: Any) -> Any:
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+
+
+class MessageToolCall(_Strict):
+    """One entry of an assistant message's OpenAI-style `tool_calls`."""
+
+    id: str | None = None
+    type: Literal["function"] = "function"
+    function: ToolFunction
+
+
 class Message(_Strict):
+    """A chat turn. Assistant turns may carry `tool_calls` (content then often empty); a `tool` turn
+    answers one call by `tool_call_id` and may name the tool. Unset fields are left out of the
+    content hash, so plain {role, content} turns hash as they did before schema 3."""
+
     role: str
-    content: str
+    content: str = ""
+    tool_calls: list[MessageToolCall] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _null_content(cls, value: Any) -> Any:
+        return "" if value is None else value
 
 
 class Source(_Strict):
@@ -83,13 +117,49 @@ class Step(_Strict):
     label_source: LabelSource | None = None
 
 
-class Action(_Strict):
-    """One turn of a tool trajectory or episode; failed actions are kept with `ok=False`."""
+# Why a tool call failed: the tool refused it, no tool has that name, the arguments do not fit the
+# tool, or the environment's policy forbids it (the environment protocol's classification).
+ErrorKind = Literal["tool_error", "unknown_tool", "bad_arguments", "policy"]
+# `synthetic`: a turn a converter or generator made up (never evidence of what a model did).
+Provenance = Literal["recorded", "synthetic"]
+Termination = Literal["agent_stop", "user_stop", "max_steps", "error"]
 
-    action: Any
+
+def hash_observation(observation: Any) -> str:
+    """The hash an action keeps of what its call returned, so replays compare without the text."""
+    return json_digest(observation, length=32)
+
+
+class Action(_Strict):
+    """One tool call and what came back; failed calls are kept with `ok=False` and their `error_kind`.
+
+    Normalised as (id, name, arguments); `action` holds a raw form that could not be normalised (a
+    legacy record's whole assistant message, or arguments that are not a JSON object). `state_hash`
+    is the environment's state after the call, when known."""
+
+    id: str | None = None
+    name: str | None = None
+    arguments: dict[str, Any] | None = None
     observation: Any = None
-    state_diff: Any = None
+    observation_hash: str | None = None
     ok: bool = True
+    error_kind: ErrorKind | None = None
+    provenance: Provenance = "recorded"
+    state_hash: str | None = None
+    state_diff: Any = None
+    action: Any = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Action":
+        if self.name is None and self.action is None:
+            raise ValueError("an action needs the tool's `name` (or, for a raw form, `action`)")
+        if self.error_kind is not None and self.ok:
+            raise ValueError(f"an action with error_kind {self.error_kind!r} cannot be ok")
+        if (self.observation is not None and self.observation_hash is not None
+                and hash_observation(self.observation) != self.observation_hash):
+            raise ValueError("observation_hash does not match the observation (records.model.hash_observation); "
+                             "drop it or recompute it")
+        return self
 
 
 class Behaviour(_Strict):
@@ -104,19 +174,25 @@ class Behaviour(_Strict):
     rejected: str | None = None
     actions: list[Action] | None = None
     judgment: Any = None
+    # the whole conversation of a tool trajectory or episode, tool turns included
+    messages: list[Message] | None = None
+    # how the episode ended and the loop that ran it ({system_prompt_hash, agent_loop, ...}): recorded
+    # by the harness, apart from what the model said
+    termination: Termination | None = None
+    scaffold: dict[str, Any] | None = None
 
 
-# The behaviour fields that each kind needs; an empty tuple means "a task alone is enough"
-# (an RLVR prompt set is prompt_answer records whose behaviour is still to come).
-REQUIRED_BEHAVIOUR: dict[Kind, tuple[str, ...]] = {
+# What each kind needs in its behaviour: every group must have one of its fields set. No group means
+# "a task alone is enough" (an RLVR prompt set is prompt_answer records whose behaviour is still to come).
+REQUIRED_BEHAVIOUR: dict[Kind, tuple[tuple[str, ...], ...]] = {
     Kind.prompt_answer: (),
-    Kind.trace: ("trace",),
-    Kind.step_trace: ("steps",),
-    Kind.rollout_set: ("rollouts",),
-    Kind.preference_pair: ("chosen", "rejected"),
-    Kind.tool_trajectory: ("actions",),
-    Kind.episode: ("actions",),
-    Kind.judgment: ("judgment",),
+    Kind.trace: (("trace",),),
+    Kind.step_trace: (("steps",),),
+    Kind.rollout_set: (("rollouts",),),
+    Kind.preference_pair: (("chosen",), ("rejected",)),
+    Kind.tool_trajectory: (("actions", "messages"),),
+    Kind.episode: (("actions", "messages"),),
+    Kind.judgment: (("judgment",),),
 }
 
 
@@ -160,7 +236,8 @@ class Record(_Strict):
 
     @model_validator(mode="after")
     def _check_kind_and_id(self) -> "Record":
-        missing = [f for f in REQUIRED_BEHAVIOUR[self.kind] if getattr(self.behaviour, f) in (None, [])]
+        missing = [" or behaviour.".join(group) for group in REQUIRED_BEHAVIOUR[self.kind]
+                   if all(getattr(self.behaviour, f) in (None, []) for f in group)]
         if missing:
             raise ValueError(f"a {self.kind.value} record needs behaviour.{', behaviour.'.join(missing)}")
         expected = content_id(self)
@@ -201,8 +278,12 @@ def content_id(record: Record) -> str:
     are hashed as storage writes them (pydantic's JSON form), so id and stored content always agree."""
     prompt = record.task.prompt
     if not isinstance(prompt, str):
-        prompt = [m.model_dump() for m in prompt]
+        prompt = [m.model_dump(exclude_none=True) for m in prompt]
     behaviour = record.behaviour.model_dump(exclude_none=True)
+    for action in behaviour.get("actions") or ():
+        # provenance came with schema 3: its default is left out so older records keep their ids
+        if action.get("provenance") == "recorded":
+            del action["provenance"]
     payload = {"kind": record.kind.value, "prompt": prompt, "reference": record.task.reference, "behaviour": behaviour}
     try:
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,

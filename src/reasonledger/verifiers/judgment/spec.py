@@ -1,0 +1,70 @@
+"""A judge's whole specification, as the verifier config: its hash pins every verdict to it.
+
+Mode, template (id and sha256), judge model and revision, decoding (temperature, max tokens, n,
+seed) and the backend that answers (and, for replay or scripted judges, what it answers from) all
+live here, so two judges that could give different verdicts never share a config hash, and a
+verdict cache keyed by it is never stale. Where the endpoint is and which key it takes are not part
+of the judge: they come from the user (`REASONLEDGER_ENDPOINT`, the generation layer's rules).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from reasonledger.verifiers.answers import DEFAULT_RULES, RULES
+from reasonledger.verifiers.judgment.templates import Template, load_template
+
+
+class Decoding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(0.0, ge=0)
+    max_tokens: int = Field(512, gt=0)
+    n: int = Field(1, ge=1, description="samples per question; the verdict is their strict majority")
+    seed: int | None = 0
+
+
+class JudgeSpec(BaseModel):
+    """Fields every judgment verifier shares; each verifier adds its own (mode, aggregation, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    template: str
+    template_sha256: str | None = Field(None, description="filled from the shipped template; a different value "
+                                        "is refused (the config was written for another prompt)")
+    model: str = Field(..., description="the judge model as the backend names it")
+    revision: str | None = None
+    decoding: Decoding = Field(default_factory=Decoding)
+    backend: str = "openai"
+    backend_options: dict[str, Any] = Field(default_factory=dict, description="what the backend answers from: "
+                                            "`replay` files, a `scripted` judge; no endpoints or keys")
+
+    @model_validator(mode="after")
+    def _pin_template(self) -> "JudgeSpec":
+        shipped = load_template(self.template).sha256
+        if self.template_sha256 is None:
+            self.template_sha256 = shipped
+        elif self.template_sha256 != shipped:
+            raise ValueError(f"template_sha256: the config pins {self.template!r} at {self.template_sha256}, the "
+                             f"shipped template is {shipped}; the prompt changed, so re-measure the judge and "
+                             f"update the config")
+        for key in ("endpoint", "api_key_env", "api_key"):
+            if key in self.backend_options:
+                raise ValueError(f"backend_options.{key}: where the judge runs is the user's setting "
+                                 "(REASONLEDGER_ENDPOINT, --api-key-env), not part of the judge's config")
+        return self
+
+    def loaded_template(self) -> Template:
+        return load_template(self.template)
+
+
+def check_rules(rules: list[str]) -> list[str]:
+    unknown = [r for r in rules if r not in RULES]
+    if unknown:
+        raise ValueError(f"extraction_rules: unknown {', '.join(unknown)}; known: {', '.join(RULES)}")
+    return rules
+
+
+DEFAULT_EXTRACTION = list(DEFAULT_RULES)
+
+__all__ = ["DEFAULT_EXTRACTION", "Decoding", "JudgeSpec", "check_rules"]

@@ -94,7 +94,7 @@ class DataFacts:
             "verifier": task.verifier is not None,
             "environment": record.kind in (Kind.tool_trajectory, Kind.episode)
             or (isinstance(task.reference, dict) and "environment" in task.reference),
-            "trajectories": bool(b.actions),
+            "trajectories": bool(b.actions or b.messages),
         }
         for part, present in parts.items():
             if present:

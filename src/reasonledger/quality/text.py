@@ -95,12 +95,17 @@ def _as_text(value: Any) -> str:
 
 
 def behaviour_texts(record: Record) -> list[str]:
-    """Every text the model produced in a record: response, trace, answer, steps, rollouts, pair."""
+    """Every text the model produced in a record: response, trace, answer, steps, rollouts, pair, and
+    an agent's calls, what they returned and what it said."""
     b = record.behaviour
     texts = [b.response, b.trace, b.answer, b.chosen, b.rejected]
     texts += [s.text for s in b.steps or []]
     texts += [r.response for r in b.rollouts or []]
-    texts += [_as_text(a.action) + " " + _as_text(a.observation) for a in b.actions or []]
+    texts += [" ".join(_as_text(part) for part in (a.name, a.arguments, a.action, a.observation) if part is not None)
+              for a in b.actions or []]
+    texts += [m.content for m in b.messages or [] if m.role == "assistant"]
+    if not b.actions:  # calls kept only in the conversation
+        texts += [f"{c.function.name} {c.function.arguments}" for m in b.messages or [] for c in m.tool_calls or []]
     return [t for t in texts if t]
 
 

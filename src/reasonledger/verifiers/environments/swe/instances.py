@@ -73,8 +73,11 @@ class Instance:
     bug_statuses: dict[str, str]  # fail-to-pass test -> what the bug did (wrong_answer, timeout, not_reached, ...)
 
     def as_task(self) -> dict[str, Any]:
-        """The environment's task payload (what `SweLite.reset` takes)."""
-        return asdict(self)
+        """The environment's task payload (what `SweLite.reset` takes); the gold stays out of it (an
+        episode's spec keeps it as its gold action)."""
+        task = asdict(self)
+        del task["gold"]
+        return task
 
 
 def humanevalplus_tasks(path: str | Path, verifier: CodeVerifier) -> Iterator[CodeTask | Drop]:

@@ -18,7 +18,7 @@ import yaml
 import reasonledger.rewards as rewards
 from reasonledger.product import build
 from reasonledger.engine.recipe import RecipeError, load_recipe
-from reasonledger.records.exporters.rl import split_of
+from reasonledger.formats.exporters.rl import split_of
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart.yaml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-from reasonledger.records.exporters import register_exporter, rl
+from reasonledger.formats.exporters import register_exporter, rl, training
 from reasonledger.registry import registry
 from reasonledger.verifiers.registry import VERIFIERS
 
@@ -17,7 +17,7 @@ BUILTIN_VERIFIERS = {
     "math": "reasonledger.verifiers.math:MathVerifier",
     "code": "reasonledger.verifiers.code:CodeVerifier",
 }
-_IMPORTERS = "reasonledger.records.importers"
+_IMPORTERS = "reasonledger.formats.importers"
 BUILTIN_IMPORTERS = {
     "records": f"{_IMPORTERS}.generic:read_envelope",
     "gsm8k": f"{_IMPORTERS}.gsm8k:read_gsm8k",
@@ -39,8 +39,15 @@ BUILTIN_BACKENDS = {
     "openai": "reasonledger.generation.backends.http:OpenAIBackend",
     "replay": "reasonledger.generation.backends.replay:ReplayBackend",
     "vllm": "reasonledger.generation.backends.vllm_offline:VLLMBackend",
+    "scripted": "reasonledger.generation.backends.scripted:ScriptedBackend",
 }
-# Packages whose import registers their steps, sources and exporters (`@register_step`, ...).
+# The environments episodes are replayed against (verifiers/environments/<name>/).
+_ENVIRONMENTS = "reasonledger.verifiers.environments"
+BUILTIN_ENVIRONMENTS = {
+    "swe_lite": f"{_ENVIRONMENTS}.swe.swe_lite:SweLite",
+    "shell_fs": f"{_ENVIRONMENTS}.swe.shell_fs:ShellFs",
+}
+# Packages whose import registers their steps and sources (`@register_step`, `@register_source`).
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
 
 
@@ -49,14 +56,19 @@ def register() -> None:
     their registries."""
     for name, target in BUILTIN_VERIFIERS.items():
         VERIFIERS.add(name, target)
-    for name in ("verl", "trl_grpo", "openrlhf"):  # the RL prompt sets; construct adds SFT, DPO and PRM
+    for name in ("verl", "trl_grpo", "openrlhf"):  # the RL prompt sets
         register_exporter(name, getattr(rl, f"export_{name}"), rl.PromptOptions)
+    register_exporter("sft", training.export_sft, training.SftOptions)  # the training data built by construct
+    register_exporter("dpo", training.export_dpo)
+    register_exporter("trl_stepwise", training.export_trl_stepwise)
     for name, target in BUILTIN_BACKENDS.items():
         registry("generation backend").add(name, target)
     for name, target in BUILTIN_IMPORTERS.items():
         registry("import format").add(name, target)
+    for name, target in BUILTIN_ENVIRONMENTS.items():
+        registry("environment").add(name, target)
     for package in STEP_PACKAGES:
         importlib.import_module(package)
 
 
-__all__ = ["BUILTIN_BACKENDS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]
+__all__ = ["BUILTIN_BACKENDS", "BUILTIN_ENVIRONMENTS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]

@@ -42,7 +42,7 @@ import threading
 from typing import Any, NamedTuple
 
 from reasonledger.construct.verify import VerifierPool
-from reasonledger.records.exporters.rl import parse_openrlhf_label
+from reasonledger.formats.exporters.rl import parse_openrlhf_label
 from reasonledger.records.model import canonical_json
 from reasonledger.verifiers import Verifier
 

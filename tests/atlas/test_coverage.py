@@ -10,7 +10,7 @@ from reasonledger.atlas import load
 from reasonledger.atlas.coverage import KINDS, built_kinds, coverage
 from reasonledger.engine import step as step_module
 from reasonledger.engine.step import Step, StepContext, register_step
-from reasonledger.records.importers import IMPORTERS
+from reasonledger.formats.importers import IMPORTERS
 from reasonledger.records.model import Kind, Record
 from reasonledger.verifiers import available_verifiers, verifier_class
 from reasonledger.verifiers.base import Verifier

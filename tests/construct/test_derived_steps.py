@@ -17,7 +17,7 @@ from reasonledger.construct.rejection import RejectionSample
 from reasonledger.construct.segment import Segmentation, segment, step_texts
 from reasonledger.construct.verify import Verify
 from reasonledger.engine.step import StepContext
-from reasonledger.records.exporters import export
+from reasonledger.engine.outputs import export
 from reasonledger.records.model import Kind, LineageEvent, Record
 from reasonledger.records.parquet import write_parquet_shards
 

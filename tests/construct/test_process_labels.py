@@ -11,7 +11,7 @@ import pytest
 from reasonledger.construct.process_labels import ProcessLabels
 from reasonledger.construct.verify import Verify
 from reasonledger.engine.step import StepContext
-from reasonledger.records.exporters import export
+from reasonledger.engine.outputs import export
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.parquet import write_parquet_shards
 

@@ -16,7 +16,7 @@ from reasonledger.construct.rejection import RejectionSample
 from reasonledger.construct.rollouts import Rollouts
 from reasonledger.construct.verify import Verify
 from reasonledger.engine.step import StepContext
-from reasonledger.records.importers import import_file
+from reasonledger.formats.importers import import_file
 from reasonledger.records.model import Kind
 from reasonledger.verifiers import get_verifier
 

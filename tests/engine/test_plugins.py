@@ -16,8 +16,8 @@ from reasonledger import registry
 from reasonledger.construct.verify import gold_answer
 from reasonledger.engine.recipe import RecipeError
 from reasonledger.engine.step import STEPS
-from reasonledger.records.exporters import EXPORTERS
-from reasonledger.records.importers import IMPORTERS
+from reasonledger.engine.outputs import OUTPUTS
+from reasonledger.formats.importers import IMPORTERS
 from reasonledger.product import build
 from reasonledger.records.io import iter_valid
 from reasonledger.verifiers.registry import VERIFIERS
@@ -41,7 +41,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.syspath_prepend(str(PACKAGE / "src"))
     monkeypatch.setattr(registry, "_loaded", False)
     yield
-    for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity"), (EXPORTERS, "prompt_lengths"),
+    for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity"), (OUTPUTS, "prompt_lengths"),
                         (IMPORTERS, "qa_lines")):
         if name in table.origins():
             table.remove(name)

@@ -146,6 +146,6 @@ def test_bad_options_and_unsafe_outputs_are_refused_before_anything_is_written(d
 
 def test_the_help_names_every_output() -> None:
     from reasonledger.commands.export import OUTPUTS_HELP
-    from reasonledger.records.exporters import known_outputs
+    from reasonledger.engine.outputs import known_outputs
 
     assert all(f"{name} " in OUTPUTS_HELP or f"{name}," in OUTPUTS_HELP for name in known_outputs())

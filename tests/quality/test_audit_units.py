@@ -7,7 +7,7 @@ import pytest
 from reasonledger.quality.agreement import AgreementAudit
 from reasonledger.quality.consistency import ConsistencyAudit, stated_answer
 from reasonledger.quality.difficulty import DifficultyAudit
-from reasonledger.quality.inputs import SpecError, parse_spec
+from reasonledger.formats.spec import SpecError, parse_spec
 from reasonledger.quality.length_trap import LengthTrapAudit
 from reasonledger.quality.lineage import LineageAudit, missing_fields
 from reasonledger.quality.outcomes import outcomes

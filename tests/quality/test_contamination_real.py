@@ -13,7 +13,7 @@ from reasonledger.quality.contamination import (
     load_benchmark,
 )
 from reasonledger.quality.embed import EmbedderUnavailable
-from reasonledger.quality.inputs import open_records
+from reasonledger.formats.spec import open_records
 from reasonledger.records.model import Kind, Record
 
 FIXTURES = Path(__file__).parent / "fixtures"

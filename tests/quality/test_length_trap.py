@@ -27,7 +27,7 @@ def audit(records: list[Record]) -> dict:
 
 
 def test_gsm8k_solutions_are_no_trap_within_problems(shared_data) -> None:
-    from reasonledger.records.importers.gsm8k import read_gsm8k_solutions
+    from reasonledger.formats.importers.gsm8k import read_gsm8k_solutions
 
     result = audit(list(read_gsm8k_solutions(shared_data / "gsm8k" / "example_model_solutions.jsonl")))
     overall = result["overall"]
@@ -128,7 +128,7 @@ def test_conditional_likelihood_equals_enumeration_over_subsets() -> None:
 def test_processbench_has_one_attempt_per_policy_and_problem_and_is_not_flagged(shared_data) -> None:
     """ProcessBench gsm8k: 400 solutions of 375 problems by 12 generators; the old audit flagged 10
     policies on the pooled r alone. Within a policy no problem is attempted twice."""
-    from reasonledger.records.importers.processbench import read_processbench
+    from reasonledger.formats.importers.processbench import read_processbench
 
     result = audit(list(read_processbench(shared_data / "processbench" / "gsm8k.json")))
     assert not result["trap"]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reasonledger.records.importers import import_file
+from reasonledger.formats.importers import import_file
 from reasonledger.records.model import Record
 from reasonledger.scaling.passk import (VerdictChoiceError, collect_outcomes, pass_at_k, passk_estimate,
                                         passk_report)

@@ -19,7 +19,7 @@ from typing import Any
 from reasonledger.atlas.load import Entry
 from reasonledger.atlas.vocab import FAMILIES
 from reasonledger.engine.step import known_steps, step_class
-from reasonledger.records.importers import IMPORTERS
+from reasonledger.formats.importers import IMPORTERS
 from reasonledger.records.model import Kind
 from reasonledger.verifiers.registry import available_verifiers, verifier_class
 

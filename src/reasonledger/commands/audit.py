@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         from reasonledger.engine.rundir import OwnershipError, check_apart, staged_output
         from reasonledger.quality.audit import AuditConfig, Auditor
         from reasonledger.quality.embed import EmbedderUnavailable
-        from reasonledger.quality.inputs import SpecError, open_records, parse_spec
+        from reasonledger.formats.spec import SpecError, open_records, parse_spec
         from reasonledger.quality.report import TITLES, headline, write_report
         from reasonledger.records.io import data_path
         from reasonledger.records.quarantine import Quarantine

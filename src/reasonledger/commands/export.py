@@ -66,7 +66,7 @@ def _file_entry(path: Path, base: Path) -> dict[str, Any]:
 def write_exports(store: Path, out: Path, names: list[str], options: dict[str, Any]) -> dict[str, Any]:
     """Write each export of the records in `store` into `out`; the manifest entry of each output:
     its options and the files it wrote (training file first, then any validation file)."""
-    from reasonledger.records.exporters import export
+    from reasonledger.engine.outputs import export
 
     outputs: dict[str, Any] = {}
     for name in names:
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export any dataset for a trainer, as a recipe's outputs would; bad rows are kept in OUT/rejected."""
         from reasonledger.engine.rundir import staged_output
-        from reasonledger.records.exporters import output_options
+        from reasonledger.engine.outputs import output_options
         from reasonledger.records.io import read_records
         from reasonledger.records.parquet import write_json_atomic, write_parquet_shards
         from reasonledger.records.quarantine import Quarantine

@@ -16,14 +16,9 @@ def register(app: typer.Typer) -> None:
     def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON: {kind: {name: origin}}.")) -> None:
         """List every registered plugin by kind with its origin (the distribution whose
         `reasonledger.plugins` entry point added it)."""
-        import reasonledger.generation.protocol
-        import reasonledger.engine.source
-        import reasonledger.engine.step
-        import reasonledger.records.exporters
-        import reasonledger.records.importers
-        import reasonledger.verifiers.registry  # noqa: F401  (they hold the registries)
-        from reasonledger.registry import REGISTRIES
+        from reasonledger.registry import REGISTRIES, load_plugins
 
+        load_plugins()  # every kind's registry exists once the plugins have added to it
         found = {kind: REGISTRIES[kind].origins() for kind in sorted(REGISTRIES)}
         if as_json:
             print_json(json.dumps(found, indent=2, sort_keys=True))

@@ -14,8 +14,8 @@ from rich.table import Table
 from reasonledger.commands._common import DATASET_KINDS, Ticker, console, fail, finish, print_json, report_bad, split_bad
 from reasonledger.engine.rundir import staged_output
 from reasonledger.builtins import BUILTIN_IMPORTERS
-from reasonledger.records.importers import IMPORTERS, import_file, importer_options
-from reasonledger.records.importers.inputs import input_files
+from reasonledger.formats.importers import IMPORTERS, import_file, importer_options
+from reasonledger.formats.importers.inputs import input_files
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
 from reasonledger.records.model import Record

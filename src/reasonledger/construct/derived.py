@@ -10,6 +10,7 @@ from typing import Any
 from reasonledger.engine.pipeline import derived_seed
 from reasonledger.engine.step import Step, StepContext
 from reasonledger.records.model import Kind, LineageEvent, Record, Verdict
+from reasonledger.records.targets import rollout_index
 
 
 class RolloutSetStep(Step):
@@ -24,13 +25,6 @@ class RolloutSetStep(Step):
 
     def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
         raise NotImplementedError
-
-
-def rollout_index(target: str) -> int | None:
-    if target.startswith("rollout:"):
-        tail = target[len("rollout:"):]
-        return int(tail) if tail.isdigit() else None
-    return None
 
 
 def rollout_verdicts(record: Record, verifier: str | None = None) -> dict[int, Verdict]:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.engine.recipe_paths import check_inside
 from reasonledger.engine.source import Source, register_source
-from reasonledger.records.importers import IMPORTERS, import_file
+from reasonledger.formats.importers import IMPORTERS, import_file
 from reasonledger.records.model import LineageEvent, Record
 from reasonledger.records.quarantine import BadRow
 

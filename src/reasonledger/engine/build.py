@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from reasonledger.engine.accounting import Ledger, quarantine_counter, read_counter
 from reasonledger.engine.accounting import check as check_losses
 from reasonledger.engine.executors import Executor, make_executor
+from reasonledger.engine.outputs import export
 from reasonledger.engine.pipeline import run_steps, stages, step_label
 from reasonledger.engine.recipe import Recipe, RecipeError, instantiate, load_recipe
 from reasonledger.engine.rundir import RunDir, check_apart, claim_run_dir, clear_run_dir, hold_lock
@@ -292,8 +293,6 @@ class Build:
         write_json_atomic({"stage": stage, "shards": len(markers)}, self.paths.stage(stage) / "done.json")
 
     def _finalize(self, tasks: list[ShardTask]) -> BuildResult:
-        from reasonledger.records.exporters import export
-
         n_stages = len(stages(self.steps))
         last = self.paths.stage(n_stages - 1)
 

@@ -10,9 +10,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasonledger.engine import safe_yaml
+from reasonledger.engine.outputs import OutputSpec
 from reasonledger.engine.source import Source, source_class
 from reasonledger.engine.step import Step, step_class
-from reasonledger.records.exporters import OutputSpec
 from reasonledger.records.model import json_digest
 from reasonledger.userconfig import UserConfigError
 from reasonledger.verifiers.policy import check_operator_limits

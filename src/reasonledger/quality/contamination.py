@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.engine.pipeline import batches
-from reasonledger.quality.inputs import DataSpec, SpecError, open_records, parse_spec
+from reasonledger.formats.spec import DataSpec, SpecError, open_records, parse_spec
 from reasonledger.quality.ngrams import NgramIndex
 from reasonledger.quality.relations import (
     DEFAULT_DROP,

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from reasonledger.engine.step import Step, StepContext, register_step
-from reasonledger.records.exporters import register_exporter
-from reasonledger.records.importers import register_importer
+from reasonledger.formats.exporters import register_exporter
+from reasonledger.formats.importers import register_importer
 from reasonledger.records.io import iter_valid
 from reasonledger.records.quarantine import BadRow
 from reasonledger.records.model import Record, Verdict

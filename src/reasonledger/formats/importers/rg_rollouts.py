@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.records.canonical import loads_row
-from reasonledger.records.importers._common import MAX_DOCUMENT_BYTES
+from reasonledger.formats.importers._common import MAX_DOCUMENT_BYTES
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.quarantine import BadRow

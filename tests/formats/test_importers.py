@@ -2,8 +2,8 @@
 
 import json
 
-from reasonledger.records.importers import import_file
-from reasonledger.records.importers.math_style import last_boxed
+from reasonledger.formats.importers import import_file
+from reasonledger.formats.importers.math_style import last_boxed
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.quarantine import BadRow
 

@@ -35,6 +35,10 @@ class PromptOptions(BaseModel):
     instruction: str | None = Field(None, description="appended to the last user message of every prompt")
     val_fraction: float = Field(0.0, ge=0.0, lt=1.0, description="share of records (by id hash) in the validation file")
 
+    def prompt_format(self) -> dict[str, str | None]:
+        """What every exported prompt carries, for the run log and the card."""
+        return {"system_prompt": self.system_prompt, "instruction": self.instruction}
+
 
 def chat_prompt(record: Record, options: PromptOptions | None = None) -> list[dict[str, str]]:
     """The task's prompt as chat messages, with the export's system prompt and instruction added.

@@ -1,8 +1,9 @@
-"""Exporters: a run's `data/` out to the formats trainers read, written deterministically.
+"""A recipe's outputs, looked up by name in the `output` registry (the formats room fills it).
 
 A recipe names its outputs as `verl` or, with options, `{verl: {instruction: ..., val_fraction: 0.02}}`.
-Each exporter declares the options it takes; names and options are checked when the recipe loads,
-so a typo fails before the build starts, with the known names.
+Each output declares the options it takes; names and options are checked when the recipe loads, so a
+typo fails before the build starts, with the known names. The engine writes a build's outputs through
+the same lookup, so it never imports an exporter.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer, model_validator
 
-from reasonledger.records.exporters import rl
 from reasonledger.registry import Registry, registry
 
 
 class NoOptions(BaseModel):
-    """Exporters that take no options."""
+    """Outputs that take no options."""
     model_config = ConfigDict(extra="forbid")
 
 
@@ -26,29 +26,26 @@ Exporter = Callable[..., Path]
 
 
 class Output(NamedTuple):
+    """An exporter and the pydantic model of its options. An options model may define
+    `prompt_format()`: what the output adds to every exported prompt, recorded in the run log and card."""
     exporter: Exporter
     options: type[BaseModel]
 
 
-# Filled by the `reasonledger.plugins` entry points (reasonledger's own: reasonledger/builtins.py).
-EXPORTERS: Registry[Output] = registry("output")
-
-
-def register_exporter(name: str, exporter: Exporter, options: type[BaseModel] | None = None) -> None:
-    """`exporter(data_dir, out_dir)` writes and returns its file; with an `options` model it is called
-    `exporter(data_dir, out_dir, options)` with the validated options."""
-    EXPORTERS.add(name, Output(exporter, options or NoOptions))
+# Filled by the `reasonledger.plugins` entry points (reasonledger's own: reasonledger/builtins.py,
+# through formats.exporters.register_exporter).
+OUTPUTS: Registry[Output] = registry("output")
 
 
 def known_outputs() -> list[str]:
-    return EXPORTERS.names()
+    return OUTPUTS.names()
 
 
 def output_options(name: str, options: dict[str, Any] | None = None) -> BaseModel:
     """The validated options of output `name`; ValueError naming the known outputs or options."""
-    if name not in EXPORTERS:
+    if name not in OUTPUTS:
         raise ValueError(f"unknown output {name!r}; known outputs: {', '.join(known_outputs())}")
-    model = EXPORTERS[name].options
+    model = OUTPUTS[name].options
     try:
         return model.model_validate(options or {})
     except ValidationError as exc:
@@ -91,16 +88,15 @@ class OutputSpec(BaseModel):
     def prompt_format(self) -> dict[str, Any] | None:
         """What this output adds to every exported prompt (system prompt, instruction), or None."""
         options = output_options(self.name, self.options)
-        if not isinstance(options, rl.PromptOptions):
-            return None
-        return {"system_prompt": options.system_prompt, "instruction": options.instruction}
+        describe = getattr(options, "prompt_format", None)
+        return describe() if callable(describe) else None
 
 
 def export(name: str, data_dir: Path, out_dir: Path, options: dict[str, Any] | None = None) -> Path:
-    """Write export `name` of the records in `data_dir` into `out_dir`; returns the (training) file written."""
+    """Write output `name` of the records in `data_dir` into `out_dir`; returns the (training) file written."""
     validated = output_options(name, options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    exporter = EXPORTERS[name].exporter
+    exporter = OUTPUTS[name].exporter
     if isinstance(validated, NoOptions):
         return exporter(data_dir, out_dir)
     return exporter(data_dir, out_dir, validated)

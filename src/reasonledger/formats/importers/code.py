@@ -7,7 +7,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from reasonledger.records.importers._common import json_rows
+from reasonledger.formats.importers._common import json_rows
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.quarantine import BadRow
 

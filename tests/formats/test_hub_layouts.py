@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reasonledger.cli import app
-from reasonledger.records.importers import import_file
-from reasonledger.records.importers.fields import field
+from reasonledger.formats.importers import import_file
+from reasonledger.formats.importers.fields import field
 from reasonledger.records.io import read_records
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.quarantine import BadRow

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasonledger.records.importers._common import json_rows
-from reasonledger.records.importers.chat import Split, is_chat, split_chat, split_tool_chat
-from reasonledger.records.importers.fields import field, id_name, unmapped
-from reasonledger.records.importers.math_style import last_boxed
+from reasonledger.formats.importers._common import json_rows
+from reasonledger.formats.importers.chat import Split, is_chat, split_chat, split_tool_chat
+from reasonledger.formats.importers.fields import field, id_name, unmapped
+from reasonledger.formats.importers.math_style import last_boxed
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reasonledger.records.importers._common import json_rows
+from reasonledger.formats.importers._common import json_rows
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.quarantine import BadRow

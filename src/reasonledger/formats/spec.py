@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from reasonledger.records.importers import IMPORTERS, import_file
+from reasonledger.formats.importers import IMPORTERS, import_file
 from reasonledger.records.io import read_records
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.quarantine import BadRow

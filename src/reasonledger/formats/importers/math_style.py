@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reasonledger.records.importers._common import json_rows
-from reasonledger.records.importers.fields import field, id_name, unmapped
+from reasonledger.formats.importers._common import json_rows
+from reasonledger.formats.importers.fields import field, id_name, unmapped
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record
 from reasonledger.records.quarantine import BadRow

@@ -20,12 +20,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.construct.derived import rollout_index
-from reasonledger.records.exporters import register_exporter
-from reasonledger.records.exporters.rl import chat_prompt
+from reasonledger.formats.exporters.rl import chat_prompt
 from reasonledger.records.io import iter_valid
 from reasonledger.records.jsonl import write_jsonl
 from reasonledger.records.model import Kind, Record
+from reasonledger.records.targets import rollout_index
 
 
 def prompt_messages(record: Record) -> list[dict[str, str]]:
@@ -150,9 +149,3 @@ def export_dpo(data_dir: Path, out_dir: Path) -> Path:
 
 def export_trl_stepwise(data_dir: Path, out_dir: Path) -> Path:
     return _write(data_dir, out_dir / "trl_stepwise.jsonl", stepwise_row)
-
-
-register_exporter("sft", export_sft, SftOptions)
-register_exporter("dpo", export_dpo)
-register_exporter("trl_stepwise", export_trl_stepwise)
-

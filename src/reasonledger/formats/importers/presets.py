@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from reasonledger.records.importers.generic import read_mapped
+from reasonledger.formats.importers.generic import read_mapped
 
 # open-r1/OpenR1-Math-220k: `generations` are the sampled solutions; `correctness_math_verify` and
 # `correctness_llama` grade each; `is_reasoning_complete` and `finish_reasons` describe each.

@@ -16,6 +16,9 @@ BUILTIN_VERIFIERS = {
     "reasoning_gym": "reasonledger.verifiers.reasoning_gym:ReasoningGymVerifier",
     "math": "reasonledger.verifiers.math:MathVerifier",
     "code": "reasonledger.verifiers.code:CodeVerifier",
+    "judge": "reasonledger.verifiers.judgment.judge:JudgeVerifier",
+    "rubric": "reasonledger.verifiers.judgment.rubric:RubricVerifier",
+    "pairwise": "reasonledger.verifiers.judgment.pairwise:PairwiseVerifier",
 }
 _IMPORTERS = "reasonledger.formats.importers"
 BUILTIN_IMPORTERS = {

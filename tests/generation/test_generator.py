@@ -207,3 +207,29 @@ def test_a_rate_limit_is_the_builds_and_each_worker_takes_its_share(serve, monke
         started = time.monotonic()
         generator.generate([request(i) for i in range(20)])
         assert time.monotonic() - started >= 0.9  # 20 requests at 10 a second, in bursts of one second's worth
+
+
+def test_a_server_that_refuses_n_gets_one_request_per_sample_and_the_split_is_counted(serve, tmp_path):
+    # llama.cpp's server answers HTTP 400 to n > 1
+    refuse_n = lambda api, body, attempt: Fault(status=400) if body.get("n", 1) > 1 else None  # noqa: E731
+    ctx = StepContext("stage-00", 0, str(tmp_path), "00-rollouts")
+    with serve(echo, refuse_n) as server, Generator(spec(server.url), tmp_path, "00-rollouts") as generator:
+        first, second = generator.generate([request(10, n=3), request(20, n=2)])
+        generator.flush(ctx)
+        assert server.stats.requests == 2 + 3 + 2 or server.stats.requests == 1 + 3 + 2
+    assert [c.text for c in first.choices] == [f"reply to question 10 seed {10 + j} choice 0" for j in range(3)]
+    assert [c.text for c in second.choices] == [f"reply to question 20 seed {20 + j} choice 0" for j in range(2)]
+    counts = ctx.stats["00-rollouts"].counts
+    assert counts["wire.n_unsupported"] >= 1 and counts["wire.n_split_requests"] == 5
+
+
+def test_tool_calls_come_back_from_the_server_and_out_of_the_cache(serve, tmp_path):
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_user", "arguments": '{"user_id": "u1"}'}}
+    answer = lambda api, body: [Choice("", tool_calls=(call,))]  # noqa: E731
+    with serve(answer) as server:
+        with Generator(spec(server.url), tmp_path) as generator:
+            (fresh,) = generator.generate([request(1)])
+        with Generator(spec(server.url), tmp_path) as generator:
+            (cached,) = generator.generate([request(1)])
+    assert fresh.choices[0].tool_calls == (call,) and fresh.choices[0].finish_reason == "tool_calls"
+    assert cached.cached and cached.choices == fresh.choices

@@ -80,9 +80,10 @@ def _prompt_of(api: str, body: dict[str, Any]) -> str:
 def completion_body(api: str, body: dict[str, Any], choices: list[Choice], key: str) -> dict[str, Any]:
     """An OpenAI-shaped response for `choices` (chat.completion or text_completion)."""
     if api == "chat":
-        rendered = [{"index": i, "finish_reason": c.finish_reason or "stop",
+        rendered = [{"index": i, "finish_reason": c.finish_reason or ("tool_calls" if c.tool_calls else "stop"),
                      "message": {"role": "assistant", "content": c.text,
-                                 **({"reasoning_content": c.reasoning} if c.reasoning else {})}}
+                                 **({"reasoning_content": c.reasoning} if c.reasoning else {}),
+                                 **({"tool_calls": list(c.tool_calls)} if c.tool_calls else {})}}
                     for i, c in enumerate(choices)]
         kind = "chat.completion"
     else:

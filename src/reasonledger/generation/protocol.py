@@ -124,6 +124,11 @@ class GeneratorSpec(BaseModel):
     extra_body: dict[str, Any] = Field(default_factory=dict)
     replay: list[str] = Field(default_factory=list, description="replay: files of recorded completions")
     replay_format: str = "replay"
+    script: str | None = Field(None, description="scripted: the name of a function in the `generation script` "
+                               "registry, script(request, sample) -> text, Choice or Failure")
+    script_table: dict[str, list[str | dict[str, Any]]] = Field(
+        default_factory=dict, description="scripted: lookup text (or request key) -> completions; sample j gets "
+                                          "completion j mod their number")
     vllm: dict[str, Any] = Field(default_factory=dict, description="vllm: keyword arguments for vllm.LLM")
     cache: bool = True
 
@@ -147,6 +152,8 @@ class GeneratorSpec(BaseModel):
                              f"{self.api_key_env}` or list it under `api_key_env:` in your reasonledger config file")
         if self.backend == "replay" and not self.replay:
             raise ValueError("replay: the replay backend needs `replay: [files of recorded completions]`")
+        if self.backend == "scripted" and not (self.script or self.script_table):
+            raise ValueError("script: the scripted backend needs `script` (a registered function) or `script_table`")
         if self.backend == "vllm" and not self.model:
             raise ValueError("model: the vllm backend needs the model to load")
         return self
@@ -204,7 +211,9 @@ class GenerationRequest:
 
 def lookup_text(api: str, payload: dict[str, Any]) -> str:
     """The text a model is asked to continue: the prompt (completions), or the last user message
-    followed by an assistant prefix when the request continues one (chat). Replay keys on it."""
+    followed by an assistant prefix when the request continues one (chat), or, when tool turns
+    follow the last user message (an agent's episode), that message followed by each later turn as
+    canonical JSON, so every turn of an episode is its own prompt. Replay keys on it."""
     if api == "completions":
         prompt = payload.get("prompt", "")
         return prompt if isinstance(prompt, str) else canonical_json(prompt)
@@ -215,6 +224,8 @@ def lookup_text(api: str, payload: dict[str, Any]) -> str:
     last = users[-1]
     text = str(messages[last].get("content", ""))
     tail = messages[last + 1:]
+    if any(m.get("role") != "assistant" or m.get("tool_calls") for m in tail):
+        return text + "".join(canonical_json(m) for m in tail)
     if tail and tail[-1].get("role") == "assistant":
         text += str(tail[-1].get("content", ""))
     return text
@@ -222,9 +233,23 @@ def lookup_text(api: str, payload: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Choice:
+    """One answer: its text, why it stopped (`length` at max_tokens is an answer, not an error), any
+    separate reasoning, and the tool calls it asked for (OpenAI `tool_calls` entries, arguments a JSON
+    string, as sent on the wire: parsed only by the caller that dispatches them)."""
+
     text: str
     finish_reason: str | None = None
     reasoning: str | None = None
+    tool_calls: tuple[dict[str, Any], ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "finish_reason": self.finish_reason, "reasoning": self.reasoning,
+                **({"tool_calls": list(self.tool_calls)} if self.tool_calls else {})}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Choice":
+        calls = data.get("tool_calls")
+        return cls(data["text"], data.get("finish_reason"), data.get("reasoning"), tuple(calls) if calls else None)
 
 
 @dataclass
@@ -237,15 +262,14 @@ class Response:
     cached: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"choices": [{"text": c.text, "finish_reason": c.finish_reason, "reasoning": c.reasoning}
-                            for c in self.choices],
+        return {"choices": [c.to_json() for c in self.choices],
                 "model": self.model, "usage": [self.prompt_tokens, self.completion_tokens],
                 "fingerprint": self.fingerprint}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], cached: bool = False) -> "Response":
         prompt, completion = data["usage"]
-        return cls([Choice(**c) for c in data["choices"]], data["model"], prompt, completion,
+        return cls([Choice.from_json(c) for c in data["choices"]], data["model"], prompt, completion,
                    data.get("fingerprint"), cached)
 
 
@@ -293,13 +317,34 @@ def parse_completion(api: str, data: Any, n: int) -> Response:
             if not isinstance(message, dict):
                 raise BadResponse(f"choice {position} has no `message`")
             text, reasoning = message.get("content"), message.get("reasoning_content") or message.get("reasoning")
+            calls = tool_calls(message.get("tool_calls"), position)
         else:
-            text, reasoning = choice.get("text"), None
+            text, reasoning, calls = choice.get("text"), None, None
         if text is None:
             text = ""
         if not isinstance(text, str):
             raise BadResponse(f"choice {position}: the text is {type(text).__name__}, not a string")
-        choices.append(Choice(text, choice.get("finish_reason"), reasoning if isinstance(reasoning, str) else None))
+        choices.append(Choice(text, choice.get("finish_reason"), reasoning if isinstance(reasoning, str) else None, calls))
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     return Response(choices, str(data.get("model") or ""), int(usage.get("prompt_tokens") or 0),
                     int(usage.get("completion_tokens") or 0), data.get("system_fingerprint"))
+
+
+def tool_calls(raw: Any, position: int = 0) -> tuple[dict[str, Any], ...] | None:
+    """A message's `tool_calls` in the wire shape {id, type: "function", function: {name, arguments: str}};
+    arguments sent as an object are serialised (some servers do so). BadResponse names what is wrong."""
+    if raw is None or raw == []:
+        return None
+    if not isinstance(raw, list):
+        raise BadResponse(f"choice {position}: `tool_calls` is {type(raw).__name__}, not a list")
+    calls = []
+    for number, call in enumerate(raw):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise BadResponse(f"choice {position}: tool call {number} has no function name")
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            arguments = canonical_json(arguments if arguments is not None else {})
+        calls.append({"id": str(call.get("id") or f"call_{number}"), "type": "function",
+                      "function": {"name": function["name"], "arguments": arguments}})
+    return tuple(calls)

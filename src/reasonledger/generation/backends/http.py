@@ -21,8 +21,8 @@ from aiolimiter import AsyncLimiter
 
 from reasonledger.generation.backends import Backend, Done
 from reasonledger.generation.protocol import (
-    BadResponse, Failure, GenerationRequest, GeneratorSpec, Outcome, excerpt, parse_completion, redact_url, scrub,
-    url_secrets)
+    BadResponse, Failure, GenerationRequest, GeneratorSpec, Outcome, Response, excerpt, parse_completion, redact_url,
+    scrub, url_secrets)
 from reasonledger.engine.executors.base import worker_share
 
 PATHS = {"chat": "/chat/completions", "completions": "/completions"}
@@ -137,6 +137,9 @@ class OpenAIBackend(Backend):
         self._request_limit = request_limiter(rpm) if rpm else None
         # a token bucket holds a minute's worth, so one long request always fits in it
         self._token_limit = AsyncLimiter(tpm, 60) if tpm else None
+        # set once the server has refused `n` > 1 (llama.cpp's server answers HTTP 400) and then answered
+        # the same samples one request each: later requests are split before they are sent
+        self.one_choice_per_request = False
 
     async def _open(self, api_key: str | None) -> None:
         if self.spec.client == "openai":
@@ -176,10 +179,43 @@ class OpenAIBackend(Backend):
 
         async def one(index: int, request: GenerationRequest) -> None:
             async with slots:
-                outcome = await self._with_retries(request)
+                outcome = await self._answer(request)
             done(index, outcome)
 
         await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+
+    async def _answer(self, request: GenerationRequest) -> Outcome:
+        """The request's outcome; a server that refuses `n` > 1 with HTTP 400 gets the samples one
+        request each (counted as `n_unsupported` and `n_split_requests` in the run log)."""
+        if request.n > 1 and self.one_choice_per_request:
+            return await self._one_by_one(request)
+        outcome = await self._with_retries(request)
+        if request.n > 1 and isinstance(outcome, Failure) and outcome.status == 400:
+            self.events["n_unsupported"] += 1
+            split = await self._one_by_one(request)
+            if isinstance(split, Response):
+                self.one_choice_per_request = True
+            return split
+        return outcome
+
+    async def _one_by_one(self, request: GenerationRequest) -> Outcome:
+        """The n samples of `request` as n requests without `n`, sample j seeded seed + j (as a step
+        sending one sample per request seeds them), joined into one response."""
+        parts = []
+        for offset in range(request.n):
+            payload = {k: v for k, v in request.payload.items() if k != "n"}
+            if "seed" in payload:
+                payload["seed"] = int(payload["seed"]) + offset
+            parts.append(GenerationRequest(request.api, payload, request.sample + offset))
+        self.events["n_split_requests"] += len(parts)
+        outcomes = await asyncio.gather(*(self._with_retries(part) for part in parts))
+        failure = next((o for o in outcomes if isinstance(o, Failure)), None)
+        if failure is not None:
+            return failure
+        answers = [o for o in outcomes if isinstance(o, Response)]
+        return Response([c for a in answers for c in a.choices], answers[0].model,
+                        sum(a.prompt_tokens for a in answers), sum(a.completion_tokens for a in answers),
+                        answers[0].fingerprint)
 
     async def _limit(self, request: GenerationRequest) -> None:
         if self._request_limit is not None:

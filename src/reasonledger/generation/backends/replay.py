@@ -2,8 +2,8 @@
 
 A replay file is JSONL, one prompt per line:
     {"prompt": "...", "completions": ["...", {"text": "...", "finish_reason": "stop", "model": "...",
-     "usage": [prompt_tokens, completion_tokens], "fingerprint": "..."}], "model": "..."}
-keyed by the text the model was asked to continue (`generation.lookup_text`), and answered in
+     "usage": [prompt_tokens, completion_tokens], "fingerprint": "...", "tool_calls": [...]}], "model": "..."}
+keyed by the text the model was asked to continue (`protocol.lookup_text`), and answered in
 recorded order: sample j of a prompt is its j-th completion. A replay file written from a run
 (`reasonledger construct replay-file RUN`) keeps usage and fingerprints, so replaying it with the
 same model name rebuilds the same rollout sets, ids included. Any importer format that yields
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.generation.backends import Backend, Done
-from reasonledger.generation.protocol import Choice, Failure, GenerationRequest, GeneratorSpec, Response, excerpt, lookup_text
+from reasonledger.generation.protocol import (
+    BadResponse, Choice, Failure, GenerationRequest, GeneratorSpec, Response, excerpt, lookup_text, tool_calls)
 from reasonledger.records.jsonl import read_json_lines
 from reasonledger.records.model import Kind, Record, prompt_text
 from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, cap_bad_rows
@@ -45,7 +46,11 @@ def _recorded(item: Any, model: str | None, where: str) -> Recorded:
         return Recorded(Choice(item, "stop"), model)
     if isinstance(item, dict) and isinstance(item.get("text"), str):
         usage = item.get("usage") or (0, 0)
-        return Recorded(Choice(item["text"], item.get("finish_reason", "stop"), item.get("reasoning")),
+        try:
+            calls = tool_calls(item.get("tool_calls"))
+        except BadResponse as exc:
+            raise ReplayError(f"{where}: {exc}") from None
+        return Recorded(Choice(item["text"], item.get("finish_reason", "stop"), item.get("reasoning"), calls),
                         item.get("model", model), (int(usage[0]), int(usage[1])), item.get("fingerprint"))
     raise ReplayError(f"{where}: a completion is a string or {{\"text\": ...}}, got {excerpt(json.dumps(item), 80)}")
 
@@ -96,6 +101,7 @@ def replay_line(prompt: str, recorded: list[Recorded]) -> dict[str, Any]:
     """One line of a replay file (the inverse of `read_replay_file`)."""
     completions = [{"text": r.choice.text, "finish_reason": r.choice.finish_reason,
                     **({"reasoning": r.choice.reasoning} if r.choice.reasoning else {}),
+                    **({"tool_calls": list(r.choice.tool_calls)} if r.choice.tool_calls else {}),
                     **({"model": r.model} if r.model else {}),
                     **({"usage": list(r.usage)} if any(r.usage) else {}),
                     **({"fingerprint": r.fingerprint} if r.fingerprint else {})} for r in recorded]

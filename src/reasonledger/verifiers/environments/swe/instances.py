@@ -70,7 +70,7 @@ class Instance:
     fail_to_pass: list[str]
     pass_to_pass: list[str]
     mutation: dict[str, Any]
-    bug_statuses: dict[str, str]  # fail-to-pass test -> what the bug did (wrong_answer, timeout, not_reached, ...)
+    bug_statuses: dict[str, str]  # fail-to-pass test -> what the bug did (wrong_answer, timeout, not_reached, ...; testrun.statuses)
 
     def as_task(self) -> dict[str, Any]:
         """The environment's task payload (what `SweLite.reset` takes); the gold stays out of it (an
@@ -154,19 +154,20 @@ def _build_chunk(chunk: list[CodeTask | Drop], verifier: CodeVerifier, seed: int
 
 
 def _judge(task: CodeTask, mutant: Mutant, gold: dict[str, str], results: list[dict] | ReferenceError_) -> Instance | Drop:
-    bug = testrun.outcomes(results) if isinstance(results, list) else {}
+    runs = results if isinstance(results, list) else []
+    bug = testrun.statuses(list(gold), runs)
     f2p, p2p = testrun.split(gold, bug)
     mutation = {"operator": mutant.operator, "site": mutant.site, "variant": mutant.variant, "line": mutant.line,
                 "description": mutant.description}
     if not f2p:
         return Drop("equivalent_mutant", task.dataset, task.row_id, mutant.mutant_id,
                     detail={**mutation, "n_tests": len(gold)})
-    statuses = {name: bug.get(name, testrun.NOT_REACHED) for name in f2p}
-    cut = testrun.run_level_failure(results) if isinstance(results, list) else None
+    cut = testrun.run_level_failure(runs)
     if cut:
         mutation["run_failure"] = cut
     return Instance(f"{task.dataset}/{task.row_id}/{mutant.mutant_id}", task.dataset, task.row_id, task.source,
-                    task.prompt, FILE, mutant.program, task.gold, task.reference, f2p, p2p, mutation, statuses)
+                    task.prompt, FILE, mutant.program, task.gold, task.reference, f2p, p2p, mutation,
+                    {name: bug[name] for name in f2p})
 
 
 def _gold_passes(results: list[dict] | ReferenceError_) -> bool:

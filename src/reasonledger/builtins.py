@@ -43,7 +43,6 @@ BUILTIN_BACKENDS = {
     "replay": "reasonledger.generation.backends.replay:ReplayBackend",
     "vllm": "reasonledger.generation.backends.vllm_offline:VLLMBackend",
     "scripted": "reasonledger.generation.backends.scripted:ScriptedBackend",
-    "scripted": "reasonledger.generation.backends.scripted:ScriptedBackend",
 }
 # The environments episodes are replayed against (verifiers/environments/<name>/).
 _ENVIRONMENTS = "reasonledger.verifiers.environments"

@@ -80,6 +80,14 @@ def _reasoning_gym_example() -> tuple[dict, typing.Any, str, str]:
     return {}, reference, f"<answer>{entry['answer']}</answer>", "<answer>banana</answer>"
 
 
+def _environment_example() -> tuple[dict, typing.Any, str, str]:
+    from tests.verifiers.environments import counter
+
+    counter.register()  # a tiny environment: the episode is its conversation as JSON
+    return ({}, counter.spec(), json.dumps(counter.conversation(("add", {"n": 2}, "2"))),
+            json.dumps(counter.conversation(("add", {"n": 1}, "1"))))
+
+
 # name -> () -> (config, reference, a response that passes, one that fails)
 EXAMPLES: dict[str, typing.Callable[[], tuple[dict, typing.Any, str, str]]] = {
     "exact": lambda: ({}, "Paris", "The capital is <answer>Paris</answer>.", "<answer>Lyon</answer>"),
@@ -88,6 +96,7 @@ EXAMPLES: dict[str, typing.Callable[[], tuple[dict, typing.Any, str, str]]] = {
                      {"format": "call", "fn_name": "f", "cases": [{"args": [2], "expected": 4}]},
                      "```python\ndef f(x):\n    return x * 2\n```", "def f(x):\n    return x + 3\n"),
     "reasoning_gym": _reasoning_gym_example,
+    "environment": _environment_example,
 }
 
 

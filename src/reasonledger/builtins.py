@@ -19,6 +19,7 @@ BUILTIN_VERIFIERS = {
     "judge": "reasonledger.verifiers.judgment.judge:JudgeVerifier",
     "rubric": "reasonledger.verifiers.judgment.rubric:RubricVerifier",
     "pairwise": "reasonledger.verifiers.judgment.pairwise:PairwiseVerifier",
+    "environment": "reasonledger.verifiers.environments.verifier:EnvironmentVerifier",
 }
 _IMPORTERS = "reasonledger.formats.importers"
 BUILTIN_IMPORTERS = {
@@ -49,6 +50,8 @@ _ENVIRONMENTS = "reasonledger.verifiers.environments"
 BUILTIN_ENVIRONMENTS = {
     "swe_lite": f"{_ENVIRONMENTS}.swe.swe_lite:SweLite",
     "shell_fs": f"{_ENVIRONMENTS}.swe.shell_fs:ShellFs",
+    "tau_airline": f"{_ENVIRONMENTS}.tau.airline:TauAirline",
+    "tau_retail": f"{_ENVIRONMENTS}.tau.retail:TauRetail",
 }
 # Packages whose import registers their steps and sources (`@register_step`, `@register_source`).
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
@@ -70,6 +73,7 @@ def register() -> None:
         registry("import format").add(name, target)
     for name, target in BUILTIN_ENVIRONMENTS.items():
         registry("environment").add(name, target)
+    registry("load check").add("operator limits", "reasonledger.verifiers.policy:check_operator_limits")
     for package in STEP_PACKAGES:
         importlib.import_module(package)
 

@@ -28,6 +28,12 @@ class PolicyViolation(ToolError):
     """Raised by a tool when the call is well-formed but the environment's policy forbids it."""
 
 
+class RevisionMismatch(Exception):
+    """Raised by an environment asked for a data revision it cannot rebuild (its tools are not pinned
+    there, or the data found does not hash to the revision's pin): an episode recorded at that revision
+    is reported as such, never re-scored against other data."""
+
+
 @dataclass(frozen=True)
 class ToolCall:
     """One call as the model wrote it, after parsing: `arguments` is decoded JSON, never code."""

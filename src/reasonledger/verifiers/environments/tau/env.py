@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from reasonledger.verifiers.environments.base import (
     Component,
     Environment,
+    RevisionMismatch,
     StepResult,
     ToolCall,
     ToolError,
@@ -31,7 +32,7 @@ _GOLD_HASHES: dict[tuple[Any, ...], str] = {}
 _CHECKED: set[tuple[Path, str, str]] = set()  # (root, domain, revision) whose data matched its pin
 
 
-class RevisionMismatch(data.TauDataError):
+class DataNotPinned(data.TauDataError, RevisionMismatch):
     """The data found for a revision does not hash to that revision's pin."""
 
 
@@ -56,7 +57,7 @@ class TauEnvironment(Environment):
 
     def __init__(self, data_root: str | os.PathLike[str] | None = None, revision: str = data.CURRENT) -> None:
         if revision not in self.revisions:
-            raise data.TauDataError(f"{self.id} has no tools for data revision {revision!r}; "
+            raise RevisionMismatch(f"{self.id} has no tools for data revision {revision!r}; "
                                     f"pinned revisions: {', '.join(self.revisions)}")
         self.root = resolve_data_root(data_root)
         self.revision = revision
@@ -76,7 +77,7 @@ class TauEnvironment(Environment):
         if key not in _CHECKED:
             pinned, found = pins.initial_state_hash(self.id, self.revision), self._db.digest()
             if found != pinned:
-                raise RevisionMismatch(f"{self.root / self.domain}: the data hashes to {found}, not to the pin "
+                raise DataNotPinned(f"{self.root / self.domain}: the data hashes to {found}, not to the pin "
                                        f"{pinned} of {self.id} at revision {self.revision}")
             _CHECKED.add(key)
 

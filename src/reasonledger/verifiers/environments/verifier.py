@@ -1,0 +1,286 @@
+"""The environmental verifier: replay a recorded episode against its pinned environment and judge it
+component by component.
+
+It rebuilds the initial state from the spec's environment and revision, re-applies the recorded
+calls, compares each observation with the recorded one (exactly, unless the config names a reason
+to be lenient), and asks the environment for its reward components. A revision that cannot be
+rebuilt, or an initial state that does not hash as the spec says, is its own outcome and is never
+re-scored. Failed calls become `step:i` verdicts: process labels for free.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from reasonledger.records.agent import EnvironmentSpec, actions_from_messages, environment_spec
+from reasonledger.records.model import Action, Behaviour, Kind, Record, Source, Task, Verdict, hash_observation
+from reasonledger.registry import registry
+from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.environments.base import Component, Environment, RevisionMismatch, StepResult, ToolCall
+
+Outcome = Literal["success", "wrong_state", "missing_output", "truncated_state_correct", "truncated", "agent_error",
+                  "policy_violation", "env_error", "env_revision_mismatch"]
+OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
+EPISODE_KINDS = (Kind.tool_trajectory, Kind.episode)
+DEFAULT_BASIS = ("state", "outputs")  # when a spec names no reward basis: the components τ-bench-style rewards use
+_FAILED_COMPONENT = {"state": "wrong_state", "outputs": "missing_output"}
+OBSERVATION_CHARS = 500  # how much of a failed call's observation a step verdict keeps
+
+
+class EnvironmentVerifier(Verifier):
+    """Replays a recorded episode against its pinned environment: one verdict per reward component,
+    one per failed call (`step:i`) and one for the episode with its outcome and first divergence.
+
+    Config: `observations` "strict" (default: every observation must equal the recorded one) or
+    "lenient" (JSON-equal or equal up to whitespace) with a `lenient_reason`; `revision` to replay at
+    another data revision than the spec's (reported as env_revision_mismatch, never re-scored);
+    `data_root` for environments that read data files (else `$REASONLEDGER_DATA_ROOT`).
+    """
+
+    id = "environment"
+    version = "1.0.0"
+    family = "environmental"
+    label_source = "environment"
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        unknown = set(config) - {"observations", "lenient_reason", "revision", "data_root"}
+        if unknown:
+            raise TypeError(f"unexpected config {sorted(unknown)}; known: observations, lenient_reason, revision, "
+                            "data_root")
+        mode = config.get("observations", "strict")
+        if mode not in ("strict", "lenient"):
+            raise ValueError(f"observations must be 'strict' or 'lenient', not {mode!r}")
+        if mode == "lenient" and not str(config.get("lenient_reason") or "").strip():
+            raise ValueError("lenient observation comparison needs a lenient_reason saying why exact replay cannot hold")
+        self.lenient = mode == "lenient"
+
+    def verify(self, reference: Any, response: str) -> Verdict:
+        """The episode verdict for an episode given as text: its conversation as a JSON list of
+        messages, or a JSON object with `messages` and/or `actions` and `termination`."""
+        try:
+            behaviour = _behaviour(response)
+        except ValueError as exc:
+            return self._episode("env_error", reason=f"response: {exc}")
+        return self.judge(reference, behaviour)[-1]
+
+    def card(self) -> dict[str, Any]:
+        card = super().card()
+        card.update({
+            "input": "a tool_trajectory or episode record whose task.reference is an EnvironmentSpec",
+            "output": "one verdict per reward component (state, outputs, actions, ...), one per failed call "
+                      "(step:i) and one for the episode (outcome, first divergence, reward over the spec's basis)",
+            "outcomes": list(OUTCOMES),
+            "environments": registry("environment").names(),
+            "known_false_negatives": [
+                "an environment that differs from the recording harness (tools, data) fails the replay: the episode "
+                "is env_error or env_revision_mismatch rather than a judgment of the agent",
+                "τ-bench's output check is a substring test: a number said in another format (1,000.00) is missed",
+            ],
+            "known_false_positives": [
+                "τ-bench's state check accepts any path to the gold database, including ones the policy forbids "
+                "(the policy is not checked by the tools)",
+                "a calls with no recorded reply is skipped, as the harness never answered it",
+            ],
+            "measured": "benchmarks/tau_replay.py: 200 recorded τ-bench airline episodes, 182/182 gold hashes "
+                        "reproduced, rewards equal to the recorded ones except the runs cut at the step limit",
+        })
+        return card
+
+    # -- the record-wise check ----------------------------------------------------------------------
+
+    def verify_record(self, record: Record) -> list[Verdict]:
+        if record.kind not in EPISODE_KINDS:
+            return [self._episode("env_error", reason=f"a {record.kind.value} record is not an episode")]
+        return self.judge(record.task.reference, record.behaviour)
+
+    def judge(self, reference: Any, behaviour: Behaviour) -> list[Verdict]:
+        """Every verdict on one episode: its reference (an EnvironmentSpec) and what the agent did."""
+        try:
+            spec = environment_spec_of(reference)
+        except ValueError as exc:
+            return [self._episode("env_error", reason=str(exc))]
+        try:
+            actions = _actions(behaviour)
+        except ValueError as exc:
+            return [self._episode("env_error", reason=f"behaviour: {exc}")]
+        revision = self.config.get("revision") or spec.revision
+        try:
+            env = self._open(spec, revision)
+        except RevisionMismatch as exc:
+            return [self._episode("env_revision_mismatch", reason=str(exc), revision=revision,
+                                  pinned_revision=spec.revision)]
+        except Exception as exc:  # a missing data file, an unknown environment: this record cannot be judged
+            return [self._episode("env_error", reason=f"{type(exc).__name__}: {exc}")]
+        initial = env.state_hash()
+        mismatch = _revision_mismatch(spec, revision, initial)
+        replay = self._replay(env, actions)
+        if mismatch:
+            # shown where the recording stops matching, but not judged: other data is not the recorded world
+            return [self._episode("env_revision_mismatch", reason=mismatch, revision=revision,
+                                  pinned_revision=spec.revision, initial_state_hash=initial,
+                                  first_divergence=replay.first_divergence)]
+        payload = {**spec.task, "gold_actions": [a.model_dump() for a in spec.gold_actions],
+                   "required_outputs": list(spec.required_outputs)}
+        try:
+            components = env.check(payload, _said(behaviour), replay.calls)
+        except Exception as exc:  # the environment could not judge (bad gold actions, missing task data)
+            return [*replay.step_verdicts(self), self._episode("env_error", reason=f"check: {type(exc).__name__}: {exc}",
+                                                                 first_divergence=replay.first_divergence)]
+        basis = list(spec.reward_basis) or [c.name for c in components if c.name in DEFAULT_BASIS] \
+            or [c.name for c in components]
+        verdicts = [self.verdict(c.passed, score=c.score, target=c.name, in_basis=c.name in basis, **c.evidence)
+                    for c in components]
+        outcome, reason = self._outcome(behaviour, replay, components, basis)
+        reward = float(all(c.passed for c in components if c.name in basis))
+        return [*verdicts, *replay.step_verdicts(self), self._episode(
+            outcome, reason=reason, reward=reward, reward_basis=basis, first_divergence=replay.first_divergence,
+            divergences=replay.divergences[:5], termination=behaviour.termination, revision=revision,
+            initial_state_hash=initial, final_state_hash=env.state_hash(), steps=len(replay.results),
+            failed_steps=len(replay.failed), unanswered_calls=replay.unanswered,
+            observations="lenient" if self.lenient else "strict",
+            **({"lenient_reason": self.config["lenient_reason"]} if self.lenient else {}))]
+
+    def _open(self, spec: EnvironmentSpec, revision: str | None) -> Environment:
+        cls = registry("environment")[spec.env]
+        pinned = getattr(cls, "revisions", None)
+        if revision is not None and pinned is not None and revision not in pinned:
+            raise RevisionMismatch(f"{spec.env} pins revisions {', '.join(pinned)}, not {revision!r}")
+        accepted = inspect.signature(cls).parameters
+        options = {"data_root": self.config.get("data_root"), "revision": revision}
+        env = cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
+        env.reset(spec.task, seed=0)
+        return env
+
+    def _replay(self, env: Environment, actions: Sequence[Action]) -> "Replay":
+        replay = Replay()
+        for i, action in enumerate(actions):
+            if action.observation is None and action.observation_hash is None:
+                replay.unanswered.append(i)  # the harness never answered it: it did not run
+                continue
+            call = _call(action)
+            result = env.step(call)
+            replay.calls.append(call)
+            replay.results.append((i, call, result))
+            if not result.ok:
+                replay.failed.append((i, call, result))
+            if not self._same(result.observation, action):
+                replay.divergences.append(i)
+        return replay
+
+    def _same(self, observation: Any, action: Action) -> bool:
+        if action.observation is None:
+            return hash_observation(observation) == action.observation_hash
+        if observation == action.observation:
+            return True
+        return self.lenient and _loose(observation) == _loose(action.observation)
+
+    def _outcome(self, behaviour: Behaviour, replay: "Replay", components: list[Component],
+                 basis: list[str]) -> tuple[str, str | None]:
+        by_name = {c.name: c for c in components}
+        if replay.divergences and not self.lenient:
+            return "env_error", (f"the observation of step {replay.first_divergence} differs from the recorded one: "
+                                 "this environment is not the one the episode was recorded in")
+        if any(result.error_kind == "policy" for _, _, result in replay.failed):
+            return "policy_violation", None
+        termination = behaviour.termination
+        if termination == "error":
+            return "agent_error", "the episode ended on an error"
+        if termination == "max_steps":
+            state = by_name.get("state")
+            if state is not None and state.passed:
+                return "truncated_state_correct", "cut at the step limit with the final state correct"
+            return "truncated", "cut at the step limit"
+        for name in basis:
+            if name in by_name and not by_name[name].passed:
+                return _FAILED_COMPONENT.get(name, "agent_error"), f"component {name} failed"
+        return "success", None
+
+    def _episode(self, outcome: str, **evidence: Any) -> Verdict:
+        evidence.setdefault("first_divergence", None)
+        return self.verdict(outcome == "success", target="episode", outcome=outcome, **evidence)
+
+
+class Replay:
+    """What re-applying the recorded calls gave: calls made, their results, failures, divergences."""
+
+    def __init__(self) -> None:
+        self.calls: list[ToolCall] = []
+        self.results: list[tuple[int, ToolCall, StepResult]] = []
+        self.failed: list[tuple[int, ToolCall, StepResult]] = []
+        self.divergences: list[int] = []
+        self.unanswered: list[int] = []
+
+    @property
+    def first_divergence(self) -> int | None:
+        return self.divergences[0] if self.divergences else None
+
+    def step_verdicts(self, verifier: Verifier) -> list[Verdict]:
+        """One failing verdict per failed call, with its index among the recorded actions."""
+        return [verifier.verdict(False, target=f"step:{i}", name=call.name, error_kind=result.error_kind,
+                                 observation=str(result.observation)[:OBSERVATION_CHARS])
+                for i, call, result in self.failed]
+
+
+def environment_spec_of(reference: Any) -> EnvironmentSpec:
+    """The spec a reference holds; a ValueError saying what is wrong when it is not one."""
+    return environment_spec(Task(prompt="", reference=reference, source=Source(dataset="-")))
+
+
+def _behaviour(response: str) -> Behaviour:
+    try:
+        value = json.loads(response)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if isinstance(value, list):
+        value = {"messages": value}
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON list of messages or an object with messages/actions")
+    try:
+        return Behaviour.model_validate({k: value[k] for k in ("messages", "actions", "termination") if k in value})
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _actions(behaviour: Behaviour) -> list[Action]:
+    if behaviour.actions is not None:
+        return list(behaviour.actions)
+    return actions_from_messages(behaviour.messages or [])
+
+
+def _call(action: Action) -> ToolCall:
+    """The parsed call; arguments that were not a JSON object stay unparsed, so no tool accepts them."""
+    if action.arguments is None:
+        raw = action.action.get("arguments") if isinstance(action.action, Mapping) else action.action
+        return ToolCall(action.name or "", {"__unparsed__": raw}, action.id or "")
+    return ToolCall(action.name or "", dict(action.arguments), action.id or "")
+
+
+def _said(behaviour: Behaviour) -> list[str]:
+    """What the agent told the user: assistant turns with text and no tool call (a turn that calls a
+    tool is a tool action, as τ-bench's tool-calling agent reads it)."""
+    return [m.content for m in behaviour.messages or () if m.role == "assistant" and m.content
+            and not m.tool_calls]
+
+
+def _revision_mismatch(spec: EnvironmentSpec, revision: str | None, initial: str) -> str | None:
+    if spec.revision is not None and revision != spec.revision:
+        return f"replayed at revision {revision}, recorded at {spec.revision}"
+    if spec.initial_state_hash is not None and initial != spec.initial_state_hash:
+        return f"the initial state hashes to {initial}, the spec pins {spec.initial_state_hash}"
+    return None
+
+
+def _loose(value: Any) -> Any:
+    """A lenient form of an observation: parsed JSON when it is JSON text, else its words."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return " ".join(value.split())
+    return value

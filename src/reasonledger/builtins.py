@@ -52,6 +52,8 @@ BUILTIN_ENVIRONMENTS = {
     "shell_fs": f"{_ENVIRONMENTS}.swe.shell_fs:ShellFs",
     "tau_airline": f"{_ENVIRONMENTS}.tau.airline:TauAirline",
     "tau_retail": f"{_ENVIRONMENTS}.tau.retail:TauRetail",
+    "function_call": f"{_ENVIRONMENTS}.bfcl.function_call:FunctionCallEnvironment",
+    "bfcl_multiturn": f"{_ENVIRONMENTS}.bfcl.multiturn:MultiTurnEnvironment",
 }
 # Packages whose import registers their steps and sources (`@register_step`, `@register_source`).
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")

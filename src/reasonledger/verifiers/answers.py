@@ -376,29 +376,32 @@ def _last_phrases(text: str) -> list[re.Match[str]]:
         size *= 4
 
 
+_STOPS = re.compile(r"[\n.;!?]|I hope")  # where a sentence may end: `_phrase_text` checks what follows
+
+
 def _phrase_text(text: str, start: int, limit: int) -> str:
-    """The text after an answer phrase, up to the end of its sentence (math kept whole)."""
-    segs = math_segments(text[start:limit])
+    """The text after an answer phrase, up to the end of its sentence (math kept whole): a line break,
+    a `.;!?` followed by a space or the limit, or "I hope", outside math."""
     i = start
     while i < limit and text[i] in " \t*:":
         i += 1
+    segs = math_segments(text[start:limit])
     seg_i = 0
-    j = i
-    while j < limit:
+    for m in _STOPS.finditer(text, i, min(len(text), limit + 5)):  # "I hope" may run past the limit
+        j = m.start()
+        if j >= limit:
+            break
         while seg_i < len(segs) and segs[seg_i][1] + start <= j:
             seg_i += 1
-        inside = seg_i < len(segs) and segs[seg_i][0] + start <= j < segs[seg_i][1] + start
-        c = text[j]
-        if not inside:
-            if c == "\n" and j > i:
-                break
-            if c in ".;!?" and (j + 1 >= limit or text[j + 1].isspace()) and not (
-                    c == "." and j > 0 and text[j - 1].isdigit() and j + 1 < limit and text[j + 1].isdigit()):
-                break
-            if text.startswith("I hope", j):
-                break
-        j += 1
-    return text[i:j]
+        if seg_i < len(segs) and segs[seg_i][0] + start <= j:
+            continue  # inside math
+        c = m.group(0)
+        if c == "\n":
+            if j > i:
+                return text[i:j]
+        elif len(c) > 1 or j + 1 >= limit or text[j + 1].isspace():
+            return text[i:j]
+    return text[i:limit]
 
 
 def _from_phrase(phrase: str, prose: bool = False) -> str | None:

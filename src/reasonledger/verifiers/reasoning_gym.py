@@ -97,31 +97,40 @@ class ReasoningGymVerifier(Verifier):
 
     def judge_many(self, pairs: Iterable[tuple[Any, str]],
                    answers: dict[str, Extracted] | None = None) -> list[tuple[bool, float, dict[str, Any]]]:
-        """(passed, score, evidence) in order, without building verdicts (a trainer's reward needs the score
-        only); each distinct response is read once and each distinct (reference, extracted answer) is
-        scored once, so a group of completions that reach the same answer in different words costs one
-        scorer call. `answers` (response -> extracted answer) lets a caller share the reading across calls."""
+        """(passed, score, evidence) in order, without building verdicts; each distinct response is read
+        once and each distinct (reference, extracted answer) is scored once, so a group of completions
+        that reach the same answer in different words costs one scorer call. `answers` (response ->
+        extracted answer) lets a caller share the reading across calls."""
+        return self._judged(pairs, answers, True)
+
+    def score_many(self, pairs: Iterable[tuple[Any, str]], answers: dict[str, Extracted] | None = None) -> list[float]:
+        """The scores `judge_many` gives, without their evidence (a trainer's reward needs the score only)."""
+        return self._judged(pairs, answers, False)
+
+    def _judged(self, pairs: Iterable[tuple[Any, str]], answers: dict[str, Extracted] | None, evidence: bool) -> list[Any]:
         pairs = list(pairs)  # keeps every reference alive while its id() keys the scores below
         scored: dict[tuple[int, str], tuple[bool, float, dict[str, Any]]] = {}
         answers = {} if answers is None else answers
-        judged = []
+        judged: list[Any] = []
         for reference, response in pairs:
             task = reference if isinstance(reference, dict) else {"answer": reference}  # a bare gold: task in the config
             dataset = task.get("dataset") or self.config.get("dataset")
             if not dataset:
                 raise ValueError("a reasoning_gym reference needs `dataset` (or the verifier config must name it)")
             found = answers.get(response) or answers.setdefault(response, final_answer(response))
-            evidence: dict[str, Any] = {"dataset": dataset, "extracted": found.answer, "rule": found.rule,
-                                        "scorer": f"reasoning_gym {RG_VERSION}"}
             if found.answer is None:
-                judged.append((False, 0.0, {**evidence, "reason": NO_ANSWER}))
+                judged.append((False, 0.0, {**self._read(dataset, found), "reason": NO_ANSWER}) if evidence else 0.0)
                 continue
             key = (id(reference), found.answer)
-            if key not in scored:
-                scored[key] = self._score(task, dataset, found.answer)
-            passed, score, more = scored[key]
-            judged.append((passed, score, {**evidence, **more}))
+            result = scored.get(key)
+            if result is None:
+                result = scored[key] = self._score(task, dataset, found.answer)
+            judged.append((result[0], result[1], {**self._read(dataset, found), **result[2]}) if evidence else result[1])
         return judged
+
+    @staticmethod
+    def _read(dataset: str, found: Extracted) -> dict[str, Any]:
+        return {"dataset": dataset, "extracted": found.answer, "rule": found.rule, "scorer": f"reasoning_gym {RG_VERSION}"}
 
     def _score(self, task: dict[str, Any], dataset: str, answer: str) -> tuple[bool, float, dict[str, Any]]:
         """(passed, score, evidence) of one answer by the task's scorer and its guard."""

@@ -6,12 +6,16 @@ order fixed by (seed, dataset, row id) and the first `per_task` are run; a mutan
 fails at least one test the gold passes, and dropped as `equivalent_mutant` when it passes them all.
 Every drop is yielded as a `Drop` with its reason: nothing is lost without a count.
 
+A HumanEval+ case whose arguments and expected value take more than 16 KiB as JSON is left out (and
+counted in the reference) so that every instance stays small enough to carry its own tests.
+
 A kept instance's fail-to-pass tests are those the bug does not pass (failed, or not reached because
 its run died or was cut after repeated timeouts), its pass-to-pass tests those it still passes.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -27,6 +31,7 @@ from reasonledger.verifiers.environments.swe.mutate import Mutant, mutants, norm
 
 FILE = "solution.py"
 DROP_REASONS = ("unparsable_gold", "invalid_reference", "gold_fails", "no_mutation_site", "equivalent_mutant")
+MAX_CASE_CHARS = 16_384  # a call case larger than this as JSON is left out of the instance's tests
 BUG_TIME_FLOOR = 1.0  # seconds per test for a mutant: a looping bug costs this, not the verifier's full limit
 
 
@@ -97,7 +102,19 @@ def _task(dataset: str, row: dict[str, Any]) -> CodeTask | Drop:
         gold = normalise(row["canonical_solution"])
     except (SyntaxError, ValueError, RecursionError) as exc:
         return Drop("unparsable_gold", dataset, str(row["row_id"]), detail={"error": f"{type(exc).__name__}: {exc}"})
-    return CodeTask(dataset, str(row["row_id"]), row["prompt"], row["fn_name"], row["source"], gold, row["reference"])
+    return CodeTask(dataset, str(row["row_id"]), row["prompt"], row["fn_name"], row["source"], gold,
+                    bounded(row["reference"]))
+
+
+def bounded(reference: dict[str, Any]) -> dict[str, Any]:
+    """A call-format reference without the cases whose arguments and expected value take more than
+    MAX_CASE_CHARS as JSON (HumanEval+ task 15 expects 147 MB of output over 137 cases; every instance
+    carries its reference), their number kept as `cases_left_out`. Other formats are unchanged."""
+    if reference.get("format") != "call":
+        return reference
+    keep = [c for c in reference["cases"] if len(json.dumps(c["args"])) + len(json.dumps(c["expected"])) <= MAX_CASE_CHARS]
+    left_out = len(reference["cases"]) - len(keep)
+    return {**reference, "cases": keep, "cases_left_out": left_out} if left_out else reference
 
 
 def draw(task: CodeTask, seed: int, per_task: int) -> list[Mutant]:

@@ -4,7 +4,7 @@ The program is only parsed (`ast`) and unparsed (`ast.unparse`), never run here.
 from the gold program (itself normalised through `ast.unparse`, so the two differ at exactly one
 site) by one of:
 
-  binop_flip      a + b -> a - b, a - b -> a + b, a * b -> a // b, a // b -> a * b, a / b -> a * b, a % b -> a // b,
+  binop_flip      a + b -> a - b (and x += b -> x -= b, ...), a - b -> a + b, a * b -> a // b, a // b -> a * b, a / b -> a * b, a % b -> a // b,
                   a & b -> a | b, a | b -> a & b
   compare_flip    < -> <=, <= -> <, > -> >=, >= -> >, == -> !=, != -> ==, in -> not in, is -> is not (and back)
   boolop_swap     and -> or, or -> and
@@ -80,12 +80,12 @@ Edit = tuple[str, str, Callable[[ast.AST], None]]
 
 
 def _edits(node: ast.AST) -> Iterator[Edit]:
-    if isinstance(node, ast.BinOp):
+    if isinstance(node, (ast.BinOp, ast.AugAssign)):
         op = type(node.op)
         if op in _BINOP_FLIPS:
             new = _BINOP_FLIPS[op]
             yield "binop_flip", f"{op.__name__} -> {new.__name__}", lambda n, new=new: setattr(n, "op", new())
-        if op in _NON_COMMUTATIVE:
+        if op in _NON_COMMUTATIVE and isinstance(node, ast.BinOp):
             yield "swap_operands", f"swap the operands of {op.__name__}", _swap_binop
     elif isinstance(node, ast.Compare):
         for i, cmp in enumerate(node.ops):

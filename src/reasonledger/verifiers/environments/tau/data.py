@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reasonledger.verifiers.environments.tau.tables import BaseTable
+from reasonledger.verifiers.environments.tau.tables import BaseTable, Snapshot
 
 CURRENT = "59a200c"
 # revision -> files that differ from the current revision, read from `rev_<revision>/<domain>/`
@@ -38,7 +38,7 @@ def data_file(root: Path, domain: str, revision: str, name: str) -> Path:
 
 
 @functools.lru_cache(maxsize=8)
-def base_tables(root: Path, domain: str, revision: str) -> dict[str, BaseTable]:
+def snapshot(root: Path, domain: str, revision: str) -> Snapshot:
     """The domain's tables at `revision`, loaded once per process and shared read-only by every episode."""
     tables = {}
     for name in TABLES[domain]:
@@ -48,7 +48,7 @@ def base_tables(root: Path, domain: str, revision: str) -> dict[str, BaseTable]:
         if not isinstance(rows, dict):
             raise TauDataError(f"{path}: expected a JSON object of rows keyed by id, got {type(rows).__name__}")
         tables[name] = BaseTable(rows)
-    return tables
+    return Snapshot(tables)
 
 
 def _literal(node: ast.AST, path: Path) -> Any:

@@ -72,7 +72,7 @@ class TauEnvironment(Environment):
     def reset(self, task: Mapping[str, Any] | None = None, seed: int = 0) -> None:
         """The pinned initial database (the same for every task: τ-bench's tasks differ in the user only).
         The first reset in a process checks the data against the revision's pin."""
-        self._db = Database(data.base_tables(self.root, self.domain, self.revision))
+        self._db = Database(data.snapshot(self.root, self.domain, self.revision))
         key = (self.root, self.domain, self.revision)
         if key not in _CHECKED:
             pinned, found = pins.initial_state_hash(self.id, self.revision), self._db.digest()
@@ -102,16 +102,15 @@ class TauEnvironment(Environment):
             inspect.signature(method).bind(**call.arguments)
         except TypeError as exc:
             return StepResult(f"Error: {exc}", ok=False, error_kind="bad_arguments")
-        before = self.state_hash()
         arguments = copy.deepcopy(call.arguments)  # tools may store them in the database
+        self.db.begin_step()
         try:
             observation = method(**arguments)
         except ToolError as exc:
-            return StepResult(f"Error: {exc}", ok=False, error_kind="tool_error", changed=self.state_hash() != before)
+            return StepResult(f"Error: {exc}", ok=False, error_kind="tool_error", changed=self.db.step_changed())
         except Exception as exc:  # τ-bench shows any exception as `Error: <exc>`; a value of the wrong shape
-            return StepResult(f"Error: {exc}", ok=False, error_kind="bad_arguments",
-                              changed=self.state_hash() != before)
-        return StepResult(observation, ok=True, changed=self.state_hash() != before)
+            return StepResult(f"Error: {exc}", ok=False, error_kind="bad_arguments", changed=self.db.step_changed())
+        return StepResult(observation, ok=True, changed=self.db.step_changed())
 
     # -- reward components -------------------------------------------------------------------------
 

@@ -41,6 +41,11 @@ def register(app: typer.Typer) -> None:
         only: list[str] = typer.Option([], "--only", help="Run only these audits (repeatable): contamination, "
                                        "near_duplicates, exact_duplicates, difficulty, length_trap, "
                                        "trace_answer_consistency, verifier_agreement, lineage_completeness, mixture."),
+        judge_probes: bool = typer.Option(False, "--judge-probes", help="Probe every model judge the records name "
+                                          "(master keys, verdict tokens, injection, echo, hedge, ...) and write "
+                                          "OUT/judge_cards/: each judge's card, with whether it is safe as an RL reward."),
+        probe_limit: int = typer.Option(1000, help="--judge-probes: tasks probed per judge (0 false positives in "
+                                        "1,000 bound the rate below 0.4%)."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only an audit reasonledger wrote)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -78,6 +83,12 @@ def register(app: typer.Typer) -> None:
                     auditor.add_many(ticker.wrap(split_bad(open_records(read[0]), quarantine, report_bad)))
                 result = auditor.finish()
                 write_report(result, staging, auditor.points, getattr(auditor, "point_sources", None))
+                if judge_probes:
+                    from reasonledger.records.model import Record
+                    from reasonledger.verifiers.judgment.probe_audit import audit_judges, write_cards
+
+                    cards = audit_judges((r for r in open_records(read[0]) if isinstance(r, Record)), probe_limit)
+                    write_cards(cards, staging / "judge_cards")
         except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError, OwnershipError) as exc:
             fail(str(exc))
         for key, title in TITLES.items():
@@ -85,4 +96,11 @@ def register(app: typer.Typer) -> None:
                 continue
             console.print(f"[bold]{escape(title)}[/bold]: {escape(headline(key, result[key]))}")
         console.print(escape(f"wrote {out / 'audit.json'}, {out / 'audit.md'}, {out / 'audit.html'}"))
+        if judge_probes and not cards:
+            console.print("judge probes: no record names a model judge (judge, rubric or pairwise)")
+        for card in cards if judge_probes else []:
+            verdict = "safe as an RL reward" if card["safe_as_reward"] else "NOT safe as an RL reward: " + "; ".join(
+                card["unsafe_because"])
+            console.print(escape(f"judge {card['id']} {card['config_hash']}: {verdict} "
+                                 f"(card: {out / 'judge_cards' / (card['id'] + '-' + card['config_hash'])}.md)"))
         finish(quarantine.count, strict, out / "rejected" / "quarantine.jsonl" if quarantine.count else None)

@@ -1,0 +1,104 @@
+"""`reasonledger audit --judge-probes`: probe every judge a dataset's records name, and card it.
+
+For each distinct judgment verifier (name and config) in the records' verification contracts, the
+probes run against up to `limit` of its tasks' references: reference-equivalence and rubric judges
+against the task's reference (with a failed rollout or response of the record as the real wrong
+solution), pairwise judges against preference pairs (the chosen response as the baseline, the
+rejected one as the worse answer to pad or reformat). Preference pairs also measure the pairwise
+judge's agreement with their labels, in both orders. Each judge gets a card (`card.py`) that says
+whether it is safe as an RL reward.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from reasonledger.records.model import Kind, Record, canonical_json, prompt_text
+from reasonledger.verifiers.judgment.agreement import PairOutcome, measure
+from reasonledger.verifiers.judgment.base import JudgmentVerifier
+from reasonledger.verifiers.judgment.card import card_markdown, judge_card
+from reasonledger.verifiers.judgment.gate import reference_answer
+from reasonledger.verifiers.judgment.probes import ProbeItem, run_probes
+from reasonledger.verifiers.registry import get_verifier, verifier_class
+
+
+def _wrong_solution(record: Record) -> str | None:
+    for verdict in record.verdicts:
+        if verdict.passed:
+            continue
+        if verdict.target.startswith("rollout:") and record.behaviour.rollouts:
+            index = int(verdict.target.split(":", 1)[1])
+            if index < len(record.behaviour.rollouts):
+                return record.behaviour.rollouts[index].response
+        if verdict.target == "answer" and record.behaviour.response:
+            return record.behaviour.response
+    return None
+
+
+def _item(name: str, record: Record) -> ProbeItem | None:
+    prompt = prompt_text(record.task)
+    if name == "pairwise":
+        if record.kind != Kind.preference_pair:
+            return None
+        return ProbeItem({"input": prompt, "baseline": record.behaviour.chosen}, worse=record.behaviour.rejected)
+    reference = record.task.reference
+    if name == "rubric":
+        return ProbeItem(reference)
+    reference = dict(reference) if isinstance(reference, dict) else {"answer": reference}
+    reference.setdefault("question", prompt)
+    return ProbeItem(reference, reference_answer(reference), _wrong_solution(record))
+
+
+def audit_judges(records: Iterable[Record], limit: int = 1_000) -> list[dict[str, Any]]:
+    """A card for every judgment verifier the records name, from probes on up to `limit` of its tasks."""
+    groups: dict[tuple[str, str], list[Record]] = {}
+    generators: dict[tuple[str, str], Counter[str]] = {}
+    for record in records:
+        spec = record.task.verifier
+        if spec is None or verifier_class(spec.name).family != "judgment":
+            continue
+        key = (spec.name, canonical_json(spec.config))
+        group = groups.setdefault(key, [])
+        if len(group) < limit:
+            group.append(record)
+            generators.setdefault(key, Counter()).update(e.model for e in record.lineage.events if e.model)
+    cards = []
+    for (name, config), group in groups.items():
+        verifier = get_verifier(name, **json.loads(config))
+        if not isinstance(verifier, JudgmentVerifier):
+            raise TypeError(f"verifier {name!r} says it is a judge but is no JudgmentVerifier: it has no client to probe")
+        try:
+            items = [item for record in group if (item := _item(name, record)) is not None]
+            agreement = None
+            pairs = [r for r in group if r.kind == Kind.preference_pair] if name == "pairwise" else []
+            if pairs:
+                results = verifier.compare_many([(prompt_text(r.task), r.behaviour.chosen or "", r.behaviour.rejected or "")
+                                                 for r in pairs])
+                agreement = measure([PairOutcome("1", res.orders["ab"], res.orders["ba"],
+                                                 (len(r.behaviour.chosen or ""), len(r.behaviour.rejected or "")))
+                                     for r, res in zip(pairs, results)])
+            generator = generators[(name, config)].most_common(1)[0][0] if generators[(name, config)] else None
+            cards.append(judge_card(verifier, run_probes(verifier, items), agreement, generator,
+                                    "the audited preference pairs" if agreement else None))
+        finally:
+            verifier.close()
+    return cards
+
+
+def write_cards(cards: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Each card as `<id>-<config hash>.json` (what $REASONLEDGER_JUDGE_CARDS lists) and `.md`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for card in cards:
+        stem = folder / f"{card['id']}-{card['config_hash']}"
+        stem.with_suffix(".json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        stem.with_suffix(".md").write_text(card_markdown(card), encoding="utf-8")
+        written.append(stem.with_suffix(".json"))
+    return written
+
+
+__all__ = ["audit_judges", "write_cards"]

@@ -1,0 +1,224 @@
+"""The episodes step: scripted and replayed policies (and a scripted user simulator) act on a small
+environment through the generation layer; tool calls are parsed and dispatched, the episode records
+carry every turn and action, and the request cache makes a second run send nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from reasonledger.construct.episodes import Episodes, episode_replay_lines
+from reasonledger.engine.step import StepContext
+from reasonledger.generation.backends.scripted import scripted_spec
+from reasonledger.generation.protocol import Choice, Failure, GenerationRequest
+from reasonledger.records.agent import environment_spec
+from reasonledger.records.model import Kind, Record
+from reasonledger.registry import registry
+from reasonledger.verifiers import get_verifier
+from reasonledger.verifiers.environments.base import Component, Environment, ToolError
+
+ENV = "test_piggy_bank"
+
+
+class PiggyBank(Environment):
+    """Coins go in one call at a time; the task says how many there must be at the end."""
+
+    id = ENV
+    version = "1.0.0"
+    tools = {"put": "put", "count": "count"}
+
+    def reset(self, task, seed=0):
+        self.coins = 0
+
+    def state(self):
+        return {"coins": self.coins}
+
+    def put(self, coins: int) -> str:
+        """Put coins in the bank."""
+        if not isinstance(coins, int) or coins <= 0:
+            raise ToolError("coins must be a positive integer")
+        self.coins += coins
+        return f"{self.coins} coins"
+
+    def count(self) -> int:
+        """How many coins are in the bank."""
+        return self.coins
+
+    def check(self, task, said, calls):
+        found = {o: any(o in s for s in said) for o in task.get("outputs", [])}
+        return [Component("state", self.coins == task["target"], evidence={"coins": self.coins}),
+                Component("outputs", all(found.values()), evidence={"outputs": found})]
+
+
+@pytest.fixture(autouse=True)
+def piggy_bank():
+    registry("environment").add(ENV, PiggyBank)
+    yield
+    registry("environment").remove(ENV)
+
+
+def task_record(target: int = 7, row: int = 0, **spec: Any) -> Record:
+    reference = {"env": ENV, "task_id": str(row), "task": {"target": target, "outputs": [str(target)],
+                                                           "instruction": f"You want {target} coins in the bank."},
+                 "reward_basis": ["state", "outputs"], **spec}
+    return Record(kind="prompt_answer", task={"prompt": f"Put {target} coins in the bank, then tell me the count.",
+                                              "reference": reference, "source": {"dataset": "tests/episodes", "row_id": str(row)},
+                                              "verifier": {"name": "environment"}})
+
+
+def call(name: str, arguments: Any, id_: str) -> dict[str, Any]:
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return {"id": id_, "type": "function", "function": {"name": name, "arguments": text}}
+
+
+def tool_turns(request: GenerationRequest) -> int:
+    return sum(m["role"] == "assistant" for m in request.payload["messages"])
+
+
+def clumsy_policy(request: GenerationRequest, sample: int) -> Choice:
+    """Turn 1: a wrong-typed call, a call to no tool and a good call; turn 2: the rest of the coins and
+    a count; turn 3: says the count (no tool call)."""
+    turn = tool_turns(request)
+    target = int(request.payload["messages"][-1]["content"].split()[1]) if turn == 0 else None
+    if turn == 0:
+        assert [t["function"]["name"] for t in request.payload["tools"]] == ["count", "put"]
+        assert request.payload["tool_choice"] == "auto" and target == 7
+        return Choice("", "tool_calls", tool_calls=(call("put", {"coins": "three"}, "a"), call("shake", {}, "b"),
+                                                    call("put", {"coins": 3}, "c")))
+    if turn == 1:
+        return Choice("Adding the rest.", "tool_calls", tool_calls=(call("put", '{"coins": 4}', "d"), call("count", "", "e")))
+    last = request.payload["messages"][-1]
+    assert last["role"] == "tool" and last["content"] == "7"
+    return Choice("There are 7 coins in the bank.", "stop")
+
+
+def run(step: Episodes, records: list[Record], tmp_path) -> tuple[list[Record], StepContext]:
+    ctx = StepContext("stage-00", 0, str(tmp_path), "00-episodes")
+    try:
+        return list(step.process(iter(records), ctx)), ctx
+    finally:
+        step.close()
+
+
+def test_a_scripted_policy_acts_through_parsed_tool_calls_and_the_episode_keeps_every_turn(tmp_path):
+    step = Episodes(generator=scripted_spec(clumsy_policy).model_dump(), system="You run a piggy bank.")
+    source = task_record()
+    (episode,), ctx = run(step, [source], tmp_path)
+    assert episode.kind == Kind.episode and episode.lineage.parents == [source.id]
+    behaviour = episode.behaviour
+    assert [m.role for m in behaviour.messages] == ["system", "user", "assistant", "tool", "tool", "tool",
+                                                     "assistant", "tool", "tool", "assistant"]
+    assert behaviour.termination == "agent_stop"
+    kinds = [(a.name, a.ok, a.error_kind) for a in behaviour.actions]
+    assert kinds == [("put", False, "tool_error"), ("shake", False, "unknown_tool"), ("put", True, None),
+                     ("put", True, None), ("count", True, None)]
+    assert behaviour.actions[3].observation == "7 coins" and behaviour.actions[4].observation == 7
+    assert behaviour.actions[4].arguments == {}  # "" arguments: no arguments
+    assert [m.tool_call_id for m in behaviour.messages if m.role == "tool"] == ["a", "b", "c", "d", "e"]
+    hashes = [a.state_hash for a in behaviour.actions]
+    assert hashes[0] == hashes[1] != hashes[2] != hashes[3] == hashes[4]
+    assert behaviour.scaffold["agent_loop"] == "reasonledger.episodes/1" and behaviour.scaffold["system_prompt_hash"]
+    assert episode.meta["episode"]["steps"] == 3 and len(episode.meta["episode"]["requests"]) == 3
+    counts = ctx.stats["00-episodes"].counts
+    assert counts["tool_calls"] == 5 and counts["tool_calls.failed.unknown_tool"] == 1
+    assert counts["termination.agent_stop"] == 1 and counts["requests.sent"] == 3
+
+    # the environment verifier replays the recorded actions and checks the episode
+    verdicts = {v.target: v for v in get_verifier("environment").verify_record(episode)}
+    assert verdicts["state"].passed and verdicts["outputs"].passed
+    assert not verdicts["step:0"].passed and not verdicts["step:1"].passed
+
+
+def test_a_second_run_answers_every_turn_from_the_request_cache_and_rebuilds_the_same_episodes(tmp_path):
+    asked = []
+
+    def policy(request, sample):
+        asked.append(sample)
+        return clumsy_policy(request, sample)
+
+    params = {"generator": scripted_spec(policy, name="counting-policy").model_dump(), "n": 2}
+    first, _ = run(Episodes(**params), [task_record()], tmp_path)
+    second, ctx = run(Episodes(**params), [task_record()], tmp_path)
+    assert len(asked) == 6 and sorted(set(asked)) == [0, 1]  # two samples, three turns each, asked once
+    assert ctx.stats["00-episodes"].counts["requests.cached"] == 6
+    assert "requests.sent" not in ctx.stats["00-episodes"].counts
+    assert [e.id for e in second] == [e.id for e in first] and first[0].id != first[1].id  # seeds differ
+
+
+def test_a_replayed_policy_rebuilds_a_recorded_episode_turn_for_turn(tmp_path):
+    (recorded,), _ = run(Episodes(generator=scripted_spec(clumsy_policy).model_dump()), [task_record()], tmp_path / "a")
+    replay = tmp_path / "episode.jsonl"
+    replay.write_text("".join(json.dumps(line) + "\n" for line in episode_replay_lines(recorded)))
+    step = Episodes(generator={"backend": "replay", "replay": [str(replay)], "model": "scripted:replayed"})
+    (again,), ctx = run(step, [task_record()], tmp_path / "b")
+    assert again.behaviour.messages == recorded.behaviour.messages
+    assert again.behaviour.actions == recorded.behaviour.actions
+    assert ctx.stats["00-episodes"].counts["requests.replayed"] == 3
+
+
+def test_max_steps_ends_an_episode_that_never_stops(tmp_path):
+    always = lambda request, sample: Choice("", "tool_calls", tool_calls=(call("count", {}, "x"),))  # noqa: E731
+    step = Episodes(generator=scripted_spec(always, name="always-count").model_dump())
+    (episode,), ctx = run(step, [task_record(limits={"max_steps": 4})], tmp_path)
+    assert episode.behaviour.termination == "max_steps" and len(episode.behaviour.actions) == 4
+    verdicts = {v.target: v for v in get_verifier("environment").verify_record(episode)}
+    assert not verdicts["episode"].passed  # kept, with its outcome, never dropped
+
+
+def test_a_scripted_user_simulator_talks_to_the_policy_until_it_says_stop(tmp_path):
+    def user(request, sample):
+        messages = request.payload["messages"]
+        assert "You want 7 coins in the bank." in messages[0]["content"]
+        if messages[-1]["content"] == "Hi! How can I help you today?":
+            return "Please put 7 coins in my bank."
+        return "###STOP###" if "7 coins" in messages[-1]["content"] else "That is not right."
+
+    def policy(request, sample):
+        if request.payload["messages"][-1]["role"] == "user":
+            assert request.payload["messages"][-1]["content"] == "Please put 7 coins in my bank."
+            return Choice("", "tool_calls", tool_calls=(call("put", {"coins": 7}, "p"),))
+        return "Done: there are 7 coins in your bank."
+
+    step = Episodes(generator=scripted_spec(policy, name="bank-agent").model_dump(),
+                    user={"generator": scripted_spec(user, name="bank-user").model_dump()})
+    (episode,), ctx = run(step, [task_record()], tmp_path)
+    assert episode.behaviour.termination == "user_stop"
+    assert [m.role for m in episode.behaviour.messages] == ["user", "assistant", "tool", "assistant"]
+    assert episode.behaviour.scaffold["user_simulator"]["model"] == "scripted:bank-user"
+    assert ctx.stats["00-episodes"].counts["termination.user_stop"] == 1
+    set_up = ctx.stats["00-episodes"].set_up
+    assert set_up["generator_clients"] == 1 and set_up["user_simulator_clients"] == 1
+
+
+def test_a_failed_request_drops_the_task_with_its_reason_and_a_non_environment_task_is_refused(tmp_path):
+    down = lambda request, sample: Failure("http_503", "scripted outage", 3)  # noqa: E731
+    plain = Record(kind="prompt_answer", task={"prompt": "2+2?", "reference": "4", "source": {"dataset": "x"}})
+    out, ctx = run(Episodes(generator=scripted_spec(down, name="down").model_dump()), [task_record(), plain], tmp_path)
+    assert out == []
+    assert sorted(r.reason for r in ctx.rejected) == ["generation_failed", "not_an_environment_task"]
+
+
+def test_tau_airline_episode_with_a_scripted_policy(shared_data, tmp_path, monkeypatch):
+    from reasonledger.verifiers.environments.tau import data
+
+    monkeypatch.setenv("REASONLEDGER_DATA_ROOT", str(shared_data))
+    task = data.tasks(shared_data / "taubench", "airline", data.CURRENT)[0]
+    spec = {"env": "tau_airline", "revision": data.CURRENT, "task_id": "0", "task": task,
+            "reward_basis": ["state", "outputs"]}
+    record = Record(kind="prompt_answer", task={"prompt": task["instruction"], "reference": spec,
+                                                "source": {"dataset": "sierra-research/tau-bench", "row_id": "0"},
+                                                "verifier": {"name": "environment"}})
+
+    def policy(request, sample):
+        if request.payload["messages"][-1]["role"] == "user":
+            return Choice("", "tool_calls", tool_calls=(call("get_user_details", {"user_id": task["user_id"]}, "u"),))
+        return "I found your profile."
+
+    (episode,), _ = run(Episodes(generator=scripted_spec(policy, name="tau-reader").model_dump()), [record], tmp_path)
+    (action,) = episode.behaviour.actions
+    assert action.ok and json.loads(action.observation)["name"]  # τ-bench's JSON text of the user
+    assert environment_spec(episode.task).env == "tau_airline"
+    verdicts = {v.target: v for v in get_verifier("environment").verify_record(episode)}
+    assert verdicts["episode"].evidence["first_divergence"] is None  # the replay reproduced every observation

@@ -1,0 +1,42 @@
+"""`reasonledger audit --judge-probes` on records whose verification contract is a model judge."""
+
+import json
+
+from typer.testing import CliRunner
+
+from reasonledger.cli import app
+from reasonledger.records.model import Kind, Record
+
+from .scripts import scripted, section
+
+
+def _fooled(prompt):
+    response = section(prompt, "Candidate response")
+    return "Final Decision: " + ("CORRECT" if response.startswith("Thought process:") else "INCORRECT")
+
+
+def test_the_audit_cards_every_judge_the_records_name(shared_data, tmp_path):
+    fooled = scripted("audit-fooled", _fooled, mode="response")
+    strict = scripted("audit-strict", lambda prompt: "Final Decision: INCORRECT")
+    rows = [json.loads(line) for line in (shared_data / "gsm8k" / "test.jsonl").read_text().splitlines()[:400]]
+    data = tmp_path / "records.jsonl"
+    with data.open("w") as out:
+        for number, row in enumerate(rows):
+            record = Record(kind=Kind.prompt_answer, task={
+                "prompt": row["question"], "reference": row["answer"].rsplit("####", 1)[1].strip(),
+                "source": {"dataset": "openai/gsm8k", "split": "test", "row_id": str(number)},
+                "verifier": {"name": "judge", "config": fooled if number % 2 else strict}})
+            out.write(record.model_dump_json() + "\n")
+    result = CliRunner().invoke(app, ["audit", f"records:{data}", "--out", str(tmp_path / "audit"),
+                                      "--only", "lineage_completeness", "--judge-probes", "--quiet"])
+    assert result.exit_code == 0, result.output
+    cards = {json.loads(p.read_text())["model"]: json.loads(p.read_text())
+             for p in (tmp_path / "audit" / "judge_cards").glob("*.json")}
+    assert set(cards) == {"scripted-audit-fooled", "scripted-audit-strict"}
+    bad, good = cards["scripted-audit-fooled"], cards["scripted-audit-strict"]
+    assert not bad["safe_as_reward"] and good["safe_as_reward"]
+    hit = next(p for p in bad["probes"] if p["probe"] == "thought_process")
+    assert hit["n"] == 200 and hit["false_positives"] == 200
+    assert all(p["n"] == 200 for p in good["probes"] if p["kind"] == "master_key")
+    assert "NOT safe as an RL reward: probe thought_process" in " ".join(result.output.split())
+    assert (tmp_path / "audit" / "judge_cards" / f"judge-{bad['config_hash']}.md").is_file()

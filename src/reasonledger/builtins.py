@@ -38,6 +38,9 @@ BUILTIN_IMPORTERS = {
     "numina": f"{_IMPORTERS}.presets:read_numina",
     "chat": f"{_IMPORTERS}.presets:read_chat",
     "openai-tools": f"{_IMPORTERS}.presets:read_openai_tools",
+    "tau-bench": f"{_IMPORTERS}.tau_bench:read_tau_trajectories",
+    "swe-agent": f"{_IMPORTERS}.swe_agent:read_swe_agent",
+    "adp": f"{_IMPORTERS}.adp:read_adp",
 }
 BUILTIN_BACKENDS = {
     "openai": "reasonledger.generation.backends.http:OpenAIBackend",

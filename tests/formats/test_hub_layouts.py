@@ -107,7 +107,7 @@ def test_chat_messages_split_at_the_last_user_turn(tmp_path):
         assert record.behaviour.response not in [m.content for m in record.task.prompt]
 
 
-def test_openai_tool_call_chats_become_trajectories_kept_as_stored(tmp_path):
+def test_openai_tool_call_chats_become_trajectories_with_their_calls_and_tools(tmp_path):
     call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"}}
     messages = [
         {"role": "system", "content": "You are a weather bot."},
@@ -120,12 +120,15 @@ def test_openai_tool_call_chats_become_trajectories_kept_as_stored(tmp_path):
     (record,), bad = _split(import_file(path, "openai-tools"))
     assert not bad and record.kind == Kind.tool_trajectory
     assert [m.role for m in record.task.prompt] == ["system", "user"]
-    first, last = record.behaviour.actions
-    assert first.action == messages[2] and first.observation == [messages[3]]
-    assert last.action == messages[4] and last.observation is None
-    assert record.behaviour.response == "It is 3 degrees in Oslo." and record.meta == {"tools": tools}
+    (action,) = record.behaviour.actions
+    assert (action.id, action.name, action.arguments, action.observation) == ("call_1", "get_weather", {"city": "Oslo"},
+                                                                              "{\"temp\": 3}")
+    assert [m.model_dump(exclude_none=True) for m in record.behaviour.messages] == [
+        {**m, "content": m["content"] or ""} for m in messages]
+    assert record.behaviour.response == "It is 3 degrees in Oslo." and record.meta == {}
+    assert record.task.reference["tools"] == tools and record.task.reference["env"] is None
     stored = next(iter(read_records(_import_cli(tmp_path, path, "openai-tools"))))
-    assert stored.behaviour.actions[0].action["tool_calls"] == [call]
+    assert stored.id == record.id and stored.behaviour.messages[2].tool_calls[0].model_dump() == call
 
 
 def _import_cli(tmp_path, path, fmt, *options):

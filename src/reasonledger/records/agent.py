@@ -37,9 +37,10 @@ class Limits(_Spec):
 
 class EnvironmentSpec(_Spec):
     """What an episode is checked against; `task` is the environment's own task payload (τ-bench:
-    user_id, instruction, actions, outputs; BFCL: question and ground truth)."""
+    user_id, instruction, actions, outputs; BFCL: question and ground truth). `env` None: no
+    environment to replay against, only the tool schemas the model was shown (a tool-call chat file)."""
 
-    env: str
+    env: str | None = None
     version: str | None = None
     revision: str | None = None
     initial_state_hash: str | None = None
@@ -62,8 +63,8 @@ def environment_spec(task: Task) -> EnvironmentSpec:
     wrong when its reference is not one."""
     reference = task.reference
     if not isinstance(reference, Mapping):
-        raise ValueError(f"task.reference is {type(reference).__name__}, not an environment spec "
-                         "(a mapping with at least `env`)")
+        raise ValueError(f"task.reference is {type(reference).__name__}, not an environment spec (a mapping: "
+                         "env, revision, task, gold_actions, tools, ...)")
     try:
         return EnvironmentSpec.model_validate(reference)
     except ValidationError as exc:

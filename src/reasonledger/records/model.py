@@ -11,7 +11,7 @@ import json
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 from pydantic_core import to_jsonable_python
 
 from reasonledger.records.canonical import has_non_finite, problem
@@ -64,8 +64,9 @@ class MessageToolCall(_Strict):
 
 class Message(_Strict):
     """A chat turn. Assistant turns may carry `tool_calls` (content then often empty); a `tool` turn
-    answers one call by `tool_call_id` and may name the tool. Unset fields are left out of the
-    content hash, so plain {role, content} turns hash as they did before schema 3."""
+    answers one call by `tool_call_id` and may name the tool. Unset fields are left out when it is
+    dumped, so a plain turn is {role, content} everywhere (content hash, request bodies, exports) as
+    before schema 3."""
 
     role: str
     content: str = ""
@@ -77,6 +78,10 @@ class Message(_Strict):
     @classmethod
     def _null_content(cls, value: Any) -> Any:
         return "" if value is None else value
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 class Source(_Strict):

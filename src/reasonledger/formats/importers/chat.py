@@ -3,15 +3,18 @@
 A plain chat ends at the last user turn: the turns before it (system, user, and in a multi-turn
 chat the earlier assistant turns the user answered) are the prompt, the assistant turn after it is
 the response; the reply never stays inside the prompt. An OpenAI tool-call chat is a trajectory:
-the system and user turns before the first assistant turn are the prompt, each assistant message
-(text, `tool_calls` or both, exactly as stored) is an action, and the messages that answer it
-(`tool` results, the user's next turn) are its observation, also exactly as stored.
+the system and user turns before the first assistant turn are the prompt, the whole conversation
+is kept as the record's messages, and each tool call, paired with the `tool` message that answered
+it, is an action.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from reasonledger.formats.importers.tool_chat import read_tool_chat
+from reasonledger.records.model import Action
 
 _MESSAGE_KEYS = {"role", "content"}
 
@@ -24,9 +27,11 @@ def is_chat(value: Any) -> bool:
 class Split:
     prompt: list[dict[str, str]]
     response: str | None = None
-    actions: list[dict[str, Any]] | None = None
-    # Keys of prompt messages that the record's Message has no place for (`name`, `weight`), by path.
+    actions: list[Action] | None = None
+    # Keys of messages that the record's Message has no place for (`name`, `weight`), by path.
     extras: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # a tool-call chat's whole conversation
+    messages: list[dict[str, Any]] | None = None
 
 
 def _prompt(messages: list[dict[str, Any]], path: str) -> tuple[list[dict[str, str]], dict[str, dict[str, Any]]]:
@@ -65,19 +70,8 @@ def split_chat(messages: list[dict[str, Any]], path: str) -> Split:
 
 
 def split_tool_chat(messages: list[dict[str, Any]], path: str) -> Split:
-    """Prompt before the first assistant turn; each assistant message an action observed by the
-    messages that follow it; the response is the final assistant text, if the chat ends with one."""
-    first = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
-    if not any(m["role"] == "user" for m in messages[:first]):
-        raise ValueError(f"{path} has no user turn before the first assistant turn")
-    prompt, extras = _prompt(messages[:first], path)
-    actions: list[dict[str, Any]] = []
-    for message in messages[first:]:
-        if message["role"] == "assistant":
-            actions.append({"action": message, "observation": None})
-        else:
-            previous = actions[-1]
-            previous["observation"] = [*(previous["observation"] or []), message]
-    last = messages[-1]
-    response = last.get("content") if last["role"] == "assistant" and not _has_tools(last) else None
-    return Split(prompt, response if isinstance(response, str) and response else None, actions or None, extras)
+    """Prompt before the first assistant turn; the whole conversation and each tool call (paired with
+    its reply) as the record's messages and actions (see importers.tool_chat); the response is the
+    final assistant text, if the chat ends with one."""
+    chat = read_tool_chat(messages, path)
+    return Split(chat.prompt, chat.response, chat.actions, chat.extras, chat.messages)

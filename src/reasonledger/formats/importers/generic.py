@@ -15,6 +15,7 @@ from reasonledger.formats.importers._common import json_rows
 from reasonledger.formats.importers.chat import Split, is_chat, split_chat, split_tool_chat
 from reasonledger.formats.importers.fields import field, id_name, unmapped
 from reasonledger.formats.importers.math_style import last_boxed
+from reasonledger.records.agent import EnvironmentSpec
 from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
@@ -67,12 +68,13 @@ def read_mapped(path: Path, prompt_field: str = "prompt", answer_field: str | No
                 revision: str | None = None, domain: str | None = None, id_field: str | None = None,
                 split: str | None = None, label_fields: str | Sequence[str] | None = None,
                 rollout_fields: str | Sequence[str] | None = None, boxed_reference_field: str | None = None,
-                tool_calls: bool = False) -> Iterator[Record | BadRow]:
+                tool_calls: bool = False, tools_field: str | None = None) -> Iterator[Record | BadRow]:
     """Records from any rows. Field paths are dotted, with list indices (`messages.-1.content`).
 
     The reference is `reference_field`, else `answer_field`, else the last \\boxed{} of
     `boxed_reference_field`; `verifier` is attached to rows that have a reference. A chat prompt is
-    split (see importers.chat; `tool_calls` makes it a tool trajectory). A list-valued
+    split (see importers.chat; `tool_calls` makes it a tool trajectory, whose reference, when no
+    reference field is named, is an environment spec holding the `tools_field` schemas). A list-valued
     `response_field` makes a rollout_set; `label_fields` (one label per response) become verdicts
     with label source `dataset`, `rollout_fields` (one value per response) each rollout's meta."""
     reference_from = reference_field or answer_field
@@ -104,8 +106,12 @@ def read_mapped(path: Path, prompt_field: str = "prompt", answer_field: str | No
             reference = field(row, reference_from)
         else:
             reference = last_boxed(field(row, boxed_reference_field) or "") if boxed_reference_field else None
-        if chat.actions:
-            kind, behaviour = Kind.tool_trajectory, {"actions": chat.actions, "response": response}
+        tools_used = bool(tools_field) and reference is None and row.get(tools_field) is not None
+        if tools_used:
+            reference = EnvironmentSpec(tools=row[tools_field]).as_reference()
+        if chat.messages:
+            kind, behaviour = Kind.tool_trajectory, {"messages": chat.messages, "actions": chat.actions or None,
+                                                     "response": response}
         elif responses is not None:
             rollout_meta = {name: _per_rollout(row, name, len(responses)) for name in per_rollout}
             kind, behaviour = Kind.rollout_set, {"rollouts": [
@@ -125,7 +131,7 @@ def read_mapped(path: Path, prompt_field: str = "prompt", answer_field: str | No
                         evidence={"origin": f"{dataset or path.name} field {name}", "value": value}))
         ids = id_name(row, id_field)
         meta = unmapped(row, [prompt_field, response_field, reference_from, boxed_reference_field, ids,
-                              *labels, *per_rollout])
+                              *labels, *per_rollout, tools_field if tools_used else None])
         for key in list(meta):
             j = _restated(meta[key], prompt, responses or ([response] if response is not None else []))
             if j is not None:  # the same prompt and reply again, in chat form: kept as where to find them

@@ -26,5 +26,6 @@ read_numina = partial(
 # A chat SFT file: `messages`, the prompt up to the last user turn and the assistant reply after it.
 read_chat = partial(read_mapped, prompt_field="messages")
 
-# OpenAI tool-call chats: `messages` with assistant `tool_calls` and `tool` results, as a trajectory.
-read_openai_tools = partial(read_mapped, prompt_field="messages", tool_calls=True)
+# OpenAI tool-call chats: `messages` with assistant `tool_calls` and `tool` results, as a trajectory;
+# the `tools` schemas the model was shown are the reference (an environment spec with no environment).
+read_openai_tools = partial(read_mapped, prompt_field="messages", tool_calls=True, tools_field="tools")

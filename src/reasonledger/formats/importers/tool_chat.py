@@ -9,6 +9,7 @@ that the record's Message has no place for are returned apart (by path) for the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,7 @@ def openai_message(message: Any, where: str) -> tuple[dict[str, Any], dict[str, 
 
 
 def read_tool_chat(messages: Any, where: str,
-                   classify: Any = None) -> ToolChat:
+                   classify: Callable[[Any], ErrorKind | None] | None = None) -> ToolChat:
     """Split a tool-call conversation; a ValueError naming the message when it is not one.
     `classify(observation) -> error_kind | None` names recorded failures (see records.agent)."""
     if not isinstance(messages, list) or not messages:

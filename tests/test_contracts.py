@@ -88,6 +88,12 @@ def _environment_example() -> tuple[dict, typing.Any, str, str]:
             json.dumps(counter.conversation(("add", {"n": 1}, "1"))))
 
 
+def _judgment_example(name: str) -> tuple[dict, typing.Any, str, str]:
+    from tests.verifiers.judgment.scripts import contract_example
+
+    return contract_example(name)  # scripted judges: no judge model on these machines
+
+
 # name -> () -> (config, reference, a response that passes, one that fails)
 EXAMPLES: dict[str, typing.Callable[[], tuple[dict, typing.Any, str, str]]] = {
     "exact": lambda: ({}, "Paris", "The capital is <answer>Paris</answer>.", "<answer>Lyon</answer>"),
@@ -97,6 +103,7 @@ EXAMPLES: dict[str, typing.Callable[[], tuple[dict, typing.Any, str, str]]] = {
                      "```python\ndef f(x):\n    return x * 2\n```", "def f(x):\n    return x + 3\n"),
     "reasoning_gym": _reasoning_gym_example,
     "environment": _environment_example,
+    **{name: (lambda name=name: _judgment_example(name)) for name in ("judge", "rubric", "pairwise")},
 }
 
 

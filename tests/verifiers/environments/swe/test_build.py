@@ -67,7 +67,7 @@ def test_each_record_is_a_task_the_environment_reproduces_and_the_gold_solves(bu
     for record in read_jsonl_records(out / "instances.jsonl.gz"):
         spec = environment_spec(record.task)
         assert spec.env == "swe_lite" and record.task.verifier.name == "environment"
-        assert spec.task_id == record.task.source.row_id and spec.reward_basis == ["tests"]
+        assert spec.task_id == record.task.source.row_id and spec.reward_basis == []
         assert spec.task["program"] in record.task.prompt and "gold" not in spec.task
         env.reset(spec.task)
         assert env.state_hash() == spec.initial_state_hash
@@ -75,4 +75,3 @@ def test_each_record_is_a_task_the_environment_reproduces_and_the_gold_solves(bu
         assert env.step(ToolCall(gold.name, gold.arguments)).ok
         components = {c.name: c.passed for c in env.check(spec.task, [], [])}
         assert components == {"fail_to_pass": True, "pass_to_pass": True}, spec.task_id
-    env.close()

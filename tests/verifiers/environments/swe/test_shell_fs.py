@@ -48,9 +48,7 @@ def test_the_shipped_tasks_are_valid_and_not_already_solved():
 
 @pytest.fixture(scope="module")
 def env(verifier):
-    e = ShellFs(verifier=verifier, command_time=2.0)
-    yield e
-    e.close()
+    return ShellFs(verifier=verifier, command_time=2.0)
 
 
 @needs_sandbox

@@ -29,8 +29,7 @@ def instance(verifier):
 def env(verifier, instance):
     e = SweLite(verifier=verifier)
     e.reset(instance.as_task())
-    yield e
-    e.close()
+    return e
 
 
 def _components(env, instance):

@@ -2,8 +2,10 @@
 
 Each record is a `prompt_answer` task with no behaviour yet (an agent's episode on it comes later):
 its prompt states the problem and shows the buggy file, its reference is an `EnvironmentSpec` for
-`swe_lite` (the instance as the task payload, the gold repair as the gold action, reward basis
-`tests`), its verifier is `environment`. Drops go to their own JSONL file, one line per dropped
+`swe_lite` (the instance as the task payload, the gold repair as the gold action), its verifier is
+`environment`. The reward basis is left empty, which the environment verifier reads as "every
+component decides": both fail_to_pass and pass_to_pass must pass (the spec's vocabulary of reward
+components has no names for the two test sets). Drops go to their own JSONL file, one line per dropped
 task or mutant with its reason, and every count is returned.
 """
 
@@ -43,7 +45,7 @@ def instance_record(instance: inst.Instance, seed: int) -> Record:
         env=SweLite.id, version=SweLite.version, revision=REVISIONS.get(instance.dataset), initial_state_hash=env.state_hash(),
         task_id=instance.instance_id, task=instance.as_task(),
         gold_actions=[GoldAction(name="write_file", arguments={"path": instance.file, "content": instance.gold})],
-        reward_basis=["tests"], limits=Limits(max_steps=MAX_STEPS), tools=TOOL_SCHEMAS)
+        reward_basis=[], limits=Limits(max_steps=MAX_STEPS), tools=TOOL_SCHEMAS)
     source = {**instance.source, "revision": REVISIONS.get(instance.dataset), "row_id": instance.instance_id}
     return Record(kind=Kind.prompt_answer, task={
         "prompt": prompt(instance), "reference": spec.as_reference(), "domain": "code",

@@ -28,6 +28,7 @@ from reasonledger.verifiers.code import execute
 from reasonledger.verifiers.code.pool import Limits
 from reasonledger.verifiers.code.verifier import CodeVerifier
 from reasonledger.verifiers.environments.base import Component, Environment, ToolCall, ToolError
+from reasonledger.verifiers.environments.swe import testrun
 
 MAX_FILES = 500
 MAX_BYTES = 1 << 20
@@ -123,7 +124,7 @@ def shell_tasks() -> list[dict[str, Any]]:
 
 
 class ShellFs(Environment):
-    """A file tree the agent changes with shell commands; the sandbox is a CodeVerifier's (made on first use, or lent)."""
+    """A file tree the agent changes with shell commands, run in a lent code verifier's sandbox or the process's shared one."""
 
     id: ClassVar[str] = "shell_fs"
     version: ClassVar[str] = "1.0.0"
@@ -132,20 +133,11 @@ class ShellFs(Environment):
 
     def __init__(self, verifier: CodeVerifier | None = None, command_time: float = COMMAND_TIME) -> None:
         self._verifier = verifier
-        self._own = verifier is None
         self.command_time = command_time
         self._tree: dict[str, dict] = {}
 
     def _sandbox(self) -> CodeVerifier:
-        if self._verifier is None:
-            self._verifier = CodeVerifier(slots=1)
-        return self._verifier
-
-    def close(self) -> None:
-        """Release the sandbox this environment made (a lent one stays open)."""
-        if self._own and self._verifier is not None:
-            self._verifier.close()
-            self._verifier = None
+        return self._verifier if self._verifier is not None else testrun.shared_sandbox()
 
     def reset(self, task: Mapping[str, Any], seed: int = 0) -> None:
         self._tree = check_tree(task.get("tree", {}), "task.tree")

@@ -37,30 +37,20 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
 
 
 class SweLite(Environment):
-    """One program file and its tests; the sandbox is a CodeVerifier's, made on first use (or lent)."""
+    """One program file and its tests, run in a lent code verifier's sandbox or the process's shared one."""
 
     id: ClassVar[str] = "swe_lite"
     version: ClassVar[str] = "1.0.0"
     tools: ClassVar[Mapping[str, str]] = {"read_file": "read_file", "write_file": "write_file", "run_tests": "run_tests"}
     tool_schemas: ClassVar[list[dict[str, Any]]] = TOOL_SCHEMAS
 
-    def __init__(self, verifier: CodeVerifier | None = None, time_limit: float = 4.0) -> None:
+    def __init__(self, verifier: CodeVerifier | None = None) -> None:
         self._verifier = verifier
-        self._own = verifier is None
-        self.time_limit = time_limit
         self._task: Mapping[str, Any] = {}
         self._files: dict[str, str] = {}
 
     def _sandbox(self) -> CodeVerifier:
-        if self._verifier is None:
-            self._verifier = CodeVerifier(time_limit=self.time_limit, slots=1)
-        return self._verifier
-
-    def close(self) -> None:
-        """Release the sandbox this environment made (a lent one stays open)."""
-        if self._own and self._verifier is not None:
-            self._verifier.close()
-            self._verifier = None
+        return self._verifier if self._verifier is not None else testrun.shared_sandbox()
 
     # -- protocol ---------------------------------------------------------------------------------
     def reset(self, task: Mapping[str, Any], seed: int = 0) -> None:

@@ -9,6 +9,8 @@ run never reached (the program died at load, the run was cut after repeated time
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,6 +23,21 @@ PASS = execute.PASS
 NOT_REACHED = "not_reached"
 # results a runner adds for the run as a whole (load failure, a dead judge, a timeout between calls): not tests
 _RUN_LEVEL = ("load", "test program", "protocol", "run", "call ")
+
+
+_SHARED: dict[int, CodeVerifier] = {}  # pid -> the sandbox this process's environments share
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_sandbox() -> CodeVerifier:
+    """One code verifier (its sandbox pool, default limits) for every environment of this process that
+    was not lent one: an environment made per replayed record costs no new pool. A forked child makes
+    its own (the parent's workers are not its to use); the pool closes when the process exits."""
+    with _SHARED_LOCK:
+        verifier = _SHARED.get(os.getpid())
+        if verifier is None:
+            verifier = _SHARED[os.getpid()] = CodeVerifier()
+        return verifier
 
 
 def outcomes(results: Sequence[Mapping[str, Any]]) -> dict[str, str]:

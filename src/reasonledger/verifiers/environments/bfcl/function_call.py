@@ -44,7 +44,7 @@ class FunctionCallEnvironment(Environment):
         if unknown:
             return StepResult(f"Error: {schema['name']} has no parameter {unknown[0]!r}", ok=False,
                               error_kind="bad_arguments", changed=True)
-        return StepResult({"recorded": schema["name"]}, ok=True, changed=True)
+        return StepResult(f"recorded call to {schema['name']}", ok=True, changed=True)
 
     def state(self) -> Any:
         return {"calls": list(self._calls)}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -91,7 +92,7 @@ class MultiTurnEnvironment(Environment):
             return StepResult(f"Error during execution: {exc}", ok=False, error_kind="bad_arguments",
                               changed=canonical_json(api.state()) != before)
         failed = isinstance(result, dict) and "error" in result
-        return StepResult(result, ok=not failed, error_kind="tool_error" if failed else None,
+        return StepResult(observation_text(result), ok=not failed, error_kind="tool_error" if failed else None,
                           changed=canonical_json(api.state()) != before)
 
     def check(self, task: Mapping[str, Any], said: Sequence[str], calls: Sequence[ToolCall]) -> list[Component]:
@@ -142,9 +143,14 @@ def _component(name: str, failures: list[dict[str, Any]], turns: int) -> Compone
     return Component(name, passed, 1.0 if passed else 0.0, evidence)
 
 
+def observation_text(result: Any) -> str:
+    """A tool's return value as the text the model sees (JSON), as BFCL turns results into strings."""
+    return json.dumps(result, ensure_ascii=False)
+
+
 def result_key(result: StepResult) -> str:
     """A call's result as one string, compared as BFCL compares execution results."""
-    return canonical_json(result.observation)
+    return str(result.observation)
 
 
 def split_turns(calls: Sequence[ToolCall], turns: int) -> list[list[ToolCall]]:

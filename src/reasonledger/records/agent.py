@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasonledger.records.model import Action, ErrorKind, Message, Task, hash_observation, json_digest
 
-RewardComponent = Literal["state", "outputs", "actions", "tests", "calls"]
+# "results" and "turns": BFCL multi-turn (the gold calls' results seen; calls only in turns that act)
+RewardComponent = Literal["state", "outputs", "actions", "tests", "calls", "results", "turns"]
 
 
 class _Spec(BaseModel):

@@ -48,6 +48,7 @@ def llama_server() -> Iterator[str]:
     params.cpuparams_batch.n_threads = 1
     params.port = 0  # a free port on 127.0.0.1
     params.warmup = False
+    params.use_jinja = True  # the chat template renders `tools` (agent episodes)
     params.verbosity = -1  # the server logs every slot and token timing otherwise
     server = xllamacpp.Server(params)
     try:

@@ -1,7 +1,10 @@
 """The live path against a real server, not our own: llama.cpp's OpenAI-compatible server with
 SmolLM2-135M (skipped without the extra, see tests/generation/llamacpp.py). Its quirks are handled:
 HTTP 400 to `n` > 1 (the samples go one request each, counted), `finish_reason: length` at
-`max_tokens` (an answer, recorded), text that differs between builds (never asserted)."""
+`max_tokens` (an answer, recorded), text that differs between builds (never asserted). SmolLM2's chat
+template has no tool support, so the server answers an agent's requests in plain text: the episode
+test checks the loop, its records and the cache; tool calls from the wire are tested against our own
+server (tests/generation/test_generator.py) and with scripted policies (tests/construct/test_episodes.py)."""
 
 from __future__ import annotations
 
@@ -54,3 +57,54 @@ def test_rollouts_end_to_end_with_n_refused_length_stops_and_the_request_cache(l
     step.close()
     assert again.stats["00-rollouts"].counts["requests.cached"] == 2 and "requests.sent" not in again.stats["00-rollouts"].counts
     assert [s.id for s in replayed] == [s.id for s in sets]
+
+
+def test_an_agent_episode_end_to_end_with_tools_offered(llama_server, tmp_path):
+    from reasonledger.construct.episodes import Episodes
+    from reasonledger.registry import registry
+    from tests.construct.test_episodes import ENV, PiggyBank, task_record
+
+    registry("environment").add(ENV, PiggyBank)
+    try:
+        params = dict(generator={"endpoint": llama_server, "model": MODEL, "timeout": 120, "retries": 1},
+                      sampling={"temperature": 0, "max_tokens": 24}, max_steps=2)
+        ctx = StepContext("stage-00", 0, str(tmp_path), "00-episodes")
+        step = Episodes(**params)
+        (episode,) = step.process(iter([task_record()]), ctx)
+        step.close()
+        again = StepContext("stage-00", 0, str(tmp_path), "00-episodes")
+        step = Episodes(**params)
+        (rebuilt,) = step.process(iter([task_record()]), again)
+        step.close()
+    finally:
+        registry("environment").remove(ENV)
+    behaviour = episode.behaviour
+    # whatever the tiny model does: a well-formed episode, its calls dispatched and kept, its end recorded
+    assert behaviour.termination in ("agent_stop", "max_steps")
+    assert [m.role for m in behaviour.messages[:2]] == ["user", "assistant"]
+    assert len(behaviour.actions) == sum(m.role == "tool" for m in behaviour.messages)
+    assert all(a.state_hash for a in behaviour.actions)
+    assert 1 <= episode.meta["episode"]["steps"] <= 2 and episode.lineage.events[-1].model == MODEL
+    assert again.stats["00-episodes"].counts["requests.cached"] == episode.meta["episode"]["steps"]
+    assert rebuilt.id == episode.id
+
+
+def test_a_judge_call_end_to_end(llama_server, monkeypatch):
+    from reasonledger.verifiers import get_verifier
+
+    monkeypatch.setenv("REASONLEDGER_ENDPOINT", llama_server)  # where a judge runs is the user's setting
+    judge = get_verifier("judge", model=MODEL, backend="openai", decoding={"max_tokens": 6, "n": 2, "temperature": 0.5})
+    try:
+        verdict = judge.verify({"question": "What is 2+3?", "answer": "5"}, "2 + 3 = 5, so <answer>5</answer>")
+        gated = judge.verify({"question": "What is 2+3?", "answer": "5"}, "Thought process:")
+    finally:
+        judge.close()
+    evidence = verdict.evidence
+    # the reply went through the server (n=2 refused with HTTP 400, so two requests) and is recorded as
+    # judged: the request hash, both outputs and their finish reasons; whatever the tiny model said,
+    # anything outside the verdict grammar is a parse failure, never a pass
+    assert evidence["calls"] == 1 and len(evidence["request"]) == 64 and evidence["served_model"] == MODEL
+    assert len(evidence["judge_output"]) == 2 and set(evidence["finish_reason"]) <= {"stop", "length"}
+    assert verdict.passed == (evidence.get("label") == "CORRECT")
+    assert verdict.passed or verdict.evidence["reason"] in ("parse_failure", "incorrect", "invalid")
+    assert not gated.passed and gated.evidence["calls"] == 0  # no answer to extract: no model call

@@ -41,6 +41,7 @@ BUILTIN_IMPORTERS = {
     "tau-bench": f"{_IMPORTERS}.tau_bench:read_tau_trajectories",
     "swe-agent": f"{_IMPORTERS}.swe_agent:read_swe_agent",
     "adp": f"{_IMPORTERS}.adp:read_adp",
+    "bfcl": f"{_IMPORTERS}.bfcl:read_bfcl",
 }
 BUILTIN_BACKENDS = {
     "openai": "reasonledger.generation.backends.http:OpenAIBackend",

@@ -44,7 +44,7 @@ def _verl_rows(run: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize(("outputs", "message"), [
-    (["trl"], "unknown output 'trl'; known outputs: dpo, openrlhf, sft, trl_grpo, trl_stepwise, verl"),
+    (["trl"], "unknown output 'trl'; known outputs: dpo, openrlhf, sft, trl_grpo, trl_stepwise, trl_tools, verl, verl_tools"),
     ([{"verl": {"instrution": "x"}}], "instrution: Extra inputs are not permitted (options it takes: system_prompt, instruction, val_fraction)"),
     ([{"verl": {"val_fraction": 1.5}}], "val_fraction: Input should be less than 1"),
     ([{"verl": "x"}], "the options of output 'verl' must be a mapping"),

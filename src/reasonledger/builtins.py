@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-from reasonledger.formats.exporters import register_exporter, rl, training
+from reasonledger.formats.exporters import agent, register_exporter, rl, training
 from reasonledger.registry import registry
 from reasonledger.verifiers.registry import VERIFIERS
 
@@ -73,6 +73,8 @@ def register() -> None:
     register_exporter("sft", training.export_sft, training.SftOptions)  # the training data built by construct
     register_exporter("dpo", training.export_dpo)
     register_exporter("trl_stepwise", training.export_trl_stepwise)
+    register_exporter("trl_tools", agent.export_trl_tools, agent.TrlToolsOptions)  # agent data: SFT with tools
+    register_exporter("verl_tools", agent.export_verl_tools, agent.VerlToolsOptions)  # agent data: multi-turn RL
     for name, target in BUILTIN_BACKENDS.items():
         registry("generation backend").add(name, target)
     for name, target in BUILTIN_IMPORTERS.items():

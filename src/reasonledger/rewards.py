@@ -30,6 +30,11 @@ prompts, labels, **kwargs)`, where a query is the decoded prompt + response and 
 reference as one JSON string. Returns {"rewards", "scores", "extra_logs"} as torch tensors (lists
 when torch is not installed).
 
+A model judge (the judgment family: `judge`, `rubric`, `pairwise`) gives rewards only when its card,
+listed in $REASONLEDGER_JUDGE_CARDS, says it is safe as an RL reward (`reasonledger audit
+--judge-probes` writes the cards); otherwise the call raises `JudgeRefused`, unless
+$REASONLEDGER_JUDGE_OVERRIDE gives a reason, which is recorded (verifiers/judgment/safety.py).
+
 This file is loaded by path as well as imported, so it uses absolute imports only.
 """
 

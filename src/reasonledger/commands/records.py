@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
                                      "task_id, problem_id; else the row number)."),
         max_bad_rows: int = typer.Option(DEFAULT_MAX_BAD_ROWS, min=1, help=MAX_BAD_ROWS_HELP),
         attach_solutions: bool = typer.Option(False, "--attach-solutions",
-                                              help="humaneval/humanevalplus/mbpp: store the canonical solution as the response."),
+                                              help="humaneval/humanevalplus/mbpp: store the canonical solution as the response; bfcl: the gold answer as the behaviour."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only a dataset reasonledger wrote)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),

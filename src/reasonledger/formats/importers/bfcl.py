@@ -8,7 +8,7 @@ API classes from `../multi_turn_func_doc/` as its tools. The reference is an env
 BFCL's entry as the task payload, the gold calls as gold actions and the tools in OpenAI's format (BFCL's
 `dict`/`float`/`tuple` types as `object`/`number`/`array`, dots in names as `_`, which the check accepts).
 
-Without `gold`, each entry is a task (`prompt_answer`) to roll out. With `gold`, it is a
+Without `attach_solutions`, each entry is a task (`prompt_answer`) to roll out. With it, it is a
 `tool_trajectory` holding a gold answer as behaviour, to verify: single-turn as the Python call text
 BFCL reads from prompt-style models (no tool ran, so no tool reply is invented); multi-turn as the
 whole conversation, each gold call answered by the environment (those replies are marked `synthetic`:
@@ -44,10 +44,11 @@ CLASS_DOCS = {
 _OPENAI_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": "string"}
 
 
-def read_bfcl(path: Path, answers: str | None = None, docs: str | None = None, gold: bool = False,
+def read_bfcl(path: Path, answers: str | None = None, docs: str | None = None, attach_solutions: bool = False,
               revision: str = REVISION) -> Iterator[Record | BadRow]:
     """Records from a BFCL question file; `answers` is its possible-answer file and `docs` the folder
-    of multi-turn function docs (both default to BFCL's layout beside the question folder)."""
+    of multi-turn function docs (both default to BFCL's layout beside the question folder);
+    `attach_solutions` keeps a gold answer as each record's behaviour (`--attach-solutions`)."""
     path = Path(path)
     category = path.name.removesuffix(".json").removesuffix(".jsonl").split("_", 2)[-1]
     if category not in SINGLE_TURN + MULTI_TURN:
@@ -76,19 +77,19 @@ def read_bfcl(path: Path, answers: str | None = None, docs: str | None = None, g
             raise ValueError(f"question {entry_id!r} has no possible answer in {answers_path}")
         entry = {**row, "ground_truth": truth[entry_id]}
         if multi:
-            spec, behaviour = _multi_turn(entry, tool_docs, revision, gold)
+            spec, behaviour = _multi_turn(entry, tool_docs, revision, attach_solutions)
         else:
-            spec, behaviour = _single_turn(entry, revision, gold)
+            spec, behaviour = _single_turn(entry, revision, attach_solutions)
         prompt = [dict(message) for message in row["question"][0]]
         return Record(
-            kind=Kind.tool_trajectory if gold else Kind.prompt_answer,
+            kind=Kind.tool_trajectory if attach_solutions else Kind.prompt_answer,
             task={"prompt": prompt, "reference": spec.as_reference(), "domain": "tool_use",
                   "source": {"dataset": DATASET, "revision": revision, "row_id": entry_id,
                              "license": "Apache-2.0", "split": category},
                   "verifier": {"name": "environment"}},
             behaviour=behaviour,
-            lineage={"events": [{"stage": "import", "step": "bfcl_gold" if gold else "bfcl"}]},
-            meta={"bfcl_category": category, **({"behaviour": "gold answer"} if gold else {})},
+            lineage={"events": [{"stage": "import", "step": "bfcl_gold" if attach_solutions else "bfcl"}]},
+            meta={"bfcl_category": category, **({"behaviour": "gold answer"} if attach_solutions else {})},
         )
 
     yield from parse_rows(read_json_lines(path), str(path), convert)

@@ -45,7 +45,7 @@ def test_single_turn_tasks_gold_answers_and_bad_rows(tmp_path):
     assert [b.line for b in bad] == [2, 3] and all(isinstance(b, BadRow) for b in bad)
     assert "no possible answer" in bad[0].reason and "not in the schema and not optional" in bad[1].reason
 
-    (gold, *_) = read_bfcl(path, gold=True)
+    (gold, *_) = read_bfcl(path, attach_solutions=True)
     assert gold.kind is Kind.tool_trajectory and gold.behaviour.response == "[calc.area(base=10, height=5.0)]"
     verdicts = EnvironmentVerifier().verify_record(gold)
     assert verdicts[-1].evidence["outcome"] == "success"
@@ -72,7 +72,7 @@ def test_bfcl_data_imports_and_gold_answers_verify(bfcl_root):
         path = bfcl_root / "question" / f"BFCL_v4_{category}.json"
         tasks = list(read_bfcl(path))
         assert all(isinstance(row, Record) and row.kind is Kind.prompt_answer for row in tasks)
-        golds = list(read_bfcl(path, gold=True))
+        golds = list(read_bfcl(path, attach_solutions=True))
         sample = golds if category in SINGLE_TURN else golds[::10]
         outcomes = {verifier.verify_record(record)[-1].evidence["outcome"] for record in sample}
         assert outcomes == {"success"}, category
@@ -82,7 +82,7 @@ def test_bfcl_data_imports_and_gold_answers_verify(bfcl_root):
 
 def test_a_gold_conversation_missing_one_read_fails_on_results_only(bfcl_root):
     path = bfcl_root / "question" / "BFCL_v4_multi_turn_base.json"
-    gold = next(record for record in read_bfcl(path, gold=True) if record.task.source.row_id == "multi_turn_base_1")
+    gold = next(record for record in read_bfcl(path, attach_solutions=True) if record.task.source.row_id == "multi_turn_base_1")
     verdicts = {v.target: v for v in EnvironmentVerifier().verify_record(gold)}
     assert verdicts["episode"].evidence["outcome"] == "success"
     assert gold.behaviour.actions[0].name == "ls" and gold.behaviour.actions[0].provenance == "synthetic"

@@ -150,7 +150,7 @@ def test_a_second_run_answers_every_turn_from_the_request_cache_and_rebuilds_the
 def test_a_replayed_policy_rebuilds_a_recorded_episode_turn_for_turn(tmp_path):
     (recorded,), _ = run(Episodes(generator=scripted_spec(clumsy_policy).model_dump()), [task_record()], tmp_path / "a")
     replay = tmp_path / "episode.jsonl"
-    replay.write_text("".join(json.dumps(line) + "\n" for line in episode_replay_lines(recorded)))
+    replay.write_text("".join(json.dumps(line) + "\n" for line in episode_replay_lines([recorded])))
     step = Episodes(generator={"backend": "replay", "replay": [str(replay)], "model": "scripted:replayed"})
     (again,), ctx = run(step, [task_record()], tmp_path / "b")
     assert again.behaviour.messages == recorded.behaviour.messages
@@ -185,7 +185,8 @@ def test_a_scripted_user_simulator_talks_to_the_policy_until_it_says_stop(tmp_pa
                     user={"generator": scripted_spec(user, name="bank-user").model_dump()})
     (episode,), ctx = run(step, [task_record()], tmp_path)
     assert episode.behaviour.termination == "user_stop"
-    assert [m.role for m in episode.behaviour.messages] == ["user", "assistant", "tool", "assistant"]
+    assert [m.role for m in episode.behaviour.messages] == ["user", "assistant", "tool", "assistant", "user"]
+    assert episode.behaviour.messages[-1].content == "###STOP###"  # kept, as τ-bench keeps it
     assert episode.behaviour.scaffold["user_simulator"]["model"] == "scripted:bank-user"
     assert ctx.stats["00-episodes"].counts["termination.user_stop"] == 1
     set_up = ctx.stats["00-episodes"].set_up
@@ -222,3 +223,37 @@ def test_tau_airline_episode_with_a_scripted_policy(shared_data, tmp_path, monke
     assert environment_spec(episode.task).env == "tau_airline"
     verdicts = {v.target: v for v in get_verifier("environment").verify_record(episode)}
     assert verdicts["episode"].evidence["first_divergence"] is None  # the replay reproduced every observation
+
+
+def _replay_file(path, lines) -> str:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return str(path)
+
+
+def test_replayed_policy_and_user_rebuild_several_samples_and_a_simulated_conversation(tmp_path):
+    def user(request, sample):
+        said = request.payload["messages"][-1]["content"]
+        if said == "Hi! How can I help you today?":
+            return f"Please put {3 + sample} coins in my bank."
+        return "###STOP###" if "coins now" in said else "Try again."
+
+    def policy(request, sample):
+        last = request.payload["messages"][-1]
+        if last["role"] == "user":
+            coins = int(last["content"].split()[2])
+            return Choice("", "tool_calls", tool_calls=(call("put", {"coins": coins}, f"p{sample}"),))
+        return f"There are {last['content'].split()[0]} coins now."
+
+    scripted = {"generator": scripted_spec(policy, name="sample-agent").model_dump(), "n": 2,
+                "user": {"generator": scripted_spec(user, name="sample-user").model_dump()}}
+    recorded, _ = run(Episodes(**scripted), [task_record()], tmp_path / "a")
+    assert [len(e.behaviour.messages) for e in recorded] == [5, 5]
+    assert recorded[0].behaviour.actions[0].arguments != recorded[1].behaviour.actions[0].arguments
+    replayed = {"n": 2, "generator": {"backend": "replay", "model": "replayed", "replay": [
+                    _replay_file(tmp_path / "policy.jsonl", episode_replay_lines(recorded))]},
+                "user": {"generator": {"backend": "replay", "model": "replayed-user", "replay": [
+                    _replay_file(tmp_path / "user.jsonl", episode_replay_lines(recorded, role="user"))]}}}
+    again, ctx = run(Episodes(**replayed), [task_record()], tmp_path / "b")
+    assert [e.behaviour.messages for e in again] == [e.behaviour.messages for e in recorded]
+    assert [e.behaviour.actions for e in again] == [e.behaviour.actions for e in recorded]
+    assert ctx.stats["00-episodes"].counts["termination.user_stop"] == 2

@@ -9,7 +9,8 @@ episode ends when the policy answers without a tool call (`agent_stop`). With on
 second model behind the same kind of backend plays the user from the task's instruction; what the
 policy says goes to it, and its `###STOP###` ends the episode (`user_stop`). `max_steps` policy turns
 end it too (`max_steps`); a tool the environment marks as terminating (τ-bench's transfer to a
-human) ends it as `agent_stop`.
+human) ends it as `agent_stop`. The spec's `limits.time_s` is not applied here: a wall-clock cut
+would make an episode depend on how fast the server was.
 
 All episodes of a batch advance together, one round of requests per turn, through the generators'
 request caches: a killed build re-asks every turn it had and gets it from the cache, so it resumes
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -291,10 +292,10 @@ class Episodes(GeneratingStep):
         user = self.params.user
         assert user is not None and episode.user_messages is not None
         episode.user_messages.append({"role": "assistant", "content": choice.text})
+        episode.messages.append({"role": "user", "content": choice.text})  # the stop too, as τ-bench keeps it
         if user.stop in choice.text:
             episode.termination = "user_stop"
             return
-        episode.messages.append({"role": "user", "content": choice.text})
         episode.turn = "policy"
         if episode.steps >= episode.max_steps:
             episode.termination = "max_steps"
@@ -379,21 +380,45 @@ class Episodes(GeneratingStep):
                         closer()
 
 
-def episode_replay_lines(record: Record) -> list[dict[str, Any]]:
-    """Replay-file lines that make the replay backend answer as this episode's policy did: one per
-    policy turn, keyed by what the policy was asked (`protocol.lookup_text`), so a recorded or
-    scripted episode can be run again offline and rebuilt turn for turn."""
+def episode_replay_lines(episodes: Iterable[Record], role: Literal["policy", "user"] = "policy",
+                         greeting: str = UserSimulator.model_fields["greeting"].default) -> list[dict[str, Any]]:
+    """Replay-file lines that make the replay backend answer as these episodes' policy (or user
+    simulator) did, so recorded or scripted episodes run again offline, turn for turn.
+
+    Each turn is keyed by what was asked (`protocol.lookup_text`: for the policy, the conversation
+    since the last user turn; for the simulator, what the policy last said to it, or the greeting),
+    and sample j of a prompt answers as episode j did (`meta.episode.sample`)."""
+    answers: dict[str, dict[int, dict[str, Any]]] = {}
+    for record in episodes:
+        sample = int((record.meta.get("episode") or {}).get("sample", 0))
+        messages = [m.model_dump(exclude_none=True) for m in record.behaviour.messages or []]
+        turns = _policy_turns(messages) if role == "policy" else _user_turns(messages, greeting)
+        for prompt, completion in turns:
+            answers.setdefault(prompt, {}).setdefault(sample, completion)
     lines = []
-    messages = [m.model_dump(exclude_none=True) for m in record.behaviour.messages or []]
-    for index, message in enumerate(messages):
-        if message["role"] != "assistant":
-            continue
-        completion: dict[str, Any] = {"text": message.get("content", ""),
-                                      "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}
-        if message.get("tool_calls"):
-            completion["tool_calls"] = message["tool_calls"]
-        lines.append({"prompt": lookup_text("chat", {"messages": messages[:index]}), "completions": [completion]})
+    for prompt, by_sample in answers.items():
+        first = next(iter(by_sample.values()))  # samples that never asked this prompt are never served it
+        lines.append({"prompt": prompt, "completions": [by_sample.get(j, first) for j in range(max(by_sample) + 1)]})
     return lines
+
+
+def _policy_turns(messages: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for index, message in enumerate(messages):
+        if message["role"] == "assistant":
+            completion: dict[str, Any] = {"text": message.get("content", ""),
+                                          "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}
+            if message.get("tool_calls"):
+                completion["tool_calls"] = message["tool_calls"]
+            yield lookup_text("chat", {"messages": messages[:index]}), completion
+
+
+def _user_turns(messages: list[dict[str, Any]], greeting: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    said = greeting
+    for message in messages:
+        if message["role"] == "assistant" and not message.get("tool_calls"):
+            said = message.get("content", "")
+        elif message["role"] == "user":
+            yield said, {"text": message.get("content", ""), "finish_reason": "stop"}
 
 
 __all__ = ["Episodes", "EpisodeParams", "UserSimulator", "episode_replay_lines", "open_environment", "tool_schemas"]

@@ -7,13 +7,17 @@ Then replays them at the current data revision (59a200c), where every one must b
 `env_revision_mismatch` and none re-scored. One process, one core; the first replay's data load and
 row hashing (about 0.3 s) are counted.
 
-Run: .venv/bin/python benchmarks/tau_replay.py [--data ../shared/data]
+Run: .venv/bin/python benchmarks/tau_replay.py [--data ../shared/data] [--calibration]
+(--calibration writes the agreement with τ-bench's recorded rewards where the verifier card reads it:
+src/reasonledger/cards/calibration/environment.json)
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import datetime
+import json
 import resource
 import time
 from pathlib import Path
@@ -39,6 +43,7 @@ def recorded(record: Record) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    parser.add_argument("--calibration", action="store_true", help="write the run to the verifier card's calibration")
     args = parser.parse_args()
 
     rows, wall, _ = timed(lambda: list(read_tau_trajectories(args.data / "taubench/historical/gpt-4o-airline.json",
@@ -63,11 +68,38 @@ def main() -> None:
     print(f"  outcomes: {dict(collections.Counter(e['outcome'] for e in episode).most_common())}")
     print(f"  failed calls kept as step verdicts: {sum(t.startswith('step:') for j in judged for t in j)}")
 
+    passed = [j["episode"].passed for j in judged]
+    truth = [recorded(r)[0] == 1.0 for r in episodes]
+    fp = sum(p and not t for p, t in zip(passed, truth))
+    fn = sum(t and not p for p, t in zip(passed, truth))
+    print(f"  episode verdict against τ-bench's recorded reward: {fp} false positives of {truth.count(False)}, "
+          f"{fn} false negatives of {truth.count(True)}")
+    if args.calibration:
+        write_calibration(verifier.version, {
+            "set": "τ-bench gpt-4o airline trajectories recorded at 7362a17 (historical_trajectories), "
+                   "episode verdict against the recorded reward",
+            "n": len(passed), "positives": truth.count(True), "negatives": truth.count(False),
+            "false_positive_rate": round(fp / max(1, truth.count(False)), 4),
+            "false_negative_rate": round(fn / max(1, truth.count(True)), 4),
+            "observations_replayed_exactly": sum(e["first_divergence"] is None for e in episode),
+            "gold_hashes_reproduced": f"{sum(a == b for a, b in gold)}/{len(gold)}",
+            "outcomes": dict(collections.Counter(e["outcome"] for e in episode).most_common())})
+
     current = get_verifier("environment", data_root=str(args.data), revision="59a200c")
     judged, wall, _ = timed(lambda: [current.verify_record(r) for r in episodes])
     outcomes = collections.Counter(v[-1].evidence["outcome"] for v in judged)
     rescored = sum(len(v) > 1 for v in judged)
     print(f"replay at 59a200c: {dict(outcomes)} in {wall:.2f} s; re-scored: {rescored}")
+
+
+def write_calibration(version: str, run: dict) -> None:
+    path = HERE.parent / "src" / "reasonledger" / "cards" / "calibration" / "environment.json"
+    runs = json.loads(path.read_text(encoding="utf-8"))["runs"] if path.is_file() else []
+    run = {**run, "version": version, "measured": datetime.date.today().isoformat(),
+           "command": "python benchmarks/tau_replay.py --calibration"}
+    runs = [r for r in runs if (r.get("version"), r.get("set")) != (version, run["set"])] + [run]
+    path.write_text(json.dumps({"runs": runs}, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"  calibration written to {path}")
 
 
 if __name__ == "__main__":

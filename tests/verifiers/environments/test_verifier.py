@@ -120,3 +120,13 @@ def test_arguments_that_are_not_json_reach_no_tool():
     messages[2]["content"] = "whatever"
     verdicts = judge(episode(counter.spec(), messages))
     assert verdicts["step:0"].evidence["error_kind"] == "bad_arguments"
+
+
+def test_the_card_says_what_is_checked_and_reads_the_measured_calibration():
+    from reasonledger.cards.verifier_cards import verifier_card
+
+    card = verifier_card("environment")
+    assert card["available"] and card["family"] == "environmental"
+    assert "env_revision_mismatch" in card["native_signal"] and card["known_false_negatives"]
+    runs = card["calibration"]
+    assert isinstance(runs, list) and runs[0]["gold_hashes_reproduced"] == "182/182"

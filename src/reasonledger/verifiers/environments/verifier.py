@@ -33,13 +33,17 @@ OBSERVATION_CHARS = 500  # how much of a failed call's observation a step verdic
 
 
 class EnvironmentVerifier(Verifier):
-    """Replays a recorded episode against its pinned environment: one verdict per reward component,
-    one per failed call (`step:i`) and one for the episode with its outcome and first divergence.
+    """Replays a recorded episode against its pinned environment and judges each reward component.
+
+    One verdict per reward component, one per failed call (`step:i`) and one for the episode with its
+    outcome and first divergence.
 
     Config: `observations` "strict" (default: every observation must equal the recorded one) or
     "lenient" (JSON-equal or equal up to whitespace) with a `lenient_reason`; `revision` to replay at
     another data revision than the spec's (reported as env_revision_mismatch, never re-scored);
-    `data_root` for environments that read data files (else `$REASONLEDGER_DATA_ROOT`).
+    `data_root` for environments that read data files (else `$REASONLEDGER_DATA_ROOT`); `unanswered`
+    "skip" (default: a call the harness never answered did not run) or "run" (a policy's proposed calls,
+    as a trainer's completion holds them: each is applied, with nothing recorded to compare).
     """
 
     id = "environment"
@@ -49,10 +53,12 @@ class EnvironmentVerifier(Verifier):
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        unknown = set(config) - {"observations", "lenient_reason", "revision", "data_root"}
+        unknown = set(config) - {"observations", "lenient_reason", "revision", "data_root", "unanswered"}
         if unknown:
             raise TypeError(f"unexpected config {sorted(unknown)}; known: observations, lenient_reason, revision, "
-                            "data_root")
+                            "data_root, unanswered")
+        if config.get("unanswered", "skip") not in ("skip", "run"):
+            raise ValueError(f"unanswered must be 'skip' or 'run', not {config['unanswered']!r}")
         mode = config.get("observations", "strict")
         if mode not in ("strict", "lenient"):
             raise ValueError(f"observations must be 'strict' or 'lenient', not {mode!r}")
@@ -70,27 +76,30 @@ class EnvironmentVerifier(Verifier):
         return self.judge(reference, behaviour)[-1]
 
     def card(self) -> dict[str, Any]:
-        card = super().card()
-        card.update({
-            "input": "a tool_trajectory or episode record whose task.reference is an EnvironmentSpec",
-            "output": "one verdict per reward component (state, outputs, actions, ...), one per failed call "
-                      "(step:i) and one for the episode (outcome, first divergence, reward over the spec's basis)",
-            "outcomes": list(OUTCOMES),
+        return {
+            **super().card(),
+            "formats": {
+                "reference": "an EnvironmentSpec (records.agent): environment, data revision, initial-state hash, task, "
+                             "gold actions, required outputs, reward basis, limits",
+                "response": "the whole record (verify_record): behaviour.actions or behaviour.messages with OpenAI "
+                            "tool calls and tool replies, and termination; `verify` takes the same as JSON text",
+            },
+            "native_signal": "one verdict per reward component (state, outputs, actions, ...), one per failed call "
+                             "(step:i), and the episode's: outcome in " + ", ".join(OUTCOMES)
+                             + "; reward 1.0 when every component of the spec's basis passes",
             "environments": registry("environment").names(),
             "known_false_negatives": [
-                "an environment that differs from the recording harness (tools, data) fails the replay: the episode "
-                "is env_error or env_revision_mismatch rather than a judgment of the agent",
-                "τ-bench's output check is a substring test: a number said in another format (1,000.00) is missed",
+                "an environment that differs from the recording harness (tools, data) cannot judge the agent: the "
+                "episode is env_error (observations diverge) or env_revision_mismatch, never a silent re-score",
+                "τ-bench outputs are substrings of what the agent said, commas removed: 1,000.00 for 1000 is missed",
+                "a run cut at the step limit is not a success even with every component right (truncated_state_correct)",
             ],
             "known_false_positives": [
-                "τ-bench's state check accepts any path to the gold database, including ones the policy forbids "
-                "(the policy is not checked by the tools)",
-                "a calls with no recorded reply is skipped, as the harness never answered it",
+                "τ-bench's state check accepts any path to the gold database, including one its policy forbids "
+                "(the tools do not enforce the policy text)",
+                "a call the recording never answered is not replayed; what it would have done is not judged",
             ],
-            "measured": "benchmarks/tau_replay.py: 200 recorded τ-bench airline episodes, 182/182 gold hashes "
-                        "reproduced, rewards equal to the recorded ones except the runs cut at the step limit",
-        })
-        return card
+        }
 
     # -- the record-wise check ----------------------------------------------------------------------
 
@@ -160,7 +169,8 @@ class EnvironmentVerifier(Verifier):
     def _replay(self, env: Environment, actions: Sequence[Action]) -> "Replay":
         replay = Replay()
         for i, action in enumerate(actions):
-            if action.observation is None and action.observation_hash is None:
+            unrecorded = action.observation is None and action.observation_hash is None
+            if unrecorded and self.config.get("unanswered", "skip") == "skip":
                 replay.unanswered.append(i)  # the harness never answered it: it did not run
                 continue
             call = _call(action)
@@ -169,7 +179,7 @@ class EnvironmentVerifier(Verifier):
             replay.results.append((i, call, result))
             if not result.ok:
                 replay.failed.append((i, call, result))
-            if not self._same(result.observation, action):
+            if not unrecorded and not self._same(result.observation, action):
                 replay.divergences.append(i)
         return replay
 

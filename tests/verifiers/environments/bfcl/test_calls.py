@@ -53,6 +53,8 @@ def test_json_and_fenced_forms(text):
     "open('x').read()",                       # the called thing is a call
     "f(a=b'bytes')",
     "f(a=",                                   # not Python
+    '{"name": "f", "arguments": {"a": NaN}}',  # not a finite number
+    '{"name": "f", "arguments": "{\\"a\\": Infinity}"}',
 ])
 def test_anything_but_literal_calls_is_refused(text):
     with pytest.raises(CallParseError):

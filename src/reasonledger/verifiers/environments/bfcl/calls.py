@@ -42,7 +42,7 @@ def parse_calls(output: Any) -> list[ParsedCall]:
         if not text:
             return []
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError:
             return parse_python_calls(text)
         return calls_from_json(data)
@@ -67,6 +67,10 @@ def calls_from_json(data: Any) -> list[ParsedCall]:
     return [_json_call(item, index) for index, item in enumerate(items)]
 
 
+def _no_constant(name: str) -> Any:
+    raise CallParseError(f"{name} is not a JSON number (only finite numbers are accepted)")
+
+
 def _json_call(item: Any, index: int) -> ParsedCall:
     if not isinstance(item, Mapping):
         raise CallParseError(f"call {index} is {type(item).__name__}, not an object")
@@ -76,7 +80,7 @@ def _json_call(item: Any, index: int) -> ParsedCall:
         arguments = item.get("arguments", item.get("parameters", {}))
         if isinstance(arguments, str):
             try:
-                arguments = json.loads(arguments) if arguments.strip() else {}
+                arguments = json.loads(arguments, parse_constant=_no_constant) if arguments.strip() else {}
             except json.JSONDecodeError as exc:
                 raise CallParseError(f"call {index}: arguments are not JSON: {exc}") from None
         name = item["name"]

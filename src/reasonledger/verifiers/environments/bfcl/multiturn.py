@@ -14,6 +14,9 @@ and returns one component per predicate, each computed over every turn (BFCL sto
 - `turns`: a turn with gold calls has at least one model call, and a turn whose gold is empty (BFCL's
   missing-parameter turns, where the model should ask rather than act) has none.
 
+BFCL's long-context variants (padding added to files, lists and records) are not built: the shipped
+categories (multi_turn_base, multi_turn_miss_param) do not use them.
+
 The model's calls are split into turns by the call id: `t<turn>.<anything>` (the BFCL importer writes
 ids so); calls without such an id all count as the last turn's. `check_turns` takes the turns directly.
 """

@@ -16,10 +16,11 @@ Python function schemas:
   of dicts matches an allowed list of dicts position by position; anything else by equality;
 - a gold parameter left out passes only if its allowed list holds "".
 
-Two cases are decided here and differ from BFCL:
+Decided here (the first as BFCL does, the others not):
 
 - `""` in an allowed list marks the parameter as optional: it may be left out. It is a marker, not a
   value: writing `param=""` passes only where the schema type is string, as in BFCL.
+- Arguments must be named: a positional argument fails the call (BFCL's decoder silently drops them).
 - An empty allowed list (`[]`) would make every answer wrong in BFCL (no value is in it and leaving the
   parameter out is not allowed). In BFCL's data it appears only on `array` parameters whose intended
   value is the empty list (live_simple 106-63-0 and 112-68-0: categories that should receive no

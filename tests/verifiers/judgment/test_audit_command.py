@@ -40,3 +40,36 @@ def test_the_audit_cards_every_judge_the_records_name(shared_data, tmp_path):
     assert all(p["n"] == 200 for p in good["probes"] if p["kind"] == "master_key")
     assert "NOT safe as an RL reward: probe thought_process" in " ".join(result.output.split())
     assert (tmp_path / "audit" / "judge_cards" / f"judge-{bad['config_hash']}.md").is_file()
+
+
+def test_the_card_measures_agreement_with_the_records_labels(shared_data, tmp_path):
+    from reasonledger.formats.importers import import_file
+    from reasonledger.verifiers.math import MathVerifier
+
+    math = MathVerifier()
+    judge = scripted("audit-math-backed", lambda prompt: "Final Decision: " + (
+        "CORRECT" if math.verify(section(prompt, "Reference answer"), section(prompt, "Candidate response")).passed
+        else "INCORRECT"))
+    data = tmp_path / "records.jsonl"
+    with data.open("w") as out:
+        for record in import_file(shared_data / "gsm8k" / "example_model_solutions.jsonl", "gsm8k-solutions"):
+            row = record.model_dump(mode="json", exclude={"id"})
+            row["task"]["verifier"] = {"name": "judge", "config": judge}
+            out.write(Record.model_validate(row).model_dump_json() + "\n")
+    try:
+        result = CliRunner().invoke(app, ["audit", f"records:{data}", "--out", str(tmp_path / "audit"),
+                                          "--only", "lineage_completeness", "--judge-probes", "--probe-limit", "300"])
+    finally:
+        math.close()
+    assert result.exit_code == 0, result.output
+    (card,) = [json.loads(p.read_text()) for p in (tmp_path / "audit" / "judge_cards").glob("*.json")]
+    agreement = card["agreement"]
+    assert agreement["n"] == 300 and agreement["accuracy"] == 1.0 and agreement["kappa"] == 1.0  # the authors' grader
+    assert agreement["false_positive_rate"] == 0.0 and card["parse_failure_rate"] == 0.0
+    # every probe but one finds nothing; the first sentence of a real wrong solution sometimes states the final
+    # value already (as an intermediate), and a judge that only compares values (here: the math verifier) passes it
+    wrong_start = next(p for p in card["probes"] if p["probe"] == "wrong_first_sentence")
+    assert all(p["false_positives"] == 0 for p in card["probes"] if p is not wrong_start)
+    assert wrong_start["false_positives"] > 0 and card["unsafe_because"] == [
+        f"probe wrong_first_sentence: {wrong_start['false_positives']}/{wrong_start['n']} false positives, Wilson 95% "
+        f"upper bound {wrong_start['wilson95'][1]:.1%} > 2%"]

@@ -70,6 +70,22 @@ def measure(outcomes: Sequence[PairOutcome]) -> dict[str, Any]:
     }
 
 
+def measure_pointwise(judged: Sequence[bool], gold: Sequence[bool], parse_failures: int = 0) -> dict[str, Any]:
+    """A pass/fail judge against gold or human labels: accuracy, Cohen's kappa, and its error rates
+    (false positives among the gold failures, false negatives among the gold passes)."""
+    if len(judged) != len(gold) or not gold:
+        raise ValueError(f"measure_pointwise: {len(judged)} judgments for {len(gold)} labels")
+    n = len(gold)
+    negatives, positives = sum(not g for g in gold), sum(gold)
+    return {
+        "n": n, "accuracy": sum(j == g for j, g in zip(judged, gold)) / n,
+        "kappa": cohen_kappa([int(j) for j in judged], [int(g) for g in gold]),
+        "false_positive_rate": sum(j and not g for j, g in zip(judged, gold)) / negatives if negatives else None,
+        "false_negative_rate": sum(g and not j for j, g in zip(judged, gold)) / positives if positives else None,
+        "parse_failure_rate": parse_failures / n, "gold_pass_share": positives / n,
+    }
+
+
 def authors_statistics(outcomes: Sequence[PairOutcome]) -> dict[str, Any]:
     """LLMBar's statistics.json for these outcomes, computed as its evaluate.py does. Its kappas map
     winner "1" to 1 and everything else to 0 and compare that with the gold labels 1/2, so they are
@@ -96,4 +112,4 @@ def authors_statistics(outcomes: Sequence[PairOutcome]) -> dict[str, Any]:
     return stats
 
 
-__all__ = ["PairOutcome", "authors_statistics", "cohen_kappa", "measure"]
+__all__ = ["PairOutcome", "authors_statistics", "cohen_kappa", "measure", "measure_pointwise"]

@@ -95,8 +95,12 @@ def card_markdown(card: dict[str, Any]) -> str:
                  f"generator {sp['generator_family'] or 'unknown'})")
     for key in ("positional_agreement", "p_prefer_first", "p_prefer_longer", "parse_failure_rate"):
         lines.append(f"- {key.replace('_', ' ')}: {_pct(card[key])}")
-    if isinstance(card["agreement"], dict):
-        a = card["agreement"]
+    a = card["agreement"]
+    if isinstance(a, dict) and "accuracy" in a:
+        rates = ", ".join(f"{k.replace('_', ' ')} {_pct(a[k])}" for k in ("false_positive_rate", "false_negative_rate"))
+        lines.append(f"- agreement on {a.get('labelled_on') or 'labelled responses'} (n={a['n']}): accuracy "
+                     f"{_pct(a['accuracy'])}, kappa {a['kappa']:.3f}, {rates}")
+    elif isinstance(a, dict):
         lines.append(f"- agreement on {a.get('labelled_on') or 'labelled pairs'} (n={a['n']}): accuracy "
                      f"{_pct(a['accuracy_ab'])} / {_pct(a['accuracy_ba'])} by order, kappa {a['kappa_ab']:.3f} / "
                      f"{a['kappa_ba']:.3f}")

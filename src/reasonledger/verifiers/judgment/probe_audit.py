@@ -5,7 +5,8 @@ probes run against up to `limit` of its tasks' references: reference-equivalence
 against the task's reference (with a failed rollout or response of the record as the real wrong
 solution), pairwise judges against preference pairs (the chosen response as the baseline, the
 rejected one as the worse answer to pad or reformat). Preference pairs also measure the pairwise
-judge's agreement with their labels, in both orders. Each judge gets a card (`card.py`) that says
+judge's agreement with their labels, in both orders; responses the records label (human, dataset or
+programmatic verdicts) measure a reference judge's accuracy, kappa and error rates. Each judge gets a card (`card.py`) that says
 whether it is safe as an RL reward.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.records.model import Kind, Record, canonical_json, prompt_text
-from reasonledger.verifiers.judgment.agreement import PairOutcome, measure
+from reasonledger.verifiers.judgment.agreement import PairOutcome, measure, measure_pointwise
 from reasonledger.verifiers.judgment.base import JudgmentVerifier
 from reasonledger.verifiers.judgment.card import card_markdown, judge_card
 from reasonledger.verifiers.judgment.gate import reference_answer
@@ -37,6 +38,22 @@ def _wrong_solution(record: Record) -> str | None:
         if verdict.target == "answer" and record.behaviour.response:
             return record.behaviour.response
     return None
+
+
+def _labelled(record: Record, reference: Any) -> list[tuple[Any, str, bool]]:
+    """(reference, response, gold passed) for every response of the record a person, the dataset or a
+    program (not a judge) labelled."""
+    out = []
+    for verdict in record.verdicts:
+        if verdict.label_source not in ("human", "dataset", "programmatic"):
+            continue
+        if verdict.target.startswith("rollout:") and record.behaviour.rollouts:
+            index = int(verdict.target.split(":", 1)[1])
+            if index < len(record.behaviour.rollouts):
+                out.append((reference, record.behaviour.rollouts[index].response, verdict.passed))
+        elif verdict.target == "answer" and record.behaviour.response is not None:
+            out.append((reference, record.behaviour.response, verdict.passed))
+    return out
 
 
 def _item(name: str, record: Record) -> ProbeItem | None:
@@ -81,9 +98,15 @@ def audit_judges(records: Iterable[Record], limit: int = 1_000) -> list[dict[str
                 agreement = measure([PairOutcome("1", res.orders["ab"], res.orders["ba"],
                                                  (len(r.behaviour.chosen or ""), len(r.behaviour.rejected or "")))
                                      for r, res in zip(pairs, results)])
+            labelled_on = "the audited preference pairs" if agreement else None
+            labelled = [x for r in group for x in _labelled(r, _item(name, r).reference)] if name == "judge" else []  # type: ignore[union-attr]
+            if labelled:
+                verdicts = verifier.verify_many([(ref, response) for ref, response, _ in labelled[:limit]])
+                agreement = measure_pointwise([v.passed for v in verdicts], [g for _, _, g in labelled[:limit]],
+                                              sum(v.evidence.get("reason") == "parse_failure" for v in verdicts))
+                labelled_on = "the records' human, dataset and programmatic labels"
             generator = generators[(name, config)].most_common(1)[0][0] if generators[(name, config)] else None
-            cards.append(judge_card(verifier, run_probes(verifier, items), agreement, generator,
-                                    "the audited preference pairs" if agreement else None))
+            cards.append(judge_card(verifier, run_probes(verifier, items), agreement, generator, labelled_on))
         finally:
             verifier.close()
     return cards

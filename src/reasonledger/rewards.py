@@ -35,6 +35,12 @@ listed in $REASONLEDGER_JUDGE_CARDS, says it is safe as an RL reward (`reasonled
 --judge-probes` writes the cards); otherwise the call raises `JudgeRefused`, unless
 $REASONLEDGER_JUDGE_OVERRIDE gives a reason, which is recorded (verifiers/judgment/safety.py).
 
+Agent rows (verifier `environment`: the `verl_tools` and `trl_grpo` exports of episodes)
+are rewarded by replaying the completion's tool calls against the row's environment spec: a TRL
+completion's messages, or verl's decoded text with Hermes-style `<tool_call>` / `<tool_response>` tags
+(`reasonledger.formats.completions`); calls the completion proposes but nobody answered are applied.
+The reward is the episode verdict's: 1 when every component of the spec's reward basis passed.
+
 This file is loaded by path as well as imported, so it uses absolute imports only.
 """
 
@@ -47,6 +53,7 @@ import threading
 from typing import Any, NamedTuple
 
 from reasonledger.construct.verify import VerifierPool
+from reasonledger.formats.completions import episode_response
 from reasonledger.formats.exporters.rl import parse_openrlhf_label
 from reasonledger.records.model import canonical_json
 from reasonledger.verifiers import Verifier
@@ -152,9 +159,24 @@ def _details(verdict: _Judged) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ verl
 
 
+# what a completion's replay relaxes unless the row says otherwise: its calls nobody answered are
+# applied, and its tool replies are compared up to whitespace, which the chat template may change
+_COMPLETION_REPLAY = {"unanswered": "run", "observations": "lenient",
+                      "lenient_reason": "tool replies in a completion passed through the chat template"}
+
+
+def _episode_job(name: str, config: str, reference: str, completion: Any) -> tuple[str, str, str, str]:
+    """An environment row's job: the completion as a conversation, replayed as _COMPLETION_REPLAY says."""
+    return name, canonical_json({**_COMPLETION_REPLAY, **json.loads(config or "{}")}), reference, \
+        episode_response(completion)
+
+
 def _verl_job(data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any) -> tuple[str, str, str, str]:
     info = extra_info if isinstance(extra_info, dict) else {}
     response = _strip_end_tokens(solution_str)
+    if info.get("verifier") == "environment":
+        return _episode_job("environment", info.get("verifier_config_json") or "{}",
+                            info.get("reference_json") or canonical_json(ground_truth), response)
     if info.get("verifier"):
         reference = info.get("reference_json") or canonical_json(ground_truth)
         return info["verifier"], info.get("verifier_config_json") or "{}", reference, response
@@ -194,7 +216,8 @@ def trl_reward_funcs() -> list[Any]:
     """`GRPOTrainer(reward_funcs=trl_reward_funcs(), ...)` on a `trl_grpo` export."""
     def reasonledger_reward(prompts: list[Any], completions: list[Any], reference: list[str],
                             verifier: list[str], verifier_config: list[str], **_: Any) -> list[float]:
-        jobs = [(name, config or "{}", ref, _strip_end_tokens(_completion_text(c)))
+        jobs = [_episode_job(name, config, ref, c) if name == "environment"
+                else (name, config or "{}", ref, _strip_end_tokens(_completion_text(c)))
                 for c, ref, name, config in zip(completions, reference, verifier, verifier_config)]
         return [float(v.score) for v in _judge_many(jobs)]
 

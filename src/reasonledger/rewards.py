@@ -101,7 +101,8 @@ def _infer_verifier(data_source: str) -> tuple[str, str]:
 
 
 def _strip_end_tokens(text: Any) -> str:
-    return _END_TOKENS.sub("", "" if text is None else str(text))
+    text = "" if text is None else str(text)
+    return _END_TOKENS.sub("", text) if text.rstrip().endswith(">") else text  # every token ends with ">"
 
 
 # ------------------------------------------------------------------------------------------ judging
@@ -118,33 +119,42 @@ class _Judged(NamedTuple):
     verifier: str  # id@version
 
 
-def _judge_group(verifier: Verifier, pairs: list[tuple[Any, str]], answers: dict[str, Any]) -> list[_Judged]:
-    stamp = f"{verifier.id}@{verifier.version}"
-    judge_many = getattr(verifier, "judge_many", None)
-    if judge_many is not None:
+def _judge_group(verifier: Verifier, pairs: list[tuple[Any, str]], answers: dict[str, Any],
+                 score_only: bool) -> list[_Judged] | list[float]:
+    shared = answers.setdefault(verifier.id, {})
+    if score_only and hasattr(verifier, "score_many"):
+        scores = [float(s) for s in verifier.score_many(pairs, answers=shared)]
+        if all(map(math.isfinite, scores)):
+            return scores
+    elif hasattr(verifier, "judge_many"):
+        stamp = f"{verifier.id}@{verifier.version}"
         judged = [_Judged(float(score), bool(passed), evidence, stamp)
-                  for passed, score, evidence in judge_many(pairs, answers=answers.setdefault(verifier.id, {}))]
+                  for passed, score, evidence in verifier.judge_many(pairs, answers=shared)]
         if all(math.isfinite(j.score) for j in judged):
-            return judged  # else a verdict refuses the score, as it always did (verify_many below)
-    return [_Judged(float(v.score), bool(v.passed), v.evidence or {}, f"{v.verifier}@{v.version}")
-            for v in verifier.verify_many(pairs)]
+            return judged
+    # else (or a non-finite score, which a verdict refuses, as it always did) its verdicts
+    verdicts = verifier.verify_many(pairs)
+    if score_only:
+        return [float(v.score) for v in verdicts]
+    return [_Judged(float(v.score), bool(v.passed), v.evidence or {}, f"{v.verifier}@{v.version}") for v in verdicts]
 
 
-def _judge_many(jobs: list[tuple[str, str, str, str]]) -> list[_Judged]:
-    """One judgement per job, in order, each verifier's distinct jobs judged in one call."""
+def _judge_many(jobs: list[tuple[str, str, str, str]], score_only: bool = False) -> list[Any]:
+    """One judgement (a float with `score_only`) per job, in order; each verifier's distinct jobs judged
+    in one call."""
     groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for name, config, reference, response in dict.fromkeys(jobs):
         groups.setdefault((name, config), []).append((reference, response))
-    judged: dict[tuple[str, str, str, str], _Judged] = {}
+    judged: dict[tuple[str, str, str, str], Any] = {}
     references: dict[str, Any] = {}  # each distinct reference parsed once: one object per task
     answers: dict[str, Any] = {}  # verifier id -> response -> its reading: each distinct response read once a verifier
     for (name, config), pairs in groups.items():
         parsed = [(references[ref] if ref in references else references.setdefault(ref, json.loads(ref)), resp)
                   for ref, resp in pairs]
         verifier = _verifier(name, config)
-        results = _judge_group(verifier, parsed, answers)
+        results = _judge_group(verifier, parsed, answers, score_only)
         _ran(verifier)
-        judged.update({(name, config, ref, resp): j for (ref, resp), j in zip(pairs, results)})
+        judged.update(zip([(name, config, ref, resp) for ref, resp in pairs], results))
     return [judged[job] for job in jobs]
 
 
@@ -198,8 +208,10 @@ def compute_score_batch(data_sources: Any, solution_strs: Any, ground_truths: An
     if not len(data_sources) == len(solution_strs) == len(ground_truths) == len(infos):
         raise ValueError(f"compute_score_batch: {len(data_sources)} data_sources, {len(solution_strs)} solution_strs, "
                          f"{len(ground_truths)} ground_truths and {len(infos)} extra_infos: they must be one per row")
-    verdicts = _judge_many([_verl_job(*row) for row in zip(data_sources, solution_strs, ground_truths, infos)])
-    return [_details(v) for v in verdicts] if return_dict else [float(v.score) for v in verdicts]
+    jobs = [_verl_job(*row) for row in zip(data_sources, solution_strs, ground_truths, infos)]
+    if return_dict:
+        return [_details(v) for v in _judge_many(jobs)]
+    return _judge_many(jobs, score_only=True)
 
 
 # ------------------------------------------------------------------------------------------ TRL
@@ -219,7 +231,7 @@ def trl_reward_funcs() -> list[Any]:
         jobs = [_episode_job(name, config, ref, c) if name == "environment"
                 else (name, config or "{}", ref, _strip_end_tokens(_completion_text(c)))
                 for c, ref, name, config in zip(completions, reference, verifier, verifier_config)]
-        return [float(v.score) for v in _judge_many(jobs)]
+        return _judge_many(jobs, score_only=True)
 
     return [reasonledger_reward]
 

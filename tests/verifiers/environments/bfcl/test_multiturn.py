@@ -117,6 +117,7 @@ def test_predicates_state_results_and_turns():
     no_mkdir = [[gold[0][0], gold[0][2]], [], gold[2]]
     verdicts = components(env, TASK, no_mkdir)
     assert not verdicts["state"].passed and verdicts["state"].evidence["failed_turns"][0] == 0
+    assert verdicts["state"].evidence["first_failure"]["fields"] == {"GorillaFileSystem": ["root"]}
     # acting in the turn where the model should ask fails the turns predicate
     eager = [gold[0], [ToolCall("ls")], gold[2]]
     assert not components(env, TASK, eager)["turns"].passed

@@ -124,9 +124,11 @@ class MultiTurnEnvironment(Environment):
             if not model_calls:
                 turns_fail.append({"turn": index, "reason": "no calls in a turn with gold calls"})
             model_state, gold_state = model_env.state(), gold_env.state()
-            differing = sorted(name for name in gold_state if model_state.get(name) != gold_state[name])
+            differing = {name: sorted(key for key in gold_state[name]
+                                      if model_state.get(name, {}).get(key) != gold_state[name][key])
+                         for name in gold_state if model_state.get(name) != gold_state[name]}
             if differing:
-                state_fail.append({"turn": index, "classes": differing})
+                state_fail.append({"turn": index, "classes": sorted(differing), "fields": differing})
             missing = list((Counter(gold_results) - Counter(seen)).elements())
             if missing:
                 results_fail.append({"turn": index, "missing": missing[:5], "missing_count": len(missing)})

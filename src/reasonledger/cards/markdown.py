@@ -137,6 +137,16 @@ def calibration_lines(cal: Any) -> list[str]:
     return lines
 
 
+def episode_outcome_lines(verification: dict[str, Any]) -> list[str]:
+    """Agent data: how many episodes ended in each outcome, per environment (none: no such section)."""
+    outcomes = verification.get("episode_outcomes")
+    if not outcomes:
+        return []
+    return ["### Episode outcomes per environment", "", *table(
+        ["environment", "outcome", "episodes"],
+        [[env, outcome, n] for env, counts in outcomes.items() for outcome, n in counts.items()])]
+
+
 def _verifier_cards(card: dict[str, Any]) -> list[str]:
     lines = []
     for vc in card["verifier_cards"]:
@@ -231,6 +241,7 @@ def render_markdown(card: dict[str, Any]) -> str:
               f"- coverage: {v['records_with_verdicts']:,} of {card['records']:,} records carry at least one verdict",
               f"- gold check (what the source's own answer was checked with): {fmt(gold_counts(card))}", ""]
     lines += table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card))
+    lines += episode_outcome_lines(v)
     lines += ["### Verifier cards", ""] + _verifier_cards(card)
     lines += ["## Construction recipe", "", f"Recipe digest {md_code(r['digest'])}, seed {fmt(r['seed'])}.", "",
               "### Prompt sources", ""]

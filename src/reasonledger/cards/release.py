@@ -91,6 +91,9 @@ def _verification(facts: DataFacts, verifiers: list[dict[str, Any]], outputs: li
         "records_with_verdicts": facts.records_with_verdicts,
         "records_with_verifier": facts.carries["verifier"],
         "coverage": round(facts.records_with_verdicts / facts.records, 4) if facts.records else 0.0,
+        # agent data: episodes per environment and outcome, failures kept and counted
+        **({"episode_outcomes": {env: dict(sorted(n.items())) for env, n in sorted(facts.episode_outcomes.items())}}
+           if facts.episode_outcomes else {}),
     }
 
 

@@ -54,6 +54,8 @@ class DataFacts:
     pass_rate_min: float | None = None
     pass_rate_max: float | None = None
     conditionings: Counter[str] = field(default_factory=Counter)  # canonical JSON -> records
+    # environment -> outcome (success, wrong_state, truncated, ...) -> episodes the environment verifier judged
+    episode_outcomes: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, record: Record) -> None:
         self.records += 1
@@ -80,6 +82,12 @@ class DataFacts:
         self._lineage(record)
         self._responses(record)
         self._pass_rate(record)
+        self._episode_outcome(record)
+
+    def _episode_outcome(self, record: Record) -> None:
+        found = _outcome_of(record)
+        if found is not None:
+            self.episode_outcomes.setdefault(found[0], Counter())[found[1]] += 1
 
     def _carries(self, record: Record) -> None:
         task, b = record.task, record.behaviour
@@ -147,6 +155,18 @@ class DataFacts:
         self.pass_rate_min = rate if self.pass_rate_min is None else min(self.pass_rate_min, rate)
         self.pass_rate_max = rate if self.pass_rate_max is None else max(self.pass_rate_max, rate)
         self.conditionings[canonical_json(cond)] += 1
+
+
+def _outcome_of(record: Record) -> tuple[str, str] | None:
+    """(environment, outcome) of an episode the environment verifier judged: its last verdict on the
+    whole episode decides (a re-verification replaces the one before); None when none judged it."""
+    verdict = next((v for v in reversed(record.verdicts)
+                    if v.target == "episode" and v.label_source == "environment"), None)
+    if verdict is None:
+        return None
+    reference = record.task.reference
+    env = reference.get("env") if isinstance(reference, dict) else None
+    return str(env or "unknown"), str(verdict.evidence.get("outcome") or ("success" if verdict.passed else "failed"))
 
 
 def scan(records: Iterable[Record]) -> DataFacts:

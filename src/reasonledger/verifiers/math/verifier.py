@@ -51,12 +51,15 @@ class MathVerifier(Verifier):
 
     def __init__(self, **config: Any) -> None:
         limit_fields = set(Limits.__dataclass_fields__)
-        unknown = set(config) - set(DEFAULTS) - limit_fields
+        unknown = set(config) - set(DEFAULTS) - limit_fields - {"fallback"}
         if unknown:
             raise TypeError(f"unknown math verifier options: {', '.join(sorted(unknown))}")
         limits = Limits(**{k: v for k, v in config.items() if k in limit_fields})
         merged = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}, **asdict(limits)}
+        if config.get("fallback") is not None:  # a judge's spec (fallback.py); absent, the config hash is as before
+            merged["fallback"] = dict(config["fallback"])
         super().__init__(**merged)
+        self._judge: Any = None
         self.limits = limits
         self.settings = Settings(
             rel_tol=float(merged["rel_tol"]), exact_rel_tol=float(merged["exact_rel_tol"]),
@@ -67,6 +70,17 @@ class MathVerifier(Verifier):
 
     # ------------------------------------------------------------------------------ one check
     def verify(self, reference: Any, response: str) -> Verdict:
+        verdict = self._by_rules(reference, response)
+        return self._with_fallback([(reference, response)], [verdict])[0] if "fallback" in self.config else verdict
+
+    def _with_fallback(self, pairs: list[tuple[Any, str]], verdicts: list[Verdict]) -> list[Verdict]:
+        from reasonledger.verifiers.math.fallback import JudgeVerifier, with_fallback
+
+        if self._judge is None:
+            self._judge = JudgeVerifier(**self.config["fallback"])
+        return with_fallback(self._judge, pairs, verdicts, _reference_text)
+
+    def _by_rules(self, reference: Any, response: str) -> Verdict:
         deadline = Deadline(float(self.config["timeout"]))
         evidence: dict[str, Any] = {}
         try:
@@ -169,6 +183,11 @@ class MathVerifier(Verifier):
         large ones also use warm worker processes, one per core (`batch.py`). `pool` forces the
         choice; it works from scripts without a main guard, `python -`, notebooks and threads."""
         pairs = list(pairs)
+        if "fallback" in self.config:  # the rules in batch (worker processes never call a model), then the judge here
+            rules = MathVerifier(**{k: v for k, v in self.config.items() if k != "fallback"})
+            verdicts = [v.model_copy(update={"config_hash": self.config_hash})
+                        for v in rules.verify_many(pairs, workers, chunk, pool)]
+            return self._with_fallback(pairs, verdicts)
         if pool is None and len(pairs) < COLD_MIN and __package__ + ".batch" not in sys.modules:
             return [self.verify(r, p) for r, p in pairs]  # no workers can be warm: skip importing them
         from reasonledger.verifiers.math import batch
@@ -185,6 +204,8 @@ class MathVerifier(Verifier):
         from reasonledger.verifiers.math import batch
 
         batch.shared_batch_pool().close()
+        if self._judge is not None:
+            self._judge.close()
 
     # ------------------------------------------------------------------------------ card
     def card(self) -> dict[str, Any]:

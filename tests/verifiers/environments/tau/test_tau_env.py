@@ -124,3 +124,16 @@ def test_calculate_answers_as_taubench_without_eval(expression, expected):
         assert result.startswith("Error: "), result
     else:
         assert result == expected
+
+
+@pytest.mark.parametrize("cls", [TauAirline, TauRetail])
+def test_tool_schemas_name_every_tool_and_its_parameters(cls):
+    schemas = {s["function"]["name"]: s["function"] for s in cls.tool_schemas()}
+    assert set(schemas) == set(cls.tools)
+    for name, schema in schemas.items():
+        assert schema["description"], name
+        assert set(schema["parameters"]["required"]) <= set(schema["parameters"]["properties"])
+    if cls is TauAirline:
+        assert schemas["book_reservation"]["parameters"]["properties"]["flights"] == {"type": "array",
+                                                                                      "items": {"type": "object"}}
+        assert schemas["list_all_airports"]["parameters"] == {"type": "object", "properties": {}, "required": []}

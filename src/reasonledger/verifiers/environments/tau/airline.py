@@ -39,15 +39,18 @@ class TauAirline(TauEnvironment):
     # -- reads ---------------------------------------------------------------------------------------
 
     def get_reservation_details(self, reservation_id: str) -> str:
+        """Get the details of a reservation by its id, such as '8JX2WO'."""
         reservations = self.db["reservations"]
         if reservation_id in reservations:
             return json.dumps(reservations[reservation_id])
         raise ToolError("user not found")  # sic: τ-bench's message for a missing reservation
 
     def list_all_airports(self) -> str:
+        """List all airports (IATA code to city)."""
         return json.dumps(AIRPORTS)
 
     def search_direct_flight(self, origin: str, destination: str, date: str) -> str:
+        """Search direct flights between two airports (IATA codes) on a date 'YYYY-MM-DD'."""
         results = []
         for flight in self.db["flights"].values():
             if flight["origin"] == origin and flight["destination"] == destination:
@@ -58,6 +61,7 @@ class TauAirline(TauEnvironment):
         return json.dumps(results)
 
     def search_onestop_flight(self, origin: str, destination: str, date: str) -> str:
+        """Search one-stop flights between two airports (IATA codes) on a date 'YYYY-MM-DD'."""
         flights = self.db["flights"]
         results = []
         for first in flights.values():
@@ -105,6 +109,7 @@ class TauAirline(TauEnvironment):
                          flights: list[dict[str, Any]], passengers: list[dict[str, Any]],
                          payment_methods: list[dict[str, Any]], total_baggages: int, nonfree_baggages: int,
                          insurance: str) -> str:
+        """Book a reservation: flights [{flight_number, date}], passengers [{first_name, last_name, dob}], payment_methods [{payment_id, amount}], flight_type one_way|round_trip, cabin basic_economy|economy|business, insurance yes|no."""
         users, reservations = self.db["users"], self.db["reservations"]
         if user_id not in users:
             raise ToolError("user not found")
@@ -144,6 +149,7 @@ class TauAirline(TauEnvironment):
         return json.dumps(reservation)
 
     def cancel_reservation(self, reservation_id: str) -> str:
+        """Cancel a whole reservation and refund its payments."""
         reservations = self.db["reservations"]
         if reservation_id not in reservations:
             raise ToolError("reservation not found")
@@ -171,6 +177,7 @@ class TauAirline(TauEnvironment):
         return users.writable(reservation["user_id"])["payment_methods"][payment_id]
 
     def send_certificate(self, user_id: str, amount: int) -> str | None:
+        """Send a certificate of the given amount to a user."""
         users = self.db["users"]
         if user_id not in users:
             raise ToolError("user not found")
@@ -184,6 +191,7 @@ class TauAirline(TauEnvironment):
 
     def update_reservation_baggages(self, reservation_id: str, total_baggages: int, nonfree_baggages: int,
                                     payment_id: str) -> str:
+        """Update a reservation's total and non-free baggage counts, paying with a payment id from the user's profile."""
         reservations = self.db["reservations"]
         if reservation_id not in reservations:
             raise ToolError("reservation not found")
@@ -201,6 +209,7 @@ class TauAirline(TauEnvironment):
 
     def update_reservation_flights(self, reservation_id: str, cabin: str, flights: list[dict[str, Any]],
                                    payment_id: str) -> str:
+        """Change a reservation's flights and cabin: flights lists every leg of the new reservation [{flight_number, date}]; the difference is paid with a payment id (not a certificate)."""
         reservations = self.db["reservations"]
         if reservation_id not in reservations:
             raise ToolError("reservation not found")
@@ -232,6 +241,7 @@ class TauAirline(TauEnvironment):
         return json.dumps(reservation)
 
     def update_reservation_passengers(self, reservation_id: str, passengers: list[dict[str, Any]]) -> str:
+        """Replace a reservation's passengers [{first_name, last_name, dob}] (the same number of them)."""
         reservations = self.db["reservations"]
         if reservation_id not in reservations:
             raise ToolError("reservation not found")

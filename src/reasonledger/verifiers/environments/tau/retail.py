@@ -38,12 +38,14 @@ class TauRetail(TauEnvironment):
     # -- reads ---------------------------------------------------------------------------------------
 
     def find_user_id_by_email(self, email: str) -> str:
+        """Find a user id by email."""
         for user_id, profile in self.db["users"].items():
             if profile["email"].lower() == email.lower():
                 return user_id
         raise ToolError("user not found")
 
     def find_user_id_by_name_zip(self, first_name: str, last_name: str, zip: str) -> str:
+        """Find a user id by first name, last name and zip code."""
         for user_id, profile in self.db["users"].items():
             if (profile["name"]["first_name"].lower() == first_name.lower()
                     and profile["name"]["last_name"].lower() == last_name.lower()
@@ -52,18 +54,21 @@ class TauRetail(TauEnvironment):
         raise ToolError("user not found")
 
     def get_order_details(self, order_id: str) -> str:
+        """Get the status and details of an order, such as '#W0000000'."""
         orders = self.db["orders"]
         if order_id in orders:
             return json.dumps(orders[order_id])
         raise ToolError("order not found")
 
     def get_product_details(self, product_id: str) -> str:
+        """Get a product's details and its variants (items) by product id."""
         products = self.db["products"]
         if product_id in products:
             return json.dumps(products[product_id])
         raise ToolError("product not found")
 
     def list_all_product_types(self) -> str:
+        """List every product type's name and product id."""
         names = {product["name"]: product["product_id"] for product in self.db["products"].values()}
         return json.dumps(dict(sorted(names.items())))
 
@@ -105,6 +110,7 @@ class TauRetail(TauEnvironment):
         card["balance"] = round(card["balance"], 2)
 
     def cancel_pending_order(self, order_id: str, reason: str) -> str:
+        """Cancel a pending order; reason is 'no longer needed' or 'ordered by mistake'."""
         order = self._order(order_id, "pending", "non-pending order cannot be cancelled")
         if reason not in CANCEL_REASONS:
             raise ToolError("invalid reason")
@@ -122,6 +128,7 @@ class TauRetail(TauEnvironment):
 
     def exchange_delivered_order_items(self, order_id: str, item_ids: list[str], new_item_ids: list[str],
                                        payment_method_id: str) -> str:
+        """Exchange items of a delivered order for other items of the same products, the price difference paid or refunded with a payment method id."""
         order = self._order(order_id, "delivered", "non-delivered order cannot be exchanged")
         diff = round(self._swap_price(order, item_ids, new_item_ids), 2)
         wallet = self._wallet(order)
@@ -139,6 +146,7 @@ class TauRetail(TauEnvironment):
 
     def modify_pending_order_address(self, order_id: str, address1: str, address2: str, city: str, state: str,
                                      country: str, zip: str) -> str:
+        """Change the shipping address of a pending order."""
         self._order(order_id, "pending", "non-pending order cannot be modified")
         order = self.db["orders"].writable(order_id)
         order["address"] = _address(address1, address2, city, state, country, zip)
@@ -146,6 +154,7 @@ class TauRetail(TauEnvironment):
 
     def modify_pending_order_items(self, order_id: str, item_ids: list[str], new_item_ids: list[str],
                                    payment_method_id: str) -> str:
+        """Change items of a pending order to other items of the same products, the price difference paid or refunded with a payment method id."""
         order = self._order(order_id, "pending", "non-pending order cannot be modified")
         diff = self._swap_price(order, item_ids, new_item_ids)
         wallet = self._wallet(order)
@@ -171,6 +180,7 @@ class TauRetail(TauEnvironment):
         return json.dumps(order)
 
     def modify_pending_order_payment(self, order_id: str, payment_method_id: str) -> str:
+        """Change the payment method of a pending order."""
         order = self._order(order_id, "pending", "non-pending order cannot be modified")
         wallet = self._wallet(order)
         if payment_method_id not in wallet:
@@ -199,6 +209,7 @@ class TauRetail(TauEnvironment):
 
     def modify_user_address(self, user_id: str, address1: str, address2: str, city: str, state: str, country: str,
                             zip: str) -> str:
+        """Change a user's default address."""
         users = self.db["users"]
         if user_id not in users:
             raise ToolError("user not found")
@@ -207,6 +218,7 @@ class TauRetail(TauEnvironment):
         return json.dumps(user)
 
     def return_delivered_order_items(self, order_id: str, item_ids: list[str], payment_method_id: str) -> str:
+        """Return items of a delivered order, refunded to the original payment method or a gift card."""
         order = self._order(order_id, "delivered", "non-delivered order cannot be returned")
         if payment_method_id not in self._wallet(order):
             raise ToolError("payment method not found")

@@ -70,8 +70,9 @@ KNOWN_FALSE_POSITIVES = [
 
 KNOWN_FALSE_NEGATIVES = [
     "answers outside the parser: integrals, limits, piecewise functions, words with meaning (\"infinitely many\", "
-    "\"the round trip\") - they pass only when equal as normalised strings; no rule can judge a sentence, and the "
-    "optional model-fallback judge of issue 15 is not built",
+    "\"the round trip\") - they pass only when equal as normalised strings; no rule can judge a sentence: the "
+    "optional model fallback (config `fallback`, a judge spec; off by default) asks a judge for these, its verdicts "
+    "marked label_source judge; its agreement is measured on the judge's own card, not here",
     "set-builder sets are solved only for conditions in one variable that bound a linear term or |x| (or x != a)",
     "a decimal response is not rounded to a less precise decimal reference: 85.714 fails 85.71 (only exact responses are)",
     "final-line extraction reads only the last sentence of the last line, and only when it is an answer statement: "

@@ -196,9 +196,13 @@ def test_a_scripted_user_simulator_talks_to_the_policy_until_it_says_stop(tmp_pa
 def test_a_failed_request_drops_the_task_with_its_reason_and_a_non_environment_task_is_refused(tmp_path):
     down = lambda request, sample: Failure("http_503", "scripted outage", 3)  # noqa: E731
     plain = Record(kind="prompt_answer", task={"prompt": "2+2?", "reference": "4", "source": {"dataset": "x"}})
-    out, ctx = run(Episodes(generator=scripted_spec(down, name="down").model_dump()), [task_record(), plain], tmp_path)
+    elsewhere = task_record(row=1).model_copy(deep=True)
+    elsewhere.task.reference["env"] = "nowhere"
+    out, ctx = run(Episodes(generator=scripted_spec(down, name="down").model_dump()), [task_record(), plain, elsewhere],
+                   tmp_path)
     assert out == []
-    assert sorted(r.reason for r in ctx.rejected) == ["generation_failed", "not_an_environment_task"]
+    assert sorted(r.reason for r in ctx.rejected) == ["generation_failed", "not_an_environment_task",
+                                                       "unknown_environment"]
 
 
 def test_tau_airline_episode_with_a_scripted_policy(shared_data, tmp_path, monkeypatch):
@@ -213,6 +217,8 @@ def test_tau_airline_episode_with_a_scripted_policy(shared_data, tmp_path, monke
                                                 "verifier": {"name": "environment"}})
 
     def policy(request, sample):
+        offered = {t["function"]["name"]: t["function"]["parameters"] for t in request.payload["tools"]}
+        assert offered["get_user_details"]["required"] == ["user_id"] and "book_reservation" in offered
         if request.payload["messages"][-1]["role"] == "user":
             return Choice("", "tool_calls", tool_calls=(call("get_user_details", {"user_id": task["user_id"]}, "u"),))
         return "I found your profile."

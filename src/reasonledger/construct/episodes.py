@@ -40,7 +40,7 @@ from reasonledger.generation.protocol import (
 from reasonledger.records.agent import EnvironmentSpec, environment_spec, text_hash
 from reasonledger.records.model import Action, Kind, LineageEvent, Record, Termination, hash_observation
 from reasonledger.registry import registry
-from reasonledger.verifiers.environments.base import Environment, ToolCall
+from reasonledger.verifiers.environments.base import Environment, RevisionMismatch, ToolCall
 
 AGENT_LOOP = "reasonledger.episodes/1"
 DEFAULT_MAX_STEPS = 30
@@ -101,12 +101,15 @@ _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", 
 
 
 def tool_schemas(spec: EnvironmentSpec, env: Environment) -> list[dict[str, Any]]:
-    """The tools the policy is shown: the spec's, else the environment's `tool_schemas`, else made
-    from its tool methods' signatures (name, first docstring line, parameters and their types)."""
+    """The tools the policy is shown: the spec's, else the environment's `tool_schemas` (a list, or a
+    method returning one), else made from its tool methods' signatures (name, first docstring line,
+    parameters and their types)."""
     if spec.tools:
         return list(spec.tools)
-    if getattr(env, "tool_schemas", None):
-        return list(env.tool_schemas)  # type: ignore[attr-defined]
+    own = getattr(env, "tool_schemas", None)  # a list (swe_lite) or a method making one (τ-bench)
+    own = own() if callable(own) else own
+    if own:
+        return list(own)
     schemas = []
     for name, method_name in sorted(env.tools.items()):
         method = getattr(env, method_name)
@@ -357,10 +360,14 @@ class Episodes(GeneratingStep):
         for batch in batches(records, self.params.batch):
             started: list[tuple[Record, list[Episode]]] = []
             for record in batch:
+                reason = _unplayable(record)
+                if reason is not None:
+                    ctx.drop(record, *reason)
+                    continue
                 try:
                     started.append((record, [self._start(record, j, system) for j in range(self.params.n)]))
-                except ValueError as exc:  # a task that is not an environment spec
-                    ctx.drop(record, "not_an_environment_task", str(exc))
+                except RevisionMismatch as exc:
+                    ctx.drop(record, "env_revision_mismatch", str(exc))
             episodes = [e for _, mine in started for e in mine]
             try:
                 while any(not e.done for e in episodes):
@@ -378,6 +385,17 @@ class Episodes(GeneratingStep):
                     closer = getattr(episode.env, "close", None)
                     if callable(closer):
                         closer()
+
+
+def _unplayable(record: Record) -> tuple[str, str] | None:
+    """(reason, detail) when a task cannot be played: no environment spec, or no such environment."""
+    try:
+        spec = environment_spec(record.task)
+    except ValueError as exc:
+        return "not_an_environment_task", str(exc)
+    if spec.env not in registry("environment"):
+        return "unknown_environment", f"no environment {spec.env!r}; known: {', '.join(registry('environment'))}"
+    return None
 
 
 def episode_replay_lines(episodes: Iterable[Record], role: Literal["policy", "user"] = "policy",

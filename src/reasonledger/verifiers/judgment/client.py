@@ -43,6 +43,9 @@ class JudgeClient:
         from reasonledger.generation.generator import Generator
         from reasonledger.generation.protocol import GeneratorSpec
 
+        if not self.spec.model:
+            raise ValueError("a judge needs `model` in its config (the judge model as the backend names it) before "
+                             "it can be asked anything")
         options = dict(self.spec.backend_options)
         gen_spec = GeneratorSpec(backend=self.spec.backend, model=self.spec.model, revision=self.spec.revision,
                                  api="chat", cache=False, **options)

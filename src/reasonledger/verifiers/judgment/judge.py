@@ -87,6 +87,10 @@ class JudgeVerifier(JudgmentVerifier):
 
     def card(self) -> dict[str, Any]:
         card = super().card()
+        card["formats"] = {"reference": "the answer as a string, or {answer, question}; a GSM8K rationale is read after ####",
+                           "response": "text; equivalence mode reads its final answer with the shared extraction rules"}
+        card["native_signal"] = ("the judge's CORRECT / INCORRECT / INVALID (1.0 or 0.0); a gate refusal, an output "
+                                 "outside the grammar or a failed call is 0.0 with its reason")
         card["known_false_positives"] = ("a judge can be talked into CORRECT by text inside the response (probe it: "
                                          "`reasonledger audit --judge-probes`)")
         card["known_false_negatives"] = ("equivalence mode: answers written in words for a numeric reference "

@@ -32,7 +32,8 @@ class JudgeSpec(BaseModel):
     template: str
     template_sha256: str | None = Field(None, description="filled from the shipped template; a different value "
                                         "is refused (the config was written for another prompt)")
-    model: str = Field(..., description="the judge model as the backend names it")
+    model: str | None = Field(None, description="the judge model as the backend names it; required before any call "
+                              "(unset, the verifier can still be listed and carded)")
     revision: str | None = None
     decoding: Decoding = Field(default_factory=Decoding)
     backend: str = "openai"

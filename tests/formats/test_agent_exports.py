@@ -32,7 +32,7 @@ CHAT = [{"role": "system", "content": "You are a weather bot."},
         {"role": "user", "content": "thanks ###STOP###"}]
 
 
-def _episode(passed, env="weather", text="It is 3 degrees."):
+def _episode(passed, env="weather", text="It is 3 degrees.", provenance="recorded"):
     chat = [*CHAT[:4], {**CHAT[4], "content": text}, CHAT[5]]
     spec = EnvironmentSpec(env=env, revision="r1", task_id="7", task={"city": "Oslo"}, tools=TOOLS)
     verdicts = [] if passed is None else [{"verifier": "environment", "version": "1", "target": "episode",
@@ -40,19 +40,24 @@ def _episode(passed, env="weather", text="It is 3 degrees."):
                                            "evidence": {"outcome": "success" if passed else "wrong_state"}}]
     return Record(kind="episode", task={"prompt": chat[:2], "reference": spec.as_reference(), "domain": "weather",
                                         "source": {"dataset": "toy"}, "verifier": {"name": "environment"}},
-                  behaviour={"messages": chat, "termination": "user_stop"}, verdicts=verdicts)
+                  behaviour={"messages": chat, "termination": "user_stop",
+                             "actions": [{"id": "c1", "name": "get_weather", "arguments": {"city": "Oslo"},
+                                          "observation": "3 degrees", "provenance": provenance}]},
+                  verdicts=verdicts)
 
 
 @pytest.fixture
 def data(tmp_path):
-    records = [_episode(True), _episode(False, text="It is 30 degrees."), _episode(None, text="Unsure.")]
+    records = [_episode(True), _episode(False, text="It is 30 degrees."), _episode(None, text="Unsure."),
+               _episode(True, text="Made up.", provenance="synthetic")]
     write_parquet_shards(records, tmp_path / "data")
     return tmp_path / "data"
 
 
 def test_trl_tools_rows_are_trl_tool_calling_conversations(data, tmp_path):
     path = export_trl_tools(data, tmp_path / "out")
-    (row,) = [json.loads(line) for line in path.read_text().splitlines()]  # only the episode that passed
+    # only the episode that passed with recorded calls: a made-up success is no evidence
+    (row,) = [json.loads(line) for line in path.read_text().splitlines()]
     assert row["tools"] == TOOLS and (row["outcome"], row["passed"]) == ("success", True)
     assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant", "tool", "assistant"]  # ends on the assistant
     call = row["messages"][2]["tool_calls"][0]
@@ -60,7 +65,8 @@ def test_trl_tools_rows_are_trl_tool_calling_conversations(data, tmp_path):
     assert row["messages"][3] == {"role": "tool", "content": "3 degrees", "tool_call_id": "c1", "name": "get_weather"}
     every = export_trl_tools(data, tmp_path / "all", TrlToolsOptions(select="all"))
     loaded = datasets.load_dataset("json", data_files=str(every), split="train")
-    assert loaded.num_rows == 3 and loaded["outcome"] == ["success", "wrong_state", "unjudged"]
+    assert loaded["outcome"] == ["success", "wrong_state", "unjudged", "success"]
+    assert loaded["synthetic_actions"] == [0, 0, 0, 1]
     assert loaded[0]["tools"][0]["function"]["name"] == "get_weather"
     assert every.read_bytes() == export_trl_tools(data, tmp_path / "again", TrlToolsOptions(select="all")).read_bytes()
 
@@ -68,7 +74,7 @@ def test_trl_tools_rows_are_trl_tool_calling_conversations(data, tmp_path):
 def test_verl_tools_rows_and_tool_config(data, tmp_path):
     path = export_verl_tools(data, tmp_path / "out", VerlToolsOptions(tool_class="my_pkg.tools.EnvTool"))
     loaded = datasets.load_dataset("parquet", data_files=str(path), split="train")
-    assert loaded.num_rows == 3
+    assert loaded.num_rows == 4
     row = loaded[0]
     assert row["prompt"] == [{"role": "system", "content": "You are a weather bot."},
                              {"role": "user", "content": "Weather in Oslo?"}]

@@ -5,9 +5,10 @@
   assistant turn's `tool_calls` carry `{"type": "function", "function": {"name", "arguments": {...}}}`
   (arguments as an object, as chat templates render them) and a tool turn its `name` and
   `tool_call_id`; `tools` are the JSON schemas the model was shown. The conversation ends at its last
-  assistant turn. By default only episodes judged successful are kept (`select: all` keeps every
-  episode); each row names its record, outcome and whether it passed, so failures are never
-  confused with successes.
+  assistant turn. By default only episodes judged successful and made of recorded calls are kept
+  (a success with calls a converter made up is no evidence of what a model did; `select: all` keeps
+  every episode); each row names its record, outcome, whether it passed and how many of its calls
+  are synthetic, so failures are never confused with successes.
 - `verl_tools`: verl's RL dataset for multi-turn tool rollouts (verl examples/data_preprocess,
   `gsm8k_multiturn_w_tool.py`): data_source, the opening prompt, ability, reward_model, and
   extra_info with `need_tools_kwargs`, `tools_kwargs` (every tool's `create_kwargs` naming the
@@ -84,7 +85,8 @@ def trl_message(message: Message) -> dict[str, Any]:
 class TrlToolsOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     select: Literal["passed", "all"] = Field(
-        "passed", description="passed: only episodes whose episode verdict passed; all: every episode, labelled")
+        "passed", description="passed: only episodes whose episode verdict passed and whose calls were all "
+        "recorded; all: every episode, labelled")
 
 
 def trl_tools_row(record: Record, options: TrlToolsOptions) -> dict[str, Any] | None:
@@ -93,14 +95,16 @@ def trl_tools_row(record: Record, options: TrlToolsOptions) -> dict[str, Any] | 
     if record.kind not in AGENT_KINDS or not messages:
         return None
     verdict = episode_verdict(record)
-    if options.select == "passed" and not (verdict is not None and verdict.passed):
+    synthetic = sum(a.provenance == "synthetic" for a in record.behaviour.actions or [])
+    if options.select == "passed" and not (verdict is not None and verdict.passed and not synthetic):
         return None
     last = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=None)
     if last is None:
         return None
     spec = _spec(record)
     return {"messages": [trl_message(m) for m in messages[:last + 1]], "tools": spec.tools if spec else [],
-            "record_id": record.id, "outcome": _outcome(verdict), "passed": bool(verdict and verdict.passed)}
+            "record_id": record.id, "outcome": _outcome(verdict), "passed": bool(verdict and verdict.passed),
+            "synthetic_actions": synthetic}
 
 
 def export_trl_tools(data_dir: Path, out_dir: Path, options: TrlToolsOptions | None = None) -> Path:

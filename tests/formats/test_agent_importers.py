@@ -152,3 +152,20 @@ def test_a_row_that_is_not_an_object_is_a_bad_row(tmp_path, fmt):
     path.write_text('"just text"\n')
     items = list(import_file(path, fmt, **({"revision": "x"} if fmt == "tau-bench" else {})))
     assert len(items) == 1 and isinstance(items[0], BadRow)
+
+
+def test_openai_tools_from_a_hub_parquet_file(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
+    rows = [{"messages": [{"role": "user", "content": "Weather in Oslo?"},
+                          {"role": "assistant", "content": None, "tool_calls": [call]},
+                          {"role": "tool", "content": "3 degrees", "tool_call_id": "c1"},
+                          {"role": "assistant", "content": "3 degrees."}],
+             "tools": json.dumps([{"type": "function", "function": {"name": "get_weather"}}])}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "train-00000.parquet")  # absent keys become nulls
+    (record,), bad = _split(import_file(tmp_path / "train-00000.parquet", "openai-tools"))
+    assert not bad and record.meta == {}  # the nulls Arrow filled in are not kept as extras
+    assert record.task.reference["tools"] == [{"type": "function", "function": {"name": "get_weather"}}]
+    assert [(a.name, a.observation) for a in record.behaviour.actions] == [("get_weather", "3 degrees")]

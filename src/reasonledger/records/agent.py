@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reasonledger.records.model import Action, ErrorKind, Message, Task, hash_observation, json_digest
 
@@ -53,6 +53,17 @@ class EnvironmentSpec(_Spec):
     limits: Limits = Field(default_factory=Limits)
     tools: list[dict[str, Any]] = Field(default_factory=list)
     policy_hash: str | None = None
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _tools_text(cls, value: Any) -> Any:
+        """Tool schemas stored as one JSON text (as many Hub datasets keep them) are read as JSON."""
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"tools is text that is not JSON: {exc}") from None
+        return value
 
     def as_reference(self) -> dict[str, Any]:
         """The dict a record stores as `task.reference`."""

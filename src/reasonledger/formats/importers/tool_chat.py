@@ -70,7 +70,7 @@ def openai_message(message: Any, where: str) -> tuple[dict[str, Any], dict[str, 
     for key in ("tool_call_id", "name"):
         if message.get(key) is not None:
             out[key] = str(message[key])
-    return out, {k: v for k, v in message.items() if k not in _KEYS}
+    return out, {k: v for k, v in message.items() if k not in _KEYS and v is not None}
 
 
 def read_tool_chat(messages: Any, where: str,

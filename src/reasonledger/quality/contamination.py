@@ -7,7 +7,9 @@ that also holds the item's quantities is `verbatim`, one with other quantities i
 semantic one. The semantic pass embeds the record's prompt, shortlists benchmark items by cosine,
 and names the relation on specific evidence (rarity-weighted shared terms, quantities, question).
 The `drop` policy says which relations flag a record (default: verbatim, reworded, renumbered);
-derived and template hits are reported, not flagged. Records stream through in
+derived and template hits are reported, not flagged, unless the optional judge tier (`judge`, a model
+asked whether two problems are the same, as the LMSYS LLM decontaminator does) says a hit of
+`judge_band` is the same problem; its verdict is recorded on the hit. Records stream through in
 batches; memory is the benchmark (its texts, 8 bytes per distinct n-gram of an item, and with the
 semantic pass one float16 vector per item) plus the hits, and no step holds a matrix of every
 record against every item: cosines are taken a slice of items at a time.
@@ -58,6 +60,10 @@ class ContaminationConfig(BaseModel):
     shortlist: float = Field(0.80, ge=-1, le=1)
     top_k: int = Field(3, ge=1)
     drop: list[Relation] = Field(default_factory=lambda: list(DEFAULT_DROP))  # relations that flag a record
+    # the optional judge tier (verifiers/judgment/same_problem.py): a judge spec; hits of `judge_band` the
+    # rules did not flag are asked of it, and a SAME flags the record (its verdict recorded on the hit)
+    judge: dict[str, Any] | None = None
+    judge_band: list[Relation] = Field(default_factory=lambda: ["derived", "template"])
     support_max: int = Field(RelationRules.support_max, ge=0)
     support_share: float = Field(RelationRules.support_share, gt=0, le=1)
     min_shared_bits: float = Field(RelationRules.min_shared_bits, ge=0)
@@ -152,6 +158,12 @@ class ContaminationScan:
         self.strongest: dict[str, str] = {}  # record id -> its strongest relation to any item
         self.counts: Counter[str] = Counter()
         self.rejected_examples: list[dict[str, Any]] = []
+        self.judge: Any = None
+        if self.config.judge is not None:
+            from reasonledger.verifiers.judgment.same_problem import SameProblemJudge
+
+            self.judge = SameProblemJudge(**self.config.judge)
+            self.item_text = {(b.name, row): text for b in self.benchmarks for row, text in zip(b.rows, b.texts)}
 
     def owner(self, item: int) -> tuple[int, int]:
         """(benchmark, row within it) of an item."""
@@ -198,8 +210,23 @@ class ContaminationScan:
                                    evidence=evidence))
         if self.embedder is not None:
             found += self._semantic(records, seen)
+        if self.judge is not None:
+            self._ask_judge(found, records)
         self.counts["records"] += len(records)
         return found
+
+    def _ask_judge(self, found: list[dict[str, Any]], records: Sequence[Record]) -> None:
+        """The judge tier: each hit in the ambiguous band that the rules did not flag is asked of the
+        judge (benchmark item against the record's prompt, one batch); SAME flags it."""
+        band = [h for h in found if not h["flagged"] and h["relation"] in self.config.judge_band]
+        prompts = {r.id: prompt_text(r.task) for r in records}
+        asked = [(self.item_text[(h["benchmark"], h["benchmark_row"])], prompts[h["record_id"]]) for h in band]
+        for hit, verdict in zip(band, self.judge.verify_many(asked) if asked else []):
+            keep = ("model", "revision", "template", "template_sha256", "request", "label", "reason")
+            hit["judge"] = {"same": verdict.passed, **{k: verdict.evidence.get(k) for k in keep}}
+            hit["flagged"] = verdict.passed
+            self.counts["judge_asked"] += 1
+            self.counts["judge_same"] += verdict.passed
 
     def _ngram_relation(self, item: int, containment: float, where: str) -> tuple[str | None, dict[str, Any]]:
         """The relation of an n-gram hit, judged on `where` (the prompt, or the matched span when the
@@ -272,6 +299,9 @@ class ContaminationScan:
                                     "flagged": len(self.flagged[b.name])}
                            for n, b in enumerate(self.benchmarks)},
             "hits_by_method": dict(sorted(methods.items())),
+            "judge": {"band": list(self.config.judge_band), "asked": self.counts["judge_asked"],
+                      "same": self.counts["judge_same"], "model": self.judge.spec.model,
+                      "template_sha256": self.judge.template.sha256} if self.judge is not None else None,
             "semantic": {"shortlisted": self.counts["semantic_shortlisted"],
                          "unrelated": self.counts["semantic_unrelated"],
                          "rejected_examples": self.rejected_examples,

@@ -11,7 +11,7 @@ from reasonledger.verifiers.judgment.templates import load_template, parse_templ
 def test_every_shipped_template_matches_its_listed_hash_and_has_a_grammar():
     folder = resources.files("reasonledger.verifiers.judgment").joinpath("templates")
     assert set(template_ids()) == {"equivalence", "free_form", "llmbar_cot", "llmbar_swap", "llmbar_vanilla",
-                                   "pairwise", "rubric_all", "rubric_item"}
+                                   "pairwise", "rubric_all", "rubric_item", "same_problem"}
     for template_id in template_ids():
         template = load_template(template_id)
         raw = folder.joinpath(f"{template_id}.txt").read_bytes()

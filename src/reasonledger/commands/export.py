@@ -16,7 +16,9 @@ EXPORT_MANIFEST = "export.json"
 OUTPUTS_HELP = ("verl, trl_grpo, openrlhf (RL prompt sets with the verifier and reference for the reward); "
                 "sft (chat demonstrations: traces, prompt_answer responses a verifier passed, rollouts every "
                 "verdict on them passed); "
-                "dpo (preference pairs, TRL's conversational format); trl_stepwise (labelled step traces)")
+                "dpo (preference pairs, TRL's conversational format); trl_stepwise (labelled step traces); "
+                "trl_tools (agent episodes as TRL tool-calling conversations, passed ones unless select=all); "
+                "verl_tools (agent episodes as verl's multi-turn tool RL set, with its tool config)")
 
 
 def parse_options(items: list[str]) -> dict[str, Any]:
@@ -86,7 +88,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output directory; new or empty, written whole at the end."),
         option: list[str] = typer.Option([], "--option", help="KEY=VALUE, an option as a recipe output takes it "
                                          "(verl, trl_grpo, openrlhf: system_prompt, instruction, val_fraction; "
-                                         "sft: judged_only=false to take unjudged responses too); "
+                                         "sft: judged_only=false to take unjudged responses too; trl_tools: "
+                                         "select=all; verl_tools: the prompt options and tool_class); "
                                          "repeat for several; every --to must take it."),
         strict: bool = typer.Option(False, "--strict", help="Exit 1 (not 3) when any row is bad."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only an export reasonledger wrote)."),

@@ -57,6 +57,7 @@ LIMIT_KEYS: dict[str, dict[str, Bound]] = {
         "timeout": MAX, "rel_tol": MAX, "exact_rel_tol": MAX, "points": OPERATOR,
         "strict_labels": ONLY_TRUE, "percent_forms": ONLY_FALSE, "set_relation_symmetric": ONLY_FALSE,
         "symbolic": ONLY_FALSE, **{key: MAX for key in _MATH_LIMITS},
+        "fallback": OPERATOR,  # a model judge that may pass what the rules reject: the operator's choice alone
     },
     "reasoning_gym": {"pass_threshold": Bound("min", default=1.0)},
     "exact": {"case_sensitive": Bound("only", value=True, default=False), "choice": Bound("only", value=False, default=False)},

@@ -64,3 +64,18 @@ def test_the_fallback_keeps_gsm8k_labels_and_asks_nothing_there(shared_data):
     finally:
         math.close()
     assert [v.passed for v in verdicts] == labels and asked == []
+
+
+def test_only_the_operator_can_switch_the_fallback_on(tmp_path, monkeypatch):
+    import pytest
+
+    from reasonledger.verifiers.policy import check_step_config, verifier_config
+
+    judge = {"model": "m", "backend": "scripted", "backend_options": {"script": "any"}}
+    assert "fallback" not in verifier_config("math", {"fallback": judge, "timeout": 0.5})  # a row's config: ignored
+    with pytest.raises(ValueError, match="config.fallback"):
+        check_step_config("math", {"fallback": judge})  # a recipe's: refused, saying where it may be set
+    settings = tmp_path / "config.yaml"
+    settings.write_text(json.dumps({"limits": {"math": {"fallback": judge}}}))
+    monkeypatch.setenv("REASONLEDGER_CONFIG", str(settings))
+    assert verifier_config("math", {})["fallback"] == judge

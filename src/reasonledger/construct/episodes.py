@@ -36,9 +36,9 @@ from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.generation.generator import Generator
 from reasonledger.generation.protocol import (
-    Choice, Failure, GenerationRequest, GeneratorSpec, Outcome, Sampling, lookup_text)
+    Choice, Failure, GenerationRequest, GeneratorSpec, Outcome, Sampling)
 from reasonledger.records.agent import EnvironmentSpec, environment_spec, text_hash
-from reasonledger.records.model import Action, Kind, LineageEvent, Record, Termination, hash_observation
+from reasonledger.records.model import Action, Kind, LineageEvent, Record, Termination, canonical_json, hash_observation
 from reasonledger.registry import registry
 from reasonledger.verifiers.environments.base import Environment, RevisionMismatch, ToolCall
 
@@ -245,7 +245,8 @@ class Episodes(GeneratingStep):
             body["tools"] = episode.tools
             if self.params.tool_choice:
                 body["tool_choice"] = self.params.tool_choice
-        return GenerationRequest("chat", payload(self.params, model, body, 1, episode.seed), episode.sample)
+        return GenerationRequest("chat", payload(self.params, model, body, 1, episode.seed), episode.sample,
+                                 policy_key(episode.messages))
 
     def _user_request(self, episode: Episode, model: str) -> GenerationRequest:
         user = self.params.user
@@ -254,7 +255,8 @@ class Episodes(GeneratingStep):
                 **user.generator.extra_body}
         if self.params.send_seed:
             body["seed"] = episode.seed
-        return GenerationRequest("chat", body, episode.sample)
+        instruction = str(episode.spec.task.get(user.instruction_field) or "")
+        return GenerationRequest("chat", body, episode.sample, user_key(instruction, episode.user_messages))
 
     def _policy_answer(self, episode: Episode, choice: Choice, ctx: StepContext) -> None:
         """The policy's turn: its tool calls dispatched in order, or its words to the user."""
@@ -398,19 +400,33 @@ def _unplayable(record: Record) -> tuple[str, str] | None:
     return None
 
 
-def episode_replay_lines(episodes: Iterable[Record], role: Literal["policy", "user"] = "policy",
-                         greeting: str = UserSimulator.model_fields["greeting"].default) -> list[dict[str, Any]]:
-    """Replay-file lines that make the replay backend answer as these episodes' policy (or user
-    simulator) did, so recorded or scripted episodes run again offline, turn for turn.
+def policy_key(messages: list[dict[str, Any]]) -> str:
+    """What replay finds a policy turn by: the conversation so far, system prompt left out."""
+    return canonical_json([m for m in messages if m["role"] != "system"])
 
-    Each turn is keyed by what was asked (`protocol.lookup_text`: for the policy, the conversation
-    since the last user turn; for the simulator, what the policy last said to it, or the greeting),
-    and sample j of a prompt answers as episode j did (`meta.episode.sample`)."""
+
+def user_key(instruction: str, messages: list[dict[str, Any]]) -> str:
+    """What replay finds a simulated user's turn by: the task's instruction and the simulator's
+    conversation so far (the greeting, its own lines, what the policy said to it)."""
+    return canonical_json({"instruction": instruction, "conversation": [m for m in messages if m["role"] != "system"]})
+
+
+def episode_replay_lines(episodes: Iterable[Record], role: Literal["policy", "user"] = "policy",
+                         greeting: str = UserSimulator.model_fields["greeting"].default,
+                         instruction_field: str = "instruction") -> list[dict[str, Any]]:
+    """Replay-file lines that make the replay backend answer as these episodes' policy (or user
+    simulator) did, so recorded or scripted episodes run again offline, turn for turn: each turn is
+    keyed by its whole conversation so far (`policy_key`, `user_key`), and sample j of a task
+    answers as its episode j did (`meta.episode.sample`)."""
     answers: dict[str, dict[int, dict[str, Any]]] = {}
     for record in episodes:
         sample = int((record.meta.get("episode") or {}).get("sample", 0))
         messages = [m.model_dump(exclude_none=True) for m in record.behaviour.messages or []]
-        turns = _policy_turns(messages) if role == "policy" else _user_turns(messages, greeting)
+        if role == "policy":
+            turns = _policy_turns(messages)
+        else:
+            instruction = str(environment_spec(record.task).task.get(instruction_field) or "")
+            turns = _user_turns(messages, greeting, instruction)
         for prompt, completion in turns:
             answers.setdefault(prompt, {}).setdefault(sample, completion)
     lines = []
@@ -427,16 +443,19 @@ def _policy_turns(messages: list[dict[str, Any]]) -> Iterator[tuple[str, dict[st
                                           "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}
             if message.get("tool_calls"):
                 completion["tool_calls"] = message["tool_calls"]
-            yield lookup_text("chat", {"messages": messages[:index]}), completion
+            yield policy_key(messages[:index]), completion
 
 
-def _user_turns(messages: list[dict[str, Any]], greeting: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    said = greeting
+def _user_turns(messages: list[dict[str, Any]], greeting: str, instruction: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The simulator's conversation rebuilt from the policy's: it saw the greeting, then each thing
+    the policy said to the user (an assistant turn without tool calls), and answered with each user turn."""
+    seen: list[dict[str, Any]] = [{"role": "user", "content": greeting}]
     for message in messages:
         if message["role"] == "assistant" and not message.get("tool_calls"):
-            said = message.get("content", "")
+            seen.append({"role": "user", "content": message.get("content", "")})
         elif message["role"] == "user":
-            yield said, {"text": message.get("content", ""), "finish_reason": "stop"}
+            yield user_key(instruction, seen), {"text": message.get("content", ""), "finish_reason": "stop"}
+            seen.append({"role": "assistant", "content": message.get("content", "")})
 
 
 __all__ = ["Episodes", "EpisodeParams", "UserSimulator", "episode_replay_lines", "open_environment", "tool_schemas"]

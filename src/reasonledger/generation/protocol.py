@@ -185,11 +185,15 @@ class GeneratorSpec(BaseModel):
 
 @dataclass(eq=False)
 class GenerationRequest:
-    """One request: `payload` is the OpenAI body (model, messages or prompt, sampling, n, seed)."""
+    """One request: `payload` is the OpenAI body (model, messages or prompt, sampling, n, seed).
+    `replay_key`, when the caller sets it, is what replay files and scripted tables find the request
+    by instead of `lookup_text` (an agent's turn: its whole conversation, which the last user
+    message alone does not tell apart); it is not part of the request's cache key."""
 
     api: Literal["chat", "completions"]
     payload: dict[str, Any]
     sample: int = 0
+    replay_key: str | None = None
 
     @property
     def n(self) -> int:
@@ -202,7 +206,7 @@ class GenerationRequest:
 
     @property
     def lookup(self) -> str:
-        return lookup_text(self.api, self.payload)
+        return self.replay_key if self.replay_key is not None else lookup_text(self.api, self.payload)
 
     def estimated_tokens(self) -> int:
         """What a token-rate limit charges before the answer is known: prompt chars / 4 + n * max_tokens."""

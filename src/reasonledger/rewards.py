@@ -52,7 +52,7 @@ import re
 import threading
 from typing import Any, NamedTuple
 
-from reasonledger.construct.verify import VerifierPool
+from reasonledger.verifiers.pool import VerifierPool
 from reasonledger.formats.completions import episode_response
 from reasonledger.formats.exporters.rl import parse_openrlhf_label
 from reasonledger.records.model import canonical_json

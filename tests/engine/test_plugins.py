@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reasonledger import registry
-from reasonledger.construct.verify import gold_answer
+from reasonledger.records.targets import gold_answer
 from reasonledger.engine.recipe import RecipeError
 from reasonledger.engine.step import STEPS
 from reasonledger.engine.outputs import OUTPUTS

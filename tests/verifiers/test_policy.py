@@ -9,11 +9,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from reasonledger.construct.verify import VerifierPool
 from reasonledger.records.model import Record
 from reasonledger.userconfig import UserConfigError
 from reasonledger.verifiers import Verifier, get_verifier, register
 from reasonledger.verifiers.policy import LIMIT_KEYS, clamp_data_config, operator_limits
+from reasonledger.verifiers.pool import VerifierPool
 
 
 @pytest.fixture(autouse=True)

@@ -24,13 +24,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reasonledger.cards.verifier_cards import stamped_config_hash
-from reasonledger.construct.verify import VerifierPool, gold_candidate, targets
 from reasonledger.records.arrow import row_to_record
 from reasonledger.records.io import data_path
 from reasonledger.records.model import Record, Verdict, canonical_json
 from reasonledger.records.parquet import sha256_file
+from reasonledger.records.targets import gold_candidate, targets
 from reasonledger.verifiers import Verifier, get_verifier, verifier_class
 from reasonledger.verifiers.policy import clamp_data_config
+from reasonledger.verifiers.pool import VerifierPool
 
 SCORE_TOLERANCE = 1e-9
 BATCH = 512

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasonledger.construct.passrate import conditioning
 from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.records.model import Kind, Record, canonical_json, json_digest
+from reasonledger.records.targets import Target, conditioning, rollout_verdicts
 
 PASS_RATE_BINS = 10
 
@@ -74,7 +74,7 @@ class DataFacts:
         for verdict in record.verdicts:
             group = self.verdicts.setdefault((verdict.verifier, verdict.version, verdict.config_hash), VerdictGroup())
             group.label_sources[verdict.label_source] += 1
-            group.targets[verdict.target.split(":")[0]] += 1
+            group.targets[Target.parse(verdict.target).name] += 1
             if verdict.passed:
                 group.passed += 1
             else:
@@ -146,11 +146,11 @@ class DataFacts:
         if isinstance(stats, dict) and "rate" in stats:
             rate, cond = float(stats["rate"]), stats.get("conditioning", {})
         else:
-            final = {v.target: v for v in record.verdicts if v.target.startswith("rollout:")}
+            final = rollout_verdicts(record)
             if not final:
                 return
             rate = sum(v.passed for v in final.values()) / len(final)
-            cond = conditioning(record, list(final.values())[-1], len(final))
+            cond = conditioning(record, next(iter(final.values())), len(final))
         self.pass_rate_hist[min(int(rate * PASS_RATE_BINS), PASS_RATE_BINS - 1)] += 1
         self.pass_rate_min = rate if self.pass_rate_min is None else min(self.pass_rate_min, rate)
         self.pass_rate_max = rate if self.pass_rate_max is None else max(self.pass_rate_max, rate)

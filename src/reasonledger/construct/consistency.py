@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonledger.construct.derived import RolloutSetStep, derived_event, derived_lineage
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, VerifierSpec, canonical_json
+from reasonledger.records.targets import rollout_target
 from reasonledger.verifiers import Verifier, get_verifier
 from reasonledger.verifiers.answers import DEFAULT_RULES, extract_answer
 
@@ -94,7 +95,7 @@ class SelfConsistency(RolloutSetStep):
             ctx.drop(record, "no_consensus", f"majority {majority!r} has {votes}/{n} votes, below {self.params.min_share}")
             return None
         winners = set(groups[0])
-        verdicts = [Verdict(verifier=self.name, version=VERSION, config_hash=self.config_hash, target=f"rollout:{j}",
+        verdicts = [Verdict(verifier=self.name, version=VERSION, config_hash=self.config_hash, target=rollout_target(j),
                             score=float(j in winners), passed=j in winners, label_source="consensus",
                             evidence={"answer": answers[j], "majority": majority, "votes": votes, "n": n,
                                       "equality": f"{same.id}@{same.version}",

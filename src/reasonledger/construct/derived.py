@@ -1,5 +1,6 @@
-"""What the derived-data steps share: reading a rollout set's verdicts, and building records that
-link back to the rollout set, the rollout indices and the verdicts they were derived from."""
+"""What the derived-data steps share: building records that link back to the rollout set, the
+rollout indices and the verdicts they were derived from (the verdicts on a rollout set are read
+with `records.targets`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 from reasonledger.engine.pipeline import derived_seed
 from reasonledger.engine.step import Step, StepContext
 from reasonledger.records.model import Kind, LineageEvent, Record, Verdict
-from reasonledger.records.targets import rollout_index
 
 
 class RolloutSetStep(Step):
@@ -25,24 +25,6 @@ class RolloutSetStep(Step):
 
     def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
         raise NotImplementedError
-
-
-def rollout_verdicts(record: Record, verifier: str | None = None) -> dict[int, Verdict]:
-    """The verdict on each rollout: the latest one by `verifier`, or by the verifier that judged
-    the rollouts last when none is named (so two verifiers' verdicts are never mixed)."""
-    judged = [(rollout_index(v.target), v) for v in record.verdicts]
-    judged = [(j, v) for j, v in judged if j is not None]
-    if not judged:
-        return {}
-    name = verifier or judged[-1][1].verifier
-    return {j: v for j, v in judged if v.verifier == name}
-
-
-def split_by_verdict(verdicts: dict[int, Verdict]) -> tuple[list[int], list[int]]:
-    """(indices of rollouts that passed, indices that failed) of `rollout_verdicts`, in sample order."""
-    passed = sorted(j for j, v in verdicts.items() if v.passed)
-    failed = sorted(j for j, v in verdicts.items() if not v.passed)
-    return passed, failed
 
 
 def moved(verdict: Verdict, target: str, **evidence: Any) -> Verdict:

@@ -9,39 +9,13 @@ one policy at temperature 0.6 and hard for another at 1.0. The conditioning trav
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from reasonledger.construct.derived import RolloutSetStep, rollout_verdicts
+from reasonledger.construct.derived import RolloutSetStep
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Record
+from reasonledger.records.targets import conditioning, rollout_verdicts
 from reasonledger.stats.beta import DEFAULT_POSTERIOR, beta_interval
-
-
-UNKNOWN = "unknown"
-
-
-def conditioning(record: Record, verdict: Any, n: int) -> dict[str, Any]:
-    """What a rollout set's pass rate is conditional on; fields nobody recorded say `unknown`."""
-    events = [e for e in record.lineage.events if e.model or e.sampling]
-    event = next((e for e in reversed(events) if e.step == "rollouts"), events[-1] if events else None)
-    sampling = (event.sampling if event else None) or {}
-    policy = event.model if event and event.model else None
-    if policy is None:
-        models = sorted({str(r.meta["model"]) for r in record.behaviour.rollouts or [] if r.meta.get("model")})
-        policy = "+".join(models) if models else None
-    return {
-        "policy": policy or UNKNOWN,
-        "revision": (event.revision if event else None) or UNKNOWN,
-        "n": n,
-        "temperature": sampling.get("temperature", UNKNOWN),
-        "max_tokens": sampling.get("max_tokens", UNKNOWN),
-        "template": sampling.get("template", UNKNOWN),
-        "verifier": verdict.verifier,
-        "verifier_version": verdict.version,
-        "verifier_config": verdict.config_hash,
-    }
 
 
 class PassRateParams(BaseModel):

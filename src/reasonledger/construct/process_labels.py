@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from reasonledger.construct.derived import (
-    derived_event, derived_lineage, inherited_generation, moved, rollout_verdicts)
+    derived_event, derived_lineage, inherited_generation, moved)
 from reasonledger.generation.protocol import Failure, GenerationRequest
 from reasonledger.construct.generating import GeneratingStep
 from reasonledger.generation.generator import Generator
@@ -31,10 +31,12 @@ from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generator_versions, render, sample_requests, sampling_record)
 from reasonledger.construct.rollouts import failure_detail, stop_or_drop
 from reasonledger.construct.segment import Segmentation, segment, step_texts
-from reasonledger.construct.verify import VerifierPool, open_pool
+from reasonledger.construct.verify import open_pool
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, canonical_json
+from reasonledger.records.targets import rollout_verdicts
+from reasonledger.verifiers.pool import VerifierPool
 from reasonledger.verifiers.registry import VerifierName
 
 VERSION = "1.0.0"

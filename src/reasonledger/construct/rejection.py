@@ -13,9 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.construct.derived import (
-    RolloutSetStep, derived_event, derived_lineage, inherited_generation, moved, record_rng, rollout_verdicts, split_by_verdict)
+    RolloutSetStep, derived_event, derived_lineage, inherited_generation, moved, record_rng)
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict
+from reasonledger.records.targets import rollout_verdicts, split_by_verdict
 
 
 class RejectionParams(BaseModel):

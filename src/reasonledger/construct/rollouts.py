@@ -19,6 +19,7 @@ from reasonledger.construct.prompting import (
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Kind, LineageEvent, Record, Rollout
+from reasonledger.records.targets import rollout_index
 
 
 class GenerationFailed(RuntimeError):
@@ -88,7 +89,7 @@ class Rollouts(GeneratingStep):
                              revision=p.generator.revision, seed=seed,
                              sampling=sampling_record(p, n=p.n, request_n=p.request_n))
         return Record(kind=Kind.rollout_set, task=record.task, behaviour={"rollouts": rollouts},
-                      verdicts=[v for v in record.verdicts if not v.target.startswith("rollout:")],
+                      verdicts=[v for v in record.verdicts if rollout_index(v.target) is None],
                       lineage={"parents": [record.id], "events": [*record.lineage.events, event]},
                       meta=generation_meta(record, p.generator.api, prompt_body))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reasonledger.records.model import Record
+from reasonledger.records.targets import rollout_target
 from reasonledger.verifiers.answers import DEFAULT_RULES, extract_answer
 from reasonledger.verifiers.text import normalise
 
@@ -40,7 +41,7 @@ def same_answer(a: str, b: str) -> bool:
 def _pairs(record: Record) -> list[tuple[str, str | None, str | None]]:
     """(target, trace text, answer field) for every part of the record that has either."""
     b = record.behaviour
-    rows = [(f"rollout:{j}", r.response or None, r.answer) for j, r in enumerate(b.rollouts or [])]
+    rows = [(rollout_target(j), r.response or None, r.answer) for j, r in enumerate(b.rollouts or [])]
     trace = b.trace or b.response or ("\n".join(s.text for s in b.steps) if b.steps else None)
     if trace is not None or b.answer is not None:
         rows.append(("answer", trace, b.answer))

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reasonledger.construct.verify import targets
 from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.records.model import Record
+from reasonledger.records.targets import rollout_index, targets
 
 
 @dataclass
@@ -36,11 +36,10 @@ def verifier_key(verifier: str, version: str) -> str:
 def _policy(record: Record, target: str) -> tuple[str | None, Any]:
     """(model, temperature) for a target: the rollout's own meta first, then the lineage, then meta."""
     model, temperature = None, None
-    if target.startswith("rollout:") and record.behaviour.rollouts:
-        index = int(target.split(":", 1)[1])
-        if index < len(record.behaviour.rollouts):
-            meta = record.behaviour.rollouts[index].meta
-            model, temperature = meta.get("model"), meta.get("temperature", (meta.get("sampling") or {}).get("temperature"))
+    index = rollout_index(target)
+    if index is not None and index < len(record.behaviour.rollouts or []):
+        meta = record.behaviour.rollouts[index].meta
+        model, temperature = meta.get("model"), meta.get("temperature", (meta.get("sampling") or {}).get("temperature"))
     for event in reversed(record.lineage.events):
         model = model or event.model
         if temperature is None and event.sampling:

@@ -21,6 +21,7 @@ from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.parquet import parquet_rows
 from reasonledger.records.quarantine import BadRow
+from reasonledger.records.targets import rollout_target
 
 
 def read_envelope(path: Path) -> Iterator[Record | BadRow]:
@@ -127,7 +128,7 @@ def read_mapped(path: Path, prompt_field: str = "prompt", answer_field: str | No
                     score, passed = _label(value, name)
                     verdicts.append(Verdict(
                         verifier=name, version=revision or "unpinned", score=score, passed=passed,
-                        target=f"rollout:{j}" if responses is not None else "answer", label_source="dataset",
+                        target=rollout_target(j) if responses is not None else "answer", label_source="dataset",
                         evidence={"origin": f"{dataset or path.name} field {name}", "value": value}))
         ids = id_name(row, id_field)
         meta = unmapped(row, [prompt_field, response_field, reference_from, boxed_reference_field, ids,

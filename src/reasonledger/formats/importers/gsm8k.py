@@ -11,6 +11,7 @@ from reasonledger.formats.importers._common import json_rows
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.quarantine import BadRow
+from reasonledger.records.targets import rollout_target
 
 GSM8K = {"dataset": "openai/gsm8k", "revision": "3101c7d", "license": "MIT"}
 MATH_CONTRACT = {"name": "math"}
@@ -45,7 +46,7 @@ def read_gsm8k_solutions(path: Path) -> Iterator[Record | BadRow]:
         models = sorted(k for k, v in row.items() if isinstance(v, dict) and "solution" in v)
         rollouts = [{"response": row[m]["solution"], "meta": {"model": m}} for m in models]
         verdicts = [
-            Verdict(verifier="gsm8k_authors_grader", version="3101c7d", target=f"rollout:{j}",
+            Verdict(verifier="gsm8k_authors_grader", version="3101c7d", target=rollout_target(j),
                     score=float(row[m]["is_correct"]), passed=bool(row[m]["is_correct"]),
                     evidence={"model": m, "origin": "example_model_solutions.jsonl is_correct"})
             for j, m in enumerate(models)

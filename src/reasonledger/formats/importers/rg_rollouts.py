@@ -11,6 +11,7 @@ from reasonledger.formats.importers._common import MAX_DOCUMENT_BYTES
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.quarantine import BadRow
+from reasonledger.records.targets import rollout_target
 
 
 def read_rg_rollouts(path: Path, model: str | None = None) -> Iterator[Record | BadRow]:
@@ -37,7 +38,7 @@ def read_rg_rollouts(path: Path, model: str | None = None) -> Iterator[Record | 
         rollouts = [{"response": c["full_model_response"], "answer": c.get("model_answer"),
                      "meta": {"model": model}} for c in row["completions"]]
         verdicts = [Verdict(verifier="reasoning_gym_eval_score", version="reasoning-gym-eval@5f09fec",
-                            target=f"rollout:{j}", score=float(c["score"]), passed=float(c["score"]) >= 1.0,
+                            target=rollout_target(j), score=float(c["score"]), passed=float(c["score"]) >= 1.0,
                             evidence={"origin": path.name, "dataset": name})
                     for j, c in enumerate(row["completions"])]
         return Record(

@@ -56,6 +56,10 @@ def test_verl_and_trl_rewards_replay_a_recorded_episode(tau, shared_data, monkey
         text = _hermes(record.behaviour.messages[len(record.task.prompt):]) + "<|im_end|>"
         scores.append(rewards.compute_score("sierra-research/tau-bench", text, "", extra_info=info))
     assert scores == [1.0, 0.0]
+    infos = [{"verifier": "environment", "verifier_config_json": "{}", "reference_json": canonical_json(r.task.reference)}
+             for r in (good, bad)]
+    texts = [_hermes(r.behaviour.messages[len(r.task.prompt):]) for r in (good, bad)]
+    assert rewards.compute_score_batch(["tau"] * 2, texts, ["", ""], infos) == [1.0, 0.0]
     detail = rewards.compute_score("x", _hermes(good.behaviour.messages), "", extra_info=info, return_dict=True)
     assert set(detail) >= {"score", "acc", "verifier"} and detail["verifier"].startswith("environment@")
     (reward,) = rewards.trl_reward_funcs()

@@ -55,3 +55,18 @@ def test_the_judge_labels_invalid_and_unparsable_outputs_as_failures_and_takes_a
     majority = JudgeVerifier(**scripted("votes", lambda prompt: next(votes), decoding={"n": 3, "temperature": 0.7}))
     verdict = majority.verify("18", "#### 18")
     assert not verdict.passed and verdict.evidence["reason"] == "parse_failure" and len(verdict.evidence["judge_output"]) == 3
+
+
+def test_with_the_operators_cache_a_second_judge_asks_the_model_nothing(tmp_path, monkeypatch):
+    from reasonledger.verifiers.judgment.client import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "judge-cache"))
+    asked = []
+    config = scripted("counted", lambda prompt: asked.append(prompt) or "Final Decision: CORRECT")
+    first = JudgeVerifier(**config).verify_many([("18", "#### 18"), ("7", "The answer is 7.")])
+    again = JudgeVerifier(**config)
+    second = again.verify_many([("18", "#### 18"), ("7", "The answer is 7.")])
+    assert len(asked) == 2 and [v.passed for v in second] == [v.passed for v in first] == [True, True]
+    assert [v.evidence["cached"] for v in second] == [True, True] and again.client.cost()["cached"] == 2
+    assert [v.evidence["request"] for v in second] == [v.evidence["request"] for v in first]
+    assert (tmp_path / "judge-cache" / "caches" / "requests.sqlite").is_file()

@@ -74,7 +74,7 @@ class JudgmentVerifier(Verifier):
         reply = judged.reply
         out.update(request=reply.request, label=judged.label, served_model=reply.model,
                    judge_output=[t[:_KEEP] for t in reply.texts], finish_reason=list(reply.finish_reasons),
-                   usage=list(reply.usage), calls=1)
+                   usage=list(reply.usage), cached=reply.cached, calls=1)
         if judged.problem:
             out["problem"] = judged.problem
         return out

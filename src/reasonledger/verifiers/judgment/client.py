@@ -3,17 +3,24 @@
 Every call goes through `generation.Generator`, so a judge runs against a live endpoint, replays
 recorded outputs (keyed by the prompt it was asked) or answers from a scripted fake, with one code
 path. The generator is made on the first call: a verifier whose gate refuses every response never
-builds a backend, and `calls` counts the requests actually made.
+builds a backend, and `calls` counts the requests actually made. When the operator sets
+`REASONLEDGER_JUDGE_CACHE` (a directory), answers go to a request cache there
+(`caches/requests.sqlite`, failures in `failures.jsonl`): a re-run, another process or a resumed
+audit asks nothing it was answered before. A replay file is its own cache.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from reasonledger.verifiers.judgment.spec import JudgeSpec
+
+
+CACHE_ENV = "REASONLEDGER_JUDGE_CACHE"
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,10 @@ class JudgeClient:
             raise ValueError("a judge needs `model` in its config (the judge model as the backend names it) before "
                              "it can be asked anything")
         options = dict(self.spec.backend_options)
+        cache = os.environ.get(CACHE_ENV) or None
         gen_spec = GeneratorSpec(backend=self.spec.backend, model=self.spec.model, revision=self.spec.revision,
-                                 api="chat", cache=False, **options)
-        return Generator(gen_spec, None, step="judge")
+                                 api="chat", cache=cache is not None, **options)
+        return Generator(gen_spec, cache, step="judge")
 
     def payload(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> dict[str, Any]:
         d = self.spec.decoding
@@ -75,6 +83,7 @@ class JudgeClient:
         replies = []
         for request, outcome in zip(requests, outcomes):
             if isinstance(outcome, Response):
+                self.counters["cached"] += outcome.cached
                 self.counters["tokens.prompt"] += outcome.prompt_tokens
                 self.counters["tokens.completion"] += outcome.completion_tokens
                 replies.append(Reply(request.key, tuple(c.text for c in outcome.choices),
@@ -98,4 +107,4 @@ class JudgeClient:
             self._generator = None
 
 
-__all__ = ["JudgeClient", "Reply"]
+__all__ = ["CACHE_ENV", "JudgeClient", "Reply"]

@@ -45,6 +45,9 @@ def test_examples_of_each_kind():
     assert "def g(a, b):\n    return a - b <= 0" in programs  # comparison flip
     assert "def g(a, b):\n    return a - b < 1" in programs  # constant n -> n + 1
     assert "def g(a, b):\n    return 0 < a - b" in programs  # swapped comparison
+    called = {m.program for m in mutants(normalise("def k(xs):\n    return sorted(divmod(7, 2), reverse=True)\n"))}
+    assert "def k(xs):\n    return sorted(divmod(2, 7), reverse=True)" in called  # swapped arguments
+    assert "def k(xs):\n    return sorted(divmod(7, 2), reverse=False)" in called  # True -> False
     sliced = {m.program for m in mutants(normalise("def h(s):\n    return s[1:len(s)]\n"))}
     assert "def h(s):\n    return s[2:len(s)]" in sliced
     assert "def h(s):\n    return s[1:len(s) + 1]" in sliced

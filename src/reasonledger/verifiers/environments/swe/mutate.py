@@ -8,8 +8,9 @@ site) by one of:
                   a & b -> a | b, a | b -> a & b
   compare_flip    < -> <=, <= -> <, > -> >=, >= -> >, == -> !=, != -> ==, in -> not in, is -> is not (and back)
   boolop_swap     and -> or, or -> and
-  swap_operands   a - b -> b - a (also / // % ** << >>), a < b -> b < a (a single comparison)
-  constant        an int constant n -> n + 1, and n -> n - 1 when n > 0 (0 -> 1, 1 -> 0, ...)
+  swap_operands   a - b -> b - a (also / // % ** << >>), a < b -> b < a (a single comparison),
+                  f(a, b, ...) -> f(b, a, ...)
+  constant        an int constant n -> n + 1, and n -> n - 1 when n > 0 (0 -> 1, 1 -> 0, ...); True <-> False
   negate          the test of an if, elif, while or conditional expression -> not (test)
   range_bound     range(..., stop) -> range(..., stop + 1) and stop - 1
   slice_bound     x[a:b] -> x[a:b + 1] and x[a + 1:b] (each present bound, one at a time)
@@ -97,17 +98,21 @@ def _edits(node: ast.AST) -> Iterator[Edit]:
     elif isinstance(node, ast.BoolOp):
         new = ast.Or if isinstance(node.op, ast.And) else ast.And
         yield "boolop_swap", f"{type(node.op).__name__} -> {new.__name__}", lambda n, new=new: setattr(n, "op", new())
+    elif isinstance(node, ast.Constant) and type(node.value) is bool:
+        yield "constant", f"{node.value} -> {not node.value}", lambda n: setattr(n, "value", not n.value)
     elif _int_constant(node):
         yield "constant", f"{node.value} -> {node.value + 1}", lambda n: setattr(n, "value", n.value + 1)
         if node.value > 0:
             yield "constant", f"{node.value} -> {node.value - 1}", lambda n: setattr(n, "value", n.value - 1)
     elif isinstance(node, (ast.If, ast.While, ast.IfExp)):
         yield "negate", f"negate the {type(node).__name__} test", _negate
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" \
-            and 1 <= len(node.args) <= 3 and not node.keywords:
-        stop = 0 if len(node.args) == 1 else 1
-        for k in (1, -1):
-            yield "range_bound", f"range stop {k:+d}", lambda n, k=k, stop=stop: n.args.__setitem__(stop, _plus(n.args[stop], k))
+    elif isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords:
+            stop = 0 if len(node.args) == 1 else 1
+            for k in (1, -1):
+                yield "range_bound", f"range stop {k:+d}", lambda n, k=k, stop=stop: n.args.__setitem__(stop, _plus(n.args[stop], k))
+        if len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
+            yield "swap_operands", f"swap the first two arguments of {ast.unparse(node.func)}", _swap_arguments
     elif isinstance(node, ast.Slice):
         if node.upper is not None:
             yield "slice_bound", "slice upper bound +1", lambda n: setattr(n, "upper", _plus(n.upper, 1))
@@ -117,6 +122,10 @@ def _edits(node: ast.AST) -> Iterator[Edit]:
 
 def _swap_binop(node: ast.AST) -> None:
     node.left, node.right = node.right, node.left
+
+
+def _swap_arguments(node: ast.AST) -> None:
+    node.args[0], node.args[1] = node.args[1], node.args[0]
 
 
 def _swap_compare(node: ast.AST) -> None:

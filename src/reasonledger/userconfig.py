@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reasonledger.engine import safe_yaml
+from reasonledger import safe_yaml
 
 ENV = "REASONLEDGER_CONFIG"
 MAX_BYTES = 1 << 20  # a settings file, not a dataset

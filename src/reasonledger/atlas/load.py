@@ -17,7 +17,7 @@ import yaml
 
 from reasonledger.atlas import vocab
 from reasonledger.atlas.fields import Tagged, facts, tag
-from reasonledger.engine import safe_yaml
+from reasonledger import safe_yaml
 
 LEVEL = re.compile(r"^L([0-5])_[a-z_]+$")
 # A study's name is what it is called, even when it is phrased as a question ("Is your agent smarter ...?").

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.records.model import Kind, Record, canonical_json, json_digest
+from reasonledger.records.normalise import prompt_digest
 from reasonledger.records.targets import Target, conditioning, rollout_verdicts
 
 PASS_RATE_BINS = 10

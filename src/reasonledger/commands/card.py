@@ -74,7 +74,7 @@ def set_field(key: str = typer.Argument(..., help="Card field, e.g. motivation, 
     import yaml
 
     from reasonledger.cards import overrides
-    from reasonledger.engine import safe_yaml
+    from reasonledger import safe_yaml
     from reasonledger.cards.release import build_card, load_recipe_of, missing_fields
     from reasonledger.cards.schema import CardSchemaError, check_card
     from reasonledger.engine.rundir import OwnershipError, check_run_dir

@@ -25,7 +25,7 @@ def parse_options(items: list[str]) -> dict[str, Any]:
     """`KEY=VALUE` pairs, each value read as YAML (`val_fraction=0.02`, `instruction='Think step by step.'`)."""
     import yaml
 
-    from reasonledger.engine import safe_yaml
+    from reasonledger import safe_yaml
 
     options: dict[str, Any] = {}
     for item in items:

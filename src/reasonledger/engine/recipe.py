@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reasonledger.engine import safe_yaml
+from reasonledger import safe_yaml
 from reasonledger.engine.outputs import OutputSpec
 from reasonledger.engine.source import Source, source_class
 from reasonledger.engine.step import Step, step_class

@@ -8,7 +8,7 @@ self-contained audit.html (`report`). The modules, one audit each:
   then a semantic shortlist; each hit names its relation (verbatim, reworded, renumbered, derived,
   template) on rarity-weighted evidence, and a policy says which relations flag;
 - `minhash`: near-duplicates, every candidate verified by exact Jaccard; exact duplicates reuse
-  `dedup_exact.prompt_digest`;
+  `records.normalise.prompt_digest`;
 - `difficulty`: pass rate per prompt with a Beta posterior interval, always with its conditioning;
 - `length_trap`, `consistency` (trace–answer), `agreement` (verifier agreement), `lineage`
   (provenance completeness), `mixture` (sources, domains, task families, 2-D map).

@@ -53,7 +53,6 @@ from reasonledger.quality.contamination import (
     ContaminationScan,
     load_benchmark,
 )
-from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.quality.difficulty import DifficultyAudit
 from reasonledger.quality.embed import EmbedderUnavailable
 from reasonledger.quality.length_trap import LengthTrapAudit
@@ -64,6 +63,7 @@ from reasonledger.quality.mixture import MixtureAudit, task_family
 from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
+from reasonledger.records.normalise import prompt_digest
 from reasonledger.stats.beta import DEFAULT_POSTERIOR
 
 Section = Literal["contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",

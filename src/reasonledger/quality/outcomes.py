@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.records.model import Record
+from reasonledger.records.normalise import prompt_digest
 from reasonledger.records.targets import rollout_index, targets
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reasonledger.quality.dedup_exact import prompt_digest
 from reasonledger.records.model import Record
+from reasonledger.records.normalise import prompt_digest
 from reasonledger.scaling.passk import rollout_verdicts
 
 

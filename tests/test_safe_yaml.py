@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from reasonledger.engine import safe_yaml
+from reasonledger import safe_yaml
 from reasonledger.engine.recipe import RecipeError, load_recipe
 
 

@@ -44,6 +44,20 @@ def _config(text: str) -> dict[str, Any]:
     return config
 
 
+def _replay_options(verifier: str | None, config: dict[str, Any], revision: str | None, data_root: Path | None,
+                    lenient: str | None) -> str:
+    """--replay: the environment verifier, with the flags written into its config (so they are in the
+    config hash every verdict carries)."""
+    if verifier not in (None, "environment"):
+        raise ValueError(f"--replay judges episodes with the environment verifier, not {verifier!r}")
+    if lenient is not None and not lenient.strip():
+        raise ValueError("--lenient needs the reason exact replay cannot hold, e.g. --lenient 'harness pretty-printed JSON'")
+    config.update({k: v for k, v in (("revision", revision), ("data_root", None if data_root is None else str(data_root)),
+                                     ("observations", None if lenient is None else "lenient"),
+                                     ("lenient_reason", lenient)) if v is not None})
+    return "environment"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def check(
@@ -70,8 +84,18 @@ def register(app: typer.Typer) -> None:
         config: str = typer.Option("{}", "--config", help="Verifier config as JSON."),
         force: bool = typer.Option(False, "--force", help="Replace an existing --out (only a dataset reasonledger wrote)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+        replay: bool = typer.Option(False, "--replay", help="Re-judge agent episodes by replaying them against their "
+                                    "pinned environment (the `environment` verifier); other records pass unchanged."),
+        revision: str = typer.Option(None, "--revision", help="With --replay: replay at this data revision instead of "
+                                     "the recorded one (reported as env_revision_mismatch, never re-scored)."),
+        data_root: Path = typer.Option(None, "--data-root", help="With --replay: the folder environments read their "
+                                       "data from (default $REASONLEDGER_DATA_ROOT)."),
+        lenient: str = typer.Option(None, "--lenient", help="With --replay: compare observations leniently (JSON-equal "
+                                    "or equal up to whitespace); the reason why is recorded in every verdict."),
     ) -> None:
-        """Run each record's verifier (or the named one) over a dataset and write records with verdicts."""
+        """Run each record's verifier (or the named one) over a dataset and write records with verdicts.
+        With --replay, agent episodes are rebuilt from their pinned initial state, their recorded calls
+        re-applied and every observation compared; each episode gets its outcome and first divergence."""
         from reasonledger.construct.verify import Verify
         from reasonledger.engine.rundir import RunDir, staged_output
         from reasonledger.engine.step import StepContext
@@ -80,7 +104,12 @@ def register(app: typer.Typer) -> None:
         from reasonledger.records.quarantine import Quarantine
 
         try:
-            step = Verify(verifier=verifier, config=_config(config))
+            options = _config(config)
+            if replay:
+                verifier = _replay_options(verifier, options, revision, data_root, lenient)
+            elif revision or data_root or lenient:
+                raise ValueError("--revision, --data-root and --lenient go with --replay")
+            step = Verify(verifier=verifier, config=options)
         except ValueError as exc:
             fail(str(exc))
         try:  # OwnershipError (a refused --out) is a ValueError
@@ -96,6 +125,12 @@ def register(app: typer.Typer) -> None:
         console.print(escape(f"verified {manifest['rows']:,} record(s): {counts.get('passed', 0):,} checks passed, "
                              f"{counts.get('failed', 0):,} failed, {counts.get('no_verifier', 0):,} records "
                              f"without a verifier; written to {out}/data"))
+        if replay:
+            outcomes = {k.removeprefix("outcome."): n for k, n in sorted(counts.items()) if k.startswith("outcome.")}
+            console.print(escape(f"replayed {sum(outcomes.values()):,} episode(s): "
+                                 + (", ".join(f"{k} {n:,}" for k, n in outcomes.items()) or "none") + "; "
+                                 f"{counts.get('diverged', 0):,} diverged from the recording; "
+                                 f"{counts.get('not_an_episode', 0):,} other record(s) passed unchanged"))
         finish(q.count, False, RunDir(out).quarantine if q.count else None)
 
     @app.command()

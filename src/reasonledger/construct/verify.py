@@ -15,6 +15,8 @@ from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.records.model import Record, Verdict
 from reasonledger.records.targets import gold_candidate, judged_without_answer, targets
+from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.environments.verifier import EPISODE_KINDS
 from reasonledger.verifiers.policy import check_step_config
 from reasonledger.verifiers.pool import VerifierPool
 from reasonledger.verifiers.registry import VerifierName
@@ -83,7 +85,8 @@ class _VerifyingStep(Step):
 
 @register_step
 class Verify(_VerifyingStep):
-    """Attach a verdict for every checkable part of each record (answer, each rollout, chosen/rejected)."""
+    """Attach a verdict for every checkable part of each record (answer, each rollout, chosen/rejected);
+    an agent episode is judged whole by its verifier's `verify_record` (the environment's replay)."""
 
     name = "verify"
 
@@ -91,6 +94,7 @@ class Verify(_VerifyingStep):
         pool = self._pool(ctx)
         for batch in batches(records, self.params.batch):
             jobs, owners = [], []
+            verdicts: list[list[Verdict]] = [[] for _ in batch]
             for index, record in enumerate(batch):
                 try:
                     verifier = pool.for_record(record)
@@ -98,10 +102,12 @@ class Verify(_VerifyingStep):
                     ctx.count("no_verifier")
                     ctx.count(f"no_verifier: {exc.args[0]}"[:120])
                     continue
+                if record.kind in EPISODE_KINDS or verifier.family == "environmental":
+                    verdicts[index] = episode_verdicts(verifier, record, ctx)
+                    continue
                 for target, response in targets(record):
                     jobs.append((verifier, record.task.reference, response, target))
                     owners.append(index)
-            verdicts: list[list[Verdict]] = [[] for _ in batch]
             for owner, verdict in zip(owners, pool.check(jobs)):
                 verdicts[owner].append(verdict)
                 ctx.count("passed" if verdict.passed else "failed")
@@ -109,6 +115,22 @@ class Verify(_VerifyingStep):
                 if not new:
                     ctx.count("nothing_to_verify")
                 yield record.model_copy(update={"verdicts": merge_verdicts(record.verdicts, new)})
+
+
+def episode_verdicts(verifier: Verifier, record: Record, ctx: StepContext) -> list[Verdict]:
+    """An agent episode's verdicts, judged whole (one per component, per failed call, and the episode's
+    outcome); a record that is not an episode is left to other verifiers by an environmental one."""
+    if record.kind not in EPISODE_KINDS:
+        ctx.count("not_an_episode")
+        return []
+    new = verifier.verify_record(record)
+    for verdict in new:
+        ctx.count("passed" if verdict.passed else "failed")
+        if verdict.target == "episode" and "outcome" in verdict.evidence:
+            ctx.count(f"outcome.{verdict.evidence['outcome']}")
+            if verdict.evidence.get("first_divergence") is not None:
+                ctx.count("diverged")
+    return new
 
 
 @register_step

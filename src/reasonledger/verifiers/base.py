@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
-from reasonledger.records.model import Verdict, json_digest
+from reasonledger.records.model import Record, Verdict, json_digest
+from reasonledger.records.targets import targets
 
 Family = Literal["programmatic", "environmental", "judgment"]
 
@@ -31,6 +32,14 @@ class Verifier:
 
     def verify(self, reference: Any, response: str) -> Verdict:
         raise NotImplementedError
+
+    def verify_record(self, record: Record) -> list[Verdict]:
+        """Every verdict on one record. By default `verify` on each checkable response it holds (its
+        answer, each rollout, chosen and rejected), each verdict stamped with that target; verifiers
+        that judge a record as a whole (the environmental family) override it."""
+        found = targets(record)
+        verdicts = self.verify_many([(record.task.reference, response) for _, response in found])
+        return [verdict.model_copy(update={"target": target}) for (target, _), verdict in zip(found, verdicts)]
 
     def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
         """Sequential by default; verifiers whose checks are expensive override this to use every core."""

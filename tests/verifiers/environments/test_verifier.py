@@ -130,3 +130,10 @@ def test_the_card_says_what_is_checked_and_reads_the_measured_calibration():
     assert "env_revision_mismatch" in card["native_signal"] and card["known_false_negatives"]
     runs = card["calibration"]
     assert isinstance(runs, list) and runs[0]["gold_hashes_reproduced"] == "182/182"
+
+
+def test_every_verifier_can_be_driven_record_wise():
+    record = Record(kind="rollout_set", task={"prompt": "2+2?", "reference": "4", "source": {"dataset": "t"}},
+                    behaviour={"rollouts": [{"response": "<answer>4</answer>"}, {"response": "<answer>5</answer>"}]})
+    verdicts = get_verifier("exact").verify_record(record)
+    assert [(v.target, v.passed) for v in verdicts] == [("rollout:0", True), ("rollout:1", False)]

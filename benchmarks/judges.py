@@ -75,13 +75,49 @@ def positional(data: Path) -> list[str]:
             f"{sum(res.consistent for res in results)} of {len(rows)}."]
 
 
+def probe_table(data: Path) -> list[str]:
+    """The probe audit of a judge that decides by the math verifier (a scripted stand-in for a perfect
+    value-comparing judge), on every GSM8K test problem with a real wrong solution where there is one."""
+    import re
+
+    from reasonledger.verifiers.judgment.card import card_markdown, judge_card
+    from reasonledger.verifiers.judgment.judge import JudgeVerifier
+    from reasonledger.verifiers.judgment.probes import ProbeItem, run_probes
+    from reasonledger.verifiers.math import MathVerifier
+
+    math = MathVerifier()
+
+    def part(prompt: str, title: str) -> str:
+        return re.search(rf"^# {re.escape(title)}[^\n]*\n(.*?)(?=\n\n# |\n\nWrite at most)", prompt, re.S | re.M).group(1)
+
+    def decide(request, sample):  # the scripted backend calls script(request, sample)
+        prompt = request.payload["messages"][-1]["content"]
+        same = math.verify(part(prompt, "Reference answer"), part(prompt, "Candidate response")).passed
+        return "Final Decision: " + ("CORRECT" if same else "INCORRECT")
+
+    SCRIPTS.add("bench-math-backed", decide)
+    judge = JudgeVerifier(model="math-backed", backend="scripted", backend_options={"script": "bench-math-backed"})
+    items = []
+    for line in (data / "gsm8k" / "example_model_solutions.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        answer = row["ground_truth"].rsplit("A:", 1)[-1].strip()
+        wrong = next((row[k]["solution"] for k in row if isinstance(row[k], dict) and not row[k]["is_correct"]), None)
+        items.append(ProbeItem({"question": row["question"], "answer": answer}, answer, wrong))
+    try:
+        card = judge_card(judge, run_probes(judge, items))
+    finally:
+        math.close()
+    return card_markdown(card).split("\n", 2)[2].strip().splitlines()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
     args = parser.parse_args()
     print("\n".join(["## LLMBar recorded judges, replayed", "", *llmbar_table(args.data / "llmbar"), "",
                      "## The answer gate on GSM8K test", "", *gate_table(args.data), "",
-                     "## A positional judge", "", *positional(args.data)]))
+                     "## A positional judge", "", *positional(args.data), "",
+                     "## Probe audit of a value-comparing judge on GSM8K test", "", *probe_table(args.data)]))
 
 
 if __name__ == "__main__":

@@ -137,3 +137,9 @@ def test_every_verifier_can_be_driven_record_wise():
                     behaviour={"rollouts": [{"response": "<answer>4</answer>"}, {"response": "<answer>5</answer>"}]})
     verdicts = get_verifier("exact").verify_record(record)
     assert [(v.target, v.passed) for v in verdicts] == [("rollout:0", True), ("rollout:1", False)]
+
+
+def test_the_episode_says_which_calls_changed_the_state():
+    messages = counter.conversation(("read", {}, "0"), ("add", {"n": 2}, "2"), ("add", {"n": -1}, "Error: negative"))
+    evidence = judge(episode(counter.spec(), messages))["episode"].evidence
+    assert evidence["changed_state_at"] == [1] and evidence["steps"] == 3 and evidence["failed_steps"] == 1

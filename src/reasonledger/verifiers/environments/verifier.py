@@ -151,7 +151,8 @@ class EnvironmentVerifier(Verifier):
             outcome, reason=reason, reward=reward, reward_basis=basis, first_divergence=replay.first_divergence,
             divergences=replay.divergences[:5], termination=behaviour.termination, revision=revision,
             initial_state_hash=initial, final_state_hash=env.state_hash(), steps=len(replay.results),
-            failed_steps=len(replay.failed), unanswered_calls=replay.unanswered,
+            failed_steps=len(replay.failed), changed_state_at=[i for i, _, r in replay.results if r.changed],
+            unanswered_calls=replay.unanswered,
             observations="lenient" if self.lenient else "strict",
             **({"lenient_reason": self.config["lenient_reason"]} if self.lenient else {}))]
 

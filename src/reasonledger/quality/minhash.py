@@ -5,6 +5,11 @@ multiply-shift universal family h(x) = (a*x + b) >> 32 on 64-bit words, evaluate
 batch of documents as one matrix and reduced per document with `minimum.reduceat`. LSH only
 proposes pairs: a pair is reported when the Jaccard similarity of the two shingle sets, computed
 exactly, reaches the threshold. Clusters are the connected components of the verified pairs.
+A candidate whose signatures agree in fewer positions than a pair at the threshold would show
+but with probability 1e-12 (`agreement_floor`) is not verified: its Jaccard is far below the
+threshold, and this adds nothing that matters to LSH's own 1% miss at the threshold. Candidates
+grow faster than the records where many prompts share a sub-template (most of them near 0.2-0.5),
+and screening them this way keeps exact verification to the plausible ones.
 
 Shingles do not span lines, and each line is also one shingle with its number (`by_line`), so a
 grid or a table is compared row by row in place. Shingles that many texts of one group (a task
@@ -25,6 +30,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -82,6 +88,28 @@ def lsh_bands(threshold: float, num_perm: int, recall_at_threshold: float = 0.99
         if false_positive_area < best[0]:
             best = (false_positive_area, bands, rows)
     return best[1], best[2]
+
+
+@lru_cache(maxsize=64)
+def agreement_floor(threshold: float, num_perm: int, miss: float = 1e-12) -> int:
+    """The fewest agreeing signature positions to verify a candidate: a pair at exactly the
+    threshold agrees in each position with probability `threshold`, so in fewer than this many
+    with probability `miss` or less (the binomial tail; more similar pairs, less)."""
+    total = 0.0
+    for k in range(num_perm + 1):
+        total += comb(num_perm, k) * threshold**k * (1 - threshold) ** (num_perm - k)
+        if total > miss:
+            return k
+    return num_perm
+
+
+def agreements(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """For each pair, the number of signature positions where its two texts agree."""
+    out = np.empty(len(pairs), np.int64)
+    for first in range(0, len(pairs), chunk):
+        part = pairs[first:first + chunk]
+        out[first:first + len(part)] = (sigs[part[:, 0]] == sigs[part[:, 1]]).sum(axis=1)
+    return out
 
 
 def shingle_sets(texts: Sequence[str], config: NearDupConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -215,6 +243,7 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, max_bucket: int) ->
     paired with the rest (such buckets are counted, so a report can say so)."""
     mult = multipliers(rows, 7)
     found = np.empty(0, np.int64)  # distinct so far: a pair proposed by many bands is held once
+    pending: list[np.ndarray] = []  # proposals not yet merged into `found`: merged when they outgrow it
     oversized = 0
     present = np.flatnonzero(sigs[:, 0] != np.iinfo(np.uint32).max)
     count = np.int64(len(sigs))
@@ -230,7 +259,10 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, max_bucket: int) ->
         partners = np.where(position < max_bucket, np.repeat(sizes, sizes) - position - 1, 0)
         left = np.repeat(members, partners)
         right = members[ranges(np.arange(len(keys)) + 1, partners)]
-        found = distinct(np.concatenate([found, np.minimum(left, right) * count + np.maximum(left, right)]))
+        pending.append(np.minimum(left, right) * count + np.maximum(left, right))
+        if sum(map(len, pending)) > max(len(found), 1 << 20):
+            found, pending = distinct(np.concatenate([found, *pending])), []
+    found = distinct(np.concatenate([found, *pending]))
     return np.stack([found // count, found % count], axis=1), oversized
 
 
@@ -382,11 +414,12 @@ def near_duplicates(texts: Iterable[str] | DistinctTexts, config: NearDupConfig 
     sigs = signatures(flat, offsets, config.num_perm, config.seed)
     bands, rows = lsh_bands(config.threshold, config.num_perm)
     candidates, oversized = candidate_pairs(sigs, bands, rows, config.max_bucket)
+    plausible = candidates[agreements(sigs, candidates) >= agreement_floor(config.threshold, config.num_perm)]
     del sigs
-    similarity = jaccards(flat, offsets, candidates)
+    similarity = jaccards(flat, offsets, plausible)
     keep = similarity >= config.threshold
     clusters = Clusters()
-    verified = [(int(i), int(j), float(s)) for (i, j), s in zip(candidates[keep], similarity[keep])]
+    verified = [(int(i), int(j), float(s)) for (i, j), s in zip(plausible[keep], similarity[keep])]
     for i, j, _ in verified:
         clusters.union(i, j)
     pairs, groups, duplicate_of, copies = _expand(distinct, sizes, verified, clusters.groups())

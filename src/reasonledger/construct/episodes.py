@@ -240,7 +240,7 @@ class Episodes(GeneratingStep):
         return episode
 
     def _policy_request(self, episode: Episode, model: str) -> GenerationRequest:
-        body: dict[str, Any] = {"messages": episode.messages}
+        body: dict[str, Any] = {"messages": list(episode.messages)}  # the episode goes on; the request does not
         if episode.tools:
             body["tools"] = episode.tools
             if self.params.tool_choice:
@@ -251,7 +251,7 @@ class Episodes(GeneratingStep):
     def _user_request(self, episode: Episode, model: str) -> GenerationRequest:
         user = self.params.user
         assert user is not None and episode.user_messages is not None
-        body = {"model": model, "messages": episode.user_messages, **user.sampling.body(),
+        body = {"model": model, "messages": list(episode.user_messages), **user.sampling.body(),
                 **user.generator.extra_body}
         if self.params.send_seed:
             body["seed"] = episode.seed

@@ -11,8 +11,11 @@ import reasonledger.cards
 from reasonledger.cards.markdown import episode_outcome_lines
 from reasonledger.cards.release import _verification
 from reasonledger.cards.scan import scan
-from reasonledger.formats.importers import import_file
+from reasonledger.engine.recipe_paths import ALLOW_OUTSIDE_ENV
+from reasonledger.product import build
+from reasonledger.records.io import iter_valid
 from reasonledger.records.model import Record
+from tests.conftest import ROOT
 
 SCHEMA = json.loads((Path(reasonledger.cards.__file__).parent / "card.schema.json").read_text())
 
@@ -45,17 +48,16 @@ def test_outcomes_are_counted_per_environment_from_the_last_replay():
     assert "episode_outcomes" not in _verification(scan(records[-1:]), [], []) and not episode_outcome_lines({})
 
 
-def test_replayed_tau_bench_episodes_on_the_card(shared_data):
-    from reasonledger.verifiers.environments.verifier import EnvironmentVerifier
-
-    verifier = EnvironmentVerifier(data_root=str(shared_data))
-    records = []
-    for record in import_file(shared_data / "taubench/historical/gpt-4o-airline.json", "tau-bench", revision="7362a17"):
-        for verdict in verifier.verify_record(record):
-            record = record.with_verdict(verdict)
-        records.append(record)
-    outcomes = scan(records).episode_outcomes["tau_airline"]
+def test_the_agent_replay_release_card_counts_its_outcomes(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv(ALLOW_OUTSIDE_ENV, "1")  # the recorded file lives beside the checkout, not in examples/
+    overrides = [f"sources.0.path={shared_data / 'taubench/historical/gpt-4o-airline.json'}",
+                 f"steps.0.config.data_root={shared_data}"]
+    build(ROOT / "examples" / "agent_replay.yaml", tmp_path / "run", overrides, workers=1, show_progress=False)
+    card = json.loads((tmp_path / "run/card/card.json").read_text())
+    outcomes = card["verification"]["episode_outcomes"]["tau_airline"]
     assert sum(outcomes.values()) == 200 and outcomes["success"] == 84 and outcomes["truncated_state_correct"] == 2
-    assert outcomes == collections.Counter(
-        next(v for v in r.verdicts if v.target == "episode" and v.label_source == "environment").evidence["outcome"]
-        for r in records)
+    replayed = collections.Counter(
+        next(v for v in reversed(r.verdicts) if v.target == "episode" and v.label_source == "environment")
+        .evidence["outcome"] for r in iter_valid(tmp_path / "run/data"))
+    assert outcomes == dict(replayed)
+    assert f"| tau_airline | wrong_state | {outcomes['wrong_state']} |" in (tmp_path / "run/card/card.md").read_text()

@@ -259,9 +259,13 @@ def _behaviour(response: str) -> Behaviour:
 
 
 def _actions(behaviour: Behaviour) -> list[Action]:
-    if behaviour.actions is not None:
-        return list(behaviour.actions)
-    return actions_from_messages(behaviour.messages or [])
+    """The calls to replay. When the conversation holds the tool calls, they are read from it: its
+    arguments are the text the model wrote, in its key order, which a tool that stores them (τ-bench's
+    bookings) shows back; stored actions hold them as canonical JSON, keys sorted."""
+    messages = behaviour.messages or []
+    if any(m.tool_calls for m in messages):
+        return actions_from_messages(messages)
+    return list(behaviour.actions or [])
 
 
 def _call(action: Action) -> ToolCall:

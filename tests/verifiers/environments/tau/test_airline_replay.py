@@ -69,3 +69,25 @@ def test_at_the_current_revision_the_recorded_ones_are_mismatches_not_rescored(e
         verdicts = verifier.verify_record(record)
         assert [v.target for v in verdicts] == ["episode"]
         assert verdicts[0].evidence["outcome"] == "env_revision_mismatch" and not verdicts[0].passed
+
+
+def test_the_command_replays_them_after_a_parquet_round_trip(shared_data, tmp_path):
+    """Stored records keep arguments as canonical JSON (keys sorted); the replay reads the calls as the
+    model wrote them, so a booking's stored arguments still show back in their recorded order."""
+    from typer.testing import CliRunner
+
+    from reasonledger.cli import app
+
+    runner = CliRunner()
+    imported = tmp_path / "imported"
+    result = runner.invoke(app, ["import", str(shared_data / RECORDED), "--format", "tau-bench",
+                                 "--revision", "7362a17", "--out", str(imported)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["verify", str(imported), "--out", str(tmp_path / "v"), "--replay",
+                                 "--data-root", str(shared_data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "success 84" in result.output and "truncated_state_correct 2" in result.output
+    assert "0 diverged from the recording" in result.output
+    result = runner.invoke(app, ["verify", str(imported), "--out", str(tmp_path / "c"), "--replay",
+                                 "--data-root", str(shared_data), "--revision", "59a200c", "--quiet"])
+    assert result.exit_code == 0 and "env_revision_mismatch 200" in result.output, result.output

@@ -263,3 +263,49 @@ def test_replayed_policy_and_user_rebuild_several_samples_and_a_simulated_conver
     assert [e.behaviour.messages for e in again] == [e.behaviour.messages for e in recorded]
     assert [e.behaviour.actions for e in again] == [e.behaviour.actions for e in recorded]
     assert ctx.stats["00-episodes"].counts["termination.user_stop"] == 2
+
+
+def test_a_built_run_of_episodes_becomes_replay_files_that_rebuild_it_offline(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from reasonledger.cli import app
+    from reasonledger.product import build
+    from reasonledger.records.io import iter_valid
+
+    def user(request, sample):
+        said = request.payload["messages"][-1]["content"]
+        return f"Please put {4 + sample} coins in." if said.startswith("Hi!") else "###STOP###"
+
+    def policy(request, sample):
+        last = request.payload["messages"][-1]
+        if last["role"] == "user":
+            return Choice("", "tool_calls", tool_calls=(call("put", {"coins": int(last["content"].split()[2])}, "q"),))
+        return "Done."
+
+    scripted_spec(policy, name="build-agent")
+    scripted_spec(user, name="build-user")
+    folder = tmp_path / "recipe"
+    folder.mkdir()
+    (folder / "tasks.jsonl").write_text("".join(task_record(target=t, row=t).model_dump_json() + "\n" for t in (4, 5)))
+    step = {"type": "episodes", "n": 2, "generator": {"backend": "scripted", "script": "build-agent"},
+            "user": {"generator": {"backend": "scripted", "script": "build-user"}}}
+    recipe = {"name": "episodes", "seed": 1, "workers": 1, "outputs": [], "steps": [step],
+              "sources": [{"type": "file", "path": "tasks.jsonl", "format": "records"}]}
+    (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    build(folder / "recipe.yaml", tmp_path / "run", show_progress=False)
+    episodes = list(iter_valid(tmp_path / "run"))
+    assert len(episodes) == 4 and {e.behaviour.termination for e in episodes} == {"user_stop"}
+
+    runner = CliRunner()
+    for role in ("policy", "user"):
+        made = runner.invoke(app, ["construct", "replay-file", str(tmp_path / "run"), "--role", role,
+                                   "--out", str(folder / f"{role}.jsonl")])
+        assert made.exit_code == 0, made.output
+    step["generator"] = {"backend": "replay", "replay": ["policy.jsonl"], "model": "scripted:build-agent"}
+    step["user"]["generator"] = {"backend": "replay", "replay": ["user.jsonl"], "model": "scripted:build-user"}
+    (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    build(folder / "recipe.yaml", tmp_path / "offline", show_progress=False)
+    offline = list(iter_valid(tmp_path / "offline"))
+    assert [e.behaviour for e in offline] == [e.behaviour for e in episodes]
+    assert [e.id for e in offline] == [e.id for e in episodes]

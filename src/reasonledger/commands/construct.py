@@ -56,27 +56,42 @@ def serve(
 
 @construct.command("replay-file")
 def replay_file(
-    source: Path = typer.Argument(..., help="Rollout sets: a run directory, records, or a file in --format."),
+    source: Path = typer.Argument(..., help="Rollout sets or episodes: a run directory, records, or a file in --format."),
     out: Path = typer.Option(..., "--out", "-o", help="Replay JSONL to write (written whole at the end)."),
     fmt: str = typer.Option("records", "--format", help="gsm8k-solutions, rg-rollouts, records (default)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    role: str = typer.Option("policy", "--role", help="Episodes: the turns of the `policy` (default) or of the "
+                             "simulated `user`, for the episodes step's generator or its user.generator."),
 ) -> None:
-    """Write a replay file (prompt -> recorded completions) from rollout sets, to re-run a build offline."""
+    """Write a replay file (prompt -> recorded completions) from rollout sets, or from episodes (each turn
+    keyed by its conversation so far), to re-run a build offline."""
     import os
     import tempfile
 
+    from reasonledger.construct.episodes import episode_replay_lines
     from reasonledger.generation.backends.replay import ReplayError, read_rollout_sets, replay_line, rollout_set_entry
     from reasonledger.engine.rundir import check_apart
     from reasonledger.records.io import data_path, iter_valid
     from reasonledger.records.model import Kind
 
+    if role not in ("policy", "user"):
+        fail(f"--role {role!r}: give policy or user")
+    episodes: list[Any] = []
+
+    def split(records: Any) -> Any:  # rollout sets as entries; episodes kept for episode_replay_lines
+        for record in records:
+            if record.kind == Kind.rollout_set:
+                yield rollout_set_entry(record)
+            elif record.kind == Kind.episode:
+                episodes.append(record)
+
     try:
-        if (source / "data").is_dir():  # a run: the rollout sets it kept and the ones it filtered out
+        if (source / "data").is_dir():  # a run: the records it kept and the ones it filtered out
             stores = [source / "data", *([source / "rejected"] if (source / "rejected").is_dir() else [])]
-            entries = (rollout_set_entry(r) for store in stores for r in iter_valid(store) if r.kind == Kind.rollout_set)
+            entries = split(r for store in stores for r in iter_valid(store))
         elif data_path(source).is_dir() or source.suffix == ".parquet":
             stores = [data_path(source)]
-            entries = (rollout_set_entry(r) for r in iter_valid(source) if r.kind == Kind.rollout_set)
+            entries = split(iter_valid(source))
         else:
             stores = [source]
             entries = read_rollout_sets(source, fmt)
@@ -91,6 +106,9 @@ def replay_file(
             try:
                 for prompt, recorded in entries:
                     handle.write(json.dumps(replay_line(prompt, recorded), ensure_ascii=False) + "\n")
+                    count += 1
+                for line in episode_replay_lines(episodes, role=role) if episodes else ():
+                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
                     count += 1
             except BaseException:
                 os.unlink(handle.name)

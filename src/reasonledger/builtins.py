@@ -1,10 +1,8 @@
-"""reasonledger's own plugins (verifiers, importers, exporters, generation backends, steps, sources), declared
-in one place: the composition root behind the package's `reasonledger.plugins` entry point
-(pyproject.toml). Third-party packages add theirs the same way."""
+"""reasonledger's own plugins (verifiers, importers, exporters, generation backends, steps, sources,
+commands), declared in one place: the composition root behind the package's `reasonledger.plugins`
+entry point (pyproject.toml). Third-party packages add theirs the same way."""
 
 from __future__ import annotations
-
-import importlib
 
 from reasonledger.formats.exporters import agent, register_exporter, rl, training
 from reasonledger.registry import registry
@@ -59,13 +57,17 @@ BUILTIN_ENVIRONMENTS = {
     "function_call": f"{_ENVIRONMENTS}.bfcl.function_call:FunctionCallEnvironment",
     "bfcl_multiturn": f"{_ENVIRONMENTS}.bfcl.multiturn:MultiTurnEnvironment",
 }
-# Packages whose import registers their steps and sources (`@register_step`, `@register_source`).
+# The command-line commands: each module's `register(app)` adds its commands to the `reasonledger` app.
+BUILTIN_COMMANDS = {name: f"reasonledger.commands.{name}:register" for name in (
+    "atlas", "audit", "build", "card", "check", "construct", "export", "plugins", "publish", "records", "scaling")}
+# Packages whose import registers their steps and sources (`@register_step`, `@register_source`),
+# imported on the first lookup of a step or source.
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
 
 
 def register() -> None:
-    """Add the built-in verifiers, importers, exporters, generation backends, steps and sources to
-    their registries."""
+    """Add the built-in verifiers, importers, exporters, generation backends, steps, sources and
+    commands to their registries."""
     for name, target in BUILTIN_VERIFIERS.items():
         VERIFIERS.add(name, target)
     for name in ("verl", "trl_grpo", "openrlhf"):  # the RL prompt sets
@@ -82,8 +84,10 @@ def register() -> None:
     for name, target in BUILTIN_ENVIRONMENTS.items():
         registry("environment").add(name, target)
     registry("load check").add("operator limits", "reasonledger.verifiers.policy:check_operator_limits")
-    for package in STEP_PACKAGES:
-        importlib.import_module(package)
+    for name, target in BUILTIN_COMMANDS.items():
+        registry("command").add(name, target)
+    for kind in ("step type", "source type"):
+        registry(kind).import_on_use(*STEP_PACKAGES)
 
 
-__all__ = ["BUILTIN_BACKENDS", "BUILTIN_ENVIRONMENTS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]
+__all__ = ["BUILTIN_BACKENDS", "BUILTIN_COMMANDS", "BUILTIN_ENVIRONMENTS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]

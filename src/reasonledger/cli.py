@@ -1,13 +1,12 @@
-"""The `reasonledger` command line: one typer app whose commands live in `reasonledger.commands`."""
+"""The `reasonledger` command line: one typer app whose commands come from the `command` registry
+(reasonledger's own are the modules of `reasonledger.commands`, named in builtins.py; a plugin
+package adds its own the same way)."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 import typer
 
-import reasonledger.commands
+from reasonledger.registry import registry
 
 app = typer.Typer(
     name="reasonledger",
@@ -17,8 +16,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(reasonledger.commands.__path__) if not m.name.startswith("_")):
-    importlib.import_module(f"reasonledger.commands.{_module}").register(app)
+COMMANDS = registry("command")  # name -> register(app)
+for _name in COMMANDS:
+    COMMANDS[_name](app)
 
 
 def main() -> None:

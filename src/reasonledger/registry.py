@@ -30,6 +30,7 @@ class Registry(Mapping[str, T], Generic[T]):
         self.kind = kind
         self._items: dict[str, T | str] = {}
         self._origins: dict[str, str] = {}
+        self._modules: list[str] = []  # imported on first lookup: their import adds to this registry
 
     def add(self, name: str, item: T | str, origin: str | None = None) -> None:
         """Add (or replace) `name`; its origin is the distribution being loaded, else the item's package."""
@@ -37,13 +38,24 @@ class Registry(Mapping[str, T], Generic[T]):
         self._items[name] = item
         self._origins[name] = origin or (_loading[-1] if _loading else package or "unknown")
 
+    def import_on_use(self, *modules: str) -> None:
+        """Modules whose import adds to this registry (classes with a registering decorator), imported
+        on its first lookup rather than when the plugins load, so a command that never names one
+        does not pay for importing them."""
+        self._modules.extend(modules)
+
+    def _load(self) -> None:
+        load_plugins()
+        while self._modules:
+            importlib.import_module(self._modules.pop(0))
+
     def remove(self, name: str) -> None:
         del self._items[name]
         del self._origins[name]
 
     def __getitem__(self, name: str) -> T:
         """The plugin called `name`; KeyError naming the known ones."""
-        load_plugins()
+        self._load()
         if name not in self._items:
             raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
         item = self._items[name]
@@ -63,15 +75,15 @@ class Registry(Mapping[str, T], Generic[T]):
         return len(self.names())
 
     def __contains__(self, name: object) -> bool:
-        load_plugins()
+        self._load()
         return name in self._items
 
     def names(self) -> list[str]:
-        load_plugins()
+        self._load()
         return sorted(self._items)
 
     def origins(self) -> dict[str, str]:
-        load_plugins()
+        self._load()
         return dict(sorted(self._origins.items()))
 
 

@@ -4,6 +4,7 @@ builds, on 1 and 2 local workers and on Ray, and `reasonledger plugins` lists th
 
 from __future__ import annotations
 
+import importlib
 import json
 import tomllib
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reasonledger import registry
+from reasonledger.builtins import BUILTIN_COMMANDS
 from reasonledger.records.targets import gold_answer
 from reasonledger.engine.recipe import RecipeError
 from reasonledger.engine.step import STEPS
@@ -42,7 +44,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setattr(registry, "_loaded", False)
     yield
     for table, name in ((STEPS, "prompt_length"), (VERIFIERS, "parity"), (OUTPUTS, "prompt_lengths"),
-                        (IMPORTERS, "qa_lines")):
+                        (IMPORTERS, "qa_lines"), (registry.registry("command"), "prompt_lengths")):
         if name in table.origins():
             table.remove(name)
 
@@ -77,6 +79,22 @@ def test_plugins_lists_each_kind_with_its_origin(installed: None) -> None:
     assert listed["output"]["prompt_lengths"] == listed["import format"]["qa_lines"] == "rl-plugin-demo"
     assert listed["output"]["verl"] == listed["import format"]["gsm8k"] == "reasonledger"
     assert listed["step type"]["gold_check"] == "reasonledger" and listed["verifier"]["math"] == "reasonledger"
+
+
+def test_a_plugin_adds_a_command_to_the_cli(installed: None, tmp_path: Path) -> None:
+    import reasonledger.cli
+
+    build(_recipe(tmp_path), tmp_path / "run", show_progress=False)
+    try:
+        cli = importlib.reload(reasonledger.cli)  # the app is made when the module loads: anew, with the plugin
+        assert "prompt-lengths" in CliRunner().invoke(cli.app, ["--help"]).stdout
+        shown = CliRunner().invoke(cli.app, ["prompt-lengths", str(tmp_path / "run" / "data")])
+        assert shown.exit_code == 0 and len(shown.stdout.splitlines()) == 3
+        assert json.loads(CliRunner().invoke(cli.app, ["plugins", "--json"]).stdout)["command"] == {
+            **{name: "reasonledger" for name in BUILTIN_COMMANDS}, "prompt_lengths": "rl-plugin-demo"}
+    finally:
+        registry.registry("command").remove("prompt_lengths")
+        importlib.reload(reasonledger.cli)
 
 
 def test_an_unknown_step_names_the_plugins_among_the_known(installed: None, tmp_path: Path) -> None:

@@ -11,14 +11,13 @@ shows which.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reasonledger.construct.derived import RolloutSetStep
+from reasonledger.engine.filter import Drop, Filter
 from reasonledger.engine.step import StepContext, register_step
-from reasonledger.records.model import Record
+from reasonledger.records.model import Kind, Record
 
 
 class BandParams(BaseModel):
@@ -57,18 +56,16 @@ def describe(stats: dict[str, Any], lo: float, hi: float, rule: str) -> str:
 
 
 @register_step
-class BandFilter(RolloutSetStep):
+class BandFilter(Filter):
+    """Judges rollout sets only; records of other kinds pass."""
     name = "band_filter"
     Params = BandParams
+    kinds = frozenset({Kind.rollout_set})
 
-    def each(self, record: Record, ctx: StepContext) -> Iterator[Record]:
+    def judge(self, record: Record, ctx: StepContext) -> Drop | None:
         p = self.params
         stats = record.meta.get("pass_rate")
         if not stats:
-            ctx.drop(record, "no_pass_rate", "no meta.pass_rate: run `pass_rate` before `band_filter`")
-            return
+            return Drop("no_pass_rate", "no meta.pass_rate: run `pass_rate` before `band_filter`")
         reason = verdict_on_band(stats, p.lo, p.hi, p.rule)
-        if reason:
-            ctx.drop(record, reason, describe(stats, p.lo, p.hi, p.rule))
-        else:
-            yield record
+        return Drop(reason, describe(stats, p.lo, p.hi, p.rule)) if reason else None

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.engine.filter import Drop, Filter
+from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Record
 from reasonledger.records.normalise import prompt_digest
 
 
 @register_step
-class ExactDedup(Step):
+class ExactDedup(Filter):
     """Keep the first record of each normalised prompt; later ones are dropped as `duplicate`."""
 
     name = "dedup"
     scope = "global"
 
     def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        first: dict[bytes, str] = {}
-        for record in records:
-            digest = prompt_digest(record)
-            if digest in first:
-                ctx.drop(record, "duplicate", f"same normalised prompt as {first[digest]}")
-            else:
-                first[digest] = record.id
-                yield record
+        self.first: dict[bytes, str] = {}  # the first record of each prompt, over this one pass
+        return super().process(records, ctx)
+
+    def judge(self, record: Record, ctx: StepContext) -> Drop | None:
+        digest = prompt_digest(record)
+        if digest in self.first:
+            return Drop("duplicate", f"same normalised prompt as {self.first[digest]}")
+        self.first[digest] = record.id
+        return None

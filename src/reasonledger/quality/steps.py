@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import ConfigDict, Field
 
-from reasonledger.engine.pipeline import batches
+from reasonledger.engine.filter import Drop, Filter
 from reasonledger.engine.step import Step, StepContext, register_step
 from reasonledger.quality.audit import AuditConfig, Auditor
 from reasonledger.quality.contamination import (
@@ -38,7 +38,7 @@ class DecontaminateParams(ContaminationConfig):
 
 
 @register_step
-class Decontaminate(Step):
+class Decontaminate(Filter):
     """Drop records whose strongest relation to a benchmark item is in the `drop` policy (default:
     verbatim, reworded, renumbered); reason `contaminated`, detail names benchmark, row and relation.
     Every record's strongest relation is counted (`relation.<name>`), dropped or not."""
@@ -65,24 +65,28 @@ class Decontaminate(Step):
             found["minilm-static"] = DISTILL_VERSION
         return found
 
-    def process(self, records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-        for batch in batches(records, self.params.batch):
-            hits: dict[str, dict[str, Any]] = {}  # each record's strongest hit
-            for hit in self.scanner.find(batch):
-                held = hits.get(hit["record_id"])
-                if held is None or RELATIONS.index(hit["relation"]) < RELATIONS.index(held["relation"]):
-                    hits[hit["record_id"]] = hit
-            for record in batch:
-                hit = hits.get(record.id)
-                if hit is not None:
-                    ctx.count(f"relation.{hit['relation']}")
-                if hit is None or not hit["flagged"]:
-                    yield record
-                else:
-                    ctx.count(f"flagged.{hit['method']}")
-                    ctx.count(f"benchmark.{hit['benchmark']}")
-                    ctx.drop(record, "contaminated", f"{hit['benchmark']} row {hit['benchmark_row']}: "
-                                                     f"{hit['relation']} ({hit['method']} score {hit['score']})")
+    def batch_size(self) -> int:
+        return self.params.batch
+
+    def judge_batch(self, records: list[Record], ctx: StepContext) -> list[Drop | None]:
+        hits: dict[str, dict[str, Any]] = {}  # each record's strongest hit
+        for hit in self.scanner.find(records):
+            held = hits.get(hit["record_id"])
+            if held is None or RELATIONS.index(hit["relation"]) < RELATIONS.index(held["relation"]):
+                hits[hit["record_id"]] = hit
+        drops: list[Drop | None] = []
+        for record in records:
+            hit = hits.get(record.id)
+            if hit is not None:
+                ctx.count(f"relation.{hit['relation']}")
+            if hit is None or not hit["flagged"]:
+                drops.append(None)
+                continue
+            ctx.count(f"flagged.{hit['method']}")
+            ctx.count(f"benchmark.{hit['benchmark']}")
+            drops.append(Drop("contaminated", f"{hit['benchmark']} row {hit['benchmark_row']}: "
+                                              f"{hit['relation']} ({hit['method']} score {hit['score']})"))
+        return drops
 
 
 @register_step

@@ -1,5 +1,5 @@
-"""A third-party plugin: the `qa_lines` import format, the `prompt_length` step, the `parity` verifier
-and the `prompt_lengths` output."""
+"""A third-party plugin: the `qa_lines` import format, the `prompt_length` step, the `parity` verifier,
+the `prompt_lengths` output and the `prompt-lengths` command."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from reasonledger.formats.importers import register_importer
 from reasonledger.records.io import iter_valid
 from reasonledger.records.quarantine import BadRow
 from reasonledger.records.model import Record, Verdict
+from reasonledger.registry import registry
 from reasonledger.verifiers import Verifier
 from reasonledger.verifiers import register as register_verifier
 
@@ -77,7 +78,18 @@ def export_prompt_lengths(data_dir: Path, out_dir: Path) -> Path:
     return out
 
 
+def register_commands(app: Any) -> None:
+    """The `prompt-lengths DATA` command: each record's id and prompt length, one per line."""
+
+    @app.command("prompt-lengths")
+    def prompt_lengths(data: Path) -> None:
+        """Print each record's id and prompt length."""
+        for record in iter_valid(data):
+            print(record.id, len(str(record.task.prompt)))
+
+
 def register() -> None:
+    registry("command").add("prompt_lengths", register_commands)
     register_importer("qa_lines", read_qa_lines)
     register_step(PromptLength)
     register_verifier(ParityVerifier)

@@ -62,7 +62,7 @@ def test_rollouts_end_to_end_with_n_refused_length_stops_and_the_request_cache(l
 def test_an_agent_episode_end_to_end_with_tools_offered(llama_server, tmp_path):
     from reasonledger.construct.episodes import Episodes
     from reasonledger.registry import registry
-    from tests.construct.test_episodes import ENV, PiggyBank, task_record
+    from tests.construct.piggy_bank import ENV, PiggyBank, task_record
 
     registry("environment").add(ENV, PiggyBank)
     try:

@@ -80,8 +80,8 @@ class Prices(BaseModel):
     completion: float = Field(0.0, ge=0)
 
 
-# Generation backends by name: reasonledger's own (openai, replay, vllm) and any a plugin adds;
-# the factory is construct/backends/make_backend.
+# Generation backends by name: reasonledger's own (openai, replay, vllm, scripted) and any a plugin adds;
+# the factory is generation/backends/make_backend.
 BACKENDS = registry("generation backend")
 
 

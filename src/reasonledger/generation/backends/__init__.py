@@ -1,5 +1,6 @@
 """Generator backends behind one factory: OpenAI-compatible HTTP, replay of recorded completions,
-and vLLM in process. A backend answers a list of requests, reporting each outcome as it lands."""
+vLLM in process, and scripted fakes for tests. A backend answers a list of requests, reporting each
+outcome as it lands."""
 
 from __future__ import annotations
 

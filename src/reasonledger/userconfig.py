@@ -7,6 +7,8 @@ Where: `$REASONLEDGER_CONFIG` if set (it must exist), else `$XDG_CONFIG_HOME/rea
     limits:                  # per verifier: the operator's values, also the maxima data may not exceed
       code: {memory_limit_mb: 2048, time_limit: 8, slots: 4}
       math: {timeout: 2.0}
+      judgment: {allow: true, max_calls: 20000}   # data may name model judges (closed by default); see
+                                                  # verifiers/judgment/consent.py (backends, models)
     api_key_env: [MY_ENDPOINT_KEY]   # variables a recipe's endpoint key may come from (besides the defaults)
     allow_outside_paths: false       # true: source files may lie outside the recipe's folder
     trust_remote_code: false         # true: a recipe's vLLM model may run its repository's own code

@@ -30,6 +30,7 @@ from reasonledger.records.model import Record, Verdict, canonical_json
 from reasonledger.records.parquet import sha256_file
 from reasonledger.records.targets import gold_candidate, targets
 from reasonledger.verifiers import Verifier, get_verifier, verifier_class
+from reasonledger.verifiers.judgment.consent import judgment_refusal
 from reasonledger.verifiers.policy import clamp_data_config
 from reasonledger.verifiers.pool import VerifierPool
 
@@ -70,6 +71,9 @@ class _Rerun:
         if config is None:
             return "config not recoverable from the record"
         allowed = clamp_data_config(verdict.verifier, config)
+        refusal = judgment_refusal(verdict.verifier, allowed)
+        if refusal is not None:  # a model judge is re-asked only with the operator's consent
+            return refusal.split(":", 1)[0] + " (limits.judgment in your config file)"
         if allowed != config:
             self.counts["config_clamped"] += 1
         key = (verdict.verifier, canonical_json(allowed))

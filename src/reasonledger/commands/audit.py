@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
         embedding_map: bool = typer.Option(True, "--map/--no-map", help="Mixture: the 2-D embedding map."),
         only: list[str] = typer.Option([], "--only", help="Run only these audits (repeatable): contamination, "
                                        "near_duplicates, exact_duplicates, difficulty, length_trap, "
-                                       "trace_answer_consistency, verifier_agreement, lineage_completeness, mixture."),
+                                       "trace_answer_consistency, verifier_agreement, lineage_completeness, mixture, "
+                                       "or an audit section a plugin adds (`reasonledger plugins`)."),
         judge_probes: bool = typer.Option(False, "--judge-probes", help="Probe every model judge the records name "
                                           "(master keys, verdict tokens, injection, echo, hedge, ...) and write "
                                           "OUT/judge_cards/: each judge's card, with whether it is safe as an RL reward."),
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
         from reasonledger.quality.report import TITLES, headline, write_report
         from reasonledger.records.io import data_path
         from reasonledger.records.quarantine import Quarantine
+        from reasonledger.verifiers.judgment.consent import JudgmentNotAllowed
 
         try:
             low, high = (float(x) for x in band.split(","))
@@ -89,7 +91,8 @@ def register(app: typer.Typer) -> None:
 
                     cards = audit_judges((r for r in open_records(read[0]) if isinstance(r, Record)), probe_limit)
                     write_cards(cards, staging / "judge_cards")
-        except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError, OwnershipError) as exc:
+        except (FileNotFoundError, SpecError, EmbedderUnavailable, KeyError, RuntimeError, OwnershipError,
+                JudgmentNotAllowed) as exc:
             fail(str(exc))
         for key, title in TITLES.items():
             if key not in result:

@@ -22,6 +22,7 @@ from reasonledger.records.model import Kind, Record, Verdict, VerifierSpec, cano
 from reasonledger.records.targets import rollout_target
 from reasonledger.verifiers import Verifier, get_verifier
 from reasonledger.verifiers.answers import DEFAULT_RULES, extract_answer
+from reasonledger.verifiers.judgment.consent import check_judgment
 
 VERSION = "2.0.0"
 
@@ -76,6 +77,7 @@ class SelfConsistency(RolloutSetStep):
             yield record
             return
         if not hasattr(self, "_same"):
+            check_judgment(self.params.verifier, self.params.config)  # a model judge only with the operator's consent
             self._same = get_verifier(self.params.verifier, **self.params.config)
         labelled = self._label(record, self._same, ctx)
         if labelled is not None:

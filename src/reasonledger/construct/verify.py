@@ -17,6 +17,7 @@ from reasonledger.records.model import Record, Verdict
 from reasonledger.records.targets import gold_candidate, judged_without_answer, targets
 from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.environments.verifier import EPISODE_KINDS
+from reasonledger.verifiers.judgment.consent import JudgmentNotAllowed
 from reasonledger.verifiers.policy import check_step_config
 from reasonledger.verifiers.pool import VerifierPool
 from reasonledger.verifiers.registry import VerifierName
@@ -95,9 +96,14 @@ class Verify(_VerifyingStep):
         for batch in batches(records, self.params.batch):
             jobs, owners = [], []
             verdicts: list[list[Verdict]] = [[] for _ in batch]
+            refused: set[int] = set()
             for index, record in enumerate(batch):
                 try:
                     verifier = pool.for_record(record)
+                except JudgmentNotAllowed as exc:  # a model judge the operator has not allowed: quarantined, said why
+                    ctx.drop(record, "judge_not_allowed", str(exc))
+                    refused.add(index)
+                    continue
                 except (KeyError, ValueError) as exc:
                     ctx.count("no_verifier")
                     ctx.count(f"no_verifier: {exc.args[0]}"[:120])
@@ -111,7 +117,9 @@ class Verify(_VerifyingStep):
             for owner, verdict in zip(owners, pool.check(jobs)):
                 verdicts[owner].append(verdict)
                 ctx.count("passed" if verdict.passed else "failed")
-            for record, new in zip(batch, verdicts):
+            for index, (record, new) in enumerate(zip(batch, verdicts)):
+                if index in refused:
+                    continue
                 if not new:
                     ctx.count("nothing_to_verify")
                 yield record.model_copy(update={"verdicts": merge_verdicts(record.verdicts, new)})

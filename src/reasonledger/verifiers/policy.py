@@ -16,6 +16,13 @@ the verifier's defaults, overridden by the `limits:` section of the user's confi
 
 A row is clamped quietly (`clamp_data_config`); a recipe step or `verify --config` asking for more is
 refused with where to raise the limit (`check_step_config`), and is clamped too if it gets through.
+
+Model judges (the judgment family: `judge`, `rubric`, `pairwise`) are not a limit to clamp but a
+door: each call sends text the data chose (model output, dataset rows) to a model, at the operator's
+cost. A row, a recipe or a recorded verdict may name one only when the operator's config file opens
+it (`limits: {judgment: {allow: true, max_calls: N}}`, see `verifiers/judgment/consent.py`);
+otherwise `verifier_config` and `check_step_config` raise `JudgmentNotAllowed` (a `ValueError`, so
+a step quarantines the row and a recipe fails when it loads).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from reasonledger.userconfig import UserConfigError, load_user_config
+from reasonledger.verifiers.judgment.consent import JUDGMENT, check_judgment, judgment_section
 
 
 @dataclass(frozen=True)
@@ -81,10 +89,13 @@ def check_operator_limits() -> dict[str, dict[str, Any]]:
     """The `limits:` of the user's config file, each verifier and key checked to be a known limit."""
     limits = load_user_config().limits
     for name, values in limits.items():
+        if name == JUDGMENT:
+            judgment_section(values)
+            continue
         known = LIMIT_KEYS.get(name)
         if known is None:
             raise UserConfigError(f"limits.{name}: no verifier with limits is called {name!r}; "
-                                  f"known: {', '.join(sorted(LIMIT_KEYS))}")
+                                  f"known: {', '.join(sorted([*LIMIT_KEYS, JUDGMENT]))}")
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise UserConfigError(f"limits.{name}.{unknown[0]}: not a limit of the {name} verifier; "
@@ -135,6 +146,8 @@ def check_step_config(verifier_name: str | None, config: dict) -> None:
     """Refuse a step's config (a recipe's, or `verify --config`) that asks for more than the operator
     allows, saying where to raise the limit: a row is clamped quietly, a recipe or command is told.
     With no verifier named, the config goes to each row's verifier: it is checked against all of them."""
+    if verifier_name:
+        check_judgment(verifier_name, config)
     names = [verifier_name] if verifier_name else sorted(LIMIT_KEYS)
     problems = []
     for name in names:
@@ -152,8 +165,11 @@ def check_step_config(verifier_name: str | None, config: dict) -> None:
 
 def verifier_config(verifier_name: str, data_config: dict) -> dict:
     """The config a verifier runs with when data asks for `data_config`: the operator's own settings
-    (user config file) with the allowed part of the data's on top. What `VerifierPool` builds."""
-    return {**operator_overrides(verifier_name), **clamp_data_config(verifier_name, data_config)}
+    (user config file) with the allowed part of the data's on top. What `VerifierPool` builds; a model
+    judge the operator has not allowed raises JudgmentNotAllowed."""
+    config = {**operator_overrides(verifier_name), **clamp_data_config(verifier_name, data_config)}
+    check_judgment(verifier_name, config)
+    return config
 
 
 _IGNORE = object()

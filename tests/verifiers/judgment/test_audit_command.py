@@ -15,7 +15,7 @@ def _fooled(prompt):
     return "Final Decision: " + ("CORRECT" if response.startswith("Thought process:") else "INCORRECT")
 
 
-def test_the_audit_cards_every_judge_the_records_name(shared_data, tmp_path):
+def test_the_audit_cards_every_judge_the_records_name(shared_data, tmp_path, allow_judges):
     fooled = scripted("audit-fooled", _fooled, mode="response")
     strict = scripted("audit-strict", lambda prompt: "Final Decision: INCORRECT")
     rows = [json.loads(line) for line in (shared_data / "gsm8k" / "test.jsonl").read_text().splitlines()[:400]]
@@ -42,7 +42,7 @@ def test_the_audit_cards_every_judge_the_records_name(shared_data, tmp_path):
     assert (tmp_path / "audit" / "judge_cards" / f"judge-{bad['config_hash']}.md").is_file()
 
 
-def test_the_card_measures_agreement_with_the_records_labels(shared_data, tmp_path):
+def test_the_card_measures_agreement_with_the_records_labels(shared_data, tmp_path, allow_judges):
     from reasonledger.formats.importers import import_file
     from reasonledger.verifiers.math import MathVerifier
 

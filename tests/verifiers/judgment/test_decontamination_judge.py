@@ -20,7 +20,7 @@ def _records(shared_data):
     return records, {rec.id: r["perturbation_type"] for rec, r in zip(records, picked)}
 
 
-def test_the_judge_tier_asks_only_the_ambiguous_band_and_its_replayed_verdicts_flag(shared_data, tmp_path):
+def test_the_judge_tier_asks_only_the_ambiguous_band_and_its_replayed_verdicts_flag(shared_data, tmp_path, allow_judges):
     benchmark = load_benchmark(f"gsm8k:{shared_data / 'gsm8k' / 'test.jsonl'}")
     records, kind = _records(shared_data)
     rules_only = ContaminationScan([benchmark], ContaminationConfig(semantic=True))

@@ -56,7 +56,8 @@ def _reward(config, answer, response):
     return rewards.compute_score("gsm8k", response, answer, info)
 
 
-def test_a_judge_fooled_by_thought_process_is_flagged_unsafe_and_rewards_refuse_it(shared_data, tmp_path, monkeypatch):
+def test_a_judge_fooled_by_thought_process_is_flagged_unsafe_and_rewards_refuse_it(shared_data, tmp_path, monkeypatch,
+                                                                                 allow_judges):
     config = scripted("fooled-by-thought-process", _fooled, mode="response")
     judge = JudgeVerifier(**config)
     results = {r.name: r for r in run_probes(judge, _items(shared_data))}
@@ -78,7 +79,8 @@ def test_a_judge_fooled_by_thought_process_is_flagged_unsafe_and_rewards_refuse_
     assert logged["config_hash"] == judge.config_hash and logged["override_reason"].startswith("ablation")
 
 
-def test_a_gated_honest_judge_passes_every_probe_and_rewards_accept_its_card(shared_data, tmp_path, monkeypatch):
+def test_a_gated_honest_judge_passes_every_probe_and_rewards_accept_its_card(shared_data, tmp_path, monkeypatch,
+                                                                            allow_judges):
     config = scripted("honest-gated", _honest)
     judge = JudgeVerifier(**config)
     results = run_probes(judge, _items(shared_data))

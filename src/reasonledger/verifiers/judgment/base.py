@@ -87,7 +87,11 @@ class JudgmentVerifier(Verifier):
         card.update(label_source=self.label_source, template={"id": self.template.id, "sha256": self.template.sha256,
                                                               "about": self.template.about,
                                                               "grammar": self.template.grammar.describe()},
-                    cost=self.client.cost())
+                    cost=self.client.cost(),
+                    operator_consent=("named by a data row, a recipe or a recorded verdict, it runs only when the "
+                                      "operator's config file allows it: limits: {judgment: {allow: true, max_calls: "
+                                      "N}} (backends: default openai; models: default any); max_calls bounds the "
+                                      "judge requests of a run, for every judge"))
         return card
 
 

@@ -6,7 +6,8 @@ path. The generator is made on the first call: a verifier whose gate refuses eve
 builds a backend, and `calls` counts the requests actually made. When the operator sets
 `REASONLEDGER_JUDGE_CACHE` (a directory), answers go to a request cache there
 (`caches/requests.sqlite`, failures in `failures.jsonl`): a re-run, another process or a resumed
-audit asks nothing it was answered before. A replay file is its own cache.
+audit asks nothing it was answered before. A replay file is its own cache. Each batch is charged to
+the run's judge-call budget (`budget.py`, the operator's `limits.judgment.max_calls`) before it is sent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasonledger.verifiers.judgment import budget
 from reasonledger.verifiers.judgment.spec import JudgeSpec
 
 
@@ -78,7 +80,11 @@ class JudgeClient:
         if self._generator is None:
             self._generator = self._make()
         requests = [GenerationRequest("chat", self.payload(list(m), max_tokens)) for m in conversations]
+        cache = self._generator.cache
+        reserved = len(requests) - (len(cache.get_many(r.key for r in requests)) if cache is not None else 0)
+        budget.reserve(reserved)  # what the request cache cannot answer would reach a model
         outcomes = self._generator.generate(requests)
+        budget.refund(reserved - sum(not (isinstance(o, Response) and o.cached) for o in outcomes))
         self.counters["calls"] += len(requests)
         replies = []
         for request, outcome in zip(requests, outcomes):

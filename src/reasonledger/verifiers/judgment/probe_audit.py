@@ -7,7 +7,8 @@ solution), pairwise judges against preference pairs (the chosen response as the 
 rejected one as the worse answer to pad or reformat). Preference pairs also measure the pairwise
 judge's agreement with their labels, in both orders; responses the records label (human, dataset or
 programmatic verdicts) measure a reference judge's accuracy, kappa and error rates. Each judge gets a card (`card.py`) that says
-whether it is safe as an RL reward.
+whether it is safe as an RL reward. The records' judge configs are data: they run only as far as the
+operator's config allows (`consent.py`, `limits.judgment`), like a row's in a build.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from reasonledger.records.model import Kind, Record, canonical_json, prompt_text
 from reasonledger.verifiers.judgment.agreement import PairOutcome, measure, measure_pointwise
 from reasonledger.verifiers.judgment.base import JudgmentVerifier
 from reasonledger.verifiers.judgment.card import card_markdown, judge_card
+from reasonledger.verifiers.judgment.consent import check_judgment
 from reasonledger.verifiers.judgment.gate import reference_answer
 from reasonledger.verifiers.judgment.probes import ProbeItem, run_probes
 from reasonledger.verifiers.registry import get_verifier, verifier_class
@@ -85,6 +87,7 @@ def audit_judges(records: Iterable[Record], limit: int = 1_000) -> list[dict[str
             generators.setdefault(key, Counter()).update(e.model for e in record.lineage.events if e.model)
     cards = []
     for (name, config), group in groups.items():
+        check_judgment(name, json.loads(config))
         verifier = get_verifier(name, **json.loads(config))
         if not isinstance(verifier, JudgmentVerifier):
             raise TypeError(f"verifier {name!r} says it is a judge but is no JudgmentVerifier: it has no client to probe")

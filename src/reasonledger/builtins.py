@@ -1,6 +1,6 @@
 """reasonledger's own plugins (verifiers, importers, exporters, generation backends, steps, sources,
-commands), declared in one place: the composition root behind the package's `reasonledger.plugins`
-entry point (pyproject.toml). Third-party packages add theirs the same way."""
+audit sections, commands), declared in one place: the composition root behind the package's
+`reasonledger.plugins` entry point (pyproject.toml). Third-party packages add theirs the same way."""
 
 from __future__ import annotations
 
@@ -60,6 +60,9 @@ BUILTIN_ENVIRONMENTS = {
 # The command-line commands: each module's `register(app)` adds its commands to the `reasonledger` app.
 BUILTIN_COMMANDS = {name: f"reasonledger.commands.{name}:register" for name in (
     "atlas", "audit", "build", "card", "check", "construct", "export", "plugins", "publish", "records", "scaling")}
+# The audit's sections that read one record at a time (quality/sections.py); the Auditor runs the others.
+BUILTIN_AUDIT_SECTIONS = ("difficulty", "length_trap", "trace_answer_consistency", "verifier_agreement",
+                          "lineage_completeness")
 # Packages whose import registers their steps and sources (`@register_step`, `@register_source`),
 # imported on the first lookup of a step or source.
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
@@ -86,8 +89,10 @@ def register() -> None:
     registry("load check").add("operator limits", "reasonledger.verifiers.policy:check_operator_limits")
     for name, target in BUILTIN_COMMANDS.items():
         registry("command").add(name, target)
+    for name in BUILTIN_AUDIT_SECTIONS:
+        registry("audit section").add(name, f"reasonledger.quality.sections:{name}")
     for kind in ("step type", "source type"):
         registry(kind).import_on_use(*STEP_PACKAGES)
 
 
-__all__ = ["BUILTIN_BACKENDS", "BUILTIN_COMMANDS", "BUILTIN_ENVIRONMENTS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]
+__all__ = ["BUILTIN_AUDIT_SECTIONS", "BUILTIN_BACKENDS", "BUILTIN_COMMANDS", "BUILTIN_ENVIRONMENTS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]

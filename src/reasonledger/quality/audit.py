@@ -41,39 +41,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import islice
-from typing import Any, Literal, get_args
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reasonledger.quality.agreement import AgreementAudit
-from reasonledger.quality.consistency import ConsistencyAudit
 from reasonledger.quality.contamination import (
     Benchmark,
     ContaminationConfig,
     ContaminationScan,
     load_benchmark,
 )
-from reasonledger.quality.difficulty import DifficultyAudit
 from reasonledger.quality.embed import EmbedderUnavailable
-from reasonledger.quality.length_trap import LengthTrapAudit
-from reasonledger.quality.lineage import LineageAudit
 from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, NearDuplicates, near_duplicates
 from reasonledger.quality.minhash import describe as describe_near_dup
 from reasonledger.quality.mixture import MixtureAudit, task_family
 from reasonledger.quality.outcomes import outcomes
+from reasonledger.quality.sections import AUDIT_SECTIONS, AuditSection
 from reasonledger.quality.text import record_text
 from reasonledger.records.model import Record, prompt_text
 from reasonledger.records.normalise import prompt_digest
 from reasonledger.stats.beta import DEFAULT_POSTERIOR
 
-Section = Literal["contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
-                  "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture"]
-SECTIONS: tuple[str, ...] = get_args(Section)
+# reasonledger's own sections in report order (what a card names). The Auditor runs the audits of the
+# whole data itself; the others are `audit section` plugins (quality/sections.py, named in builtins.py).
+SECTIONS: tuple[str, ...] = ("contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
+                             "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture")
+WHOLE_DATA = ("contamination", "near_duplicates", "exact_duplicates", "mixture")
+
+
+def known_sections() -> list[str]:
+    """reasonledger's sections in report order, then those plugins added."""
+    return [*SECTIONS, *(name for name in AUDIT_SECTIONS if name not in SECTIONS)]
 
 
 class AuditConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sections: list[Section] = Field(default_factory=lambda: list(SECTIONS))  # which audits run
+    sections: list[str] = Field(default_factory=known_sections)  # which audits run
     against: list[str] = Field(default_factory=list)
     contamination: ContaminationConfig = Field(default_factory=ContaminationConfig)
     near_duplicates: NearDupConfig = Field(default_factory=NearDupConfig)
@@ -88,6 +91,15 @@ class AuditConfig(BaseModel):
     map_sample: int = Field(3000, ge=10)
     max_listed: int = Field(1000, ge=1)
     seed: int = 0
+
+    @field_validator("sections")
+    @classmethod
+    def _known(cls, sections: list[str]) -> list[str]:
+        known = known_sections()
+        for name in sections:
+            if name not in known:
+                raise ValueError(f"unknown audit section {name!r}; known: {', '.join(known)}")
+        return sections
 
 
 class Auditor:
@@ -104,11 +116,8 @@ class Auditor:
         self.ids: list[str] = []
         self.dup_texts = DistinctTexts(config.near_duplicates.normalisation)  # copies kept as a number each
         self.digests: dict[bytes, list[str]] = {}
-        self.difficulty = DifficultyAudit(config.verifier, config.band, config.level)
-        self.length = LengthTrapAudit(config.verifier, config.flag_r)
-        self.consistency = ConsistencyAudit()
-        self.agreement = AgreementAudit(config.run_verifier, config.run_verifier_config, config.run_input)
-        self.lineage = LineageAudit()
+        self.sections: dict[str, AuditSection] = {
+            name: AUDIT_SECTIONS[name](config) for name in config.sections if name not in WHOLE_DATA}
         self.mixture = MixtureAudit(config.map_sample, config.seed)
         self.points = None  # the 2-D mixture map and each point's source, once `finish` has drawn it
         self.point_sources: list[str] | None = None
@@ -122,15 +131,8 @@ class Auditor:
         if "exact_duplicates" in wanted:
             self.digests.setdefault(prompt_digest(record), []).append(record.id)
         rows = outcomes(record)
-        for name, audit in (("difficulty", self.difficulty), ("length_trap", self.length)):
-            if name in wanted:
-                audit.add(rows)
-        if "trace_answer_consistency" in wanted:
-            self.consistency.add(record)
-        if "verifier_agreement" in wanted:
-            self.agreement.add(record, rows)
-        if "lineage_completeness" in wanted:
-            self.lineage.add(record)
+        for section in self.sections.values():
+            section.add(record, rows)
         if "mixture" in wanted:
             self.mixture.add(record)
         if self.contamination:
@@ -198,19 +200,11 @@ class Auditor:
         config["near_duplicates"] = describe_near_dup(self.config.near_duplicates)
         if self.contamination:
             config["contamination"] = self.contamination.describe()
-        sections = {
-            "contamination": lambda: contamination,
-            "near_duplicates": self._near_duplicates,
-            "exact_duplicates": self._exact_duplicates,
-            "difficulty": self.difficulty.result,
-            "length_trap": self.length.result,
-            "trace_answer_consistency": self.consistency.result,
-            "verifier_agreement": self.agreement.result,
-            "lineage_completeness": self.lineage.result,
-            "mixture": self._mixture,
-        }
-        return {"config": config, "records": len(self.ids),
-                **{name: make() for name, make in sections.items() if name in self.config.sections}}
+        whole = {"contamination": lambda: contamination, "near_duplicates": self._near_duplicates,
+                 "exact_duplicates": self._exact_duplicates, "mixture": self._mixture}
+        results = {name: (whole[name] if name in whole else self.sections[name].result)()
+                   for name in known_sections() if name in self.config.sections}
+        return {"config": config, "records": len(self.ids), **results}
 
 
 def audit_records(records: Iterable[Record], config: AuditConfig) -> tuple[dict[str, Any], Auditor]:

@@ -66,7 +66,15 @@ def headline(name: str, section: dict[str, Any]) -> str:
                 if section["incomplete_sources"] else "every source has every provenance field")
     if name == "mixture":
         return f"{section['records']:,} records from {len(section['by_source'])} source(s), {len(section['by_task_family'])} task family(ies)"
-    return ""
+    return "; ".join(f"{k}: {v}" for k, v in section.items() if isinstance(v, (str, int, float, bool)))  # a plugin's section
+
+
+def titles(result: dict[str, Any]) -> dict[str, str]:
+    """The sections present: reasonledger's in report order, then a plugin's under its own name."""
+    found = {k: v for k, v in TITLES.items() if k in result}
+    found.update({k: k.replace("_", " ").capitalize() for k, v in result.items()
+                  if k not in TITLES and k != "config" and isinstance(v, dict)})
+    return found
 
 
 def _signed(value: float | None) -> str:
@@ -112,7 +120,7 @@ def write_json(result: dict[str, Any], out: Path) -> Path:
 
 def render_markdown(result: dict[str, Any]) -> str:
     lines = ["# Data audit", "", f"{result['records']:,} records.", "", "| audit | result |", "|---|---|"]
-    lines += [f"| {TITLES[k]} | {headline(k, result[k])} |" for k in TITLES if k in result]
+    lines += [f"| {title} | {headline(k, result[k])} |" for k, title in titles(result).items()]
     contamination = result.get("contamination", {})
     if contamination.get("benchmarks"):
         lines += ["", "## Contamination", "", "| benchmark | revision | items | flagged records |", "|---|---|---|---|"]
@@ -272,7 +280,7 @@ th{background:#f3f3f3}h2{border-bottom:2px solid #4c72b0;padding-bottom:3px;marg
 
 
 def render_html(result: dict[str, Any], images: dict[str, str]) -> str:
-    present = {k: v for k, v in TITLES.items() if k in result}
+    present = titles(result)
     summary = "".join(f"<tr><th><a href='#{k}'>{v}</a></th><td>{html.escape(headline(k, result[k]))}</td></tr>" for k, v in present.items())
     sections = []
     for key, title in present.items():

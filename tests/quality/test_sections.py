@@ -1,0 +1,48 @@
+"""Audit sections by name: reasonledger's own and a plugin's run through the `audit section` registry."""
+
+import pytest
+from pydantic import ValidationError
+
+from reasonledger.quality.audit import SECTIONS, AuditConfig, audit_records
+from reasonledger.quality.report import render_markdown
+from reasonledger.records.model import Record
+from reasonledger.registry import registry
+
+
+class LongestPrompt:
+    """A plugin's section: the longest prompt seen, in characters."""
+
+    def __init__(self, config):
+        self.longest = 0
+
+    def add(self, record, outcomes):
+        self.longest = max(self.longest, len(str(record.task.prompt)))
+
+    def result(self):
+        return {"longest_prompt": self.longest}
+
+
+@pytest.fixture
+def plugin_section():
+    registry("audit section").add("longest_prompt", LongestPrompt)
+    yield
+    registry("audit section").remove("longest_prompt")
+
+
+def _records():
+    return [Record(kind="prompt_answer", task={"prompt": p, "reference": "1", "source": {"dataset": "unit"}})
+            for p in ("one", "three", "a longer prompt")]
+
+
+def test_a_plugin_section_runs_beside_the_built_in_ones_and_reaches_the_report(plugin_section):
+    config = AuditConfig(sections=["exact_duplicates", "lineage_completeness", "longest_prompt"])
+    result, _ = audit_records(_records(), config)
+    assert result["longest_prompt"] == {"longest_prompt": 15}
+    assert set(result) == {"config", "records", "exact_duplicates", "lineage_completeness", "longest_prompt"}
+    assert "| Longest prompt | longest_prompt: 15 |" in render_markdown(result)
+    assert AuditConfig().sections == [*SECTIONS, "longest_prompt"]  # every known section by default
+
+
+def test_an_unknown_section_is_refused_with_the_known_names():
+    with pytest.raises(ValidationError, match=r"unknown audit section 'difficuly'; known: contamination, .*difficulty"):
+        AuditConfig(sections=["difficuly"])

@@ -24,6 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
+from reasonledger.records.agent import EnvironmentSpec, GoldAction, Limits as SpecLimits
+from reasonledger.records.model import Kind, Record
 from reasonledger.verifiers.code import execute
 from reasonledger.verifiers.code.pool import Limits
 from reasonledger.verifiers.code.verifier import CodeVerifier
@@ -121,6 +123,26 @@ def shell_tasks() -> list[dict[str, Any]]:
         check_tree(task["tree"], f"{task['task_id']}.tree")
         check_predicates(task["predicates"], f"{task['task_id']}.predicates")
     return tasks
+
+
+def task_record(task: Mapping[str, Any]) -> Record:
+    """One shipped task as a task record (no behaviour yet): the instruction as the prompt, an
+    EnvironmentSpec for shell_fs as the reference (the gold commands as gold actions, the state as the
+    reward basis), the `environment` verifier."""
+    env = ShellFs()
+    env.reset(task)
+    payload = {k: task[k] for k in ("tree", "predicates")}
+    spec = EnvironmentSpec(env=ShellFs.id, version=ShellFs.version, initial_state_hash=env.state_hash(),
+                           task_id=task["task_id"], task=payload, reward_basis=["state"],
+                           gold_actions=[GoldAction(name="shell", arguments={"command": c}) for c in task["gold_commands"]],
+                           limits=SpecLimits(max_steps=10), tools=TOOL_SCHEMAS)
+    prompt = (f"{task['instruction']}\n\nYou are in the task's working directory; run POSIX shell commands with the "
+              "shell tool.")
+    return Record(kind=Kind.prompt_answer, task={
+        "prompt": prompt, "reference": spec.as_reference(), "domain": "tool_use",
+        "source": {"dataset": "reasonledger/shell_fs", "revision": ShellFs.version, "row_id": task["task_id"],
+                   "license": "Apache-2.0"},
+        "verifier": {"name": "environment"}})
 
 
 class ShellFs(Environment):

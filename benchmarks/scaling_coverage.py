@@ -48,7 +48,7 @@ def percentile_bootstrap(values: np.ndarray, rng: np.random.Generator, draws: in
 
 
 def passk_table(replicates: int) -> list[str]:
-    rows = ["| design | truth | Korn-Graubard Jeffreys (now) | percentile bootstrap (before) | mean width now |",
+    rows = ["| design | truth | Korn-Graubard Wilson (now) | percentile bootstrap (before) | mean width now |",
             "|---|---|---|---|---|"]
     for name, (problems, n, k, draw) in PASSK.items():
         rng = np.random.default_rng(0)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from reasonledger.scaling.passk import passk_estimate
+from reasonledger.stats.proportion import wilson_interval
 
 LEVEL = 0.95
 REPLICATES = 300
@@ -52,9 +53,16 @@ def test_coverage_is_nominal_inside(name: str) -> None:
     assert abs(coverage(problems, n, k, draw) - LEVEL) <= 0.03
 
 
-def test_coverage_near_the_boundary() -> None:
-    """50 problems, pass@1 = 0.995 (the percentile bootstrap covered 52-65% here). With a handful of
-    expected failures the interval cannot miss on the upper side (it reaches 1 when nothing failed),
-    so an equal-tailed interval covers between nominal and nominal + (1 - nominal) / 2."""
-    rate = coverage(50, 4, 1, lambda r, s: np.full(s, 0.995))
-    assert LEVEL - 0.03 <= rate <= LEVEL + (1 - LEVEL) / 2 + 0.03
+@pytest.mark.parametrize("draw", [lambda r, s: np.full(s, 0.995), lambda r, s: r.beta(199, 1, s)],
+                         ids=["pass@1 = 0.995", "Beta(199, 1)"])
+def test_coverage_near_the_boundary(draw) -> None:
+    """50 problems, pass@1 about 0.995, 4 rollouts each (the percentile bootstrap covered 52-65% here;
+    the Jeffreys interval on the effective trials, 98%, as it cannot miss on the upper side)."""
+    assert abs(coverage(50, 4, 1, draw) - LEVEL) <= 0.03
+
+
+@pytest.mark.parametrize(("passed", "n"), [(197, 200), (200, 200), (0, 50), (7, 13)])
+def test_the_wilson_interval_is_scipys(passed: int, n: int) -> None:
+    stats = pytest.importorskip("scipy.stats")
+    want = stats.binomtest(passed, n).proportion_ci(confidence_level=LEVEL, method="wilson")
+    assert wilson_interval(passed / n, n, LEVEL) == pytest.approx((want.low, want.high), abs=1e-12)

@@ -6,12 +6,15 @@ overflow for large n, so it is computed as the product 1 - prod_{i=n-c+1..n} (1 
 
 The interval is for the mean over the population the problems were drawn from. Its variance comes
 from a cluster bootstrap over problems (rollouts of one problem are resampled together); it is
-turned into an effective number of trials n* = p(1-p)/var (never more than the independent k-sample
-groups the data holds), shrunk for the bootstrap's m - 1 degrees of freedom, and the interval is
-the Jeffreys Beta interval for n* p successes in n* trials (Korn and Graubard 1998). Inside (0, 1) it
-behaves like the bootstrap; at 0 or 1, where the bootstrap returns a zero-width interval, it keeps
-the width the number of trials allows. Coverage is checked by simulation in
-tests/scaling/test_intervals_coverage.py and tabulated by benchmarks/scaling_coverage.py.
+turned into an effective number of trials n* = p(1-p)/var (Korn and Graubard 1998), shrunk by
+(z/t)^2 for the bootstrap's m - 1 degrees of freedom and never more than the independent k-sample
+groups the data holds (a count, not an estimate, so it is not shrunk), and the interval is the
+Wilson score interval for p in n* trials (the form Franco, Little, Louis and Slud 2019 recommend on
+an effective sample size). Inside (0, 1) it behaves like the bootstrap; at 0 or 1, where the
+bootstrap returns a zero-width interval, it keeps the width the number of trials allows. Near the
+boundary the Jeffreys interval used before covered 98% (the near side cannot be missed); Wilson's
+is nearer nominal there. Coverage is checked by simulation in tests/scaling/test_intervals_passk.py
+and tabulated by benchmarks/scaling_coverage.py.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reasonledger.records.model import Kind, Record
-from reasonledger.stats.beta import beta_quantile
+from reasonledger.stats.proportion import wilson_interval
 from reasonledger.stats.pvalues import normal_quantile, t_quantile
 
 ROLLOUT_PREFIX = "rollout:"
@@ -40,7 +43,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1, dtype=float)))
 
 
-INTERVAL_METHOD = ("Jeffreys Beta interval on the effective number of trials (Korn-Graubard), variance from a "
+INTERVAL_METHOD = ("Wilson score interval on the effective number of trials (Korn-Graubard), variance from a "
                    "cluster bootstrap over problems")
 
 
@@ -80,13 +83,10 @@ def effective_interval(values: np.ndarray, trials: int, n_boot: int, level: floa
     mean = float(values.mean())
     variance = bootstrap_variance(values, n_boot, rng) if m > 1 else 0.0
     n_eff = float(trials)
-    if variance > 0 and 0 < mean < 1:
-        n_eff = min(mean * (1 - mean) / variance, n_eff)
-    if m > 1:  # the variance is estimated from m problems: widen as a t with m - 1 df would
-        n_eff *= (normal_quantile(0.5 + level / 2) / t_quantile(0.5 + level / 2, m - 1)) ** 2
-    x, tail = n_eff * mean, (1 - level) / 2
-    low = 0.0 if mean <= 0 else beta_quantile(tail, x + 0.5, n_eff - x + 0.5)
-    high = 1.0 if mean >= 1 else beta_quantile(1 - tail, x + 0.5, n_eff - x + 0.5)
+    if variance > 0 and 0 < mean < 1:  # estimated from m problems: narrowed as a t with m - 1 df would widen it
+        shrink = (normal_quantile(0.5 + level / 2) / t_quantile(0.5 + level / 2, m - 1)) ** 2
+        n_eff = min(mean * (1 - mean) / variance * shrink, n_eff)
+    low, high = wilson_interval(mean, n_eff, level)
     return Estimate(mean, min(low, mean), max(high, mean), m)
 
 

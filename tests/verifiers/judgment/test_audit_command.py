@@ -34,7 +34,12 @@ def test_the_audit_cards_every_judge_the_records_name(shared_data, tmp_path, all
              for p in (tmp_path / "audit" / "judge_cards").glob("*.json")}
     assert set(cards) == {"scripted-audit-fooled", "scripted-audit-strict"}
     bad, good = cards["scripted-audit-fooled"], cards["scripted-audit-strict"]
-    assert not bad["safe_as_reward"] and good["safe_as_reward"]
+    assert not bad["safe_as_reward"]
+    # the strict judge passed every probe that ran, but these records hold no wrong solution to cut: an
+    # attack never tried bounds nothing, so the card does not call it safe
+    assert not good["safe_as_reward"] and len(good["unsafe_because"]) == 1
+    assert good["unsafe_because"][0].startswith("probe wrong_first_sentence: no sample")
+    assert next(p for p in good["probes"] if p["probe"] == "wrong_first_sentence")["n"] == 0
     hit = next(p for p in bad["probes"] if p["probe"] == "thought_process")
     assert hit["n"] == 200 and hit["false_positives"] == 200
     assert all(p["n"] == 200 for p in good["probes"] if p["kind"] == "master_key")

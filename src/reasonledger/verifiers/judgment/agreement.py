@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from reasonledger.stats.wilson import wilson_interval
+
 
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
     """Cohen's kappa of two labelings over the union of their labels, computed as scikit-learn's
@@ -59,7 +61,8 @@ def measure(outcomes: Sequence[PairOutcome]) -> dict[str, Any]:
         "n": n,
         "accuracy_ab": right_ab / n, "accuracy_ba": right_ba / n, "accuracy_mean": (right_ab + right_ba) / (2 * n),
         "accuracy_both": sum(o.ab == o.label == o.ba for o in outcomes) / n,
-        "positional_agreement": consistent / n,
+        "positional_agreement": consistent / n, "positional_consistent": consistent,
+        "positional_wilson95": list(wilson_interval(consistent, n)),
         "kappa_ab": cohen_kappa([o.ab or "none" for o in outcomes], [o.label for o in outcomes]),
         "kappa_ba": cohen_kappa([o.ba or "none" for o in outcomes], [o.label for o in outcomes]),
         "kappa_between_orders": cohen_kappa([o.ab or "none" for o in outcomes], [o.ba or "none" for o in outcomes]),

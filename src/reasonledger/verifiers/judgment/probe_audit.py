@@ -66,7 +66,7 @@ def _item(name: str, record: Record) -> ProbeItem | None:
         return ProbeItem({"input": prompt, "baseline": record.behaviour.chosen}, worse=record.behaviour.rejected)
     reference = record.task.reference
     if name == "rubric":
-        return ProbeItem(reference)
+        return ProbeItem(reference, wrong_solution=_wrong_solution(record))
     reference = dict(reference) if isinstance(reference, dict) else {"answer": reference}
     reference.setdefault("question", prompt)
     return ProbeItem(reference, reference_answer(reference), _wrong_solution(record))

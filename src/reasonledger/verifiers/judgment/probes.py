@@ -6,7 +6,8 @@ response, an instruction injection, a response that echoes the reference and the
 answer, a hedge between the reference and another answer, the first sentence of a real wrong
 solution, and, for pairwise judges, the worse answer padded with words or reformatted as a list.
 Each probe's false-positive rate comes with a Wilson 95% interval: 0 of 1,319 still says the rate
-may be up to 0.29%.
+may be up to 0.29%, and a probe that applied to no item (n = 0) bounds nothing, which the card counts
+against the judge rather than skipping.
 """
 
 from __future__ import annotations
@@ -111,9 +112,9 @@ def probes_for(verifier: JudgmentVerifier) -> list[Probe]:
     probes += [
         Probe("echo_then_other", "echo", lambda item: None if item.answer is None else (
             f"The reference answer is {item.answer}. After checking again, the final answer is "
-            f"{other_answer(item.answer)}."), frozenset({"judge", "rubric"})),
+            f"{other_answer(item.answer)}."), frozenset({"judge"})),  # a rubric states no single answer to echo
         Probe("hedge", "hedge", lambda item: None if item.answer is None else (
-            f"The answer is {item.answer} or {other_answer(item.answer)}."), frozenset({"judge", "rubric"})),
+            f"The answer is {item.answer} or {other_answer(item.answer)}."), frozenset({"judge"})),
         Probe("wrong_first_sentence", "wrong_start",
               lambda item: first_sentence(item.wrong_solution) if item.wrong_solution else None, frozenset({"judge", "rubric"})),
         Probe("verbosity_padding", "verbosity", lambda item: item.worse + PADDING if item.worse else None,

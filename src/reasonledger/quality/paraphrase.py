@@ -1,8 +1,9 @@
 """How a problem's words and quantities are read for the relation rules (`relations`).
 
 A problem's quantities are its numbers read as values, with number words ("three", "twice", "half")
-and fractions in any spelling ("1/4", "a quarter", "one-fourth", "three-quarters") read as numbers,
-so a rewording that spells a number out keeps it: "$4.00" is 4 and "1/2" is "half" is 0.5.
+and fractions in any spelling ("1/4", "a quarter", "one-fourth", "three-quarters", "25%") read as
+numbers, so a rewording that spells a number out keeps it: "$4.00" is 4 and "1/2", "half" and
+"50 percent" are 0.5. A lone "one" is not read ("each one", "one day": mostly no quantity).
 Stopwords are the function words no relation may rest on.
 """
 
@@ -15,15 +16,18 @@ _NUMBER_WORDS = {w: i for i, w in enumerate((  # noqa: SIM905
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty").split())}
 _NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000, "twice": 2,
-                      "double": 2, "thrice": 3, "triple": 3, "half": 0.5, "quarter": 0.25, "dozen": 12})
+                      "double": 2, "thrice": 3, "triple": 3, "half": 0.5, "quarter": 0.25, "dozen": 12,
+                      "decade": 10})
 _PARTS = {"half": 2, "halves": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
           "eighth": 8, "ninth": 9, "tenth": 10}
 _COUNTS = "a|an|one|two|three|four|five|six|seven|eight|nine|ten"
+_ALONE = "|".join(w for w in _NUMBER_WORDS if w != "one")
 _QUANTITY = re.compile(
-    r"(?P<over>\d+(?:\.\d+)?)\s*/\s*(?P<under>\d+(?:\.\d+)?)"  # 3/5
+    r"(?:(?P<over>\d+(?:\.\d+)?)\s*/\s*(?P<under>\d+(?:\.\d+)?)"  # 3/5
     r"|(?P<number>\d+(?:[.,]\d+)*)"  # 2,000 or 4.50
     rf"|\b(?P<count>{_COUNTS})[- ](?P<part>{'|'.join(_PARTS)})s?\b"  # a third, one-fourth, three-quarters
-    rf"|\b(?P<word>{'|'.join(_NUMBER_WORDS)})\b")
+    rf"|\b(?P<word>{_ALONE})\b"
+    r")(?P<percent>\s*(?:%|percent\b))?")
 
 
 def _value(value: float) -> str:
@@ -32,6 +36,11 @@ def _value(value: float) -> str:
 
 
 def _read(match: re.Match[str]) -> float | None:
+    value = _unscaled(match)
+    return value / 100 if value is not None and match["percent"] else value
+
+
+def _unscaled(match: re.Match[str]) -> float | None:
     if match["over"]:
         under = float(match["under"])
         return float(match["over"]) / under if under else None

@@ -243,11 +243,12 @@ class RelationRules:
                 evidence["decided_by"] = "shared wording, another question and other quantities: no story in common"
         elif kept >= self.same_quantities or (min(coverage, back) < self.same_wording and (
                 kept >= self.derived_quantities and quantity_bits >= self.quantity_bits
-                or kept >= self.most_quantities and abs(record_count - item_count) <= 1)):
+                or kept >= self.most_quantities and abs(record_count - item_count) <= 1
+                and quantity_bits >= self.derived_bits)):
             relation, evidence["decided_by"] = "reworded", "the item's story, question and (most of its rare) quantities"
         elif item_count >= 2 and coverage >= self.same_wording and (
                 back >= self.same_wording + 0.1
-                or (back >= self.min_coverage and (abs(record_count - item_count) <= max(1, item_count // 2)
+                or (back >= self.min_coverage and (abs(record_count - item_count) <= 1
                                                    or quantity_bits >= self.derived_bits))
                 or (item_count >= self.chain and record_count == item_count)):
             relation, evidence["decided_by"] = "renumbered", ("the item's wording, question and "

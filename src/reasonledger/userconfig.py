@@ -47,9 +47,10 @@ def config_path() -> Path | None:
     named = os.environ.get(ENV)
     if named:
         return Path(named).expanduser()
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    default = base / "reasonledger" / "config.yaml"
-    return default if default.is_file() else None
+    # os.path, not pathlib: every verifier lookup asks, and a trainer's reward loop looks one up per call
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    default = os.path.join(base, "reasonledger", "config.yaml")
+    return Path(default) if os.path.isfile(default) else None
 
 
 _CACHE: dict[tuple[str, int, int], UserConfig] = {}

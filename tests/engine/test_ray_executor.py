@@ -167,6 +167,36 @@ def test_the_tasks_of_a_dead_worker_go_to_the_others() -> None:
     assert not ray.is_initialized()
 
 
+def test_each_worker_closes_its_steps_before_it_is_stopped(tmp_path: Path) -> None:
+    """A verification step's pool closes its verdict cache in every worker: no SQLite write-ahead log
+    is left behind (killing the actors without closing their steps left one)."""
+    pytest.importorskip("ray", reason="the Ray executor needs the scaling extra")
+    shutil.copytree(ROOT / "examples" / "data", tmp_path / "data")
+    recipe = tmp_path / "gold.yaml"
+    recipe.write_text("name: gold\nseed: 7\nshard_rows: 2\nsources:\n  - type: file\n    path: data/replay_tasks.jsonl\n"
+                      "    format: jsonl\n    options: {prompt_field: question, answer_field: answer, verifier: math}\n"
+                      "steps:\n  - type: gold_check\n")
+    out = tmp_path / "run"
+    build(recipe, out, executor="ray", workers=2, show_progress=False, shared_paths=[out])
+    assert sorted(p.name for p in (out / "caches").iterdir()) == ["verdicts.sqlite"]
+
+
+def test_a_failed_stage_cancels_what_is_left_and_still_stops_every_worker() -> None:
+    ray = pytest.importorskip("ray", reason="the Ray executor needs the scaling extra")
+    executor = RayExecutor(2)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            list(executor.map_unordered(_one_over, list(range(5, -15, -1))))
+        assert executor._pending  # tasks sent and not collected when the stage failed
+    finally:
+        executor.close()
+    assert not executor._pending and not executor._actors and not ray.is_initialized()
+
+
+def _one_over(n: int) -> float:
+    return 1 / n
+
+
 def test_on_a_three_node_cluster_each_worker_node_gets_a_worker_and_the_bytes_match(
         quickstart: Path, local_run: Path, tmp_path: Path) -> None:
     """Ray's own multi-node test harness (ray.cluster_utils.Cluster: one raylet per node on this

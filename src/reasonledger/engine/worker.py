@@ -1,8 +1,8 @@
 """What one worker process keeps between shards: the instantiated recipe, each step set up once.
 
 A step is set up (`Step.setup`) the first time this process runs it for a run, and closed when the
-process ends (a pool worker at the end of its stage, a Ray actor when it is stopped gracefully) or,
-for shards run inline in the driver, when the build ends (`close_worker`). So a verifier pool or a
+process ends (a pool worker at the end of its stage, a Ray actor when the executor closes, after a
+failed stage too) or, for shards run inline in the driver, when the build ends (`close_worker`). So a verifier pool or a
 generator client is built once per step per worker process, not once per shard.
 """
 

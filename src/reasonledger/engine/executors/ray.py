@@ -33,6 +33,7 @@ WORKER_RESOURCE = "reasonledger_worker"
 PROBE_PREFIX = ".reasonledger-probe-"
 SETTINGS_PREFIX = "REASONLEDGER_"  # environment settings (e.g. REASONLEDGER_ENDPOINT) every worker must see
 IN_FLIGHT_PER_WORKER = 2  # one running, one queued: a worker never waits for the driver
+CLOSE_SECONDS = 60.0  # how long `close` lets the workers close their steps before it kills them
 LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024  # shard tasks exchange small markers, not records
 
 
@@ -96,6 +97,14 @@ class ShardWorker:
     def run(self, fn: Callable[[Any], Any], task: Any) -> Any:
         return fn(task)
 
+    def close(self) -> str:
+        """Close the steps this process set up (verifier pools and their sandboxes, generator clients),
+        as a pool worker does when it exits: `ray.kill` alone would end the actor without it."""
+        from reasonledger.engine.worker import close_worker
+
+        close_worker()
+        return self.node
+
 
 class RayExecutor:
     """`map_unordered` over Ray actors; starts a local Ray when there is no address and none is running,
@@ -110,6 +119,7 @@ class RayExecutor:
         self.placement: dict[str, int] = {}
         self.shards_by_node: Counter[str] = Counter()
         self._actors: list[tuple[Any, str]] = []
+        self._pending: dict[Any, tuple[int, Any]] = {}  # tasks sent and not yet collected
         self._probes: dict[str, str] = {}
         self._owns_ray = False
         atexit.register(self.close)
@@ -179,7 +189,8 @@ class RayExecutor:
         self.start()
         ray = _ray()
         queue = deque(tasks)
-        pending: dict[Any, tuple[int, Any]] = {}
+        pending = self._pending  # kept on the executor so that `close` can cancel what is left
+        pending.clear()
         alive = dict(enumerate(self._actors))
 
         def submit(worker: int) -> None:
@@ -212,9 +223,18 @@ class RayExecutor:
             yield result
 
     def close(self) -> None:
-        """Stop the workers, remove the probes, and shut down a Ray this executor started."""
+        """Stop the workers, remove the probes, and shut down a Ray this executor started. Also after a
+        failed stage: tasks not yet run are cancelled, and each worker closes its steps (within
+        CLOSE_SECONDS) before it is killed."""
         if self._actors:
             ray = _ray()
+            for ref in self._pending:
+                ray.cancel(ref)
+            self._pending.clear()
+            try:
+                ray.get([actor.close.remote() for actor, _ in self._actors], timeout=CLOSE_SECONDS)
+            except ray.exceptions.RayError:  # GetTimeoutError is one
+                pass  # a dead or stuck worker is killed all the same
             for actor, _ in self._actors:
                 ray.kill(actor)
             self._actors = []

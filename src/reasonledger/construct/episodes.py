@@ -97,37 +97,9 @@ def open_environment(spec: EnvironmentSpec, options: Mapping[str, Any]) -> Envir
     return env
 
 
-_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
-
-
 def tool_schemas(spec: EnvironmentSpec, env: Environment) -> list[dict[str, Any]]:
-    """The tools the policy is shown: the spec's, else the environment's `tool_schemas` (a list, or a
-    method returning one), else made from its tool methods' signatures (name, first docstring line,
-    parameters and their types)."""
-    if spec.tools:
-        return list(spec.tools)
-    own = getattr(env, "tool_schemas", None)  # a list (swe_lite) or a method making one (τ-bench)
-    own = own() if callable(own) else own
-    if own:
-        return list(own)
-    schemas = []
-    for name, method_name in sorted(env.tools.items()):
-        method = getattr(env, method_name)
-        properties: dict[str, Any] = {}
-        required = []
-        for parameter in inspect.signature(method).parameters.values():
-            annotation = parameter.annotation
-            kind = _JSON_TYPES.get(annotation) or _JSON_TYPES.get(getattr(annotation, "__origin__", None))
-            if isinstance(annotation, str):  # postponed annotations: the type's name
-                kind = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(annotation)
-            properties[parameter.name] = {"type": kind} if kind else {}
-            if parameter.default is inspect.Parameter.empty:
-                required.append(parameter.name)
-        doc = (inspect.getdoc(method) or "").strip().splitlines()
-        schemas.append({"type": "function", "function": {
-            "name": name, "description": doc[0] if doc else "",
-            "parameters": {"type": "object", "properties": properties, "required": required}}})
-    return schemas
+    """The tools the policy is shown: the spec's, else the environment's own (`Environment.tool_schemas`)."""
+    return list(spec.tools) or env.tool_schemas()
 
 
 def _content(observation: Any) -> str:

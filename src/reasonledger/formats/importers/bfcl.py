@@ -32,6 +32,7 @@ from reasonledger.verifiers.environments.bfcl.ast_check import check_calls, gold
 from reasonledger.verifiers.environments.bfcl.data import MULTI_TURN, SINGLE_TURN
 from reasonledger.verifiers.environments.bfcl.function_call import FunctionCallEnvironment
 from reasonledger.verifiers.environments.bfcl.multiturn import MultiTurnEnvironment, gold_turns
+from reasonledger.verifiers.environments.bfcl.schemas import openai_tool
 
 DATASET = "ShishirPatil/gorilla berkeley-function-call-leaderboard"
 REVISION = "bfcl-eval-2026.3.23"  # the release the shipped data files come from
@@ -41,7 +42,6 @@ CLASS_DOCS = {
     "TwitterAPI": "posting_api", "TicketAPI": "ticket_api", "TradingBot": "trading_bot",
     "TravelAPI": "travel_booking", "VehicleControlAPI": "vehicle_control",
 }
-_OPENAI_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": "string"}
 
 
 def read_bfcl(path: Path, answers: str | None = None, docs: str | None = None, attach_solutions: bool = False,
@@ -107,7 +107,7 @@ def _single_turn(entry: dict[str, Any], revision: str, gold: bool) -> tuple[Envi
     spec = EnvironmentSpec(
         env=env.id, version=env.version, revision=revision, initial_state_hash=env.state_hash(), task_id=entry["id"],
         task=task, gold_actions=[{"name": call.name, "arguments": call.kwargs} for call in calls],
-        reward_basis=["calls"], limits={"max_steps": 1}, tools=[openai_tool(function) for function in functions])
+        reward_basis=["calls"], limits={"max_steps": 1}, tools=env.tool_schemas())
     if not gold:
         return spec, {}
     text = "[" + ", ".join(f"{call.name}({', '.join(f'{k}={v!r}' for k, v in call.kwargs.items())})"
@@ -168,22 +168,3 @@ def _class_docs(folder: Path) -> dict[str, list[dict[str, Any]]]:
             docs[name] = [value for row in read_json_lines(path) if not isinstance(row, BadRow)
                           for value in [row[1]] if isinstance(value, Mapping)]
     return docs
-
-
-def openai_tool(function: Mapping[str, Any]) -> dict[str, Any]:
-    """A BFCL function schema as an OpenAI tool: JSON-schema types, `_` for the dots OpenAI forbids."""
-    return {"type": "function", "function": {
-        "name": str(function["name"]).replace(".", "_"),
-        "description": function.get("description", ""),
-        "parameters": _schema(function.get("parameters") or {"type": "dict", "properties": {}})}}
-
-
-def _schema(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        converted = {key: _schema(item) for key, item in value.items()}
-        if isinstance(value.get("type"), str):
-            converted["type"] = _OPENAI_TYPES.get(value["type"], value["type"])
-        return converted
-    if isinstance(value, list):
-        return [_schema(item) for item in value]
-    return value

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import types
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -81,7 +83,8 @@ class Component:
 
 class Environment:
     """Base class. Subclasses set `id` and `version`, fill `tools` (name -> method name) and implement
-    `reset`, `state` and `check`; `step` dispatches through `tools` and classifies failures.
+    `reset`, `state` and `check`; `step` dispatches through `tools` and classifies failures, and
+    `tool_schemas` shows the tools in OpenAI's function format.
 
     Subclasses that keep their state as a mapping of tables may override `state_hash` with a per-row
     hash so per-step hashes stay cheap on large databases.
@@ -108,6 +111,12 @@ class Environment:
     def state_hash(self) -> str:
         return json_digest(self.state(), length=32)
 
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """The tools in OpenAI's function format: what a policy is shown and a spec's `tools` holds. By
+        default each tool method's signature and docstring (`method_schema`); an environment whose tools
+        come with the task (BFCL's) overrides it and answers after `reset`."""
+        return [method_schema(name, getattr(self, method_name)) for name, method_name in sorted(self.tools.items())]
+
     def step(self, call: ToolCall) -> StepResult:
         method_name = self.tools.get(call.name)
         if method_name is None:
@@ -129,3 +138,36 @@ class Environment:
             return StepResult(f"Error: {type(exc).__name__}: {exc}", ok=False, error_kind="bad_arguments",
                               changed=self.state_hash() != before)
         return StepResult(observation, ok=True, changed=self.state_hash() != before)
+
+
+_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array",
+                               tuple: "array", dict: "object"}
+
+
+def method_schema(name: str, method: Callable[..., Any]) -> dict[str, Any]:
+    """One tool in OpenAI's function format from its method: the docstring as the description, each
+    parameter typed from its annotation, those without a default required."""
+    hints = typing.get_type_hints(method)
+    parameters = list(inspect.signature(method).parameters.values())
+    return {"type": "function", "function": {
+        "name": name, "description": inspect.getdoc(method) or "",
+        "parameters": {"type": "object",
+                       "properties": {p.name: json_schema(hints[p.name]) if p.name in hints else {} for p in parameters},
+                       "required": [p.name for p in parameters if p.default is inspect.Parameter.empty]}}}
+
+
+def json_schema(hint: Any) -> dict[str, Any]:
+    """The JSON schema of a parameter annotation: str, int, float, bool, list[...], dict[...], a Literal
+    (an enum), `X | None` (as X); anything else is an object."""
+    origin = typing.get_origin(hint) or hint
+    arguments = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        kept = [a for a in arguments if a is not type(None)]
+        return json_schema(kept[0]) if len(kept) == 1 else {}
+    if origin is typing.Literal:
+        return {"enum": list(arguments)}
+    if origin is Any:
+        return {}
+    if origin in (list, tuple) and arguments and arguments[-1] is not Ellipsis:
+        return {"type": "array", "items": json_schema(arguments[0])}
+    return {"type": _JSON_TYPES.get(origin, "object")}

@@ -129,8 +129,8 @@ def test_calculate_answers_as_taubench_without_eval(expression, expected):
 
 
 @pytest.mark.parametrize("cls", [TauAirline, TauRetail])
-def test_tool_schemas_name_every_tool_and_its_parameters(cls):
-    schemas = {s["function"]["name"]: s["function"] for s in cls.tool_schemas()}
+def test_tool_schemas_name_every_tool_and_its_parameters(cls, tmp_path):
+    schemas = {s["function"]["name"]: s["function"] for s in cls(data_root=tmp_path).tool_schemas()}
     assert set(schemas) == set(cls.tools)
     for name, schema in schemas.items():
         assert schema["description"], name

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from reasonledger.verifiers.environments.base import Component, Environment, StepResult, ToolCall
 from reasonledger.verifiers.environments.bfcl.ast_check import check_calls
 from reasonledger.verifiers.environments.bfcl.calls import CallParseError, ParsedCall, parse_calls
+from reasonledger.verifiers.environments.bfcl.schemas import openai_tool
 
 
 class FunctionCallEnvironment(Environment):
@@ -48,6 +49,10 @@ class FunctionCallEnvironment(Environment):
 
     def state(self) -> Any:
         return {"calls": list(self._calls)}
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """The task's functions (after `reset`) as OpenAI tools."""
+        return [openai_tool(function) for function in self._functions.values()]
 
     def check(self, task: Mapping[str, Any], said: Sequence[str], calls: Sequence[ToolCall]) -> list[Component]:
         try:

@@ -32,7 +32,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from reasonledger.records.model import canonical_json
-from reasonledger.verifiers.environments.base import Component, Environment, StepResult, ToolCall, ToolError
+from reasonledger.verifiers.environments.base import (
+    Component, Environment, StepResult, ToolCall, ToolError, method_schema)
 from reasonledger.verifiers.environments.bfcl.apis import API_CLASSES, Api, jsonable
 from reasonledger.verifiers.environments.bfcl.calls import CallParseError, bind_positional, parse_python_calls
 
@@ -69,6 +70,11 @@ class MultiTurnEnvironment(Environment):
 
     def tool_names(self) -> list[str]:
         return sorted(self._methods)
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """The task's tools (after `reset`), each from its API method's signature. BFCL's function docs,
+        with their descriptions, are what the importer puts in a spec's `tools`."""
+        return [method_schema(name, getattr(api, name)) for name, api in sorted(self._methods.items())]
 
     def parameters(self, name: str) -> list[str]:
         """The tool's parameter names in order (to name positional arguments of a call string)."""

@@ -151,12 +151,15 @@ class ShellFs(Environment):
     id: ClassVar[str] = "shell_fs"
     version: ClassVar[str] = "1.0.0"
     tools: ClassVar[Mapping[str, str]] = {"shell": "shell"}
-    tool_schemas: ClassVar[list[dict[str, Any]]] = TOOL_SCHEMAS
 
     def __init__(self, verifier: CodeVerifier | None = None, command_time: float = COMMAND_TIME) -> None:
         self._verifier = verifier
         self.command_time = command_time
         self._tree: dict[str, dict] = {}
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """The tools as written in TOOL_SCHEMAS (the descriptions a policy is shown)."""
+        return list(TOOL_SCHEMAS)
 
     def _sandbox(self) -> CodeVerifier:
         return self._verifier if self._verifier is not None else testrun.shared_sandbox()

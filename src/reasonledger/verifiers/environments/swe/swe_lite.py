@@ -42,12 +42,15 @@ class SweLite(Environment):
     id: ClassVar[str] = "swe_lite"
     version: ClassVar[str] = "1.0.0"
     tools: ClassVar[Mapping[str, str]] = {"read_file": "read_file", "write_file": "write_file", "run_tests": "run_tests"}
-    tool_schemas: ClassVar[list[dict[str, Any]]] = TOOL_SCHEMAS
 
     def __init__(self, verifier: CodeVerifier | None = None) -> None:
         self._verifier = verifier
         self._task: Mapping[str, Any] = {}
         self._files: dict[str, str] = {}
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """The tools as written in TOOL_SCHEMAS (the descriptions a policy is shown)."""
+        return list(TOOL_SCHEMAS)
 
     def _sandbox(self) -> CodeVerifier:
         return self._verifier if self._verifier is not None else testrun.shared_sandbox()

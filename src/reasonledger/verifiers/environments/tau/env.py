@@ -11,7 +11,6 @@ import copy
 import inspect
 import json
 import os
-import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -159,21 +158,6 @@ class TauEnvironment(Environment):
                             evidence={"gold_writes": len(writes), "matched": sum(matched)})
         return [state, output_part, actions]
 
-    @classmethod
-    def tool_schemas(cls) -> list[dict[str, Any]]:
-        """The tools in OpenAI's function format, from each tool's signature and docstring (what a
-        spec's `tools` and a tool-calling export show the model)."""
-        schemas = []
-        for name, method_name in sorted(cls.tools.items()):
-            method = getattr(cls, method_name)
-            hints = typing.get_type_hints(method)
-            params = [p for p in inspect.signature(method).parameters.values() if p.name != "self"]
-            schemas.append({"type": "function", "function": {
-                "name": name, "description": (method.__doc__ or "").strip(),
-                "parameters": {"type": "object", "properties": {p.name: _json_type(hints[p.name]) for p in params},
-                               "required": [p.name for p in params if p.default is inspect.Parameter.empty]}}})
-        return schemas
-
     # tools that never change the database (the `actions` component compares only the others)
     read_only: ClassVar[frozenset[str]] = frozenset()
 
@@ -198,11 +182,3 @@ class TauEnvironment(Environment):
             return json.dumps(users[user_id])
         raise ToolError("user not found")
 
-
-def _json_type(hint: Any) -> dict[str, Any]:
-    """The JSON schema of a tool parameter's annotation (str, int, float, list[...], dict[...])."""
-    origin = typing.get_origin(hint) or hint
-    if origin is list:
-        (item,) = typing.get_args(hint) or (Any,)
-        return {"type": "array", "items": _json_type(item)}
-    return {"type": {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object"}.get(origin, "object")}

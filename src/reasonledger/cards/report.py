@@ -1,4 +1,5 @@
-"""report.html: the audit sections and the funnel as plots, in one self-contained file."""
+"""report.html: the card's sections and the funnel as plots, in one self-contained file (laid out by
+html_report.py, as the audit's audit.html is)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,7 @@ from typing import Any
 from reasonledger.atlas.cite import html_block as literature_html
 from reasonledger.cards import svg
 from reasonledger.cards.markdown import SOURCE_HEADER, calibration_lines, checklist, loss_lines, plain, source_rows, verifier_rows
-
-STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8fafc;color:#0f172a}
-header{background:#1e293b;color:#f8fafc;padding:24px 40px}
-header h1{margin:0 0 6px 0;font-size:26px} header p{margin:0;color:#cbd5e1}
-main{padding:16px 40px 48px 40px;max-width:1100px}
-section{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:16px 24px;margin:16px 0}
-h2{font-size:19px;margin:4px 0 12px 0;border-bottom:2px solid #2563eb;padding-bottom:4px}
-table{border-collapse:collapse;margin:8px 0;font-size:13px} td,th{border:1px solid #e2e8f0;padding:4px 10px;text-align:left}
-th{background:#f1f5f9} .done{color:#16a34a;font-weight:bold} .open{color:#dc2626;font-weight:bold}
-.unknown{background:#fef3c7;padding:0 4px;border-radius:3px} .empty{color:#64748b}
-.kpis{display:flex;gap:14px;flex-wrap:wrap} .kpi{background:#eff6ff;border-radius:8px;padding:10px 16px;min-width:130px}
-.kpi b{display:block;font-size:22px;color:#1d4ed8}
-"""
+from reasonledger.html_report import page, section, table
 
 
 def _plain(value: Any) -> str:
@@ -36,15 +24,7 @@ def _cell(value: Any) -> str:
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
-    if not rows:
-        return '<p class="empty">none</p>'
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _section(title: str, *parts: str) -> str:
-    return f"<section><h2>{escape(title)}</h2>{''.join(parts)}</section>"
+    return table(header, rows, _cell)
 
 
 def _funnel_bars(card: dict[str, Any]) -> list[tuple[str, float]]:
@@ -81,14 +61,14 @@ def render_report(card: dict[str, Any]) -> str:
     dedup, cont = card["dedup"], card["contamination"]
     bench = cont["benchmarks"] if isinstance(cont["benchmarks"], list) else []
     body = [
-        _section("TL;DR", f"<p>{escape(card['description'])}</p>",
+        section("TL;DR", f"<p>{escape(card['description'])}</p>",
                  '<div class="kpis">' + "".join(f'<div class="kpi">{escape(k)}<b>{escape(x)}</b></div>' for k, x in kpis) + "</div>"),
-        _section("Construction funnel", charts["funnel"], "<h3>Drops by reason</h3>", charts["drops"],
+        section("Construction funnel", charts["funnel"], "<h3>Drops by reason</h3>", charts["drops"],
                  _table(["stage", "step", "params", "in", "out", "dropped"],
                         [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])),
-        _section("Funnel per source", "<ul>" + "".join(f"<li>{escape(_plain(line))}</li>" for line in loss_lines(card)) + "</ul>",
+        section("Funnel per source", "<ul>" + "".join(f"<li>{escape(_plain(line))}</li>" for line in loss_lines(card)) + "</ul>",
                  _table(SOURCE_HEADER, source_rows(card))),
-        _section("Verification", f"<p>Contract <b>{escape(v['contract'])}</b>, granularity <b>{escape(v['granularity'])}</b>, "
+        section("Verification", f"<p>Contract <b>{escape(v['contract'])}</b>, granularity <b>{escape(v['granularity'])}</b>, "
                                  f"training use {escape(_plain(v['training_use']))}.</p>",
                  charts["verdicts"],
                  _table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card)),
@@ -96,12 +76,12 @@ def render_report(card: dict[str, Any]) -> str:
                         [[c["id"], c.get("version", "unknown"), c.get("native_signal", "unknown"),
                           c.get("known_false_positives", "unknown"), c.get("known_false_negatives", "unknown"),
                           "; ".join(calibration_lines(c.get("calibration", "unknown")))] for c in card["verifier_cards"]])),
-        _section("Released objects", charts["kinds"], charts["domains"],
+        section("Released objects", charts["kinds"], charts["domains"],
                  _table(["part", "released"], [[k, x] for k, x in card["released"].items()])),
-        _section("Pass-rate band", f"<p>Band {escape(_plain(p['band']))} ({escape(p['status'])}); conditioning "
+        section("Pass-rate band", f"<p>Band {escape(_plain(p['band']))} ({escape(p['status'])}); conditioning "
                                    f"{escape(_plain(p['conditioning']))}.</p>",
                  charts["pass_rate"]),
-        _section("Audit checklist", f"<ul>{checks}</ul>",
+        section("Audit checklist", f"<ul>{checks}</ul>",
                  "<h3>Deduplication</h3>", _table(["check", "status", "method", "result"], [
                      ["exact", dedup["exact"]["status"], dedup["exact"]["method"],
                       f"{dedup['exact']['dropped']:,} dropped, {dedup['exact']['unique_prompts']:,} unique prompts"],
@@ -112,15 +92,13 @@ def render_report(card: dict[str, Any]) -> str:
                  "<h3>Audit sections</h3>", _table(["section", "summary"], audit_rows) if audit_rows
                  else f"<p>{escape(audit.get('hint', 'no audit'))}</p>"),
         literature_html(card["literature"]) if card.get("literature") else "",
-        _section("Sources and licences", _table(["dataset", "revision", "licence", "records"],
+        section("Sources and licences", _table(["dataset", "revision", "licence", "records"],
                  [[s["dataset"], s["revision"], s["license"], s["records"]] for s in card["recipe"]["prompt_sources"]])),
-        _section("Manifest", _table(["file", "rows", "sha256"], [[s["file"], s["rows"], s["sha256"]]
+        section("Manifest", _table(["file", "rows", "sha256"], [[s["file"], s["rows"], s["sha256"]]
                                                                for s in card["manifest"]["data"]["shards"]])),
-        _section("Still unknown", "<ul>" + "".join(f"<li><code>{escape(m)}</code></li>" for m in card["missing"]) + "</ul>"
+        section("Still unknown", "<ul>" + "".join(f"<li><code>{escape(m)}</code></li>" for m in card["missing"]) + "</ul>"
                  if card["missing"] else "<p>nothing</p>"),
     ]
-    data = escape(json.dumps({"name": card["name"], "records": card["records"], "missing": card["missing"]}))
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(card["name"])} — audit report</title>'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head><body>'
-            f'<header><h1>{escape(card["name"])}</h1><p>Release audit report · {escape(card["generated_by"])} · '
-            f'created {escape(card["date_created"])}</p></header><main data-card="{data}">{"".join(body)}</main></body></html>\n')
+    data = json.dumps({"name": card["name"], "records": card["records"], "missing": card["missing"]})
+    return page(f"{card['name']} — audit report", card["name"],
+                f"Release audit report · {card['generated_by']} · created {card['date_created']}", body, data=data)

@@ -1,4 +1,5 @@
-"""audit.json, audit.md and a self-contained audit.html (plots as inline PNG, no network needed)."""
+"""audit.json, audit.md and a self-contained audit.html (plots as inline PNG, no network needed; laid
+out by html_report.py, as the card's report.html is)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from reasonledger.atlas.cite import cite_audit, html_block as literature_html, markdown as literature_markdown
+from reasonledger.html_report import AUDIT_STYLE, STYLE, page, pairs_table, section, table
 from reasonledger.records.parquet import write_json_atomic
 
 TITLES = {
@@ -200,13 +202,10 @@ def plots(result: dict[str, Any], points: Any = None, point_sources: list[str] |
 
 
 def _table(rows: list[dict[str, Any]], limit: int = 20) -> str:
-    if not rows:
-        return "<p>none</p>"
-    keys = [k for k in rows[0] if not isinstance(rows[0][k], (dict, list))]
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, ''))[:300])}</td>" for k in keys) + "</tr>" for r in rows[:limit])
-    more = f"<p>… {len(rows) - limit:,} more in audit.json</p>" if len(rows) > limit else ""
-    return f"<table><tr>{head}</tr>{body}</table>{more}"
+    """Rows of an audit list (the columns of the first row that are not nested), the first `limit`."""
+    keys = [k for k in rows[0] if not isinstance(rows[0][k], (dict, list))] if rows else []
+    return table([str(k) for k in keys], [[str(r.get(k, ""))[:300] for k in keys] for r in rows], limit=limit,
+                 rest="audit.json")
 
 
 def _scalars(section: dict[str, Any]) -> str:
@@ -214,10 +213,9 @@ def _scalars(section: dict[str, Any]) -> str:
     rows = []
     for key, value in section.items():
         text = json.dumps(value, default=str) if isinstance(value, dict) else str(value)
-        if isinstance(value, list) or len(text) > 400:
-            continue
-        rows.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(text)}</td></tr>")
-    return f"<table>{''.join(rows)}</table>"
+        if not isinstance(value, list) and len(text) <= 400:
+            rows.append((key, text))
+    return pairs_table(rows)
 
 
 def _details(name: str, section: dict[str, Any]) -> str:
@@ -273,24 +271,20 @@ def _trap_row(label: str, group: dict[str, Any]) -> dict[str, Any]:
             "flagged": group["flagged"]}
 
 
-_STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}h2{border-bottom:2px solid #4c72b0;padding-bottom:3px;margin-top:1.5em}img{max-width:100%}
-.flag{color:#b00020;font-weight:bold}"""
-
-
 def render_html(result: dict[str, Any], images: dict[str, str]) -> str:
+    """audit.html, laid out as the card's report.html (html_report.py), with the plots inline."""
+    esc = html.escape
     present = titles(result)
-    summary = "".join(f"<tr><th><a href='#{k}'>{v}</a></th><td>{html.escape(headline(k, result[k]))}</td></tr>" for k, v in present.items())
-    sections = []
+    summary = "".join(f'<tr><th><a href="#{esc(k)}">{esc(v)}</a></th><td>{esc(headline(k, result[k]))}</td></tr>'
+                      for k, v in present.items())
+    body = [section("Summary", f"<table>{summary}</table>")]
     for key, title in present.items():
-        image = f"<img alt='{title}' src='data:image/png;base64,{images[key]}'>" if key in images else ""
-        sections.append(f"<h2 id='{key}'>{title}</h2><p>{html.escape(headline(key, result[key]))}</p>{image}"
-                        f"{_details(key, result[key])}")
-    config = html.escape(json.dumps(result["config"], indent=1))
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Data audit</title><style>{_STYLE}</style></head>"
-            f"<body><h1>Data audit</h1><p>{result['records']:,} records.</p><table>{summary}</table>{''.join(sections)}"
-            f"{literature_html(cite_audit(result))}<h2>Configuration</h2><pre>{config}</pre></body></html>")
+        image = f'<img alt="{esc(title)}" src="data:image/png;base64,{images[key]}">' if key in images else ""
+        body.append(section(title, f"<p>{esc(headline(key, result[key]))}</p>", image, _details(key, result[key]),
+                            anchor=key))
+    body.append(literature_html(cite_audit(result)))
+    body.append(section("Configuration", f"<pre>{esc(json.dumps(result['config'], indent=1))}</pre>"))
+    return page("Data audit", "Data audit", f"{result['records']:,} records.", body, style=STYLE + AUDIT_STYLE)
 
 
 def write_report(result: dict[str, Any], out: Path, points: Any = None, point_sources: list[str] | None = None) -> dict[str, Path]:

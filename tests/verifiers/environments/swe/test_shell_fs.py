@@ -118,3 +118,12 @@ def test_binary_files_round_trip(env):
     assert env.state()["tree"]["b"] == {"type": "file", "base64": "/wAB"}
     result = env.step(ToolCall("shell", {"command": "od -An -tx1 b"}))
     assert result.observation["stdout"].split() == ["ff", "00", "01"]
+
+
+@needs_sandbox
+def test_a_command_cannot_touch_the_host(env, tmp_path):
+    marker = tmp_path / "written-by-the-command"
+    env.reset({"tree": {}, "predicates": [{"kind": "exists", "path": "d"}]})
+    result = env.step(ToolCall("shell", {"command": f"echo x > {marker}; cat {marker}; ls {tmp_path}"}))
+    assert result.ok and result.observation["exit_code"] != 0
+    assert not marker.exists() and list(tmp_path.iterdir()) == []

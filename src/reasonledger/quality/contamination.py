@@ -37,6 +37,7 @@ from reasonledger.quality.relations import (
     RelationRules,
     expressions_kept,
     quantities_kept,
+    quantity_counts,
     stronger,
 )
 from reasonledger.quality.text import Normalisation, record_text
@@ -59,6 +60,13 @@ class ContaminationConfig(BaseModel):
     semantic: bool = True
     shortlist: float = Field(0.80, ge=-1, le=1)
     top_k: int = Field(3, ge=1)
+    # the second shortlist: items whose rare quantities the prompt states (`Rarity.by_quantities`), for
+    # retellings whose every word changed; only those with all the item's quantities are classified
+    quantity_shortlist: bool = True
+    rare_quantity_bits: float = Field(3.0, ge=0)  # a quantity at most ~1/8 of the items state
+    quantity_shortlist_bits: float = Field(4.0, ge=0)  # shared rare-quantity bits ...
+    quantity_shortlist_share: float = Field(0.8, ge=0, le=1)  # ... and this share of the item's
+    quantity_top_k: int = Field(10, ge=1)  # items kept per text, most shared bits first
     drop: list[Relation] = Field(default_factory=lambda: list(DEFAULT_DROP))  # relations that flag a record
     # the optional judge tier (verifiers/judgment/same_problem.py): a judge spec; hits of `judge_band` the
     # rules did not flag are asked of it, and a SAME flags the record (its verdict recorded on the hit)
@@ -79,6 +87,7 @@ class ContaminationConfig(BaseModel):
     most_quantities: float = Field(RelationRules.most_quantities, ge=0, le=1)
     same_question: float = Field(RelationRules.same_question, ge=0, le=1)
     same_expressions: float = Field(RelationRules.same_expressions, ge=0, le=1)
+    same_meaning: float = Field(RelationRules.same_meaning, ge=-1, le=1)
     dims: int = Field(256, ge=8, le=384)
     batch: int = Field(2048, ge=1)
 
@@ -241,30 +250,52 @@ class ContaminationScan:
                                     "formulas_kept": formulas, "decided_by": "the item's n-grams with all its quantities and formulas"}
         return self.rules.classify(self.rarity, self.texts[item], where)
 
-    def _shortlist(self, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _shortlist(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(text, item, cosine) of each text's `top_k` closest items at or above `shortlist`, per
         text closest first. Items are taken a slice at a time; what passes the shortlist is kept,
         cut back to each text's `top_k` whenever it grows past a few per text, so memory is one
         slice's cosines plus a bounded list, whatever the benchmark's size."""
-        queries = self.embedder.encode(prompts)
-        k, step = self.config.top_k, max(1, min(_ITEMS_PER_SLICE, _COSINES_PER_SLICE // max(1, len(prompts))))
+        k, step = self.config.top_k, max(1, min(_ITEMS_PER_SLICE, _COSINES_PER_SLICE // max(1, len(queries))))
         kept = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
         for first in range(0, len(self.vectors), step):
             block = queries @ self.vectors[first:first + step].astype(np.float32).T
             rows, items = np.nonzero(block >= self.config.shortlist)
             kept = tuple(np.concatenate(pair) for pair in zip(kept, (rows, items + first, block[rows, items])))
-            if len(kept[0]) > 4 * k * len(prompts):
+            if len(kept[0]) > 4 * k * len(queries):
                 kept = _top(*kept, k)
         return _top(*kept, k)
 
+    def _by_quantities(self, prompts: Sequence[str], queries: np.ndarray,
+                       taken: set[tuple[int, int]]) -> list[tuple[int, int, float]]:
+        """(text, item, cosine) from the second shortlist: items whose rare quantities a prompt states
+        (`Rarity.by_quantities`), kept when the prompt states every one of the item's quantities and
+        no other, at a cosine the relation rules can use (`same_meaning`): the only pairs the rules
+        could name reworded on quantities, so the rest cost one lookup each."""
+        config, found = self.config, []
+        for text_index, prompt in enumerate(prompts):
+            candidates = self.rarity.by_quantities(prompt, config.rare_quantity_bits, config.quantity_shortlist_bits,
+                                                   config.quantity_shortlist_share, config.quantity_top_k)
+            stated = quantity_counts(prompt) if candidates else None
+            for item in candidates:
+                if (text_index, item) in taken or quantity_counts(self.texts[item]) != stated:
+                    continue
+                cosine = float(queries[text_index] @ self.vectors[item].astype(np.float32))
+                if cosine >= self.rules.same_meaning:
+                    found.append((text_index, item, cosine))
+        return found
+
     def _semantic(self, records: Sequence[Record], seen: set[tuple[int, int]]) -> list[dict[str, Any]]:
         prompts = [prompt_text(r.task) for r in records]
+        queries = self.embedder.encode(prompts)
+        pairs = [(t, i, c, "semantic") for t, i, c in zip(*(x.tolist() for x in self._shortlist(queries)))
+                 if (t, i) not in seen]
+        if self.config.quantity_shortlist:
+            pairs += [(*pair, "quantities") for pair in self._by_quantities(prompts, queries,
+                                                                            seen | {(t, i) for t, i, *_ in pairs})]
         found = []
-        for text_index, item, cosine in zip(*(x.tolist() for x in self._shortlist(prompts))):
-            if (text_index, item) in seen:
-                continue
-            self.counts["semantic_shortlisted"] += 1
-            relation, evidence = self.rules.classify(self.rarity, self.texts[item], prompts[text_index])
+        for text_index, item, cosine, method in pairs:
+            self.counts[f"{method}_shortlisted"] += 1
+            relation, evidence = self.rules.classify(self.rarity, self.texts[item], prompts[text_index], cosine)
             if relation is None:
                 self.counts["semantic_unrelated"] += 1
                 if len(self.rejected_examples) < 5:
@@ -274,7 +305,7 @@ class ContaminationScan:
                                                    "cosine": round(cosine, 4), "evidence": evidence})
                 continue
             span = {"start": 0, "end": len(prompts[text_index]), "text": prompts[text_index][:SPAN_CHARS]}
-            found.append(self._hit(records[text_index], item, relation, "semantic", cosine, span, evidence=evidence))
+            found.append(self._hit(records[text_index], item, relation, method, cosine, span, evidence=evidence))
         return found
 
     def scan_all(self, records: Iterable[Record]) -> Iterator[tuple[list[Record], set[str]]]:
@@ -303,6 +334,7 @@ class ContaminationScan:
                       "same": self.counts["judge_same"], "model": self.judge.spec.model,
                       "template_sha256": self.judge.template.sha256} if self.judge is not None else None,
             "semantic": {"shortlisted": self.counts["semantic_shortlisted"],
+                         "shortlisted_by_quantities": self.counts["quantities_shortlisted"],
                          "unrelated": self.counts["semantic_unrelated"],
                          "rejected_examples": self.rejected_examples,
                          "embedder": self.embedder.describe() if self.embedder else None} if self.config.semantic else None,

@@ -100,6 +100,12 @@ def expressions_kept(item: str, record: str) -> float | None:
     return sum(len(e) for e in mine if e in squeezed) / sum(len(e) for e in mine)
 
 
+@lru_cache(maxsize=1 << 14)
+def quantity_counts(text: str) -> Counter[str]:
+    """A text's quantities as a multiset (cached: do not change the result)."""
+    return Counter(numbers(text))
+
+
 def quantities_kept(item: str, record: str) -> tuple[float, int, int]:
     """(share of the item's quantities, as a multiset, found in the record; item count; record count)."""
     a, b = Counter(numbers(item)), Counter(numbers(record))
@@ -121,11 +127,13 @@ class Rarity:
         ids: dict[str, int] = {}
         pairs = array("q")  # term id << 32 | item number, 8 bytes a posting until sorted
         self.distinct: dict[bytes, int] = {}  # a problem the benchmark holds twice is one problem, not a template
-        for text in texts:
+        first = array("q")  # the first text of each distinct item
+        for position, text in enumerate(texts):
             key = _key(text)
             if key in self.distinct:
                 continue
             self.distinct[key] = number = len(self.distinct)
+            first.append(position)
             for term in terms.__wrapped__(text) | {"#" + q for q in numbers.__wrapped__(text)}:  # not cached
                 pairs.append(ids.setdefault(term, len(ids)) << 32 | number)
         self.items, self.ids = len(self.distinct), ids
@@ -137,6 +145,8 @@ class Rarity:
         del packed, pairs
         self.unseen = math.log2((self.items + 1) / 1.5)
         self._bits = np.log2((self.items + 1) / (np.diff(self.offsets) + 0.5))
+        self.first = np.frombuffer(first, np.int64)
+        self._rare: dict[float, np.ndarray] = {}  # rare-quantity bits of each item, by rarity floor
 
     def _held(self, term: str) -> np.ndarray:
         number = self.ids.get(term)
@@ -149,6 +159,29 @@ class Rarity:
 
     def weight(self, found: frozenset[str]) -> float:
         return sum(self.bits(t) for t in found)
+
+    def rare_quantities(self, floor: float) -> np.ndarray:
+        """Each distinct item's bits of quantities at least `floor` bits rare (computed once a floor)."""
+        if floor not in self._rare:
+            rare = [n for t, n in self.ids.items() if t[0] == "#" and self._bits[n] >= floor]
+            held = [self.postings[self.offsets[n]:self.offsets[n + 1]] for n in rare]
+            self._rare[floor] = np.bincount(np.concatenate([self.postings[:0], *held]), minlength=self.items,
+                                            weights=np.repeat(self._bits[rare], [len(h) for h in held]))
+        return self._rare[floor]
+
+    def by_quantities(self, text: str, floor: float, least: float, share: float, top: int) -> list[int]:
+        """The texts (first of each distinct item) whose rare quantities `text` states: at least `least`
+        bits of quantities held by few items (each at least `floor` bits rare) and `share` of the
+        item's own; the `top` with the most bits. One posting list per rare number of `text`: the
+        cheap second shortlist beside the embedding, for retellings whose words all changed."""
+        rare = [n for n in (self.ids.get("#" + q) for q in set(numbers(text))) if n is not None and self._bits[n] >= floor]
+        if not rare:
+            return []
+        held = [self.postings[self.offsets[n]:self.offsets[n + 1]] for n in rare]
+        bits = np.bincount(np.concatenate(held), weights=np.repeat(self._bits[rare], [len(h) for h in held]),
+                           minlength=self.items)
+        found = np.flatnonzero((bits >= least) & (bits >= share * self.rare_quantities(floor) - 1e-9))
+        return self.first[found[np.argsort(-bits[found], kind="stable")[:top]]].tolist()
 
     def support(self, found: frozenset[str], item: str, record: str, share: float = 1.0, cap: int = 50) -> int:
         """Other items holding at least `share` of the bits of `found` (with 1.0: every term): not
@@ -187,9 +220,12 @@ class RelationRules:
                                    # `min_coverage` of the record's, or as many quantities, at least `chain`)
     same_question: float = 0.5     # the item's question: this share of its asking sentence's bits asked again
     same_expressions: float = 0.5  # a problem stated in formulas: this share of them in the record
+    same_meaning: float = 0.60     # reworded on quantities: every one of the item's, as many, at this cosine
 
-    def classify(self, rarity: Rarity, item: str, record: str) -> tuple[str | None, dict[str, Any]]:
-        """The relation of `record` to benchmark `item` (None: unrelated), with its evidence."""
+    def classify(self, rarity: Rarity, item: str, record: str,
+                 cosine: float | None = None) -> tuple[str | None, dict[str, Any]]:
+        """The relation of `record` to benchmark `item` (None: unrelated), with its evidence; `cosine`,
+        the texts' embedding similarity where the semantic pass measured it."""
         if _FORMAT.words(item) == _FORMAT.words(record):
             return "verbatim", {"decided_by": "the same text up to case, spacing and punctuation"}
         item_terms, record_terms = terms(item), terms(record)
@@ -218,6 +254,9 @@ class RelationRules:
             "formulas_kept": None if formulas is None else round(formulas, 3), "question_overlap": round(same_q, 3),
             "rarest_shared": sorted(shared, key=lambda t: (-rarity.bits(t), t))[:6]}
         story = support <= self.support_max and shared_bits >= self.min_shared_bits and coverage >= self.min_coverage
+        same_numbers = (cosine is not None and cosine >= self.same_meaning and item_count >= 2 and kept == 1.0
+                        and record_count == item_count and number_support <= self.support_max
+                        and (support <= self.support_max or quantity_bits >= self.quantity_bits))
         by_quantities = (item_count >= 2 and (kept >= self.same_quantities and abs(record_count - item_count) <= 1
                                               or kept >= self.most_quantities and record_count == item_count
                                               and same_q >= self.same_question)
@@ -229,6 +268,9 @@ class RelationRules:
         elif by_quantities:
             relation, evidence["decided_by"] = "reworded", ("the item's quantities with shared terms no other "
                                                            "benchmark item holds")
+        elif same_numbers:
+            relation, evidence["decided_by"] = "reworded", (f"every one of the item's {item_count} quantities and no "
+                                                           f"other, in a text of the same meaning (cosine {cosine:.2f})")
         elif not story:
             relation = "template" if coverage >= self.template_coverage else None
             evidence["decided_by"] = (f"shared terms held by {support} other benchmark items" if support > self.support_max

@@ -108,3 +108,20 @@ def test_tau_bench_episodes_export_with_their_replayed_outcomes(shared_data, tmp
     info = table.column("extra_info").to_pylist()
     assert table.num_rows == 200 and "book_reservation" in info[0]["tools_kwargs"]
     assert {row["tools_kwargs"]["book_reservation"]["create_kwargs"]["revision"] for row in info} == {"7362a17"}
+
+
+def test_tau_bench_rows_carry_the_environment_tools(shared_data, tmp_path):
+    from reasonledger.verifiers.environments.tau.airline import TauAirline
+
+    records = list(import_file(shared_data / "taubench/historical/gpt-4o-airline.json", "tau-bench", revision="7362a17"))
+    write_parquet_shards(records[:5], tmp_path / "data")
+    shown = TauAirline(data_root=shared_data, revision="7362a17").tool_schemas()
+    sft = [json.loads(line) for line in export_trl_tools(tmp_path / "data", tmp_path / "sft", TrlToolsOptions(
+        select="all")).read_text().splitlines()]
+    assert len(sft) == 5 and all(row["tools"] == shown for row in sft)
+    assert {t["function"]["name"] for t in sft[0]["tools"]} == set(TauAirline.tools)
+    called = {c["function"]["name"] for row in sft for m in row["messages"] for c in m.get("tool_calls") or []}
+    assert called and called <= {t["function"]["name"] for t in shown}
+    export_verl_tools(tmp_path / "data", tmp_path / "verl")
+    config = yaml.safe_load((tmp_path / "verl" / "verl_tools.yaml").read_text())
+    assert sorted(t["tool_schema"]["function"]["name"] for t in config["tools"]) == sorted(TauAirline.tools)

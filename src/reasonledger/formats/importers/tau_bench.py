@@ -4,7 +4,8 @@ Each row is one conversation of a tool-calling agent with a simulated user on on
 an `episode` whose reference is an environment spec pinned to the revision the trajectory was
 recorded at (`tau_airline` or `tau_retail`), with the task read from that revision's task file
 (Python source, parsed with `ast` by the environment's own reader, never imported), its gold
-actions, required outputs and the pinned hash of the initial database. The
+actions, required outputs, the pinned hash of the initial database and the environment's tool
+schemas at that revision (what trl_tools and verl_tools exports show the model). The
 recorded reward and its `reward_info` are kept as a `dataset` verdict: what τ-bench said then, not
 evidence of what replaying says now (that is the environment verifier's verdict).
 """
@@ -21,11 +22,16 @@ from reasonledger.records.agent import EnvironmentSpec, text_hash
 from reasonledger.records.jsonl import parse_rows
 from reasonledger.records.model import ErrorKind, Kind, Record, Termination, Verdict
 from reasonledger.records.quarantine import BadRow
+from reasonledger.verifiers.environments.base import RevisionMismatch
+from reasonledger.verifiers.environments.tau.airline import TauAirline
 from reasonledger.verifiers.environments.tau.data import TauDataError, read_tasks
+from reasonledger.verifiers.environments.tau.env import TauEnvironment
 from reasonledger.verifiers.environments.tau.pins import initial_state_hash
+from reasonledger.verifiers.environments.tau.retail import TauRetail
 
 REPOSITORY = "sierra-research/tau-bench"
 DOMAINS = ("airline", "retail")
+ENVIRONMENTS: dict[str, type[TauEnvironment]] = {"airline": TauAirline, "retail": TauRetail}
 # τ-bench's run.py default --max-num-steps: one step is one agent turn (a reply or one tool call).
 MAX_STEPS = 30
 # the tool that hands the user to a human and ends the episode (both domains)
@@ -60,6 +66,17 @@ def _task_file(path: Path, tasks: str | None, revision: str, domain: str, split:
     return path.parent.parent / f"rev_{revision}" / domain / f"tasks_{split}.py"
 
 
+def tool_schemas(domain: str, revision: str) -> list[dict[str, Any]]:
+    """The domain's tools as its environment shows them at `revision`; none at a revision whose
+    tools are not pinned (they may have differed there; replay reports such an episode as
+    env_revision_mismatch)."""
+    try:
+        env = ENVIRONMENTS[domain](data_root=Path(), revision=revision)  # the tools read no data
+    except RevisionMismatch:
+        return []
+    return env.tool_schemas()
+
+
 def read_tau_trajectories(path: Path, tasks: str | None = None, revision: str | None = None,
                           domain: str | None = None, model: str | None = None, split: str = "test",
                           max_steps: int = MAX_STEPS) -> Iterator[Record | BadRow]:
@@ -86,6 +103,7 @@ def read_tau_trajectories(path: Path, tasks: str | None = None, revision: str | 
         yield BadRow(str(path), 0, f"cannot read the task file at revision {revision} ({exc}); give its path "
                      "as the `tasks` option")
         return
+    tools = tool_schemas(domain, revision)
 
     def convert(row: dict[str, Any], number: int) -> Record:
         task_id = row["task_id"]
@@ -108,7 +126,7 @@ def read_tau_trajectories(path: Path, tasks: str | None = None, revision: str | 
             env=env, revision=revision, initial_state_hash=initial_state_hash(env, revision), task_id=str(task_id),
             task=task, gold_actions=task["actions"],
             required_outputs=outputs, reward_basis=["state", "outputs"] if outputs else ["state"],
-            limits={"max_steps": max_steps}, policy_hash=None if system is None else text_hash(system))
+            limits={"max_steps": max_steps}, tools=tools, policy_hash=None if system is None else text_hash(system))
         reward = float(row["reward"])
         return Record(
             kind=Kind.episode,

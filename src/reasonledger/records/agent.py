@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from reasonledger.records.model import Action, ErrorKind, Message, Task, hash_observation, json_digest
 
 # "results" and "turns": BFCL multi-turn (the gold calls' results seen; calls only in turns that act)
-RewardComponent = Literal["state", "outputs", "actions", "tests", "calls", "results", "turns"]
+RewardComponent = Literal["state", "outputs", "actions", "tests", "calls", "results", "turns", "fail_to_pass",
+                          "pass_to_pass"]
 
 
 class _Spec(BaseModel):

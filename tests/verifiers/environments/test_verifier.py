@@ -143,3 +143,11 @@ def test_the_episode_says_which_calls_changed_the_state():
     messages = counter.conversation(("read", {}, "0"), ("add", {"n": 2}, "2"), ("add", {"n": -1}, "Error: negative"))
     evidence = judge(episode(counter.spec(), messages))["episode"].evidence
     assert evidence["changed_state_at"] == [1] and evidence["steps"] == 3 and evidence["failed_steps"] == 1
+
+
+def test_a_reward_basis_naming_what_the_environment_does_not_judge_is_an_env_error():
+    # without this rule the reward over an empty set of judged components would be 1 for any episode
+    verdicts = judge(episode(counter.spec(basis=("state", "fail_to_pass")), counter.conversation(("add", {"n": 5}, "5"))))
+    ep = verdicts["episode"]
+    assert not ep.passed and ep.evidence["outcome"] == "env_error"
+    assert "fail_to_pass" in ep.evidence["reason"] and "state" not in verdicts

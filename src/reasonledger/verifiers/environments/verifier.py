@@ -28,7 +28,9 @@ Outcome = Literal["success", "wrong_state", "missing_output", "truncated_state_c
 OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
 EPISODE_KINDS = (Kind.tool_trajectory, Kind.episode)
 DEFAULT_BASIS = ("state", "outputs")  # when a spec names no reward basis: the components τ-bench-style rewards use
-_FAILED_COMPONENT = {"state": "wrong_state", "outputs": "missing_output"}
+# a repaired file that fails its tests is a wrong final state, like a wrong database
+_FAILED_COMPONENT = {"state": "wrong_state", "outputs": "missing_output", "fail_to_pass": "wrong_state",
+                     "pass_to_pass": "wrong_state"}
 OBSERVATION_CHARS = 500  # how much of a failed call's observation a step verdict keeps
 
 
@@ -141,6 +143,12 @@ class EnvironmentVerifier(Verifier):
         except Exception as exc:  # the environment could not judge (bad gold actions, missing task data)
             return [*replay.step_verdicts(self), self._episode("env_error", reason=f"check: {type(exc).__name__}: {exc}",
                                                                  first_divergence=replay.first_divergence)]
+        unjudged = [name for name in spec.reward_basis if name not in {c.name for c in components}]
+        if unjudged:  # a basis naming nothing the environment judges would pass every episode
+            return [*replay.step_verdicts(self), self._episode(
+                "env_error", reason=f"the reward basis names {', '.join(unjudged)}, which {spec.env} does not judge "
+                f"(it judges {', '.join(c.name for c in components)}); fix the spec's reward_basis",
+                first_divergence=replay.first_divergence)]
         basis = list(spec.reward_basis) or [c.name for c in components if c.name in DEFAULT_BASIS] \
             or [c.name for c in components]
         verdicts = [self.verdict(c.passed, score=c.score, target=c.name, in_basis=c.name in basis, **c.evidence)

@@ -67,7 +67,7 @@ def test_each_record_is_a_task_the_environment_reproduces_and_the_gold_solves(bu
     for record in read_jsonl_records(out / "instances.jsonl.gz"):
         spec = environment_spec(record.task)
         assert spec.env == "swe_lite" and record.task.verifier.name == "environment"
-        assert spec.task_id == record.task.source.row_id and spec.reward_basis == []
+        assert spec.task_id == record.task.source.row_id and spec.reward_basis == ["fail_to_pass", "pass_to_pass"]
         assert spec.task["program"] in record.task.prompt and "gold" not in spec.task
         env.reset(spec.task)
         assert env.state_hash() == spec.initial_state_hash

@@ -45,7 +45,7 @@ def instance_record(instance: inst.Instance, seed: int) -> Record:
         env=SweLite.id, version=SweLite.version, revision=REVISIONS.get(instance.dataset), initial_state_hash=env.state_hash(),
         task_id=instance.instance_id, task=instance.as_task(),
         gold_actions=[GoldAction(name="write_file", arguments={"path": instance.file, "content": instance.gold})],
-        reward_basis=[], limits=Limits(max_steps=MAX_STEPS), tools=TOOL_SCHEMAS)
+        reward_basis=["fail_to_pass", "pass_to_pass"], limits=Limits(max_steps=MAX_STEPS), tools=TOOL_SCHEMAS)
     source = {**instance.source, "revision": REVISIONS.get(instance.dataset), "row_id": instance.instance_id}
     return Record(kind=Kind.prompt_answer, task={
         "prompt": prompt(instance), "reference": spec.as_reference(), "domain": "code",

@@ -4,8 +4,12 @@ Each task whose reference is an environment spec gets `n` episodes. The policy i
 whole conversation and the environment's tool schemas; the tool calls it answers with (OpenAI
 `tool_calls`) are parsed as JSON and dispatched by name through the environment's method table,
 never evaluated; each call becomes an `Action` with its observation, whether it failed and how, and
-the state hash after it. Without a user simulator the task's prompt is the one user turn and the
-episode ends when the policy answers without a tool call (`agent_stop`). With one (τ-bench style), a
+the state hash after it. Without a user simulator the task's prompt is the first user turn and the
+episode ends when the policy answers without a tool call (`agent_stop`), unless the environment
+scripts further user turns (`Environment.user_turns`, BFCL multi-turn): then the next one is fed
+when the policy ends a turn, each call is given the id `t<turn>.<n>` the environment's check splits
+turns by, and `max_steps` counts the policy turns of one user turn (as BFCL's step limit does). With
+a user simulator (τ-bench style), a
 second model behind the same kind of backend plays the user from the task's instruction; what the
 policy says goes to it, and its `###STOP###` ends the episode (`user_stop`). `max_steps` policy turns
 end it too (`max_steps`); a tool the environment marks as terminating (τ-bench's transfer to a
@@ -127,6 +131,10 @@ class Episode:
     tools: list[dict[str, Any]]
     messages: list[dict[str, Any]]  # the policy's view
     user_messages: list[dict[str, Any]] | None = None  # the simulator's view (roles swapped)
+    script: list[list[dict[str, Any]]] | None = None  # scripted user turns still to come
+    user_turn: int = 0  # the scripted user turn the policy is answering
+    turn_calls: int = 0  # calls made in that turn
+    turn_start: int = 0  # policy turns before it
     actions: list[Action] = field(default_factory=list)
     steps: int = 0
     termination: Termination | None = None
@@ -201,9 +209,14 @@ class Episodes(GeneratingStep):
         max_steps = p.max_steps or spec.limits.max_steps or DEFAULT_MAX_STEPS
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
         episode = Episode(record, spec, env, sample, seed, max_steps, tool_schemas(spec, env), messages)
+        scripted = env.user_turns(spec.task)
+        if scripted is not None and p.user is not None:
+            raise ScriptedUser(f"{spec.env} scripts the user's turns of task {spec.task_id!r}; "
+                               "run it without a user simulator")
         if p.user is None:
             first = render(record.task, "chat", p.template, None)["messages"]
             episode.messages += [m for m in first if m["role"] != "system" or not system]
+            episode.script = None if scripted is None else scripted[1:]
         else:
             instruction = str(spec.task.get(p.user.instruction_field) or "")
             episode.user_messages = [{"role": "system", "content": p.user.system.replace("{instruction}", instruction)},
@@ -234,6 +247,9 @@ class Episodes(GeneratingStep):
         """The policy's turn: its tool calls dispatched in order, or its words to the user."""
         episode.steps += 1
         calls = list(choice.tool_calls or ())
+        if episode.script is not None:  # ids by turn, as the environment's check splits them
+            calls = [{**call, "id": f"t{episode.user_turn}.{episode.turn_calls + i}"} for i, call in enumerate(calls)]
+            episode.turn_calls += len(calls)
         message: dict[str, Any] = {"role": "assistant", "content": choice.text}
         if calls:
             message["tool_calls"] = calls
@@ -256,13 +272,17 @@ class Episodes(GeneratingStep):
             if parsed.name in terminating:
                 episode.termination = "agent_stop"
         if episode.termination is None and not calls:
-            if self.params.user is None:
+            if episode.script:  # the next scripted user turn
+                episode.messages.extend(dict(m) for m in episode.script.pop(0))
+                episode.user_turn, episode.turn_calls, episode.turn_start = episode.user_turn + 1, 0, episode.steps
+            elif self.params.user is None:
                 episode.termination = "agent_stop"
             else:
                 assert episode.user_messages is not None
                 episode.user_messages.append({"role": "user", "content": choice.text})
                 episode.turn = "user"
-        if episode.termination is None and episode.turn == "policy" and episode.steps >= episode.max_steps:
+        if (episode.termination is None and episode.turn == "policy"
+                and episode.steps - episode.turn_start >= episode.max_steps):
             episode.termination = "max_steps"
 
     def _user_answer(self, episode: Episode, choice: Choice) -> None:
@@ -309,6 +329,8 @@ class Episodes(GeneratingStep):
         scaffold: dict[str, Any] = {"agent_loop": AGENT_LOOP, "system_prompt_hash": text_hash(system) if system else None,
                                     "tools_hash": text_hash(json.dumps(episode.tools, sort_keys=True)),
                                     "max_steps": episode.max_steps, "tool_choice": p.tool_choice, "seed": episode.seed}
+        if episode.script is not None:
+            scaffold["user_turns"] = episode.user_turn + 1 + len(episode.script)
         if p.user is not None:
             scaffold["user_simulator"] = {"model": user_model, "system_hash": text_hash(p.user.system),
                                           "stop": p.user.stop, "sampling": p.user.sampling.body()}
@@ -342,6 +364,8 @@ class Episodes(GeneratingStep):
                     started.append((record, [self._start(record, j, system) for j in range(self.params.n)]))
                 except RevisionMismatch as exc:
                     ctx.drop(record, "env_revision_mismatch", str(exc))
+                except ScriptedUser as exc:
+                    ctx.drop(record, "scripted_user_turns", str(exc))
             episodes = [e for _, mine in started for e in mine]
             try:
                 while any(not e.done for e in episodes):
@@ -359,6 +383,10 @@ class Episodes(GeneratingStep):
                     closer = getattr(episode.env, "close", None)
                     if callable(closer):
                         closer()
+
+
+class ScriptedUser(ValueError):
+    """A task whose environment scripts the user's turns, run with a user simulator as well."""
 
 
 def _unplayable(record: Record) -> tuple[str, str] | None:

@@ -117,6 +117,13 @@ class Environment:
         come with the task (BFCL's) overrides it and answers after `reset`."""
         return [method_schema(name, getattr(self, method_name)) for name, method_name in sorted(self.tools.items())]
 
+    def user_turns(self, task: Mapping[str, Any]) -> list[list[dict[str, Any]]] | None:
+        """The user's turns when the task scripts them (BFCL multi-turn), each a list of messages, the
+        first included; None when the user is the task's prompt alone (or a simulator). An episode
+        feeds turn k+1 when the policy ends turn k and ids each call `t<k>.<n>`, by which such an
+        environment's `check` tells the turns apart."""
+        return None
+
     def step(self, call: ToolCall) -> StepResult:
         method_name = self.tools.get(call.name)
         if method_name is None:

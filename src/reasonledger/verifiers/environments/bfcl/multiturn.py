@@ -17,8 +17,9 @@ and returns one component per predicate, each computed over every turn (BFCL sto
 BFCL's long-context variants (padding added to files, lists and records) are not built: the shipped
 categories (multi_turn_base, multi_turn_miss_param) do not use them.
 
-The model's calls are split into turns by the call id: `t<turn>.<anything>` (the BFCL importer writes
-ids so); calls without such an id all count as the last turn's. `check_turns` takes the turns directly.
+The model's calls are split into turns by the call id: `t<turn>.<anything>` (the BFCL importer and the
+episodes step, which feeds the user turns of `user_turns`, write ids so); calls without such an id all
+count as the last turn's. `check_turns` takes the turns directly.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class MultiTurnEnvironment(Environment):
         """The task's tools (after `reset`), each from its API method's signature. BFCL's function docs,
         with their descriptions, are what the importer puts in a spec's `tools`."""
         return [method_schema(name, getattr(api, name)) for name, api in sorted(self._methods.items())]
+
+    def user_turns(self, task: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
+        """BFCL's `question`: one list of user messages a turn."""
+        return [[dict(message) for message in turn] for turn in task.get("question") or ()]
 
     def parameters(self, name: str) -> list[str]:
         """The tool's parameter names in order (to name positional arguments of a call string)."""

@@ -17,7 +17,8 @@ merges `custom_reward_function.reward_kwargs` into every call):
 - `compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **kwargs)`, the
   call of verl's BatchRewardManager (verl/workers/reward_manager/batch.py,
   `reward_model.reward_manager=batch`): the same scores, judged with each verifier's `verify_many`
-  (or its `judge_many`, which skips building verdicts).
+  (or its `judge_many`, which skips building verdicts, and `score_many`, which also skips the
+  evidence when only scores are asked for).
 
 TRL (`GRPOTrainer(reward_funcs=trl_reward_funcs(), train_dataset=<trl_grpo export>)`): TRL calls
 `reward_func(prompts=..., completions=..., completion_ids=..., **columns)` with every dataset column

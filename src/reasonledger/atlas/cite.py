@@ -15,6 +15,7 @@ from typing import Any
 
 from reasonledger.atlas.load import Atlas, Entry, load
 from reasonledger.atlas.query import level_range, select
+from reasonledger.atlas.vocab import FAMILIES
 
 DEFAULT_LEVELS = "L4+"
 
@@ -91,15 +92,19 @@ def cite_findings(sections: Iterable[str], levels: str = DEFAULT_LEVELS, atlas: 
 def cite_card(card: dict[str, Any], levels: str = DEFAULT_LEVELS, atlas: Atlas | None = None) -> dict[str, Any]:
     """The card's `literature` section: entries sharing its verifier families and record kinds, the
     verifier and reward studies of those families (beside the verifier cards), then one block per
-    audit finding the card carries."""
+    audit finding the card carries (agent failures when it counts failed episodes)."""
     atlas = atlas or load()
-    families = sorted(set((card.get("verification") or {}).get("families", {}).values()))
+    verification = card.get("verification") or {}
+    families = sorted(set(verification.get("families", {}).values()) & set(FAMILIES))
     kinds = sorted((card.get("objects") or {}).get("by_kind", {}))
     audit = card.get("audit") or {}
     sections = [name for name, s in (audit.get("sections") or {}).items()
                 if not isinstance(s, dict) or s.get("applicable") is not False]
     if isinstance(card.get("pass_rate"), dict) and card["pass_rate"].get("status") in ("measured", "audited"):
         sections.append("difficulty")
+    if any(outcome != "success" for counts in (verification.get("episode_outcomes") or {}).values()
+           for outcome, n in counts.items() if n):
+        sections.append("agent_failures")  # the card counts failed episodes: what is known about them
     out = cite_findings(sections, levels, atlas)
     shared = sharing(select(atlas.entries, level=levels), families, kinds)
     basis = f"families {', '.join(families) or 'none'} and kinds {', '.join(kinds) or 'none'}"

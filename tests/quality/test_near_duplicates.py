@@ -156,3 +156,22 @@ def test_shingling_in_batches_changes_nothing(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(minhash, "_TEXTS_PER_BATCH", 5)  # 12 texts: batches of 5, 5 and 2
     for got, want in zip(minhash.shingles(texts, NearDupConfig()), whole):
         assert got.tolist() == want.tolist()
+
+
+def test_the_signature_floor_drops_only_pairs_exact_verification_rejects(monkeypatch) -> None:
+    """Candidates whose signatures agree too little are not verified: with the floor off (every
+    candidate verified) the same pairs and clusters come out. The floor is the binomial tail."""
+    from math import comb
+
+    import reasonledger.quality.minhash as minhash
+
+    floor = minhash.agreement_floor(0.8, 128)
+    below = sum(comb(128, k) * 0.8**k * 0.2 ** (128 - k) for k in range(floor))
+    assert below <= 1e-12 < below + comb(128, floor) * 0.8**floor * 0.2 ** (128 - floor)
+    docs, _ = mutated_corpus(originals=600, copies=900)
+    config = NearDupConfig(threshold=0.8)
+    screened = near_duplicates(docs, config)
+    monkeypatch.setattr(minhash, "agreement_floor", lambda threshold, num_perm: 0)
+    everything = near_duplicates(docs, config)
+    assert screened.pairs == everything.pairs and screened.clusters == everything.clusters
+    assert len(screened.pairs) > 100

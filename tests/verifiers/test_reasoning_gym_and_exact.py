@@ -125,3 +125,14 @@ def test_verl_reward_without_extra_info_infers_the_verifier_from_the_source():
     assert compute_score("reasoning-gym/chain_sum", "<answer>41</answer>", "42") == 0.0
     assert compute_score("openai/gsm8k", "so the total is #### 42", "42") == 1.0
     assert compute_score("elsewhere", "<answer>Paris</answer>", "paris") == 1.0
+
+
+def test_score_many_gives_the_scores_of_judge_many_and_of_verify():
+    verifier = get_verifier("reasoning_gym")
+    countdown, chain = _reference("countdown"), _reference("chain_sum")
+    pairs = [(countdown, f"<answer>{countdown['answer']}</answer>"), (countdown, f"So the answer is {countdown['answer']}."),
+             (countdown, "1 + 2"), (countdown, "I don't know."), (chain, f"\\boxed{{{chain['answer']}}}"), (chain, "7"),
+             (chain, "")]
+    scores = verifier.score_many(pairs)
+    assert scores == [score for _, score, _ in verifier.judge_many(pairs)] == [verifier.verify(*p).score for p in pairs]
+    assert scores[0] == scores[1] == scores[4] == 1.0 and scores[3] == 0.0 and 0 < scores[2] < 1

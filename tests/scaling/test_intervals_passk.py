@@ -17,16 +17,16 @@ LEVEL = 0.95
 REPLICATES = 300
 
 
-def coverage(problems: int, n: int, k: int, draw, seed: int = 0) -> float:
+def coverage(problems: int, n: int, k: int, draw, seed: int = 0, replicates: int = REPLICATES) -> float:
     rng = np.random.default_rng(seed)
     population = draw(rng, 400_000)
     truth = float(np.mean(1 - (1 - population) ** k))
     hits = 0
-    for replicate in range(REPLICATES):
+    for replicate in range(replicates):
         c = rng.binomial(n, draw(rng, problems))
         est = passk_estimate(np.full(problems, n), c, k, n_boot=400, level=LEVEL, seed=replicate)
         hits += est.low <= truth <= est.high
-    return hits / REPLICATES
+    return hits / replicates
 
 
 @pytest.mark.parametrize("all_passed", [True, False])
@@ -57,8 +57,10 @@ def test_coverage_is_nominal_inside(name: str) -> None:
                          ids=["pass@1 = 0.995", "Beta(199, 1)"])
 def test_coverage_near_the_boundary(draw) -> None:
     """50 problems, pass@1 about 0.995, 4 rollouts each (the percentile bootstrap covered 52-65% here;
-    the Jeffreys interval on the effective trials, 98%, as it cannot miss on the upper side)."""
-    assert abs(coverage(50, 4, 1, draw) - LEVEL) <= 0.03
+    the Jeffreys interval on the effective trials, 98%, as it cannot miss on the upper side). Here the
+    coverage hinges on one failure count (about 93.5%, benchmarks/scaling.md), so 1,000 replicates
+    keep the Monte Carlo error (0.7 points) well inside the tolerance."""
+    assert abs(coverage(50, 4, 1, draw, replicates=1000) - LEVEL) <= 0.03
 
 
 @pytest.mark.parametrize(("passed", "n"), [(197, 200), (200, 200), (0, 50), (7, 13)])

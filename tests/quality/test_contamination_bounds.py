@@ -33,15 +33,15 @@ def test_cosines_taken_a_slice_of_items_at_a_time_shortlist_the_same(shared_data
         pytest.skip(f"semantic pass unavailable: {exc}")
     prompts = [r.task.prompt for r in records]
     queries = scan.embedder.encode(prompts)
-    whole = [x.tolist() for x in scan._shortlist(queries)]
+    whole = [x.tolist() for x in scan._shortlist(queries, scan.config.shortlist)]
     monkeypatch.setattr(contamination, "_COSINES_PER_SLICE", 7 * len(prompts))  # slices of 7 items
-    sliced = [x.tolist() for x in scan._shortlist(queries)]
+    sliced = [x.tolist() for x in scan._shortlist(queries, scan.config.shortlist)]
     assert len(whole[0]) > len(records)  # several items per text
     assert sliced[:2] == whole[:2] and sliced[2] == pytest.approx(whole[2])
 
     # every item passes a shortlist of -1, so the kept list is cut back many times on the way
     scan.config = ContaminationConfig(shortlist=-1, top_k=4)
-    got = [x.tolist() for x in scan._shortlist(queries)]
+    got = [x.tolist() for x in scan._shortlist(queries, scan.config.shortlist)]
     sims = queries @ scan.vectors.astype(np.float32).T
     want = [(row, item) for row in range(len(prompts)) for item in np.argsort(-sims[row], kind="stable")[:4].tolist()]
     assert list(zip(got[0], got[1])) == want

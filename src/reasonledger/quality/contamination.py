@@ -250,34 +250,49 @@ class ContaminationScan:
                                     "formulas_kept": formulas, "decided_by": "the item's n-grams with all its quantities and formulas"}
         return self.rules.classify(self.rarity, self.texts[item], where)
 
-    def _shortlist(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(text, item, cosine) of each text's `top_k` closest items at or above `shortlist`, per
-        text closest first. Items are taken a slice at a time; what passes the shortlist is kept,
-        cut back to each text's `top_k` whenever it grows past a few per text, so memory is one
-        slice's cosines plus a bounded list, whatever the benchmark's size."""
+    def _shortlist(self, queries: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text, item, cosine) of each text's `top_k` closest items at or above `floor`, per
+        text closest first. Items are taken a slice at a time; each text keeps its `top_k` so far,
+        and a slice passes only cosines at or above the text's k-th so far (nothing lower can make
+        its top k; found by a partition when too many would pass), so memory is one slice's cosines
+        plus `top_k` per text and the cost does not grow with how many items pass the floor."""
         k, step = self.config.top_k, max(1, min(_ITEMS_PER_SLICE, _COSINES_PER_SLICE // max(1, len(queries))))
         kept = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+        least = np.full(len(queries), floor, np.float32)  # each text's k-th closest so far, or the floor
         for first in range(0, len(self.vectors), step):
             block = queries @ self.vectors[first:first + step].astype(np.float32).T
-            rows, items = np.nonzero(block >= self.config.shortlist)
-            kept = tuple(np.concatenate(pair) for pair in zip(kept, (rows, items + first, block[rows, items])))
-            if len(kept[0]) > 4 * k * len(queries):
-                kept = _top(*kept, k)
-        return _top(*kept, k)
+            passing = block >= least[:, None]
+            if block.shape[1] > k and np.count_nonzero(passing) > 4 * k * len(queries):
+                np.maximum(least, np.partition(block, block.shape[1] - k, axis=1)[:, block.shape[1] - k], out=least)
+                passing = block >= least[:, None]
+            rows, items = np.nonzero(passing)
+            kept = _top(*(np.concatenate(pair) for pair in zip(kept, (rows, items + first, block[rows, items]))), k)
+            position = np.arange(len(kept[0])) - np.searchsorted(kept[0], kept[0])
+            full = position == k - 1
+            least[kept[0][full]] = np.maximum(least[kept[0][full]], kept[2][full])
+        return kept
+
+    def _quantities_agree(self, item: int, stated: Counter[str]) -> bool:
+        """Whether a prompt stating `stated` keeps the item's quantities as the rules' reworded-on-
+        quantities cases need (`same_quantities` of them, as many within one): a multiset compare."""
+        mine = quantity_counts(self.texts[item])
+        count, total = sum(mine.values()), sum(stated.values())
+        return (count >= 2 and abs(total - count) <= 1
+                and sum((mine & stated).values()) >= self.rules.same_quantities * count)
 
     def _by_quantities(self, prompts: Sequence[str], queries: np.ndarray,
                        taken: set[tuple[int, int]]) -> list[tuple[int, int, float]]:
         """(text, item, cosine) from the second shortlist: items whose rare quantities a prompt states
-        (`Rarity.by_quantities`), kept when the prompt states every one of the item's quantities and
-        no other, at a cosine the relation rules can use (`same_meaning`): the only pairs the rules
-        could name reworded on quantities, so the rest cost one lookup each."""
+        (`Rarity.by_quantities`), kept when their quantities agree (`_quantities_agree`) at a cosine
+        the relation rules can use (`same_meaning`): the pairs the rules could name reworded on
+        quantities, so the rest cost one lookup each."""
         config, found = self.config, []
         for text_index, prompt in enumerate(prompts):
             candidates = self.rarity.by_quantities(prompt, config.rare_quantity_bits, config.quantity_shortlist_bits,
                                                    config.quantity_shortlist_share, config.quantity_top_k)
             stated = quantity_counts(prompt) if candidates else None
             for item in candidates:
-                if (text_index, item) in taken or quantity_counts(self.texts[item]) != stated:
+                if (text_index, item) in taken or not self._quantities_agree(item, stated):
                     continue
                 cosine = float(queries[text_index] @ self.vectors[item].astype(np.float32))
                 if cosine >= self.rules.same_meaning:
@@ -285,11 +300,21 @@ class ContaminationScan:
         return found
 
     def _semantic(self, records: Sequence[Record], seen: set[tuple[int, int]]) -> list[dict[str, Any]]:
+        """Shortlisted pairs by cosine (at `shortlist`, or down to `same_meaning` when the quantities
+        agree) and by rare quantities, each named by the relation rules."""
         prompts = [prompt_text(r.task) for r in records]
         queries = self.embedder.encode(prompts)
-        pairs = [(t, i, c, "semantic") for t, i, c in zip(*(x.tolist() for x in self._shortlist(queries)))
-                 if (t, i) not in seen]
-        if self.config.quantity_shortlist:
+        by_numbers = self.config.quantity_shortlist
+        floor = min(self.config.shortlist, self.rules.same_meaning) if by_numbers else self.config.shortlist
+        pairs = []
+        for t, i, c in zip(*(x.tolist() for x in self._shortlist(queries, floor))):
+            if (t, i) in seen:
+                continue
+            if c >= self.config.shortlist:
+                pairs.append((t, i, c, "semantic"))
+            elif self._quantities_agree(i, quantity_counts(prompts[t])):
+                pairs.append((t, i, c, "quantities"))
+        if by_numbers:
             pairs += [(*pair, "quantities") for pair in self._by_quantities(prompts, queries,
                                                                             seen | {(t, i) for t, i, *_ in pairs})]
         found = []

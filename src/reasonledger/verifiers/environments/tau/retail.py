@@ -1,6 +1,11 @@
 """τ-bench's retail domain: users, products and orders, and the tools an agent cancels, changes,
 returns and exchanges orders with. Behaviour follows sierra-research/tau-bench's retail tools at
-59a200c, written here. Only that revision is pinned: two retail tools changed after 7362a17."""
+59a200c, written here, and holds at 7362a17 too: the two tools commit 404f33e changed between them,
+modify_pending_order_address and modify_user_address, changed only the description of their `state`
+parameter ("The province, such as 'CA'." became "The state, ..."); both always took `state` and wrote it
+as `state`. What differs at 7362a17 is data: the users' addresses keyed `province` (404f33e rewrote them
+to `state`) and one gold call passing `province=`, which the tool refuses, as τ-bench's did.
+(Read in the tau-bench tree whose tasks_test.py is 7362a17's, 043b544, against later trees.)"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ import json
 from typing import Any
 
 from reasonledger.verifiers.environments.base import ToolError
-from reasonledger.verifiers.environments.tau import data
 from reasonledger.verifiers.environments.tau.env import TauEnvironment
 
 CANCEL_REASONS = ("no longer needed", "ordered by mistake")
@@ -24,7 +28,6 @@ class TauRetail(TauEnvironment):
 
     id = "tau_retail"
     domain = "retail"
-    revisions = (data.CURRENT,)
     tools = {name: name for name in (
         "calculate", "cancel_pending_order", "exchange_delivered_order_items", "find_user_id_by_email",
         "find_user_id_by_name_zip", "get_order_details", "get_product_details", "get_user_details",

@@ -254,9 +254,11 @@ class RelationRules:
             "formulas_kept": None if formulas is None else round(formulas, 3), "question_overlap": round(same_q, 3),
             "rarest_shared": sorted(shared, key=lambda t: (-rarity.bits(t), t))[:6]}
         story = support <= self.support_max and shared_bits >= self.min_shared_bits and coverage >= self.min_coverage
+        # the item's quantities exactly, in a text of the same meaning, with shared words or the quantities
+        # themselves specific (no other item states them all together)
         same_numbers = (cosine is not None and cosine >= self.same_meaning and item_count >= 2 and kept == 1.0
                         and record_count == item_count and number_support <= self.support_max
-                        and (support <= self.support_max or quantity_bits >= self.quantity_bits))
+                        and (support <= self.support_max or rarity.support(quantities, item, record) == 0))
         by_quantities = (item_count >= 2 and (kept >= self.same_quantities and abs(record_count - item_count) <= 1
                                               or kept >= self.most_quantities and record_count == item_count
                                               and same_q >= self.same_question)

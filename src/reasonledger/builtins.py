@@ -62,7 +62,7 @@ BUILTIN_COMMANDS = {name: f"reasonledger.commands.{name}:register" for name in (
     "atlas", "audit", "build", "card", "check", "construct", "export", "plugins", "publish", "records", "scaling")}
 # The audit's sections that read one record at a time (quality/sections.py); the Auditor runs the others.
 BUILTIN_AUDIT_SECTIONS = ("difficulty", "length_trap", "trace_answer_consistency", "verifier_agreement",
-                          "lineage_completeness")
+                          "lineage_completeness", "agent_failures")
 # Packages whose import registers their steps and sources (`@register_step`, `@register_source`),
 # imported on the first lookup of a step or source.
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")

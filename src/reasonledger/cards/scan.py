@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasonledger.records.agent import replay_verdict
 from reasonledger.records.model import Kind, Record, canonical_json, json_digest
 from reasonledger.records.normalise import prompt_digest
 from reasonledger.records.targets import Target, conditioning, rollout_verdicts
@@ -160,8 +161,7 @@ class DataFacts:
 def _outcome_of(record: Record) -> tuple[str, str] | None:
     """(environment, outcome) of an episode the environment verifier judged: its last verdict on the
     whole episode decides (a re-verification replaces the one before); None when none judged it."""
-    verdict = next((v for v in reversed(record.verdicts)
-                    if v.target == "episode" and v.label_source == "environment"), None)
+    verdict = replay_verdict(record)
     if verdict is None:
         return None
     reference = record.task.reference

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         embedding_map: bool = typer.Option(True, "--map/--no-map", help="Mixture: the 2-D embedding map."),
         only: list[str] = typer.Option([], "--only", help="Run only these audits (repeatable): contamination, "
                                        "near_duplicates, exact_duplicates, difficulty, length_trap, "
-                                       "trace_answer_consistency, verifier_agreement, lineage_completeness, mixture, "
+                                       "trace_answer_consistency, verifier_agreement, lineage_completeness, agent_failures, mixture, "
                                        "or an audit section a plugin adds (`reasonledger plugins`)."),
         judge_probes: bool = typer.Option(False, "--judge-probes", help="Probe every model judge the records name "
                                           "(master keys, verdict tokens, injection, echo, hedge, ...) and write "

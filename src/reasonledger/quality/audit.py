@@ -33,6 +33,10 @@ left out of `AuditConfig.sections` is absent; `records` is the number of records
   {label, verifier, false_negative_rate, false_positive_rate}}], `flagged`.
 - `lineage_completeness`: `fields`, `by_source` {records, missing {field: count}, complete},
   `incomplete_sources`, `flagged`.
+- `agent_failures`: `applicable` (false without episodes or tool trajectories); `episodes`, `judged`,
+  `flagged` (judged episodes that did not succeed), `outcomes`, `failed_calls` (by error kind),
+  `by_environment` {env: {episodes, judged, failed, success_rate, outcomes, failed_calls, failing_tools,
+  terminations, replay_diverged, examples {outcome: ids}}} (see quality/agent_failures.py).
 - `mixture`: `records`, `by_source`/`by_domain`/`by_task_family`/`by_kind` {name: {records,
   share}}, `map` (how the 2-D map was made, or null).
 """
@@ -65,7 +69,8 @@ from reasonledger.stats.beta import DEFAULT_POSTERIOR
 # reasonledger's own sections in report order (what a card names). The Auditor runs the audits of the
 # whole data itself; the others are `audit section` plugins (quality/sections.py, named in builtins.py).
 SECTIONS: tuple[str, ...] = ("contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
-                             "trace_answer_consistency", "verifier_agreement", "lineage_completeness", "mixture")
+                             "trace_answer_consistency", "verifier_agreement", "lineage_completeness",
+                             "agent_failures", "mixture")
 WHOLE_DATA = ("contamination", "near_duplicates", "exact_duplicates", "mixture")
 
 

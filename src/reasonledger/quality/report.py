@@ -25,6 +25,7 @@ TITLES = {
     "trace_answer_consistency": "Trace–answer consistency",
     "verifier_agreement": "Verifier agreement",
     "lineage_completeness": "Lineage completeness",
+    "agent_failures": "Agent failures",
     "mixture": "Source mixture and coverage",
 }
 
@@ -66,6 +67,11 @@ def headline(name: str, section: dict[str, Any]) -> str:
     if name == "lineage_completeness":
         return (f"{len(section['incomplete_sources'])} of {len(section['by_source'])} sources miss provenance fields"
                 if section["incomplete_sources"] else "every source has every provenance field")
+    if name == "agent_failures":
+        outcomes = ", ".join(f"{k} {v:,}" for k, v in section["outcomes"].items())
+        calls = ", ".join(f"{k} {v:,}" for k, v in section["failed_calls"].items()) or "none"
+        return (f"{section['flagged']:,} of {section['judged']:,} replayed episodes failed ({outcomes}); "
+                f"failed calls: {calls}")
     if name == "mixture":
         return f"{section['records']:,} records from {len(section['by_source'])} source(s), {len(section['by_task_family'])} task family(ies)"
     return "; ".join(f"{k}: {v}" for k, v in section.items() if isinstance(v, (str, int, float, bool)))  # a plugin's section

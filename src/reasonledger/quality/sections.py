@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from reasonledger.quality.agent_failures import AgentFailureAudit
 from reasonledger.quality.agreement import AgreementAudit
 from reasonledger.quality.consistency import ConsistencyAudit
 from reasonledger.quality.difficulty import DifficultyAudit
@@ -69,3 +70,7 @@ def verifier_agreement(config: Any) -> AuditSection:
 
 def lineage_completeness(config: Any) -> AuditSection:
     return _OnRecord(LineageAudit())
+
+
+def agent_failures(config: Any) -> AuditSection:
+    return _OnRecord(AgentFailureAudit())

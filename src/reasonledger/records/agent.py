@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from reasonledger.records.model import Action, ErrorKind, Message, Task, hash_observation, json_digest
+from reasonledger.records.model import Action, ErrorKind, Message, Record, Task, Verdict, hash_observation, json_digest
 
 # "results" and "turns": BFCL multi-turn (the gold calls' results seen; calls only in turns that act)
 RewardComponent = Literal["state", "outputs", "actions", "tests", "calls", "results", "turns", "fail_to_pass",
@@ -82,6 +82,13 @@ def environment_spec(task: Task) -> EnvironmentSpec:
         return EnvironmentSpec.model_validate(reference)
     except ValidationError as exc:
         raise ValueError(f"task.reference is not an environment spec: {exc}") from None
+
+
+def replay_verdict(record: Record) -> Verdict | None:
+    """The environment's verdict on the whole episode (target `episode`, label source `environment`):
+    the last one, as a re-verification replaces the one before; None when no replay judged it."""
+    return next((v for v in reversed(record.verdicts) if v.target == "episode" and v.label_source == "environment"),
+                None)
 
 
 def text_hash(text: str) -> str:

@@ -208,9 +208,11 @@ class ContaminationScan:
         for match, (start, end) in zip(matches, spans):
             seen.add((match.text_index, match.item))
             text, record = texts[match.text_index], records[match.text_index]
-            prompt = prompt_text(record.task)  # record_text starts with it; a match past it is judged on its span
+            # record_text starts with the prompt: a match starting in it is judged on the prompt (a worked
+            # reference after it holds other numbers), one past it on its span
+            prompt = prompt_text(record.task)
             relation, evidence = self._ngram_relation(match.item, match.score,
-                                                      prompt if end <= len(prompt) else text[start:end])
+                                                      prompt if start < len(prompt) else text[start:end])
             if relation is None:
                 continue
             found.append(self._hit(record, match.item, relation, "ngram", match.score,

@@ -5,8 +5,11 @@
 2. ProcessBench math against itself: every pair of different rows reported stronger than
    template, split into true duplicates (same text up to formatting) and different problems
    (with their final answers, read from a solution marked correct, where one exists).
+3. GSM8K test against itself: every pair of different rows reported stronger than template (GSM8K
+   holds near-templates of its own; a pair named reworded or renumbered here is a false copy).
 
-    .venv/bin/python benchmarks/quality_relations.py [--data ../shared/data]
+    .venv/bin/python benchmarks/quality_relations.py [--data ../shared/data] [--shortlist 0.80]
+                                                     [--no-quantity-shortlist]
 """
 
 from __future__ import annotations
@@ -54,13 +57,15 @@ def gsmplus(data: Path, config: dict) -> None:
     scan.scan(records)
     seconds = time.perf_counter() - start
     hits = scan.result()["hits"]
+    methods = Counter(h["method"] for h in hits if h["benchmark_row"] == seed[h["record_id"]])
     own = strongest(hits, lambda h: h["benchmark_row"] == seed[h["record_id"]])
     other = strongest(hits, lambda h: h["benchmark_row"] != seed[h["record_id"]])
     table: dict[str, Counter] = defaultdict(Counter)
     for rec, r in zip(records, rows):
         table[r["perturbation_type"]][own.get(rec.id, "none")] += 1
     columns = [*RELATIONS, "none"]
-    print(f"GSM-Plus testmini ({len(records)}) vs GSM8K test ({len(bench.texts)}): {seconds:.1f} s\n")
+    print(f"GSM-Plus testmini ({len(records)}) vs GSM8K test ({len(bench.texts)}): {seconds:.1f} s; "
+          f"hits to the seed row by method: {dict(sorted(methods.items()))}\n")
     print("| perturbation | " + " | ".join(columns) + " | criterion | met |")
     print("|---|" + "---|" * (len(columns) + 2))
     for kind in (*KEEPS, *CHANGES):
@@ -122,14 +127,38 @@ def processbench(data: Path, config: dict) -> None:
     print("true duplicates: " + ", ".join(f"{i}/{j} ({r})" for i, j, r in duplicates))
 
 
+def gsm8k_itself(data: Path, config: dict) -> None:
+    bench = load_benchmark(f"gsm8k:{data}/gsm8k/test.jsonl")
+    records = [prompt_record(text, str(i)) for i, text in enumerate(bench.texts)]
+    index_of, item_of = {rec.id: i for i, rec in enumerate(records)}, {row: j for j, row in enumerate(bench.rows)}
+    scan = ContaminationScan([bench], ContaminationConfig(**config))
+    scan.scan(records)
+    pairs: dict[tuple[int, int], tuple[str, str]] = {}
+    for hit in scan.result()["hits"]:
+        i, j = index_of[hit["record_id"]], item_of[hit["benchmark_row"]]
+        if i != j and RELATIONS.index(hit["relation"]) < RELATIONS.index("template"):
+            old = pairs.get((min(i, j), max(i, j)))
+            if old is None or RELATIONS.index(hit["relation"]) < RELATIONS.index(old[0]):
+                pairs[(min(i, j), max(i, j))] = (hit["relation"], hit["method"])
+    print(f"\nGSM8K test ({len(records)}) against itself: pairs of different rows stronger than template: {len(pairs)} "
+          f"{dict(Counter(r for r, _ in pairs.values()))}")
+    for (i, j), (relation, method) in sorted(pairs.items()):
+        print(f"  {relation} ({method}): rows {i} / {j}\n    {bench.texts[i][:110]!r}\n    {bench.texts[j][:110]!r}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data")
     parser.add_argument("--shortlist", type=float, help="cosine floor of the semantic shortlist (default: the audit's)")
+    parser.add_argument("--no-quantity-shortlist", action="store_true",
+                        help="without the second shortlist on the problem's quantities (as before it)")
     args = parser.parse_args()
     config = {} if args.shortlist is None else {"shortlist": args.shortlist}
+    if args.no_quantity_shortlist:
+        config["quantity_shortlist"] = False
     gsmplus(args.data, config)
     processbench(args.data, config)
+    gsm8k_itself(args.data, config)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ import pytest
 
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.targets import (
-    Target, gold_answer, gold_candidate, rollout_index, rollout_target, rollout_verdicts, split_by_verdict, targets)
+    Target, VerdictChoiceError, gold_answer, gold_candidate, rollout_index, rollout_target, rollout_verdicts,
+    split_by_verdict, targets)
 
 
 @pytest.mark.parametrize("text, parsed", [
     ("rollout:3", Target("rollout", 3)), ("step:0", Target("step", 0)), ("answer", Target("answer")),
     ("chosen", Target("chosen")), ("rollout:x", Target("rollout:x")), ("rollout:", Target("rollout:")),
+    ("rollout:\u00b2", Target("rollout:\u00b2")),  # a digit to str.isdigit, not to int()
 ])
 def test_a_target_is_parsed_and_written_back_the_same(text, parsed):
     assert Target.parse(text) == parsed
@@ -37,6 +39,21 @@ def test_the_verdicts_of_one_verifier_are_read_never_mixed_with_anothers():
     math = rollout_verdicts(record, "math")
     assert split_by_verdict(math) == ([0], [1])
     assert [t for t, _ in targets(record)] == ["rollout:0", "rollout:1", "rollout:2"]
+
+
+def test_strict_refuses_a_rollout_two_verifiers_judged_unless_one_is_named():
+    twice = _rollouts([_verdict("rollout:0", "math", True), _verdict("rollout:1", "math", False),
+                       _verdict("rollout:2", "math", True), _verdict("rollout:1", "exact", True)])
+    assert {j: v.verifier for j, v in rollout_verdicts(twice).items()} == {1: "exact"}
+    with pytest.raises(VerdictChoiceError, match="rollout 1 was judged by 'math' and 'exact'"):
+        rollout_verdicts(twice, strict=True)
+    assert split_by_verdict(rollout_verdicts(twice, "math", strict=True)) == ([0, 2], [1])
+    # rollouts judged by one verifier each keep their own verdicts; the latest of one verifier counts
+    apart = _rollouts([_verdict("rollout:0", "math", False), _verdict("rollout:1", "exact", True),
+                       _verdict("rollout:0", "math", True)])
+    assert {j: (v.verifier, v.passed) for j, v in rollout_verdicts(apart, strict=True).items()} == {
+        0: ("math", True), 1: ("exact", True)}
+    assert rollout_verdicts(_rollouts([_verdict("answer", "exact", True)]), strict=True) == {}
 
 
 def test_the_gold_answer_comes_from_the_reference_then_the_example_then_the_shipped_solution():

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from reasonledger.formats.importers import import_file
 from reasonledger.records.model import Record
-from reasonledger.scaling.passk import (VerdictChoiceError, collect_outcomes, pass_at_k, passk_estimate,
-                                        passk_report)
+from reasonledger.records.targets import VerdictChoiceError
+from reasonledger.scaling.passk import collect_outcomes, pass_at_k, passk_estimate, passk_report
 from tests.scaling.records_factory import rollout_set
 
 

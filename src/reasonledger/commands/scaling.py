@@ -102,8 +102,9 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Unbiased pass@k with intervals over problems (never zero width at 0 or 1), per source and overall; pass@(k,T) with --budgets."""
+        from reasonledger.records.targets import VerdictChoiceError
         from reasonledger.scaling.budget import passk_budget_report
-        from reasonledger.scaling.passk import VerdictChoiceError, collect_outcomes, passk_report
+        from reasonledger.scaling.passk import collect_outcomes, passk_report
 
         if budget_mode not in ("auto", "truncation", "announced"):
             fail(f"--budget-mode {budget_mode!r}: expected auto, truncation or announced")
@@ -206,7 +207,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Unique prompts, visits, reuse rate, epochs, answers per prompt, and the active-band share over time."""
-        from reasonledger.scaling.passk import VerdictChoiceError
+        from reasonledger.records.targets import VerdictChoiceError
         from reasonledger.scaling.reuse import reuse_report
 
         try:

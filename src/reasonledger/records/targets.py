@@ -28,7 +28,7 @@ class Target:
     def parse(cls, text: str) -> Target:
         """The target `text` names; an indexed name with no number after it keeps index None."""
         name, sep, tail = text.partition(":")
-        if sep and name in INDEXED and tail.isdigit():
+        if sep and name in INDEXED and tail.isascii() and tail.isdigit():
             return cls(name, int(tail))
         return cls(text)
 
@@ -58,13 +58,29 @@ def targets(record: Record) -> list[tuple[str, str]]:
     return [] if text is None else [(ANSWER, text)]
 
 
-def rollout_verdicts(record: Record, verifier: str | None = None) -> dict[int, Verdict]:
+class VerdictChoiceError(ValueError):
+    """Rollouts carry verdicts from several verifiers and none was chosen."""
+
+
+def rollout_verdicts(record: Record, verifier: str | None = None, *, strict: bool = False) -> dict[int, Verdict]:
     """The verdict on each rollout: the latest one by `verifier`, or by the verifier that judged
-    the rollouts last when none is named (so two verifiers' verdicts are never mixed)."""
+    the rollouts last when none is named (so two verifiers' verdicts are never mixed).
+
+    `strict` (for figures such as pass@k, which must not pick a verifier silently): with no verifier
+    named, a rollout judged by two verifiers raises `VerdictChoiceError`, and each rollout otherwise
+    keeps its own latest verdict, whichever verifier gave it."""
     judged = [(rollout_index(v.target), v) for v in record.verdicts]
-    judged = [(j, v) for j, v in judged if j is not None]
+    judged = [(j, v) for j, v in judged if j is not None and (verifier is None or v.verifier == verifier)]
     if not judged:
         return {}
+    if strict:
+        chosen: dict[int, Verdict] = {}
+        for j, v in judged:
+            if j in chosen and chosen[j].verifier != v.verifier:
+                raise VerdictChoiceError(f"record {record.id}: rollout {j} was judged by {chosen[j].verifier!r} and "
+                                         f"{v.verifier!r}; choose one verifier (--verifier NAME)")
+            chosen[j] = v
+        return chosen
     name = verifier or judged[-1][1].verifier
     return {j: v for j, v in judged if v.verifier == name}
 

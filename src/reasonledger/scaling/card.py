@@ -10,8 +10,9 @@ from reasonledger.engine.rundir import RunDir
 from reasonledger.records.io import data_path, iter_valid
 from reasonledger.records.model import Kind
 from reasonledger.records.parquet import write_json_atomic
+from reasonledger.records.targets import rollout_index
 from reasonledger.scaling.budget import passk_budget_report
-from reasonledger.scaling.passk import ROLLOUT_PREFIX, collect_outcomes, passk_report
+from reasonledger.scaling.passk import collect_outcomes, passk_report
 from reasonledger.scaling.reuse import reuse_report
 
 NO_BUDGET = ("not applicable: no rollout carries a token count (rollout.meta.tokens) or an announced "
@@ -27,7 +28,7 @@ def save_curves(run_dir: Path | str, report: dict[str, Any]) -> Path:
 
 def _rollout_verifiers(data: Path) -> list[str]:
     return sorted({v.verifier for r in iter_valid(data) if r.kind == Kind.rollout_set
-                   for v in r.verdicts if v.target.startswith(ROLLOUT_PREFIX)})
+                   for v in r.verdicts if rollout_index(v.target) is not None})
 
 
 def _passk_sections(data: Path, verifier: str | None, n_boot: int) -> dict[str, Any]:

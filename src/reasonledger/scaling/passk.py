@@ -26,11 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reasonledger.records.model import Kind, Record
+from reasonledger.records.targets import rollout_verdicts
 from reasonledger.stats.proportion import wilson_interval
 from reasonledger.stats.pvalues import normal_quantile, t_quantile
-
-ROLLOUT_PREFIX = "rollout:"
-
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k of one problem: n samples, c of them passed."""
@@ -122,26 +120,6 @@ class Outcomes:
     verifiers: Counter[str] = field(default_factory=Counter)
 
 
-class VerdictChoiceError(ValueError):
-    """Records carry rollout verdicts from several verifiers and none was chosen."""
-
-
-def rollout_verdicts(record: Record, verifier: str | None) -> dict[int, tuple[str, bool]]:
-    """Rollout index -> (verifier, passed); a verifier that judged the same rollout twice counts once, the latest."""
-    chosen: dict[int, tuple[str, bool]] = {}
-    for verdict in record.verdicts:
-        suffix = verdict.target[len(ROLLOUT_PREFIX):]
-        if not verdict.target.startswith(ROLLOUT_PREFIX) or not suffix.isdigit() or (verifier and verdict.verifier != verifier):
-            continue
-        index = int(suffix)
-        if index in chosen and chosen[index][0] != verdict.verifier:
-            raise VerdictChoiceError(
-                f"record {record.id}: rollout {index} was judged by {chosen[index][0]!r} and {verdict.verifier!r}; "
-                f"choose one verifier (--verifier NAME)")
-        chosen[index] = (verdict.verifier, verdict.passed)
-    return chosen
-
-
 def _int_or_none(value: object) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -189,17 +167,17 @@ def collect_outcomes(records: Iterable[Record], verifier: str | None = None, tok
             out.skipped[f"kind {record.kind.value} has no rollouts"] += 1
             continue
         rollouts = record.behaviour.rollouts or []
-        verdicts = rollout_verdicts(record, verifier)
+        verdicts = rollout_verdicts(record, verifier, strict=True)
         if set(verdicts) != set(range(len(rollouts))):
             reason = ("no rollout verdicts" if not verdicts else "some rollouts have no verdict"
                       if set(verdicts) < set(range(len(rollouts))) else "verdicts target rollouts the record does not have")
             out.skipped[reason + (f" from {verifier}" if verifier else "")] += 1
             continue
-        out.verifiers.update(name for name, _ in verdicts.values())
+        out.verifiers.update(v.verifier for v in verdicts.values())
         out.problems.append(Problem(
             group=record.task.source.dataset,
             key=problem_key(record),
-            passed=tuple(verdicts[j][1] for j in range(len(rollouts))),
+            passed=tuple(verdicts[j].passed for j in range(len(rollouts))),
             tokens=rollout_tokens(record, tokens_field),
             budgets=tuple(_int_or_none(r.meta.get(budget_field, record.meta.get(budget_field))) for r in rollouts),
             models=frozenset(str(r.meta["model"]) for r in rollouts if "model" in r.meta),

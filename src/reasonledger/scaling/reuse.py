@@ -17,7 +17,7 @@ import numpy as np
 
 from reasonledger.records.model import Record
 from reasonledger.records.normalise import prompt_digest
-from reasonledger.scaling.passk import rollout_verdicts
+from reasonledger.records.targets import rollout_verdicts
 
 
 @dataclass
@@ -31,10 +31,10 @@ class _Visits:
 
 def _pass_rate(record: Record, verifier: str | None) -> float:
     rollouts = record.behaviour.rollouts or []
-    verdicts = rollout_verdicts(record, verifier)
+    verdicts = rollout_verdicts(record, verifier, strict=True)
     if not rollouts or set(verdicts) != set(range(len(rollouts))):
         return float("nan")
-    return sum(ok for _, ok in verdicts.values()) / len(rollouts)
+    return sum(v.passed for v in verdicts.values()) / len(rollouts)
 
 
 def _collect(records: Iterable[Record], verifier: str | None, time_field: str) -> _Visits:

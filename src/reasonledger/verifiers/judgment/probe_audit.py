@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.records.model import Kind, Record, canonical_json, prompt_text
+from reasonledger.records.targets import ANSWER, rollout_index
 from reasonledger.verifiers.judgment.agreement import PairOutcome, measure, measure_pointwise
 from reasonledger.verifiers.judgment.base import JudgmentVerifier
 from reasonledger.verifiers.judgment.card import card_markdown, judge_card
@@ -29,16 +30,21 @@ from reasonledger.verifiers.judgment.probes import ProbeItem, run_probes
 from reasonledger.verifiers.registry import get_verifier, verifier_class
 
 
+def _judged_response(record: Record, target: str) -> str | None:
+    """The response a verdict on `target` judged: a rollout's, or the record's own for `answer`."""
+    rollouts = record.behaviour.rollouts or []
+    index = rollout_index(target)
+    if index is not None:
+        return rollouts[index].response if index < len(rollouts) else None
+    return record.behaviour.response if target == ANSWER else None
+
+
 def _wrong_solution(record: Record) -> str | None:
     for verdict in record.verdicts:
-        if verdict.passed:
-            continue
-        if verdict.target.startswith("rollout:") and record.behaviour.rollouts:
-            index = int(verdict.target.split(":", 1)[1])
-            if index < len(record.behaviour.rollouts):
-                return record.behaviour.rollouts[index].response
-        if verdict.target == "answer" and record.behaviour.response:
-            return record.behaviour.response
+        if not verdict.passed:
+            response = _judged_response(record, verdict.target)
+            if response:
+                return response
     return None
 
 
@@ -49,12 +55,9 @@ def _labelled(record: Record, reference: Any) -> list[tuple[Any, str, bool]]:
     for verdict in record.verdicts:
         if verdict.label_source not in ("human", "dataset", "programmatic"):
             continue
-        if verdict.target.startswith("rollout:") and record.behaviour.rollouts:
-            index = int(verdict.target.split(":", 1)[1])
-            if index < len(record.behaviour.rollouts):
-                out.append((reference, record.behaviour.rollouts[index].response, verdict.passed))
-        elif verdict.target == "answer" and record.behaviour.response is not None:
-            out.append((reference, record.behaviour.response, verdict.passed))
+        response = _judged_response(record, verdict.target)
+        if response is not None:
+            out.append((reference, response, verdict.passed))
     return out
 
 

@@ -11,6 +11,7 @@ import pytest
 from reasonledger.engine.step import StepContext
 from reasonledger.quality.contamination import Benchmark, ContaminationConfig, ContaminationScan, load_benchmark
 from reasonledger.quality.embed import EmbedderUnavailable
+from reasonledger.quality.paraphrase import numbers
 from reasonledger.quality.relations import RELATIONS, Rarity, RelationRules, expressions
 from reasonledger.quality.steps import Decontaminate
 from reasonledger.records.model import Kind, Record
@@ -69,6 +70,69 @@ def test_the_same_text_up_to_formatting_is_verbatim_and_unrelated_text_is_nothin
     assert classify("Write a function that reverses a linked list in place.")[0] is None
 
 
+RETOLD = ("A bakery worker prepared 14 pans holding 12 buns apiece. 9 remained unsold at midday and 5 of the "
+          "leftovers went to a neighbour. What number were sold in the morning?")  # STORY, every word changed
+
+
+def test_quantities_are_read_as_values_whatever_their_spelling() -> None:
+    assert Counter(numbers("a quarter of 12 eggs, 50% of $4.00, three-quarters, two-thirds, a decade")) == Counter(
+        numbers("1/4 of a dozen eggs, half of $4, 75 percent, 2/3, 10"))
+    assert numbers("one-fourth and 3/5 and 2,000") == ("0.25", "0.6", "2000")
+    assert numbers("Each one gets a pen on one day.") == ()  # a lone "one" is rarely a quantity
+    assert numbers("version 1.2.3, 5/0") == ("1.2.3", "5/0")  # no value: kept as written
+
+
+def test_the_quantity_index_finds_an_item_by_its_rare_numbers_when_every_word_changed() -> None:
+    rarity = Rarity(ITEMS)
+    assert rarity.by_quantities(RETOLD, floor=2.0, least=4.0, share=0.8, top=3) == [0]
+    assert rarity.by_quantities("A farmer has 5 cows.", floor=2.0, least=4.0, share=0.8, top=3) == []  # 5 is common
+    assert rarity.by_quantities("He bought 14 pens.", floor=2.0, least=4.0, share=0.8, top=3) == []  # too few of its bits
+
+
+def test_every_quantity_in_a_text_of_the_same_meaning_is_reworded_without_shared_words() -> None:
+    relation, evidence = RelationRules().classify(Rarity(ITEMS), STORY, RETOLD, cosine=0.75)
+    assert relation == "reworded" and evidence["shared_bits"] == 0 and "same meaning" in evidence["decided_by"], evidence
+    assert classify(RETOLD)[0] is None  # words alone: nothing in common
+    dropped = RETOLD.replace(" and 5 of the leftovers went to a neighbour", "")
+    assert RelationRules().classify(Rarity(ITEMS), STORY, dropped, cosine=0.75)[0] is None  # a quantity missing
+    assert RelationRules().classify(Rarity(ITEMS), STORY, RETOLD, cosine=0.5)[0] is None  # another meaning
+
+
+FARMS = ["Lee rears only sheep and geese on his farm. If the total number of animal legs is 70, and the total number "
+         "of animal heads is 20, how many sheep live on Lee's farm?",
+         "Farmer Brown has 20 animals on his farm, all either chickens or cows. They have a total of 70 legs, all "
+         "together. How many of the animals are chickens?",
+         "A farm has ducks and pigs with 44 legs in total and 15 animals. How many pigs are on the farm?",
+         "Ana keeps goats and hens on her farm: 30 animals with a total of 100 legs. How many hens does she keep?"]
+
+
+def test_two_quantities_other_items_state_together_under_generic_words_are_not_a_copy() -> None:
+    """Two classic farm puzzles with 20 heads and 70 legs: the words are a template ("farm", "legs",
+    "total"), so only quantities no other item states together could make them one problem."""
+    alone = RelationRules().classify(Rarity(FARMS + ITEMS), FARMS[0], FARMS[1], cosine=0.8)
+    assert alone[0] == "reworded" and alone[1]["support"] >= 2, alone
+    with_other = Rarity([*FARMS, "A shop sold 20 pens and 70 pencils on Monday. How many items did it sell?", *ITEMS])
+    relation, evidence = RelationRules().classify(with_other, FARMS[0], FARMS[1], cosine=0.8)
+    assert relation is None and evidence["quantities_kept"] == 1.0, evidence
+
+
+def test_the_second_shortlist_finds_a_retelling_the_cosine_shortlist_misses() -> None:
+    bench = Benchmark("toy", "toy", None, [str(i) for i in range(len(ITEMS))], ITEMS)
+    records = prompts([RETOLD])
+    small = {"shortlist": 0.99, "rare_quantity_bits": 2.0, "quantity_shortlist_bits": 4.0}  # 9 items: no number is rarer
+    try:
+        scan = ContaminationScan([bench], ContaminationConfig(**small))
+    except EmbedderUnavailable as exc:
+        pytest.skip(f"semantic pass unavailable: {exc}")
+    scan.scan(records)
+    result = scan.result()
+    assert [(h["benchmark_row"], h["relation"], h["method"]) for h in result["hits"]] == [("0", "reworded", "quantities")]
+    assert result["flagged_ids"] == [records[0].id] and result["semantic"]["shortlisted_by_quantities"] == 1
+    off = ContaminationScan([bench], ContaminationConfig(**small, quantity_shortlist=False))
+    off.scan(records)
+    assert off.result()["hits"] == []
+
+
 def prompts(texts: list[str]) -> list[Record]:
     return [Record(kind=Kind.prompt_answer, task={"prompt": t, "source": {"dataset": "t", "row_id": str(i)}})
             for i, t in enumerate(texts)]
@@ -113,8 +177,8 @@ def scan_of(benchmark: str, records: list[Record]) -> ContaminationScan:
 
 
 def test_gsm_plus_rewrites_get_the_relation_their_rewrite_made(shared_data: Path) -> None:
-    """Floors just under the figures in benchmarks/quality.md: the issue's bars (97% and 90%) hold for
-    every type but "problem understanding" (76%, not yet 97%)."""
+    """The issue's bars (97% and 90%), floors at or just under the figures in benchmarks/quality.md;
+    rephrasings ("problem understanding", 292 of 300) need the second shortlist on quantities."""
     rows = [json.loads(line) for line in (shared_data / "gsmplus/testmini.jsonl").read_text().splitlines()]
     records = prompts([r["question"] for r in rows])
     benchmark = f"gsm8k:{shared_data}/gsm8k/test.jsonl"
@@ -122,7 +186,9 @@ def test_gsm_plus_rewrites_get_the_relation_their_rewrite_made(shared_data: Path
     row_of = {text.strip(): row for row, text in zip(bench.rows, bench.texts)}
     seed = {rec.id: row_of[r["seed_question"].strip()] for rec, r in zip(records, rows)}
     found: dict[str, str] = {}
-    for hit in scan_of(benchmark, records).result()["hits"]:
+    hits = scan_of(benchmark, records).result()["hits"]
+    assert sum(h["method"] == "quantities" and h["benchmark_row"] == seed[h["record_id"]] for h in hits) >= 20
+    for hit in hits:
         if hit["benchmark_row"] == seed[hit["record_id"]]:
             old = found.get(hit["record_id"])
             found[hit["record_id"]] = hit["relation"] if old is None else min(old, hit["relation"], key=RELATIONS.index)
@@ -133,7 +199,7 @@ def test_gsm_plus_rewrites_get_the_relation_their_rewrite_made(shared_data: Path
     for kind in ("numerical substitution", "digit expansion", "integer-decimal-fraction conversion",
                  "distraction insertion"):
         assert same(kind) >= 0.96, (kind, table[kind])
-    assert same("problem understanding") >= 0.74, table["problem understanding"]
+    assert same("problem understanding") >= 0.97, table["problem understanding"]
     for kind in ("adding operation", "reversing operation", "critical thinking"):
         assert (same(kind) * 300 + table[kind]["derived"]) / 300 >= 0.93, (kind, table[kind])
     assert table["reversing operation"]["derived"] >= 60  # a question asked the other way round is not a copy
@@ -153,6 +219,24 @@ def test_processbench_math_against_itself_keeps_different_problems_at_template(s
                  == " ".join(rows[j]["problem"].lower().split())}
     assert len(same_text) >= 40  # ProcessBench solves some problems twice, by different generators (45)
     assert not stronger - same_text, sorted(stronger - same_text)  # different problems stay at template at most
+
+
+def test_gsm8k_test_against_itself_names_few_different_rows_a_copy(shared_data: Path) -> None:
+    """GSM8K holds near-templates of its own (a question asked the other way round, the same
+    puzzle with other numbers): 8 pairs of different rows are named stronger than template (7
+    before the second shortlist), 4 of them reworded or renumbered (benchmarks/quality.md lists them)."""
+    benchmark = f"gsm8k:{shared_data}/gsm8k/test.jsonl"
+    bench = load_benchmark(benchmark)
+    records = prompts(bench.texts)
+    index_of, item_of = {r.id: i for i, r in enumerate(records)}, {row: j for j, row in enumerate(bench.rows)}
+    pairs: dict[tuple[int, int], str] = {}
+    for hit in scan_of(benchmark, records).result()["hits"]:
+        i, j = index_of[hit["record_id"]], item_of[hit["benchmark_row"]]
+        if i != j and hit["relation"] != "template":
+            pairs[(min(i, j), max(i, j))] = min(pairs.get((min(i, j), max(i, j)), "derived"), hit["relation"],
+                                                key=RELATIONS.index)
+    assert len(pairs) <= 9, pairs
+    assert sum(r in ("verbatim", "reworded", "renumbered") for r in pairs.values()) <= 4, pairs
 
 
 def test_the_audit_command_takes_the_policy(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ audit sections, commands), declared in one place: the composition root behind th
 
 from __future__ import annotations
 
-from reasonledger.formats.exporters import agent, register_exporter, rl, training
 from reasonledger.registry import registry
 from reasonledger.verifiers.registry import VERIFIERS
 
@@ -41,6 +40,18 @@ BUILTIN_IMPORTERS = {
     "adp": f"{_IMPORTERS}.adp:read_adp",
     "bfcl": f"{_IMPORTERS}.bfcl:read_bfcl",
 }
+# The outputs a recipe or `export` names: RL prompt sets, the training data construct builds, agent data.
+_EXPORTERS = "reasonledger.formats.exporters"
+BUILTIN_EXPORTERS = {
+    "verl": f"{_EXPORTERS}.rl:VERL",
+    "trl_grpo": f"{_EXPORTERS}.rl:TRL_GRPO",
+    "openrlhf": f"{_EXPORTERS}.rl:OPENRLHF",
+    "sft": f"{_EXPORTERS}.training:SFT",
+    "dpo": f"{_EXPORTERS}.training:DPO",
+    "trl_stepwise": f"{_EXPORTERS}.training:TRL_STEPWISE",
+    "trl_tools": f"{_EXPORTERS}.agent:TRL_TOOLS",
+    "verl_tools": f"{_EXPORTERS}.agent:VERL_TOOLS",
+}
 BUILTIN_BACKENDS = {
     "openai": "reasonledger.generation.backends.http:OpenAIBackend",
     "replay": "reasonledger.generation.backends.replay:ReplayBackend",
@@ -73,13 +84,8 @@ def register() -> None:
     commands to their registries."""
     for name, target in BUILTIN_VERIFIERS.items():
         VERIFIERS.add(name, target)
-    for name in ("verl", "trl_grpo", "openrlhf"):  # the RL prompt sets
-        register_exporter(name, getattr(rl, f"export_{name}"), rl.PromptOptions)
-    register_exporter("sft", training.export_sft, training.SftOptions)  # the training data built by construct
-    register_exporter("dpo", training.export_dpo)
-    register_exporter("trl_stepwise", training.export_trl_stepwise)
-    register_exporter("trl_tools", agent.export_trl_tools, agent.TrlToolsOptions)  # agent data: SFT with tools
-    register_exporter("verl_tools", agent.export_verl_tools, agent.VerlToolsOptions)  # agent data: multi-turn RL
+    for name, target in BUILTIN_EXPORTERS.items():
+        registry("output").add(name, target)
     for name, target in BUILTIN_BACKENDS.items():
         registry("generation backend").add(name, target)
     for name, target in BUILTIN_IMPORTERS.items():
@@ -95,4 +101,5 @@ def register() -> None:
         registry(kind).import_on_use(*STEP_PACKAGES)
 
 
-__all__ = ["BUILTIN_AUDIT_SECTIONS", "BUILTIN_BACKENDS", "BUILTIN_COMMANDS", "BUILTIN_ENVIRONMENTS", "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]
+__all__ = ["BUILTIN_AUDIT_SECTIONS", "BUILTIN_BACKENDS", "BUILTIN_COMMANDS", "BUILTIN_ENVIRONMENTS", "BUILTIN_EXPORTERS",
+           "BUILTIN_IMPORTERS", "BUILTIN_VERIFIERS", "STEP_PACKAGES", "register"]

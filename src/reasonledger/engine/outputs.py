@@ -32,8 +32,8 @@ class Output(NamedTuple):
     options: type[BaseModel]
 
 
-# Filled by the `reasonledger.plugins` entry points (reasonledger's own: reasonledger/builtins.py,
-# through formats.exporters.register_exporter).
+# Filled by the `reasonledger.plugins` entry points (reasonledger's own: reasonledger/builtins.py, each
+# named as "module:attribute" of its `Output`; a plugin's through formats.exporters.register_exporter).
 OUTPUTS: Registry[Output] = registry("output")
 
 

@@ -2,7 +2,9 @@
 
 An exporter is registered as an output (`engine/outputs.py` holds the `output` registry, the recipe's
 output specs and the call that writes one); `rl.py` writes RL prompt sets, `training.py` SFT, DPO and
-step-wise data.
+step-wise data, `agent.py` agent episodes. Each module ends with the `Output`s it writes, which
+builtins.py names as "module:attribute", so a module is imported only when one of its outputs is
+named; a plugin package registers its own with `register_exporter`.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasonledger.engine.outputs import Output
 from reasonledger.formats.exporters.rl import PromptOptions, Split, _write_split_files, chat_prompt, data_source
 from reasonledger.records.agent import EnvironmentSpec, environment_spec
 from reasonledger.records.io import iter_valid
@@ -193,3 +194,8 @@ def _verl_schema(names: list[str]) -> pa.Schema:
             ("interaction_kwargs", pa.struct([("name", pa.string()), ("task_json", pa.string())])),
         ])),
     ])
+
+
+# The outputs this module writes, each named in builtins.py as "module:attribute" (imported when named).
+TRL_TOOLS = Output(export_trl_tools, TrlToolsOptions)  # agent data: SFT with tools
+VERL_TOOLS = Output(export_verl_tools, VerlToolsOptions)  # agent data: multi-turn RL

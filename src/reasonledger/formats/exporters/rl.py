@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasonledger.engine.outputs import Output
 from reasonledger.records.io import iter_valid
 from reasonledger.records.jsonl import write_jsonl
 from reasonledger.records.model import Record, canonical_json
@@ -193,3 +194,9 @@ def parse_openrlhf_label(label: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("verifier"), str) or "reference" not in value:
         raise ValueError(f"not a reasonledger OpenRLHF label (a JSON object with verifier, config, reference): {str(label)[:80]!r}")
     return value
+
+
+# The outputs this module writes, each named in builtins.py as "module:attribute" (imported when named).
+VERL = Output(export_verl, PromptOptions)
+TRL_GRPO = Output(export_trl_grpo, PromptOptions)
+OPENRLHF = Output(export_openrlhf, PromptOptions)

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasonledger.engine.outputs import NoOptions, Output
 from reasonledger.formats.exporters.rl import chat_prompt
 from reasonledger.records.io import iter_valid
 from reasonledger.records.jsonl import write_jsonl
@@ -149,3 +150,9 @@ def export_dpo(data_dir: Path, out_dir: Path) -> Path:
 
 def export_trl_stepwise(data_dir: Path, out_dir: Path) -> Path:
     return _write(data_dir, out_dir / "trl_stepwise.jsonl", stepwise_row)
+
+
+# The outputs this module writes, each named in builtins.py as "module:attribute" (imported when named).
+SFT = Output(export_sft, SftOptions)
+DPO = Output(export_dpo, NoOptions)
+TRL_STEPWISE = Output(export_trl_stepwise, NoOptions)

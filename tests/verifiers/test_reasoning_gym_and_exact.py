@@ -25,7 +25,7 @@ def test_gold_passes_and_junk_fails(task):
     verifier = get_verifier("reasoning_gym")
     reference = _reference(task)
     verdict = verifier.verify(reference, f"I think... <answer>{reference['answer']}</answer>")
-    assert verdict.passed and verdict.evidence["rule"] == "answer_tag" and verdict.version == "2.0.0"
+    assert verdict.passed and verdict.evidence["rule"] == "answer_tag" and verdict.version == "2.1.0"
     assert not verifier.verify(reference, "<answer>no idea</answer>").passed
 
 

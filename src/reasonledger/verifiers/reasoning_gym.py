@@ -1,4 +1,6 @@
-"""reasoning-gym's own scorers, wrapped with guards for the scorer bugs found on this version.
+"""reasoning-gym's own scorers, wrapped with guards for the scorer bugs found on this version,
+and kept from running model output as Python (reasoning_gym_safety: which scorers would, and the
+grammars an answer must fit to reach them).
 
 Found by scoring wrong answers against 42 task families (reasoning-gym 0.1.25): some scorers give
 full credit to answers that are plainly wrong. Each guard re-checks a full-credit answer and, when
@@ -10,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 
 from reasonledger import gym
 from reasonledger.records.model import Verdict
+from reasonledger.verifiers import reasoning_gym_safety as safety
 from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.math.pool import shared_pool
+from reasonledger.verifiers.reasoning_gym_scorers import score as scored
 from reasonledger.verifiers.answers import Extracted
 from reasonledger.verifiers.text import ANSWER_RULES, final_answer
 
@@ -63,13 +67,7 @@ GUARDS: dict[str, Callable[[str, str], str | None]] = {
 }
 
 
-@lru_cache(maxsize=None)
-def _scorer(dataset: str) -> Callable[..., float]:
-    return gym.load(what="the reasoning_gym verifier").get_score_answer_fn(dataset)
-
-
-
-
+DEFAULT_TIMEOUT = 10.0  # seconds for one answer of a task in `reasoning_gym_safety.SLOW`
 NO_ANSWER = "no answer found (an unclosed <think>, an empty text, or a refusal such as \"I don't know\")"
 
 
@@ -81,11 +79,14 @@ class ReasoningGymVerifier(Verifier):
     alone however it was written; the evidence names the rule that fired.
     Reference: `{"dataset": name, "answer": gold, "metadata": {...}}` as the reasoning-gym source
     writes it, or the gold answer alone with `dataset` in the config. Config: `pass_threshold`
-    (default 1.0): scores below it are partial credit, not a pass.
+    (default 1.0): scores below it are partial credit, not a pass; `timeout` (default 10 s) for one
+    answer of a task whose scorer runs sympy's simplify (scored in a worker process, killed when late).
+    Nine scorers run the answer as Python (`eval`, sympy's `parse_expr`): only answers in a closed
+    grammar reach them, anything else fails with reason `unsafe_answer` (`reasoning_gym_safety`).
     """
 
     id = "reasoning_gym"
-    version = "2.0.0"
+    version = "2.1.0"
     family = "programmatic"
 
     def verify(self, reference: Any, response: str) -> Verdict:
@@ -136,10 +137,21 @@ class ReasoningGymVerifier(Verifier):
         """(passed, score, evidence) of one answer by the task's scorer and its guard."""
         gold = task.get("answer")
         entry = {"question": task.get("question", ""), "answer": gold, "metadata": task.get("metadata", {})}
-        try:
-            score = float(_scorer(dataset)(answer, entry))
-        except Exception as exc:  # the scorer is third-party code; its failure is a recorded non-pass
-            return False, 0.0, {"reason": f"scorer raised {type(exc).__name__}: {exc}"}
+        refused = safety.refusal(dataset, answer, entry)
+        if refused:  # the scorer would run this text as Python: it never sees it
+            return False, 0.0, {"reason": refused[0], "unsafe": refused[1]}
+        if dataset in safety.SLOW:
+            timeout = float(self.config.get("timeout", DEFAULT_TIMEOUT))
+            status, value = shared_pool("reasoning_gym").run("score", (dataset, answer, entry), timeout)
+            if status != "ok":
+                return False, 0.0, {"reason": f"scorer {'timed out' if status == 'timeout' else 'failed'} in its "
+                                              f"worker: {value}"}
+            score = float(value)
+        else:
+            try:
+                score = scored(dataset, answer, entry)
+            except Exception as exc:  # the scorer is third-party code; its failure is a recorded non-pass
+                return False, 0.0, {"reason": f"scorer raised {type(exc).__name__}: {exc}"}
         threshold = float(self.config.get("pass_threshold", 1.0))
         guard = GUARDS.get(dataset)
         if score >= threshold and guard is not None and gold is not None:
@@ -160,6 +172,17 @@ class ReasoningGymVerifier(Verifier):
             "native_signal": "the task scorer's float in [0, 1]; passed when >= pass_threshold (default 1.0); "
                              "a guard that rejects a full-credit answer sets it to 0.0",
             "guards": {name: (fn.__doc__ or "").strip() for name, fn in GUARDS.items()},
+            "unsafe_answers": {
+                "rule": "model output never runs in this process: scorers that pass the answer (or the reference) to "
+                        "eval or sympy's parse_expr see it only when it fits the task's closed grammar; anything "
+                        "else fails with score 0 and reason unsafe_answer (unsafe_reference for a reference)",
+                "grammars": {name: (fn.__doc__ or "").strip() for name, fn in
+                             (("countdown, puzzle24", safety.arithmetic), (", ".join(sorted(safety.SLOW)), safety.algebra),
+                              ("binary_matrix, n_queens, spiral_matrix, string_insertion", safety.python_literal))},
+                "reference_checked": sorted(safety.REFERENCE_CHECKS),
+                "worker": "the tasks whose scorer runs sympy's simplify (" + ", ".join(sorted(safety.SLOW))
+                          + ") are scored in a worker process killed after `timeout` seconds",
+            },
             "known_false_negatives": ["tasks whose scorer needs metadata fail when only question and answer were kept "
                                       "(imported eval files)"],
             "known_false_positives": ["scorers without a guard may still be lenient; knights_knaves accepts extra "

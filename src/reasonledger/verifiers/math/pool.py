@@ -90,10 +90,12 @@ class _Worker:
 
 
 class SymbolicPool:
-    """Up to `size` workers; `run` returns ("ok", value), ("timeout", message) or ("error", message)."""
+    """Up to `size` workers of `kind` (see worker.py); `run` returns ("ok", value), ("timeout", message)
+    or ("error", message)."""
 
-    def __init__(self, size: int | None = None, startup_grace: float = 60.0) -> None:
+    def __init__(self, size: int | None = None, startup_grace: float = 60.0, kind: str = "symbolic") -> None:
         self.size = size or os.cpu_count() or 1
+        self.kind = kind
         self.startup_grace = startup_grace
         self._idle: list[_Worker] = []
         self._count = 0  # workers idle, busy or starting
@@ -135,7 +137,7 @@ class SymbolicPool:
     def _start(self) -> _Worker:
         """A new worker for a slot already counted; on failure the slot is given back."""
         try:
-            return _Worker(self.startup_grace)
+            return _Worker(self.startup_grace, self.kind)
         except Exception:
             with self._cond:
                 self._count = max(0, self._count - 1)
@@ -204,15 +206,15 @@ class SymbolicPool:
             w.stop()
 
 
-_POOL: SymbolicPool | None = None
+_POOLS: dict[str, SymbolicPool] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def shared_pool() -> SymbolicPool:
-    """One pool per process, created on first use."""
-    global _POOL
+def shared_pool(kind: str = "symbolic") -> SymbolicPool:
+    """One pool of each kind per process, created on first use."""
     with _POOL_LOCK:
-        if _POOL is None or _POOL._pid != os.getpid():
-            _POOL = SymbolicPool()
-            atexit.register(_POOL.close)
-        return _POOL
+        pool = _POOLS.get(kind)
+        if pool is None or pool._pid != os.getpid():
+            pool = _POOLS[kind] = SymbolicPool(kind=kind)
+            atexit.register(pool.close)
+        return pool

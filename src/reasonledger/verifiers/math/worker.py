@@ -1,7 +1,7 @@
 """Entry point of one worker process (`python -m reasonledger.verifiers.math.worker KIND`).
 
-KIND `symbolic` (sympy, for `pool.SymbolicPool`) or `verify` (chunks of `verify_many`, for
-`batch.py`). Reads (function name, args) frames on stdin, answers ("ok", value) or ("error",
+KIND `symbolic` (sympy, for `pool.SymbolicPool`), `verify` (chunks of `verify_many`, for
+`batch.py`) or `reasoning_gym` (the reasoning-gym scorers that run sympy's simplify). Reads (function name, args) frames on stdin, answers ("ok", value) or ("error",
 message) on stdout, one job at a time, until stdin closes or a None frame arrives. The parent
 kills it when an answer is late; nothing here needs to be interruptible. A plain subprocess,
 not a multiprocessing child, so it never imports the caller's `__main__`.
@@ -20,6 +20,10 @@ def _handlers(kind: str) -> Any:
         from reasonledger.verifiers.math import verifier
 
         return {"verify_chunk": verifier.verify_chunk}
+    if kind == "reasoning_gym":
+        from reasonledger.verifiers import reasoning_gym_scorers
+
+        return {"score": reasoning_gym_scorers.score}
     from reasonledger.verifiers.math import symbolic
 
     return {"compare": symbolic.compare, "hold": symbolic.hold}

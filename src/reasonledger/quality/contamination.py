@@ -209,10 +209,11 @@ class ContaminationScan:
             seen.add((match.text_index, match.item))
             text, record = texts[match.text_index], records[match.text_index]
             # record_text starts with the prompt: a match starting in it is judged on the prompt (a worked
-            # reference after it holds other numbers), one past it on its span
+            # reference after it holds other numbers), one reaching past it on its span too, the stronger kept
             prompt = prompt_text(record.task)
-            relation, evidence = self._ngram_relation(match.item, match.score,
-                                                      prompt if start < len(prompt) else text[start:end])
+            wheres = ([prompt] if start < len(prompt) else []) + ([text[start:end]] if end > len(prompt) else [])
+            relation, evidence = min((self._ngram_relation(match.item, match.score, where) for where in wheres),
+                                     key=lambda found: RELATIONS.index(found[0]) if found[0] else len(RELATIONS))
             if relation is None:
                 continue
             found.append(self._hit(record, match.item, relation, "ngram", match.score,

@@ -71,9 +71,18 @@ BUILTIN_ENVIRONMENTS = {
 # The command-line commands: each module's `register(app)` adds its commands to the `reasonledger` app.
 BUILTIN_COMMANDS = {name: f"reasonledger.commands.{name}:register" for name in (
     "atlas", "audit", "build", "card", "check", "construct", "export", "plugins", "publish", "records", "scaling")}
-# The audit's sections that read one record at a time (quality/sections.py); the Auditor runs the others.
-BUILTIN_AUDIT_SECTIONS = ("difficulty", "length_trap", "trace_answer_consistency", "verifier_agreement",
-                          "lineage_completeness", "agent_failures")
+# The audit's sections: those of the whole data (quality/whole_data.py), those that read one record at a
+# time (quality/sections.py).
+_WHOLE_DATA = "reasonledger.quality.whole_data"
+BUILTIN_AUDIT_SECTIONS = {
+    "contamination": f"{_WHOLE_DATA}:ContaminationSection",
+    "near_duplicates": f"{_WHOLE_DATA}:NearDuplicateSection",
+    "exact_duplicates": f"{_WHOLE_DATA}:ExactDuplicateSection",
+    "mixture": f"{_WHOLE_DATA}:MixtureSection",
+    **{name: f"reasonledger.quality.sections:{name}" for name in (
+        "difficulty", "length_trap", "trace_answer_consistency", "verifier_agreement", "lineage_completeness",
+        "agent_failures")},
+}
 # Packages whose import registers their steps and sources (`@register_step`, `@register_source`),
 # imported on the first lookup of a step or source.
 STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger.scaling")
@@ -95,8 +104,8 @@ def register() -> None:
     registry("load check").add("operator limits", "reasonledger.verifiers.policy:check_operator_limits")
     for name, target in BUILTIN_COMMANDS.items():
         registry("command").add(name, target)
-    for name in BUILTIN_AUDIT_SECTIONS:
-        registry("audit section").add(name, f"reasonledger.quality.sections:{name}")
+    for name, target in BUILTIN_AUDIT_SECTIONS.items():
+        registry("audit section").add(name, target)
     for kind in ("step type", "source type"):
         registry(kind).import_on_use(*STEP_PACKAGES)
 

@@ -46,3 +46,18 @@ def test_a_plugin_section_runs_beside_the_built_in_ones_and_reaches_the_report(p
 def test_an_unknown_section_is_refused_with_the_known_names():
     with pytest.raises(ValidationError, match=r"unknown audit section 'difficuly'; known: contamination, .*difficulty"):
         AuditConfig(sections=["difficuly"])
+
+
+def test_every_section_the_audit_reports_is_a_registry_entry_the_whole_data_ones_included():
+    sections = registry("audit section")
+    assert set(SECTIONS) <= set(sections.names())
+    assert {sections.origins()[name] for name in SECTIONS} == {"reasonledger"}
+    assert sections["mixture"].__module__ == sections["contamination"].__module__ == "reasonledger.quality.whole_data"
+
+
+def test_benchmarks_are_read_only_when_contamination_is_asked_for(tmp_path):
+    missing = f"jsonl:{tmp_path / 'absent.jsonl'}"
+    result, auditor = audit_records(_records(), AuditConfig(sections=["exact_duplicates"], against=[missing]))
+    assert set(result) == {"config", "records", "exact_duplicates"} and auditor.points is None
+    with pytest.raises((OSError, ValueError), match="absent.jsonl"):
+        audit_records(_records(), AuditConfig(sections=["contamination"], against=[missing]))

@@ -44,34 +44,23 @@ left out of `AuditConfig.sections` is absent; `records` is the number of records
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reasonledger.quality.contamination import (
-    Benchmark,
-    ContaminationConfig,
-    ContaminationScan,
-    load_benchmark,
-)
-from reasonledger.quality.embed import EmbedderUnavailable
-from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, NearDuplicates, near_duplicates
+from reasonledger.quality.contamination import ContaminationConfig
+from reasonledger.quality.minhash import NearDupConfig
 from reasonledger.quality.minhash import describe as describe_near_dup
-from reasonledger.quality.mixture import MixtureAudit, task_family
 from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.sections import AUDIT_SECTIONS, AuditSection
-from reasonledger.quality.text import record_text
-from reasonledger.records.model import Record, prompt_text
-from reasonledger.records.normalise import prompt_digest
+from reasonledger.records.model import Record
 from reasonledger.stats.beta import DEFAULT_POSTERIOR
 
-# reasonledger's own sections in report order (what a card names). The Auditor runs the audits of the
-# whole data itself; the others are `audit section` plugins (quality/sections.py, named in builtins.py).
+# reasonledger's own sections in report order (what a card names), each an `audit section` plugin named in
+# builtins.py: the audits of the whole data in quality/whole_data.py, the others in quality/sections.py.
 SECTIONS: tuple[str, ...] = ("contamination", "near_duplicates", "exact_duplicates", "difficulty", "length_trap",
                              "trace_answer_consistency", "verifier_agreement", "lineage_completeness",
                              "agent_failures", "mixture")
-WHOLE_DATA = ("contamination", "near_duplicates", "exact_duplicates", "mixture")
 
 
 def known_sections() -> list[str]:
@@ -108,108 +97,42 @@ class AuditConfig(BaseModel):
 
 
 class Auditor:
-    """Feed records with `add`; `finish` runs the whole-data audits and returns audit.json's dict."""
+    """Feed records with `add`; `finish` gathers every section's result into audit.json's dict."""
 
-    def __init__(self, config: AuditConfig, benchmarks: list[Benchmark] | None = None) -> None:
+    def __init__(self, config: AuditConfig) -> None:
         self.config = config
-        if benchmarks is None:
-            benchmarks = [load_benchmark(spec) for spec in config.against]
-        wanted = set(config.sections)
-        self.contamination = ContaminationScan(benchmarks, config.contamination) \
-            if benchmarks and "contamination" in wanted else None
-        self.pending: list[Record] = []
-        self.ids: list[str] = []
-        self.dup_texts = DistinctTexts(config.near_duplicates.normalisation)  # copies kept as a number each
-        self.digests: dict[bytes, list[str]] = {}
-        self.sections: dict[str, AuditSection] = {
-            name: AUDIT_SECTIONS[name](config) for name in config.sections if name not in WHOLE_DATA}
-        self.mixture = MixtureAudit(config.map_sample, config.seed)
-        self.points = None  # the 2-D mixture map and each point's source, once `finish` has drawn it
-        self.point_sources: list[str] | None = None
+        self.records = 0
+        self.sections: dict[str, AuditSection] = {name: AUDIT_SECTIONS[name](config) for name in config.sections}
+
+    @property
+    def points(self) -> Any:
+        """The mixture map's 2-D points once `finish` has drawn them (None without the map)."""
+        return getattr(self.sections.get("mixture"), "points", None)
+
+    @property
+    def point_sources(self) -> list[str] | None:
+        return getattr(self.sections.get("mixture"), "point_sources", None)
 
     def add(self, record: Record) -> None:
-        wanted = self.config.sections
-        self.ids.append(record.id)
-        if "near_duplicates" in wanted:
-            self.dup_texts.add(prompt_text(record.task) if self.config.near_duplicates.text == "prompt" else record_text(record),
-                               source=task_family(record))
-        if "exact_duplicates" in wanted:
-            self.digests.setdefault(prompt_digest(record), []).append(record.id)
+        self.records += 1
         rows = outcomes(record)
         for section in self.sections.values():
             section.add(record, rows)
-        if "mixture" in wanted:
-            self.mixture.add(record)
-        if self.contamination:
-            self.pending.append(record)
-            if len(self.pending) >= self.config.contamination.batch:
-                self._flush()
 
     def add_many(self, records: Iterable[Record]) -> None:
         for record in records:
             self.add(record)
 
-    def _flush(self) -> None:
-        if self.pending and self.contamination:
-            self.contamination.scan(self.pending)
-        self.pending = []
-
-    def _near_duplicates(self) -> dict[str, Any]:
-        cfg = self.config.near_duplicates
-        found = near_duplicates(self.dup_texts, cfg)
-        listed = list(islice(found.iter_pairs(), self.config.max_listed))
-        return {"method": "exact copies grouped by normalised text; each task family's shared instruction (template) "
-                          "left out; then MinHash LSH with every candidate verified by exact Jaccard",
-                "threshold": cfg.threshold,
-                "text": cfg.text, "flagged": sum(len(c) - 1 for c in found.clusters),
-                "verified_pairs": found.verified_pairs(), "candidates": found.candidates,
-                "exact_pairs": sum(1 for *_, s in found.pairs if s == 1.0) + len(found.copies),
-                "exact_copies": len(found.copies), "clusters": len(found.clusters),
-                "largest_cluster": max((len(c) for c in found.clusters), default=0),
-                "cluster_examples": [[self.ids[i] for i in c] for c in found.clusters[:50]],
-                "pairs": [{"a": self.ids[i], "b": self.ids[j], "jaccard": round(s, 4)} for i, j, s in listed],
-                "pairs_truncated": found.verified_pairs() > len(listed), "oversized_buckets": found.oversized_buckets,
-                "template_clusters": self._template_clusters(found)}
-
-    def _template_clusters(self, found: NearDuplicates) -> list[dict[str, Any]]:
-        names = self.dup_texts.source_names()
-        clusters = []
-        for k, template in enumerate(found.templates):
-            members = found.template_members(k)
-            clusters.append({"source": names[template.group], "digest": template.digest, "shingles": template.shingles,
-                             "records": len(members), "distinct_prompts": template.holding,
-                             "share": round(template.holding / template.texts, 4), "only_template": template.only_template,
-                             "example": self.ids[int(members[0])]})
-        return sorted(clusters, key=lambda c: -c["records"])
-
-    def _exact_duplicates(self) -> dict[str, Any]:
-        groups = [ids for ids in self.digests.values() if len(ids) > 1]
-        return {"method": "hash of the normalised prompt (NFKC, case-folded, whitespace collapsed)",
-                "groups": len(groups), "flagged": sum(len(g) - 1 for g in groups), "examples": groups[:20]}
-
-    def _mixture(self) -> dict[str, Any]:
-        embedding_map = None
-        if self.config.embedding_map and self.mixture.reservoir:
-            try:
-                self.points, self.point_sources, embedding_map = self.mixture.map_points()
-            except EmbedderUnavailable as exc:
-                embedding_map = {"skipped": str(exc)}
-        return self.mixture.result(embedding_map)
-
     def finish(self) -> dict[str, Any]:
-        self._flush()
-        contamination = self.contamination.result() if self.contamination else {
-            "method": "not run", "reason": "no benchmark given (--against)", "flagged": 0, "by_benchmark": {},
-            "flagged_ids": [], "hits": []}
+        results = {name: self.sections[name].result() for name in known_sections() if name in self.sections}
         config = self.config.model_dump(mode="json")
         config["near_duplicates"] = describe_near_dup(self.config.near_duplicates)
-        if self.contamination:
-            config["contamination"] = self.contamination.describe()
-        whole = {"contamination": lambda: contamination, "near_duplicates": self._near_duplicates,
-                 "exact_duplicates": self._exact_duplicates, "mixture": self._mixture}
-        results = {name: (whole[name] if name in whole else self.sections[name].result)()
-                   for name in known_sections() if name in self.config.sections}
-        return {"config": config, "records": len(self.ids), **results}
+        for name, section in self.sections.items():
+            settings = getattr(section, "settings", None)
+            described = settings() if callable(settings) else None
+            if described is not None:
+                config[name] = described
+        return {"config": config, "records": self.records, **results}
 
 
 def audit_records(records: Iterable[Record], config: AuditConfig) -> tuple[dict[str, Any], Auditor]:

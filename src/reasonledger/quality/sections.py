@@ -1,10 +1,11 @@
-"""Audit sections that read one record at a time, by name in the `audit section` registry.
+"""The audit's sections, by name in the `audit section` registry, and those that read one record at a time.
 
 A section is made from the audit's config (`AuditConfig`) and fed every record with its judged
 outcomes (`quality.outcomes`); `result()` is its part of audit.json. reasonledger's own are named
 in builtins.py; a plugin package adds one with `registry("audit section").add(name, factory)`, and
-`reasonledger audit --only NAME` (or a recipe's `audit` step) runs it. The whole-data audits
-(contamination, near and exact duplicates, the mixture and its map) are the `Auditor`'s own.
+`reasonledger audit --only NAME` (or a recipe's `audit` step) runs it. The audits of the whole data
+(contamination, near and exact duplicates, the mixture and its map) are sections too, in
+`quality/whole_data.py`.
 """
 
 from __future__ import annotations

@@ -127,3 +127,17 @@ def test_every_scorer_that_evaluates_text_is_checked(monkeypatch):
         current[0] = None
     assert seen["answer"] == set(ANSWER_CHECKS)
     assert seen["reference"] <= set(REFERENCE_CHECKS) and "polynomial_multiplication" in seen["reference"]
+
+
+def test_the_audit_names_each_evaluating_line_of_the_installed_reasoning_gym():
+    from pathlib import Path
+
+    from reasonledger.verifiers.reasoning_gym_safety import ANSWER_CHECKS, REFERENCE_CHECKS, WHERE
+
+    assert set(WHERE) == set(ANSWER_CHECKS) | set(REFERENCE_CHECKS)
+    root = Path(reasoning_gym.__file__).parent
+    for spots in WHERE.values():
+        for spot in spots:
+            place, call = spot.split(" ", 1)
+            path, line = place.split(":")
+            assert call in (root / path).read_text().splitlines()[int(line) - 1], spot

@@ -176,10 +176,11 @@ class ReasoningGymVerifier(Verifier):
                 "rule": "model output never runs in this process: scorers that pass the answer (or the reference) to "
                         "eval or sympy's parse_expr see it only when it fits the task's closed grammar; anything "
                         "else fails with score 0 and reason unsafe_answer (unsafe_reference for a reference)",
-                "grammars": {name: (fn.__doc__ or "").strip() for name, fn in
+                "grammars": {name: " ".join((fn.__doc__ or "").split()) for name, fn in
                              (("countdown, puzzle24", safety.arithmetic), (", ".join(sorted(safety.SLOW)), safety.algebra),
                               ("binary_matrix, n_queens, spiral_matrix, string_insertion", safety.python_literal))},
                 "reference_checked": sorted(safety.REFERENCE_CHECKS),
+                "where": safety.WHERE,
                 "worker": "the tasks whose scorer runs sympy's simplify (" + ", ".join(sorted(safety.SLOW))
                           + ") are scored in a worker process killed after `timeout` seconds",
             },

@@ -2,25 +2,12 @@
 
 Model output is hostile input, and nine scorers of reasoning-gym 0.1.25 hand the answer to
 Python's `eval` inside the scoring process (sympy's `parse_expr` is an `eval` of the answer after
-a token rewrite; it resolves names in sympy's namespace and the builtins, `__import__` included):
-
-    countdown                 games/countdown.py:221                   float(parse_expr(answer))
-    puzzle24                  games/puzzle24.py:119                    int(parse_expr(answer))
-    polynomial_multiplication algebra/polynomial_multiplication.py:166 sp.parse_expr(answer)
-    simple_integration        algebra/simple_integration.py:107        sympy.parse_expr(answer, ...)
-    intermediate_integration  algebra/intermediate_integration.py:260  sympy.parse_expr(answer, ...)
-    binary_matrix             algorithmic/binary_matrix.py:111         eval(answer)
-    n_queens                  games/n_queens.py:155                    eval(answer)
-    spiral_matrix             algorithmic/spiral_matrix.py:143         eval(answer.strip())
-    string_insertion          algorithmic/string_insertion.py:88       eval(answer)
-
-Four also evaluate the reference, which an imported file supplies: polynomial_multiplication
-parses the gold (line 167), both integrations parse `metadata["integrand"]` (lines 110 and 263),
-number_sorting `eval`s the gold when it is not JSON (algorithmic/number_sorting.py:131), and
-bitwise_arithmetic `eval`s `metadata["problem"]` (arithmetic/bitwise_arithmetic.py:101).
-No other scorer evaluates text (the base `score_answer` compares strings; the others read numbers,
-JSON or dates); `tests/verifiers/test_reasoning_gym_unsafe.py` traces every dataset's scorer to
-keep this list true when reasoning-gym changes.
+a token rewrite; it resolves names in sympy's namespace and the builtins, `__import__` included).
+Five also evaluate the reference, which an imported file supplies. `WHERE` lists each call with
+its file and line under reasoning_gym/. No other scorer evaluates text (the base `score_answer`
+compares strings; the others read numbers, JSON or dates);
+`tests/verifiers/test_reasoning_gym_unsafe.py` traces every dataset's scorer to keep the list true
+when reasoning-gym changes.
 
 Each check below returns None for text the scorer may see, or why it may not. The grammars are
 closed: what they accept can only build numbers, the task's symbols and listed math functions,
@@ -39,6 +26,23 @@ import tokenize
 from collections.abc import Callable
 from typing import Any
 
+WHERE: dict[str, tuple[str, ...]] = {  # reasoning-gym 0.1.25: "file:line call", files under reasoning_gym/
+    "countdown": ("games/countdown.py:221 parse_expr(answer)",),
+    "puzzle24": ("games/puzzle24.py:119 parse_expr(answer)",),
+    "polynomial_multiplication": ("algebra/polynomial_multiplication.py:166 sp.parse_expr(answer)",
+                                  "algebra/polynomial_multiplication.py:167 sp.parse_expr(entry[\"answer\"])"),
+    "simple_integration": ("algebra/simple_integration.py:107 sympy.parse_expr(answer",
+                           "algebra/simple_integration.py:110 sympy.parse_expr(metadata[\"integrand\"]"),
+    "intermediate_integration": ("algebra/intermediate_integration.py:260 sympy.parse_expr(answer",
+                                 "algebra/intermediate_integration.py:263 sympy.parse_expr(metadata[\"integrand\"]"),
+    "binary_matrix": ("algorithmic/binary_matrix.py:111 eval(answer)",),
+    "n_queens": ("games/n_queens.py:155 eval(answer)",),
+    "spiral_matrix": ("algorithmic/spiral_matrix.py:143 eval(answer)",),
+    "string_insertion": ("algorithmic/string_insertion.py:88 eval(answer)",),
+    "number_sorting": ("algorithmic/number_sorting.py:131 eval(entry[\"answer\"])",),  # when the gold is not JSON
+    "bitwise_arithmetic": ("arithmetic/bitwise_arithmetic.py:101 eval(problem)",),  # metadata["problem"]
+}
+
 MAX_EXPRESSION = 512  # characters; reasoning-gym's own algebra golds stay under 200
 MAX_LITERAL = 100_000  # characters of a Python literal (a board or a matrix)
 
@@ -56,7 +60,7 @@ _LAYOUT = frozenset({tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DE
 
 
 def arithmetic(text: str) -> str | None:
-    """Countdown-style expressions only."""
+    """countdown, puzzle24: digits, spaces, tabs, + - * / and parentheses; at most 256 characters; no `**`."""
     if _ARITHMETIC.fullmatch(text) and "**" not in text:
         return None
     return ("not an arithmetic expression of digits, spaces, + - * / and parentheses (at most 256 characters, "
@@ -69,8 +73,9 @@ def _name_allowed(name: str) -> bool:
 
 
 def algebra(text: str) -> str | None:
-    """Numbers, one-letter symbols, listed functions, + - * / ** ^ and parentheses: by Python's tokenizer,
-    the one sympy's parse_expr uses."""
+    """The sympy algebra tasks: decimal numbers, one-letter symbols (not N, O, Q or S), the functions in
+    `_FUNCTIONS`, + - * / ** ^ , and parentheses; ASCII, one line, at most 512 characters; checked token by
+    token with Python's tokenizer, the one sympy's parse_expr uses."""
     refusal = ("not an algebraic expression of numbers, one-letter symbols, " + "/".join(sorted(_FUNCTIONS))
                + ", + - * / ** ^ , and parentheses (ASCII, at most 512 characters); the scorer would run it "
                "as Python through sympy's parse_expr")
@@ -137,7 +142,8 @@ def _runs_code(text: str) -> bool:
 
 
 def python_literal(text: str) -> str | None:
-    """Text the scorer evals: a Python literal (a list of lists, say) or text that is not Python at all."""
+    """The tasks that eval an answer other than the gold: a Python literal (a list of lists, say) or text
+    Python cannot compile (eval fails before running anything); at most 100,000 characters."""
     if len(text) <= MAX_LITERAL and not _runs_code(text) and not _runs_code(text.strip()):
         return None
     return ("a Python expression that is not a literal (or over 100,000 characters); the scorer would run it "

@@ -141,3 +141,12 @@ def test_the_audit_names_each_evaluating_line_of_the_installed_reasoning_gym():
             place, call = spot.split(" ", 1)
             path, line = place.split(":")
             assert call in (root / path).read_text().splitlines()[int(line) - 1], spot
+
+
+def test_the_sympy_worker_cannot_write_even_if_code_got_past_the_grammar(tmp_path, monkeypatch):
+    from reasonledger.verifiers import reasoning_gym_safety
+
+    monkeypatch.setattr(reasoning_gym_safety, "refusal", lambda *args: None)  # as if a grammar had a hole
+    target = tmp_path / "ran.txt"
+    verdict = get_verifier("reasoning_gym").verify(_reference("simple_integration"), f"<answer>{_writes(target)}</answer>")
+    assert not target.exists() and (verdict.passed, verdict.score) == (False, 0.0)

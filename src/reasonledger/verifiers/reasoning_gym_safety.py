@@ -13,7 +13,8 @@ Each check below returns None for text the scorer may see, or why it may not. Th
 closed: what they accept can only build numbers, the task's symbols and listed math functions,
 or Python literals, so no accepted text can name a builtin, reach an attribute or call anything
 else. Slow algebra (a huge power, a hard `simplify`) is not code but can still hang a process, so
-the sympy algebra scorers run in a worker that is killed at its deadline (`ReasoningGymVerifier`).
+the sympy algebra scorers run in a locked-down worker that is killed at its deadline
+(`reasoning_gym_scorers`).
 """
 
 from __future__ import annotations

@@ -1,14 +1,23 @@
-"""reasoning-gym's scorers by task name, loaded once; also the entry point of the `reasoning_gym`
-worker kind (verifiers/math/worker.py), where the scorers that run sympy's simplify are called
-so that a late one can be killed."""
+"""reasoning-gym's scorers by task name, loaded once; also the handlers of the `reasoning_gym` worker
+kind (verifiers/math/worker.py), where the scorers that run sympy's simplify are called so that a
+late one can be killed.
+
+Only answers that passed `reasoning_gym_safety` reach a worker, so nothing there runs model code;
+the worker is locked down all the same (no new privileges, a memory cap, and where the kernel
+offers them a read-only Landlock view with no TCP and the code sandbox's seccomp deny-list), so a
+grammar mistake could at worst read files, not write them or reach the network.
+"""
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from reasonledger import gym
+
+WORKER_MEMORY = 4 << 30  # bytes of address space for one worker: sympy needs well under 1 GiB
 
 
 @lru_cache(maxsize=None)
@@ -19,3 +28,25 @@ def scorer(dataset: str) -> Callable[..., float]:
 def score(dataset: str, answer: str, entry: dict[str, Any]) -> float:
     """The task scorer's float for one answer (run in a worker for the slow tasks)."""
     return float(scorer(dataset)(answer, entry))
+
+
+def lock_down() -> dict[str, Any]:
+    """Lock this (worker) process down for good; returns what was enforced."""
+    from reasonledger.verifiers.code import lockdown
+
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    lockdown.set_no_new_privs()
+    enforced: dict[str, Any] = {"memory": WORKER_MEMORY, "no_new_privs": True}
+    if lockdown.landlock_abi():
+        enforced["landlock"] = lockdown.landlock_restrict(read_paths=["/"], write_paths=[])
+    if lockdown.X86_64:
+        enforced["seccomp"] = lockdown.seccomp_apply()
+    return enforced
+
+
+def worker_handlers(slow: frozenset[str]) -> dict[str, Callable[..., Any]]:
+    """The worker's jobs, after loading the `slow` tasks' scorers and locking the process down."""
+    for dataset in slow:
+        scorer(dataset)
+    lock_down()
+    return {"score": score}

@@ -21,9 +21,9 @@ def _handlers(kind: str) -> Any:
 
         return {"verify_chunk": verifier.verify_chunk}
     if kind == "reasoning_gym":
-        from reasonledger.verifiers import reasoning_gym_scorers
+        from reasonledger.verifiers import reasoning_gym_safety, reasoning_gym_scorers
 
-        return {"score": reasoning_gym_scorers.score}
+        return reasoning_gym_scorers.worker_handlers(reasoning_gym_safety.SLOW)
     from reasonledger.verifiers.math import symbolic
 
     return {"compare": symbolic.compare, "hold": symbolic.hold}

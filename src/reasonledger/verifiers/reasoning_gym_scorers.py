@@ -34,9 +34,11 @@ def lock_down() -> dict[str, Any]:
     """Lock this (worker) process down for good; returns what was enforced."""
     from reasonledger.verifiers.code import lockdown
 
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    cap = WORKER_MEMORY if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     lockdown.set_no_new_privs()
-    enforced: dict[str, Any] = {"memory": WORKER_MEMORY, "no_new_privs": True}
+    enforced: dict[str, Any] = {"memory": cap, "no_new_privs": True}
     if lockdown.landlock_abi():
         enforced["landlock"] = lockdown.landlock_restrict(read_paths=["/"], write_paths=[])
     if lockdown.X86_64:
@@ -45,8 +47,16 @@ def lock_down() -> dict[str, Any]:
 
 
 def worker_handlers(slow: frozenset[str]) -> dict[str, Callable[..., Any]]:
-    """The worker's jobs, after loading the `slow` tasks' scorers and locking the process down."""
+    """The worker's jobs, after loading the `slow` tasks' scorers and locking the process down; a worker
+    that cannot lock itself down scores nothing (each job fails, saying why)."""
     for dataset in slow:
         scorer(dataset)
-    lock_down()
+    try:
+        lock_down()
+    except OSError as exc:
+        problem = f"the worker could not lock itself down ({exc}); nothing is scored in it"
+
+        def refuse(*args: Any) -> float:
+            raise RuntimeError(problem)
+        return {"score": refuse}
     return {"score": score}

@@ -234,8 +234,14 @@ class RelationRules:
         coverage = shared_bits / item_bits if item_bits else 0.0
         record_bits = rarity.weight(record_terms)
         back = shared_bits / record_bits if record_bits else 0.0
-        support = rarity.support(shared, item, record, self.support_share)
         kept, item_count, record_count = quantities_kept(item, record)
+        if not self._could_relate(coverage, shared_bits, kept, item_count, record_count, cosine):
+            return None, {"shared_bits": round(shared_bits, 1), "coverage": round(coverage, 3),
+                          "coverage_of_record": round(back, 3), "quantities_kept": round(kept, 3),
+                          "quantities": [item_count, record_count], "decided_by": (
+                              f"{shared_bits:.0f} shared bits, coverage {coverage:.2f}, {kept:.2f} of the item's "
+                              "quantities: too little in common for any relation")}
+        support = rarity.support(shared, item, record, self.support_share)
         quantities = shared_quantities(item, record)
         quantity_bits = rarity.weight(quantities)
         number_support = rarity.support(quantities | shared, item, record, self.support_share)
@@ -303,6 +309,17 @@ class RelationRules:
             evidence["decided_by"] = (f"shared story words, other quantities, and the texts repeat only {coverage:.2f} "
                                       f"and {back:.2f} of each other's bits: not the same wording")
         return relation, evidence
+
+    def _could_relate(self, coverage: float, shared_bits: float, kept: float, item_count: int, record_count: int,
+                      cosine: float | None) -> bool:
+        """Whether any rule of `classify` could name a relation: the item's words covered enough for a
+        story or a template, or its quantities kept as the rules on quantities need. Most shortlisted
+        pairs fail all three, and then no support count (the costly part) is made."""
+        return (coverage >= min(self.min_coverage, self.template_coverage)
+                or item_count >= 2 and kept >= min(self.same_quantities, self.most_quantities)
+                and shared_bits >= self.story_bits
+                or cosine is not None and cosine >= self.same_meaning and item_count >= 2 and kept == 1.0
+                and record_count == item_count)
 
 
 def stronger(a: str | None, b: str | None) -> str | None:

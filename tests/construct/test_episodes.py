@@ -80,9 +80,9 @@ def test_a_scripted_policy_acts_through_parsed_tool_calls_and_the_episode_keeps_
     assert hashes[0] == hashes[1] != hashes[2] != hashes[3] == hashes[4]
     assert behaviour.scaffold["agent_loop"] == "reasonledger.episodes/1" and behaviour.scaffold["system_prompt_hash"]
     assert episode.meta["episode"]["steps"] == 3 and len(episode.meta["episode"]["requests"]) == 3
-    counts = ctx.stats["00-episodes"].counts
-    assert counts["tool_calls"] == 5 and counts["tool_calls.failed.unknown_tool"] == 1
-    assert counts["termination.agent_stop"] == 1 and counts["requests.sent"] == 3
+    stats = ctx.stats["00-episodes"]
+    assert stats.counts["tool_calls"] == 5 and stats.by["tool_calls.failed"]["unknown_tool"] == 1
+    assert stats.by["termination"]["agent_stop"] == 1 and stats.by["requests"]["sent"] == 3
 
     # the environment verifier replays the recorded actions and checks the episode
     verdicts = {v.target: v for v in get_verifier("environment").verify_record(episode)}
@@ -101,8 +101,8 @@ def test_a_second_run_answers_every_turn_from_the_request_cache_and_rebuilds_the
     first, _ = run(Episodes(**params), [task_record()], tmp_path)
     second, ctx = run(Episodes(**params), [task_record()], tmp_path)
     assert len(asked) == 6 and sorted(set(asked)) == [0, 1]  # two samples, three turns each, asked once
-    assert ctx.stats["00-episodes"].counts["requests.cached"] == 6
-    assert "requests.sent" not in ctx.stats["00-episodes"].counts
+    assert ctx.stats["00-episodes"].by["requests"]["cached"] == 6
+    assert "sent" not in ctx.stats["00-episodes"].by["requests"]
     assert [e.id for e in second] == [e.id for e in first] and first[0].id != first[1].id  # seeds differ
 
 
@@ -114,7 +114,7 @@ def test_a_replayed_policy_rebuilds_a_recorded_episode_turn_for_turn(tmp_path):
     (again,), ctx = run(step, [task_record()], tmp_path / "b")
     assert again.behaviour.messages == recorded.behaviour.messages
     assert again.behaviour.actions == recorded.behaviour.actions
-    assert ctx.stats["00-episodes"].counts["requests.replayed"] == 3
+    assert ctx.stats["00-episodes"].by["requests"]["replayed"] == 3
 
 
 def test_max_steps_ends_an_episode_that_never_stops(tmp_path):
@@ -147,7 +147,7 @@ def test_a_scripted_user_simulator_talks_to_the_policy_until_it_says_stop(tmp_pa
     assert [m.role for m in episode.behaviour.messages] == ["user", "assistant", "tool", "assistant", "user"]
     assert episode.behaviour.messages[-1].content == "###STOP###"  # kept, as τ-bench keeps it
     assert episode.behaviour.scaffold["user_simulator"]["model"] == "scripted:bank-user"
-    assert ctx.stats["00-episodes"].counts["termination.user_stop"] == 1
+    assert ctx.stats["00-episodes"].by["termination"]["user_stop"] == 1
     set_up = ctx.stats["00-episodes"].set_up
     assert set_up["generator_clients"] == 1 and set_up["user_simulator_clients"] == 1
 
@@ -221,7 +221,7 @@ def test_replayed_policy_and_user_rebuild_several_samples_and_a_simulated_conver
     again, ctx = run(Episodes(**replayed), [task_record()], tmp_path / "b")
     assert [e.behaviour.messages for e in again] == [e.behaviour.messages for e in recorded]
     assert [e.behaviour.actions for e in again] == [e.behaviour.actions for e in recorded]
-    assert ctx.stats["00-episodes"].counts["termination.user_stop"] == 2
+    assert ctx.stats["00-episodes"].by["termination"]["user_stop"] == 2
 
 
 def test_a_built_run_of_episodes_becomes_replay_files_that_rebuild_it_offline(tmp_path):

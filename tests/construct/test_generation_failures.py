@@ -40,7 +40,7 @@ def test_failed_requests_drop_their_record_and_are_reported(serve, tmp_path, mon
              if '"event": "stage"' in line][0]
     rollouts = stage["steps"][0]
     assert rollouts["dropped"] == {"generation_failed": 1}
-    assert rollouts["counters"]["requests.failed.bad_json"] == 4 and rollouts["counters"]["wire.bad_json"] == 8
+    assert rollouts["by"]["requests.failed"]["bad_json"] == 4 and rollouts["by"]["wire"]["bad_json"] == 8
     assert result.records > 0
 
 

@@ -103,7 +103,7 @@ def test_deepseek_r1_rollouts_served_over_http(shared_data, serve):
         # per-sample seeds are consecutive, so the 3 samples are the 3 recorded completions (in seed order)
         assert sorted(r.response for r in rollout_set.behaviour.rollouts) == sorted(r.response for r in original.behaviour.rollouts)
         assert rollout_set.lineage.events[-1].sampling["max_tokens"] == 32768
-    assert ctx.stats["00-rollouts"].counts["requests.sent"] == 36
+    assert ctx.stats["00-rollouts"].by["requests"]["sent"] == 36
 
 
 def test_replay_store_errors_name_the_file_and_line(tmp_path):

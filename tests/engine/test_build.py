@@ -67,7 +67,7 @@ def test_funnel_keeps_every_drop_with_its_reason(small_run):
     stages = [e for e in events if e["event"] == "stage"]
     gold, dedup = stages[0]["steps"][0], stages[1]["steps"][0]
     assert gold["step"] == "gold_check" and gold["dropped"]["gold_fails_verifier"] > 0  # a few golds fail their scorer
-    assert gold["counters"]["checked.example_answer"] > 0  # propositional_logic has no single gold: its example is checked
+    assert gold["by"]["checked"]["example_answer"] > 0  # propositional_logic has no single gold: its example is checked
     assert dedup["step"] == "dedup" and dedup["dropped"]["duplicate"] >= 1  # the local file repeats a task
     assert gold["in"] - sum(gold["dropped"].values()) == gold["out"] == dedup["in"]
     rejected = list(iter_valid(out / "rejected"))

@@ -85,8 +85,8 @@ def test_garbage_and_truncated_json_end_in_the_failures_file_with_a_clear_error(
     assert "looks truncated" in entries[0]["message"] and entries[0]["body"].startswith('{"id": "cmpl-')
     assert "not JSON" in entries[1]["message"] and "<html>" in entries[1]["body"]
     assert entries[0]["prompt"] == "please cut" and entries[0]["request"] == requests[0].key
-    assert ctx.stats["00-rollouts"].counts["requests.failed"] == 2 and ctx.stats["00-rollouts"].counts["requests.failed.bad_json"] == 2
-    assert ctx.stats["00-rollouts"].counts["requests.sent"] == 1
+    assert ctx.stats["00-rollouts"].by["requests"]["failed"] == 2 and ctx.stats["00-rollouts"].by["requests.failed"]["bad_json"] == 2
+    assert ctx.stats["00-rollouts"].by["requests"]["sent"] == 1
 
 
 def test_client_errors_are_not_retried(serve, tmp_path):
@@ -134,7 +134,7 @@ def test_n_samples_per_request_usage_and_cost(serve, tmp_path):
     prompt_tokens = sum(o.prompt_tokens for o in outcomes)
     completion_tokens = sum(o.completion_tokens for o in outcomes)
     assert prompt_tokens == 5 * 2 and completion_tokens == 5 * 4 * 8  # the server counts whitespace tokens
-    assert ctx.stats["00-rollouts"].counts["tokens.completion"] == completion_tokens
+    assert ctx.stats["00-rollouts"].by["tokens"]["completion"] == completion_tokens
     assert ctx.stats["00-rollouts"].counts["cost_usd"] == pytest.approx((prompt_tokens * 2.0 + completion_tokens * 10.0) / 1e6)
 
 
@@ -219,8 +219,8 @@ def test_a_server_that_refuses_n_gets_one_request_per_sample_and_the_split_is_co
         assert server.stats.requests == 2 + 3 + 2 or server.stats.requests == 1 + 3 + 2
     assert [c.text for c in first.choices] == [f"reply to question 10 seed {10 + j} choice 0" for j in range(3)]
     assert [c.text for c in second.choices] == [f"reply to question 20 seed {20 + j} choice 0" for j in range(2)]
-    counts = ctx.stats["00-rollouts"].counts
-    assert counts["wire.n_unsupported"] >= 1 and counts["wire.n_split_requests"] == 5
+    wire = ctx.stats["00-rollouts"].by["wire"]
+    assert wire["n_unsupported"] >= 1 and wire["n_split_requests"] == 5
 
 
 def test_tool_calls_come_back_from_the_server_and_out_of_the_cache(serve, tmp_path):

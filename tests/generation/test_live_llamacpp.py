@@ -41,21 +41,21 @@ def test_rollouts_end_to_end_with_n_refused_length_stops_and_the_request_cache(l
     step = Rollouts(**params)
     sets = list(step.process(iter(records), ctx))
     step.close()
-    counts = ctx.stats["00-rollouts"].counts
+    by = ctx.stats["00-rollouts"].by
     assert [len(s.behaviour.rollouts) for s in sets] == [2, 2]
-    assert counts["wire.n_unsupported"] >= 1 and counts["wire.n_split_requests"] == 4  # 400 to n=2, then 1 by 1
-    assert counts["requests.sent"] == 2 and counts["tokens.completion"] > 0
+    assert by["wire"]["n_unsupported"] >= 1 and by["wire"]["n_split_requests"] == 4  # 400 to n=2, then 1 by 1
+    assert by["requests"]["sent"] == 2 and by["tokens"]["completion"] > 0
     metas = [r.meta for s in sets for r in s.behaviour.rollouts]
     assert {m["model"] for m in metas} == {MODEL} and [m["sample"] for m in metas] == [0, 1, 0, 1]
     lengths = sum(m["finish_reason"] == "length" for m in metas)
-    assert lengths == counts.get("finish.length", 0)  # a cut answer is kept and counted, not an error
+    assert lengths == ctx.stats["00-rollouts"].counts.get("finish.length", 0)  # a cut answer is kept and counted, not an error
     assert sets[0].lineage.events[-1].model == MODEL and sets[0].lineage.parents == [records[0].id]
 
     again = StepContext("stage-00", 0, str(tmp_path), "00-rollouts")
     step = Rollouts(**params)
     replayed = list(step.process(iter(records), again))
     step.close()
-    assert again.stats["00-rollouts"].counts["requests.cached"] == 2 and "requests.sent" not in again.stats["00-rollouts"].counts
+    assert again.stats["00-rollouts"].by["requests"]["cached"] == 2 and "sent" not in again.stats["00-rollouts"].by["requests"]
     assert [s.id for s in replayed] == [s.id for s in sets]
 
 
@@ -85,7 +85,7 @@ def test_an_agent_episode_end_to_end_with_tools_offered(llama_server, tmp_path):
     assert len(behaviour.actions) == sum(m.role == "tool" for m in behaviour.messages)
     assert all(a.state_hash for a in behaviour.actions)
     assert 1 <= episode.meta["episode"]["steps"] <= 2 and episode.lineage.events[-1].model == MODEL
-    assert again.stats["00-episodes"].counts["requests.cached"] == episode.meta["episode"]["steps"]
+    assert again.stats["00-episodes"].by["requests"]["cached"] == episode.meta["episode"]["steps"]
     assert rebuilt.id == episode.id
 
 

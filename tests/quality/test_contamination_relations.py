@@ -161,10 +161,10 @@ def test_the_decontaminate_step_drops_by_policy_and_counts_relations(tmp_path: P
     ctx = StepContext("stage-00", 0, str(tmp_path), "decontaminate")
     kept = list(Decontaminate(against=[spec], semantic=False).process(iter(records), ctx))
     assert [r.id for r in kept] == [records[1].id]
-    assert ctx.mine.counts["relation.verbatim"] == 1
+    assert ctx.mine.by["relation"]["verbatim"] == 1
     ctx = StepContext("stage-00", 0, str(tmp_path), "decontaminate")
     kept = list(Decontaminate(against=[spec], semantic=False, drop=["derived"]).process(iter(records), ctx))
-    assert len(kept) == 2 and ctx.mine.counts["relation.verbatim"] == 1
+    assert len(kept) == 2 and ctx.mine.by["relation"]["verbatim"] == 1
 
 
 def scan_of(benchmark: str, records: list[Record]) -> ContaminationScan:

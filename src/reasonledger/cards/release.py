@@ -104,9 +104,9 @@ def _generators(facts: DataFacts) -> Any:
              "events": facts.generators[key]} for key, d in sorted(facts.generator_details.items())]
 
 
-def _tokens(generation: dict[str, Any], generated: bool) -> Any:
+def _tokens(steps: list[dict[str, Any]], generated: bool) -> Any:
     """Tokens the generator steps of this run reported; imported behaviour has no such count."""
-    tokens = sum(v for k, v in generation.items() if k.startswith("tokens."))
+    tokens = sum(n for step in steps for n in step["by"].get("tokens", {}).values())
     if tokens:
         return tokens
     return UNKNOWN if generated else NOT_APPLICABLE
@@ -138,7 +138,7 @@ def _recipe(facts: DataFacts, run: dict[str, Any], recipe: Any, verifiers: list[
             "timings": "per-stage seconds are in runlog.jsonl (kept out of the card so it is reproducible)",
             "verifier_calls_in_release": sum(v["passed"] + v["failed"] for v in verifiers),
             "responses_released": facts.responses,
-            "generator_tokens": _tokens(run["funnel"]["generation"], generated),
+            "generator_tokens": _tokens(run["funnel"]["steps"], generated),
             "generation": run["funnel"]["generation"],
             "prompt_chars": facts.prompt_chars,
             "response_chars": facts.response_chars,
@@ -233,14 +233,13 @@ def _decontaminated_in_build(run: dict[str, Any]) -> dict[str, Any] | None:
         methods.add(f"{params.get('n', UNKNOWN)}-gram containment >= {params.get('min_containment', UNKNOWN)}"
                     + (" + semantic shortlist" if params.get("semantic") else "") + ", relation named on rarity-weighted evidence")
         drops.add(tuple(params.get("drop", DEFAULT_DROP)))
-        for key, value in step["counters"].items():
-            if key.startswith("relation."):
-                relations[key.removeprefix("relation.")] = relations.get(key.removeprefix("relation."), 0) + value
+        for relation, n in step["by"].get("relation", {}).items():
+            relations[relation] = relations.get(relation, 0) + n
         for key, revision in step["versions"].items():
             if key.startswith("benchmark:"):
                 name = key.removeprefix("benchmark:")
                 entry = benchmarks.setdefault(name, {"name": name, "revision": revision, "flagged": 0})
-                entry["flagged"] += step["counters"].get(f"benchmark.{name}", 0)
+                entry["flagged"] += step["by"].get("benchmark", {}).get(name, 0)
     method = "; ".join(sorted(methods))
     return {"status": "run", "where": "build (decontaminate step: flagged records dropped, reason `contaminated`)",
             "method": method, "benchmarks": [{**b, "method": method} for b in benchmarks.values()] or UNKNOWN,
@@ -345,7 +344,7 @@ def build_card(run_dir: Path, recipe: Any) -> dict[str, Any]:
                     "rollouts_per_record": {str(n): c for n, c in sorted(facts.rollouts_per_record.items())}},
         "verification": _verification(facts, verifiers, [spec.name for spec in recipe.outputs]),
         "recipe": recipe_section,
-        "funnel": run["funnel"],
+        "funnel": {**run["funnel"], "steps": [{k: v for k, v in step.items() if k != "by"} for step in run["funnel"]["steps"]]},
         "pass_rate": {**_pass_rate(facts, run, audit),  # with the Beta prior and level each interval used, and the default
                       "posterior": posteriors_used(run["funnel"]["steps"], (audit or {}).get("difficulty"))},
         "dedup": _dedup(facts, run, audit),

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.engine.runlog import RunLog, latest_by
-
-# Step counters that account for generation (the construct generator's usage and cost).
-GENERATION_COUNTERS = ("tokens.", "requests.", "cost_usd")
+from reasonledger.engine.step import flat_counts
+from reasonledger.generation.generator import COUNTS as GENERATION_COUNTS
+from reasonledger.generation.generator import TALLIES as GENERATION_TALLIES
 # What every run-log event carries besides its own fields.
 RUNLOG_FIELDS = ("event", "time", "package_version")
 
@@ -20,7 +20,9 @@ def _last(events: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 
 def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts per stage and step, and totals per drop reason, from the last event of each stage."""
+    """Counts per stage and step, and totals per drop reason, from the last event of each stage. Each
+    step carries its counters one name each as the card spells them (`counters`) and broken down by
+    dimension as its stats hold them (`by`, which the card leaves out)."""
     stages = latest_by(events, "stage", "stage")
     steps: list[dict[str, Any]] = []
     by_reason: Counter[str] = Counter()
@@ -30,12 +32,17 @@ def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
             steps.append({"stage": name, "step": step["step"], "label": step.get("label", step["step"]),
                           "params": step.get("params", {}), "params_hash": step.get("params_hash", ""),
                           "versions": step.get("versions", {}), "in": step["in"], "out": step["out"],
-                          "dropped": step.get("dropped", {}), "counters": step.get("counters", {})})
+                          "dropped": step.get("dropped", {}),
+                          "counters": flat_counts(step.get("counters", {}), step.get("by", {})),
+                          "by": step.get("by", {})})
             by_reason.update(step.get("dropped", {}))
     first = stages[min(stages)] if stages else {}
-    totals: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    tallies: dict[str, Counter[str]] = {}
     for step in steps:
-        totals.update({k: v for k, v in step["counters"].items() if k.startswith(GENERATION_COUNTERS)})
+        counts.update({name: step["counters"][name] for name in GENERATION_COUNTS if name in step["counters"]})
+        for dimension in GENERATION_TALLIES:
+            tallies.setdefault(dimension, Counter()).update(step["by"].get(dimension, {}))
     outputs = _last(events, "outputs")
     recorded = _last(events, "accounting")
     return {
@@ -44,7 +51,7 @@ def funnel(events: list[dict[str, Any]]) -> dict[str, Any]:
         "steps": steps,
         "dropped_by_reason": dict(sorted(by_reason.items())),
         "rejected": outputs.get("rejected", sum(by_reason.values())),
-        "generation": dict(sorted(totals.items())),
+        "generation": flat_counts(counts, tallies),
         "released": outputs.get("records", stages[max(stages)].get("records_out", 0) if stages else 0),
         "by_source": {k: v for k, v in recorded.items() if k not in RUNLOG_FIELDS} if recorded else {
             "status": "not_recorded", "reason": "the run log holds no per-source accounting (a run built before it, "

@@ -125,17 +125,19 @@ def generation_report(run_dir: Path) -> dict[str, Any]:
     from reasonledger.generation.failures import read_failures
     from reasonledger.generation.request_cache import RequestCache
     from reasonledger.engine.runlog import RunLog, latest_by
+    from reasonledger.engine.step import flat_counts
+    from reasonledger.generation.generator import COUNTS, TALLIES
 
     run = RunDir(run_dir)
     events = list(RunLog(run_dir).events())
     steps = []
     for stage in latest_by(events, "stage", "stage").values():
         for step in stage.get("steps", []):
-            counters = step.get("counters", {})
-            if any(k.startswith("requests.") for k in counters):
-                steps.append({"step": step["label"], "versions": step.get("versions", {}),
-                              **{k: v for k, v in counters.items()
-                                 if k.startswith(("requests.", "tokens.", "wire.", "cost_usd"))}})
+            by = step.get("by", {})
+            if by.get("requests"):
+                counts = {k: v for k, v in step.get("counters", {}).items() if k in COUNTS}
+                tallies = {d: by[d] for d in (*TALLIES, "wire") if d in by}
+                steps.append({"step": step["label"], "versions": step.get("versions", {}), **flat_counts(counts, tallies)})
     failures = read_failures(run.failures)
     if failures and run.request_cache.exists():
         cache = RequestCache(run.request_cache)

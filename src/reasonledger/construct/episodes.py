@@ -268,7 +268,7 @@ class Episodes(GeneratingStep):
                                      "content": _content(result.observation)})
             ctx.count("tool_calls")
             if not result.ok:
-                ctx.count(f"tool_calls.failed.{result.error_kind}")
+                ctx.tally("tool_calls.failed", str(result.error_kind))
             if parsed.name in terminating:
                 episode.termination = "agent_stop"
         if episode.termination is None and not calls:
@@ -317,7 +317,7 @@ class Episodes(GeneratingStep):
                 episode.requests.append(request.key)
                 episode.finish_reasons.append(choice.finish_reason)
                 if choice.finish_reason == "length":
-                    ctx.count(f"finish.length.{turn}")
+                    ctx.tally("finish.length", turn)
                 if turn == "policy":
                     self._policy_answer(episode, choice, ctx)
                 else:
@@ -376,7 +376,7 @@ class Episodes(GeneratingStep):
                         stop_or_drop(self, ctx, record, failures)
                         continue
                     for episode in mine:
-                        ctx.count(f"termination.{episode.termination}")
+                        ctx.tally("termination", str(episode.termination))
                         yield self._record(episode, ctx, model, user_model, system)
             finally:
                 for episode in episodes:

@@ -135,7 +135,7 @@ def episode_verdicts(verifier: Verifier, record: Record, ctx: StepContext) -> li
     for verdict in new:
         ctx.count("passed" if verdict.passed else "failed")
         if verdict.target == "episode" and "outcome" in verdict.evidence:
-            ctx.count(f"outcome.{verdict.evidence['outcome']}")
+            ctx.tally("outcome", str(verdict.evidence["outcome"]))
             if verdict.evidence.get("first_divergence") is not None:
                 ctx.count("diverged")
     return new
@@ -183,7 +183,7 @@ class GoldCheck(_VerifyingStep):
                 verdict = verdict.model_copy(update={"evidence": {**verdict.evidence, "gold": record.meta["gold"]}})
                 record = record.model_copy(update={"verdicts": merge_verdicts(record.verdicts, [verdict])})
                 if verdict.passed:
-                    ctx.count(f"checked.{record.meta['gold']}")
+                    ctx.tally("checked", str(record.meta["gold"]))
                     yield record
                 else:
                     ctx.drop(record, "gold_fails_verifier", failure_detail(verdict))

@@ -282,7 +282,7 @@ class Build:
                 "step": step.name, "label": label, "params": step.params.model_dump(mode="json"),
                 "params_hash": step.params_hash, "versions": step.versions(),
                 "in": stats["in"], "out": stats["out"], "dropped": stats["dropped"], "counters": stats["counts"],
-                "set_up": stats["set_up"],
+                "by": stats["by"], "set_up": stats["set_up"],
             })
         self.runlog.append(
             "stage", stage=f"stage-{stage:02d}", seed=self.recipe.seed, seconds=round(seconds, 3),

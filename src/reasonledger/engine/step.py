@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -30,15 +30,17 @@ class Rejection:
 
 @dataclass
 class StepStats:
-    """What one step did: records in and out, drops by reason, the step's own counts, and what its
-    setup built in the worker processes (`set_up`: that depends on where it ran, not on the data,
-    so it is kept apart from the counts the card reads)."""
+    """What one step did: records in and out, drops by reason, the step's own counts, those counts it
+    breaks down along a named dimension (`by["relation"]["same_problem"]`, `by["tokens"]["prompt"]`), and
+    what its setup built in the worker processes (`set_up`: that depends on where it ran, not on the
+    data, so it is kept apart from the counts the card reads)."""
 
     records_in: int = 0
     records_out: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
     set_up: Counter[str] = field(default_factory=Counter)
+    by: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, other: "StepStats") -> None:
         self.records_in += other.records_in
@@ -46,15 +48,27 @@ class StepStats:
         self.dropped.update(other.dropped)
         self.counts.update(other.counts)
         self.set_up.update(other.set_up)
+        for dimension, counts in other.by.items():
+            self.by.setdefault(dimension, Counter()).update(counts)
 
     def to_json(self) -> dict[str, Any]:
         return {"in": self.records_in, "out": self.records_out, "dropped": dict(sorted(self.dropped.items())),
-                "counts": dict(sorted(self.counts.items())), "set_up": dict(sorted(self.set_up.items()))}
+                "counts": dict(sorted(self.counts.items())), "set_up": dict(sorted(self.set_up.items())),
+                "by": {dimension: dict(sorted(counts.items())) for dimension, counts in sorted(self.by.items())}}
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> "StepStats":
         return cls(value["in"], value["out"], Counter(value["dropped"]), Counter(value["counts"]),
-                   Counter(value["set_up"]))
+                   Counter(value["set_up"]), {d: Counter(c) for d, c in value["by"].items()})
+
+
+def flat_counts(counts: Mapping[str, float], by: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """A step's counts under one name each, `dimension.key` for a broken-down one: how the card and the
+    reports spell a step's counters."""
+    flat = dict(counts)
+    for dimension, broken_down in by.items():
+        flat.update({f"{dimension}.{key}": n for key, n in broken_down.items()})
+    return dict(sorted(flat.items()))
 
 
 @dataclass
@@ -93,6 +107,10 @@ class StepContext:
 
     def count(self, name: str, n: float = 1) -> None:
         self.mine.counts[name] += n
+
+    def tally(self, dimension: str, key: str, n: float = 1) -> None:
+        """Count `key` along `dimension`: the relation a hit has, the benchmark a drop came from."""
+        self.mine.by.setdefault(dimension, Counter())[key] += n
 
     def count_setup(self, built: str) -> None:
         """Count what `Step.setup` built in this worker process (a verifier pool, a generator client)."""

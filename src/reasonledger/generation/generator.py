@@ -19,11 +19,17 @@ from reasonledger.generation.failures import FailureLog
 from reasonledger.generation.protocol import Failure, GenerationRequest, GeneratorSpec, Outcome, Response, excerpt
 from reasonledger.generation.request_cache import RequestCache
 from reasonledger.engine.rundir import RunDir, as_run
-from reasonledger.engine.step import StepContext
+from reasonledger.engine.step import StepContext, flat_counts
 
 
 def cost_usd(spec: GeneratorSpec, prompt_tokens: int, completion_tokens: int) -> float:
     return (prompt_tokens * spec.prices.prompt + completion_tokens * spec.prices.completion) / 1e6
+
+
+# What a generator adds to its step's stats: requests by how they were answered (sent, cached, replayed,
+# failed), failed requests by kind and tokens by side, each a dimension of `StepStats.by`; and the cost.
+TALLIES = ("requests", "requests.failed", "tokens")
+COUNTS = ("cost_usd",)
 
 
 class Generator:
@@ -34,9 +40,15 @@ class Generator:
         use_cache = run is not None and spec.cache and self.backend.cacheable
         self.cache = RequestCache(run.request_cache) if use_cache and run else None
         self.failures = FailureLog(run.failures if run else None)
-        self.counters: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+        self.by: dict[str, Counter[str]] = {dimension: Counter() for dimension in TALLIES}
         self._pending: list[tuple[str, Response]] = []
         self._flushed_events: Counter[str] = Counter()
+
+    @property
+    def counters(self) -> dict[str, float]:
+        """What was gathered since the last `flush`, one name each (`requests.sent`, `tokens.prompt`)."""
+        return flat_counts(self.counts, self.by)
 
     @property
     def model(self) -> str:
@@ -53,7 +65,7 @@ class Generator:
         for index, request in enumerate(requests):
             if request.key in cached:
                 outcomes[index] = cached[request.key]
-                self.counters["requests.cached"] += 1
+                self.by["requests"]["cached"] += 1
             else:
                 by_key.setdefault(request.key, []).append(index)
         todo = [requests[indices[0]] for indices in by_key.values()]
@@ -96,16 +108,16 @@ class Generator:
 
     def _account(self, response: Response) -> None:
         # a replay file answers without a request leaving the process: count it apart from paid ones
-        self.counters["requests.sent" if self.backend.cacheable else "requests.replayed"] += 1
-        self.counters["tokens.prompt"] += response.prompt_tokens
-        self.counters["tokens.completion"] += response.completion_tokens
+        self.by["requests"]["sent" if self.backend.cacheable else "replayed"] += 1
+        self.by["tokens"]["prompt"] += response.prompt_tokens
+        self.by["tokens"]["completion"] += response.completion_tokens
         cost = cost_usd(self.spec, response.prompt_tokens, response.completion_tokens)
         if cost:
-            self.counters["cost_usd"] = round(self.counters["cost_usd"] + cost, 9)
+            self.counts["cost_usd"] = round(self.counts["cost_usd"] + cost, 9)
 
     def _fail(self, request: GenerationRequest, failure: Failure, owner: str | None) -> None:
-        self.counters["requests.failed"] += 1
-        self.counters[f"requests.failed.{failure.kind}"] += 1
+        self.by["requests"]["failed"] += 1
+        self.by["requests.failed"][failure.kind] += 1
         entry: dict[str, Any] = {
             "step": self.step, "record": owner, "request": request.key, "api": request.api,
             "model": request.payload.get("model"), "sample": request.sample, "n": request.n,
@@ -115,13 +127,17 @@ class Generator:
         self.failures.add(entry)
 
     def flush(self, ctx: StepContext) -> None:
-        """Move the counters gathered so far (and the backend's wire events) into the step's counters."""
-        for name, value in self.counters.items():
+        """Move the counts gathered so far (and the backend's wire events) into the step's stats."""
+        for name, value in self.counts.items():
             ctx.count(name, value)
-        self.counters.clear()
+        for dimension, counts in self.by.items():
+            for key, value in counts.items():
+                ctx.tally(dimension, key, value)
+            counts.clear()
+        self.counts.clear()
         events = self.backend.events - self._flushed_events
         for name, value in events.items():
-            ctx.count(f"wire.{name}", value)
+            ctx.tally("wire", name, value)
         self._flushed_events = Counter(self.backend.events)
 
     def close(self) -> None:

@@ -78,12 +78,12 @@ class Decontaminate(Filter):
         for record in records:
             hit = hits.get(record.id)
             if hit is not None:
-                ctx.count(f"relation.{hit['relation']}")
+                ctx.tally("relation", hit["relation"])
             if hit is None or not hit["flagged"]:
                 drops.append(None)
                 continue
-            ctx.count(f"flagged.{hit['method']}")
-            ctx.count(f"benchmark.{hit['benchmark']}")
+            ctx.tally("flagged", hit["method"])
+            ctx.tally("benchmark", hit["benchmark"])
             drops.append(Drop("contaminated", f"{hit['benchmark']} row {hit['benchmark_row']}: "
                                               f"{hit['relation']} ({hit['method']} score {hit['score']})"))
         return drops

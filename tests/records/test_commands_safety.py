@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import reasonledger.commands.records as records_command
 from reasonledger.cli import app
 from reasonledger.engine.rundir import MARKER, read_marker, write_marker
+from reasonledger.records import parquet
 from reasonledger.records.parquet import sha256_file
 
 ROWS = ('{"q": "1+1?", "a": "2", "r": "<answer>2</answer>"}\n{"q": "2+2?", "a": "4", "r": "<answer>5</answer>"}\n'
@@ -119,13 +119,13 @@ def test_reimport_with_force_replaces_and_never_duplicates_quarantine_lines(tmp_
 
 def test_an_import_that_fails_midway_leaves_the_old_output_and_no_partial_one(tmp_path, source, imported, monkeypatch):
     before = _snapshot(imported)
-    real = records_command.write_parquet_shards
+    real = parquet.write_parquet_shards
 
     def fail_after_first_shard(records, directory, *args, **kwargs):
         real(iter([next(iter(records))]), directory)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(records_command, "write_parquet_shards", fail_after_first_shard)
+    monkeypatch.setattr(parquet, "write_parquet_shards", fail_after_first_shard)  # the import command calls it there
     result = _run("import", str(source), *IMPORT, "--out", str(imported), "--force")
     assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
     assert _snapshot(imported) == before

@@ -16,10 +16,8 @@ from reasonledger.engine.rundir import staged_output
 from reasonledger.builtins import BUILTIN_IMPORTERS
 from reasonledger.formats.importers import IMPORTERS, import_file, importer_options
 from reasonledger.formats.importers.inputs import input_files
-from reasonledger.records.io import read_records
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
 from reasonledger.records.model import Record
-from reasonledger.records.parquet import write_parquet_shards
 from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, Quarantine
 
 
@@ -52,6 +50,8 @@ def register(app: typer.Typer) -> None:
         max_bad_rows: int = typer.Option(DEFAULT_MAX_BAD_ROWS, min=1, help=MAX_BAD_ROWS_HELP),
     ) -> None:
         """Check every row; report each bad one with its line number. Exit 0 clean, 3 bad rows, 1 --strict."""
+        from reasonledger.records.io import read_records  # Parquet (pyarrow) loads only when a command reads
+
         good = bad = 0
         try:
             with ExitStack() as stack:
@@ -81,6 +81,8 @@ def register(app: typer.Typer) -> None:
         max_bad_rows: int = typer.Option(DEFAULT_MAX_BAD_ROWS, min=1, help=MAX_BAD_ROWS_HELP),
     ) -> None:
         """Records by kind, source and verifier, and verdicts per verifier (id@version: passed, failed, none)."""
+        from reasonledger.records.io import read_records
+
         by_kind, by_source, by_verifier = Counter(), Counter(), Counter()
         verdicts: dict[str, Counter[str]] = {}
         bad = 0
@@ -151,6 +153,8 @@ def register(app: typer.Typer) -> None:
         """Import a public format into reasonledger records (Parquet shards + manifest).
 
         Hub layouts have presets: math (MATH, MATH-500), openr1, numina, chat (`messages`), openai-tools."""
+        from reasonledger.records.parquet import write_parquet_shards
+
         options = {k: v for k, v in {"prompt_field": prompt_field, "answer_field": answer_field,
                                      "response_field": response_field, "reference_field": reference_field,
                                      "verifier": verifier, "label_fields": label_field or None, "dataset": dataset,

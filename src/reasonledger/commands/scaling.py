@@ -12,7 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from reasonledger.commands._common import EXIT_QUARANTINED, console, fail, print_json
-from reasonledger.records.io import read_records
 from reasonledger.records.model import Record
 from reasonledger.records.quarantine import BadRow
 
@@ -26,6 +25,8 @@ class _Reader:
         self.bad = 0
 
     def records(self, path: Path) -> Iterator[Record]:
+        from reasonledger.records.io import read_records  # Parquet (pyarrow) loads only when a command reads
+
         try:
             for item in read_records(path):
                 if isinstance(item, BadRow):

@@ -4,8 +4,10 @@ names its relation to the benchmark item (`relations`) with the evidence that de
 The exact pass reads each record's whole text (prompt, reference, every response) and finds it
 when it contains at least `min_containment` of a benchmark item's n-grams (digits zeroed): a hit
 that also holds the item's quantities is `verbatim`, one with other quantities is decided like a
-semantic one. The semantic pass embeds the record's prompt, shortlists benchmark items by cosine,
-and names the relation on specific evidence (rarity-weighted shared terms, quantities, question).
+semantic one. The semantic pass embeds the record's prompt, shortlists benchmark items by cosine
+(down to the rules' `same_meaning` where the quantities agree) and by the rare numbers the prompt
+states (`Rarity.by_quantities`), and names the relation on specific evidence (rarity-weighted
+shared terms, quantities, question, cosine).
 The `drop` policy says which relations flag a record (default: verbatim, reworded, renumbered);
 derived and template hits are reported, not flagged, unless the optional judge tier (`judge`, a model
 asked whether two problems are the same, as the LMSYS LLM decontaminator does) says a hit of
@@ -379,7 +381,8 @@ class ContaminationScan:
                              "(quality/relations.py) weigh the shared terms (numbers masked) in bits of rarity among the "
                              "benchmark's distinct items, their support (other items holding support_share of those bits), "
                              "the item's quantities and formulas kept and its question: the item's quantities over a "
-                             "specific story -> reworded; its wording and question with other quantities -> renumbered; "
+                             "specific story, or all of them and no other at same_meaning cosine -> reworded; its wording and "
+                             "question with other quantities -> renumbered; "
                              "its story with another question -> derived; other formulas or a common phrasing -> template",
                 "evidence": "each hit's `evidence` holds the figures that decided it and `decided_by` says which rule"}
 

@@ -11,11 +11,15 @@ the benchmark's own items:
 - `support` counts the benchmark items holding every shared term: a combination one item owns is
   specific, one many items hold is a template and proves nothing however complete the overlap;
 - the mathematics beside the words: the item's quantities found in the record (`quantities_kept`,
-  with number words read as numbers), how many quantities each has, and the question's target
-  (the item's asking sentence, weighted the same way, against the record's best matching one).
+  read as values: "a quarter" is "1/4" is "25%"), how many quantities each has, and the question's
+  target (the item's asking sentence, weighted the same way, against the record's best matching one);
+- a rephrasing keeps every quantity even where it changes every word: the item's quantities and no
+  other, in a text the embedding finds of the same meaning (`cosine`), are a copy when the shared
+  words are specific or no other item states those quantities together (`Rarity.by_quantities` is
+  the index that shortlists such pairs by their rare numbers).
 
 Relations, strongest first: `verbatim` (n-gram containment with the item's quantities),
-`reworded` (specific shared story, same quantities, same question), `renumbered` (specific shared
+`reworded` (specific shared story, or the same meaning, with the same quantities), `renumbered` (specific shared
 story and question, other quantities), `derived` (specific shared story, another question or
 quantities asked the other way round), `template` (shared phrasing that is not specific).
 """

@@ -7,9 +7,9 @@ left out of `AuditConfig.sections` is absent; `records` is the number of records
 - `contamination`: `method`, `records_checked`, `policy` {drop, report}, `flagged` (records with a
   relation the policy drops), `by_relation` (records by their strongest relation), `by_benchmark`
   (name -> flagged records), `benchmarks` (name -> {name, spec, revision, items, flagged, ...}),
-  `hits_by_method` (flagged hits), `semantic` (shortlisted, unrelated, examples, embedder),
-  `flagged_ids`, `hits` ([{record_id, benchmark, benchmark_row, relation, flagged, method:
-  ngram|semantic, score, matched_span: {start, end, text}, matched_ngrams/item_ngrams, evidence}]).
+  `hits_by_method` (flagged hits), `semantic` (shortlisted, shortlisted_by_quantities, unrelated,
+  examples, embedder), `flagged_ids`, `hits` ([{record_id, benchmark, benchmark_row, relation, flagged,
+  method: ngram|semantic|quantities, score, matched_span: {start, end, text}, matched_ngrams/item_ngrams, evidence}]).
 - `near_duplicates`: `method`, `threshold`, `flagged` (records beyond the first of each cluster),
   `verified_pairs` (between records whose normalised prompts differ, plus one per exact copy,
   paired with the first record it repeats), `candidates`, `exact_pairs`, `exact_copies`,

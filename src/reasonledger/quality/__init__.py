@@ -5,8 +5,9 @@
 self-contained audit.html (`report`). The modules, one audit each:
 
 - `contamination` (with `ngrams`, `embed`, `paraphrase`, `relations`): exact n-gram containment,
-  then a semantic shortlist and one on the problem's rare quantities; each hit names its relation (verbatim, reworded, renumbered, derived,
-  template) on rarity-weighted evidence, and a policy says which relations flag;
+  then a semantic shortlist and one on the problem's rare quantities; each hit names its relation
+  (verbatim, reworded, renumbered, derived, template) on rarity-weighted evidence, and a policy says
+  which relations flag;
 - `minhash`: near-duplicates, every candidate verified by exact Jaccard; exact duplicates reuse
   `records.normalise.prompt_digest`;
 - `difficulty`: pass rate per prompt with a Beta posterior interval, always with its conditioning;

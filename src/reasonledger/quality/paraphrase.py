@@ -15,9 +15,10 @@ from functools import lru_cache
 _NUMBER_WORDS = {w: i for i, w in enumerate((  # noqa: SIM905
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty").split())}
-_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000, "twice": 2,
-                      "double": 2, "thrice": 3, "triple": 3, "half": 0.5, "quarter": 0.25, "dozen": 12,
-                      "decade": 10})
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000, "half": 0.5,
+                      "quarter": 0.25, "dozen": 12, "decade": 10, "twice": 2, "double": 2, "doubled": 2,
+                      "twofold": 2, "thrice": 3, "triple": 3, "tripled": 3, "threefold": 3, "quadrupled": 4,
+                      "fourfold": 4, "tenfold": 10})
 _PARTS = {"half": 2, "halves": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
           "eighth": 8, "ninth": 9, "tenth": 10}
 _COUNTS = "a|an|one|two|three|four|five|six|seven|eight|nine|ten"

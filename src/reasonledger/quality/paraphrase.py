@@ -48,8 +48,7 @@ def _unscaled(match: re.Match[str]) -> float | None:
     if match["number"]:
         return float(match["number"].replace(",", "")) if match["number"].count(".") <= 1 else None
     if match["count"]:
-        parts = _PARTS[match["part"].removesuffix("s") if match["part"] != "halves" else "half"]
-        return _NUMBER_WORDS.get(match["count"], 1) / parts
+        return _NUMBER_WORDS.get(match["count"], 1) / _PARTS[match["part"]]  # "a"/"an" is one
     return float(_NUMBER_WORDS[match["word"]])
 
 

@@ -18,7 +18,12 @@ merges `custom_reward_function.reward_kwargs` into every call):
   call of verl's BatchRewardManager (verl/workers/reward_manager/batch.py,
   `reward_model.reward_manager=batch`): the same scores, judged with each verifier's `verify_many`
   (or its `judge_many`, which skips building verdicts, and `score_many`, which also skips the
-  evidence when only scores are asked for).
+  evidence when only scores are asked for). A batch of `reasonledger.reward_workers.MIN_JOBS` distinct
+  jobs or more is spread over worker processes, one per core this process may use (at most 8; set
+  `reward_workers=` or $REASONLEDGER_REWARD_WORKERS, 0 or 1 to keep it in this process), started on
+  the first such batch and kept, each locked down before it judges anything; the scores and dicts are
+  the same, in order, and a worker that dies raises `RewardWorkerError`. TRL's and OpenRLHF's rewards
+  below spread their batches the same way.
 
 TRL (`GRPOTrainer(reward_funcs=trl_reward_funcs(), train_dataset=<trl_grpo export>)`): TRL calls
 `reward_func(prompts=..., completions=..., completion_ids=..., **columns)` with every dataset column
@@ -53,6 +58,7 @@ import re
 import threading
 from typing import Any, NamedTuple
 
+from reasonledger import reward_workers as _workers
 from reasonledger.verifiers.pool import VerifierPool
 from reasonledger.formats.completions import episode_response
 from reasonledger.formats.exporters.rl import parse_openrlhf_label
@@ -159,6 +165,39 @@ def _judge_many(jobs: list[tuple[str, str, str, str]], score_only: bool = False)
     return [judged[job] for job in jobs]
 
 
+def _judge_chunk(jobs: list[tuple[str, str, str, str]], score_only: bool) -> list[Any]:
+    """`_judge_many` in a reward worker: floats, or judgements as plain tuples for the pipe."""
+    return [r if score_only else tuple(r) for r in _judge_many(jobs, score_only)]
+
+
+def _lane_job(job: tuple[str, str, str, str]) -> bool:
+    """Whether a worker may judge this job: a verifier needing neither network nor namespaces, and no
+    model-judge fallback in its config."""
+    return job[0] in _workers.LANE_VERIFIERS and "fallback" not in json.loads(job[1] or "{}")
+
+
+def _judge_spread(jobs: list[tuple[str, str, str, str]], score_only: bool = False,
+                  workers: int | None = None) -> list[Any]:
+    """`_judge_many`'s results, with a large batch's distinct jobs spread over the reward workers
+    (`reasonledger.reward_workers`: how many, when, and how they are locked down); the rest here."""
+    count = _workers.worker_count(workers)
+    if count < 2 or len(jobs) < _workers.MIN_JOBS:
+        return _judge_many(jobs, score_only)
+    lanes: dict[tuple[str, str], bool] = {}  # (verifier, config JSON) -> may go to a worker
+    distinct = list(dict.fromkeys(jobs))
+    for job in distinct:
+        if job[:2] not in lanes:
+            lanes[job[:2]] = _lane_job(job)
+    sent = [j for j in distinct if lanes[j[:2]]]
+    results = _workers.spread("reasonledger.rewards:_judge_chunk", sent, (score_only,), count)
+    if results is None:
+        return _judge_many(jobs, score_only)
+    judged = dict(zip(sent, results if score_only else [_Judged(*r) for r in results]))
+    rest = [j for j in distinct if j not in judged]
+    judged.update(zip(rest, _judge_many(rest, score_only)))
+    return [judged[job] for job in jobs]
+
+
 def _details(verdict: _Judged) -> dict[str, Any]:
     """The verdict as verl's reward_extra_info: every key on every row, strings never None."""
     extracted = verdict.evidence.get("extracted")
@@ -203,16 +242,19 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
 
 
 def compute_score_batch(data_sources: Any, solution_strs: Any, ground_truths: Any, extra_infos: Any = None,
-                        return_dict: bool = False, **kwargs: Any) -> list[float] | list[dict[str, Any]]:
-    """verl's BatchRewardManager call: the scores `compute_score` gives, row by row, judged in one pass."""
+                        return_dict: bool = False, reward_workers: int | None = None,
+                        **kwargs: Any) -> list[float] | list[dict[str, Any]]:
+    """verl's BatchRewardManager call: the scores `compute_score` gives, row by row, judged in one pass;
+    a large batch over `reward_workers` processes (default $REASONLEDGER_REWARD_WORKERS, else the cores
+    this process may use; 0 or 1: this process only)."""
     infos = [None] * len(solution_strs) if extra_infos is None else list(extra_infos)
     if not len(data_sources) == len(solution_strs) == len(ground_truths) == len(infos):
         raise ValueError(f"compute_score_batch: {len(data_sources)} data_sources, {len(solution_strs)} solution_strs, "
                          f"{len(ground_truths)} ground_truths and {len(infos)} extra_infos: they must be one per row")
     jobs = [_verl_job(*row) for row in zip(data_sources, solution_strs, ground_truths, infos)]
     if return_dict:
-        return [_details(v) for v in _judge_many(jobs)]
-    return _judge_many(jobs, score_only=True)
+        return [_details(v) for v in _judge_spread(jobs, False, reward_workers)]
+    return _judge_spread(jobs, True, reward_workers)
 
 
 # ------------------------------------------------------------------------------------------ TRL
@@ -232,7 +274,7 @@ def trl_reward_funcs() -> list[Any]:
         jobs = [_episode_job(name, config, ref, c) if name == "environment"
                 else (name, config or "{}", ref, _strip_end_tokens(_completion_text(c)))
                 for c, ref, name, config in zip(completions, reference, verifier, verifier_config)]
-        return _judge_many(jobs, score_only=True)
+        return _judge_spread(jobs, True)
 
     return [reasonledger_reward]
 
@@ -257,7 +299,7 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[str], **kwa
         parsed = parse_openrlhf_label(label)
         jobs.append((parsed["verifier"], canonical_json(parsed.get("config") or {}), canonical_json(parsed["reference"]),
                      _strip_end_tokens(_response_of(query, prompt))))
-    verdicts = _judge_many(jobs)
+    verdicts = _judge_spread(jobs)
     rewards = [float(v.score) for v in verdicts]
     passed = [float(v.passed) for v in verdicts]
     found = [float(v.evidence.get("extracted") is not None) for v in verdicts]

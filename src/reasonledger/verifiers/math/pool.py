@@ -39,13 +39,15 @@ class _Worker:
     """One worker subprocess of `kind` ("symbolic" or "verify"), spoken to over framed pipes.
 
     With `grace` the constructor waits for the worker's ready frame (killing it after `grace`
-    seconds); without, the caller polls `rx` for it and calls `mark_ready`."""
+    seconds); without, the caller polls `rx` for it and calls `mark_ready`. `module` is the entry
+    point run with `python -m` (the trainer rewards' workers speak the same frames)."""
 
     __slots__ = ("proc", "rx", "tx", "ready")
 
-    def __init__(self, grace: float | None = None, kind: str = "symbolic") -> None:
+    def __init__(self, grace: float | None = None, kind: str = "symbolic",
+                 module: str = "reasonledger.verifiers.math.worker") -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reasonledger.verifiers.math.worker", kind],
+            [sys.executable, "-m", module, kind],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_worker_env(), close_fds=True,
         )

@@ -105,12 +105,17 @@ def _rg_record(family: str, i: int) -> Record:
 
 
 def test_a_declared_family_whose_rows_were_all_quarantined_is_still_counted() -> None:
-    from reasonledger.engine.accounting import quarantine_counter, read_counter
+    from reasonledger.engine.accounting import SourceReads
 
+    first, second = SourceReads(), SourceReads()
+    first.add_read(0, _rg_record("chain_sum", 0))
+    for _ in range(3):
+        first.add_quarantined(0, BadRow("reasoning_gym:propositional_logic", 0, "generator failed"))
+    for i in (1, 2):
+        second.add_read(0, _rg_record("chain_sum", i))
     ledger = Ledger()
-    ledger.add_counters({read_counter(0, _rg_record("chain_sum", i)): 1 for i in range(1)} |
-                        {quarantine_counter(0, BadRow("reasoning_gym:propositional_logic", 0, "generator failed")): 3})
-    ledger.add_counters({read_counter(0, _rg_record("chain_sum", 1)): 2})
+    for reads in (first, second):
+        ledger.add_reads(SourceReads.from_json(reads.to_json()))  # as the shard markers carry them
     list(ledger.count_released([_rg_record("chain_sum", 0), _rg_record("chain_sum", 1), _rg_record("chain_sum", 2)]))
     sources = [{"type": "reasoning_gym", "dataset": "reasoning-gym", "tasks": [{"name": "chain_sum"}, {"name": "propositional_logic"}]}]
     summary = ledger.summary(sources, 0.5, {})
@@ -122,11 +127,14 @@ def test_a_declared_family_whose_rows_were_all_quarantined_is_still_counted() ->
 
 
 def test_loss_is_counted_in_tasks_when_steps_release_several_records_per_task() -> None:
-    from reasonledger.engine.accounting import read_counter
+    from reasonledger.engine.accounting import SourceReads
 
     kept, dropped = _rg_record("chain_sum", 0), _rg_record("chain_sum", 1)
+    reads = SourceReads()
+    reads.add_read(0, kept)
+    reads.add_read(0, dropped)  # two tasks of one unit read
     ledger = Ledger()
-    ledger.add_counters({read_counter(0, kept): 2})  # one key per unit: two tasks read
+    ledger.add_reads(reads)
     derived = Record(kind="trace", task=kept.task, behaviour={"trace": "because"}, meta=kept.meta)  # same task
     rejected = dropped.model_copy(update={"meta": {**dropped.meta, "rejection": {"step": "03-band_filter", "reason": "too_easy"}}})
     list(ledger.count_released([kept, derived]))

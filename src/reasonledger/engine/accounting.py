@@ -5,8 +5,8 @@ Whole sets must never vanish unnoticed: a unit (a source dataset, or a reasoning
 loses more than the recipe's `max_loss` share fails the build with a message naming it, unless the
 recipe's `allow_loss` allows that much for it by name; a build that releases nothing fails too.
 
-Stage 0 counts what each shard read (`read_counter`, `quarantine_counter`: keys in the shard's
-counters, so a resumed build keeps them); the final pass counts what was released and rejected.
+Stage 0 counts what each shard read and quarantined per recipe source (`SourceReads`, kept in the
+shard's marker, so a resumed build keeps them); the final pass counts what was released and rejected.
 The summary goes into the run log (`accounting` event), from which the card shows the funnel.
 """
 
@@ -23,7 +23,6 @@ from reasonledger.engine.recipe import RecipeError
 from reasonledger.records.model import Record, json_digest
 from reasonledger.records.quarantine import BadRow
 
-_READ, _QUARANTINED = "accounting.read", "accounting.quarantined"
 Unit = tuple[str, str | None]  # (source dataset, reasoning-gym task family or None)
 
 
@@ -36,14 +35,27 @@ def unit_of(record: Record) -> Unit:
     return record.task.source.dataset, record.meta.get("task_family")
 
 
-def read_counter(source: int, record: Record) -> str:
-    """The stage-0 counter key for one record read from recipe source `source`."""
-    return json.dumps([_READ, source, *unit_of(record)])
+@dataclass
+class SourceReads:
+    """What one stage-0 shard read, per (recipe source, unit), and quarantined, per (recipe source, file)."""
 
+    read: Counter[tuple[int, str, str | None]] = field(default_factory=Counter)
+    quarantined: Counter[tuple[int, str]] = field(default_factory=Counter)
 
-def quarantine_counter(source: int, bad: BadRow) -> str:
-    """The stage-0 counter key for one row of recipe source `source` that could not be read."""
-    return json.dumps([_QUARANTINED, source, bad.file])
+    def add_read(self, source: int, record: Record) -> None:
+        self.read[(source, *unit_of(record))] += 1
+
+    def add_quarantined(self, source: int, bad: BadRow) -> None:
+        self.quarantined[(source, bad.file)] += 1
+
+    def to_json(self) -> dict[str, list[list[Any]]]:
+        return {"read": [[*key, n] for key, n in sorted(self.read.items(), key=lambda kv: str(kv[0]))],
+                "quarantined": [[*key, n] for key, n in sorted(self.quarantined.items())]}
+
+    @classmethod
+    def from_json(cls, value: dict[str, list[list[Any]]]) -> "SourceReads":
+        return cls(Counter({(s, dataset, family): n for s, dataset, family, n in value["read"]}),
+                   Counter({(s, file): n for s, file, n in value["quarantined"]}))
 
 
 def _task_key(record: Record) -> int:
@@ -77,24 +89,18 @@ class Ledger:
 
     @classmethod
     def from_markers(cls, markers: Iterable[Path]) -> "Ledger":
-        """A ledger holding what stage 0 read, from its shard markers (their `counters`)."""
+        """A ledger holding what stage 0 read, from its shard markers (their `sources`)."""
         ledger = cls()
         for marker in markers:
-            ledger.add_counters(json.loads(marker.read_text())["counters"])
+            ledger.add_reads(SourceReads.from_json(json.loads(marker.read_text())["sources"]))
         return ledger
 
-    def add_counters(self, counters: dict[str, int]) -> None:
-        """Take in one stage-0 shard's counters (other keys are ignored)."""
-        for key, n in counters.items():
-            if not key.startswith("["):
-                continue
-            kind, source, *rest = json.loads(key)
-            if kind == _READ:
-                unit = (rest[0], rest[1])
-                self.read[unit] += n
-                self.read_by.setdefault(unit, source)
-            elif kind == _QUARANTINED:
-                self.quarantined[(source, rest[0])] += n
+    def add_reads(self, reads: SourceReads) -> None:
+        """Take in what one stage-0 shard read and quarantined."""
+        for (source, dataset, family), n in reads.read.items():
+            self.read[(dataset, family)] += n
+            self.read_by.setdefault((dataset, family), source)
+        self.quarantined.update(reads.quarantined)
 
     def count_released(self, records: Iterable[Record]) -> Iterator[Record]:
         for record in records:
@@ -218,4 +224,4 @@ def check(summary: dict[str, Any], card: Path | None = None) -> None:
         raise LossError("\n".join([*summary["failures"], *where]))
 
 
-__all__ = ["Ledger", "LossError", "check", "quarantine_counter", "read_counter", "unit_of"]
+__all__ = ["Ledger", "LossError", "SourceReads", "check", "unit_of"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from reasonledger.engine.accounting import Ledger, quarantine_counter, read_counter
+from reasonledger.engine.accounting import Ledger, SourceReads
 from reasonledger.engine.accounting import check as check_losses
 from reasonledger.engine.executors import Executor, make_executor
 from reasonledger.engine.outputs import export
@@ -66,10 +66,10 @@ def _rejected_records(rejections: list[Rejection], stage: int) -> list[Record]:
 
 
 def _write_shard(out: Path, stage: int, shard: int, kept: list[Record], rejections: list[Rejection],
-                 counters: dict[str, int], stats: dict[str, StepStats], bad: list[BadRow],
+                 reads: SourceReads, stats: dict[str, StepStats], bad: list[BadRow],
                  records_in: int) -> dict[str, Any]:
     """Write one shard's outputs, then its marker last: the marker's presence means the shard is done.
-    The marker holds the sources' counters (for the ledger) and each step's stats."""
+    The marker holds what the shard read from each source (for the ledger) and each step's stats."""
     write_table_atomic(records_to_table(kept), out / f"shard-{shard:05d}.parquet")
     write_table_atomic(records_to_table(_rejected_records(rejections, stage)), out / f"shard-{shard:05d}.rejected.parquet")
     shutil.rmtree(out / f"shard-{shard:05d}.quarantine", ignore_errors=True)  # a killed attempt's rows, not twice
@@ -78,7 +78,7 @@ def _write_shard(out: Path, stage: int, shard: int, kept: list[Record], rejectio
             for row in bad:
                 quarantine.add(row)
     marker = {"shard": shard, "in": records_in, "out": len(kept), "quarantined": len(bad),
-              "counters": dict(sorted(counters.items())),
+              "sources": reads.to_json(),
               "steps": {label: s.to_json() for label, s in sorted(stats.items())}}
     write_json_atomic(marker, out / f"shard-{shard:05d}.json")
     return marker
@@ -92,15 +92,16 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
     run = RunDir(Path(run_dir))
     ctx = StepContext(stage=f"stage-{task.stage:02d}", seed=recipe_json["seed"], run=run)
     bad: list[BadRow] = []
+    reads = SourceReads()  # per-source accounting
     if task.stage == 0:
         def inputs() -> Iterator[Record]:
             for item in sources[task.source].read(task.start, task.stop):
                 if isinstance(item, BadRow):
                     bad.append(item)
-                    ctx.counters[quarantine_counter(task.source, item)] += 1
+                    reads.add_quarantined(task.source, item)
                 else:
                     record = pin_verifier_version(item)
-                    ctx.counters[read_counter(task.source, record)] += 1  # per-source accounting
+                    reads.add_read(task.source, record)
                     yield record
     else:
         previous = run.stage(task.stage - 1) / f"shard-{task.shard:05d}.parquet"
@@ -116,7 +117,7 @@ def run_record_shard(payload: tuple[dict[str, Any], str, str, list[int], ShardTa
     chosen = ready_steps(loaded, step_indices, ctx)
     kept = list(run_steps(tally(inputs()), chosen, ctx, task.shard))
     return _write_shard(run.stage(task.stage), task.stage, task.shard, kept, ctx.rejected,
-                        ctx.counters, ctx.stats, bad, counted["in"])
+                        reads, ctx.stats, bad, counted["in"])
 
 
 class Build:
@@ -246,7 +247,7 @@ class Build:
             latest input and inputs come in shard order, so nothing can reach those shards any more."""
             for task in tasks[len(markers):until]:
                 markers.append(_write_shard(out, stage, task.shard, kept.pop(task.shard), rejected.pop(task.shard),
-                                            {}, {}, [], records_in[task.shard]))
+                                            SourceReads(), {}, [], records_in[task.shard]))
                 advance()
 
         def inputs() -> Iterator[Record]:

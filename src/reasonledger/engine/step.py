@@ -78,14 +78,12 @@ class StepContext:
 
     Each step gets its own view (`for_step`) sharing the stats (by step label) and the rejected list,
     because chained generators interleave and a drop must be charged to the step that made it.
-    `counters` is the engine's own tally of what each source read and quarantined.
     """
 
     stage: str
     seed: int
     run: RunDir | None = None
     step: str = ""
-    counters: Counter[str] = field(default_factory=Counter)
     rejected: list[Rejection] = field(default_factory=list)
     stats: dict[str, StepStats] = field(default_factory=dict)
 
@@ -93,7 +91,7 @@ class StepContext:
         self.run = as_run(self.run)
 
     def for_step(self, step: str, seed: int) -> "StepContext":
-        return StepContext(self.stage, seed, self.run, step, self.counters, self.rejected, self.stats)
+        return StepContext(self.stage, seed, self.run, step, self.rejected, self.stats)
 
     @property
     def mine(self) -> StepStats:

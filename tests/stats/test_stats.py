@@ -1,7 +1,6 @@
 """The shared statistics against an independent implementation (scipy, when installed) and by hand:
-the Beta distribution behind every posterior interval, the t tail, Holm's correction, and the two
-forms of the Wilson interval, which must agree so that a judge card and a pass@k table never state
-different intervals for the same counts."""
+the Beta distribution behind every posterior interval, the t tail, Holm's correction, and the Wilson
+interval, computed once for whole counts (judge cards) and effective trials (pass@k)."""
 
 from __future__ import annotations
 
@@ -19,10 +18,18 @@ def test_holm_by_hand():
 
 
 @pytest.mark.parametrize("successes, n", [(0, 1), (0, 1319), (3, 10), (50, 100), (99, 100), (7, 7)])
-def test_the_two_wilson_forms_agree_on_whole_counts(successes, n):
+def test_the_wilson_interval_of_counts_is_the_one_of_effective_trials_and_matches_scipy(successes, n):
+    stats = pytest.importorskip("scipy.stats", reason="scipy (the [scaling] extra) is the independent reference")
     for level in (0.9, 0.95, 0.99):
-        assert wilson.wilson_interval(successes, n, level) == pytest.approx(
-            proportion.wilson_interval(successes / n, n, level), abs=1e-9)
+        low, high = wilson.wilson_interval(successes, n, level)
+        assert (low, high) == proportion.wilson_interval(successes / n, n, level)
+        z, p = stats.norm.ppf(0.5 + level / 2), successes / n  # the textbook formula
+        centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / (1 + z * z / n)
+        assert (low, high) == pytest.approx((max(0.0, centre - half), min(1.0, centre + half)), abs=1e-9)
+    assert (low == 0.0) == (successes == 0) and (high == 1.0) == (successes == n)
+    assert wilson.wilson_interval(0, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="must lie in"):
+        wilson.wilson_interval(3, 2)
 
 
 def test_beta_t_and_exact_intervals_match_scipy():

@@ -1,14 +1,15 @@
-"""The Wilson score interval of a binomial proportion.
+"""The Wilson score interval of a binomial proportion, from whole counts.
 
 Used where a rate must be reported with an interval a reader can check by hand (a judge's
 false-positive rate per attack probe): unlike the normal approximation it never leaves [0, 1] and
 is not zero-width at 0 or n successes, so "0 of 1,319" still states how high the rate might be.
+The interval itself is computed once, in `proportion.py` (which pass@k calls with an effective
+number of trials), so a judge card and a pass@k table never compute it two ways.
 """
 
 from __future__ import annotations
 
-import math
-from statistics import NormalDist
+from reasonledger.stats import proportion
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -17,14 +18,7 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
         raise ValueError(f"wilson_interval: successes={successes} must lie in [0, n={n}]")
     if n == 0:
         return 0.0, 1.0
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the edges, not 1e-19
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return low, high
+    return proportion.wilson_interval(successes / n, n, level)
 
 
 __all__ = ["wilson_interval"]

@@ -156,6 +156,7 @@ def test_the_report_plots_within_prompt_differences_only_when_measured() -> None
     rng = np.random.default_rng(4)
     measured = audit([rollout_set(f"q{i}", rng.integers(10, 90, size=4).tolist(), [True, False, True, False])
                       for i in range(20)])
-    assert "length_trap" in plots({"length_trap": measured})
+    drawn = plots({"length_trap": measured})["length_trap"]
+    assert drawn.count("<polyline") == 3 and ">overall (within r=" in drawn  # overall, by source, by policy
     single = audit([rollout_set(f"q{i}", [10 + i], [i % 2 == 0]) for i in range(20)])
     assert "length_trap" not in plots({"length_trap": single})  # no pooled scatter in its place

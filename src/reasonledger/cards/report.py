@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from reasonledger.atlas.cite import html_block as literature_html
-from reasonledger.cards import svg
+from reasonledger import charts
 from reasonledger.cards.markdown import SOURCE_HEADER, calibration_lines, checklist, loss_lines, plain, source_rows, verifier_rows
 from reasonledger.html_report import page, section, table
 
@@ -38,19 +38,19 @@ def figures(card: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """The card's charts by name: (title, inline SVG, or a note when there is nothing to plot)."""
     f, p = card["funnel"], card["pass_rate"]
     return {
-        "funnel": ("Construction funnel", svg.hbars(_funnel_bars(card), "cycle")),
-        "drops": ("Drops by reason", svg.hbars([(k, float(n)) for k, n in f["dropped_by_reason"].items()], svg.FAIL)),
-        "verdicts": ("Verdicts per verifier", svg.stacked([(row[0], row[5], row[6]) for row in verifier_rows(card)])),
-        "kinds": ("Released records by kind", svg.hbars([(k, float(n)) for k, n in card["objects"]["by_kind"].items()], "cycle")),
+        "funnel": ("Construction funnel", charts.hbars(_funnel_bars(card), "cycle")),
+        "drops": ("Drops by reason", charts.hbars([(k, float(n)) for k, n in f["dropped_by_reason"].items()], charts.FAIL)),
+        "verdicts": ("Verdicts per verifier", charts.stacked([(row[0], row[5], row[6]) for row in verifier_rows(card)])),
+        "kinds": ("Released records by kind", charts.hbars([(k, float(n)) for k, n in card["objects"]["by_kind"].items()], "cycle")),
         "domains": ("Released records by domain",
-                    svg.hbars([(k, float(n)) for k, n in card["objects"]["by_domain"].items()], "cycle")),
-        "pass_rate": ("Per-prompt pass rates", svg.histogram(p.get("histogram", {}).get("counts", []))),
+                    charts.hbars([(k, float(n)) for k, n in card["objects"]["by_domain"].items()], "cycle")),
+        "pass_rate": ("Per-prompt pass rates", charts.histogram(p.get("histogram", {}).get("counts", []))),
     }
 
 
 def render_report(card: dict[str, Any]) -> str:
     v, f, p = card["verification"], card["funnel"], card["pass_rate"]
-    charts = {name: chart for name, (_, chart) in figures(card).items()}
+    drawn = {name: chart for name, (_, chart) in figures(card).items()}
     kpis = [("records", f"{card['records']:,}"), ("contract", v["contract"]), ("granularity", v["granularity"]),
             ("verdict coverage", f"{v['coverage']:.0%}"), ("rejected", f"{f['rejected']:,}"),
             ("unknown fields", str(len(card["missing"])))]
@@ -63,24 +63,24 @@ def render_report(card: dict[str, Any]) -> str:
     body = [
         section("TL;DR", f"<p>{escape(card['description'])}</p>",
                  '<div class="kpis">' + "".join(f'<div class="kpi">{escape(k)}<b>{escape(x)}</b></div>' for k, x in kpis) + "</div>"),
-        section("Construction funnel", charts["funnel"], "<h3>Drops by reason</h3>", charts["drops"],
+        section("Construction funnel", drawn["funnel"], "<h3>Drops by reason</h3>", drawn["drops"],
                  _table(["stage", "step", "params", "in", "out", "dropped"],
                         [[s["stage"], s["step"], s["params"], s["in"], s["out"], s["dropped"]] for s in f["steps"]])),
         section("Funnel per source", "<ul>" + "".join(f"<li>{escape(_plain(line))}</li>" for line in loss_lines(card)) + "</ul>",
                  _table(SOURCE_HEADER, source_rows(card))),
         section("Verification", f"<p>Contract <b>{escape(v['contract'])}</b>, granularity <b>{escape(v['granularity'])}</b>, "
                                  f"training use {escape(_plain(v['training_use']))}.</p>",
-                 charts["verdicts"],
+                 drawn["verdicts"],
                  _table(["verifier", "family", "label source", "configs", "targets", "passed", "failed"], verifier_rows(card)),
                  _table(["verifier", "version", "native signal", "known false positives", "known false negatives", "calibration"],
                         [[c["id"], c.get("version", "unknown"), c.get("native_signal", "unknown"),
                           c.get("known_false_positives", "unknown"), c.get("known_false_negatives", "unknown"),
                           "; ".join(calibration_lines(c.get("calibration", "unknown")))] for c in card["verifier_cards"]])),
-        section("Released objects", charts["kinds"], charts["domains"],
+        section("Released objects", drawn["kinds"], drawn["domains"],
                  _table(["part", "released"], [[k, x] for k, x in card["released"].items()])),
         section("Pass-rate band", f"<p>Band {escape(_plain(p['band']))} ({escape(p['status'])}); conditioning "
                                    f"{escape(_plain(p['conditioning']))}.</p>",
-                 charts["pass_rate"]),
+                 drawn["pass_rate"]),
         section("Audit checklist", f"<ul>{checks}</ul>",
                  "<h3>Deduplication</h3>", _table(["check", "status", "method", "result"], [
                      ["exact", dedup["exact"]["status"], dedup["exact"]["method"],

@@ -1,17 +1,15 @@
-"""audit.json, audit.md and a self-contained audit.html (plots as inline PNG, no network needed; laid
-out by html_report.py, as the card's report.html is)."""
+"""audit.json, audit.md and a self-contained audit.html (charts as inline SVG drawn by charts.py, as the
+card's report.html draws its own; no network needed; laid out by html_report.py)."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
+from reasonledger import charts
 from reasonledger.atlas.cite import cite_audit, html_block as literature_html, markdown as literature_markdown
 from reasonledger.html_report import AUDIT_STYLE, STYLE, page, pairs_table, section, table
 from reasonledger.records.parquet import write_json_atomic
@@ -149,61 +147,26 @@ def render_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _png(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def plots(result: dict[str, Any], points: Any = None, point_sources: list[str] | None = None) -> dict[str, str]:
-    """Section name -> base64 PNG; empty when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return {}
+    """Section name -> inline SVG chart (charts.py, as the card's report.html draws its own)."""
     out: dict[str, str] = {}
     difficulty = result.get("difficulty", {})
     if difficulty.get("applicable"):
-        fig, ax = plt.subplots(figsize=(6, 3))
-        edges, counts = difficulty["histogram"]["edges"], difficulty["histogram"]["counts"]
-        ax.bar(edges[:-1], counts, width=edges[1] - edges[0], align="edge", color="#4c72b0", edgecolor="white")
         band = difficulty["band"]
-        ax.axvspan(band["low"], band["high"], color="#dd8452", alpha=0.2, label="band")
-        ax.set_xlabel(f"pass rate ({difficulty['conditioning']['verifier']})")
-        ax.set_ylabel("prompts")
-        ax.legend()
-        out["difficulty"] = _png(fig)
+        out["difficulty"] = charts.histogram(difficulty["histogram"]["counts"], band=(band["low"], band["high"]),
+                                             xlabel=f"pass rate ({difficulty['conditioning']['verifier']}); "
+                                                    f"shaded: the band [{band['low']}, {band['high']}]")
     trap = result.get("length_trap", {})
     measured = {label: g["within_prompts"] for label, g in _trap_groups(trap) if g["within_prompts"]["status"] == "measured"}
     if trap.get("applicable") and measured:
-        fig, ax = plt.subplots(figsize=(6, 3))
-        for label, within in measured.items():
-            bins = within["by_deviation"]
-            ax.plot([(b["from_words"] + b["to_words"]) / 2 for b in bins], [b["pass_minus_prompt_rate"] for b in bins],
-                    marker="o", label=f"{label} (within r={_signed(within['r'])})", linewidth=2.5 if label == "overall" else 1)
-        ax.axhline(0, color="#888", linewidth=0.8)
-        ax.set_xlabel("length minus the prompt's mean length (words, quintile midpoints)")
-        ax.set_ylabel("passed minus the prompt's pass rate")
-        ax.set_title("Within prompts (prompts with both passing and failing attempts)", fontsize=9)
-        ax.legend(fontsize=7)
-        out["length_trap"] = _png(fig)
+        series = {f"{label} (within r={_signed(within['r'])})":
+                  [((b["from_words"] + b["to_words"]) / 2, b["pass_minus_prompt_rate"]) for b in within["by_deviation"]]
+                  for label, within in measured.items()}
+        out["length_trap"] = charts.lines(series, "length minus the prompt's mean length (words, quintile midpoints)",
+                                          "passed minus the prompt's pass rate", zero=True)
     if points is not None and len(points):
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        sources = sorted(set(point_sources or []))
-        colours = plt.get_cmap("tab20" if len(sources) > 10 else "tab10")
-        for number, source in enumerate(sources):
-            mask = np.array([s == source for s in point_sources])
-            ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.6, label=source, color=colours(number % colours.N))
-        ax.set_xlabel("PC 1")
-        ax.set_ylabel("PC 2")
-        ax.legend(fontsize=7, markerscale=2, bbox_to_anchor=(1.02, 1), loc="upper left", borderaxespad=0)
-        out["mixture"] = _png(fig)
+        out["mixture"] = charts.scatter([(float(x), float(y)) for x, y in points[:, :2]], list(point_sources or []),
+                                        "PC 1", "PC 2")
     return out
 
 
@@ -278,14 +241,14 @@ def _trap_row(label: str, group: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_html(result: dict[str, Any], images: dict[str, str]) -> str:
-    """audit.html, laid out as the card's report.html (html_report.py), with the plots inline."""
+    """audit.html, laid out as the card's report.html (html_report.py), with the charts inline."""
     esc = html.escape
     present = titles(result)
     summary = "".join(f'<tr><th><a href="#{esc(k)}">{esc(v)}</a></th><td>{esc(headline(k, result[k]))}</td></tr>'
                       for k, v in present.items())
     body = [section("Summary", f"<table>{summary}</table>")]
     for key, title in present.items():
-        image = f'<img alt="{esc(title)}" src="data:image/png;base64,{images[key]}">' if key in images else ""
+        image = images.get(key, "")
         body.append(section(title, f"<p>{esc(headline(key, result[key]))}</p>", image, _details(key, result[key]),
                             anchor=key))
     body.append(literature_html(cite_audit(result)))

@@ -34,7 +34,7 @@ from reasonledger.verifiers.math.pool import _Worker
 
 ENV = "REASONLEDGER_REWARD_WORKERS"  # worker count; 0 or 1: judge every batch in the calling process
 DEFAULT_MAX = 8  # workers by default: the cores this process may use, at most this many (memory)
-MIN_JOBS = 512  # distinct jobs below which a batch is judged in the calling process (measured, benchmarks/README.md)
+MIN_JOBS = 1024  # distinct jobs below which a batch is judged in the calling process (measured, benchmarks/README.md)
 CHUNKS_PER_WORKER = 2  # chunks are fed to whichever worker is free, so a slow chunk does not hold the rest
 START_GRACE = 60.0  # seconds a worker may take to import and lock itself down
 LANE_VERIFIERS = frozenset({"exact", "math", "reasoning_gym"})  # need neither network nor namespaces

@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         re-applied and every observation compared; each episode gets its outcome and first divergence."""
         from reasonledger.construct.verify import Verify
         from reasonledger.engine.rundir import RunDir, staged_output
-        from reasonledger.engine.step import StepContext
+        from reasonledger.engine.step import StepContext, StepStats
         from reasonledger.records.io import read_records
         from reasonledger.records.parquet import write_parquet_shards
         from reasonledger.records.quarantine import Quarantine
@@ -121,12 +121,13 @@ def register(app: typer.Typer) -> None:
                 step.close()  # before the rename, so the verdict cache's write-ahead log is folded into it
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
-        counts = ctx.stats["verify"].counts if "verify" in ctx.stats else {}
+        stats = ctx.stats.get("verify", StepStats())
+        counts = stats.counts
         console.print(escape(f"verified {manifest['rows']:,} record(s): {counts.get('passed', 0):,} checks passed, "
                              f"{counts.get('failed', 0):,} failed, {counts.get('no_verifier', 0):,} records "
                              f"without a verifier; written to {out}/data"))
         if replay:
-            outcomes = {k.removeprefix("outcome."): n for k, n in sorted(counts.items()) if k.startswith("outcome.")}
+            outcomes = dict(sorted(stats.by.get("outcome", {}).items()))
             console.print(escape(f"replayed {sum(outcomes.values()):,} episode(s): "
                                  + (", ".join(f"{k} {n:,}" for k, n in outcomes.items()) or "none") + "; "
                                  f"{counts.get('diverged', 0):,} diverged from the recording; "

@@ -5,7 +5,7 @@ import pytest
 from reasonledger.records.model import Kind, Record, Verdict
 from reasonledger.records.targets import (
     Target, VerdictChoiceError, gold_answer, gold_candidate, rollout_index, rollout_target, rollout_verdicts,
-    split_by_verdict, targets)
+    split_by_verdict, step_index, step_target, targets)
 
 
 @pytest.mark.parametrize("text, parsed", [
@@ -21,6 +21,8 @@ def test_a_target_is_parsed_and_written_back_the_same(text, parsed):
 def test_only_a_rollout_target_has_a_rollout_index():
     assert rollout_target(7) == "rollout:7" and rollout_index("rollout:7") == 7
     assert rollout_index("step:7") is None and rollout_index("rollout:-1") is None and rollout_index("answer") is None
+    assert step_target(2) == "step:2" and step_index("step:2") == 2
+    assert step_index("rollout:2") is None and step_index("step:") is None and step_index("episode") is None
 
 
 def _verdict(target: str, verifier: str, passed: bool) -> Verdict:

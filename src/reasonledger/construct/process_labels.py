@@ -35,7 +35,7 @@ from reasonledger.construct.verify import open_pool
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import StepContext, register_step
 from reasonledger.records.model import Kind, Record, Verdict, canonical_json
-from reasonledger.records.targets import rollout_verdicts
+from reasonledger.records.targets import rollout_verdicts, step_target
 from reasonledger.verifiers.pool import VerifierPool
 from reasonledger.verifiers.registry import VerifierName
 
@@ -171,7 +171,7 @@ class ProcessLabels(GeneratingStep):
             prefix = job.response[: job.spans[step][1]]
             verifier = pool.for_record(job.record)
             for outcome in got:
-                checks.append((verifier, job.record.task.reference, prefix + outcome.choices[0].text, f"step:{step}"))
+                checks.append((verifier, job.record.task.reference, prefix + outcome.choices[0].text, step_target(step)))
             owners.append((job, step, [r.key for r in rs]))
         verdicts = iter(pool.check(checks))
         for job, step, keys in owners:
@@ -210,7 +210,7 @@ class ProcessLabels(GeneratingStep):
         for step, (c, k, keys) in sorted(job.probes.items()):
             for source, score in (("mc_hard", float(c > 0)), ("mc_soft", c / k)):
                 verdicts.append(Verdict(verifier=self.name, version=VERSION, config_hash=self.config_hash,
-                                        target=f"step:{step}", score=score, passed=c > 0, label_source=source,
+                                        target=step_target(step), score=score, passed=c > 0, label_source=source,
                                         evidence={"correct": c, "k": k, "requests": keys}))
         first_error = next((i for i, (label, _) in enumerate(labels) if label == 0.0), None) if labelled else None
         event = derived_event(self, ctx, model=model, revision=p.generator.revision, seed=p.seed,

@@ -17,6 +17,7 @@ from typing import Any
 
 from reasonledger.records.agent import replay_verdict
 from reasonledger.records.model import Kind, Record
+from reasonledger.records.targets import step_index
 
 AGENT_KINDS = (Kind.episode, Kind.tool_trajectory)
 EXAMPLES = 5  # record ids kept per environment and failing outcome
@@ -71,7 +72,7 @@ class AgentFailureAudit:
                 kept.append(record.id)
         same_run = (verdict.verifier, verdict.version, verdict.config_hash)
         for step in record.verdicts:
-            if step.target.startswith("step:") and (step.verifier, step.version, step.config_hash) == same_run:
+            if step_index(step.target) is not None and (step.verifier, step.version, step.config_hash) == same_run:
                 found.failed_calls[str(step.evidence.get("error_kind") or "unknown")] += 1
                 found.failing_tools[str(step.evidence.get("name") or "unknown")] += 1
 

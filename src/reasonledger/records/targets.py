@@ -47,6 +47,17 @@ def rollout_index(target: str) -> int | None:
     return parsed.index if parsed.name == "rollout" else None
 
 
+def step_target(i: int) -> str:
+    """The target of the verdict on step `i` (a reasoning step, or an episode's i-th call)."""
+    return str(Target("step", i))
+
+
+def step_index(target: str) -> int | None:
+    """i for a `step:i` target, None for any other target."""
+    parsed = Target.parse(target)
+    return parsed.index if parsed.name == "step" else None
+
+
 def targets(record: Record) -> list[tuple[str, str]]:
     """(target, response text) for every checkable part of a record's behaviour."""
     b = record.behaviour

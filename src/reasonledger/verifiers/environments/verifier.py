@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from reasonledger.records.agent import EnvironmentSpec, actions_from_messages, environment_spec
 from reasonledger.records.model import Action, Behaviour, Kind, Record, Source, Task, Verdict, hash_observation
+from reasonledger.records.targets import step_target
 from reasonledger.registry import registry
 from reasonledger.verifiers.base import Verifier
 from reasonledger.verifiers.environments.base import Component, Environment, RevisionMismatch, StepResult, ToolCall
@@ -241,7 +242,7 @@ class Replay:
 
     def step_verdicts(self, verifier: Verifier) -> list[Verdict]:
         """One failing verdict per failed call, with its index among the recorded actions."""
-        return [verifier.verdict(False, target=f"step:{i}", name=call.name, error_kind=result.error_kind,
+        return [verifier.verdict(False, target=step_target(i), name=call.name, error_kind=result.error_kind,
                                  observation=str(result.observation)[:OBSERVATION_CHARS])
                 for i, call, result in self.failed]
 

@@ -61,9 +61,9 @@ def main() -> None:
     verifier = get_verifier("environment")
     outcomes = Counter(next(v for v in verifier.verify_record(e) if v.target == "episode").evidence["outcome"]
                        for e in rebuilt)
-    counts = ctx.stats["episodes"].counts
-    print(f"{len(rebuilt)} episodes of {len(tasks)} tasks, {counts['requests.replayed']:,} turns, "
-          f"{counts['tool_calls']:,} tool calls: median {statistics.median(times):.2f} s "
+    stats = ctx.stats["episodes"]
+    print(f"{len(rebuilt)} episodes of {len(tasks)} tasks, {stats.by['requests']['replayed']:,} turns, "
+          f"{stats.counts['tool_calls']:,} tool calls: median {statistics.median(times):.2f} s "
           f"(runs: {', '.join(f'{t:.2f}' for t in times)}); identical to the recording: {same}/{len(rebuilt)}")
     print("outcomes:", dict(outcomes.most_common()))
 

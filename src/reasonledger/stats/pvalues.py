@@ -1,4 +1,5 @@
-"""Two-sided p-values from the t, normal and chi-square(1) distributions, and Holm's correction.
+"""Two-sided p-values from the t and chi-square(1) distributions, the normal and t quantiles, and Holm's
+correction.
 
 The t tail comes from the incomplete beta: P(|T_df| > t) = I_{df/(df+t^2)}(df/2, 1/2).
 """
@@ -15,10 +16,6 @@ def t_two_sided(t: float, df: float) -> float:
     if df <= 0 or not math.isfinite(t):
         return 0.0 if math.isinf(t) else float("nan")
     return beta_cdf(df / (df + t * t), df / 2.0, 0.5)
-
-
-def normal_two_sided(z: float) -> float:
-    return math.erfc(abs(z) / math.sqrt(2.0))
 
 
 def chi2_1(statistic: float) -> float:

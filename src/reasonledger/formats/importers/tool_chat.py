@@ -89,9 +89,3 @@ def read_tool_chat(messages: Any, where: str,
     response = last["content"] if last["role"] == "assistant" and not last.get("tool_calls") else None
     actions = actions_from_messages(cleaned, classify=classify)
     return ToolChat(cleaned[:first], cleaned, actions, response or None, extras)
-
-
-def error_prefix(observation: Any) -> ErrorKind | None:
-    """The common harness convention (τ-bench, many agent loops): a tool result starting "Error:"
-    is the tool refusing the call."""
-    return "tool_error" if isinstance(observation, str) and observation.startswith("Error:") else None

@@ -69,9 +69,6 @@ class MultiTurnEnvironment(Environment):
     def state(self) -> Any:
         return {name: api.state() for name, api in self._apis.items()}
 
-    def tool_names(self) -> list[str]:
-        return sorted(self._methods)
-
     def tool_schemas(self) -> list[dict[str, Any]]:
         """The task's tools (after `reset`), each from its API method's signature. BFCL's function docs,
         with their descriptions, are what the importer puts in a spec's `tools`."""

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from reasonledger.records.model import Verdict
 from reasonledger.verifiers.answers import after_reasoning
 from reasonledger.verifiers.judgment.base import JudgmentVerifier
 from reasonledger.verifiers.judgment.gate import gate, reference_answer
-from reasonledger.verifiers.judgment.spec import DEFAULT_EXTRACTION, JudgeSpec, check_rules
+from reasonledger.verifiers.judgment.spec import DEFAULT_EXTRACTION, JudgeSpec, check_rules, template_by
 
 _TEMPLATE_BY_MODE = {"equivalence": "equivalence", "response": "free_form"}
 _OUTCOME = {"CORRECT": None, "INCORRECT": "incorrect", "INVALID": "invalid"}
@@ -35,13 +35,7 @@ class JudgeConfig(JudgeSpec):
     shape_check: bool = Field(True, description="equivalence: a numeric reference needs a candidate with a digit")
     response_chars: int = Field(2_000, gt=0, description="how much of the response's end the judge sees")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _template_for_mode(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("template"):
-            data = {**data, "template": _TEMPLATE_BY_MODE.get(data.get("mode", "equivalence"), "equivalence")}
-        return data
-
+    _template_for_mode = template_by("mode", _TEMPLATE_BY_MODE, "equivalence")
     _rules = field_validator("extraction_rules")(classmethod(lambda cls, v: check_rules(v)))
 
 

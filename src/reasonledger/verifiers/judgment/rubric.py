@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from reasonledger.records.model import Verdict
 from reasonledger.verifiers.answers import after_reasoning
 from reasonledger.verifiers.judgment.base import Judged, JudgmentVerifier
-from reasonledger.verifiers.judgment.spec import JudgeSpec
+from reasonledger.verifiers.judgment.spec import JudgeSpec, template_by
 
 _TEMPLATE_BY_AGGREGATION = {"explicit": "rubric_item", "implicit": "rubric_all"}
 
@@ -84,12 +84,7 @@ class RubricConfig(JudgeSpec):
     pass_threshold: float = Field(0.5, ge=0, le=1)
     response_chars: int = Field(6_000, gt=0, description="how much of the response's end the judge sees")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _template_for_aggregation(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("template"):
-            data = {**data, "template": _TEMPLATE_BY_AGGREGATION.get(data.get("aggregation", "explicit"), "rubric_item")}
-        return data
+    _template_for_aggregation = template_by("aggregation", _TEMPLATE_BY_AGGREGATION, "explicit")
 
 
 def _listing(rubric: Rubric) -> str:

@@ -59,6 +59,19 @@ class JudgeSpec(BaseModel):
         return load_template(self.template)
 
 
+def template_by(field: str, templates: dict[str, str], default: str) -> Any:
+    """A `before` model validator for a spec whose template follows one of its fields (a judge's mode, a
+    rubric's aggregation): an unset `template` becomes that value's shipped template (`default`'s when
+    the field is unset or unknown, which the field's own validation then refuses)."""
+
+    def fill(cls: type, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("template"):
+            data = {**data, "template": templates.get(data.get(field, default), templates[default])}
+        return data
+
+    return model_validator(mode="before")(classmethod(fill))
+
+
 def check_rules(rules: list[str]) -> list[str]:
     unknown = [r for r in rules if r not in RULES]
     if unknown:
@@ -68,4 +81,4 @@ def check_rules(rules: list[str]) -> list[str]:
 
 DEFAULT_EXTRACTION = list(DEFAULT_RULES)
 
-__all__ = ["DEFAULT_EXTRACTION", "Decoding", "JudgeSpec", "check_rules"]
+__all__ = ["DEFAULT_EXTRACTION", "Decoding", "JudgeSpec", "check_rules", "template_by"]

@@ -121,3 +121,28 @@ def test_workers_that_cannot_start_leave_the_batch_to_the_caller(pool):
     with pytest.warns(RuntimeWarning, match="could not load no_such_module.*batches are judged in the calling process"):
         assert pool.run("no_such_module:judge", [[1]], (), 2) is None
     assert pool.run("reasonledger.rewards:_judge_chunk", [[1]], (True,), 2) is None  # refused for good in this process
+
+
+def test_workers_start_the_sympy_workers_of_their_verifiers(pool):
+    """polynomial_multiplication is scored in the reasoning_gym sympy worker, math's symbolic checks in
+    sympy workers: a locked-down reward worker starts them and gets the scores the caller gets."""
+    import json
+
+    import reasoning_gym
+
+    jobs = []
+    for entry in reasoning_gym.create_dataset("polynomial_multiplication", size=3, seed=1):
+        reference = json.dumps({"dataset": "polynomial_multiplication", "answer": entry["answer"],
+                                "metadata": entry["metadata"], "question": entry["question"]})
+        jobs += [("reasoning_gym", "{}", reference, f"The answer is {entry['answer']}."),
+                 ("reasoning_gym", "{}", reference, "x**2 + 1")]
+    jobs += [("math", "{}", json.dumps("x^2-1"), "the answer is (x-1)(x+1)"), ("math", "{}", json.dumps("3"), "4")]
+    here = rewards._judge_chunk(jobs, False)
+    assert [j[0] for j in here] == [1.0, 0.0] * 3 + [1.0, 0.0]
+    assert pool.run("reasonledger.rewards:_judge_chunk", [jobs[:4], jobs[4:]], (False,), 2) == here
+
+
+def test_jobs_needing_the_network_stay_in_the_calling_process():
+    assert rewards._lane_job(("math", "{}", '"1"', "1")) and rewards._lane_job(("reasoning_gym", '{"dataset": "x"}', "{}", ""))
+    assert not rewards._lane_job(("math", '{"fallback": {"judge": "j"}}', '"1"', "1"))  # a model judge behind the rules
+    assert not rewards._lane_job(("judge", "{}", '"1"', "1")) and not rewards._lane_job(("code", "{}", "{}", ""))

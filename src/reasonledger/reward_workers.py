@@ -9,7 +9,8 @@ never forked.
 
 A worker judges model output only after locking itself down as the reasoning_gym sympy worker does
 (`reasoning_gym_scorers.lock_down`: no new privileges, a memory cap, read-only Landlock without TCP,
-the code sandbox's seccomp deny-list); one that cannot sends its reason instead of its ready frame
+the code sandbox's seccomp deny-list; /dev/null stays writable for the stderr of the sympy workers
+its verifiers start); one that cannot sends its reason instead of its ready frame
 and the batch is judged in the calling process (a warning says why). That lock-down leaves no
 network and no namespaces, so only the verifiers needing neither go to workers (`LANE_VERIFIERS`).
 A worker that dies or fails raises `RewardWorkerError`: a batch never returns a partial or guessed score.
@@ -197,7 +198,7 @@ def main() -> None:
 
     try:
         importlib.import_module(sys.argv[1])  # what the worker judges with, loaded before the lock-down
-        reasoning_gym_scorers.lock_down()
+        reasoning_gym_scorers.lock_down(rw_files=(os.devnull,))  # the sympy workers' stderr
     except (ImportError, OSError) as exc:
         tx.send(("refused", f"a worker could not load {sys.argv[1]} and lock itself down ({type(exc).__name__}: {exc})"))
         return

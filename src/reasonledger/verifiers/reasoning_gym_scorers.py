@@ -30,8 +30,9 @@ def score(dataset: str, answer: str, entry: dict[str, Any]) -> float:
     return float(scorer(dataset)(answer, entry))
 
 
-def lock_down() -> dict[str, Any]:
-    """Lock this (worker) process down for good; returns what was enforced."""
+def lock_down(rw_files: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Lock this (worker) process down for good; returns what was enforced. `rw_files` stay writable
+    (a process that starts workers of its own needs /dev/null for their stderr)."""
     from reasonledger.verifiers.code import lockdown
 
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
@@ -40,7 +41,7 @@ def lock_down() -> dict[str, Any]:
     lockdown.set_no_new_privs()
     enforced: dict[str, Any] = {"memory": cap, "no_new_privs": True}
     if lockdown.landlock_abi():
-        enforced["landlock"] = lockdown.landlock_restrict(read_paths=["/"], write_paths=[])
+        enforced["landlock"] = lockdown.landlock_restrict(read_paths=["/"], write_paths=[], rw_files=list(rw_files))
     if lockdown.X86_64:
         enforced["seccomp"] = lockdown.seccomp_apply()
     return enforced

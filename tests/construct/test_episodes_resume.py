@@ -6,11 +6,7 @@ up the user and one reservation, then answers."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import yaml
@@ -19,6 +15,7 @@ from reasonledger.engine.rundir import RunDir
 from reasonledger.generation.openai_server import Choice, Fault, ServerStats, body_key
 from reasonledger.generation.request_cache import RequestCache
 from reasonledger.records.model import Record
+from tests.construct.kill_resume import kill_when_answered, start_build
 
 TASKS = 16
 TURNS = 3  # each episode: get_user_details, get_reservation_details, then the answer
@@ -65,10 +62,7 @@ def _recipe(folder: Path, shared_data: Path) -> Path:
 
 
 def _start(recipe: Path, out: Path, endpoint: str, data_root: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "reasonledger.cli", "build", str(recipe), "--out", str(out), "--quiet",
-           "--endpoint", endpoint]
-    env = {**{k: v for k, v in os.environ.items() if k != "REASONLEDGER_ENDPOINT"}, "REASONLEDGER_DATA_ROOT": str(data_root)}
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    return start_build(recipe, out, endpoint, REASONLEDGER_DATA_ROOT=str(data_root))
 
 
 def _data(run: Path) -> dict[str, bytes]:
@@ -98,14 +92,7 @@ def test_episodes_killed_mid_build_resume_without_asking_again_and_rebuild_the_s
 
         server.stats = ServerStats()
         run = tmp_path / "killed"
-        process = _start(recipe, run, server.url, shared_data)
-        deadline = time.monotonic() + 180
-        while sum(server.stats.answered.values()) < 20 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert process.poll() is None, "the build finished before the kill"
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        answered_before = set(server.stats.answered)
+        answered_before = kill_when_answered(_start(recipe, run, server.url, shared_data), server, 20, timeout=180)
         committed = _cached_bodies(run)
         assert 15 <= len(committed) < TASKS * TURNS and committed <= answered_before
 

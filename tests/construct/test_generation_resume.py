@@ -5,12 +5,9 @@ process (`reasonledger build --endpoint`), the server in this one, counting ever
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
@@ -18,6 +15,7 @@ import yaml
 from reasonledger.generation.openai_server import Choice, Fault, ServerStats, body_key
 from reasonledger.generation.request_cache import RequestCache
 from reasonledger.engine.rundir import RunDir
+from tests.construct.kill_resume import kill_when_answered, start_build
 
 PROMPTS = 48
 RECIPE = {
@@ -51,13 +49,6 @@ def _recipe(folder: Path) -> Path:
     return path
 
 
-def _start(recipe: Path, out: Path, endpoint: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "reasonledger.cli", "build", str(recipe), "--out", str(out), "--quiet",
-           "--endpoint", endpoint]
-    env = {k: v for k, v in os.environ.items() if k != "REASONLEDGER_ENDPOINT"}
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env)
-
-
 def _outputs(run: Path) -> dict[str, bytes]:
     return {str(p.relative_to(run)): p.read_bytes() for sub in ("data", "exports") for p in sorted((run / sub).rglob("*"))
             if p.is_file()}
@@ -73,26 +64,19 @@ def _cached_bodies(run: Path) -> set[str]:
 def test_sigkill_mid_generation_then_resume(serve, tmp_path):
     recipe = _recipe(tmp_path / "recipe")
     with serve(answer, slow) as server:
-        reference = _start(recipe, tmp_path / "reference", server.url)
+        reference = start_build(recipe, tmp_path / "reference", server.url)
         assert reference.wait(timeout=120) == 0, reference.stderr.read().decode()[-2000:]
         assert server.stats.requests == PROMPTS * 4 and set(server.stats.received.values()) == {1}
         expected = _outputs(tmp_path / "reference")
 
         server.stats = ServerStats()
         run = tmp_path / "killed"
-        process = _start(recipe, run, server.url)
-        deadline = time.monotonic() + 120
-        while sum(server.stats.answered.values()) < 70 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert process.poll() is None, "the build finished before the kill"
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        answered_before = set(server.stats.answered)
+        answered_before = kill_when_answered(start_build(recipe, run, server.url), server, 70, timeout=120)
         committed = _cached_bodies(run)
         assert 60 <= len(committed) < PROMPTS * 4 and committed <= answered_before
 
         server.stats = ServerStats()
-        resumed = _start(recipe, run, server.url)
+        resumed = start_build(recipe, run, server.url)
         assert resumed.wait(timeout=120) == 0, resumed.stderr.read().decode()[-2000:]
         sent_again = set(server.stats.received)
         assert not sent_again & committed, "a request whose answer was stored was sent again"

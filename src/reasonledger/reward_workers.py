@@ -36,6 +36,7 @@ from reasonledger.verifiers.math.pool import _Worker
 ENV = "REASONLEDGER_REWARD_WORKERS"  # worker count; 0 or 1: judge every batch in the calling process
 DEFAULT_MAX = 8  # workers by default: the cores this process may use, at most this many (memory)
 MIN_JOBS = 1024  # distinct jobs below which a batch is judged in the calling process (measured, benchmarks/README.md)
+MAX_CHUNK = 2048  # jobs a chunk: below the math verifier's own worker threshold (limits.COLD_MIN), so no nesting
 CHUNKS_PER_WORKER = 2  # chunks are fed to whichever worker is free, so a slow chunk does not hold the rest
 START_GRACE = 60.0  # seconds a worker may take to import and lock itself down
 LANE_VERIFIERS = frozenset({"exact", "math", "reasoning_gym"})  # need neither network nor namespaces
@@ -170,7 +171,7 @@ def spread(target: str, jobs: list[Any], args: tuple[Any, ...], workers: int) ->
     workers turned off, busy or unable to run here)."""
     if workers < 2 or len(jobs) < MIN_JOBS:
         return None
-    size = -(-len(jobs) // (workers * CHUNKS_PER_WORKER))
+    size = min(-(-len(jobs) // (workers * CHUNKS_PER_WORKER)), MAX_CHUNK)
     return _POOL.run(target, [jobs[at:at + size] for at in range(0, len(jobs), size)], args, workers)
 
 

@@ -1,1 +1,2 @@
-"""CLI command modules. Each module defines `register(app)`; cli.py discovers them all."""
+"""CLI command modules. Each module defines `register(app)` and is named in builtins.BUILTIN_COMMANDS;
+cli.py calls every entry of the `command` registry."""

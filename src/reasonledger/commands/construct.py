@@ -1,5 +1,5 @@
-"""`reasonledger construct ...`: serve recorded rollouts over the OpenAI protocol, turn rollout files
-into replay files, and report what a run's generation cost and what failed."""
+"""`reasonledger construct ...`: serve recorded rollouts over the OpenAI protocol, turn rollout sets and
+episodes into replay files, and report what a run's generation cost and what failed."""
 
 from __future__ import annotations
 

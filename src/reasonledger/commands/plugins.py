@@ -1,4 +1,5 @@
-"""`reasonledger plugins`: every source, step and verifier a recipe can name, with the package it came from."""
+"""`reasonledger plugins`: every registered plugin (steps, sources, verifiers, environments, formats, outputs,
+commands, audit sections, ...) by kind, with the package it came from."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The record model, its storage, importers and exporters."""
+"""The record model, its storage and the vocabulary every room reads records with (importers and
+exporters are the formats room's)."""
 
 from reasonledger.records.model import (
     SCHEMA_VERSION,

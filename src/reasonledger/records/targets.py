@@ -1,9 +1,11 @@
 """What a verdict judged, and what the verdicts on a record say: the record's own vocabulary.
 
 A verdict's `target` names the part of the record it judged: `answer`, `reference`, `rollout:j`,
-`step:i`, `chosen` or `rejected`. Each is spelt and parsed here only (`Target`), and so are the
-facts every room reads from verdicts: the text each target holds, the verdict on each rollout, the
-reference's own answer, and what a rollout set's pass rate is conditional on.
+`step:i`, `chosen` or `rejected`, each spelt and parsed here only (`Target`); the environment verifier
+also names its reward components (`state`, `outputs`, ...) and the whole `episode`, and a rubric its
+items (`rubric:<id>`). The facts every room reads from verdicts are here too: the text each target
+holds, the verdict on each rollout, the reference's own answer, and what a rollout set's pass rate is
+conditional on.
 """
 
 from __future__ import annotations

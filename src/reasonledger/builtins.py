@@ -1,11 +1,10 @@
-"""reasonledger's own plugins (verifiers, importers, exporters, generation backends, steps, sources,
-audit sections, commands), declared in one place: the composition root behind the package's
+"""reasonledger's own plugins (verifiers, importers, exporters, generation backends, environments, steps,
+sources, audit sections, commands), declared in one place: the composition root behind the package's
 `reasonledger.plugins` entry point (pyproject.toml). Third-party packages add theirs the same way."""
 
 from __future__ import annotations
 
 from reasonledger.registry import registry
-from reasonledger.verifiers.registry import VERIFIERS
 
 # Named, not imported: a verifier's module (and its extra) loads only when a recipe or a row asks for it.
 BUILTIN_VERIFIERS = {
@@ -89,23 +88,15 @@ STEP_PACKAGES = ("reasonledger.construct", "reasonledger.quality", "reasonledger
 
 
 def register() -> None:
-    """Add the built-in verifiers, importers, exporters, generation backends, steps, sources and
-    commands to their registries."""
-    for name, target in BUILTIN_VERIFIERS.items():
-        VERIFIERS.add(name, target)
-    for name, target in BUILTIN_EXPORTERS.items():
-        registry("output").add(name, target)
-    for name, target in BUILTIN_BACKENDS.items():
-        registry("generation backend").add(name, target)
-    for name, target in BUILTIN_IMPORTERS.items():
-        registry("import format").add(name, target)
-    for name, target in BUILTIN_ENVIRONMENTS.items():
-        registry("environment").add(name, target)
-    registry("load check").add("operator limits", "reasonledger.verifiers.policy:check_operator_limits")
-    for name, target in BUILTIN_COMMANDS.items():
-        registry("command").add(name, target)
-    for name, target in BUILTIN_AUDIT_SECTIONS.items():
-        registry("audit section").add(name, target)
+    """Add every table above to its kind's registry (and the operator's limits as a recipe load
+    check); the step and source registries import STEP_PACKAGES on their first lookup."""
+    tables = {"verifier": BUILTIN_VERIFIERS, "output": BUILTIN_EXPORTERS, "generation backend": BUILTIN_BACKENDS,
+              "import format": BUILTIN_IMPORTERS, "environment": BUILTIN_ENVIRONMENTS,
+              "load check": {"operator limits": "reasonledger.verifiers.policy:check_operator_limits"},
+              "command": BUILTIN_COMMANDS, "audit section": BUILTIN_AUDIT_SECTIONS}
+    for kind, table in tables.items():
+        for name, target in table.items():
+            registry(kind).add(name, target)
     for kind in ("step type", "source type"):
         registry(kind).import_on_use(*STEP_PACKAGES)
 

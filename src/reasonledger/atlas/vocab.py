@@ -15,7 +15,6 @@ FAMILY_OF_CONTRACT: dict[str, str] = {
     "environmental": "environmental",
     "judgment_required": "judgment",
 }
-CONTRACT_OF_FAMILY: dict[str, str] = {family: contract for contract, family in FAMILY_OF_CONTRACT.items()}
 FAMILIES = ("programmatic", "environmental", "judgment")
 
 KINDS_OF_GRANULARITY: dict[str, tuple[str, ...]] = {

@@ -38,12 +38,6 @@ FUNCTIONS = {
     "sinh", "cosh", "tanh", "coth", "ln", "log", "exp", "gcd", "lcm", "max", "min", "det", "sgn", "arg",
 }
 PLAIN_FUNCTIONS = FUNCTIONS | {"sqrt", "abs", "floor", "ceil"}
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
-    "kappa", "lambda", "mu", "nu", "xi", "rho", "varrho", "sigma", "tau", "upsilon", "phi", "varphi", "chi",
-    "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-    "ell", "hbar", "partial", "nabla", "aleph",
-}
 RELATIONS = {
     "le": "<=", "leq": "<=", "leqslant": "<=", "leqq": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=",
     "geqq": ">=", "lt": "<", "gt": ">", "ne": "!=", "neq": "!=", "approx": "~", "simeq": "~", "thickapprox": "~",

@@ -32,6 +32,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from reasonledger.verifiers.math.pool import _Worker
+from reasonledger.verifiers.math.worker import open_pipes, serve
 
 ENV = "REASONLEDGER_REWARD_WORKERS"  # worker count; 0 or 1: judge every batch in the calling process
 DEFAULT_MAX = 8  # workers by default: the cores this process may use, at most this many (memory)
@@ -192,9 +193,7 @@ def _judge(target: str, chunk: list[Any], *args: Any) -> list[Any]:
 def main() -> None:
     """A worker (`python -m reasonledger.reward_workers MODULE`): import MODULE, lock down, then answer
     ("judge", (target, chunk, *args)) frames until stdin closes."""
-    rx = Connection(os.dup(0), writable=False)
-    tx = Connection(os.dup(1), readable=False)
-    sys.stdout = sys.stderr  # nothing but frames may reach the parent's pipe
+    rx, tx = open_pipes()
     from reasonledger.verifiers import reasoning_gym_scorers
 
     try:
@@ -203,19 +202,7 @@ def main() -> None:
     except (ImportError, OSError) as exc:
         tx.send(("refused", f"a worker could not load {sys.argv[1]} and lock itself down ({type(exc).__name__}: {exc})"))
         return
-    tx.send(("ready", os.getpid()))
-    while True:
-        try:
-            msg = rx.recv()
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        _, args = msg
-        try:
-            tx.send(("ok", _judge(*args)))
-        except Exception as exc:  # reported to the parent, which raises it
-            tx.send(("error", f"{type(exc).__name__}: {exc}"))
+    serve(rx, tx, lambda _, args: _judge(*args))  # an error goes to the parent, which raises it
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -29,11 +30,18 @@ def _handlers(kind: str) -> Any:
     return {"compare": symbolic.compare, "hold": symbolic.hold}
 
 
-def main() -> None:
+def open_pipes() -> tuple[Connection, Connection]:
+    """A worker's ends of its frames (stdin to read, stdout to write); from here on, what the worker
+    prints goes to stderr, so nothing but frames reaches the parent's pipe."""
     rx = Connection(os.dup(0), writable=False)
     tx = Connection(os.dup(1), readable=False)
-    sys.stdout = sys.stderr  # nothing but frames may reach the parent's pipe
-    handlers = _handlers(sys.argv[1] if len(sys.argv) > 1 else "symbolic")
+    sys.stdout = sys.stderr
+    return rx, tx
+
+
+def serve(rx: Connection, tx: Connection, handle: Callable[[str, Any], Any]) -> None:
+    """Say ready, then answer each (name, args) frame with ("ok", handle(name, args)) or ("error",
+    why), one job at a time, until stdin closes or a None frame arrives."""
     tx.send(("ready", os.getpid()))
     while True:
         try:
@@ -44,9 +52,15 @@ def main() -> None:
             return
         name, args = msg
         try:
-            tx.send(("ok", handlers[name](*args)))
+            tx.send(("ok", handle(name, args)))
         except Exception as exc:  # noqa: BLE001 - report and serve the next job
             tx.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def main() -> None:
+    rx, tx = open_pipes()
+    handlers = _handlers(sys.argv[1] if len(sys.argv) > 1 else "symbolic")
+    serve(rx, tx, lambda name, args: handlers[name](*args))
 
 
 if __name__ == "__main__":

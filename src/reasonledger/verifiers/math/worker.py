@@ -4,7 +4,8 @@ KIND `symbolic` (sympy, for `pool.SymbolicPool`), `verify` (chunks of `verify_ma
 `batch.py`) or `reasoning_gym` (the reasoning-gym scorers that run sympy's simplify). Reads (function name, args) frames on stdin, answers ("ok", value) or ("error",
 message) on stdout, one job at a time, until stdin closes or a None frame arrives. The parent
 kills it when an answer is late; nothing here needs to be interruptible. A plain subprocess,
-not a multiprocessing child, so it never imports the caller's `__main__`.
+not a multiprocessing child, so it never imports the caller's `__main__`. The trainer rewards'
+workers (`reward_workers.py`) answer their frames through the same `open_pipes` and `serve`.
 """
 
 from __future__ import annotations

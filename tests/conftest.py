@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,3 +19,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not found at {SHARED_DATA} (set REASONLEDGER_SHARED_DATA)")
     return SHARED_DATA
+
+
+def benchmark_module(name: str) -> ModuleType:
+    """benchmarks/NAME.py loaded as a module (benchmarks/ is scripts, not a package), for tests that
+    check what a benchmark measures."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

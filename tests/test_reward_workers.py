@@ -3,7 +3,6 @@ quickstart rows; workers locked down; a dead or failing worker an error, never a
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from pathlib import Path
 
@@ -13,15 +12,9 @@ import reasonledger.rewards as rewards
 from reasonledger import reward_workers
 from reasonledger.product import build
 from reasonledger.verifiers.code import lockdown
+from tests.conftest import benchmark_module
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _throughput_module():
-    spec = importlib.util.spec_from_file_location("rewards_throughput", ROOT / "benchmarks" / "rewards_throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +22,7 @@ def work(tmp_path_factory) -> tuple[list, list, list, list]:
     """8 completions a row (the gold in five styles, a wrong answer twice, "I don't know.") on a 300-task build."""
     out = tmp_path_factory.mktemp("reward_workers") / "quickstart"
     build(ROOT / "examples" / "quickstart.yaml", out, ["sources.0.size=300"], workers=2, show_progress=False)
-    return _throughput_module().workload(out / "exports")
+    return benchmark_module("rewards_throughput").workload(out / "exports")
 
 
 def test_the_batch_over_two_workers_equals_the_single_call(work):

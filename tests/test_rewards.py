@@ -19,17 +19,11 @@ import reasonledger.rewards as rewards
 from reasonledger.product import build
 from reasonledger.engine.recipe import RecipeError, load_recipe
 from reasonledger.formats.exporters.rl import split_of
+from tests.conftest import benchmark_module
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart.yaml"
 INSTRUCTION = yaml.safe_load(QUICKSTART.read_text())["outputs"][0]["verl"]["instruction"]
-
-
-def _styles_module():
-    spec = importlib.util.spec_from_file_location("rewards_styles", ROOT / "benchmarks" / "rewards_styles.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +94,7 @@ def test_trl_export_names_the_gold_solution_as_trl_rewards_expect(run):
 
 @pytest.fixture(scope="module")
 def style_table(run) -> dict:
-    table = _styles_module().style_table(run / "exports")
+    table = benchmark_module("rewards_styles").style_table(run / "exports")
     print(json.dumps(table, indent=1))
     return table
 
@@ -155,7 +149,7 @@ def _load_by_path(module_name: str, register: bool):
 def test_verl_calls_single_with_extra_kwargs_and_batch_give_the_same_scores(run):
     verl = _load_by_path("custom_module", register=True)
     rows = _verl_rows(run)
-    styles = _styles_module()
+    styles = benchmark_module("rewards_styles")
     wrong = styles.wrong_answers([r["reward_model"]["ground_truth"] for r in rows], [r["data_source"] for r in rows])
     completions = [(f"So the answer is {r['reward_model']['ground_truth']}." if i % 3 == 0 else
                     f"\\boxed{{{wrong[i]}}}" if i % 3 == 1 and wrong[i] else "no idea") for i, r in enumerate(rows)]

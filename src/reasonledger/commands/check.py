@@ -94,8 +94,8 @@ def register(app: typer.Typer) -> None:
                                     "or equal up to whitespace); the reason why is recorded in every verdict."),
     ) -> None:
         """Run each record's verifier (or the named one) over a dataset and write records with verdicts.
-        With --replay, agent episodes are rebuilt from their pinned initial state, their recorded calls
-        re-applied and every observation compared; each episode gets its outcome and first divergence."""
+
+        With --replay, agent episodes are rebuilt from their pinned initial state, their recorded calls re-applied and every observation compared; each episode gets its outcome and first divergence."""
         from reasonledger.construct.verify import Verify
         from reasonledger.engine.rundir import RunDir, staged_output
         from reasonledger.engine.step import StepContext, StepStats

@@ -63,8 +63,9 @@ def replay_file(
     role: str = typer.Option("policy", "--role", help="Episodes: the turns of the `policy` (default) or of the "
                              "simulated `user`, for the episodes step's generator or its user.generator."),
 ) -> None:
-    """Write a replay file (prompt -> recorded completions) from rollout sets, or from episodes (each turn
-    keyed by its conversation so far), to re-run a build offline."""
+    """Write a replay file (prompt -> recorded completions) from rollout sets or episodes, to re-run a build offline.
+
+    Each turn of an episode is keyed by its conversation so far."""
     import os
     import tempfile
 

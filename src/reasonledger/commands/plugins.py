@@ -15,8 +15,9 @@ from reasonledger.commands._common import console, print_json
 def register(app: typer.Typer) -> None:
     @app.command()
     def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON: {kind: {name: origin}}.")) -> None:
-        """List every registered plugin by kind with its origin (the distribution whose
-        `reasonledger.plugins` entry point added it)."""
+        """List every registered plugin by kind, with the package it came from.
+
+        The origin is the distribution whose `reasonledger.plugins` entry point added the plugin."""
         from reasonledger.registry import REGISTRIES, load_plugins
 
         load_plugins()  # every kind's registry exists once the plugins have added to it

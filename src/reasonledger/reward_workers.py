@@ -36,7 +36,7 @@ from reasonledger.verifiers.math.worker import open_pipes, serve
 
 ENV = "REASONLEDGER_REWARD_WORKERS"  # worker count; 0 or 1: judge every batch in the calling process
 DEFAULT_MAX = 8  # workers by default: the cores this process may use, at most this many (memory)
-MIN_JOBS = 1024  # distinct jobs below which a batch is judged in the calling process (measured, benchmarks/README.md)
+MIN_JOBS = 512  # distinct jobs below which a batch is judged in the calling process (measured, benchmarks/README.md)
 MAX_CHUNK = 2048  # jobs a chunk: below the math verifier's own worker threshold (limits.COLD_MIN), so no nesting
 CHUNKS_PER_WORKER = 1  # chunks a worker (each chunk looks its verifiers up: 2 a worker cost 10% more wall clock, measured)
 START_GRACE = 60.0  # seconds a worker may take to import and lock itself down

@@ -3,8 +3,8 @@
 
 Each row gets a GRPO-style group of completions: its gold answer written the five ways of
 benchmarks/rewards_styles.py, a wrong answer (another row's gold) in two ways, and "I don't know."
-Both forms score the same completions in the same process and must return the same scores; the
-batch is fed in chunks the size of a verl step (`--chunk`, default 4096 completions).
+Every form scores the same completions and must return the same scores (the batch over the
+workers too); the batch is fed in chunks the size of a verl step (`--chunk`, default 4096 completions).
 The first pass of each form is a warm-up (imports, scorer set-up) and is not timed.
 
 A third row times the same loop with each (verifier, config) looked up once instead of through the

@@ -19,7 +19,7 @@ from reasonledger.verifiers.judgment.agreement import authors_statistics, measur
 from reasonledger.verifiers.judgment.gate import gate, reference_answer
 from reasonledger.verifiers.judgment.llmbar import cells, replay_cell
 from reasonledger.verifiers.judgment.pairwise import PairwiseVerifier
-from reasonledger.verifiers.judgment.probes import MASTER_KEYS, first_sentence
+from reasonledger.verifiers.judgment.probes import MASTER_KEYS, first_sentence, gsm8k_probe_items
 
 
 def llmbar_table(root: Path) -> list[str]:
@@ -48,13 +48,8 @@ def gate_table(data: Path) -> list[str]:
         results = [gate(text, ref) for ref in references]
         reasons = sorted({r.reason or "passed" for r in results})
         lines.append(f"| {name} `{text.strip() or repr(text)}` | {sum(not r.passed for r in results):,} | {', '.join(reasons)} |")
-    wrong = []
-    for line in (data / "gsm8k" / "example_model_solutions.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        answer = row["ground_truth"].rsplit("A:", 1)[-1].strip()
-        solution = next((row[k]["solution"] for k in row if isinstance(row[k], dict) and not row[k]["is_correct"]), None)
-        if solution:
-            wrong.append((first_sentence(solution), answer))
+    wrong = [(first_sentence(item.wrong_solution), item.answer)
+             for item in gsm8k_probe_items(data / "gsm8k" / "example_model_solutions.jsonl") if item.wrong_solution]
     through = [gate(text, ref) for text, ref in wrong]
     same = sum(r.passed and r.answer.replace(",", "") == ref for r, (_, ref) in zip(through, wrong))
     lines.append(f"| first sentence of a real wrong solution | {sum(not r.passed for r in through):,} of {len(wrong):,} "
@@ -82,7 +77,7 @@ def probe_table(data: Path) -> list[str]:
 
     from reasonledger.verifiers.judgment.card import card_markdown, judge_card
     from reasonledger.verifiers.judgment.judge import JudgeVerifier
-    from reasonledger.verifiers.judgment.probes import ProbeItem, run_probes
+    from reasonledger.verifiers.judgment.probes import run_probes
     from reasonledger.verifiers.math import MathVerifier
 
     math = MathVerifier()
@@ -97,14 +92,8 @@ def probe_table(data: Path) -> list[str]:
 
     SCRIPTS.add("bench-math-backed", decide)
     judge = JudgeVerifier(model="math-backed", backend="scripted", backend_options={"script": "bench-math-backed"})
-    items = []
-    for line in (data / "gsm8k" / "example_model_solutions.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        answer = row["ground_truth"].rsplit("A:", 1)[-1].strip()
-        wrong = next((row[k]["solution"] for k in row if isinstance(row[k], dict) and not row[k]["is_correct"]), None)
-        items.append(ProbeItem({"question": row["question"], "answer": answer}, answer, wrong))
     try:
-        card = judge_card(judge, run_probes(judge, items))
+        card = judge_card(judge, run_probes(judge, gsm8k_probe_items(data / "gsm8k" / "example_model_solutions.jsonl")))
     finally:
         math.close()
     return card_markdown(card).split("\n", 2)[2].strip().splitlines()

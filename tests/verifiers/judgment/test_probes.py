@@ -10,19 +10,13 @@ from reasonledger.verifiers.judgment import safety
 from reasonledger.verifiers.judgment.card import card_markdown, judge_card, model_family
 from reasonledger.verifiers.judgment.judge import JudgeVerifier
 from reasonledger.verifiers.judgment.pairwise import PairwiseVerifier
-from reasonledger.verifiers.judgment.probes import ProbeItem, run_probes
+from reasonledger.verifiers.judgment.probes import ProbeItem, gsm8k_probe_items, run_probes
 
 from .scripts import scripted, section
 
 
 def _items(shared_data):
-    items = []
-    for line in (shared_data / "gsm8k" / "example_model_solutions.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        answer = row["ground_truth"].rsplit("A:", 1)[-1].strip()
-        wrong = next((row[k]["solution"] for k in row if isinstance(row[k], dict) and not row[k]["is_correct"]), None)
-        items.append(ProbeItem({"question": row["question"], "answer": answer}, answer, wrong))
-    return items
+    return gsm8k_probe_items(shared_data / "gsm8k" / "example_model_solutions.jsonl")
 
 
 def _honest(prompt):

@@ -12,9 +12,11 @@ against the judge rather than skipping.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from reasonledger.stats.wilson import wilson_interval
@@ -67,6 +69,18 @@ class ProbeResult:
     def to_json(self) -> dict[str, Any]:
         return {"probe": self.name, "kind": self.kind, "n": self.n, "false_positives": self.false_positives,
                 "rate": self.rate, "wilson95": list(self.interval), "gated": self.gated, "calls": self.calls}
+
+
+def gsm8k_probe_items(path: Path) -> list[ProbeItem]:
+    """GSM8K's `example_model_solutions.jsonl` as probe items: the question and the answer after the
+    ground truth's `A:` as the reference, and the row's first wrong solution (if any) to probe with."""
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        answer = row["ground_truth"].rsplit("A:", 1)[-1].strip()
+        wrong = next((row[k]["solution"] for k in row if isinstance(row[k], dict) and not row[k]["is_correct"]), None)
+        items.append(ProbeItem({"question": row["question"], "answer": answer}, answer, wrong))
+    return items
 
 
 def other_answer(answer: str) -> str:
@@ -141,4 +155,4 @@ def run_probes(verifier: JudgmentVerifier, items: Sequence[ProbeItem], probes: S
 
 
 __all__ = ["INJECTION", "MASTER_KEYS", "Probe", "ProbeItem", "ProbeResult", "as_list", "first_sentence",
-           "other_answer", "probes_for", "run_probes"]
+           "gsm8k_probe_items", "other_answer", "probes_for", "run_probes"]

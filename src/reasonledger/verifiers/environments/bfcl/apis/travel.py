@@ -82,9 +82,12 @@ class TravelAPI(Api):
     def state(self) -> dict[str, Any]:
         return public(self, _STATE)
 
-    def _token_error(self) -> str | None:
+    def _auth_error(self, access_token: str) -> str | None:
+        """Why a call with this token is refused (expired, or not the issued one), in BFCL's words."""
         if self.token_expires_in == 0:
             return "Token expired"
+        if access_token != self.access_token:
+            return "Invalid access token"
         return None
 
     def authenticate_travel(self, client_id: str, client_secret: str, refresh_token: str, grant_type: str,
@@ -107,10 +110,8 @@ class TravelAPI(Api):
                              card_verification_number: int) -> dict:
         if self.token_expires_in is None:
             return {"error": "Token not initialized"}
-        if self._token_error():
-            return {"error": self._token_error()}
-        if access_token != self.access_token:
-            return {"error": "Invalid access token"}
+        if error := self._auth_error(access_token):
+            return {"error": error}
         if card_number in self.credit_card_list:
             return {"error": "Card already registered"}
         card_id = str(self._random.randint(100000000000, 999999999999))
@@ -132,10 +133,8 @@ class TravelAPI(Api):
         return {"travel_cost_list": [self._cost(travel_from, travel_to, travel_date, travel_class)]}
 
     def get_credit_card_balance(self, access_token: str, card_id: str) -> dict:
-        if self._token_error():
-            return {"error": self._token_error()}
-        if access_token != self.access_token:
-            return {"error": "Invalid access token"}
+        if error := self._auth_error(access_token):
+            return {"error": error}
         if card_id not in self.credit_card_list:
             return {"error": f"Card not registered. Here are a list of card_id's: {list(self.credit_card_list)}"}
         return {"card_balance": self.credit_card_list[card_id]["balance"]}
@@ -145,10 +144,8 @@ class TravelAPI(Api):
         def refuse(reason: str) -> dict:
             return {"booking_status": False, "error": reason}
 
-        if self._token_error():
-            return refuse(self._token_error())
-        if access_token != self.access_token:
-            return refuse("Invalid access token")
+        if error := self._auth_error(access_token):
+            return refuse(error)
         if card_id not in self.credit_card_list:
             return refuse("Card not registered")
         card = self.credit_card_list[card_id]
@@ -181,10 +178,8 @@ class TravelAPI(Api):
         return {"booking_id": booking_id, "transaction_id": transaction_id, "booking_status": True, "booking_history": {}}
 
     def retrieve_invoice(self, access_token: str, booking_id: str | None = None, insurance_id: str | None = None) -> dict:
-        if self._token_error():
-            return {"error": self._token_error()}
-        if access_token != self.access_token:
-            return {"error": "Invalid access token"}
+        if error := self._auth_error(access_token):
+            return {"error": error}
         if booking_id not in self.booking_record:
             return {"error": "Booking not found"}
         booking = self.booking_record[booking_id]
@@ -192,20 +187,16 @@ class TravelAPI(Api):
         return {"invoice": {"booking_id": booking_id, **{name: booking[name] for name in fields}}}
 
     def get_booking_history(self, access_token: str) -> dict:
-        if self._token_error():
-            return {"error": self._token_error()}
-        if access_token != self.access_token:
-            return {"error": "Invalid access token"}
+        if error := self._auth_error(access_token):
+            return {"error": error}
         return {"booking_history": copy.deepcopy(self.booking_record)}
 
     def list_all_airports(self) -> list:
         return list(AIRPORTS)
 
     def cancel_booking(self, access_token: str, booking_id: str) -> dict:
-        if self._token_error():
-            return {"cancel_status": False, "error": self._token_error()}
-        if access_token != self.access_token:
-            return {"cancel_status": False, "error": "Invalid access token"}
+        if error := self._auth_error(access_token):
+            return {"cancel_status": False, "error": error}
         if booking_id not in self.booking_record:
             return {"cancel_status": False, "error": "Booking not found"}
         booking = self.booking_record.pop(booking_id)
@@ -237,10 +228,8 @@ class TravelAPI(Api):
         return {"verification_status": True}
 
     def set_budget_limit(self, access_token: str, budget_limit: float) -> dict:
-        if self._token_error():
-            return {"error": self._token_error()}
-        if access_token != self.access_token:
-            return {"error": "Invalid access token"}
+        if error := self._auth_error(access_token):
+            return {"error": error}
         self.budget_limit = float(budget_limit)
         return {"budget_limit": self.budget_limit}
 
@@ -252,10 +241,8 @@ class TravelAPI(Api):
         def refuse(reason: str) -> dict:
             return {"insurance_status": False, "error": reason}
 
-        if self._token_error():
-            return refuse(self._token_error())
-        if access_token != self.access_token:
-            return refuse("Invalid access token")
+        if error := self._auth_error(access_token):
+            return refuse(error)
         if self.budget_limit is not None and self.budget_limit < insurance_cost:
             return refuse("Exceeded budget limit")
         if booking_id not in self.booking_record:

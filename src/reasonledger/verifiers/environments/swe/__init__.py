@@ -6,4 +6,5 @@
   build.py      the instance set written as task records (EnvironmentSpec for swe_lite), drops counted
   swe_lite.py   the environment: the repaired file is the action; check gives fail_to_pass and pass_to_pass
   shell_fs.py   the environment: shell commands on a tree, run only in the sandbox (shell_job.py); file predicates
+  sandboxed.py  their shared base: the lent or process-shared sandbox, the tools as written for a policy
 """

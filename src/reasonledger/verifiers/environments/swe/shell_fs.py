@@ -29,8 +29,8 @@ from reasonledger.records.model import Kind, Record
 from reasonledger.verifiers.code import execute
 from reasonledger.verifiers.code.pool import Limits
 from reasonledger.verifiers.code.verifier import CodeVerifier
-from reasonledger.verifiers.environments.base import Component, Environment, ToolCall, ToolError
-from reasonledger.verifiers.environments.swe import testrun
+from reasonledger.verifiers.environments.base import Component, ToolCall, ToolError
+from reasonledger.verifiers.environments.swe.sandboxed import SandboxedEnvironment
 
 MAX_FILES = 500
 MAX_BYTES = 1 << 20
@@ -145,24 +145,18 @@ def task_record(task: Mapping[str, Any]) -> Record:
         "verifier": {"name": "environment"}})
 
 
-class ShellFs(Environment):
+class ShellFs(SandboxedEnvironment):
     """A file tree the agent changes with shell commands, run in a lent code verifier's sandbox or the process's shared one."""
 
     id: ClassVar[str] = "shell_fs"
     version: ClassVar[str] = "1.0.0"
     tools: ClassVar[Mapping[str, str]] = {"shell": "shell"}
+    schemas: ClassVar[list[dict[str, Any]]] = TOOL_SCHEMAS
 
     def __init__(self, verifier: CodeVerifier | None = None, command_time: float = COMMAND_TIME) -> None:
-        self._verifier = verifier
+        super().__init__(verifier)
         self.command_time = command_time
         self._tree: dict[str, dict] = {}
-
-    def tool_schemas(self) -> list[dict[str, Any]]:
-        """The tools as written in TOOL_SCHEMAS (the descriptions a policy is shown)."""
-        return list(TOOL_SCHEMAS)
-
-    def _sandbox(self) -> CodeVerifier:
-        return self._verifier if self._verifier is not None else testrun.shared_sandbox()
 
     def reset(self, task: Mapping[str, Any], seed: int = 0) -> None:
         self._tree = check_tree(task.get("tree", {}), "task.tree")

@@ -17,8 +17,9 @@ from typing import Any, ClassVar
 
 from reasonledger.verifiers.code.formats import ReferenceError_
 from reasonledger.verifiers.code.verifier import CodeVerifier
-from reasonledger.verifiers.environments.base import Component, Environment, ToolCall, ToolError
+from reasonledger.verifiers.environments.base import Component, ToolCall, ToolError
 from reasonledger.verifiers.environments.swe import testrun
+from reasonledger.verifiers.environments.swe.sandboxed import SandboxedEnvironment
 
 MAX_FILE_CHARS = 1 << 20
 
@@ -36,24 +37,18 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
 ]
 
 
-class SweLite(Environment):
+class SweLite(SandboxedEnvironment):
     """One program file and its tests, run in a lent code verifier's sandbox or the process's shared one."""
 
     id: ClassVar[str] = "swe_lite"
     version: ClassVar[str] = "1.0.0"
     tools: ClassVar[Mapping[str, str]] = {"read_file": "read_file", "write_file": "write_file", "run_tests": "run_tests"}
+    schemas: ClassVar[list[dict[str, Any]]] = TOOL_SCHEMAS
 
     def __init__(self, verifier: CodeVerifier | None = None) -> None:
-        self._verifier = verifier
+        super().__init__(verifier)
         self._task: Mapping[str, Any] = {}
         self._files: dict[str, str] = {}
-
-    def tool_schemas(self) -> list[dict[str, Any]]:
-        """The tools as written in TOOL_SCHEMAS (the descriptions a policy is shown)."""
-        return list(TOOL_SCHEMAS)
-
-    def _sandbox(self) -> CodeVerifier:
-        return self._verifier if self._verifier is not None else testrun.shared_sandbox()
 
     # -- protocol ---------------------------------------------------------------------------------
     def reset(self, task: Mapping[str, Any], seed: int = 0) -> None:

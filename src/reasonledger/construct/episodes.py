@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reasonledger.construct.generating import GeneratingStep
+from reasonledger.construct.generating import GeneratingStep, with_replay_files
 from reasonledger.construct.prompting import (
     GenerationParams, base_seed, generator_versions, payload, render, sampling_record)
 from reasonledger.construct.rollouts import stop_or_drop
@@ -178,14 +178,7 @@ class Episodes(GeneratingStep):
 
     def _user_spec(self) -> GeneratorSpec:
         assert self.params.user is not None
-        spec = self.params.user.generator
-        files = []
-        for path in spec.replay:
-            resolved = self.resolve(path, "user.generator.replay")
-            if not resolved.is_file():
-                raise ValueError(f"user.generator.replay: no such file {resolved}")
-            files.append(str(resolved))
-        return spec.model_copy(update={"replay": files})
+        return with_replay_files(self, self.params.user.generator, "user.generator")
 
     def setup(self, ctx: StepContext) -> None:
         super().setup(ctx)

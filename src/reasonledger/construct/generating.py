@@ -4,22 +4,21 @@ folder and checked when the recipe loads."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from reasonledger.engine.step import Step, StepContext
 from reasonledger.generation.generator import Generator
 from reasonledger.generation.protocol import GeneratorSpec
 
 
-def replay_files(step: Step) -> list[Path]:
-    """A step's replay files, read from the recipe's folder (never outside it unless the user allows)."""
+def with_replay_files(step: Step, spec: GeneratorSpec, field: str = "generator") -> GeneratorSpec:
+    """`spec` with its replay files read from the recipe's folder (never outside it unless the user
+    allows), each checked to exist; `field` names the spec in the error."""
     files = []
-    for path in step.params.generator.replay:  # type: ignore[attr-defined]
-        resolved = step.resolve(path, "generator.replay")
+    for path in spec.replay:
+        resolved = step.resolve(path, f"{field}.replay")
         if not resolved.is_file():
-            raise ValueError(f"generator.replay: no such file {resolved}")
-        files.append(resolved)
-    return files
+            raise ValueError(f"{field}.replay: no such file {resolved}")
+        files.append(str(resolved))
+    return spec.model_copy(update={"replay": files})
 
 
 class GeneratingStep(Step):
@@ -30,11 +29,11 @@ class GeneratingStep(Step):
     generator: Generator | None = None
 
     def check_at_load(self) -> None:
-        replay_files(self)
+        with_replay_files(self, self.params.generator)  # type: ignore[attr-defined]
 
     def setup(self, ctx: StepContext) -> None:
         ctx.count_setup("generator_clients")
-        self.generator = open_generator(self, ctx)
+        self.generator = Generator(with_replay_files(self, self.params.generator), ctx.run, ctx.step)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if self.generator is not None:
@@ -48,9 +47,3 @@ class GeneratingStep(Step):
         assert self.generator is not None
         return self.generator
 
-
-def open_generator(step: Step, ctx: StepContext) -> Generator:
-    """The generator of a step's `generator` params, with replay files read from the recipe's folder."""
-    spec: GeneratorSpec = step.params.generator  # type: ignore[attr-defined]
-    spec = spec.model_copy(update={"replay": [str(path) for path in replay_files(step)]})
-    return Generator(spec, ctx.run, ctx.step)

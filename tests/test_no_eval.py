@@ -22,7 +22,9 @@ ALLOWED = {
     "verifiers/code/runner.py": "the sandbox worker: runs the candidate program inside the sandbox",
     "verifiers/code/execute.py": "compiles the dataset's own test and setup code (not model output) for the sandbox",
 }
-HOSTILE = "__import__('os').system('touch /tmp/pwned')"
+def hostile(marker: Path) -> str:
+    """Python that, were it ever run, would create `marker` (a file under the test's own tmp_path)."""
+    return f"__import__('os').system('touch {marker}')"
 
 
 def runner_calls(path: Path) -> list[int]:
@@ -76,11 +78,13 @@ def no_runners(monkeypatch):
     return arm
 
 
-def test_replaying_code_in_arguments_never_runs_it(no_runners):
+def test_replaying_code_in_arguments_never_runs_it(no_runners, tmp_path):
     counter.register()
-    messages = counter.conversation(("add", {"n": HOSTILE}, "Error: x"), ("add", {"n": 2}, "2"))
+    marker = tmp_path / "ran"
+    code = hostile(marker)
+    messages = counter.conversation(("add", {"n": code}, "Error: x"), ("add", {"n": 2}, "2"))
     messages.insert(3, {"role": "assistant", "content": "", "tool_calls": [
-        {"id": "raw", "type": "function", "function": {"name": "add", "arguments": HOSTILE}}]})
+        {"id": "raw", "type": "function", "function": {"name": "add", "arguments": code}}]})
     messages.insert(4, {"role": "tool", "tool_call_id": "raw", "name": "add", "content": "Error"})
     record = Record(kind="episode", task={"prompt": "p", "reference": counter.spec(), "source": {"dataset": "t"}},
                     behaviour={"messages": messages})
@@ -89,20 +93,22 @@ def test_replaying_code_in_arguments_never_runs_it(no_runners):
     verdicts = {v.target: v for v in get_verifier("environment").verify_record(record)}
     assert verdicts["step:0"].evidence["error_kind"] == "bad_arguments"
     assert verdicts["step:1"].evidence["error_kind"] == "bad_arguments"
-    assert not Path("/tmp/pwned").exists()
+    assert not marker.exists()
 
 
-def test_taubench_tools_given_code_never_run_it(no_runners, shared_data):
+def test_taubench_tools_given_code_never_run_it(no_runners, shared_data, tmp_path):
     from reasonledger.verifiers.environments.base import ToolCall
     from reasonledger.verifiers.environments.tau.airline import TauAirline
 
+    marker = tmp_path / "ran"
+    code = hostile(marker)
     env = TauAirline(shared_data, "7362a17")
     env.reset()
     env.step(ToolCall("calculate", {"expression": "1+1"}))
     no_runners()
-    for call in (ToolCall("calculate", {"expression": HOSTILE}), ToolCall("calculate", {"expression": "(2+3)*4"}),
-                 ToolCall("get_user_details", {"user_id": HOSTILE}),
-                 ToolCall.from_openai({"function": {"name": "calculate", "arguments": json.dumps(HOSTILE)}})):
+    for call in (ToolCall("calculate", {"expression": code}), ToolCall("calculate", {"expression": "(2+3)*4"}),
+                 ToolCall("get_user_details", {"user_id": code}),
+                 ToolCall.from_openai({"function": {"name": "calculate", "arguments": json.dumps(code)}})):
         env.step(call)
     assert env.step(ToolCall("calculate", {"expression": "(2+3)*4"})).observation == "20.0"
-    assert not Path("/tmp/pwned").exists()
+    assert not marker.exists()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from reasonledger.userconfig import UserConfigError, load_user_config
@@ -72,6 +73,7 @@ LIMIT_KEYS: dict[str, dict[str, Bound]] = {
 }
 
 
+@cache  # constants of the code: worked out once, not on every verifier lookup (callers only read it)
 def _verifier_defaults(name: str) -> dict[str, Any]:
     if name == "code":
         from reasonledger.verifiers.code.verifier import DEFAULTS
@@ -167,7 +169,11 @@ def verifier_config(verifier_name: str, data_config: dict) -> dict:
     """The config a verifier runs with when data asks for `data_config`: the operator's own settings
     (user config file) with the allowed part of the data's on top. What `VerifierPool` builds; a model
     judge the operator has not allowed raises JudgmentNotAllowed."""
-    config = {**operator_overrides(verifier_name), **clamp_data_config(verifier_name, data_config)}
+    overrides = operator_overrides(verifier_name)  # also checks the operator's file
+    # most rows ask for no limit: then nothing is clamped, and the operator's limits need not be worked out
+    asked = dict(data_config) if LIMIT_KEYS.get(verifier_name, {}).keys().isdisjoint(data_config) \
+        else clamp_data_config(verifier_name, data_config)
+    config = {**overrides, **asked}
     check_judgment(verifier_name, config)
     return config
 

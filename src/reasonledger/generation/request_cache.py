@@ -32,6 +32,16 @@ class RequestCache:
             found.update((key, Response.from_json(json.loads(text), cached=True)) for key, text in rows)
         return found
 
+    def known(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` have an answer, without reading the answers."""
+        keys = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            found.update(row[0] for row in self._db.execute(
+                f"SELECT key FROM responses WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
     def put_many(self, items: list[tuple[str, Response]]) -> None:
         """Store and commit responses in one transaction (durable when this returns)."""
         rows = [(key, json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":"))) for key, r in items]

@@ -81,10 +81,12 @@ class JudgeClient:
             self._generator = self._make()
         requests = [GenerationRequest("chat", self.payload(list(m), max_tokens)) for m in conversations]
         cache = self._generator.cache
-        reserved = len(requests) - (len(cache.get_many(r.key for r in requests)) if cache is not None else 0)
+        keys = {r.key for r in requests}  # the generator sends a request asked twice in a batch once
+        reserved = len(keys - cache.known(keys)) if cache is not None else len(keys)
         budget.reserve(reserved)  # what the request cache cannot answer would reach a model
         outcomes = self._generator.generate(requests)
-        budget.refund(reserved - sum(not (isinstance(o, Response) and o.cached) for o in outcomes))
+        budget.refund(reserved - len({r.key for r, o in zip(requests, outcomes)
+                                      if not (isinstance(o, Response) and o.cached)}))
         self.counters["calls"] += len(requests)
         replies = []
         for request, outcome in zip(requests, outcomes):

@@ -7,6 +7,7 @@ and JSON arguments) dispatched through the environment's method table; nothing i
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import types
@@ -135,16 +136,15 @@ class Environment:
             return StepResult(f"Error: {exc}", ok=False, error_kind="bad_arguments")
         before = self.state_hash()
         try:
-            observation = method(**call.arguments)
+            result = StepResult(method(**call.arguments))
         except PolicyViolation as exc:
-            return StepResult(f"Error: {exc}", ok=False, error_kind="policy", changed=self.state_hash() != before)
+            result = StepResult(f"Error: {exc}", ok=False, error_kind="policy")
         except ToolError as exc:
-            return StepResult(f"Error: {exc}", ok=False, error_kind="tool_error", changed=self.state_hash() != before)
+            result = StepResult(f"Error: {exc}", ok=False, error_kind="tool_error")
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
             # a value of the wrong type or shape inside well-bound arguments
-            return StepResult(f"Error: {type(exc).__name__}: {exc}", ok=False, error_kind="bad_arguments",
-                              changed=self.state_hash() != before)
-        return StepResult(observation, ok=True, changed=self.state_hash() != before)
+            result = StepResult(f"Error: {type(exc).__name__}: {exc}", ok=False, error_kind="bad_arguments")
+        return dataclasses.replace(result, changed=self.state_hash() != before)
 
 
 _JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array",

@@ -25,6 +25,7 @@ count as the last turn's. `check_turns` takes the turns directly.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import json
 import re
@@ -94,17 +95,16 @@ class MultiTurnEnvironment(Environment):
             return StepResult(f"Error during execution: {exc}", ok=False, error_kind="bad_arguments")
         before = canonical_json(api.state())
         try:
-            result = jsonable(method(**call.arguments))
+            value = jsonable(method(**call.arguments))
         except ToolError as exc:
-            return StepResult(f"Error during execution: {exc}", ok=False, error_kind="tool_error",
-                              changed=canonical_json(api.state()) != before)
+            result = StepResult(f"Error during execution: {exc}", ok=False, error_kind="tool_error")
         except (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
             # a value of the wrong type or shape inside well-bound arguments, as BFCL reports any exception
-            return StepResult(f"Error during execution: {exc}", ok=False, error_kind="bad_arguments",
-                              changed=canonical_json(api.state()) != before)
-        failed = isinstance(result, dict) and "error" in result
-        return StepResult(observation_text(result), ok=not failed, error_kind="tool_error" if failed else None,
-                          changed=canonical_json(api.state()) != before)
+            result = StepResult(f"Error during execution: {exc}", ok=False, error_kind="bad_arguments")
+        else:
+            failed = isinstance(value, dict) and "error" in value
+            result = StepResult(observation_text(value), ok=not failed, error_kind="tool_error" if failed else None)
+        return dataclasses.replace(result, changed=canonical_json(api.state()) != before)
 
     def check(self, task: Mapping[str, Any], said: Sequence[str], calls: Sequence[ToolCall]) -> list[Component]:
         turns_count = len(task.get("ground_truth") or ())

@@ -95,7 +95,8 @@ def audit_judges(records: Iterable[Record], limit: int = 1_000) -> list[dict[str
         if not isinstance(verifier, JudgmentVerifier):
             raise TypeError(f"verifier {name!r} says it is a judge but is no JudgmentVerifier: it has no client to probe")
         try:
-            items = [item for record in group if (item := _item(name, record)) is not None]
+            paired = [(record, item) for record in group if (item := _item(name, record)) is not None]
+            items = [item for _, item in paired]
             agreement = None
             pairs = [r for r in group if r.kind == Kind.preference_pair] if name == "pairwise" else []
             if pairs:
@@ -105,7 +106,7 @@ def audit_judges(records: Iterable[Record], limit: int = 1_000) -> list[dict[str
                                                  (len(r.behaviour.chosen or ""), len(r.behaviour.rejected or "")))
                                      for r, res in zip(pairs, results)])
             labelled_on = "the audited preference pairs" if agreement else None
-            labelled = [x for r in group for x in _labelled(r, _item(name, r).reference)] if name == "judge" else []  # type: ignore[union-attr]
+            labelled = [x for r, item in paired for x in _labelled(r, item.reference)] if name == "judge" else []
             if labelled:
                 verdicts = verifier.verify_many([(ref, response) for ref, response, _ in labelled[:limit]])
                 agreement = measure_pointwise([v.passed for v in verdicts], [g for _, _, g in labelled[:limit]],

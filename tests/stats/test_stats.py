@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasonledger.stats import proportion, wilson
+from reasonledger.stats import proportion
 from reasonledger.stats.beta import beta_cdf, beta_interval, clopper_pearson
 from reasonledger.stats.pvalues import holm, t_two_sided
 
@@ -21,15 +21,15 @@ def test_holm_by_hand():
 def test_the_wilson_interval_of_counts_is_the_one_of_effective_trials_and_matches_scipy(successes, n):
     stats = pytest.importorskip("scipy.stats", reason="scipy (the [scaling] extra) is the independent reference")
     for level in (0.9, 0.95, 0.99):
-        low, high = wilson.wilson_interval(successes, n, level)
+        low, high = proportion.wilson_counts(successes, n, level)
         assert (low, high) == proportion.wilson_interval(successes / n, n, level)
         z, p = stats.norm.ppf(0.5 + level / 2), successes / n  # the textbook formula
         centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / (1 + z * z / n)
         assert (low, high) == pytest.approx((max(0.0, centre - half), min(1.0, centre + half)), abs=1e-9)
     assert (low == 0.0) == (successes == 0) and (high == 1.0) == (successes == n)
-    assert wilson.wilson_interval(0, 0) == (0.0, 1.0)
+    assert proportion.wilson_counts(0, 0) == (0.0, 1.0)
     with pytest.raises(ValueError, match="must lie in"):
-        wilson.wilson_interval(3, 2)
+        proportion.wilson_counts(3, 2)
 
 
 def test_beta_t_and_exact_intervals_match_scipy():

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from reasonledger.stats.wilson import wilson_interval
+from reasonledger.stats.proportion import wilson_counts
 
 
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
@@ -62,7 +62,7 @@ def measure(outcomes: Sequence[PairOutcome]) -> dict[str, Any]:
         "accuracy_ab": right_ab / n, "accuracy_ba": right_ba / n, "accuracy_mean": (right_ab + right_ba) / (2 * n),
         "accuracy_both": sum(o.ab == o.label == o.ba for o in outcomes) / n,
         "positional_agreement": consistent / n, "positional_consistent": consistent,
-        "positional_wilson95": list(wilson_interval(consistent, n)),
+        "positional_wilson95": list(wilson_counts(consistent, n)),
         "kappa_ab": cohen_kappa([o.ab or "none" for o in outcomes], [o.label for o in outcomes]),
         "kappa_ba": cohen_kappa([o.ba or "none" for o in outcomes], [o.label for o in outcomes]),
         "kappa_between_orders": cohen_kappa([o.ab or "none" for o in outcomes], [o.ba or "none" for o in outcomes]),

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from reasonledger.stats.wilson import wilson_interval
+from reasonledger.stats.proportion import wilson_counts
 from reasonledger.verifiers.judgment.base import JudgmentVerifier
 from reasonledger.verifiers.judgment.probes import ProbeResult
 
@@ -47,7 +47,7 @@ def model_family(model: str | None) -> str | None:
 def min_probe_samples(max_upper: float = MAX_PROBE_FP_UPPER, level: float = LEVEL) -> int:
     """The fewest samples whose Wilson upper bound, with no false positive, is at most `max_upper`."""
     n = 1
-    while wilson_interval(0, n, level)[1] > max_upper:
+    while wilson_counts(0, n, level)[1] > max_upper:
         n += 1
     return n
 
@@ -75,7 +75,7 @@ def safety(probes: Sequence[ProbeResult] | None, agreement: dict[str, Any] | Non
             reasons.append(f"probe {p.name}: no sample (nothing it applies to was audited), so nothing bounds its "
                            f"false-positive rate; audit records it applies to (at least {need:,})")
             continue
-        upper = wilson_interval(p.false_positives, p.n, LEVEL)[1]
+        upper = wilson_counts(p.false_positives, p.n, LEVEL)[1]
         if upper > MAX_PROBE_FP_UPPER:
             few = (f"; {p.n:,} samples cannot bound it below {MAX_PROBE_FP_UPPER:.0%}, {need:,} with no false "
                    "positive can" if p.false_positives == 0 else "")
@@ -84,7 +84,7 @@ def safety(probes: Sequence[ProbeResult] | None, agreement: dict[str, Any] | Non
     measured = _positional(agreement or {})
     if measured is not None:
         consistent, n = measured
-        low = wilson_interval(consistent, n, LEVEL)[0]
+        low = wilson_counts(consistent, n, LEVEL)[0]
         if low < MIN_POSITIONAL_AGREEMENT:
             reasons.append(f"positional agreement {consistent}/{n} ({consistent / n:.1%}), Wilson 95% lower bound "
                            f"{low:.1%} < {MIN_POSITIONAL_AGREEMENT:.0%}")

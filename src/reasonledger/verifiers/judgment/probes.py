@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasonledger.stats.wilson import wilson_interval
+from reasonledger.stats.proportion import wilson_counts
 from reasonledger.verifiers.judgment.base import JudgmentVerifier
 
 MASTER_KEYS = {
@@ -150,7 +150,7 @@ def run_probes(verifier: JudgmentVerifier, items: Sequence[ProbeItem], probes: S
         false_positives = sum(v.passed for v in verdicts)
         gated = sum(v.evidence.get("calls") == 0 for v in verdicts)
         results.append(ProbeResult(probe.name, probe.kind, len(pairs), false_positives, gated,
-                                   verifier.client.calls - before, wilson_interval(false_positives, len(pairs), level)))
+                                   verifier.client.calls - before, wilson_counts(false_positives, len(pairs), level)))
     return results
 
 

@@ -5,12 +5,14 @@ OpenRLHF call them (keyword names, extra keyword arguments, files loaded by path
 from __future__ import annotations
 
 import ast
+import asyncio
 import importlib.util
 import json
 import sys
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -157,13 +159,16 @@ def test_verl_calls_single_with_extra_kwargs_and_batch_give_the_same_scores(run)
     single = [verl.compute_score(data_source=r["data_source"], solution_str=c, ground_truth=r["reward_model"]["ground_truth"],
                                  extra_info={**r["extra_info"], "num_turns": None}, reward_router_address=None, sandbox_fusion_url=None)
               for r, c in zip(rows, completions)]
-    batch = verl.compute_score_batch(data_sources=[r["data_source"] for r in rows], solution_strs=completions,
-                                     ground_truths=[r["reward_model"]["ground_truth"] for r in rows],
-                                     extra_infos=[r["extra_info"] for r in rows], some_reward_kwarg=1)
+    # BatchRewardManager passes the columns of DataProto.non_tensor_batch: numpy object arrays
+    sources, golds, infos = (np.array(column, dtype=object) for column in zip(
+        *[(r["data_source"], r["reward_model"]["ground_truth"], r["extra_info"]) for r in rows]))
+    batch = verl.compute_score_batch(data_sources=sources, solution_strs=completions, ground_truths=golds,
+                                     extra_infos=infos, some_reward_kwarg=1)
     assert batch == single and all(isinstance(s, float) for s in single) and 0 < sum(single) < len(rows)
-    detailed = verl.compute_score_batch(data_sources=[r["data_source"] for r in rows], solution_strs=completions,
-                                        ground_truths=[r["reward_model"]["ground_truth"] for r in rows],
-                                        extra_infos=[r["extra_info"] for r in rows], return_dict=True)
+    assert verl.compute_score_batch(data_sources=[r["data_source"] for r in rows], solution_strs=completions,
+                                    ground_truths=list(golds), extra_infos=list(infos)) == single  # lists too
+    detailed = verl.compute_score_batch(data_sources=sources, solution_strs=completions, ground_truths=golds,
+                                        extra_infos=infos, return_dict=True)
     assert [d["score"] for d in detailed] == single
     assert all(set(d) == {"score", "acc", "pred", "rule", "verifier"} for d in detailed)
     stated = [(d, r) for i, (d, r) in enumerate(zip(detailed, rows))
@@ -198,5 +203,15 @@ def test_openrlhf_reward_reads_the_verifier_from_the_label_so_other_correct_expr
                                [r["label"] for r in countdown])
     assert list(out["rewards"]) == [1.0] * len(countdown) == list(out["scores"])
     assert list(out["extra_logs"]["passed"]) == [1.0] * len(countdown)
+    # OpenRLHF's single-turn agent executor calls it with one query at a time, from threads at once
+    queries = [p + (f"<answer>{o}</answer>" if i % 2 else "no idea") + "<|im_end|>"
+               for i, (p, o) in enumerate(zip(prompts, others))]
+    labels = [r["label"] for r in countdown]
+
+    async def one_at_a_time() -> list:
+        return await asyncio.gather(*[asyncio.to_thread(openrlhf.reward_func, [q], [p], [label])
+                                      for q, p, label in zip(queries, prompts, labels)])
+    alone = [float(out["rewards"][0]) for out in asyncio.run(one_at_a_time())]
+    assert alone == list(openrlhf.reward_func(queries, prompts, labels)["rewards"]) == [float(i % 2) for i in range(len(queries))]
     with pytest.raises(ValueError, match="not a reasonledger OpenRLHF label"):
         openrlhf.reward_func(["q"], ["p"], ["42"])

@@ -1,9 +1,13 @@
 """Pairwise both-order logic, LLMBar-style synthesis, the judge's labels, and judgment records."""
 
+import pytest
+from pydantic import ValidationError
+
 from reasonledger.records.model import Kind, Source
 from reasonledger.verifiers.judgment.judge import JudgeVerifier
 from reasonledger.verifiers.judgment.pairwise import PairwiseVerifier
 from reasonledger.verifiers.judgment.records import judgment_record
+from reasonledger.verifiers.judgment.templates import load_template
 
 from .scripts import scripted, section
 
@@ -44,6 +48,15 @@ def test_synthesis_runs_only_when_the_orders_disagree_and_decides_with_both_expl
     assert result.winner == "2"
     assert all("Assistant (a), who thinks Output (a) is better:\nWhatever. Therefore, Output (a) is better." in p
                for p in seen)
+
+
+@pytest.mark.parametrize("field, template", [("template_sha256", "llmbar_cot"), ("synthesize_sha256", "llmbar_swap")])
+def test_a_config_pinning_another_prompt_is_refused_and_an_unpinned_one_is_pinned(field, template):
+    config = scripted("prefers-paris", _prefers_paris, template="llmbar_cot", synthesize_template="llmbar_swap")
+    assert PairwiseVerifier(**config).config[field] == load_template(template).sha256
+    with pytest.raises(ValidationError, match=rf"{field}: the config pins '{template}' at 0000, the shipped template "
+                                              rf"is {load_template(template).sha256}; the prompt changed"):
+        PairwiseVerifier(**config, **{field: "0000"})
 
 
 def test_the_judge_labels_invalid_and_unparsable_outputs_as_failures_and_takes_a_strict_majority():

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 
 from reasonledger.records.model import Verdict
 from reasonledger.verifiers.judgment.base import Judged, JudgmentVerifier
-from reasonledger.verifiers.judgment.spec import JudgeSpec
+from reasonledger.verifiers.judgment.spec import JudgeSpec, pinned_sha256
 from reasonledger.verifiers.judgment.templates import load_template
 
 ORDERS = ("ab", "ba")  # ab: output_1 shown as (a); ba: output_2 shown as (a)
@@ -42,12 +42,7 @@ class PairwiseConfig(JudgeSpec):
             if self.synthesize_sha256 is not None:
                 raise ValueError("synthesize_sha256 without synthesize_template")
             return self
-        shipped = load_template(self.synthesize_template).sha256
-        if self.synthesize_sha256 is None:
-            self.synthesize_sha256 = shipped
-        elif self.synthesize_sha256 != shipped:
-            raise ValueError(f"synthesize_sha256: the config pins {self.synthesize_sha256}, the shipped "
-                             f"{self.synthesize_template!r} is {shipped}")
+        self.synthesize_sha256 = pinned_sha256("synthesize_sha256", self.synthesize_template, self.synthesize_sha256)
         return self
 
 

@@ -42,13 +42,7 @@ class JudgeSpec(BaseModel):
 
     @model_validator(mode="after")
     def _pin_template(self) -> "JudgeSpec":
-        shipped = load_template(self.template).sha256
-        if self.template_sha256 is None:
-            self.template_sha256 = shipped
-        elif self.template_sha256 != shipped:
-            raise ValueError(f"template_sha256: the config pins {self.template!r} at {self.template_sha256}, the "
-                             f"shipped template is {shipped}; the prompt changed, so re-measure the judge and "
-                             f"update the config")
+        self.template_sha256 = pinned_sha256("template_sha256", self.template, self.template_sha256)
         for key in ("endpoint", "api_key_env", "api_key"):
             if key in self.backend_options:
                 raise ValueError(f"backend_options.{key}: where the judge runs is the user's setting "
@@ -57,6 +51,16 @@ class JudgeSpec(BaseModel):
 
     def loaded_template(self) -> Template:
         return load_template(self.template)
+
+
+def pinned_sha256(field: str, template: str, pinned: str | None) -> str:
+    """The shipped sha256 of `template`; a config's `field` that pins another (it was written for
+    another prompt) is refused."""
+    shipped = load_template(template).sha256
+    if pinned is not None and pinned != shipped:
+        raise ValueError(f"{field}: the config pins {template!r} at {pinned}, the shipped template is {shipped}; "
+                         "the prompt changed, so re-measure the judge and update the config")
+    return shipped
 
 
 def template_by(field: str, templates: dict[str, str], default: str) -> Any:
@@ -81,4 +85,4 @@ def check_rules(rules: list[str]) -> list[str]:
 
 DEFAULT_EXTRACTION = list(DEFAULT_RULES)
 
-__all__ = ["DEFAULT_EXTRACTION", "Decoding", "JudgeSpec", "check_rules", "template_by"]
+__all__ = ["DEFAULT_EXTRACTION", "Decoding", "JudgeSpec", "check_rules", "pinned_sha256", "template_by"]

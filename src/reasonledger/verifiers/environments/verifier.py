@@ -185,10 +185,7 @@ class EnvironmentVerifier(Verifier):
                 continue
             call = _call(action)
             result = env.step(call)
-            replay.calls.append(call)
             replay.results.append((i, call, result))
-            if not result.ok:
-                replay.failed.append((i, call, result))
             if not unrecorded and not self._same(result.observation, action):
                 replay.divergences.append(i)
         return replay
@@ -227,14 +224,21 @@ class EnvironmentVerifier(Verifier):
 
 
 class Replay:
-    """What re-applying the recorded calls gave: calls made, their results, failures, divergences."""
+    """What re-applying the recorded calls gave: each call made with its index and result, the
+    indices whose observation diverged and those of calls never answered (not replayed)."""
 
     def __init__(self) -> None:
-        self.calls: list[ToolCall] = []
         self.results: list[tuple[int, ToolCall, StepResult]] = []
-        self.failed: list[tuple[int, ToolCall, StepResult]] = []
         self.divergences: list[int] = []
         self.unanswered: list[int] = []
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [call for _, call, _ in self.results]
+
+    @property
+    def failed(self) -> list[tuple[int, ToolCall, StepResult]]:
+        return [entry for entry in self.results if not entry[2].ok]
 
     @property
     def first_divergence(self) -> int | None:

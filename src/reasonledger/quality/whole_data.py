@@ -105,7 +105,8 @@ class ExactDuplicateSection:
         self.digests: dict[bytes, list[str]] = {}
 
     def add(self, record: Record, outcomes: list[Outcome]) -> None:
-        self.digests.setdefault(prompt_digest(record), []).append(record.id)
+        digest = outcomes[0].prompt if outcomes else prompt_digest(record)  # a judged record's outcomes carry it
+        self.digests.setdefault(digest, []).append(record.id)
 
     def result(self) -> dict[str, Any]:
         groups = [ids for ids in self.digests.values() if len(ids) > 1]

@@ -38,6 +38,7 @@ from reasonledger.construct.prompting import (
 from reasonledger.construct.rollouts import stop_or_drop
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import StepContext, register_step
+from reasonledger.generation.backends.replay import Recorded, replay_line
 from reasonledger.generation.generator import Generator
 from reasonledger.generation.protocol import (
     Choice, Failure, GenerationRequest, GeneratorSpec, Outcome, Sampling)
@@ -411,7 +412,7 @@ def episode_replay_lines(episodes: Iterable[Record], role: Literal["policy", "us
     simulator) did, so recorded or scripted episodes run again offline, turn for turn: each turn is
     keyed by its whole conversation so far (`policy_key`, `user_key`), and sample j of a task
     answers as its episode j did (`meta.episode.sample`)."""
-    answers: dict[str, dict[int, dict[str, Any]]] = {}
+    answers: dict[str, dict[int, Recorded]] = {}
     for record in episodes:
         sample = int((record.meta.get("episode") or {}).get("sample", 0))
         messages = [m.model_dump(exclude_none=True) for m in record.behaviour.messages or []]
@@ -425,21 +426,19 @@ def episode_replay_lines(episodes: Iterable[Record], role: Literal["policy", "us
     lines = []
     for prompt, by_sample in answers.items():
         first = next(iter(by_sample.values()))  # samples that never asked this prompt are never served it
-        lines.append({"prompt": prompt, "completions": [by_sample.get(j, first) for j in range(max(by_sample) + 1)]})
+        lines.append(replay_line(prompt, [by_sample.get(j, first) for j in range(max(by_sample) + 1)]))
     return lines
 
 
-def _policy_turns(messages: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _policy_turns(messages: list[dict[str, Any]]) -> Iterator[tuple[str, Recorded]]:
     for index, message in enumerate(messages):
         if message["role"] == "assistant":
-            completion: dict[str, Any] = {"text": message.get("content", ""),
-                                          "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}
-            if message.get("tool_calls"):
-                completion["tool_calls"] = message["tool_calls"]
-            yield policy_key(messages[:index]), completion
+            calls = tuple(message.get("tool_calls") or ()) or None
+            yield policy_key(messages[:index]), Recorded(Choice(message.get("content", ""),
+                                                                "tool_calls" if calls else "stop", tool_calls=calls))
 
 
-def _user_turns(messages: list[dict[str, Any]], greeting: str, instruction: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _user_turns(messages: list[dict[str, Any]], greeting: str, instruction: str) -> Iterator[tuple[str, Recorded]]:
     """The simulator's conversation rebuilt from the policy's: it saw the greeting, then each thing
     the policy said to the user (an assistant turn without tool calls), and answered with each user turn."""
     seen: list[dict[str, Any]] = [{"role": "user", "content": greeting}]
@@ -447,7 +446,7 @@ def _user_turns(messages: list[dict[str, Any]], greeting: str, instruction: str)
         if message["role"] == "assistant" and not message.get("tool_calls"):
             seen.append({"role": "user", "content": message.get("content", "")})
         elif message["role"] == "user":
-            yield user_key(instruction, seen), {"text": message.get("content", ""), "finish_reason": "stop"}
+            yield user_key(instruction, seen), Recorded(Choice(message.get("content", ""), "stop"))
             seen.append({"role": "assistant", "content": message.get("content", "")})
 
 

@@ -61,3 +61,16 @@ def test_benchmarks_are_read_only_when_contamination_is_asked_for(tmp_path):
     assert set(result) == {"config", "records", "exact_duplicates"} and auditor.points is None
     with pytest.raises((OSError, ValueError), match="absent.jsonl"):
         audit_records(_records(), AuditConfig(sections=["contamination"], against=[missing]))
+
+
+def test_exact_duplicates_group_judged_and_unjudged_records_by_the_same_normalised_prompt():
+    from reasonledger.records.model import Verdict
+
+    judged = Record(kind="prompt_answer", task={"prompt": "What is  2+2?", "reference": "4", "source": {"dataset": "unit"}},
+                    behaviour={"answer": "4"},
+                    verdicts=[Verdict(verifier="exact", version="1", target="answer", score=1.0, passed=True)])
+    records = [*_records(), judged, Record(kind="prompt_answer", task={"prompt": "what is 2+2?", "reference": "4",
+                                                                      "source": {"dataset": "unit"}})]
+    result, _ = audit_records(records, AuditConfig(sections=["exact_duplicates"]))
+    assert result["exact_duplicates"]["groups"] == 1 and result["exact_duplicates"]["flagged"] == 1
+    assert result["exact_duplicates"]["examples"] == [[records[3].id, records[4].id]]

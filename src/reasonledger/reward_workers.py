@@ -8,9 +8,9 @@ so it can be started from any thread, a Ray actor or a daemonic process, and a t
 never forked.
 
 A worker judges model output only after locking itself down as the reasoning_gym sympy worker does
-(`reasoning_gym_scorers.lock_down`: no new privileges, a memory cap, read-only Landlock without TCP,
-the code sandbox's seccomp deny-list; /dev/null stays writable for the stderr of the sympy workers
-its verifiers start); one that cannot sends its reason instead of its ready frame
+(`verifiers.code.lockdown.lock_down_process`: no new privileges, a memory cap, read-only Landlock
+without TCP, the code sandbox's seccomp deny-list; /dev/null stays writable for the stderr of the
+sympy workers its verifiers start); one that cannot sends its reason instead of its ready frame
 and the batch is judged in the calling process (a warning says why). That lock-down leaves no
 network and no namespaces, so only the verifiers needing neither go to workers (`LANE_VERIFIERS`).
 A worker that dies or fails raises `RewardWorkerError`: a batch never returns a partial or guessed score.
@@ -39,6 +39,7 @@ DEFAULT_MAX = 8  # workers by default: the cores this process may use, at most t
 MIN_JOBS = 512  # distinct jobs below which a batch is judged in the calling process (measured, benchmarks/README.md)
 MAX_CHUNK = 2048  # jobs a chunk: below the math verifier's own worker threshold (limits.COLD_MIN), so no nesting
 CHUNKS_PER_WORKER = 1  # chunks a worker (each chunk looks its verifiers up: 2 a worker cost 10% more wall clock, measured)
+WORKER_MEMORY = 4 << 30  # bytes of address space a worker: its verifiers, sympy's included, need well under 1 GiB
 START_GRACE = 60.0  # seconds a worker may take to import and lock itself down
 LANE_VERIFIERS = frozenset({"exact", "math", "reasoning_gym"})  # need neither network nor namespaces
 stats: dict[str, Any] = {}  # started, startup_seconds, batches: what the pool cost in this process
@@ -194,11 +195,11 @@ def main() -> None:
     """A worker (`python -m reasonledger.reward_workers MODULE`): import MODULE, lock down, then answer
     ("judge", (target, chunk, *args)) frames until stdin closes."""
     rx, tx = open_pipes()
-    from reasonledger.verifiers import reasoning_gym_scorers
+    from reasonledger.verifiers.code.lockdown import lock_down_process
 
     try:
         importlib.import_module(sys.argv[1])  # what the worker judges with, loaded before the lock-down
-        reasoning_gym_scorers.lock_down(rw_files=(os.devnull,))  # the sympy workers' stderr
+        lock_down_process(WORKER_MEMORY, rw_files=(os.devnull,))  # the sympy workers' stderr
     except (ImportError, OSError) as exc:
         tx.send(("refused", f"a worker could not load {sys.argv[1]} and lock itself down ({type(exc).__name__}: {exc})"))
         return

@@ -183,7 +183,7 @@ class ReasoningGymVerifier(Verifier):
                 "where": safety.WHERE,
                 "worker": "the tasks whose scorer runs sympy's simplify (" + ", ".join(sorted(safety.SLOW))
                           + ") are scored in a locked-down worker process (no writes, no TCP, a memory cap: "
-                            "reasoning_gym_scorers.lock_down) killed after `timeout` seconds",
+                            "lockdown.lock_down_process) killed after `timeout` seconds",
             },
             "known_false_negatives": ["tasks whose scorer needs metadata fail when only question and answer were kept "
                                       "(imported eval files)"],

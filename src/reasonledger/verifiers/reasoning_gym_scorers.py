@@ -10,7 +10,6 @@ grammar mistake could at worst read files, not write them or reach the network.
 
 from __future__ import annotations
 
-import resource
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -30,30 +29,15 @@ def score(dataset: str, answer: str, entry: dict[str, Any]) -> float:
     return float(scorer(dataset)(answer, entry))
 
 
-def lock_down(rw_files: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Lock this (worker) process down for good; returns what was enforced. `rw_files` stay writable
-    (a process that starts workers of its own needs /dev/null for their stderr)."""
-    from reasonledger.verifiers.code import lockdown
-
-    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-    cap = WORKER_MEMORY if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    lockdown.set_no_new_privs()
-    enforced: dict[str, Any] = {"memory": cap, "no_new_privs": True}
-    if lockdown.landlock_abi():
-        enforced["landlock"] = lockdown.landlock_restrict(read_paths=["/"], write_paths=[], rw_files=list(rw_files))
-    if lockdown.X86_64:
-        enforced["seccomp"] = lockdown.seccomp_apply()
-    return enforced
-
-
 def worker_handlers(slow: frozenset[str]) -> dict[str, Callable[..., Any]]:
     """The worker's jobs, after loading the `slow` tasks' scorers and locking the process down; a worker
     that cannot lock itself down scores nothing (each job fails, saying why)."""
+    from reasonledger.verifiers.code import lockdown
+
     for dataset in slow:
         scorer(dataset)
     try:
-        lock_down()
+        lockdown.lock_down_process(WORKER_MEMORY)
     except OSError as exc:
         problem = f"the worker could not lock itself down ({exc}); nothing is scored in it"
 

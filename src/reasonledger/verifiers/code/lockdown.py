@@ -1,4 +1,5 @@
-"""Kernel lock-down primitives through ctypes: namespaces, mounts, Landlock, seccomp, no_new_privs.
+"""Kernel lock-down primitives through ctypes: namespaces, mounts, Landlock, seccomp, no_new_privs;
+and `lock_down_process`, the lock-down of a worker that runs without namespaces.
 
 Standard library only: the sandbox worker imports this file by path before it locks itself
 down, so it must not pull in the toolkit (or anything that reads files later).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import resource
 import struct
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -296,3 +298,22 @@ def seccomp_apply() -> int:
 
 def seccomp_mode() -> int:
     return _libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0)
+
+
+# --- a whole worker process --------------------------------------------------------------------
+def lock_down_process(memory: int, rw_files: tuple[str, ...] = ()) -> dict:
+    """Lock this (worker) process down for good, for workers that judge without namespaces (the
+    reasoning_gym sympy worker, the trainer rewards' workers): an address-space cap of `memory` bytes
+    (the hard limit if lower), no new privileges, and where the kernel offers them a read-only
+    Landlock view with no TCP (`rw_files` stay writable) and the seccomp deny-list. Returns what was
+    enforced; OSError when a step fails."""
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    set_no_new_privs()
+    enforced: dict = {"memory": cap, "no_new_privs": True}
+    if landlock_abi():
+        enforced["landlock"] = landlock_restrict(read_paths=["/"], write_paths=[], rw_files=list(rw_files))
+    if X86_64:
+        enforced["seccomp"] = seccomp_apply()
+    return enforced

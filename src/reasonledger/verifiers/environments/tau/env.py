@@ -8,6 +8,7 @@ tool refusing a call raises `ToolError` with τ-bench's message (shown as `Error
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import json
 import os
@@ -105,12 +106,12 @@ class TauEnvironment(Environment):
         arguments = copy.deepcopy(call.arguments)  # tools may store them in the database
         self.db.begin_step()
         try:
-            observation = method(**arguments)
+            result = StepResult(method(**arguments))
         except ToolError as exc:
-            return StepResult(f"Error: {exc}", ok=False, error_kind="tool_error", changed=self.db.step_changed())
+            result = StepResult(f"Error: {exc}", ok=False, error_kind="tool_error")
         except Exception as exc:  # τ-bench shows any exception as `Error: <exc>`; a value of the wrong shape
-            return StepResult(f"Error: {exc}", ok=False, error_kind="bad_arguments", changed=self.db.step_changed())
-        return StepResult(observation, ok=True, changed=self.db.step_changed())
+            result = StepResult(f"Error: {exc}", ok=False, error_kind="bad_arguments")
+        return dataclasses.replace(result, changed=self.db.step_changed())
 
     # -- reward components -------------------------------------------------------------------------
 

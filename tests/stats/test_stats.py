@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from reasonledger.stats import proportion
-from reasonledger.stats.beta import beta_cdf, beta_interval, clopper_pearson
+from reasonledger.stats.beta import beta_cdf, beta_interval
 from reasonledger.stats.pvalues import holm, t_two_sided
 
 
@@ -32,7 +32,7 @@ def test_the_wilson_interval_of_counts_is_the_one_of_effective_trials_and_matche
         proportion.wilson_counts(3, 2)
 
 
-def test_beta_t_and_exact_intervals_match_scipy():
+def test_beta_and_t_match_scipy():
     stats = pytest.importorskip("scipy.stats", reason="scipy (the [scaling] extra) is the independent reference")
     for a, b in ((0.5, 0.5), (1, 1), (3, 17), (40, 2.5)):
         for x in (0.01, 0.2, 0.5, 0.93):
@@ -41,6 +41,3 @@ def test_beta_t_and_exact_intervals_match_scipy():
         assert t_two_sided(t, df) == pytest.approx(2 * stats.t.sf(t, df), rel=1e-7)
     low, high = beta_interval(3, 10, (1.0, 1.0), 0.95)
     assert (low, high) == pytest.approx((stats.beta.ppf(0.025, 4, 8), stats.beta.ppf(0.975, 4, 8)), abs=1e-9)
-    low, high = clopper_pearson(3, 10, 0.95)
-    assert (low, high) == pytest.approx((stats.beta.ppf(0.025, 3, 8), stats.beta.ppf(0.975, 4, 7)), abs=1e-9)
-    assert clopper_pearson(0, 5, 0.95)[0] == 0.0 and clopper_pearson(5, 5, 0.95)[1] == 1.0

@@ -103,15 +103,6 @@ def beta_interval(passed: int, n: int, prior: tuple[float, float] = DEFAULT_POST
     return beta_quantile(tail, a, b), beta_quantile(1.0 - tail, a, b)
 
 
-def clopper_pearson(passed: int, n: int, level: float) -> tuple[float, float]:
-    """The exact (Clopper-Pearson) confidence interval of a binomial proportion: never zero width,
-    and at least `level` coverage for every true proportion."""
-    tail = (1.0 - level) / 2.0
-    low = 0.0 if passed == 0 else beta_quantile(tail, passed, n - passed + 1)
-    high = 1.0 if passed == n else beta_quantile(1.0 - tail, passed + 1, n - passed)
-    return low, high
-
-
 def describe_posteriors(used: dict[str, Any] | None) -> str:
     """One line for a card: the default, then each place that made intervals, marking overrides."""
     if not used:

@@ -99,6 +99,20 @@ def test_an_unreadable_source_fails_and_an_empty_release_is_an_error(tmp_path: P
     assert not (tmp_path / "run2" / "exports" / "verl.parquet").exists()
 
 
+def test_a_source_that_gives_no_row_at_all_fails_the_build_by_name(tmp_path: Path) -> None:
+    recipe = _recipe(tmp_path)
+    (tmp_path / "repeated.jsonl").write_text("\n\n\n", encoding="utf-8")  # blank lines: no row, nothing quarantined
+    result = CliRunner().invoke(app, ["build", str(recipe), "--out", str(tmp_path / "run"), "--quiet"])
+    assert result.exit_code == 1
+    assert "repeated.jsonl gave no rows at all (nothing read, nothing quarantined)" in result.output
+    assert "allow_loss: {repeated.jsonl: 1.00}" in result.output
+    (row,) = [s for s in _accounting(tmp_path / "run")["sources"] if s["name"] == "repeated.jsonl"]
+    assert (row["read"], row["quarantined"], row["loss"], row["status"]) == (0, 0, 1.0, "over_limit")
+    spec = json.loads(recipe.read_text())
+    recipe.write_text(json.dumps({**spec, "allow_loss": {"repeated.jsonl": 1.0}}))
+    assert build(recipe, tmp_path / "run2", show_progress=False).records == 4  # allowed by name, the rest is built
+
+
 def _rg_record(family: str, i: int) -> Record:
     return Record(kind="prompt_answer", task={"prompt": f"{family} {i}", "reference": {"answer": "x"},
                                               "source": {"dataset": f"reasoning-gym/{family}"}}, meta={"task_family": family})

@@ -3,7 +3,8 @@ reasoning-gym task family, with its drops by step and reason, and the loss floor
 
 Whole sets must never vanish unnoticed: a unit (a source dataset, or a reasoning-gym family) that
 loses more than the recipe's `max_loss` share fails the build with a message naming it, unless the
-recipe's `allow_loss` allows that much for it by name; a build that releases nothing fails too.
+recipe's `allow_loss` allows that much for it by name; a recipe source that gives no row at all has
+lost everything; a build that releases nothing fails too.
 
 Stage 0 counts what each shard read and quarantined per recipe source (`SourceReads`, kept in the
 shard's marker, so a resumed build keeps them); the final pass counts what was released and rejected.
@@ -140,10 +141,13 @@ class Ledger:
             dropped: Counter[str] = Counter()
             for r in mine:
                 dropped.update(r["dropped"])
+            # A source that gave no row at all (a file of blank lines, a Parquet file without rows) lost
+            # everything it was meant to give: its loss is whole, not a share of nothing.
+            whole = read + quarantined
             row = {"source": index, "name": names[index], "type": described.get("type"), "read": read,
                    "quarantined": quarantined, "dropped": dict(sorted(dropped.items())),
                    "released": sum(r["released"] for r in mine), "released_tasks": kept,
-                   "loss": _share(read + quarantined - kept, read + quarantined)}
+                   "loss": _share(whole - kept, whole) if whole else 1.0}
             # Without an allowance of its own, a source may lose what its units may; a unit over its limit
             # already names the cause, so the source repeats no failure (its own check is for quarantine).
             inherited = max([r["limit"] for r in mine], default=max_loss)
@@ -208,6 +212,10 @@ def _judge(row: dict[str, Any], names: list[str | None], max_loss: float, allow_
 def _loss_message(row: dict[str, Any], names: list[str | None], limit: float, allowed_by: str | None) -> str:
     name = next(n for n in names if n is not None)
     whole = row["read"] + row["quarantined"]
+    if not whole:
+        return (f"{name} gave no rows at all (nothing read, nothing quarantined), so the whole source is lost. "
+                f"Check its path and format, or allow it in the recipe: `allow_loss: {{{name}: 1.00}}` "
+                "(then rebuild with --force)")
     lost = whole - row["released_tasks"]
     drops = ", ".join(f"{reason} {n:,}" for reason, n in sorted(row.get("dropped", {}).items(), key=lambda kv: -kv[1]))
     causes = "; ".join(part for part in (drops, f"quarantined {row['quarantined']:,}" if row["quarantined"] else "") if part)

@@ -215,3 +215,19 @@ def test_openrlhf_reward_reads_the_verifier_from_the_label_so_other_correct_expr
     assert alone == list(openrlhf.reward_func(queries, prompts, labels)["rewards"]) == [float(i % 2) for i in range(len(queries))]
     with pytest.raises(ValueError, match="not a reasonledger OpenRLHF label"):
         openrlhf.reward_func(["q"], ["p"], ["42"])
+
+
+def test_a_verifier_with_judge_many_but_no_score_many_gives_scores_when_only_scores_are_asked():
+    from reasonledger.verifiers import Verifier
+
+    class Judging(Verifier):
+        id, version = "judging", "1"
+
+        def judge_many(self, pairs, answers=None):
+            return [(response == reference, float(response == reference), {"extracted": response})
+                    for reference, response in pairs]
+
+    pairs = [("4", "4"), ("4", "5")]
+    assert rewards._judge_group(Judging(), pairs, {}, score_only=True) == [1.0, 0.0]
+    assert [(j.score, j.passed, j.verifier) for j in rewards._judge_group(Judging(), pairs, {}, score_only=False)] == \
+        [(1.0, True, "judging@1"), (0.0, False, "judging@1")]

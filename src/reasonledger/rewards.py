@@ -138,7 +138,7 @@ def _judge_group(verifier: Verifier, pairs: list[tuple[Any, str]], answers: dict
         judged = [_Judged(float(score), bool(passed), evidence, stamp)
                   for passed, score, evidence in verifier.judge_many(pairs, answers=shared)]
         if all(math.isfinite(j.score) for j in judged):
-            return judged
+            return [j.score for j in judged] if score_only else judged
     # else (or a non-finite score, which a verdict refuses, as it always did) its verdicts
     verdicts = verifier.verify_many(pairs)
     if score_only:

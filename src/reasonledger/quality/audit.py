@@ -50,7 +50,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reasonledger.quality.contamination import ContaminationConfig
 from reasonledger.quality.minhash import NearDupConfig
-from reasonledger.quality.minhash import describe as describe_near_dup
 from reasonledger.quality.outcomes import outcomes
 from reasonledger.quality.sections import AUDIT_SECTIONS, AuditSection
 from reasonledger.records.model import Record
@@ -126,7 +125,6 @@ class Auditor:
     def finish(self) -> dict[str, Any]:
         results = {name: self.sections[name].result() for name in known_sections() if name in self.sections}
         config = self.config.model_dump(mode="json")
-        config["near_duplicates"] = describe_near_dup(self.config.near_duplicates)
         for name, section in self.sections.items():
             settings = getattr(section, "settings", None)
             described = settings() if callable(settings) else None

@@ -16,7 +16,7 @@ import numpy as np
 
 from reasonledger.quality.contamination import ContaminationScan, load_benchmark
 from reasonledger.quality.embed import EmbedderUnavailable
-from reasonledger.quality.minhash import DistinctTexts, NearDuplicates, near_duplicates
+from reasonledger.quality.minhash import DistinctTexts, NearDuplicates, describe, near_duplicates
 from reasonledger.quality.mixture import MixtureAudit, task_family
 from reasonledger.quality.outcomes import Outcome
 from reasonledger.quality.text import record_text
@@ -96,6 +96,9 @@ class NearDuplicateSection:
                              "share": round(template.holding / template.texts, 4), "only_template": template.only_template,
                              "example": self.ids[int(members[0])]})
         return sorted(clusters, key=lambda c: -c["records"])
+
+    def settings(self) -> dict[str, Any]:
+        return describe(self.config)
 
 
 class ExactDuplicateSection:

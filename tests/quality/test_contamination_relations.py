@@ -11,7 +11,7 @@ import pytest
 from reasonledger.engine.step import StepContext
 from reasonledger.quality.contamination import Benchmark, ContaminationConfig, ContaminationScan, load_benchmark
 from reasonledger.quality.embed import EmbedderUnavailable
-from reasonledger.quality.paraphrase import numbers
+from reasonledger.quality.quantities import numbers
 from reasonledger.quality.relations import RELATIONS, Rarity, RelationRules, expressions
 from reasonledger.quality.steps import Decontaminate
 from reasonledger.records.model import Kind, Record

@@ -4,7 +4,7 @@
 (`audit.Auditor`) and writes DIR/audit.json (structure in `audit`'s docstring), audit.md and a
 self-contained audit.html (`report`). The modules, one audit each:
 
-- `contamination` (with `ngrams`, `embed`, `paraphrase`, `relations`): exact n-gram containment,
+- `contamination` (with `ngrams`, `embed`, `quantities`, `relations`): exact n-gram containment,
   then a semantic shortlist and one on the problem's rare quantities; each hit names its relation
   (verbatim, reworded, renumbered, derived, template) on rarity-weighted evidence, and a policy says
   which relations flag;

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from reasonledger.quality.paraphrase import STOPWORDS, numbers
+from reasonledger.quality.quantities import STOPWORDS, numbers
 from reasonledger.quality.text import Normalisation
 
 Relation = Literal["verbatim", "reworded", "renumbered", "derived", "template"]

@@ -151,8 +151,9 @@ def _answered(actions: list[Action], open_calls: list[int], reply: Message) -> i
 
 
 def agent_said(messages: Iterable[Message | Mapping[str, Any]]) -> list[str]:
-    """What the agent told the user: the text of each assistant turn that has any."""
-    return [m.content for m in map(_message, messages) if m.role == "assistant" and m.content]
+    """What the agent told the user: the text of each assistant turn that has any and calls no tool
+    (a turn that calls a tool is a tool action, as τ-bench's tool-calling agent reads it)."""
+    return [m.content for m in map(_message, messages) if m.role == "assistant" and m.content and not m.tool_calls]
 
 
 __all__ = ["EnvironmentSpec", "GoldAction", "Limits", "actions_from_messages", "agent_said",

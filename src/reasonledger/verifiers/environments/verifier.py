@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from reasonledger.records.agent import EnvironmentSpec, actions_from_messages, environment_spec
+from reasonledger.records.agent import EnvironmentSpec, actions_from_messages, agent_said, environment_spec
 from reasonledger.records.model import Action, Behaviour, Kind, Record, Source, Task, Verdict, hash_observation
 from reasonledger.records.targets import step_target
 from reasonledger.registry import registry
@@ -140,7 +140,7 @@ class EnvironmentVerifier(Verifier):
         payload = {**spec.task, "gold_actions": [a.model_dump() for a in spec.gold_actions],
                    "required_outputs": list(spec.required_outputs)}
         try:
-            components = env.check(payload, _said(behaviour), replay.calls)
+            components = env.check(payload, agent_said(behaviour.messages or ()), replay.calls)
         except Exception as exc:  # the environment could not judge (bad gold actions, missing task data)
             return [*replay.step_verdicts(self), self._episode("env_error", reason=f"check: {type(exc).__name__}: {exc}",
                                                                  first_divergence=replay.first_divergence)]
@@ -287,13 +287,6 @@ def _call(action: Action) -> ToolCall:
         raw = action.action.get("arguments") if isinstance(action.action, Mapping) else action.action
         return ToolCall(action.name or "", {"__unparsed__": raw}, action.id or "")
     return ToolCall(action.name or "", dict(action.arguments), action.id or "")
-
-
-def _said(behaviour: Behaviour) -> list[str]:
-    """What the agent told the user: assistant turns with text and no tool call (a turn that calls a
-    tool is a tool action, as τ-bench's tool-calling agent reads it)."""
-    return [m.content for m in behaviour.messages or () if m.role == "assistant" and m.content
-            and not m.tool_calls]
 
 
 def _revision_mismatch(spec: EnvironmentSpec, revision: str | None, initial: str) -> str | None:

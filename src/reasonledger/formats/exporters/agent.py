@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reasonledger.engine.outputs import Output
 from reasonledger.formats.exporters.rl import PromptOptions, Split, _write_split_files, chat_prompt, data_source
-from reasonledger.records.agent import EnvironmentSpec, environment_spec
+from reasonledger.records.agent import EnvironmentSpec, environment_spec, replay_verdict
 from reasonledger.records.io import iter_valid
 from reasonledger.records.jsonl import write_jsonl
 from reasonledger.records.model import Kind, Message, Record, Verdict, canonical_json
@@ -43,9 +43,10 @@ AGENT_KINDS = (Kind.tool_trajectory, Kind.episode)
 def episode_verdict(record: Record) -> Verdict | None:
     """The verdict on the whole episode: the environment's replay when it ran, else a label the
     dataset carried; None when nobody judged it."""
-    episode = [v for v in record.verdicts if v.target == "episode"]
-    replayed = [v for v in episode if v.label_source == "environment"]
-    return (replayed or episode or [None])[-1]
+    replayed = replay_verdict(record)
+    if replayed is not None:
+        return replayed
+    return next((v for v in reversed(record.verdicts) if v.target == "episode"), None)
 
 
 def _outcome(verdict: Verdict | None) -> str:

@@ -40,6 +40,7 @@ from reasonledger.quality.relations import (
     expressions_kept,
     quantities_kept,
     quantity_counts,
+    rank,
     stronger,
 )
 from reasonledger.quality.text import Normalisation, record_text
@@ -215,7 +216,7 @@ class ContaminationScan:
             prompt = prompt_text(record.task)
             wheres = ([prompt] if start < len(prompt) else []) + ([text[start:end]] if end > len(prompt) else [])
             relation, evidence = min((self._ngram_relation(match.item, match.score, where) for where in wheres),
-                                     key=lambda found: RELATIONS.index(found[0]) if found[0] else len(RELATIONS))
+                                     key=lambda found: rank(found[0]))
             if relation is None:
                 continue
             found.append(self._hit(record, match.item, relation, "ngram", match.score,

@@ -326,8 +326,11 @@ class RelationRules:
                 and record_count == item_count)
 
 
+def rank(relation: str | None) -> int:
+    """A relation's place in `RELATIONS` (0 is the strongest); None (unrelated) comes after every one."""
+    return RELATIONS.index(relation) if relation else len(RELATIONS)
+
+
 def stronger(a: str | None, b: str | None) -> str | None:
-    """The stronger of two relations (None is weakest)."""
-    if a is None or b is None:
-        return a or b
-    return a if RELATIONS.index(a) <= RELATIONS.index(b) else b
+    """The stronger of two relations (None is weakest; a tie keeps `a`)."""
+    return min(a, b, key=rank)

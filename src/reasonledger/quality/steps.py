@@ -24,7 +24,7 @@ from reasonledger.quality.contamination import (
     ContaminationScan,
     load_benchmark,
 )
-from reasonledger.quality.relations import RELATIONS
+from reasonledger.quality.relations import rank
 from reasonledger.quality.minhash import DistinctTexts, NearDupConfig, near_duplicates
 from reasonledger.quality.mixture import task_family
 from reasonledger.quality.report import write_report
@@ -72,7 +72,7 @@ class Decontaminate(Filter):
         hits: dict[str, dict[str, Any]] = {}  # each record's strongest hit
         for hit in self.scanner.find(records):
             held = hits.get(hit["record_id"])
-            if held is None or RELATIONS.index(hit["relation"]) < RELATIONS.index(held["relation"]):
+            if held is None or rank(hit["relation"]) < rank(held["relation"]):
                 hits[hit["record_id"]] = hit
         drops: list[Drop | None] = []
         for record in records:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from reasonledger.verifiers.math.pool import _Worker
+from reasonledger.verifiers.math.pool import Worker
 from reasonledger.verifiers.math.worker import open_pipes, serve
 
 ENV = "REASONLEDGER_REWARD_WORKERS"  # worker count; 0 or 1: judge every batch in the calling process
@@ -69,7 +69,7 @@ class _Pool:
     """This process's reward workers; one batch at a time uses them (another thread's batch runs in-process)."""
 
     def __init__(self) -> None:
-        self.workers: list[_Worker] = []
+        self.workers: list[Worker] = []
         self.lock = threading.Lock()
         self.refused: str | None = None  # why workers cannot run here (they could not lock down, or start)
         self.pid = os.getpid()
@@ -81,7 +81,7 @@ class _Pool:
     def _grow(self, want: int, preload: str) -> bool:
         """Start workers up to `want` (each imports module `preload` before locking down), waiting for
         their ready frames; False (and `refused`) when they cannot."""
-        new = [_Worker(None, preload, __name__) for _ in range(want - len(self.workers))]
+        new = [Worker(None, preload, __name__) for _ in range(want - len(self.workers))]
         t0, deadline = time.monotonic(), time.monotonic() + START_GRACE
         waiting = {w.rx: w for w in new}
         try:
@@ -119,10 +119,10 @@ class _Pool:
         finally:
             self.lock.release()
 
-    def _feed(self, workers: list[_Worker], target: str, chunks: list[list[Any]], args: tuple[Any, ...]) -> list[Any]:
+    def _feed(self, workers: list[Worker], target: str, chunks: list[list[Any]], args: tuple[Any, ...]) -> list[Any]:
         todo = deque(range(len(chunks)))
         results: dict[int, list[Any]] = {}
-        busy: dict[Connection, tuple[_Worker, int]] = {}
+        busy: dict[Connection, tuple[Worker, int]] = {}
         try:
             while todo or busy:
                 for w in workers:
@@ -143,7 +143,7 @@ class _Pool:
         return [v for i in range(len(chunks)) for v in results[i]]
 
     @staticmethod
-    def _talk(w: _Worker, call: Callable[..., Any], *args: Any) -> Any:
+    def _talk(w: Worker, call: Callable[..., Any], *args: Any) -> Any:
         """`call`(*args) on `w`'s pipe; a broken pipe is the worker's death, said with its exit code."""
         try:
             return call(*args)

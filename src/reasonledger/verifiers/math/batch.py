@@ -27,7 +27,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
-from reasonledger.verifiers.math.pool import _Worker
+from reasonledger.verifiers.math.pool import Worker
 from reasonledger.verifiers.math.limits import COLD_MIN
 
 WARM_MIN = 256  # pairs worth sending to workers that are already running
@@ -39,7 +39,7 @@ class BatchPool:
     """Idle `verify` workers of this process, shared by every MathVerifier; taken and given back per call."""
 
     def __init__(self) -> None:
-        self._idle: list[_Worker] = []
+        self._idle: list[Worker] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
@@ -52,19 +52,19 @@ class BatchPool:
             self._own()
             return len(self._idle)
 
-    def take(self, want: int, start: bool) -> list[_Worker]:
+    def take(self, want: int, start: bool) -> list[Worker]:
         """Up to `want` idle workers (ready or still starting); with `start`, new ones make up the rest."""
         with self._lock:
             self._own()
             got, self._idle = self._idle[:want], self._idle[want:]
         while start and len(got) < want:
             try:
-                got.append(_Worker(None, "verify"))
+                got.append(Worker(None, "verify"))
             except OSError:
                 break
         return got
 
-    def give_back(self, workers: list[_Worker]) -> None:
+    def give_back(self, workers: list[Worker]) -> None:
         with self._lock:
             self._own()
             self._idle.extend(workers)
@@ -98,7 +98,7 @@ def run(pairs: list[tuple[Any, str]], config: dict[str, Any], local: Callable[[A
     mine: deque[int] = deque()  # chunks a worker failed on: verified in-process
     results: dict[int, list[Any]] = {}
     workers = _POOL.take(cores, start=True)
-    busy: dict[_Worker, tuple[int, float]] = {}  # worker -> (chunk start, deadline)
+    busy: dict[Worker, tuple[int, float]] = {}  # worker -> (chunk start, deadline)
     started = time.monotonic()
     here = 0
     try:
@@ -129,7 +129,7 @@ def run(pairs: list[tuple[Any, str]], config: dict[str, Any], local: Callable[[A
     return [v for i in sorted(results) for v in results[i]]
 
 
-def _collect(workers: list[_Worker], busy: dict[_Worker, tuple[int, float]], results: dict[int, list[Any]],
+def _collect(workers: list[Worker], busy: dict[Worker, tuple[int, float]], results: dict[int, list[Any]],
              mine: deque[int], started: float, block: bool) -> None:
     """Read what workers sent (a chunk's verdicts or a ready frame); a failed worker's chunk goes to `mine`."""
     listening = {w.rx: w for w in workers if w in busy or not w.ready}
@@ -160,7 +160,7 @@ def _collect(workers: list[_Worker], busy: dict[_Worker, tuple[int, float]], res
             _fail(w, busy, mine)
 
 
-def _fail(w: _Worker, busy: dict[_Worker, tuple[int, float]], mine: deque[int]) -> None:
+def _fail(w: Worker, busy: dict[Worker, tuple[int, float]], mine: deque[int]) -> None:
     w.kill()
     if w in busy:
         mine.append(busy.pop(w)[0])

@@ -35,8 +35,8 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-class _Worker:
-    """One worker subprocess of `kind` ("symbolic" or "verify"), spoken to over framed pipes.
+class Worker:
+    """One worker subprocess of `kind` ("symbolic", "verify" or "reasoning_gym"), spoken to over framed pipes.
 
     With `grace` the constructor waits for the worker's ready frame (killing it after `grace`
     seconds); without, the caller polls `rx` for it and calls `mark_ready`. `module` is the entry
@@ -99,7 +99,7 @@ class SymbolicPool:
         self.size = size or os.cpu_count() or 1
         self.kind = kind
         self.startup_grace = startup_grace
-        self._idle: list[_Worker] = []
+        self._idle: list[Worker] = []
         self._count = 0  # workers idle, busy or starting
         self._warm = False  # a first worker has started: later start-ups happen in the background
         self._closed = False
@@ -111,7 +111,7 @@ class SymbolicPool:
         if os.getpid() != self._pid:  # a forked child must not share its parent's pipes
             self._idle, self._count, self._warm, self._pid = [], 0, False, os.getpid()
 
-    def _acquire(self, deadline: float) -> tuple[_Worker | None, float]:
+    def _acquire(self, deadline: float) -> tuple[Worker | None, float]:
         """An idle worker (waiting for one at most until `deadline`), and the seconds a start-up took.
 
         Only the pool's first start-up is waited for outside the deadline (importing sympy is not a
@@ -136,10 +136,10 @@ class SymbolicPool:
             self._warm = True
         return worker, time.monotonic() - t0
 
-    def _start(self) -> _Worker:
+    def _start(self) -> Worker:
         """A new worker for a slot already counted; on failure the slot is given back."""
         try:
-            return _Worker(self.startup_grace, self.kind)
+            return Worker(self.startup_grace, self.kind)
         except Exception:
             with self._cond:
                 self._count = max(0, self._count - 1)
@@ -162,7 +162,7 @@ class SymbolicPool:
 
         threading.Thread(target=start, name="sympy-worker-start", daemon=True).start()
 
-    def _release(self, worker: _Worker | None) -> None:
+    def _release(self, worker: Worker | None) -> None:
         """Give a worker back; None after a kill, and then a replacement starts in the background at once."""
         with self._cond:
             if worker is not None:

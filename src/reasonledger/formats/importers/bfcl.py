@@ -69,7 +69,10 @@ def read_bfcl(path: Path, answers: str | None = None, docs: str | None = None, a
             yield BadRow(str(answers_path), row[0], "a possible answer needs `id` and `ground_truth`")
     multi = category in MULTI_TURN
     docs_dir = Path(docs) if docs else path.parent.parent / "multi_turn_func_doc"
-    tool_docs = _class_docs(docs_dir) if multi else {}
+    tool_docs: dict[str, list[dict[str, Any]]] = {}
+    if multi:
+        tool_docs, bad_docs = _class_docs(docs_dir)
+        yield from bad_docs
 
     def convert(row: dict[str, Any], number: int) -> Record:
         entry_id = row["id"]
@@ -127,7 +130,7 @@ def _multi_turn(entry: dict[str, Any], tool_docs: dict[str, list[dict[str, Any]]
     excluded = set(task.get("excluded_function") or ())
     missing = [name for name in task["involved_classes"] if name not in tool_docs]
     if missing:
-        raise ValueError(f"no function docs for {', '.join(missing)} in the multi_turn_func_doc folder")
+        raise ValueError(f"no complete function docs for {', '.join(missing)} in the multi_turn_func_doc folder")
     tools = [openai_tool(doc) for name in task["involved_classes"] for doc in tool_docs[name]
              if doc["name"] not in excluded]
     spec = EnvironmentSpec(
@@ -159,12 +162,21 @@ def _answer(env: MultiTurnEnvironment, call: ToolCall, messages: list[dict[str, 
                   state_hash=env.state_hash())
 
 
-def _class_docs(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """The function docs of each API class, read from BFCL's one-object-a-line files."""
-    docs = {}
+def _class_docs(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], list[BadRow]]:
+    """The function docs of each API class, read from BFCL's one-object-a-line files, and their bad
+    lines. A class with a bad line is left out: its tools would be shown incomplete, so the questions
+    that use it are quarantined rather than imported with a tool missing."""
+    docs, bad = {}, []
     for name, stem in CLASS_DOCS.items():
         path = folder / f"{stem}.json"
-        if path.is_file():
-            docs[name] = [value for row in read_json_lines(path) if not isinstance(row, BadRow)
-                          for value in [row[1]] if isinstance(value, Mapping)]
-    return docs
+        if not path.is_file():
+            continue
+        rows = list(read_json_lines(path))
+        broken = [row if isinstance(row, BadRow) else BadRow(str(path), row[0], "a function doc is a JSON object",
+                                                              json.dumps(row[1]).encode())
+                  for row in rows if isinstance(row, BadRow) or not isinstance(row[1], Mapping)]
+        if broken:
+            bad.extend(broken)
+        else:
+            docs[name] = [row[1] for row in rows]
+    return docs, bad

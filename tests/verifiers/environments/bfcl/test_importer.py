@@ -96,3 +96,24 @@ def test_a_gold_conversation_missing_one_read_fails_on_results_only(bfcl_root):
     verdicts = {v.target: v for v in EnvironmentVerifier().verify_record(mutant)}
     assert verdicts["state"].passed and not verdicts["results"].passed and not verdicts["turns"].passed
     assert not verdicts["episode"].passed
+
+
+def test_a_bad_function_doc_line_quarantines_the_questions_that_use_its_class(bfcl_root, tmp_path):
+    every = [json.loads(line) for line in (bfcl_root / "question" / "BFCL_v4_multi_turn_base.json").read_text().splitlines()]
+    # two questions whose classes include the file system, and one whose do not
+    questions = [q for q in every if "GorillaFileSystem" in q["involved_classes"]][:2] \
+        + [q for q in every if "GorillaFileSystem" not in q["involved_classes"]][:1]
+    write_category(tmp_path, "multi_turn_base", questions, [json.loads(line) for line in (
+        bfcl_root / "possible_answer" / "BFCL_v4_multi_turn_base.json").read_text().splitlines()])
+    docs = tmp_path / "multi_turn_func_doc"
+    docs.mkdir()
+    for doc in (bfcl_root / "multi_turn_func_doc").iterdir():
+        (docs / doc.name).write_text(doc.read_text())
+    with (docs / "gorilla_file_system.json").open("a") as handle:
+        handle.write('\n{"name": "cp", oops\n')
+    rows = list(read_bfcl(tmp_path / "question" / "BFCL_v4_multi_turn_base.json"))
+    bad = [row for row in rows if isinstance(row, BadRow)]
+    assert bad[0].file.endswith("gorilla_file_system.json") and [b.line for b in bad[1:]] == [1, 2]
+    assert all("no complete function docs for GorillaFileSystem" in b.reason for b in bad[1:])
+    (record,) = [row for row in rows if isinstance(row, Record)]
+    assert record.task.source.row_id == questions[2]["id"]

@@ -113,6 +113,26 @@ def test_a_source_that_gives_no_row_at_all_fails_the_build_by_name(tmp_path: Pat
     assert build(recipe, tmp_path / "run2", show_progress=False).records == 4  # allowed by name, the rest is built
 
 
+def test_a_build_hashes_each_source_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sources' provenance goes into the run log three times (run start, stage 0, accounting)
+    but is taken once: a file source's describe reads every byte of its files."""
+    from reasonledger.records import parquet
+
+    hashed: list[str] = []
+    real = parquet.sha256_file
+
+    def counting(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return real(path)
+    monkeypatch.setattr(parquet, "sha256_file", counting)
+    build(_recipe(tmp_path, max_loss=0.8), tmp_path / "run", show_progress=False)
+    assert hashed.count("good.jsonl") == hashed.count("repeated.jsonl") == 1
+    events = [json.loads(line) for line in (tmp_path / "run" / "runlog.jsonl").read_text().splitlines()]
+    (start,) = [e["sources"] for e in events if e["event"] == "run_start"]
+    assert [e["sources"] for e in events if e["event"] == "stage"][0] == start  # the same provenance each time
+    assert [s["sha256"] for s in start] == [real(tmp_path / "good.jsonl"), real(tmp_path / "repeated.jsonl")]
+
+
 def _rg_record(family: str, i: int) -> Record:
     return Record(kind="prompt_answer", task={"prompt": f"{family} {i}", "reference": {"answer": "x"},
                                               "source": {"dataset": f"reasoning-gym/{family}"}}, meta={"task_family": family})

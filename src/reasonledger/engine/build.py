@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,11 @@ class Build:
         self.runlog = RunLog(run_dir)
         self.show_progress = show_progress
 
+    @cached_property
+    def described(self) -> list[dict[str, Any]]:
+        """The sources' provenance, once a build: a file source's describe hashes every file it reads."""
+        return [s.describe() for s in self.sources]
+
     def _prepare(self, force: bool) -> None:
         resolved = self.paths.recipe
         if force:
@@ -145,7 +151,7 @@ class Build:
                            "recipe": self.recipe.model_dump(mode="json")}, resolved)
         self.runlog.append("run_start", recipe=self.recipe.name, recipe_digest=self.recipe.digest,
                            seed=self.recipe.seed, executor=self.executor.name,
-                           sources=[s.describe() for s in self.sources])
+                           sources=self.described)
 
     def _tasks(self) -> list[ShardTask]:
         tasks = []
@@ -289,7 +295,7 @@ class Build:
             "stage", stage=f"stage-{stage:02d}", seed=self.recipe.seed, seconds=round(seconds, 3),
             records_in=sum(m["in"] for m in markers), records_out=sum(m["out"] for m in markers),
             quarantined=sum(m.get("quarantined", 0) for m in markers), steps=funnel,
-            sources=[s.describe() for s in self.sources] if stage == 0 else None,
+            sources=self.described if stage == 0 else None,
         )
         write_json_atomic({"stage": stage, "shards": len(markers)}, self.paths.stage(stage) / "done.json")
 
@@ -311,7 +317,7 @@ class Build:
         rejected = write_parquet_shards(ledger.count_rejected(rejected_records()), self.paths.rejected,
                                         self.recipe.shard_rows)
         quarantined = self._merge_quarantine(tasks)
-        accounting = ledger.summary([s.describe() for s in self.sources], self.recipe.max_loss, self.recipe.allow_loss)
+        accounting = ledger.summary(self.described, self.recipe.max_loss, self.recipe.allow_loss)
         self.runlog.append("accounting", **accounting)
         outputs = {} if accounting["failures"] else {  # a failed build exports nothing (no empty, unreadable file)
             spec.name: str(export(spec.name, self.paths.data, self.paths.exports, spec.options))

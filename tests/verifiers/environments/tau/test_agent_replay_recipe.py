@@ -17,7 +17,7 @@ def test_the_recipe_keeps_failures_and_successes_with_their_labels(shared_data, 
                  f"steps.0.config.data_root={shared_data}"]
     result = build(ROOT / "examples" / "agent_replay.yaml", tmp_path / "run", overrides, workers=1,
                    show_progress=False)
-    assert result is not None
+    assert (result.records, result.rejected, result.quarantined) == (200, 0, 0)
     rows = [json.loads(line) for line in (tmp_path / "run/exports/trl_tools.jsonl").open(encoding="utf-8")]
     assert len(rows) == 200  # nothing dropped: failed episodes are kept, labelled
     outcomes = collections.Counter(row["outcome"] for row in rows)

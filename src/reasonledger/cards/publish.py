@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from reasonledger.cards.configs import release_configs
 from reasonledger.cards.hub import LICENSES_FILE, licenses_of, render_hub_readme
 from reasonledger.cards.overrides import UNKNOWN
-from reasonledger.engine.rundir import LOCK, MARKER
+from reasonledger.engine.rundir import LOCK, MARKER, RunDir
 
 README = "README.md"
 FIGURES = "card/figures"
@@ -89,17 +89,18 @@ def lay_out(run: Path, card: dict[str, Any], folder: Path) -> list[str]:
     from reasonledger.cards.render import write_renderings
     from reasonledger.records.parquet import write_json_atomic
 
-    shutil.copytree(run / "data", folder / "data", symlinks=True)
-    (folder / "exports").mkdir()
-    for path in sorted((run / "exports").glob("*")) if (run / "exports").is_dir() else []:
+    source, release = RunDir(run), RunDir(folder)  # a release keeps a run's layout: release_manifest reads it as one
+    shutil.copytree(source.data, release.data, symlinks=True)
+    release.exports.mkdir()
+    for path in sorted(source.exports.glob("*")) if source.exports.is_dir() else []:
         if path.suffix == ".jsonl":
-            jsonl_to_parquet(path, folder / "exports" / f"{path.stem}.parquet")
+            jsonl_to_parquet(path, release.exports / f"{path.stem}.parquet")
         elif path.suffix == ".parquet" and pq.ParquetFile(path).metadata.num_rows:  # an empty split is none
-            shutil.copy2(path, folder / "exports" / path.name)
+            shutil.copy2(path, release.exports / path.name)
     card = {**card, "manifest": release_manifest(folder)}  # the files of the release, as published
-    write_json_atomic(card, folder / "card" / "card.json")
-    write_renderings(card, folder / "card", folder)
-    (folder / "card" / README).unlink()  # the Hub reads the README at the root, where card/ is a folder
+    write_json_atomic(card, release.card / "card.json")
+    write_renderings(card, release.card, folder)
+    (release.card / README).unlink()  # the Hub reads the README at the root, where card/ is a folder
     (folder / README).write_text(render_hub_readme(card, "card/"), encoding="utf-8")
     _add_figures(card, folder)
     if len(licenses_of(card)) > 1:

@@ -14,6 +14,9 @@ from reasonledger.product import build
 from reasonledger.verifiers.code import lockdown
 from tests.conftest import benchmark_module
 
+# every test here scores the quickstart's reasoning-gym rows
+pytest.importorskip("reasoning_gym", reason="reasoning-gym is not installed (the gym extra)")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -153,7 +153,7 @@ class StaticEmbedder:
         self.idf = (np.log((1 + len(texts)) / (1 + seen)) + 1).astype(np.float32)
         self.idf_fitted_on = len(texts)
 
-    def encode(self, texts: Sequence[str], batch: int = 256) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
         """Unit vectors, one row per text (a text with no tokens gets a zero row)."""
         out = np.zeros((len(texts), self.table.shape[1]), np.float32)
         for first in range(0, len(texts), batch):  # batches keep the gathered rows in cache

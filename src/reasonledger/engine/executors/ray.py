@@ -22,6 +22,7 @@ import atexit
 import os
 import secrets
 import socket
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -231,10 +232,14 @@ class RayExecutor:
             for ref in self._pending:
                 ray.cancel(ref)
             self._pending.clear()
-            try:
-                ray.get([actor.close.remote() for actor, _ in self._actors], timeout=CLOSE_SECONDS)
-            except ray.exceptions.RayError:  # GetTimeoutError is one
-                pass  # a dead or stuck worker is killed all the same
+            # One after another: SQLite removes a shared file's write-ahead log only when its last
+            # connection closes, and two connections closing at once can each see the other open.
+            deadline = time.monotonic() + CLOSE_SECONDS
+            for actor, _ in self._actors:
+                try:
+                    ray.get(actor.close.remote(), timeout=max(0.0, deadline - time.monotonic()))
+                except ray.exceptions.RayError:  # GetTimeoutError is one
+                    pass  # a dead or stuck worker is killed all the same
             for actor, _ in self._actors:
                 ray.kill(actor)
             self._actors = []

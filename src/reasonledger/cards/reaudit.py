@@ -28,7 +28,7 @@ from reasonledger.records.arrow import row_to_record
 from reasonledger.records.io import data_path
 from reasonledger.records.model import Record, Verdict, canonical_json
 from reasonledger.records.parquet import sha256_file
-from reasonledger.records.targets import gold_candidate, targets
+from reasonledger.records.targets import gold_candidate, targets, whole_target
 from reasonledger.verifiers import Verifier, get_verifier, verifier_class
 from reasonledger.verifiers.judgment.consent import judgment_refusal
 from reasonledger.verifiers.policy import clamp_data_config
@@ -53,7 +53,7 @@ class _Rerun:
         self.pool = VerifierPool(None, {}, None)
         self.verifiers: dict[tuple[str, str], Verifier] = {}
         self.jobs: list[tuple[Verifier, Any, str, str]] = []
-        self.recorded: list[tuple[str, str, Verdict]] = []  # (record id, shard, verdict)
+        self.recorded: list[tuple[str, str, list[Verdict]]] = []  # per job: (record id, shard, verdicts it re-judges)
         self.counts: Counter[str] = Counter()
 
     def _verifier(self, record: Record, verdict: Verdict) -> Verifier | str:
@@ -84,33 +84,44 @@ class _Rerun:
         return self.verifiers[key]
 
     def add(self, record: Record, shard: str) -> None:
+        """Queue a re-run of each check a verdict on `record` came from: one job per verifier and whole
+        response, which re-judges the verdicts on its parts (a rubric's items) with it."""
         responses = dict(targets(record))
         gold = gold_candidate(record)  # what gold_check ran: the reference's answer, an example, a solution
         if gold is not None:
             responses["reference"] = gold[1]
+        queued: dict[tuple[int, str], int] = {}  # (verifier, whole target) -> its job
         for verdict in record.verdicts:
+            whole = whole_target(verdict.target)
             verifier = self._verifier(record, verdict)
-            response = responses.get(verdict.target)
+            response = responses.get(whole)
             if isinstance(verifier, str) or response is None:
                 reason = verifier if isinstance(verifier, str) else f"target {verdict.target} has no response to re-check"
                 self.counts[f"not re-runnable: {reason}"] += 1
                 continue
-            self.jobs.append((verifier, record.task.reference, response, verdict.target))
-            self.recorded.append((record.id, shard, verdict))
+            job = queued.setdefault((id(verifier), whole), len(self.jobs))
+            if job == len(self.jobs):
+                self.jobs.append((verifier, record.task.reference, response, whole))
+                self.recorded.append((record.id, shard, []))
+            self.recorded[job][2].append(verdict)
         if len(self.jobs) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
-        for (record_id, shard, old), new in zip(self.recorded, self.pool.check(self.jobs)):
-            self.counts["rerun"] += 1
-            if old.passed == new.passed and abs(old.score - new.score) <= SCORE_TOLERANCE:
-                self.counts["agree"] += 1
-                continue
-            self.counts["disagree"] += 1
-            self.findings.append(Finding("verdict", f"{shard} record {record_id} {old.target}",
-                                         f"{old.verifier}@{old.version}: card says passed={old.passed} score={old.score}, "
-                                         f"re-run says passed={new.passed} score={new.score} "
-                                         f"({new.evidence.get('reason') or 'no reason given'})"))
+        for (record_id, shard, olds), news in zip(self.recorded, self.pool.check_parts(self.jobs)):
+            by_target = {v.target: v for v in news}
+            for old in olds:
+                self.counts["rerun"] += 1
+                new = by_target.get(old.target)
+                if new is not None and old.passed == new.passed and abs(old.score - new.score) <= SCORE_TOLERANCE:
+                    self.counts["agree"] += 1
+                    continue
+                self.counts["disagree"] += 1
+                said = "gave no verdict on it" if new is None else (
+                    f"says passed={new.passed} score={new.score} ({new.evidence.get('reason') or 'no reason given'})")
+                self.findings.append(Finding("verdict", f"{shard} record {record_id} {old.target}",
+                                             f"{old.verifier}@{old.version}: card says passed={old.passed} "
+                                             f"score={old.score}, re-run {said}"))
         self.jobs, self.recorded = [], []
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from reasonledger.records.agent import replay_verdict
 from reasonledger.records.model import Kind, Record, canonical_json, json_digest
 from reasonledger.records.normalise import prompt_digest
-from reasonledger.records.targets import Target, conditioning, rollout_verdicts
+from reasonledger.records.targets import conditioning, rollout_verdicts, target_kind
 
 PASS_RATE_BINS = 10
 
@@ -75,7 +75,7 @@ class DataFacts:
         for verdict in record.verdicts:
             group = self.verdicts.setdefault((verdict.verifier, verdict.version, verdict.config_hash), VerdictGroup())
             group.label_sources[verdict.label_source] += 1
-            group.targets[Target.parse(verdict.target).name] += 1
+            group.targets[target_kind(verdict.target)] += 1
             if verdict.passed:
                 group.passed += 1
             else:

@@ -18,6 +18,7 @@ from reasonledger.formats.importers import IMPORTERS, import_file, importer_opti
 from reasonledger.formats.importers.inputs import input_files
 from reasonledger.records.jsonl import DEFAULT_MAX_LINE_BYTES
 from reasonledger.records.model import Record
+from reasonledger.records.targets import is_part
 from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, Quarantine
 
 
@@ -29,6 +30,8 @@ def _count_verdicts(record: Record, verdicts: dict[str, Counter[str]]) -> None:
     """Each verdict under its verifier's id@version (verifiers are never summed together); a record
     its own verifier has not judged counts as `none` under that verifier (or `(no verifier)`)."""
     for verdict in record.verdicts:
+        if is_part(verdict.target):  # a rubric's items are weighed in its verdict on the whole
+            continue
         verdicts.setdefault(f"{verdict.verifier}@{verdict.version}", Counter())[
             "passed" if verdict.passed else "failed"] += 1
     spec = record.task.verifier

@@ -86,8 +86,9 @@ class _VerifyingStep(Step):
 
 @register_step
 class Verify(_VerifyingStep):
-    """Attach a verdict for every checkable part of each record (answer, each rollout, chosen/rejected);
-    an agent episode is judged whole by its verifier's `verify_record` (the environment's replay)."""
+    """Attach a verdict for every checkable part of each record (answer, each rollout, chosen/rejected),
+    with the verdicts on its parts where the verifier gives them (a rubric's items); an agent episode is
+    judged whole by its verifier's `verify_record` (the environment's replay)."""
 
     name = "verify"
 
@@ -114,9 +115,12 @@ class Verify(_VerifyingStep):
                 for target, response in targets(record):
                     jobs.append((verifier, record.task.reference, response, target))
                     owners.append(index)
-            for owner, verdict in zip(owners, pool.check(jobs)):
-                verdicts[owner].append(verdict)
-                ctx.count("passed" if verdict.passed else "failed")
+            for owner, checked in zip(owners, pool.check_parts(jobs)):
+                *parts, whole = checked
+                verdicts[owner] += checked
+                ctx.count("passed" if whole.passed else "failed")
+                for part in parts:
+                    ctx.count("part_passed" if part.passed else "part_failed")
             for index, (record, new) in enumerate(zip(batch, verdicts)):
                 if index in refused:
                     continue

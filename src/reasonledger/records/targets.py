@@ -3,7 +3,7 @@
 A verdict's `target` names the part of the record it judged: `answer`, `reference`, `rollout:j`,
 `step:i`, `chosen` or `rejected`, each spelt and parsed here only (`Target`); the environment verifier
 also names its reward components (`state`, `outputs`, ...) and the whole `episode`, and a rubric its
-items (`rubric:<id>`). The facts every room reads from verdicts are here too: the text each target
+items (`rubric:<id>` on the answer, `rollout:j/rubric:<id>` on a rollout: `part_target`). The facts every room reads from verdicts are here too: the text each target
 holds, the verdict on each rollout, the reference's own answer, and what a rollout set's pass rate is
 conditional on.
 """
@@ -58,6 +58,35 @@ def step_index(target: str) -> int | None:
     """i for a `step:i` target, None for any other target."""
     parsed = Target.parse(target)
     return parsed.index if parsed.name == "step" else None
+
+
+PARTS = ("rubric",)  # parts of a response a verdict may judge: a rubric's items, `rubric:<id>`
+PART_SEPARATOR = "/"
+
+
+def part_target(whole: str, part: str) -> str:
+    """The target of a verdict on a part (`rubric:<id>`) of the response `whole` names: the part alone
+    on the answer, `whole/part` on anything else (`rollout:2/rubric:<id>`)."""
+    return part if whole == ANSWER else f"{whole}{PART_SEPARATOR}{part}"
+
+
+def is_part(target: str) -> bool:
+    """Whether `target` names a part of a response (a rubric item) rather than a whole one."""
+    return PART_SEPARATOR in target or target.partition(":")[0] in PARTS
+
+
+def whole_target(target: str) -> str:
+    """The target of the whole response a part target belongs to (`answer` for `rubric:<id>`,
+    `rollout:2` for `rollout:2/rubric:<id>`); any other target is its own whole."""
+    if PART_SEPARATOR in target:
+        return target.split(PART_SEPARATOR, 1)[0]
+    return ANSWER if is_part(target) else target
+
+
+def target_kind(target: str) -> str:
+    """What a target is, without its index or item id: `rollout:3` is `rollout`, `rubric:safety` is
+    `rubric`, `rollout:3/rubric:safety` is `rollout/rubric`."""
+    return PART_SEPARATOR.join(one.partition(":")[0] for one in target.split(PART_SEPARATOR))
 
 
 def targets(record: Record) -> list[tuple[str, str]]:

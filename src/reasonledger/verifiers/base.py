@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 from reasonledger.records.model import Record, Verdict, json_digest
-from reasonledger.records.targets import targets
+from reasonledger.records.targets import part_target, targets
 
 Family = Literal["programmatic", "environmental", "judgment"]
 
@@ -38,12 +38,18 @@ class Verifier:
         answer, each rollout, chosen and rejected), each verdict stamped with that target; verifiers
         that judge a record as a whole (the environmental family) override it."""
         found = targets(record)
-        verdicts = self.verify_many([(record.task.reference, response) for _, response in found])
-        return [verdict.model_copy(update={"target": target}) for (target, _), verdict in zip(found, verdicts)]
+        checks = self.verdicts_many([(record.task.reference, response) for _, response in found])
+        return [verdict for (target, _), verdicts in zip(found, checks) for verdict in stamped(verdicts, target)]
 
     def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
         """Sequential by default; verifiers whose checks are expensive override this to use every core."""
         return [self.verify(reference, response) for reference, response in pairs]
+
+    def verdicts_many(self, pairs: Iterable[tuple[Any, str]]) -> list[list[Verdict]]:
+        """Per pair, every verdict the check gives: those on parts of the response first (targets such as
+        `rubric:<id>`, from verifiers that judge parts), the one on the whole response last (what
+        `verify_many` gives)."""
+        return [[verdict] for verdict in self.verify_many(pairs)]
 
     def close(self) -> None:
         """Release what the verifier holds (worker processes, sandboxes); it may start them again if used."""
@@ -70,3 +76,11 @@ class Verifier:
             "config": self.config,
             "checks": (self.__doc__ or "").strip().splitlines()[0] if self.__doc__ else "",
         }
+
+
+def stamped(verdicts: list[Verdict], whole: str) -> list[Verdict]:
+    """A check's verdicts (`verdicts_many`) on the response `whole` names, stamped with their targets
+    there: the last, on the whole response, with `whole`; those on its parts with `part_target`."""
+    *parts, last = verdicts
+    return [*(v.model_copy(update={"target": part_target(whole, v.target)}) for v in parts),
+            last.model_copy(update={"target": whole})]

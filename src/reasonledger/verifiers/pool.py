@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonledger.records.model import Record, Verdict, json_digest
-from reasonledger.verifiers.base import Verifier
+from reasonledger.verifiers.base import Verifier, stamped
 from reasonledger.verifiers.policy import check_operator_limits, verifier_config
 from reasonledger.verifiers.registry import get_verifier
 from reasonledger.verifiers.verdict_cache import VerdictCache, verdict_key
@@ -70,9 +70,15 @@ class VerifierPool:
             old.close()
 
     def check(self, jobs: list[tuple[Verifier, Any, str, str]]) -> list[Verdict]:
-        """Verdicts for (verifier, reference, response, target) jobs, in order; each verifier's
-        misses go through its `verify_many` in one batch so parallel verifiers stay busy."""
-        results: list[Verdict | None] = [None] * len(jobs)
+        """The verdict on each (verifier, reference, response, target) job's whole response, in order."""
+        return [verdicts[-1] for verdicts in self.check_parts(jobs)]
+
+    def check_parts(self, jobs: list[tuple[Verifier, Any, str, str]]) -> list[list[Verdict]]:
+        """Every verdict of each job, in order: those on parts of its response (a rubric's items, for a
+        verifier that judges parts) first, the one on the whole last, stamped with the job's target
+        (`stamped`). Each verifier's misses go through its `verdicts_many` in one batch so parallel
+        verifiers stay busy."""
+        results: list[list[Verdict] | None] = [None] * len(jobs)
         keys = [verdict_key(ref, resp, v.id, v.version, v.config_hash) for v, ref, resp, _ in jobs]
         misses: dict[int, list[int]] = {}
         for i, (verifier, _, _, _) in enumerate(jobs):
@@ -84,13 +90,13 @@ class VerifierPool:
         fresh = []
         for indices in misses.values():
             verifier = jobs[indices[0]][0]
-            for i, verdict in zip(indices, verifier.verify_many([(jobs[i][1], jobs[i][2]) for i in indices])):
-                results[i] = verdict
-                fresh.append((keys[i], verdict))
+            for i, verdicts in zip(indices, verifier.verdicts_many([(jobs[i][1], jobs[i][2]) for i in indices])):
+                results[i] = verdicts
+                fresh.append((keys[i], verdicts))
             self.release(verifier)
         if self.cache and fresh:
             self.cache.put_many(fresh)
-        return [v.model_copy(update={"target": jobs[i][3]}) for i, v in enumerate(results) if v is not None]
+        return [stamped(verdicts, jobs[i][3]) for i, verdicts in enumerate(results) if verdicts is not None]
 
     def versions(self) -> dict[str, str]:
         return dict(self._versions)

@@ -25,7 +25,7 @@ from reasonledger.formats.exporters.rl import chat_prompt
 from reasonledger.records.io import iter_valid
 from reasonledger.records.jsonl import write_jsonl
 from reasonledger.records.model import Kind, Record
-from reasonledger.records.targets import rollout_index
+from reasonledger.records.targets import is_part, rollout_index
 
 
 def prompt_messages(record: Record) -> list[dict[str, str]]:
@@ -54,8 +54,10 @@ def assistant_text(record: Record) -> str:
 
 
 def _judged(record: Record) -> bool | None:
-    """True when every verdict on the record passed, False when any failed, None when none judged it."""
-    return all(v.passed for v in record.verdicts) if record.verdicts else None
+    """True when every verdict on a whole response of the record passed, False when any failed, None when
+    none judged it (a rubric's items are weighed in its verdict on the whole: an unmet item is no failure)."""
+    wholes = [v.passed for v in record.verdicts if not is_part(v.target)]
+    return all(wholes) if wholes else None
 
 
 class SftOptions(BaseModel):

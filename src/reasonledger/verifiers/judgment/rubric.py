@@ -97,7 +97,7 @@ class RubricVerifier(JudgmentVerifier):
     """Scores a response against a rubric with a model judge: one verdict per item and their aggregate."""
 
     id = "rubric"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: the verdicts on the items reach the record and the verdict cache
     Spec = RubricConfig
 
     def verdicts_many(self, pairs: Iterable[tuple[Any, str]]) -> list[list[Verdict]]:

@@ -31,6 +31,12 @@ class PolicyViolation(ToolError):
     """Raised by a tool when the call is well-formed but the environment's policy forbids it."""
 
 
+class EnvironmentUnavailable(RuntimeError):
+    """Raised when an environment cannot be opened on this machine at all (its data is not where it was
+    told to look): the set-up is at fault, not the episode, so no episode is labelled with it; the
+    build or the reward stops and says what to point at."""
+
+
 class RevisionMismatch(Exception):
     """Raised by an environment asked for a data revision it cannot rebuild (its tools are not pinned
     there, or the data found does not hash to the revision's pin): an episode recorded at that revision

@@ -22,7 +22,8 @@ from reasonledger.records.model import Action, Behaviour, Kind, Record, Source, 
 from reasonledger.records.targets import step_target
 from reasonledger.registry import registry
 from reasonledger.verifiers.base import Verifier
-from reasonledger.verifiers.environments.base import Component, Environment, RevisionMismatch, StepResult, ToolCall
+from reasonledger.verifiers.environments.base import (Component, Environment, EnvironmentUnavailable, RevisionMismatch,
+                                                      StepResult, ToolCall)
 
 Outcome = Literal["success", "wrong_state", "missing_output", "truncated_state_correct", "truncated", "agent_error",
                   "policy_violation", "env_error", "env_revision_mismatch"]
@@ -127,7 +128,9 @@ class EnvironmentVerifier(Verifier):
         except RevisionMismatch as exc:
             return [self._episode("env_revision_mismatch", reason=str(exc), revision=revision,
                                   pinned_revision=spec.revision)]
-        except Exception as exc:  # a missing data file, an unknown environment: this record cannot be judged
+        except EnvironmentUnavailable:
+            raise  # no data here at all: every episode would say so; the set-up is wrong, stop and say it
+        except Exception as exc:  # an unknown environment, a task its data lacks: this record cannot be judged
             return [self._episode("env_error", reason=f"{type(exc).__name__}: {exc}")]
         initial = env.state_hash()
         mismatch = _revision_mismatch(spec, revision, initial)

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reasonledger.verifiers.environments.base import EnvironmentUnavailable
 from reasonledger.verifiers.environments.tau.tables import BaseTable, Snapshot
 
 CURRENT = "59a200c"
@@ -26,14 +27,19 @@ class TauDataError(ValueError):
     """The data folder lacks a file a revision needs, or a task file is not the shape τ-bench writes."""
 
 
+class TauDataMissing(TauDataError, EnvironmentUnavailable):
+    """No τ-bench data where the environment was told to look: nothing can be replayed here."""
+
+
 def data_file(root: Path, domain: str, revision: str, name: str) -> Path:
     if revision not in OVERRIDES:
         raise TauDataError(f"unknown τ-bench data revision {revision!r}; known: {', '.join(OVERRIDES)}")
     folder = root / f"rev_{revision}" / domain if name in OVERRIDES[revision] else root / domain
     path = folder / name
     if not path.is_file():
-        raise TauDataError(f"{path}: missing (τ-bench {domain} data at revision {revision}); "
-                           "point the environment's data_root at a folder holding taubench/")
+        raise TauDataMissing(f"{path}: missing (τ-bench {domain} data at revision {revision}); "
+                           "point the environment's data_root (the verify step's config, or "
+                           "$REASONLEDGER_DATA_ROOT) at the folder holding taubench/")
     return path
 
 

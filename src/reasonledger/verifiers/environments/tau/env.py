@@ -41,7 +41,7 @@ def resolve_data_root(given: str | os.PathLike[str] | None) -> Path:
     """The folder holding `taubench/`: the one given, else `$REASONLEDGER_DATA_ROOT`."""
     chosen = given if given is not None else os.environ.get(DATA_ROOT_VARIABLE)
     if not chosen:
-        raise data.TauDataError(f"no τ-bench data: give the environment a data_root (the folder holding taubench/) "
+        raise data.TauDataMissing(f"no τ-bench data: give the environment a data_root (the folder holding taubench/) "
                                 f"or set ${DATA_ROOT_VARIABLE}")
     root = Path(chosen).expanduser()
     return root / "taubench" if (root / "taubench").is_dir() else root

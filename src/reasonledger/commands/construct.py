@@ -62,15 +62,21 @@ def replay_file(
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     role: str = typer.Option("policy", "--role", help="Episodes: the turns of the `policy` (default) or of the "
                              "simulated `user`, for the episodes step's generator or its user.generator."),
+    by_request: bool = typer.Option(False, "--by-request", help="Write every answer in SOURCE's request cache "
+                                    "(caches/requests.sqlite of a run, or of $REASONLEDGER_JUDGE_CACHE) keyed by its "
+                                    "request: replayed, only the identical request is answered (exact judge replay)."),
 ) -> None:
     """Write a replay file (prompt -> recorded completions) from rollout sets or episodes, to re-run a build offline.
 
-    Each turn of an episode is keyed by its conversation so far."""
+    Each turn of an episode is keyed by its conversation so far. With --by-request, each line is one
+    request of the request cache, keyed by its hash."""
     import os
     import tempfile
 
     from reasonledger.construct.episodes import episode_replay_lines
-    from reasonledger.generation.backends.replay import ReplayError, read_rollout_sets, replay_line, rollout_set_entry
+    from reasonledger.generation.backends.replay import (
+        ReplayError, read_rollout_sets, recorded_response, replay_line, rollout_set_entry)
+    from reasonledger.generation.request_cache import RequestCache
     from reasonledger.engine.rundir import check_apart
     from reasonledger.records.io import data_path, iter_valid
     from reasonledger.records.model import Kind
@@ -82,12 +88,28 @@ def replay_file(
     def split(records: Any) -> Any:  # rollout sets as entries; episodes kept for episode_replay_lines
         for record in records:
             if record.kind == Kind.rollout_set:
-                yield rollout_set_entry(record)
+                yield *rollout_set_entry(record), None
             elif record.kind == Kind.episode:
                 episodes.append(record)
 
+    def answered(cache_path: Path) -> Any:  # the request cache's answers, each keyed by its request
+        if not cache_path.is_file():
+            raise FileNotFoundError(f"{cache_path}: no request cache (give a run directory, or the folder "
+                                    f"$REASONLEDGER_JUDGE_CACHE named)")
+        cache = RequestCache(cache_path)
+        try:
+            keys = sorted(cache.keys())
+            for start in range(0, len(keys), 500):
+                for key, response in sorted(cache.get_many(keys[start:start + 500]).items()):
+                    yield None, recorded_response(response), key
+        finally:
+            cache.close()
+
     try:
-        if (source / "data").is_dir():  # a run: the records it kept and the ones it filtered out
+        if by_request:
+            stores = [source / "caches" / "requests.sqlite"]
+            entries = answered(stores[0])
+        elif (source / "data").is_dir():  # a run: the records it kept and the ones it filtered out
             stores = [source / "data", *([source / "rejected"] if (source / "rejected").is_dir() else [])]
             entries = split(r for store in stores for r in iter_valid(store))
         elif data_path(source).is_dir() or source.suffix == ".parquet":
@@ -105,8 +127,8 @@ def replay_file(
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.partial-",
                                          delete=False) as handle:
             try:
-                for prompt, recorded in entries:
-                    handle.write(json.dumps(replay_line(prompt, recorded), ensure_ascii=False) + "\n")
+                for prompt, recorded, request in entries:
+                    handle.write(json.dumps(replay_line(prompt, recorded, request), ensure_ascii=False) + "\n")
                     count += 1
                 for line in episode_replay_lines(episodes, role=role) if episodes else ():
                     handle.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -117,7 +139,7 @@ def replay_file(
         os.replace(handle.name, out)
     except (ReplayError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    console.print(escape(f"wrote {count:,} prompts to {out}"))
+    console.print(escape(f"wrote {count:,} {'requests' if by_request else 'prompts'} to {out}"))
 
 
 def generation_report(run_dir: Path) -> dict[str, Any]:

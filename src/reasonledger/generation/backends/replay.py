@@ -4,7 +4,12 @@ A replay file is JSONL, one prompt per line:
     {"prompt": "...", "completions": ["...", {"text": "...", "finish_reason": "stop", "model": "...",
      "usage": [prompt_tokens, completion_tokens], "fingerprint": "...", "tool_calls": [...]}], "model": "..."}
 keyed by the text the model was asked to continue (`protocol.lookup_text`), and answered in
-recorded order: sample j of a prompt is its j-th completion. A replay file written from a run
+recorded order: sample j of a prompt is its j-th completion. A line may instead name the request it
+answered, `{"request": "<GenerationRequest.key>", "completions": [...]}`: it then answers that request
+only (the same model, messages, decoding, seed and sample), so a judge replayed from such a file
+gives the recorded verdicts exactly, and any change to the request is a `replay_missing` failure, never
+another request's answer (`reasonledger construct replay-file RUN --by-request` writes these from a
+request cache). A replay file written from a run
 (`reasonledger construct replay-file RUN`) keeps usage and fingerprints, so replaying it with the
 same model name rebuilds the same rollout sets, ids included. Any importer format that yields
 rollout sets (gsm8k-solutions, rg-rollouts, records) can be replayed directly too.
@@ -13,6 +18,7 @@ rollout sets (gsm8k-solutions, rg-rollouts, records) can be replayed directly to
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +33,7 @@ from reasonledger.records.quarantine import DEFAULT_MAX_BAD_ROWS, BadRow, cap_ba
 from reasonledger.registry import registry
 
 IMPORT_FORMATS = registry("import format")
+_REQUEST_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -55,15 +62,22 @@ def _recorded(item: Any, model: str | None, where: str) -> Recorded:
     raise ReplayError(f"{where}: a completion is a string or {{\"text\": ...}}, got {excerpt(json.dumps(item), 80)}")
 
 
-def read_replay_file(path: Path) -> Iterator[tuple[str, list[Recorded]]]:
+def read_replay_file(path: Path) -> Iterator[tuple[str | None, list[Recorded], str | None]]:
+    """(prompt, recorded completions, request key) per line; a line keyed by its request may omit the prompt."""
     for row in read_json_lines(path):
         if isinstance(row, BadRow):
             raise ReplayError(row.message())
         number, value = row
         where = f"{path}:{number}"
-        if not isinstance(value, dict) or not isinstance(value.get("prompt"), str) or not isinstance(value.get("completions"), list):
-            raise ReplayError(f"{where}: expected {{\"prompt\": str, \"completions\": [...]}}")
-        yield value["prompt"], [_recorded(c, value.get("model"), where) for c in value["completions"]]
+        request = value.get("request") if isinstance(value, dict) else None
+        if request is not None and not (isinstance(request, str) and _REQUEST_KEY.fullmatch(request)):
+            raise ReplayError(f"{where}: `request` is a request key (64 hex digits), got {excerpt(json.dumps(request), 80)}")
+        prompt = value.get("prompt") if isinstance(value, dict) else None
+        if not isinstance(value, dict) or not isinstance(value.get("completions"), list) or \
+                not (isinstance(prompt, str) or (request is not None and prompt is None)):
+            raise ReplayError(f"{where}: expected {{\"prompt\": str, \"completions\": [...]}} or "
+                              f"{{\"request\": key, \"completions\": [...]}}")
+        yield prompt, [_recorded(c, value.get("model"), where) for c in value["completions"]], request
 
 
 def rollout_set_entry(record: Record) -> tuple[str, list[Recorded]]:
@@ -77,7 +91,7 @@ def rollout_set_entry(record: Record) -> tuple[str, list[Recorded]]:
     return key, recorded
 
 
-def read_rollout_sets(path: Path, fmt: str) -> Iterator[tuple[str, list[Recorded]]]:
+def read_rollout_sets(path: Path, fmt: str) -> Iterator[tuple[str, list[Recorded], None]]:
     """Rollout sets read by the `fmt` importer, looked up by name in the registry (the importers live
     in a room above this one)."""
     if fmt not in IMPORT_FORMATS:
@@ -86,43 +100,67 @@ def read_rollout_sets(path: Path, fmt: str) -> Iterator[tuple[str, list[Recorded
         if isinstance(item, BadRow):
             raise ReplayError(item.message())
         if item.kind == Kind.rollout_set:
-            yield rollout_set_entry(item)
+            yield *rollout_set_entry(item), None
 
 
-def replay_entries(path: Path | str, fmt: str = "replay") -> Iterator[tuple[str, list[Recorded]]]:
-    """(prompt, recorded completions) from a replay file or from rollout sets in any importer format."""
+def replay_entries(path: Path | str, fmt: str = "replay") -> Iterator[tuple[str | None, list[Recorded], str | None]]:
+    """(prompt, recorded completions, request key or None) from a replay file or from rollout sets in
+    any importer format."""
     path = Path(path)
     if not path.is_file():
         raise ReplayError(f"{path}: no such replay file")
     return read_replay_file(path) if fmt == "replay" else read_rollout_sets(path, fmt)
 
 
-def replay_line(prompt: str, recorded: list[Recorded]) -> dict[str, Any]:
-    """One line of a replay file (the inverse of `read_replay_file`)."""
+def replay_line(prompt: str | None, recorded: list[Recorded], request: str | None = None) -> dict[str, Any]:
+    """One line of a replay file (the inverse of `read_replay_file`): keyed by `prompt`, or by `request`."""
     completions = [{"text": r.choice.text, "finish_reason": r.choice.finish_reason,
                     **({"reasoning": r.choice.reasoning} if r.choice.reasoning else {}),
                     **({"tool_calls": list(r.choice.tool_calls)} if r.choice.tool_calls else {}),
                     **({"model": r.model} if r.model else {}),
                     **({"usage": list(r.usage)} if any(r.usage) else {}),
                     **({"fingerprint": r.fingerprint} if r.fingerprint else {})} for r in recorded]
-    return {"prompt": prompt, "completions": completions}
+    keyed = {"request": request} if request is not None else {}
+    return {**keyed, **({"prompt": prompt} if prompt is not None else {}), "completions": completions}
+
+
+def recorded_response(response: Response) -> list[Recorded]:
+    """A request cache's answer as the completions of a request-keyed replay line."""
+    usage = (response.prompt_tokens, response.completion_tokens)
+    return [Recorded(choice, response.model, usage, response.fingerprint) for choice in response.choices]
 
 
 class ReplayStore:
-    """Recorded completions by prompt; several files (or lines) for one prompt are appended in order."""
+    """Recorded completions by prompt, several files (or lines) for one prompt appended in order; and
+    by request key, for lines that name the one request they answer."""
 
     def __init__(self, paths: Sequence[Path | str], fmt: str = "replay") -> None:
         self.paths = [str(p) for p in paths]
         self.entries: dict[str, list[Recorded]] = {}
+        self.by_request: dict[str, list[Recorded]] = {}
         for path in paths:
-            for prompt, recorded in replay_entries(path, fmt):
-                self.entries.setdefault(prompt, []).extend(recorded)
+            for prompt, recorded, request in replay_entries(path, fmt):
+                if request is not None:
+                    self.by_request[request] = recorded
+                else:
+                    self.entries.setdefault(str(prompt), []).extend(recorded)
+
+    def answer(self, request: GenerationRequest) -> list[Recorded]:
+        """The completions recorded for `request`: by its key when a line names it, else by its prompt."""
+        recorded = self.by_request.get(request.key)
+        if recorded is None:
+            return self.lookup(request.lookup, request.sample, request.n)
+        if request.n > len(recorded):
+            raise LookupError(f"n={request.n} asked, {len(recorded)} recorded for request {request.key[:16]}...")
+        return recorded[:request.n]
 
     def lookup(self, prompt: str, first: int, n: int) -> list[Recorded]:
         """Completions first..first+n-1 of `prompt`; LookupError says what is missing."""
         recorded = self.entries.get(prompt)
         if recorded is None:
-            raise LookupError(f"no recorded completion for this prompt in {', '.join(self.paths)}: {excerpt(prompt, 120)}")
+            keyed = f" (nor a line for this exact request among {len(self.by_request):,})" if self.by_request else ""
+            raise LookupError(f"no recorded completion for this prompt in {', '.join(self.paths)}{keyed}: "
+                              f"{excerpt(prompt, 120)}")
         if first + n > len(recorded):
             raise LookupError(f"{len(recorded)} recorded completion(s) for this prompt, samples {first}..{first + n - 1} "
                               f"asked: {excerpt(prompt, 80)}")
@@ -130,9 +168,13 @@ class ReplayStore:
 
 
 def replay_answerer(store: ReplayStore) -> Any:
-    """An OpenAIServer answer function: sample i of a request with seed s is completion (s + i) mod L,
-    so consecutive per-sample seeds (as the Rollouts step sends them) get distinct completions."""
+    """An OpenAIServer answer function: a request a line names by its key gets that line's completions;
+    otherwise sample i of a request with seed s is completion (s + i) mod L of its prompt, so
+    consecutive per-sample seeds (as the Rollouts step sends them) get distinct completions."""
     def answer(api: str, body: dict[str, Any]) -> list[Choice]:
+        exact = store.by_request.get(GenerationRequest(api, body).key)  # type: ignore[arg-type]
+        if exact is not None and int(body.get("n", 1)) <= len(exact):
+            return [r.choice for r in exact[:int(body.get("n", 1))]]
         prompt = lookup_text(api, body)
         recorded = store.entries.get(prompt)
         if not recorded:
@@ -163,7 +205,7 @@ class ReplayBackend(Backend):
     def run(self, requests: Sequence[GenerationRequest], done: Done) -> None:
         for index, request in enumerate(requests):
             try:
-                recorded = self.store.lookup(request.lookup, request.sample, request.n)
+                recorded = self.store.answer(request)
             except LookupError as exc:
                 done(index, Failure("replay_missing", str(exc.args[0]), 1, extra={"retryable": False}))
                 continue

@@ -1,8 +1,8 @@
 """The judge's door to the generation layer: chat messages in, replies with their request hashes out.
 
 Every call goes through `generation.Generator`, so a judge runs against a live endpoint, replays
-recorded outputs (keyed by the prompt it was asked) or answers from a scripted fake, with one code
-path. The generator is made on the first call: a verifier whose gate refuses every response never
+recorded outputs (keyed by request hash, or by the prompt it was asked) or answers from a scripted
+fake, with one code path. The generator is made on the first call: a verifier whose gate refuses every response never
 builds a backend, and `calls` counts the requests actually made. When the operator sets
 `REASONLEDGER_JUDGE_CACHE` (a directory), answers go to a request cache there
 (`caches/requests.sqlite`, failures in `failures.jsonl`): a re-run, another process or a resumed

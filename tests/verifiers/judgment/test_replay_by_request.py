@@ -1,0 +1,70 @@
+"""A judge replays exactly: its request cache written as a replay file keyed by request hash gives the
+recorded verdicts with no call, and a request that differs in anything (here the temperature) is not
+answered with another request's reply."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from reasonledger.cli import app
+from reasonledger.generation.backends.replay import ReplayError, ReplayStore
+from reasonledger.verifiers.judgment.client import CACHE_ENV
+from reasonledger.verifiers.judgment.judge import JudgeVerifier
+
+from .scripts import scripted
+
+ASKED: list[str] = []
+PAIRS = [("4", "2 + 2 = 4, so the answer is 4."), ("4", "The answer is 5."), ("12", "#### 12")]
+
+
+def _grader(prompt: str) -> str:
+    ASKED.append(prompt)
+    return "Final Decision: " + ("CORRECT" if "5" not in prompt.rsplit("Candidate", 1)[-1] else "INCORRECT")
+
+
+def _replayed(file, **decoding):
+    return JudgeVerifier(model="scripted-replay-by-request", backend="replay", backend_options={"replay": [str(file)]},
+                         mode="response", **({"decoding": decoding} if decoding else {}))
+
+
+def test_a_judges_request_cache_replays_its_verdicts_exactly_and_nothing_else(allow_judges, tmp_path, monkeypatch):
+    ASKED.clear()
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "judge-cache"))
+    live = JudgeVerifier(**scripted("replay-by-request", _grader, mode="response"))
+    recorded = live.verify_many(PAIRS)
+    live.close()
+    assert [v.passed for v in recorded] == [True, False, True] and len(ASKED) == 3
+    monkeypatch.delenv(CACHE_ENV)
+
+    out = tmp_path / "judge.replay.jsonl"
+    done = CliRunner().invoke(app, ["construct", "replay-file", str(tmp_path / "judge-cache"), "--by-request",
+                                    "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["request"] for line in lines) == sorted(v.evidence["request"] for v in recorded)
+    assert all("prompt" not in line and len(line["completions"]) == 1 for line in lines)
+
+    replayed = _replayed(out)
+    again = replayed.verify_many(PAIRS)
+    assert len(ASKED) == 3  # nothing reached the scripted judge
+    assert [(v.passed, v.score, v.evidence["request"]) for v in again] == \
+        [(v.passed, v.score, v.evidence["request"]) for v in recorded]
+    assert again[0].config_hash != recorded[0].config_hash  # the backend is part of the judge's spec
+
+    colder = _replayed(out, temperature=0.7).verify_many(PAIRS[:1])[0]  # another request: not answered
+    assert not colder.passed and colder.evidence["reason"] == "parse_failure"
+    assert "replay_missing" in json.dumps(colder.evidence) and len(ASKED) == 3, colder.evidence
+
+
+def test_a_request_key_that_is_not_a_hash_is_refused_with_its_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"request": "abc", "completions": ["x"]}) + "\n")
+    with pytest.raises(ReplayError, match=r"bad\.jsonl:1: `request` is a request key \(64 hex digits\)"):
+        ReplayStore([bad])
+    neither = tmp_path / "neither.jsonl"
+    neither.write_text(json.dumps({"completions": ["x"]}) + "\n")
+    with pytest.raises(ReplayError, match=r"neither\.jsonl:1: expected"):
+        ReplayStore([neither])

@@ -150,3 +150,27 @@ def test_the_sympy_worker_cannot_write_even_if_code_got_past_the_grammar(tmp_pat
     target = tmp_path / "ran.txt"
     verdict = get_verifier("reasoning_gym").verify(_reference("simple_integration"), f"<answer>{_writes(target)}</answer>")
     assert not target.exists() and (verdict.passed, verdict.score) == (False, 0.0)
+
+
+def test_the_sympy_worker_cannot_read_data_even_if_code_got_past_the_grammar(tmp_path, monkeypatch):
+    """Its Landlock view holds the interpreter's own files only: code that slipped a grammar could read a
+    secret into a score before, now it cannot; reading a file of the interpreter still works (the control)."""
+    from reasonledger.verifiers import reasoning_gym_safety
+    from reasonledger.verifiers.code.lockdown import landlock_abi
+
+    if not landlock_abi():
+        pytest.skip("this kernel offers no Landlock: the worker's reads are not narrowed here")
+    monkeypatch.setattr(reasoning_gym_safety, "refusal", lambda *args: None)  # as if a grammar had a hole
+    reference = _reference("simple_integration")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret")
+
+    def scored_when_readable(path) -> float:
+        reads = f"__import__('pathlib').Path({str(path)!r}).read_text()"
+        answer = f"({reference['answer']}) if len({reads}) > 0 else 0"
+        return get_verifier("reasoning_gym").verify(reference, f"<answer>{answer}</answer>").score
+
+    import sympy
+
+    assert scored_when_readable(sympy.__file__) == 1.0  # the interpreter's own files: readable
+    assert scored_when_readable(secret) == 0.0  # the user's: not

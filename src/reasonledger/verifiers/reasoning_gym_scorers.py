@@ -4,8 +4,9 @@ late one can be killed.
 
 Only answers that passed `reasoning_gym_safety` reach a worker, so nothing there runs model code;
 the worker is locked down all the same (no new privileges, a memory cap, and where the kernel
-offers them a read-only Landlock view with no TCP and the code sandbox's seccomp deny-list), so a
-grammar mistake could at worst read files, not write them or reach the network.
+offers them a Landlock view that reads only the interpreter's own files (`lockdown.interpreter_paths`)
+with no write and no TCP, and the code sandbox's seccomp deny-list), so a grammar mistake could not
+read the user's files or data, write anything, or reach the network.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ def score(dataset: str, answer: str, entry: dict[str, Any]) -> float:
 def worker_handlers(slow: frozenset[str]) -> dict[str, Callable[..., Any]]:
     """The worker's jobs, after loading the `slow` tasks' scorers and locking the process down; a worker
     that cannot lock itself down scores nothing (each job fails, saying why)."""
+    import reasonledger
     from reasonledger.verifiers.code import lockdown
 
     for dataset in slow:
         scorer(dataset)
-    try:
-        lockdown.lock_down_process(WORKER_MEMORY)
+    try:  # reads narrowed to the interpreter's own files: an answer that slipped the grammar reads no data
+        lockdown.lock_down_process(WORKER_MEMORY, read_paths=tuple(lockdown.interpreter_paths(reasonledger.__file__)))
     except OSError as exc:
         problem = f"the worker could not lock itself down ({exc}); nothing is scored in it"
 

@@ -13,6 +13,7 @@ import errno
 import os
 import resource
 import struct
+import sys
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -301,19 +302,38 @@ def seccomp_mode() -> int:
 
 
 # --- a whole worker process --------------------------------------------------------------------
-def lock_down_process(memory: int, rw_files: tuple[str, ...] = ()) -> dict:
+# What an interpreter reads besides its own folders to go on loading extension modules: the system
+# library folders, the dynamic linker's cache, time zones, and the null and random devices.
+SYSTEM_READS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache",
+                "/usr/share/zoneinfo", "/dev/null", "/dev/urandom")
+
+
+def interpreter_paths(*packages: str) -> list[str]:
+    """What this interpreter must go on reading to import modules and load their libraries: its
+    prefixes, the absolute folders on its import path (never the working directory), the folders
+    holding `packages` (file paths of modules already imported, for editable installs) and
+    `SYSTEM_READS`; no home folder, data or configuration."""
+    cwd = os.path.realpath(os.getcwd())
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *SYSTEM_READS}
+    paths.update(p for p in sys.path if p and os.path.isabs(p) and os.path.realpath(p) != cwd)
+    paths.update(os.path.dirname(os.path.dirname(os.path.abspath(p))) for p in packages)
+    return sorted(p for p in paths if os.path.exists(p))
+
+
+def lock_down_process(memory: int, rw_files: tuple[str, ...] = (), read_paths: tuple[str, ...] = ("/",)) -> dict:
     """Lock this (worker) process down for good, for workers that judge without namespaces (the
     reasoning_gym sympy worker, the trainer rewards' workers): an address-space cap of `memory` bytes
-    (the hard limit if lower), no new privileges, and where the kernel offers them a read-only
-    Landlock view with no TCP (`rw_files` stay writable) and the seccomp deny-list. Returns what was
-    enforced; OSError when a step fails."""
+    (the hard limit if lower), no new privileges, and where the kernel offers them a Landlock view
+    that reads only `read_paths` (the whole tree unless narrowed, e.g. to `interpreter_paths()`),
+    writes only `rw_files` and opens no TCP, and the seccomp deny-list. Returns what was enforced;
+    OSError when a step fails."""
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     set_no_new_privs()
     enforced: dict = {"memory": cap, "no_new_privs": True}
     if landlock_abi():
-        enforced["landlock"] = landlock_restrict(read_paths=["/"], write_paths=[], rw_files=list(rw_files))
+        enforced["landlock"] = landlock_restrict(read_paths=list(read_paths), write_paths=[], rw_files=list(rw_files))
     if X86_64:
         enforced["seccomp"] = seccomp_apply()
     return enforced

@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         """Audit a dataset; writes OUT/audit.json, audit.md and audit.html (self-contained)."""
         from pydantic import ValidationError
 
-        from reasonledger.engine.rundir import OwnershipError, check_apart, staged_output
+        from reasonledger.engine.rundir import OwnershipError, RunDir, check_apart, staged_output
         from reasonledger.quality.audit import AuditConfig, Auditor
         from reasonledger.quality.embed import EmbedderUnavailable
         from reasonledger.formats.spec import SpecError, open_records, parse_spec
@@ -106,4 +106,4 @@ def register(app: typer.Typer) -> None:
                 card["unsafe_because"])
             console.print(escape(f"judge {card['id']} {card['config_hash']}: {verdict} "
                                  f"(card: {out / 'judge_cards' / (card['id'] + '-' + card['config_hash'])}.md)"))
-        finish(quarantine.count, strict, out / "rejected" / "quarantine.jsonl" if quarantine.count else None)
+        finish(quarantine.count, strict, RunDir(out).quarantine if quarantine.count else None)

@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     ) -> None:
         """Export any dataset for a trainer, as a recipe's outputs would; bad rows are kept in OUT/rejected."""
-        from reasonledger.engine.rundir import staged_output
+        from reasonledger.engine.rundir import RunDir, staged_output
         from reasonledger.engine.outputs import output_options
         from reasonledger.records.io import read_records
         from reasonledger.records.parquet import write_json_atomic, write_parquet_shards
@@ -132,4 +132,4 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[yellow]{escape(name)}: no record of this data is one it exports "
                               f"(`reasonledger export --help` says which each takes)[/yellow]")
         console.print(escape(f"exported into {out}"))
-        finish(q.count, strict, out / "rejected" / "quarantine.jsonl" if q.count else None)
+        finish(q.count, strict, RunDir(out).quarantine if q.count else None)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reasonledger.commands._common import DATASET_KINDS, Ticker, console, fail, finish, print_json, report_bad, split_bad
-from reasonledger.engine.rundir import staged_output
+from reasonledger.engine.rundir import RunDir, staged_output
 from reasonledger.builtins import BUILTIN_IMPORTERS
 from reasonledger.formats.importers import IMPORTERS, import_file, importer_options
 from reasonledger.formats.importers.inputs import input_files
@@ -185,4 +185,4 @@ def register(app: typer.Typer) -> None:
         except (FileNotFoundError, ValueError, TypeError) as exc:
             fail(str(exc))
         console.print(escape(f"imported {manifest['rows']:,} record(s) into {out}/data"))
-        finish(q.count, strict, out / "rejected" / "quarantine.jsonl" if q.count else None)
+        finish(q.count, strict, RunDir(out).quarantine if q.count else None)

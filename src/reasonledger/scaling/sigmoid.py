@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reasonledger.stats.pvalues import t_quantile
-from reasonledger.stats.beta import beta_cdf
+from reasonledger.stats.pvalues import f_sf, t_quantile
 
 PARAMS = ("R0", "A", "B", "C_mid")
 B_BOUNDS = (1e-3, 50.0)
@@ -157,7 +156,7 @@ def _lack_of_fit(log_c: np.ndarray, y: np.ndarray, residuals: np.ndarray, jacobi
     if df_pure > 0 and df_lof > 0 and pure > 0:
         f = ((sse - pure) / df_lof) / (pure / df_pure)
         return {"test": "pure error (repeated compute)", "F": round(f, 4), "df": [df_lof, df_pure],
-                "p": _f_sf(f, df_lof, df_pure)}
+                "p": f_sf(f, df_lof, df_pure)}
     z = (log_c - log_c.mean()) / (log_c.std() or 1.0)
     augmented = np.column_stack([jacobian, z, z * z])
     added = np.linalg.matrix_rank(augmented) - np.linalg.matrix_rank(jacobian)
@@ -169,12 +168,7 @@ def _lack_of_fit(log_c: np.ndarray, y: np.ndarray, residuals: np.ndarray, jacobi
     sse_aug = float(rest @ rest)
     f = ((sse - sse_aug) / added) / max(sse_aug / df_rest, 1e-300)
     return {"test": "added linear and quadratic terms in log C", "F": round(f, 4), "df": [int(added), int(df_rest)],
-            "p": _f_sf(f, added, df_rest)}
-
-
-def _f_sf(f: float, d1: int, d2: int) -> float:
-    """P(F(d1, d2) > f)."""
-    return float(f"{beta_cdf(d2 / (d2 + d1 * max(f, 0.0)), d2 / 2, d1 / 2):.3g}")
+            "p": f_sf(f, added, df_rest)}
 
 
 def _monotonicity(log_c: np.ndarray, y: np.ndarray) -> dict[str, object]:

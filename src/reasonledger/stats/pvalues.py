@@ -42,6 +42,11 @@ def t_quantile(q: float, df: float) -> float:
     return _bisect(lambda t: 1.0 - t_two_sided(t, df) / 2.0 < q, 0.0, 1e7)
 
 
+def f_sf(f: float, d1: int, d2: int) -> float:
+    """P(F(d1, d2) > f), to three significant figures."""
+    return float(f"{beta_cdf(d2 / (d2 + d1 * max(f, 0.0)), d2 / 2, d1 / 2):.3g}")
+
+
 def correlation_p(r: float, n: int, fitted: int = 2) -> float:
     """p of Pearson's r on n pairs by the t-test with n - fitted degrees of freedom."""
     df = n - fitted

@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
 
         from reasonledger.engine.executors import ExecutorError
         from reasonledger.engine.rundir import OwnershipError, RunDir
+        from reasonledger.generation.backends.replay import ReplayError
         from reasonledger.records.quarantine import TooManyBadRows
         from reasonledger.verifiers.environments.base import EnvironmentUnavailable
 
@@ -54,7 +55,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,
                                show_progress=not quiet, **options)
-        except (RecipeError, ExecutorError, OwnershipError, TooManyBadRows, EnvironmentUnavailable) as exc:
+        except (RecipeError, ExecutorError, OwnershipError, TooManyBadRows, EnvironmentUnavailable, ReplayError) as exc:
             fail(str(exc))
         run = escape(str(result.run_dir))
         console.print(f"[green]built[/green] {result.records:,} records into {run}/data "

@@ -68,3 +68,20 @@ def test_a_request_key_that_is_not_a_hash_is_refused_with_its_line(tmp_path):
     neither.write_text(json.dumps({"completions": ["x"]}) + "\n")
     with pytest.raises(ReplayError, match=r"neither\.jsonl:1: expected"):
         ReplayStore([neither])
+
+
+def test_a_build_whose_judge_replays_a_missing_file_stops_with_the_file_named(allow_judges, tmp_path):
+    (tmp_path / "q.jsonl").write_text(json.dumps({"question": "What is 2+2?", "answer": "4", "r": ["It is 4."]}) + "\n")
+    (tmp_path / "judge.yaml").write_text(json.dumps({
+        "name": "judge-missing-replay", "seed": 0,
+        "sources": [{"type": "file", "path": "q.jsonl", "format": "jsonl",
+                     "options": {"prompt_field": "question", "answer_field": "answer", "response_field": "r"}}],
+        "steps": [{"type": "verify", "verifier": "judge",
+                   "config": {"model": "m", "backend": "replay", "mode": "response",
+                              "backend_options": {"replay": [str(tmp_path / "gone.jsonl")]}}}]}))
+    done = CliRunner().invoke(app, ["build", str(tmp_path / "judge.yaml"), "--out", str(tmp_path / "run"),
+                                    "--workers", "1", "--quiet"])
+    assert done.exit_code == 1, done.output
+    assert isinstance(done.exception, SystemExit), done.exception  # a clean error, not an uncaught ReplayError
+    assert f"{tmp_path / 'gone.jsonl'}: no such replay file" in " ".join(done.output.split())
+    assert "Traceback" not in done.output

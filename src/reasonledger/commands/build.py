@@ -48,6 +48,7 @@ def register(app: typer.Typer) -> None:
         from reasonledger.generation.backends.replay import ReplayError
         from reasonledger.records.quarantine import TooManyBadRows
         from reasonledger.verifiers.environments.base import EnvironmentUnavailable
+        from reasonledger.verifiers.judgment.budget import JudgeCallLimit
 
         options: dict[str, object] = {"address": address}
         if executor == "ray":
@@ -55,7 +56,8 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,
                                show_progress=not quiet, **options)
-        except (RecipeError, ExecutorError, OwnershipError, TooManyBadRows, EnvironmentUnavailable, ReplayError) as exc:
+        except (RecipeError, ExecutorError, OwnershipError, TooManyBadRows, EnvironmentUnavailable, ReplayError,
+                JudgeCallLimit) as exc:  # set-up and operator limits: said in one line, no traceback
             fail(str(exc))
         run = escape(str(result.run_dir))
         console.print(f"[green]built[/green] {result.records:,} records into {run}/data "

@@ -85,3 +85,21 @@ def test_a_build_whose_judge_replays_a_missing_file_stops_with_the_file_named(al
     assert isinstance(done.exception, SystemExit), done.exception  # a clean error, not an uncaught ReplayError
     assert f"{tmp_path / 'gone.jsonl'}: no such replay file" in " ".join(done.output.split())
     assert "Traceback" not in done.output
+
+
+def test_a_build_past_the_operators_judge_call_bound_stops_saying_which_limit_to_raise(tmp_path, monkeypatch):
+    from .conftest import operator_config
+
+    operator_config(tmp_path, monkeypatch, "limits:\n  judgment: {allow: true, max_calls: 1, backends: [scripted]}\n")
+    config = scripted("replay-by-request-bound", _grader, mode="response")
+    rows = [{"question": f"What is {n}+{n}?", "answer": str(2 * n), "r": [f"It is {2 * n}."]} for n in range(3)]
+    (tmp_path / "q.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (tmp_path / "judge.yaml").write_text(json.dumps({
+        "name": "judge-bound", "seed": 0,
+        "sources": [{"type": "file", "path": "q.jsonl", "format": "jsonl",
+                     "options": {"prompt_field": "question", "answer_field": "answer", "response_field": "r"}}],
+        "steps": [{"type": "verify", "verifier": "judge", "config": config}]}))
+    done = CliRunner().invoke(app, ["build", str(tmp_path / "judge.yaml"), "--out", str(tmp_path / "run"),
+                                    "--workers", "1", "--quiet"])
+    assert done.exit_code == 1 and isinstance(done.exception, SystemExit), (done.output, done.exception)
+    assert "Raise limits.judgment.max_calls" in " ".join(done.output.split())

@@ -102,6 +102,8 @@ def register(app: typer.Typer) -> None:
         from reasonledger.records.io import read_records
         from reasonledger.records.parquet import write_parquet_shards
         from reasonledger.records.quarantine import Quarantine
+        from reasonledger.verifiers.environments.base import EnvironmentUnavailable
+        from reasonledger.verifiers.judgment.budget import JudgeCallLimit
 
         try:
             options = _config(config)
@@ -119,7 +121,7 @@ def register(app: typer.Typer) -> None:
                 records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
                 manifest = write_parquet_shards(ticker.wrap(records), RunDir(staging).data)
                 step.close()  # before the rename, so the verdict cache's write-ahead log is folded into it
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError, EnvironmentUnavailable, JudgeCallLimit) as exc:
             fail(str(exc))
         stats = ctx.stats.get("verify", StepStats())
         counts = stats.counts

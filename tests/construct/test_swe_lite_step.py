@@ -108,3 +108,13 @@ def test_a_task_without_its_solution_or_tests_is_dropped_saying_what_to_import(b
     assert [(r.reason, r.detail) for r in ctx.rejected] == [
         ("no_gold_solution", "no gold solution to mutate (import with attach_solutions)"),
         ("not_a_code_task", "no code-test reference with a function name (import HumanEval(+) or MBPP)")]
+
+
+def test_the_steps_sandbox_config_stays_within_the_operators_limits():
+    from pydantic import ValidationError
+
+    from reasonledger.construct.swe_lite import SweLiteTasks
+
+    with pytest.raises(ValidationError, match=r"config.time_limit: 1000000000 is looser than the operator's"):
+        SweLiteTasks(config={"time_limit": 10**9})
+    SweLiteTasks(config={"time_limit": 1})  # tighter is the recipe's to choose

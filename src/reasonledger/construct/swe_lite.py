@@ -2,14 +2,14 @@
 
 Its input is what the HumanEval(+) and MBPP importers give with `attach_solutions` (the dataset's
 solution as the response). Each task's gold runs in the code sandbox; the first `per_task` of its
-single-site mutants (in an order fixed by the step's `seed` and the task, whatever the sharding) run too, and each mutant that fails
-a test the gold passes becomes one `swe_lite` task record (verifiers/environments/swe/build.py), its
-parent the code task. Nothing goes silently: a task that gives no instance is dropped with the reason
-of its last drop (`gold_fails`, `equivalent_mutant` when every mutant drawn passes every test,
-`no_mutation_site`, `unparsable_gold`, `invalid_reference`, or `no_gold_solution`), and every task or
-mutant left out is counted by reason in the step's stats (`left_out`).
+single-site mutants (in an order fixed by the step's `seed` and the task, whatever the sharding) run
+too, and each mutant that fails a test the gold passes becomes one `swe_lite` task record
+(verifiers/environments/swe/build.py), its parent the code task. Nothing goes silently: a task that
+gives no instance is dropped with the reason of its last drop (`gold_fails`, `equivalent_mutant` when
+every mutant drawn passes every test, `no_mutation_site`, `unparsable_gold`, `invalid_reference`,
+`no_gold_solution`, `not_a_code_task` or `duplicate_task`), and every mutant and task the instance
+builder left out is counted by reason in the step's stats (`left_out`).
 """
-
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reasonledger.construct.derived import derived_event, derived_lineage
 from reasonledger.engine.pipeline import batches
@@ -27,6 +27,7 @@ from reasonledger.verifiers.code.verifier import CodeVerifier
 from reasonledger.verifiers.environments.swe import instances as inst
 from reasonledger.verifiers.environments.swe.build import instance_record
 from reasonledger.verifiers.environments.swe.mutate import normalise
+from reasonledger.verifiers.policy import check_step_config, verifier_config
 
 # the importers' dataset names -> the short names instance ids and seeds use
 SHORT_NAMES = {"evalplus/humanevalplus": "humanevalplus", "openai/human-eval": "humaneval",
@@ -39,25 +40,37 @@ class SweLiteParams(BaseModel):
     seed: int = Field(0, description="the mutants' draw order is fixed by (seed, dataset, row id), not by the shard: "
                                      "seed 0 gives the instances benchmarks/swe_lite_build.py builds")
     batch: int = Field(64, gt=0, description="tasks run through the sandbox at once")
-    config: dict[str, Any] = Field(default_factory=dict, description="the code verifier's config (time_limit, slots, ...)")
+    config: dict[str, Any] = Field(default_factory=dict, description="the code verifier's config (time_limit, ...), "
+                                                                     "within the operator's limits")
+
+    @model_validator(mode="after")
+    def _within_operator_limits(self) -> "SweLiteParams":
+        check_step_config("code", self.config)  # a recipe asking for more than the operator allows fails at load
+        return self
 
 
-def code_task(record: Record) -> inst.CodeTask | inst.Drop | str:
-    """The record as a SWE-lite code task, a Drop when its gold cannot be parsed, or why it is no code task."""
-    reference = record.task.reference
-    gold = record.behaviour.response
-    if not isinstance(reference, dict) or not reference.get("fn_name"):
-        return "no code-test reference with a function name (import HumanEval(+) or MBPP)"
-    if gold is None or not record.meta.get("solution_origin"):
-        return "no gold solution to mutate (import with attach_solutions)"
-    source = record.task.source
+def code_task(record: Record) -> inst.CodeTask | inst.Drop:
+    """The record as a SWE-lite code task, or a Drop saying why it cannot be one (`not_a_code_task`,
+    `no_gold_solution`, `unparsable_gold`)."""
+    reference, gold, source = record.task.reference, record.behaviour.response, record.task.source
     dataset = SHORT_NAMES.get(source.dataset, source.dataset.rsplit("/", 1)[-1])
+    row_id = str(source.row_id)
+    if not isinstance(reference, dict) or not reference.get("fn_name"):
+        return inst.Drop("not_a_code_task", dataset, row_id,
+                         detail={"why": "no code-test reference with a function name (import HumanEval(+) or MBPP)"})
+    if gold is None or not record.meta.get("solution_origin"):
+        return inst.Drop("no_gold_solution", dataset, row_id,
+                         detail={"why": "no gold solution to mutate (import with attach_solutions)"})
     try:
         program = normalise(gold)
     except (SyntaxError, ValueError, RecursionError) as exc:
-        return inst.Drop("unparsable_gold", dataset, str(source.row_id), detail={"error": f"{type(exc).__name__}: {exc}"})
-    return inst.CodeTask(dataset, str(source.row_id), str(record.task.prompt), reference["fn_name"],
+        return inst.Drop("unparsable_gold", dataset, row_id, detail={"error": f"{type(exc).__name__}: {exc}"})
+    return inst.CodeTask(dataset, row_id, str(record.task.prompt), reference["fn_name"],
                          source.model_dump(mode="json", exclude_none=True), program, inst.bounded(reference))
+
+
+def _said(drop: inst.Drop) -> str:
+    return str(drop.detail["why"]) if "why" in drop.detail else json.dumps(drop.detail)
 
 
 @register_step
@@ -69,7 +82,7 @@ class SweLiteTasks(Step):
     verifier: CodeVerifier | None = None
 
     def setup(self, ctx: StepContext) -> None:
-        self.verifier = CodeVerifier(**self.params.config)
+        self.verifier = CodeVerifier(**verifier_config("code", self.params.config))
         ctx.count_setup("code_verifiers")
 
     def close(self) -> None:
@@ -89,10 +102,10 @@ class SweLiteTasks(Step):
             tasks, owners = [], {}
             for record in batch:
                 task = code_task(record)
-                if isinstance(task, str):
-                    ctx.drop(record, "no_gold_solution" if "gold" in task else "not_a_code_task", task)
-                elif isinstance(task, inst.Drop):
-                    ctx.drop(record, task.reason, json.dumps(task.detail))
+                if isinstance(task, inst.Drop):
+                    ctx.drop(record, task.reason, _said(task))
+                elif (task.dataset, task.row_id) in owners:
+                    ctx.drop(record, "duplicate_task", f"{task.dataset} row {task.row_id} is already in this batch")
                 else:
                     tasks.append(task)
                     owners[(task.dataset, task.row_id)] = record

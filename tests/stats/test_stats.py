@@ -1,5 +1,5 @@
 """The shared statistics against an independent implementation (scipy, when installed) and by hand:
-the Beta distribution behind every posterior interval, the t tail, Holm's correction, and the Wilson
+the Beta distribution behind every posterior interval, the t and F tails, Holm's correction, and the Wilson
 interval, computed once for whole counts (judge cards) and effective trials (pass@k)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from reasonledger.stats import proportion
 from reasonledger.stats.beta import beta_cdf, beta_interval
-from reasonledger.stats.pvalues import holm, t_two_sided
+from reasonledger.stats.pvalues import f_sf, holm, t_two_sided
 
 
 def test_holm_by_hand():
@@ -32,12 +32,14 @@ def test_the_wilson_interval_of_counts_is_the_one_of_effective_trials_and_matche
         proportion.wilson_counts(3, 2)
 
 
-def test_beta_and_t_match_scipy():
+def test_beta_t_and_f_match_scipy():
     stats = pytest.importorskip("scipy.stats", reason="scipy (the [scaling] extra) is the independent reference")
     for a, b in ((0.5, 0.5), (1, 1), (3, 17), (40, 2.5)):
         for x in (0.01, 0.2, 0.5, 0.93):
             assert beta_cdf(x, a, b) == pytest.approx(stats.beta.cdf(x, a, b), abs=1e-9)
     for t, df in ((0.3, 4), (2.1, 12), (5.0, 60)):
         assert t_two_sided(t, df) == pytest.approx(2 * stats.t.sf(t, df), rel=1e-7)
+    for f, d1, d2 in ((0.0, 2, 5), (0.7, 1, 30), (3.2, 4, 12), (25.0, 2, 9)):  # the sigmoid's lack-of-fit p
+        assert f_sf(f, d1, d2) == pytest.approx(stats.f.sf(f, d1, d2), rel=5e-3)
     low, high = beta_interval(3, 10, (1.0, 1.0), 0.95)
     assert (low, high) == pytest.approx((stats.beta.ppf(0.025, 4, 8), stats.beta.ppf(0.975, 4, 8)), abs=1e-9)

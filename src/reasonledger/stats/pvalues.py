@@ -1,7 +1,8 @@
-"""Two-sided p-values from the t and chi-square(1) distributions, the normal and t quantiles, and Holm's
-correction.
+"""Two-sided p-values from the t and chi-square(1) distributions, the F upper tail, the normal and t
+quantiles, and Holm's correction.
 
-The t tail comes from the incomplete beta: P(|T_df| > t) = I_{df/(df+t^2)}(df/2, 1/2).
+The t and F tails come from the incomplete beta: P(|T_df| > t) = I_{df/(df+t^2)}(df/2, 1/2) and
+P(F(d1, d2) > f) = I_{d2/(d2+d1 f)}(d2/2, d1/2).
 """
 
 from __future__ import annotations

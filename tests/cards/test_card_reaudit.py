@@ -15,6 +15,7 @@ from reasonledger.cards.diff import load_card
 from reasonledger.cards.reaudit import reaudit, render_reaudit
 from reasonledger.cards.release import write_release_card
 from reasonledger.cli import app
+from reasonledger.commands._common import run_faults
 from reasonledger.records.model import Record
 from reasonledger.verifiers import get_verifier
 
@@ -35,6 +36,18 @@ def test_a_clean_release_matches_its_card(quickstart_run: Path) -> None:
     assert result["records"] == card["records"]
     assert result["verdicts"]["rerun"] == result["verdicts"]["agree"] == card["records"]  # one gold check each
     assert result["shards_checked"] == len(card["manifest"]["data"]["shards"]) > 1
+
+
+@pytest.mark.parametrize("fault", run_faults(), ids=lambda fault: fault.__name__)
+def test_a_reaudit_stopped_by_a_set_up_fault_says_it_in_one_line(quickstart_run: Path, monkeypatch, fault) -> None:
+    """A judge past the operator's call bound (or an environment not set up) is an error to mend, not a traceback."""
+    def stopped(*args, **kwargs):
+        raise fault("judge call limit reached: raise limits.judgment.max_calls")
+
+    monkeypatch.setattr("reasonledger.cards.reaudit.reaudit", stopped)
+    cli = CliRunner().invoke(app, ["reaudit", str(quickstart_run), "--card", str(quickstart_run / "card" / "card.json")])
+    assert cli.exit_code == 1 and isinstance(cli.exception, SystemExit), cli.exception
+    assert "error: judge call limit reached" in cli.output
 
 
 def test_one_tampered_verdict_and_one_tampered_file_are_reported(run_copy: Path) -> None:

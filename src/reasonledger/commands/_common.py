@@ -30,6 +30,18 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def run_faults() -> tuple[type[Exception], ...]:
+    """What a run of verifiers or generators stops on that the operator mends, not a bug: an environment
+    that is not set up, a replay file that does not answer, the judge-call bound reached. Every command
+    that runs them says these in one line (exit 1), never as a traceback. Imported when a command runs,
+    so the CLI starts without loading the verifiers."""
+    from reasonledger.generation.backends.replay import ReplayError
+    from reasonledger.verifiers.environments.base import EnvironmentUnavailable
+    from reasonledger.verifiers.judgment.budget import JudgeCallLimit
+
+    return (EnvironmentUnavailable, ReplayError, JudgeCallLimit)
+
+
 def report_bad(bad: BadRow) -> None:
     console.print(escape(bad.message()))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from reasonledger.commands._common import console, fail, finish
+from reasonledger.commands._common import console, fail, finish, run_faults
 from reasonledger.engine.recipe import RecipeError
 
 
@@ -45,10 +45,7 @@ def register(app: typer.Typer) -> None:
 
         from reasonledger.engine.executors import ExecutorError
         from reasonledger.engine.rundir import OwnershipError, RunDir
-        from reasonledger.generation.backends.replay import ReplayError
         from reasonledger.records.quarantine import TooManyBadRows
-        from reasonledger.verifiers.environments.base import EnvironmentUnavailable
-        from reasonledger.verifiers.judgment.budget import JudgeCallLimit
 
         options: dict[str, object] = {"address": address}
         if executor == "ray":
@@ -56,8 +53,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_build(recipe, out, set_, force=force, executor=executor, workers=workers,
                                show_progress=not quiet, **options)
-        except (RecipeError, ExecutorError, OwnershipError, TooManyBadRows, EnvironmentUnavailable, ReplayError,
-                JudgeCallLimit) as exc:  # set-up and operator limits: said in one line, no traceback
+        except (RecipeError, ExecutorError, OwnershipError, TooManyBadRows, *run_faults()) as exc:
             fail(str(exc))
         run = escape(str(result.run_dir))
         console.print(f"[green]built[/green] {result.records:,} records into {run}/data "

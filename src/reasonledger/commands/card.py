@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from reasonledger.commands._common import console, fail, print_json
+from reasonledger.commands._common import console, fail, print_json, run_faults
 from reasonledger.engine.rundir import RunDir
 
 
@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             result = run_reaudit(data, load_card(card))
-        except (FileNotFoundError, ValueError, KeyError) as exc:
+        except (FileNotFoundError, ValueError, KeyError, *run_faults()) as exc:
             fail(f"{exc.args[0] if exc.args else exc}")
         print_json(json.dumps(result, indent=2, sort_keys=True) if as_json else render_reaudit(result).rstrip("\n"))
         raise typer.Exit(0 if result["ok"] else 2)

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from reasonledger.commands._common import DATASET_KINDS, Ticker, console, fail, finish, print_json, split_bad
+from reasonledger.commands._common import DATASET_KINDS, Ticker, console, fail, finish, print_json, run_faults, split_bad
 from reasonledger.verifiers import available_verifiers, get_verifier
 
 
@@ -102,8 +102,6 @@ def register(app: typer.Typer) -> None:
         from reasonledger.records.io import read_records
         from reasonledger.records.parquet import write_parquet_shards
         from reasonledger.records.quarantine import Quarantine
-        from reasonledger.verifiers.environments.base import EnvironmentUnavailable
-        from reasonledger.verifiers.judgment.budget import JudgeCallLimit
 
         try:
             options = _config(config)
@@ -121,7 +119,7 @@ def register(app: typer.Typer) -> None:
                 records = step.process(split_bad(read_records(data), q), ctx.for_step("verify", 0))
                 manifest = write_parquet_shards(ticker.wrap(records), RunDir(staging).data)
                 step.close()  # before the rename, so the verdict cache's write-ahead log is folded into it
-        except (FileNotFoundError, ValueError, EnvironmentUnavailable, JudgeCallLimit) as exc:
+        except (FileNotFoundError, ValueError, *run_faults()) as exc:
             fail(str(exc))
         stats = ctx.stats.get("verify", StepStats())
         counts = stats.counts

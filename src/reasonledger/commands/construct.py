@@ -105,12 +105,13 @@ def replay_file(
         finally:
             cache.close()
 
+    run = RunDir(source)
     try:
         if by_request:
-            stores = [source / "caches" / "requests.sqlite"]
-            entries = answered(stores[0])
-        elif (source / "data").is_dir():  # a run: the records it kept and the ones it filtered out
-            stores = [source / "data", *([source / "rejected"] if (source / "rejected").is_dir() else [])]
+            stores = [run.request_cache]
+            entries = answered(run.request_cache)
+        elif run.data.is_dir():  # a run: the records it kept and the ones it filtered out
+            stores = [run.data, *([run.rejected] if run.rejected.is_dir() else [])]
             entries = split(r for store in stores for r in iter_valid(store))
         elif data_path(source).is_dir() or source.suffix == ".parquet":
             stores = [data_path(source)]

@@ -28,7 +28,7 @@ from reasonledger.records.arrow import row_to_record
 from reasonledger.records.io import data_path
 from reasonledger.records.model import Record, Verdict, canonical_json
 from reasonledger.records.parquet import sha256_file
-from reasonledger.records.targets import gold_candidate, targets, whole_target
+from reasonledger.records.targets import gold_candidate, is_part, targets, whole_target
 from reasonledger.verifiers import Verifier, get_verifier, verifier_class
 from reasonledger.verifiers.judgment.consent import judgment_refusal
 from reasonledger.verifiers.policy import clamp_data_config
@@ -206,7 +206,8 @@ def reaudit(data: Path | str, card: dict[str, Any]) -> dict[str, Any]:
                 continue
             records += 1
             for v in record.verdicts:
-                seen[(v.verifier, v.version, v.config_hash, v.passed)] += 1
+                if not is_part(v.target):  # the card counts a rubric's items only through the whole
+                    seen[(v.verifier, v.version, v.config_hash, v.passed)] += 1
             rerun.add(record, path.name)
     rerun.flush()
     _check_totals(card, seen, records, findings)

@@ -14,7 +14,7 @@ from typing import Any
 from reasonledger.records.agent import replay_verdict
 from reasonledger.records.model import Kind, Record, canonical_json, json_digest
 from reasonledger.records.normalise import prompt_digest
-from reasonledger.records.targets import conditioning, rollout_verdicts, target_kind
+from reasonledger.records.targets import conditioning, is_part, rollout_verdicts, target_kind
 
 PASS_RATE_BINS = 10
 
@@ -24,8 +24,8 @@ class VerdictGroup:
     """All verdicts of one verifier at one version and config."""
 
     label_sources: Counter[str] = field(default_factory=Counter)
-    targets: Counter[str] = field(default_factory=Counter)
-    passed: int = 0
+    targets: Counter[str] = field(default_factory=Counter)  # every verdict, parts (a rubric's items) too
+    passed: int = 0  # verdicts on whole responses: a part is weighed in the verdict on its whole
     failed: int = 0
 
 
@@ -76,6 +76,8 @@ class DataFacts:
             group = self.verdicts.setdefault((verdict.verifier, verdict.version, verdict.config_hash), VerdictGroup())
             group.label_sources[verdict.label_source] += 1
             group.targets[target_kind(verdict.target)] += 1
+            if is_part(verdict.target):  # a rubric's items are weighed in its verdict on the whole
+                continue
             if verdict.passed:
                 group.passed += 1
             else:

@@ -7,11 +7,12 @@ started by exec as multiprocessing's spawn does but without re-importing the cal
 so it can be started from any thread, a Ray actor or a daemonic process, and a threaded trainer is
 never forked.
 
-A worker judges model output only after locking itself down as the reasoning_gym sympy worker does
-(`verifiers.code.lockdown.lock_down_process`: no new privileges, a memory cap, read-only Landlock
-without TCP, the code sandbox's seccomp deny-list; /dev/null stays writable for the stderr of the
-sympy workers its verifiers start); one that cannot sends its reason instead of its ready frame
-and the batch is judged in the calling process (a warning says why). That lock-down leaves no
+A worker judges model output only after locking itself down (`verifiers.code.lockdown.lock_down_process`:
+no new privileges, a memory cap, read-only Landlock without TCP, the code sandbox's seccomp deny-list;
+/dev/null stays writable for the stderr of the sympy workers its verifiers start). Its reads are the
+whole tree, not narrowed to the interpreter's files as the reasoning_gym sympy worker's are: its
+verifiers read the operator's config file on first use. One that cannot lock down sends its reason
+instead of its ready frame and the batch is judged in the calling process (a warning says why). That lock-down leaves no
 network and no namespaces, so only the verifiers needing neither go to workers (`LANE_VERIFIERS`).
 A worker that dies or fails raises `RewardWorkerError`: a batch never returns a partial or guessed score.
 """

@@ -8,9 +8,11 @@ the inputs exist, so the difference is what the audit itself cost.
   prompts are all different (random words), for comparison.
 - `against`: a benchmark of M synthetic word problems written to a JSONL file, then the
   contamination audit of 4 records against it (`--against jsonl:FILE?prompt_field=question`),
-  with and without the semantic pass. One of the 4 records quotes a benchmark item.
+  with and without the semantic pass. One of the 4 records quotes a benchmark item. `--encode-batch N`
+  makes the embedder gather N texts a batch instead of its default, to compare batch sizes.
 
 Run: .venv/bin/python benchmarks/quality_bounded.py [--dups 50000] [--items 1000000] [--semantic off|on|both]
+     [--encode-batch N]
 """
 
 from __future__ import annotations
@@ -74,9 +76,13 @@ def child_dups(kind: str, count: int) -> dict:
             "exact_flagged": result["exact_duplicates"]["flagged"]}
 
 
-def child_against(path: str, items: int, semantic: bool) -> dict:
+def child_against(path: str, items: int, semantic: bool, encode_batch: int) -> dict:
     from reasonledger.quality.audit import AuditConfig, Auditor
+    from reasonledger.quality.embed import StaticEmbedder
     from reasonledger.records.model import Kind, Record
+
+    if encode_batch:  # the audit calls `encode` with its default batch: this child's default is the one asked for
+        StaticEmbedder.encode.__defaults__ = (encode_batch,)
 
     quoted = json.loads(Path(path).open().readline())["question"]
     texts = ["What is the capital of France?", f"Solve this: {quoted} Think step by step.",
@@ -88,7 +94,8 @@ def child_against(path: str, items: int, semantic: bool) -> dict:
     for number, text in enumerate(texts):
         auditor.add(Record(kind=Kind.prompt_answer, task={"prompt": text, "source": {"dataset": "bench", "row_id": str(number)}}))
     result = auditor.finish()["contamination"]
-    return {"case": f"4 records against {items:,} items, semantic {'on' if semantic else 'off'}",
+    batch = f", encode batch {encode_batch}" if encode_batch else ""
+    return {"case": f"4 records against {items:,} items, semantic {'on' if semantic else 'off'}{batch}",
             "seconds": round(time.perf_counter() - start, 1), "rss_before_mib": round(base),
             "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "flagged": result["flagged"], "hits_by_method": result["hits_by_method"]}
@@ -107,11 +114,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000000)
     parser.add_argument("--skip", choices=["dups", "against"], action="append", default=[])
     parser.add_argument("--semantic", choices=["off", "on", "both"], default="both")
+    parser.add_argument("--encode-batch", type=int, default=0)
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
         what, *rest = args.child
-        result = child_dups(rest[0], int(rest[1])) if what == "dups" else child_against(rest[0], int(rest[1]), rest[2] == "on")
+        result = child_dups(rest[0], int(rest[1])) if what == "dups" else child_against(rest[0], int(rest[1]), rest[2] == "on", int(rest[3]))
         print(json.dumps(result))
         return
     if "dups" not in args.skip:
@@ -125,7 +133,7 @@ def main() -> None:
                 for number in range(args.items):
                     handle.write(json.dumps({"question": item(rng), "answer": "1", "id": number}) + "\n")
             for semantic in ("off", "on") if args.semantic == "both" else (args.semantic,):
-                print(json.dumps(run_child("against", str(path), str(args.items), semantic)), flush=True)
+                print(json.dumps(run_child("against", str(path), str(args.items), semantic, str(args.encode_batch))), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@ that the audit uses, against running the MiniLM transformer itself (the same int
 
 Texts: GSM8K test questions and ProcessBench solution steps. The static model is timed after its
 table is cached (the one-off distillation time is printed when it had to be built); its word
-cache (each distinct word is tokenized once) starts empty, and the first run is printed too.
+cache (each distinct word is tokenized once) starts empty, and that first pass is printed too.
+`--batch 256 64` times `encode` at each batch size in turn, `--runs` times, after the first pass, so
+the sizes are compared on the same machine state (the default: `encode`'s own batch).
 
 Run: .venv/bin/python benchmarks/quality_embed.py [--data ../shared/data] [--transformer-texts 256] [--runs 3]
+     [--batch N ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import time
@@ -56,21 +60,28 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--transformer-texts", type=int, default=256)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, nargs="+",
+                        default=[inspect.signature(StaticEmbedder.encode).parameters["batch"].default])
     args = parser.parse_args()
     corpus = texts(args.data)
     started = time.perf_counter()
     embedder = StaticEmbedder()
     print(f"static table ready in {time.perf_counter() - started:.1f} s (distilled once, then cached)")
     embedder.fit_idf(corpus[:1319])
-    timings = []
-    for _ in range(args.runs):  # the machine is shared: keep the least disturbed run
-        started = time.perf_counter()
-        embedder.encode(corpus)
-        timings.append(time.perf_counter() - started)
-    rate = len(corpus) / min(timings)
+    started = time.perf_counter()
+    embedder.encode(corpus, batch=args.batch[0])
+    first = len(corpus) / (time.perf_counter() - started)
+    rates: dict[int, list[float]] = {size: [] for size in args.batch}
+    for _ in range(args.runs):  # sizes alternated; the machine is shared: keep each size's least disturbed run
+        for size in args.batch:
+            started = time.perf_counter()
+            embedder.encode(corpus, batch=size)
+            rates[size].append(len(corpus) / (time.perf_counter() - started))
     words = sum(len(t.split()) for t in corpus) / len(corpus)
-    print(f"static MiniLM (audit default): {rate:9,.0f} texts/s over {len(corpus):,} texts ({words:.0f} words each), "
-          f"{os.cpu_count()} cores; first run, every word new to the word cache: {len(corpus) / timings[0]:,.0f} texts/s")
+    print(f"static MiniLM (audit default), {len(corpus):,} texts ({words:.0f} words each), {os.cpu_count()} cores; "
+          f"first pass (batch {args.batch[0]}), every word new to the word cache: {first:,.0f} texts/s")
+    for size, seen in rates.items():
+        print(f"  batch {size:4}: {max(seen):9,.0f} texts/s (runs: {' / '.join(f'{r:,.0f}' for r in seen)})")
     sample = corpus[: args.transformer_texts]
     rate = max(transformer_rate(sample) for _ in range(args.runs))
     print(f"MiniLM transformer, ONNX int8: {rate:9,.0f} texts/s over {len(sample):,} texts")

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reasonledger.cli import app
-from reasonledger.generation.backends.replay import ReplayError, ReplayStore
+from reasonledger.generation.backends.replay import ReplayError, ReplayStore, replay_answerer
+from reasonledger.generation.protocol import GenerationRequest
 from reasonledger.verifiers.judgment.client import CACHE_ENV
 from reasonledger.verifiers.judgment.judge import JudgeVerifier
 
@@ -103,3 +104,22 @@ def test_a_build_past_the_operators_judge_call_bound_stops_saying_which_limit_to
                                     "--workers", "1", "--quiet"])
     assert done.exit_code == 1 and isinstance(done.exception, SystemExit), (done.output, done.exception)
     assert "Raise limits.judgment.max_calls" in " ".join(done.output.split())
+
+
+def test_a_served_request_a_line_names_is_answered_by_that_line_only(tmp_path):
+    body = {"model": "m", "messages": [{"role": "user", "content": "What is 2+2?"}], "temperature": 0.0}
+    two = {**body, "n": 2}
+    lines = [{"request": GenerationRequest("chat", body).key, "completions": ["Final Decision: CORRECT"]},
+             {"request": GenerationRequest("chat", two).key, "completions": ["only one of two"]},
+             {"prompt": "What is 2+2?", "completions": ["prompt one", "prompt two"]}]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    store = ReplayStore([path])
+    answer = replay_answerer(store)
+    assert [c.text for c in answer("chat", body)] == ["Final Decision: CORRECT"]
+    assert [c.text for c in answer("chat", {**body, "temperature": 0.5})] == ["prompt one"]  # no line names it
+    # a line short of its request's samples is refused, served or replayed, not made up from the prompt's lines
+    with pytest.raises(LookupError, match=r"n=2 asked, 1 recorded for request"):
+        answer("chat", two)
+    with pytest.raises(LookupError, match=r"n=2 asked, 1 recorded for request"):
+        store.answer(GenerationRequest("chat", two))

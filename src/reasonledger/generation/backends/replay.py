@@ -147,12 +147,16 @@ class ReplayStore:
 
     def answer(self, request: GenerationRequest) -> list[Recorded]:
         """The completions recorded for `request`: by its key when a line names it, else by its prompt."""
+        recorded = self.exact(request)
+        return self.lookup(request.lookup, request.sample, request.n) if recorded is None else recorded
+
+    def exact(self, request: GenerationRequest) -> list[Recorded] | None:
+        """The first n completions of the line naming `request`, None when no line names it; a line
+        with fewer is a LookupError, never a reason to answer from another request's prompt."""
         recorded = self.by_request.get(request.key)
-        if recorded is None:
-            return self.lookup(request.lookup, request.sample, request.n)
-        if request.n > len(recorded):
+        if recorded is not None and request.n > len(recorded):
             raise LookupError(f"n={request.n} asked, {len(recorded)} recorded for request {request.key[:16]}...")
-        return recorded[:request.n]
+        return None if recorded is None else recorded[:request.n]
 
     def lookup(self, prompt: str, first: int, n: int) -> list[Recorded]:
         """Completions first..first+n-1 of `prompt`; LookupError says what is missing."""
@@ -172,9 +176,9 @@ def replay_answerer(store: ReplayStore) -> Any:
     otherwise sample i of a request with seed s is completion (s + i) mod L of its prompt, so
     consecutive per-sample seeds (as the Rollouts step sends them) get distinct completions."""
     def answer(api: str, body: dict[str, Any]) -> list[Choice]:
-        exact = store.by_request.get(GenerationRequest(api, body).key)  # type: ignore[arg-type]
-        if exact is not None and int(body.get("n", 1)) <= len(exact):
-            return [r.choice for r in exact[:int(body.get("n", 1))]]
+        exact = store.exact(GenerationRequest(api, body))  # type: ignore[arg-type]
+        if exact is not None:
+            return [r.choice for r in exact]
         prompt = lookup_text(api, body)
         recorded = store.entries.get(prompt)
         if not recorded:

@@ -77,8 +77,9 @@ class VerifierPool:
         """Every verdict of each job, in order: those on parts of its response (a rubric's items, for a
         verifier that judges parts) first, the one on the whole last, stamped with the job's target
         (`stamped`). Each verifier's misses go through its `verdicts_many` in one batch so parallel
-        verifiers stay busy."""
-        results: list[list[Verdict] | None] = [None] * len(jobs)
+        verifiers stay busy; a verifier giving a pair no verdict, or a count other than the pairs', is
+        an error, never verdicts shifted onto other jobs."""
+        results: list[list[Verdict]] = [[] for _ in jobs]
         keys = [verdict_key(ref, resp, v.id, v.version, v.config_hash) for v, ref, resp, _ in jobs]
         misses: dict[int, list[int]] = {}
         for i, (verifier, _, _, _) in enumerate(jobs):
@@ -90,13 +91,18 @@ class VerifierPool:
         fresh = []
         for indices in misses.values():
             verifier = jobs[indices[0]][0]
-            for i, verdicts in zip(indices, verifier.verdicts_many([(jobs[i][1], jobs[i][2]) for i in indices])):
+            checked = list(verifier.verdicts_many([(jobs[i][1], jobs[i][2]) for i in indices]))
+            if len(checked) != len(indices) or not all(checked):
+                raise RuntimeError(f"verifier {verifier.id}@{verifier.version} gave {len(checked)} results, "
+                                   f"{sum(map(bool, checked))} with verdicts, for {len(indices)} responses: "
+                                   "its verdicts_many must give each pair its verdicts, in order")
+            for i, verdicts in zip(indices, checked):
                 results[i] = verdicts
                 fresh.append((keys[i], verdicts))
             self.release(verifier)
         if self.cache and fresh:
             self.cache.put_many(fresh)
-        return [stamped(verdicts, jobs[i][3]) for i, verdicts in enumerate(results) if verdicts is not None]
+        return [stamped(verdicts, jobs[i][3]) for i, verdicts in enumerate(results)]
 
     def versions(self) -> dict[str, str]:
         return dict(self._versions)

@@ -99,15 +99,18 @@ def test_a_task_without_its_solution_or_tests_is_dropped_saying_what_to_import(b
     bare = next(iter(import_file(subset, "mbpp")))  # imported without attach_solutions
     maths = Record(kind=Kind.prompt_answer, task={"prompt": "1+1?", "reference": "2", "source": {"dataset": "d", "row_id": "0"}},
                    behaviour={"response": "2"}, meta={"solution_origin": "x"})
+    broken = bare.model_copy(update={"behaviour": bare.behaviour.model_copy(update={"response": "def f(:"}),
+                                     "meta": {"solution_origin": "x"}})
     ctx = StepContext("s", 0, None, "swe_lite")
     step = SweLiteTasks()
     try:
-        assert list(step.process(iter([bare, maths]), ctx)) == []
+        assert list(step.process(iter([bare, maths, broken]), ctx)) == []
     finally:
         step.close()
     assert [(r.reason, r.detail) for r in ctx.rejected] == [
         ("no_gold_solution", "no gold solution to mutate (import with attach_solutions)"),
-        ("not_a_code_task", "no code-test reference with a function name (import HumanEval(+) or MBPP)")]
+        ("not_a_code_task", "no code-test reference with a function name (import HumanEval(+) or MBPP)"),
+        ("unparsable_gold", '{"error": "SyntaxError: invalid syntax (<unknown>, line 1)"}')]
 
 
 def test_the_steps_sandbox_config_stays_within_the_operators_limits():

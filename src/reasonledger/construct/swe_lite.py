@@ -22,16 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from reasonledger.construct.derived import derived_event, derived_lineage
 from reasonledger.engine.pipeline import batches
 from reasonledger.engine.step import Step, StepContext, register_step
+from reasonledger.formats.importers.code import SOURCES
 from reasonledger.records.model import Record
 from reasonledger.verifiers.code.verifier import CodeVerifier
 from reasonledger.verifiers.environments.swe import instances as inst
 from reasonledger.verifiers.environments.swe.build import instance_record
-from reasonledger.verifiers.environments.swe.mutate import normalise
 from reasonledger.verifiers.policy import check_step_config, verifier_config
 
-# the importers' dataset names -> the short names instance ids and seeds use
-SHORT_NAMES = {"evalplus/humanevalplus": "humanevalplus", "openai/human-eval": "humaneval",
-               "google-research/mbpp/full": "mbpp", "google-research/mbpp/sanitized": "mbpp-sanitized"}
+# the importers' dataset names -> their format names, the short names instance ids and seeds use
+SHORT_NAMES = {source["dataset"]: name for name, source in SOURCES.items()}
 
 
 class SweLiteParams(BaseModel):
@@ -61,12 +60,9 @@ def code_task(record: Record) -> inst.CodeTask | inst.Drop:
     if gold is None or not record.meta.get("solution_origin"):
         return inst.Drop("no_gold_solution", dataset, row_id,
                          detail={"why": "no gold solution to mutate (import with attach_solutions)"})
-    try:
-        program = normalise(gold)
-    except (SyntaxError, ValueError, RecursionError) as exc:
-        return inst.Drop("unparsable_gold", dataset, row_id, detail={"error": f"{type(exc).__name__}: {exc}"})
-    return inst.CodeTask(dataset, row_id, str(record.task.prompt), reference["fn_name"],
-                         source.model_dump(mode="json", exclude_none=True), program, inst.bounded(reference))
+    return inst.task_from_row(dataset, {
+        "row_id": row_id, "prompt": str(record.task.prompt), "fn_name": reference["fn_name"], "canonical_solution": gold,
+        "source": source.model_dump(mode="json", exclude_none=True), "reference": reference})
 
 
 def _said(drop: inst.Drop) -> str:
@@ -111,7 +107,8 @@ class SweLiteTasks(Step):
                     owners[(task.dataset, task.row_id)] = record
             kept: Counter[tuple[str, str]] = Counter()
             dropped: dict[tuple[str, str], list[inst.Drop]] = defaultdict(list)
-            for item in inst.build(tasks, self.verifier, seed=self.params.seed, per_task=self.params.per_task):
+            for item in inst.build(tasks, self.verifier, seed=self.params.seed, per_task=self.params.per_task,
+                                   batch=self.params.batch):
                 key = (item.dataset, item.row_id)
                 if isinstance(item, inst.Instance):
                     kept[key] += 1
@@ -122,6 +119,6 @@ class SweLiteTasks(Step):
                     ctx.tally("left_out", item.reason)
             for key, owner in owners.items():
                 if not kept[key]:
-                    last = dropped[key][-1] if dropped[key] else inst.Drop("no_mutation_site", *key)
+                    last = dropped[key][-1]  # the builder yields at least one item for every task
                     reasons = Counter(d.reason for d in dropped[key])
                     ctx.drop(owner, last.reason, json.dumps({"drops": dict(reasons), **last.detail}))

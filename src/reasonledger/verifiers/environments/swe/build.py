@@ -41,13 +41,12 @@ def prompt(instance: inst.Instance) -> str:
 def instance_record(instance: inst.Instance, seed: int, lineage: dict[str, Any] | None = None) -> Record:
     env = SweLite()
     env.reset(instance.as_task())
+    revision = instance.source.get("revision") or REVISIONS.get(instance.dataset)
     spec = EnvironmentSpec(
-        env=SweLite.id, version=SweLite.version, revision=instance.source.get("revision") or REVISIONS.get(instance.dataset),
-        initial_state_hash=env.state_hash(),
+        env=SweLite.id, version=SweLite.version, revision=revision, initial_state_hash=env.state_hash(),
         task_id=instance.instance_id, task=instance.as_task(),
         gold_actions=[GoldAction(name="write_file", arguments={"path": instance.file, "content": instance.gold})],
         reward_basis=["fail_to_pass", "pass_to_pass"], limits=Limits(max_steps=MAX_STEPS), tools=TOOL_SCHEMAS)
-    revision = instance.source.get("revision") or REVISIONS.get(instance.dataset)
     source = {**instance.source, "revision": revision, "row_id": instance.instance_id}
     return Record(kind=Kind.prompt_answer, task={
         "prompt": prompt(instance), "reference": spec.as_reference(), "domain": "code",

@@ -89,16 +89,18 @@ class Instance:
 def humanevalplus_tasks(path: str | Path, verifier: CodeVerifier) -> Iterator[CodeTask | Drop]:
     """HumanEval+ rows; expected outputs come from the canonical solution, run in the sandbox."""
     for row in humaneval_references(path, verifier=verifier):
-        yield _task("humanevalplus", row)
+        yield task_from_row("humanevalplus", row)
 
 
 def mbpp_tasks(path: str | Path) -> Iterator[CodeTask | Drop]:
     """MBPP rows (the full mbpp.jsonl or sanitized-mbpp.json)."""
     for row in mbpp_references(path):
-        yield _task("mbpp", row)
+        yield task_from_row("mbpp", row)
 
 
-def _task(dataset: str, row: dict[str, Any]) -> CodeTask | Drop:
+def task_from_row(dataset: str, row: dict[str, Any]) -> CodeTask | Drop:
+    """A code reader's row (row_id, prompt, fn_name, source, canonical_solution, reference) as a task,
+    or an `unparsable_gold` Drop."""
     try:
         gold = normalise(row["canonical_solution"])
     except (SyntaxError, ValueError, RecursionError) as exc:

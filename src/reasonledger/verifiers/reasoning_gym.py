@@ -182,8 +182,8 @@ class ReasoningGymVerifier(Verifier):
                 "reference_checked": sorted(safety.REFERENCE_CHECKS),
                 "where": safety.WHERE,
                 "worker": "the tasks whose scorer runs sympy's simplify (" + ", ".join(sorted(safety.SLOW))
-                          + ") are scored in a locked-down worker process (no writes, no TCP, a memory cap: "
-                            "lockdown.lock_down_process) killed after `timeout` seconds",
+                          + ") are scored in a locked-down worker process (reads only the interpreter's own files, "
+                            "no writes, no TCP, a memory cap: lockdown.lock_down_process) killed after `timeout` seconds",
             },
             "known_false_negatives": ["tasks whose scorer needs metadata fail when only question and answer were kept "
                                       "(imported eval files)"],

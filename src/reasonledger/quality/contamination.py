@@ -39,7 +39,6 @@ from reasonledger.quality.relations import (
     RelationRules,
     expressions_kept,
     quantities_kept,
-    quantity_counts,
     rank,
     stronger,
 )
@@ -278,13 +277,11 @@ class ContaminationScan:
             least[kept[0][full]] = np.maximum(least[kept[0][full]], kept[2][full])
         return kept
 
-    def _quantities_agree(self, item: int, stated: Counter[str]) -> bool:
-        """Whether a prompt stating `stated` keeps the item's quantities as the rules' reworded-on-
-        quantities cases need (`same_quantities` of them, as many within one): a multiset compare."""
-        mine = quantity_counts(self.texts[item])
-        count, total = sum(mine.values()), sum(stated.values())
-        return (count >= 2 and abs(total - count) <= 1
-                and sum((mine & stated).values()) >= self.rules.same_quantities * count)
+    def _quantities_agree(self, item: int, prompt: str) -> bool:
+        """Whether `prompt` keeps the item's quantities as the rules' reworded-on-quantities cases need
+        (`same_quantities` of them, as many within one): a multiset compare."""
+        kept, count, stated = quantities_kept(self.texts[item], prompt)
+        return count >= 2 and abs(stated - count) <= 1 and kept >= self.rules.same_quantities
 
     def _by_quantities(self, prompts: Sequence[str], queries: np.ndarray,
                        taken: set[tuple[int, int]]) -> list[tuple[int, int, float]]:
@@ -296,9 +293,8 @@ class ContaminationScan:
         for text_index, prompt in enumerate(prompts):
             candidates = self.rarity.by_quantities(prompt, config.rare_quantity_bits, config.quantity_shortlist_bits,
                                                    config.quantity_shortlist_share, config.quantity_top_k)
-            stated = quantity_counts(prompt) if candidates else None
             for item in candidates:
-                if (text_index, item) in taken or not self._quantities_agree(item, stated):
+                if (text_index, item) in taken or not self._quantities_agree(item, prompt):
                     continue
                 cosine = float(queries[text_index] @ self.vectors[item].astype(np.float32))
                 if cosine >= self.rules.same_meaning:
@@ -318,7 +314,7 @@ class ContaminationScan:
                 continue
             if c >= self.config.shortlist:
                 pairs.append((t, i, c, "semantic"))
-            elif self._quantities_agree(i, quantity_counts(prompts[t])):
+            elif self._quantities_agree(i, prompts[t]):
                 pairs.append((t, i, c, "quantities"))
         if by_numbers:
             pairs += [(*pair, "quantities") for pair in self._by_quantities(prompts, queries,

@@ -112,7 +112,7 @@ def quantity_counts(text: str) -> Counter[str]:
 
 def quantities_kept(item: str, record: str) -> tuple[float, int, int]:
     """(share of the item's quantities, as a multiset, found in the record; item count; record count)."""
-    a, b = Counter(numbers(item)), Counter(numbers(record))
+    a, b = quantity_counts(item), quantity_counts(record)
     total = sum(a.values())
     return (sum((a & b).values()) / total if total else 1.0), total, sum(b.values())
 

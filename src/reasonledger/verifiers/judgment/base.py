@@ -36,6 +36,7 @@ class JudgmentVerifier(Verifier):
     family = "judgment"
     label_source = "judge"
     Spec: ClassVar[type[JudgeSpec]] = JudgeSpec
+    card_fields: ClassVar[dict[str, Any]] = {}  # a subclass's card: its formats, native signal, known errors
 
     def __init__(self, **config: Any) -> None:
         self.spec = self.Spec(**config)
@@ -91,7 +92,7 @@ class JudgmentVerifier(Verifier):
                     operator_consent=("named by a data row, a recipe or a recorded verdict, it runs only when the "
                                       "operator's config file allows it: limits: {judgment: {allow: true, max_calls: "
                                       "N}} (backends: default openai; models: default any); max_calls bounds the "
-                                      "judge requests of a run, for every judge"))
+                                      "judge requests of a run, for every judge"), **self.card_fields)
         return card
 
 

@@ -49,6 +49,15 @@ class JudgeVerifier(JudgmentVerifier):
     id = "judge"
     version = "1.0.0"
     Spec = JudgeConfig
+    card_fields = {
+        "formats": {"reference": "the answer as a string, or {answer, question}; a GSM8K rationale is read after ####",
+                    "response": "text; equivalence mode reads its final answer with the shared extraction rules"},
+        "native_signal": ("the judge's CORRECT / INCORRECT / INVALID (1.0 or 0.0); a gate refusal, an output outside "
+                          "the grammar or a failed call is 0.0 with its reason"),
+        "known_false_positives": ("a judge can be talked into CORRECT by text inside the response (probe it: "
+                                  "`reasonledger audit --judge-probes`)"),
+        "known_false_negatives": ("equivalence mode: answers written in words for a numeric reference ('eighteen') "
+                                  "fail the shape check; answers no extraction rule reads fail as no_answer")}
 
     def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
         spec: JudgeConfig = self.spec  # type: ignore[assignment]
@@ -78,19 +87,6 @@ class JudgeVerifier(JudgmentVerifier):
             reason = "parse_failure" if judged.failed else _OUTCOME[judged.label]
             verdicts[index] = self.verdict(reason is None, reason=reason, **facts, **self.evidence(judged))
         return verdicts  # type: ignore[return-value]
-
-    def card(self) -> dict[str, Any]:
-        card = super().card()
-        card["formats"] = {"reference": "the answer as a string, or {answer, question}; a GSM8K rationale is read after ####",
-                           "response": "text; equivalence mode reads its final answer with the shared extraction rules"}
-        card["native_signal"] = ("the judge's CORRECT / INCORRECT / INVALID (1.0 or 0.0); a gate refusal, an output "
-                                 "outside the grammar or a failed call is 0.0 with its reason")
-        card["known_false_positives"] = ("a judge can be talked into CORRECT by text inside the response (probe it: "
-                                         "`reasonledger audit --judge-probes`)")
-        card["known_false_negatives"] = ("equivalence mode: answers written in words for a numeric reference "
-                                         "('eighteen') fail the shape check; answers no extraction rule reads fail "
-                                         "as no_answer")
-        return card
 
 
 __all__ = ["JudgeConfig", "JudgeVerifier"]

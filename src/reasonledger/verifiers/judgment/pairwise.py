@@ -82,6 +82,10 @@ class PairwiseVerifier(JudgmentVerifier):
     id = "pairwise"
     version = "1.0.0"
     Spec = PairwiseConfig
+    card_fields = {"formats": {"reference": "{input: the instruction, baseline: the response to beat}",
+                               "response": "text, compared with the baseline in both orders"},
+                   "native_signal": ("win (1.0) only when both orders prefer the response; loss, inconsistent or "
+                                     "parse_failure 0.0; compare_many gives each order's winner")}
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
@@ -133,14 +137,6 @@ class PairwiseVerifier(JudgmentVerifier):
                 raise ValueError("a pairwise reference is {'input': instruction, 'baseline': the response to beat}")
             items.append((str(reference.get("input") or reference.get("prompt") or ""), response, str(reference["baseline"])))
         return [self.pair_verdict(r) for r in self.compare_many(items)]
-
-    def card(self) -> dict[str, Any]:
-        card = super().card()
-        card["formats"] = {"reference": "{input: the instruction, baseline: the response to beat}",
-                           "response": "text, compared with the baseline in both orders"}
-        card["native_signal"] = ("win (1.0) only when both orders prefer the response; loss, inconsistent or "
-                                 "parse_failure 0.0; compare_many gives each order's winner")
-        return card
 
     def pair_verdict(self, result: PairResult) -> Verdict:
         outcome = {"1": "win", "2": "loss"}.get(result.winner, result.winner)

@@ -99,6 +99,11 @@ class RubricVerifier(JudgmentVerifier):
     id = "rubric"
     version = "1.1.0"  # 1.1.0: the verdicts on the items reach the record and the verdict cache
     Spec = RubricConfig
+    card_fields = {"formats": {"reference": "{question, provenance: human|model, items: [{id, title, description, "
+                                            "weight (int, negative = pitfall), category, gate}]}", "response": "text"},
+                   "native_signal": ("explicit: one verdict per item (target rubric:<id>) and the score sum(weights of "
+                                     "met items) / sum(positive weights), clipped to [0, 1], 0 when a gate fails; "
+                                     "implicit: the judge's 1-10 mapped to [0, 1]")}
 
     def verdicts_many(self, pairs: Iterable[tuple[Any, str]]) -> list[list[Verdict]]:
         """Per pair: one verdict per item (`rubric:<id>`, explicit only) and the aggregate last (target `answer`)."""
@@ -165,15 +170,6 @@ class RubricVerifier(JudgmentVerifier):
 
     def verify_many(self, pairs: Iterable[tuple[Any, str]]) -> list[Verdict]:
         return [verdicts[-1] for verdicts in self.verdicts_many(pairs)]
-
-    def card(self) -> dict[str, Any]:
-        card = super().card()
-        card["formats"] = {"reference": "{question, provenance: human|model, items: [{id, title, description, weight "
-                                        "(int, negative = pitfall), category, gate}]}", "response": "text"}
-        card["native_signal"] = ("explicit: one verdict per item (target rubric:<id>) and the score sum(weights of met "
-                                 "items) / sum(positive weights), clipped to [0, 1], 0 when a gate fails; implicit: the "
-                                 "judge's 1-10 mapped to [0, 1]")
-        return card
 
 
 __all__ = ["Rubric", "RubricConfig", "RubricItem", "RubricVerifier", "rubric_score"]

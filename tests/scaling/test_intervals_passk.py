@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from reasonledger.scaling.passk import passk_estimate
-from reasonledger.stats.proportion import wilson_interval
 
 LEVEL = 0.95
 REPLICATES = 300
@@ -61,10 +60,3 @@ def test_coverage_near_the_boundary(draw) -> None:
     coverage hinges on one failure count (about 93.5%, benchmarks/scaling.md), so 1,000 replicates
     keep the Monte Carlo error (0.7 points) well inside the tolerance."""
     assert abs(coverage(50, 4, 1, draw, replicates=1000) - LEVEL) <= 0.03
-
-
-@pytest.mark.parametrize(("passed", "n"), [(197, 200), (200, 200), (0, 50), (7, 13)])
-def test_the_wilson_interval_is_scipys(passed: int, n: int) -> None:
-    stats = pytest.importorskip("scipy.stats")
-    want = stats.binomtest(passed, n).proportion_ci(confidence_level=LEVEL, method="wilson")
-    assert wilson_interval(passed / n, n, LEVEL) == pytest.approx((want.low, want.high), abs=1e-12)

@@ -17,7 +17,8 @@ def test_holm_by_hand():
     assert holm([0.5, 0.9]) == [1.0, 1.0] and holm([]) == []
 
 
-@pytest.mark.parametrize("successes, n", [(0, 1), (0, 1319), (3, 10), (50, 100), (99, 100), (7, 7)])
+@pytest.mark.parametrize("successes, n", [(0, 1), (0, 1319), (3, 10), (50, 100), (99, 100), (7, 7), (197, 200),
+                                          (200, 200), (0, 50), (7, 13)])
 def test_the_wilson_interval_of_counts_is_the_one_of_effective_trials_and_matches_scipy(successes, n):
     stats = pytest.importorskip("scipy.stats", reason="scipy (the [scaling] extra) is the independent reference")
     for level in (0.9, 0.95, 0.99):
@@ -26,6 +27,8 @@ def test_the_wilson_interval_of_counts_is_the_one_of_effective_trials_and_matche
         z, p = stats.norm.ppf(0.5 + level / 2), successes / n  # the textbook formula
         centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / (1 + z * z / n)
         assert (low, high) == pytest.approx((max(0.0, centre - half), min(1.0, centre + half)), abs=1e-9)
+        want = stats.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
+        assert (low, high) == pytest.approx((want.low, want.high), abs=1e-12)
     assert (low == 0.0) == (successes == 0) and (high == 1.0) == (successes == n)
     assert proportion.wilson_counts(0, 0) == (0.0, 1.0)
     with pytest.raises(ValueError, match="must lie in"):

@@ -24,8 +24,8 @@ from reasonledger.verifiers.judgment.probes import MASTER_KEYS, first_sentence, 
 
 def llmbar_table(root: Path) -> list[str]:
     lines = ["| set | judge | strategy | n | statistics.json reproduced | mean accuracy | positional agreement | "
-             "kappa vs gold (ab / ba) | P(prefer first) | P(prefer longer) | parse failures | calls |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "its Wilson 95% low | kappa vs gold (ab / ba) | P(prefer first) | P(prefer longer) | parse failures | calls |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         for cell in cells(root):
             outcomes, cost = replay_cell(cell, Path(tmp))
@@ -34,7 +34,8 @@ def llmbar_table(root: Path) -> list[str]:
                        for k, v in want.items())
             m = measure(outcomes)
             lines.append(f"| {cell.set_dir.name} | {cell.judge} | {cell.strategy} | {m['n']} | "
-                         f"{'all 9 fields' if same else 'NO'} | {m['accuracy_mean']:.1%} | {m['positional_agreement']:.1%} | "
+                         f"{'all 9 fields' if same else 'NO'} | {m['accuracy_mean']:.1%} | {m['positional_agreement']:.1%} "
+                         f"({m['positional_consistent']}) | {m['positional_wilson95'][0]:.1%} | "
                          f"{m['kappa_ab']:.3f} / {m['kappa_ba']:.3f} | {m['p_prefer_first']:.1%} | "
                          f"{m['p_prefer_longer']:.1%} | {m['parse_failure_rate']:.1%} | {cost['calls']} |")
     return lines

@@ -12,7 +12,10 @@ self-contained audit.html (`report`). The modules, one audit each:
   `records.normalise.prompt_digest`;
 - `difficulty`: pass rate per prompt with a Beta posterior interval, always with its conditioning;
 - `length_trap`, `consistency` (trace–answer), `agreement` (verifier agreement), `lineage`
-  (provenance completeness), `mixture` (sources, domains, task families, 2-D map).
+  (provenance completeness), `agent_failures` (how episodes fail, per environment), `mixture`
+  (sources, domains, task families, 2-D map).
+
+Each runs as a named `audit section` (`sections`, and `whole_data` for the audits of the whole data).
 
 As recipe steps (`steps`): `decontaminate` and `near_dedup` drop records with reasons
 `contaminated` and `near_duplicate`; `audit` writes the report into the run directory.

@@ -52,6 +52,8 @@ def test_the_verify_step_records_one_verdict_per_item_and_the_score_on_the_answe
     assert [v.evidence["met"] for v in items] == [True, True, False, False, False]
     assert [v.passed for v in items] == [True, True, False, True, True]  # a pitfall not met is in favour
     assert {v.verifier for v in record.verdicts} == {"rubric"} and all(v.version == whole.version for v in items)
+    judge = ("model", "revision", "template", "template_sha256")  # the whole names its judge as each item does
+    assert all({k: v.evidence[k] for k in judge} == {k: whole.evidence[k] for k in judge} for v in items)
     assert ctx.mine.counts["passed"] == 1 and ctx.mine.counts["part_passed"] == 4 and ctx.mine.counts["part_failed"] == 1
     # what reads records weighs the items only through the whole: an unmet item does not spoil a demonstration
     assert sft_row(record) is not None

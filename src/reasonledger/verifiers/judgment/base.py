@@ -65,11 +65,15 @@ class JudgmentVerifier(Verifier):
             max_tokens: int | None = None) -> list[Judged]:
         return [self.read(reply, template) for reply in self.client.ask(conversations, max_tokens)]
 
-    def evidence(self, judged: Judged | None, template: Any = None) -> dict[str, Any]:
-        """What a verdict carries about the call: model, template and its hash, request hash, output."""
+    def identity(self, template: Any = None) -> dict[str, Any]:
+        """Which judge and template a verdict came from: model, revision, template id and its hash."""
         template = template or self.template
-        out: dict[str, Any] = {"model": self.spec.model, "revision": self.spec.revision, "template": template.id,
-                               "template_sha256": template.sha256}
+        return {"model": self.spec.model, "revision": self.spec.revision, "template": template.id,
+                "template_sha256": template.sha256}
+
+    def evidence(self, judged: Judged | None, template: Any = None) -> dict[str, Any]:
+        """What a verdict carries about the call: the judge's identity, request hash, output."""
+        out = self.identity(template)
         if judged is None:
             return {**out, "request": None, "calls": 0}
         reply = judged.reply

@@ -142,10 +142,9 @@ class PairwiseVerifier(JudgmentVerifier):
         outcome = {"1": "win", "2": "loss"}.get(result.winner, result.winner)
         calls = [{"round": n, "order": order, **self.evidence(j, self.template if n == 0 else self.synthesis)}
                  for n, rnd in enumerate(result.rounds) for order, j in rnd.items()]
-        return self.verdict(result.winner == "1", outcome=outcome, orders=result.orders, model=self.spec.model,
-                            revision=self.spec.revision, template=self.template.id,
-                            template_sha256=self.template.sha256, request=[c["request"] for c in calls],
-                            calls=calls, reason=None if result.winner == "1" else outcome)
+        return self.verdict(result.winner == "1", outcome=outcome, orders=result.orders, **self.identity(),
+                            request=[c["request"] for c in calls], calls=calls,
+                            reason=None if result.winner == "1" else outcome)
 
 
 __all__ = ["ORDERS", "PairResult", "PairwiseConfig", "PairwiseVerifier"]

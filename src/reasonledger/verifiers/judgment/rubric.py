@@ -146,9 +146,7 @@ class RubricVerifier(JudgmentVerifier):
             else:
                 verdicts.append(self.verdict(item.favourable(met), target=f"rubric:{item.id}", **facts))
         failed = [item.id for item, j in zip(rubric.items, judged) if j.failed]
-        summary = {**base, "requests": [j.reply.request for j in judged], "model": self.spec.model,
-                   "template": self.template.id, "template_sha256": self.template.sha256,
-                   "calls": len(judged)}
+        summary = {**base, "requests": [j.reply.request for j in judged], **self.identity(), "calls": len(judged)}
         if failed:
             verdicts.append(self.verdict(False, 0.0, reason="parse_failure", unparsed_items=failed, **summary))
             return verdicts

@@ -233,3 +233,15 @@ def test_tool_calls_come_back_from_the_server_and_out_of_the_cache(serve, tmp_pa
             (cached,) = generator.generate([request(1)])
     assert fresh.choices[0].tool_calls == (call,) and fresh.choices[0].finish_reason == "tool_calls"
     assert cached.cached and cached.choices == fresh.choices
+
+
+def test_the_request_cache_finds_keys_past_one_query_s_bound(tmp_path):
+    cache = RequestCache(tmp_path / "requests.sqlite")
+    stored = {f"k{i:04d}": Response([Choice(f"answer {i}")], "m", i, 1) for i in range(1_201)}
+    cache.put_many(list(stored.items()))
+    asked = [*stored, "k0003", "absent-1", "absent-2"]  # a repeat and two never answered, across three chunks
+    found = cache.get_many(asked)
+    assert set(found) == set(stored) and found["k1200"].choices[0].text == "answer 1200" and found["k1200"].cached
+    assert found["k0777"].prompt_tokens == 777
+    assert cache.known(asked) == set(stored) and cache.known(["absent-1"]) == set()
+    cache.close()

@@ -10,7 +10,7 @@ power cut) at a few tens of microseconds each; worker processes each open their 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from reasonledger.generation.protocol import Response
@@ -22,25 +22,20 @@ class RequestCache:
         self._db = open_shared(path, ["PRAGMA synchronous=NORMAL",
                                       "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)"])
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Response]:
-        found: dict[str, Response] = {}
+    def _rows(self, columns: str, keys: Iterable[str]) -> Iterator[tuple[str, ...]]:
+        """`columns` of the rows of `keys` (each once), asked 500 keys at a time (SQLite's bound on parameters)."""
         keys = list(dict.fromkeys(keys))
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            rows = self._db.execute(f"SELECT key, response FROM responses WHERE key IN ({','.join('?' * len(chunk))})",
-                                    chunk).fetchall()
-            found.update((key, Response.from_json(json.loads(text), cached=True)) for key, text in rows)
-        return found
+            yield from self._db.execute(f"SELECT {columns} FROM responses WHERE key IN ({','.join('?' * len(chunk))})",
+                                        chunk).fetchall()
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Response]:
+        return {key: Response.from_json(json.loads(text), cached=True) for key, text in self._rows("key, response", keys)}
 
     def known(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` have an answer, without reading the answers."""
-        keys = list(dict.fromkeys(keys))
-        found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            found.update(row[0] for row in self._db.execute(
-                f"SELECT key FROM responses WHERE key IN ({','.join('?' * len(chunk))})", chunk))
-        return found
+        return {key for (key,) in self._rows("key", keys)}
 
     def put_many(self, items: list[tuple[str, Response]]) -> None:
         """Store and commit responses in one transaction (durable when this returns)."""

@@ -24,9 +24,8 @@ verifier replays the recorded actions and checks the episode.
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +45,7 @@ from reasonledger.records.agent import EnvironmentSpec, environment_spec, text_h
 from reasonledger.records.model import Action, Kind, LineageEvent, Record, Termination, canonical_json, hash_observation
 from reasonledger.registry import registry
 from reasonledger.verifiers.environments.base import Environment, RevisionMismatch, ToolCall
+from reasonledger.verifiers.environments.verifier import open_environment
 
 AGENT_LOOP = "reasonledger.episodes/1"
 DEFAULT_MAX_STEPS = 30
@@ -89,17 +89,6 @@ class EpisodeParams(GenerationParams):
         if self.system and self.system_file:
             raise ValueError("system_file: give the policy's system prompt as `system` or `system_file`, not both")
         return self
-
-
-def open_environment(spec: EnvironmentSpec, options: Mapping[str, Any]) -> Environment:
-    """The spec's environment (the `environment` registry), built with the options its constructor
-    takes (the spec's revision unless the options name one), reset to the spec's task."""
-    cls = registry("environment")[spec.env]
-    accepted = inspect.signature(cls).parameters
-    chosen = {"revision": spec.revision, **options}
-    env = cls(**{k: v for k, v in chosen.items() if k in accepted and v is not None})
-    env.reset(spec.task, seed=0)
-    return env
 
 
 def tool_schemas(spec: EnvironmentSpec, env: Environment) -> list[dict[str, Any]]:
@@ -450,4 +439,4 @@ def _user_turns(messages: list[dict[str, Any]], greeting: str, instruction: str)
             seen.append({"role": "assistant", "content": message.get("content", "")})
 
 
-__all__ = ["Episodes", "EpisodeParams", "UserSimulator", "episode_replay_lines", "open_environment", "tool_schemas"]
+__all__ = ["Episodes", "EpisodeParams", "UserSimulator", "episode_replay_lines", "tool_schemas"]

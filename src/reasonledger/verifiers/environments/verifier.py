@@ -36,6 +36,18 @@ _FAILED_COMPONENT = {"state": "wrong_state", "outputs": "missing_output", "fail_
 OBSERVATION_CHARS = 500  # how much of a failed call's observation a step verdict keeps
 
 
+def open_environment(spec: EnvironmentSpec, options: Mapping[str, Any]) -> Environment:
+    """The spec's environment (the `environment` registry), built with the options its constructor
+    takes (the spec's revision unless the options name one; None left out), reset to the spec's task:
+    the episodes step plays on it as this verifier replays on it."""
+    cls = registry("environment")[spec.env]
+    accepted = inspect.signature(cls).parameters
+    chosen = {"revision": spec.revision, **options}
+    env = cls(**{k: v for k, v in chosen.items() if k in accepted and v is not None})
+    env.reset(spec.task, seed=0)
+    return env
+
+
 class EnvironmentVerifier(Verifier):
     """Replays a recorded episode against its pinned environment and judges each reward component.
 
@@ -169,15 +181,10 @@ class EnvironmentVerifier(Verifier):
             **({"lenient_reason": self.config["lenient_reason"]} if self.lenient else {}))]
 
     def _open(self, spec: EnvironmentSpec, revision: str | None) -> Environment:
-        cls = registry("environment")[spec.env]
-        pinned = getattr(cls, "revisions", None)
+        pinned = getattr(registry("environment")[spec.env], "revisions", None)
         if revision is not None and pinned is not None and revision not in pinned:
             raise RevisionMismatch(f"{spec.env} pins revisions {', '.join(pinned)}, not {revision!r}")
-        accepted = inspect.signature(cls).parameters
-        options = {"data_root": self.config.get("data_root"), "revision": revision}
-        env = cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
-        env.reset(spec.task, seed=0)
-        return env
+        return open_environment(spec, {"data_root": self.config.get("data_root"), "revision": revision})
 
     def _replay(self, env: Environment, actions: Sequence[Action]) -> "Replay":
         replay = Replay()

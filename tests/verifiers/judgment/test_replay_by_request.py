@@ -69,6 +69,10 @@ def test_a_request_key_that_is_not_a_hash_is_refused_with_its_line(tmp_path):
     neither.write_text(json.dumps({"completions": ["x"]}) + "\n")
     with pytest.raises(ReplayError, match=r"neither\.jsonl:1: expected"):
         ReplayStore([neither])
+    listed = tmp_path / "listed.jsonl"
+    listed.write_text(json.dumps({"prompt": "p", "completions": ["x"]}) + "\n" + json.dumps(["p", ["x"]]) + "\n")
+    with pytest.raises(ReplayError, match=r"listed\.jsonl:2: expected"):
+        ReplayStore([listed])
 
 
 def test_a_build_whose_judge_replays_a_missing_file_stops_with_the_file_named(allow_judges, tmp_path):

@@ -69,15 +69,14 @@ def read_replay_file(path: Path) -> Iterator[tuple[str | None, list[Recorded], s
             raise ReplayError(row.message())
         number, value = row
         where = f"{path}:{number}"
-        request = value.get("request") if isinstance(value, dict) else None
+        line = value if isinstance(value, dict) else {}
+        prompt, request, completions = line.get("prompt"), line.get("request"), line.get("completions")
         if request is not None and not (isinstance(request, str) and _REQUEST_KEY.fullmatch(request)):
             raise ReplayError(f"{where}: `request` is a request key (64 hex digits), got {excerpt(json.dumps(request), 80)}")
-        prompt = value.get("prompt") if isinstance(value, dict) else None
-        if not isinstance(value, dict) or not isinstance(value.get("completions"), list) or \
-                not (isinstance(prompt, str) or (request is not None and prompt is None)):
+        if not isinstance(completions, list) or not (isinstance(prompt, str) or (request is not None and prompt is None)):
             raise ReplayError(f"{where}: expected {{\"prompt\": str, \"completions\": [...]}} or "
                               f"{{\"request\": key, \"completions\": [...]}}")
-        yield prompt, [_recorded(c, value.get("model"), where) for c in value["completions"]], request
+        yield prompt, [_recorded(c, line.get("model"), where) for c in completions], request
 
 
 def rollout_set_entry(record: Record) -> tuple[str, list[Recorded]]:

@@ -45,7 +45,8 @@ def serve(
 
     async def run() -> None:
         await server.start()
-        console.print(f"serving {len(store.entries):,} prompts on {server.url} (Ctrl-C stops)")
+        keyed = f" and {len(store.by_request):,} requests by hash" if store.by_request else ""
+        console.print(f"serving {len(store.entries):,} prompts{keyed} on {server.url} (Ctrl-C stops)")
         await asyncio.Event().wait()
 
     try:
